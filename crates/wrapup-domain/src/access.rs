@@ -1,0 +1,63 @@
+//! Who is calling, and what they may see and do.
+
+use uuid::Uuid;
+use wrapup_types::{DivisionGrant, ErrorCode, ErrorDetail, Scope, ScopeSet};
+
+/// The caller of an API operation, as established by its bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The OAuth client the token was issued to.
+    pub client_id: Uuid,
+    /// The token's scopes (a subset of the client's).
+    pub scopes: ScopeSet,
+    /// The divisions granted to the client.
+    pub divisions: DivisionGrant,
+}
+
+impl Principal {
+    /// Succeeds when the token has `scope`; otherwise the 403 problem naming the scope the
+    /// operation needs and the scopes the token has.
+    pub fn require(&self, scope: Scope) -> Result<(), ErrorDetail> {
+        if self.scopes.contains(scope) {
+            return Ok(());
+        }
+        let has = if self.scopes.is_empty() {
+            "no scopes".to_string()
+        } else {
+            format!("the scopes \"{}\"", self.scopes)
+        };
+        Err(ErrorDetail::new(
+            ErrorCode::AuthorizationMissingScope,
+            format!("This operation needs the scope \"{scope}\"; the token has {has}."),
+        )
+        .hint(format!(
+            "Request a token with scope {scope} from an OAuth client that is granted it \
+             (wrapup clients create --scopes \"{scope} …\", or ask an admin)."
+        )))
+    }
+
+    /// Whether objects of `division` are visible to this caller. Objects that are not must
+    /// be answered exactly as if they did not exist.
+    pub fn sees(&self, division: Uuid) -> bool {
+        self.divisions.allows(division)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_scope_names_needed_and_held() {
+        let p = Principal {
+            client_id: Uuid::nil(),
+            scopes: ScopeSet::parse("interaction:view").unwrap(),
+            divisions: DivisionGrant::All,
+        };
+        assert!(p.require(Scope::InteractionView).is_ok());
+        let e = p.require(Scope::InteractionWrite).unwrap_err();
+        assert_eq!(e.error_code, ErrorCode::AuthorizationMissingScope);
+        assert!(e.message.contains("\"interaction:write\""), "{}", e.message);
+        assert!(e.message.contains("\"interaction:view\""), "{}", e.message);
+    }
+}

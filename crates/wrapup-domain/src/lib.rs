@@ -1,0 +1,15 @@
+//! wrapup's domain rules, free of I/O: what a valid wrap-up body is, which lifecycle moves
+//! are allowed, when an interaction is ready for a wrap-up, and who may see what.
+//!
+//! The server applies these rules to every request and `wrapup lint` applies the very same
+//! functions offline, so the two can never disagree.
+
+#![forbid(unsafe_code)]
+
+pub mod access;
+pub mod lifecycle;
+pub mod names;
+pub mod wrapup_body;
+
+pub use access::Principal;
+pub use wrapup_body::{validate_body, MAX_BODY_BYTES, MAX_DURATION_MS, MAX_NOTES_CHARS};

@@ -1,0 +1,115 @@
+//! The interaction lifecycle: `queued → active → closed → completed`, `queued → closed`
+//! (abandoned), and finalization: a closed interaction is ready for a wrap-up only once
+//! the platform has settled it.
+
+use wrapup_types::{ErrorCode, ErrorDetail, InteractionState};
+
+/// The states `POST …/state` may move an interaction to from `from`. (`completed` is
+/// reached only by applying a wrap-up.)
+pub fn allowed_moves(from: InteractionState) -> &'static [InteractionState] {
+    use InteractionState::*;
+    match from {
+        Queued => &[Active, Closed],
+        Active => &[Closed],
+        Closed | Completed => &[],
+    }
+}
+
+/// Checks a lifecycle move; the 409 problem names the current state and the moves allowed.
+pub fn check_move(from: InteractionState, to: InteractionState) -> Result<(), ErrorDetail> {
+    let allowed = allowed_moves(from);
+    if allowed.contains(&to) {
+        return Ok(());
+    }
+    let options = if allowed.is_empty() {
+        "no further state changes are allowed".to_string()
+    } else {
+        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        format!("allowed from {from}: {}", names.join(", "))
+    };
+    let hint = match from {
+        InteractionState::Closed | InteractionState::Completed => {
+            "A closed interaction is finished; apply a wrap-up with PUT /api/v2/interactions/{id}/wrap-up to complete it."
+        }
+        _ => "Move the interaction through queued → active → closed, one step at a time.",
+    };
+    Err(ErrorDetail::new(
+        ErrorCode::InteractionTransitionInvalid,
+        format!("The interaction is {from} and cannot move to {to}; {options}."),
+    )
+    .field("state")
+    .hint(hint))
+}
+
+/// Why an interaction cannot take a wrap-up yet, or `None` when it can.
+///
+/// `finalize_due_ms` is when a closed interaction will be (or was) finalized, in
+/// milliseconds since the epoch; `now_ms` is the current time in the same unit.
+pub fn check_ready(
+    state: InteractionState,
+    finalized: bool,
+    finalize_due_ms: Option<i64>,
+    now_ms: i64,
+) -> Option<ErrorDetail> {
+    match state {
+        InteractionState::Queued | InteractionState::Active => Some(
+            ErrorDetail::new(
+                ErrorCode::InteractionNotClosed,
+                format!(
+                    "The interaction is {state}; a wrap-up can be applied only after it is closed and finalized."
+                ),
+            )
+            .hint(
+                "Wait for the interaction to close (watch the event stream for interaction.state, then \
+                 interaction.finalized) before applying the wrap-up.",
+            ),
+        ),
+        InteractionState::Closed if !finalized => {
+            let wait = finalize_due_ms.map_or(0, |due| (due - now_ms).max(0)) as u64;
+            Some(
+                ErrorDetail::new(
+                    ErrorCode::InteractionNotFinalized,
+                    format!(
+                        "The interaction is closed but not finalized yet; it will be in about {wait} ms."
+                    ),
+                )
+                .hint(
+                    "Retry after the Retry-After delay, or wait for the interaction.finalized event \
+                     on the event stream.",
+                )
+                .retry_after_ms(wait),
+            )
+        }
+        InteractionState::Closed | InteractionState::Completed => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InteractionState::*;
+
+    #[test]
+    fn moves() {
+        assert!(check_move(Queued, Active).is_ok());
+        assert!(check_move(Queued, Closed).is_ok());
+        assert!(check_move(Active, Closed).is_ok());
+        for (from, to) in [(Active, Active), (Active, Queued), (Closed, Active), (Completed, Closed)] {
+            let e = check_move(from, to).unwrap_err();
+            assert_eq!(e.error_code, ErrorCode::InteractionTransitionInvalid);
+            assert!(e.message.contains(from.as_str()));
+        }
+        let e = check_move(Active, Active).unwrap_err();
+        assert!(e.message.contains("allowed from active: closed"), "{}", e.message);
+    }
+
+    #[test]
+    fn readiness() {
+        assert_eq!(check_ready(Active, false, None, 0).unwrap().error_code, ErrorCode::InteractionNotClosed);
+        let e = check_ready(Closed, false, Some(1_500), 100).unwrap();
+        assert_eq!(e.error_code, ErrorCode::InteractionNotFinalized);
+        assert_eq!(e.retry_after_ms, Some(1_400));
+        assert!(check_ready(Closed, true, Some(1_500), 2_000).is_none());
+        assert!(check_ready(Completed, true, Some(1_500), 2_000).is_none());
+    }
+}

@@ -1,0 +1,14 @@
+//! Wire types of the wrapup HTTP API (`shared/API.md`): the resources, request bodies and
+//! the error envelope, serialised exactly as the API writes them. The server and the client
+//! both use these types, so they cannot drift apart.
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod scope;
+pub mod timestamp;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
+pub use model::*;
+pub use scope::{Scope, ScopeSet};

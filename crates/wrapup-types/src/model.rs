@@ -1,0 +1,398 @@
+//! Resources and request bodies of the API.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Where an interaction is in its lifecycle:
+/// `queued → active → closed → completed`, or `queued → closed` (abandoned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InteractionState {
+    Queued,
+    Active,
+    Closed,
+    /// A wrap-up has been applied.
+    Completed,
+}
+
+impl InteractionState {
+    pub const ALL: [InteractionState; 4] = [Self::Queued, Self::Active, Self::Closed, Self::Completed];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Active => "active",
+            Self::Closed => "closed",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for InteractionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The medium of an interaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Voice,
+    Chat,
+    Email,
+    Message,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [Self::Voice, Self::Chat, Self::Email, Self::Message];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Voice => "voice",
+            Self::Chat => "chat",
+            Self::Email => "email",
+            Self::Message => "message",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// The wrap-up applied to an interaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "codeId": "7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11", "codeName": "Sale", "durationMs": 120000,
+    "notes": "Customer upgraded to the annual plan.", "appliedAt": "2026-11-24T21:27:42.123Z",
+    "appliedBy": "0b7e2c1d-3f4a-4e5b-8c6d-7e8f9a0b1c2d"
+}))]
+pub struct WrapUp {
+    pub code_id: Uuid,
+    /// The code's name when the wrap-up was applied.
+    pub code_name: String,
+    pub duration_ms: u32,
+    pub notes: Option<String>,
+    #[serde(with = "crate::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub applied_at: OffsetDateTime,
+    /// The OAuth client id that applied it.
+    pub applied_by: Uuid,
+}
+
+/// A contact-center interaction (a call, chat, email or message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "3d5e7f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "channel": "voice", "state": "closed", "finalized": false,
+    "createdAt": "2026-11-24T21:20:00.000Z", "activeAt": "2026-11-24T21:20:05.000Z",
+    "closedAt": "2026-11-24T21:27:40.000Z", "finalizedAt": null, "wrapUp": null, "version": 3
+}))]
+pub struct Interaction {
+    pub id: Uuid,
+    pub division_id: Uuid,
+    pub channel: Channel,
+    pub state: InteractionState,
+    /// `true` once the platform has settled the closed interaction; only then can a
+    /// wrap-up be applied.
+    pub finalized: bool,
+    #[serde(with = "crate::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "crate::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub active_at: Option<OffsetDateTime>,
+    #[serde(with = "crate::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<OffsetDateTime>,
+    #[serde(with = "crate::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finalized_at: Option<OffsetDateTime>,
+    pub wrap_up: Option<WrapUp>,
+    /// Grows by one on every change; `GET` returns it as a strong `ETag`.
+    pub version: i64,
+}
+
+/// The body of `PUT /api/v2/interactions/{id}/wrap-up`: these three fields and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"codeId": "7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11", "durationMs": 120000, "notes": "Customer upgraded."}))]
+pub struct WrapUpRequest {
+    /// The wrap-up code's id, a top-level UUID string (not an object).
+    pub code_id: Uuid,
+    /// Time the agent spent in wrap-up, in whole milliseconds, 1 to 86 400 000.
+    #[schema(minimum = 1, maximum = 86_400_000)]
+    pub duration_ms: u32,
+    /// Free text, at most 1024 characters. Leave the field out rather than sending `null`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
+    pub notes: Option<String>,
+}
+
+/// A disposition that can be applied to interactions of its division.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "id": "7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11", "name": "Sale", "divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    "description": "The customer bought something.", "archived": false,
+    "dateCreated": "2026-11-24T09:00:00.000Z", "dateModified": "2026-11-24T09:00:00.000Z"
+}))]
+pub struct WrapUpCode {
+    pub id: Uuid,
+    pub name: String,
+    pub division_id: Uuid,
+    pub description: Option<String>,
+    /// An archived code stays readable and in history but can no longer be applied.
+    pub archived: bool,
+    #[serde(with = "crate::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub date_created: OffsetDateTime,
+    #[serde(with = "crate::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub date_modified: OffsetDateTime,
+}
+
+/// A division: a partition of interactions and codes that OAuth clients are granted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "name": "Sales"}))]
+pub struct Division {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// One page of a list. Pass `nextCursor` as `cursor` to get the next page; `null` means
+/// this was the last one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub entities: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Pagination query parameters shared by every list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Entities per page, 1 to 500 (default 25).
+    #[param(minimum = 1, maximum = 500)]
+    pub page_size: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// `POST /api/v2/interactions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "channel": "voice"}))]
+pub struct CreateInteraction {
+    pub division_id: Uuid,
+    pub channel: Channel,
+}
+
+/// A state an interaction can be moved to by `POST /api/v2/interactions/{id}/state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetState {
+    Active,
+    Closed,
+}
+
+impl From<TargetState> for InteractionState {
+    fn from(t: TargetState) -> Self {
+        match t {
+            TargetState::Active => InteractionState::Active,
+            TargetState::Closed => InteractionState::Closed,
+        }
+    }
+}
+
+/// `POST /api/v2/interactions/{id}/state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"state": "closed"}))]
+pub struct SetState {
+    pub state: TargetState,
+}
+
+/// `POST /api/v2/routing/wrapupcodes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "Sale", "divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "description": "The customer bought something."}))]
+pub struct CreateWrapUpCode {
+    /// 1 to 100 characters, unique within the division ignoring case.
+    pub name: String,
+    pub division_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `PUT /api/v2/routing/wrapupcodes/{codeId}`: rename or describe a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "Sale (new customer)", "description": "First purchase."}))]
+pub struct UpdateWrapUpCode {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `POST /api/v2/authorization/divisions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "Support"}))]
+pub struct CreateDivision {
+    pub name: String,
+}
+
+/// The divisions granted to an OAuth client: `"all"` or a list of division ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DivisionGrant {
+    All,
+    Only(Vec<Uuid>),
+}
+
+impl DivisionGrant {
+    /// Whether objects of this division are visible.
+    pub fn allows(&self, division: Uuid) -> bool {
+        match self {
+            DivisionGrant::All => true,
+            DivisionGrant::Only(ids) => ids.contains(&division),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for DivisionGrant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaFormat, KnownFormat, SchemaType, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .enum_values(Some(["all"]))
+                    .description(Some("Every division, including ones created later.")),
+            )
+            .item(
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(SchemaType::Type(Type::String))
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+                    )
+                    .description(Some("Only these divisions.")),
+            )
+            .description(Some("The divisions granted: \"all\" or a list of division ids."))
+            .examples([serde_json::json!("all")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DivisionGrant {}
+
+impl Serialize for DivisionGrant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DivisionGrant::All => s.serialize_str("all"),
+            DivisionGrant::Only(ids) => ids.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DivisionGrant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            Ids(Vec<Uuid>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "all" => Ok(DivisionGrant::All),
+            Raw::Word(w) => Err(serde::de::Error::custom(format!(
+                "expected \"all\" or a list of division ids, got \"{w}\""
+            ))),
+            Raw::Ids(ids) => Ok(DivisionGrant::Only(ids)),
+        }
+    }
+}
+
+/// `POST /api/v2/oauth/clients`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(example = json!({"name": "crm-sync", "scopes": ["interaction:view", "interaction:write"], "divisions": "all"}))]
+pub struct CreateClient {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub divisions: DivisionGrant,
+}
+
+/// A new OAuth client with its secret, which is shown only this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCredentials {
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub divisions: DivisionGrant,
+}
+
+/// `POST /oauth/token` success (RFC 6749 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"access_token": "wut_3q2+7w…", "token_type": "bearer", "expires_in": 86400, "scope": "interaction:view interaction:write"}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` with status 503.
+    pub status: String,
+}
+
+/// What an event on the stream reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventKind {
+    #[serde(rename = "interaction.created")]
+    Created,
+    #[serde(rename = "interaction.state")]
+    State,
+    #[serde(rename = "interaction.finalized")]
+    Finalized,
+    #[serde(rename = "interaction.wrapup")]
+    WrapUp,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [Self::Created, Self::State, Self::Finalized, Self::WrapUp];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "interaction.created",
+            Self::State => "interaction.state",
+            Self::Finalized => "interaction.finalized",
+            Self::WrapUp => "interaction.wrapup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
