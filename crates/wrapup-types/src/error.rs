@@ -29,6 +29,11 @@ macro_rules! error_codes {
                 match self { $(ErrorCode::$variant => $status,)* }
             }
 
+            /// One line saying what the code means.
+            pub const fn summary(self) -> &'static str {
+                match self { $(ErrorCode::$variant => concat!($($doc),*).trim_ascii(),)* }
+            }
+
             /// Parses a code written on the wire.
             pub fn parse(s: &str) -> Option<ErrorCode> {
                 match s { $($code => Some(ErrorCode::$variant),)* _ => None }

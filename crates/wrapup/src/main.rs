@@ -1,1 +1,232 @@
-fn main() {}
+//! `wrapup`: run the server, manage OAuth clients.
+
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
+use wrapup_server::{demo, App, Clock, Config, SystemClock};
+use wrapup_types::{DivisionGrant, ScopeSet};
+
+/// Exit codes (documented in the README).
+mod exit {
+    pub const USAGE: u8 = 2;
+    pub const FAILURE: u8 = 1;
+}
+
+#[derive(Parser)]
+#[command(name = "wrapup", version, about = "A strict, self-explaining wrap-up platform and the tools to use it.",
+    long_about = "wrapup applies wrap-up codes to contact-center interactions reliably.\n\n\
+`wrapup serve` runs the server (the platform, or a sandbox to test a client against);\n\
+`wrapup clients create` makes OAuth client credentials.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    #[command(after_help = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500")]
+    Serve(ServeArgs),
+    /// Manage OAuth clients.
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+    /// Create or migrate the database, then exit.
+    #[command(after_help = "Example:\n  wrapup migrate --db sqlite://wrapup.db")]
+    Migrate(DbArg),
+}
+
+#[derive(Args)]
+struct DbArg {
+    /// Database URL: sqlite://PATH (created if missing).
+    #[arg(long, env = "WRAPUP_DB", default_value = "sqlite://wrapup.db")]
+    db: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    db: DbArg,
+    /// Milliseconds between an interaction closing and being finalized (ready for wrap-up).
+    #[arg(long, default_value_t = 1500)]
+    settle_ms: u32,
+    /// Seed a demo organisation (idempotent) and print its credentials.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Create an OAuth client and print its id and secret (shown only this once).
+    #[command(after_help = "Examples:\n  wrapup clients create --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all\n  \
+wrapup clients create --name sales-only --scopes interaction:view --divisions 00000000-0000-4000-8000-0000000000a1 --json")]
+    Create(CreateClientArgs),
+}
+
+#[derive(Args)]
+struct CreateClientArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// A name for the client, to recognise it later.
+    #[arg(long)]
+    name: String,
+    /// Space- or comma-separated scopes: interaction:view interaction:write interaction:manage
+    /// wrapup-code:view wrapup-code:manage admin.
+    #[arg(long)]
+    scopes: String,
+    /// `all`, or comma-separated division ids.
+    #[arg(long)]
+    divisions: String,
+    /// Print JSON: {"clientId","clientSecret","scopes","divisions"}.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(exit::USAGE) } else { ExitCode::SUCCESS };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WRAPUP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::FAILURE)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Clients(ClientsCommand::Create(args)) => create_client(args).await,
+        Command::Migrate(args) => {
+            wrapup_store::open(&args.db).await.with_context(|| format!("opening {}", args.db))?;
+            println!("{} is up to date.", args.db);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = wrapup_store::open(&args.db.db).await.with_context(|| format!("opening {}", args.db.db))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if args.demo {
+        demo::seed(store.as_ref(), clock.now_ms()).await.context("seeding the demo organisation")?;
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {} (is another server running there?)", args.listen))?;
+    let addr = listener.local_addr()?;
+    let config = Config { settle_ms: args.settle_ms as i64, ..Config::default() };
+    let app = App::start(store, clock, config);
+    eprintln!("wrapup listening on http://{addr} (database {}, settle time {} ms)", args.db.db, args.settle_ms);
+    if args.demo {
+        print_demo(addr);
+    }
+    app.serve(listener, shutdown_signal()).await?;
+    eprintln!("wrapup stopped.");
+    Ok(())
+}
+
+fn print_demo(addr: SocketAddr) {
+    println!(
+        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:\n  \
+curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
+        demo::DEMO_CLIENT_ID,
+        demo::DEMO_CLIENT_SECRET,
+        demo::VIEWER_CLIENT_ID,
+        demo::VIEWER_CLIENT_SECRET,
+        demo::DEMO_CLIENT_ID,
+        demo::DEMO_CLIENT_SECRET,
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    eprintln!("shutting down: finishing requests in flight…");
+}
+
+async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
+    let scopes = ScopeSet::parse(&args.scopes).map_err(|s| {
+        anyhow::anyhow!(
+            "{s} is not a scope; use interaction:view, interaction:write, interaction:manage, wrapup-code:view, wrapup-code:manage or admin"
+        )
+    })?;
+    if scopes.is_empty() {
+        bail!("--scopes is empty; give at least one scope");
+    }
+    let divisions = if args.divisions.trim() == "all" {
+        DivisionGrant::All
+    } else {
+        let ids = args
+            .divisions
+            .split(',')
+            .map(|s| Uuid::parse_str(s.trim()).with_context(|| format!("{s:?} is not a division id (or use --divisions all)")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        DivisionGrant::Only(ids)
+    };
+    let store = wrapup_store::open(&args.db.db).await.with_context(|| format!("opening {}", args.db.db))?;
+    if let DivisionGrant::Only(ids) = &divisions {
+        for id in ids {
+            if store.get_division(*id).await?.is_none() {
+                bail!("no division {id} exists in {}", args.db.db);
+            }
+        }
+    }
+    let name = wrapup_domain::names::check_name("name", &args.name).map_err(|p| anyhow::anyhow!(p.message))?;
+    let now = SystemClock.now_ms();
+    let (record, secret) = wrapup_server::auth::new_client(Uuid::new_v4(), &name, scopes, divisions, now, None);
+    store.create_client(&record).await?;
+    let scope_list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({"clientId": record.id, "clientSecret": secret, "scopes": scope_list, "divisions": record.divisions})
+        );
+    } else {
+        println!("Created OAuth client \"{name}\".");
+        println!("  client id:     {}", record.id);
+        println!("  client secret: {secret}");
+        println!("  scopes:        {}", scope_list.join(" "));
+        println!("  divisions:     {}", serde_json::to_string(&record.divisions)?);
+        println!("\nThe secret is shown only now; store it safely.");
+    }
+    Ok(())
+}

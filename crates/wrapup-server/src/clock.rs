@@ -1,0 +1,65 @@
+//! Time, behind a trait so tests can drive it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+/// The server's source of time, in milliseconds since the Unix epoch.
+#[async_trait]
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+    /// Returns once `now_ms() >= deadline_ms`.
+    async fn sleep_until(&self, deadline_ms: i64);
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+#[async_trait]
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        wrapup_types::timestamp::to_millis(time::OffsetDateTime::now_utc())
+    }
+
+    async fn sleep_until(&self, deadline_ms: i64) {
+        loop {
+            let wait = deadline_ms - self.now_ms();
+            if wait <= 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+}
+
+/// A clock that moves only when told to, for deterministic tests.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: watch::Sender<i64>,
+}
+
+impl ManualClock {
+    pub fn new(start_ms: i64) -> ManualClock {
+        ManualClock {
+            now: watch::channel(start_ms).0,
+        }
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.now.send_modify(|now| *now += ms);
+    }
+}
+
+#[async_trait]
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        *self.now.borrow()
+    }
+
+    async fn sleep_until(&self, deadline_ms: i64) {
+        let mut rx = self.now.subscribe();
+        let _ = rx.wait_for(|now| *now >= deadline_ms).await;
+    }
+}

@@ -1,0 +1,107 @@
+//! The demo organisation `wrapup serve --demo` seeds: two divisions, codes in each (one
+//! archived), interactions in every state, a demo client with every scope and a viewer
+//! client limited to one division. Ids and secrets are fixed so the README's walkthrough
+//! can be pasted as is. Seeding is idempotent.
+
+use uuid::{uuid, Uuid};
+use wrapup_store::{NewInteraction, Store, StoreError};
+use wrapup_types::{Channel, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest};
+
+use crate::auth::new_client;
+
+pub const SALES: Uuid = uuid!("00000000-0000-4000-8000-0000000000a1");
+pub const SUPPORT: Uuid = uuid!("00000000-0000-4000-8000-0000000000a2");
+pub const CODE_SALE: Uuid = uuid!("00000000-0000-4000-8000-0000000000c1");
+pub const CODE_CALLBACK: Uuid = uuid!("00000000-0000-4000-8000-0000000000c2");
+pub const CODE_NO_SALE: Uuid = uuid!("00000000-0000-4000-8000-0000000000c3");
+pub const CODE_LEGACY: Uuid = uuid!("00000000-0000-4000-8000-0000000000c4");
+pub const CODE_RESOLVED: Uuid = uuid!("00000000-0000-4000-8000-0000000000c5");
+pub const CODE_ESCALATED: Uuid = uuid!("00000000-0000-4000-8000-0000000000c6");
+pub const INTERACTION_QUEUED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e1");
+pub const INTERACTION_ACTIVE: Uuid = uuid!("00000000-0000-4000-8000-0000000000e2");
+pub const INTERACTION_CLOSED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e3");
+pub const INTERACTION_COMPLETED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e4");
+pub const INTERACTION_SUPPORT_CLOSED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e5");
+pub const DEMO_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d001");
+pub const DEMO_CLIENT_SECRET: &str = "demo-secret-not-for-production";
+pub const VIEWER_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d002");
+pub const VIEWER_CLIENT_SECRET: &str = "viewer-secret-not-for-production";
+
+const SEEDED: &str = "demo.seeded";
+
+/// Seeds the demo organisation unless it is already there.
+pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
+    if store.get_meta(SEEDED).await?.is_some() {
+        return Ok(());
+    }
+    for (id, name) in [(SALES, "Sales"), (SUPPORT, "Support")] {
+        ignore_conflict(store.create_division(id, name, now_ms).await.map(drop))?;
+    }
+    let now = wrapup_types::timestamp::from_millis(now_ms);
+    for (id, division, name, description, archived) in [
+        (CODE_SALE, SALES, "Sale", "The customer bought something.", false),
+        (CODE_CALLBACK, SALES, "Callback", "The customer asked to be called back.", false),
+        (CODE_NO_SALE, SALES, "No sale", "The customer did not buy.", false),
+        (CODE_LEGACY, SALES, "Legacy sale", "Replaced by Sale; archived.", true),
+        (CODE_RESOLVED, SUPPORT, "Resolved", "The problem was solved on the call.", false),
+        (CODE_ESCALATED, SUPPORT, "Escalated", "Handed to the second line.", false),
+    ] {
+        let code = WrapUpCode {
+            id,
+            name: name.into(),
+            division_id: division,
+            description: Some(description.into()),
+            archived,
+            date_created: now,
+            date_modified: now,
+        };
+        ignore_conflict(store.create_code(&code).await.map(drop))?;
+    }
+    let lifecycle: [(Uuid, Uuid, Channel, &[InteractionState]); 5] = [
+        (INTERACTION_QUEUED, SALES, Channel::Voice, &[]),
+        (INTERACTION_ACTIVE, SALES, Channel::Voice, &[InteractionState::Active]),
+        (INTERACTION_CLOSED, SALES, Channel::Chat, &[InteractionState::Active, InteractionState::Closed]),
+        (INTERACTION_COMPLETED, SALES, Channel::Email, &[InteractionState::Active, InteractionState::Closed]),
+        (INTERACTION_SUPPORT_CLOSED, SUPPORT, Channel::Voice, &[InteractionState::Active, InteractionState::Closed]),
+    ];
+    for (id, division_id, channel, states) in lifecycle {
+        let created = store
+            .create_interaction(&NewInteraction { id, division_id, channel, now_ms })
+            .await;
+        if matches!(created, Err(StoreError::Conflict(_))) {
+            continue;
+        }
+        created?;
+        for state in states {
+            store.set_state(id, *state, now_ms, 0).await?;
+        }
+    }
+    let demo_wrapup = wrapup_store::ApplyWrapUp {
+        interaction_id: INTERACTION_COMPLETED,
+        request: WrapUpRequest { code_id: CODE_SALE, duration_ms: 90_000, notes: Some("Seeded by --demo.".into()) },
+        client_id: DEMO_CLIENT_ID,
+        divisions: DivisionGrant::All,
+        now_ms,
+    };
+    store.apply_wrapup(&demo_wrapup).await?;
+    let (demo, _) = new_client(DEMO_CLIENT_ID, "demo", ScopeSet::all(), DivisionGrant::All, now_ms, Some(DEMO_CLIENT_SECRET));
+    store.create_client(&demo).await?;
+    let viewer_scopes = ScopeSet::parse("interaction:view wrapup-code:view").expect("known scopes");
+    let (viewer, _) = new_client(
+        VIEWER_CLIENT_ID,
+        "demo-viewer",
+        viewer_scopes,
+        DivisionGrant::Only(vec![SALES]),
+        now_ms,
+        Some(VIEWER_CLIENT_SECRET),
+    );
+    store.create_client(&viewer).await?;
+    store.set_meta(SEEDED, "1").await
+}
+
+fn ignore_conflict(result: Result<(), StoreError>) -> Result<(), StoreError> {
+    match result {
+        Err(StoreError::Conflict(_)) => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,142 @@
+//! Request parsing that answers in the API's error envelope: bodies (media type, size,
+//! JSON, fields), query strings, and ids in paths.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+use wrapup_domain::wrapup_body::{parse_object, too_large};
+use wrapup_domain::MAX_BODY_BYTES;
+use wrapup_types::{ErrorCode, ErrorDetail};
+
+use crate::error::ApiError;
+
+/// Step 3 of the checks: the body is JSON, at most 64 KiB, and readable.
+pub async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
+        let got = if content_type.is_empty() {
+            "no Content-Type".to_string()
+        } else {
+            format!("Content-Type {content_type}")
+        };
+        return Err(ApiError::one(
+            ErrorDetail::new(ErrorCode::RequestMediaUnsupported, format!("The body must be JSON; the request has {got}."))
+                .hint("Send the header Content-Type: application/json."),
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = declared.filter(|len| *len > MAX_BODY_BYTES) {
+        return Err(ApiError::one(too_large(len)));
+    }
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if is_length_limit(&e) => Err(ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::RequestBodyTooLarge,
+                format!("The body is larger than {MAX_BODY_BYTES} bytes, the most accepted."),
+            )
+            .hint("A request body here is a few small fields; check that the right payload is being sent."),
+        )),
+        Err(e) => Err(ApiError::one(ErrorDetail::new(
+            ErrorCode::RequestBodyMalformed,
+            format!("The body could not be read: {e}."),
+        ))),
+    }
+}
+
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// A JSON request body of type `T`, with problems reported in the envelope: media type
+/// (415), size (413), malformed JSON (400 with line and column), unknown, missing and
+/// invalid fields (400, naming the field).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let bytes = read_json_body(&parts.headers, body).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a body already read, naming the field that is wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value = serde_json::Value::Object(parse_object(bytes).map_err(ApiError::one)?.into_iter().collect());
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner().to_string();
+        let field = if path == "." { None } else { Some(path.clone()) };
+        let (code, message) = if let Some(rest) = inner.strip_prefix("unknown field ") {
+            let name = rest.split(',').next().unwrap_or(rest).trim_matches('`');
+            let expected = rest.split_once(", expected ").map(|(_, e)| e).unwrap_or("");
+            return ApiError::one(
+                ErrorDetail::new(ErrorCode::RequestFieldUnknown, format!("{name} is not a field of this body."))
+                    .field(name)
+                    .hint(format!("Remove it; the fields accepted are {expected}.")),
+            );
+        } else if let Some(rest) = inner.strip_prefix("missing field ") {
+            let name = rest.trim_matches('`');
+            return ApiError::one(
+                ErrorDetail::new(ErrorCode::RequestFieldMissing, format!("{name} is required and was not sent.")).field(name),
+            );
+        } else if inner.starts_with("invalid type: null") {
+            (ErrorCode::RequestFieldNull, format!("{path} is null: {inner}."))
+        } else {
+            (ErrorCode::RequestFieldInvalid, format!("{path} is not valid: {inner}."))
+        };
+        let mut detail = ErrorDetail::new(code, message);
+        if let Some(f) = field {
+            detail = detail.field(f);
+        }
+        ApiError::one(detail)
+    })
+}
+
+/// A query string of type `T`; unknown and invalid parameters are 400
+/// `request.query.invalid`, naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            let inner = e.inner().to_string();
+            let detail = ErrorDetail::new(ErrorCode::RequestQueryInvalid, format!("The query string is not valid: {inner}."))
+                .hint("See the operation's parameters in GET /api/v2/openapi.json.");
+            let path = e.path().to_string();
+            ApiError::one(if path == "." { detail } else { detail.field(path) })
+        })
+    }
+}
+
+/// Parses an id from a path; an id that is not a UUID cannot name anything, so it is
+/// answered like an unknown one, with `not_found`.
+pub fn path_id(raw: &str, not_found: impl FnOnce(&str) -> ApiError) -> Result<Uuid, ApiError> {
+    if raw.len() == 36 {
+        if let Ok(id) = Uuid::parse_str(raw) {
+            return Ok(id);
+        }
+    }
+    Err(not_found(raw))
+}

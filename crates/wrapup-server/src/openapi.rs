@@ -1,0 +1,215 @@
+//! The OpenAPI 3.1 document, generated from the handlers (utoipa) and completed with the
+//! error codes each operation can return, from [`OPERATION_ERRORS`]: one table, which the
+//! tests check against the server's behaviour and `docs/errors.md`.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ServerBuilder};
+use utoipa::{Modify, OpenApi};
+use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail, Scope};
+
+use crate::routes;
+use ErrorCode::*;
+
+const AUTH: &[ErrorCode] = &[
+    AuthenticationRequired,
+    AuthenticationInvalid,
+    AuthenticationExpired,
+    AuthorizationMissingScope,
+];
+const JSON_BODY: &[ErrorCode] = &[
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+    RequestFieldUnknown,
+    RequestFieldMissing,
+    RequestFieldInvalid,
+    RequestFieldNull,
+];
+const ALWAYS: &[ErrorCode] = &[RequestMethodUnsupported, RequestTimeout, InternalError, ServiceUnavailable];
+
+/// The error codes each operation can return, beyond [`AUTH`] and [`ALWAYS`] (which every
+/// authenticated operation can).
+pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
+    ("listDivisions", &[&[RequestQueryInvalid]]),
+    ("createDivision", &[JSON_BODY, &[DivisionNameConflict]]),
+    ("listWrapUpCodes", &[&[RequestQueryInvalid]]),
+    ("createWrapUpCode", &[JSON_BODY, &[DivisionNotFound, WrapupCodeNameConflict]]),
+    ("getWrapUpCode", &[&[WrapupCodeNotFound]]),
+    ("updateWrapUpCode", &[&[WrapupCodeNotFound], JSON_BODY, &[WrapupCodeNameConflict]]),
+    ("archiveWrapUpCode", &[&[WrapupCodeNotFound]]),
+    ("createInteraction", &[JSON_BODY, &[DivisionNotFound]]),
+    ("getInteraction", &[&[InteractionNotFound]]),
+    ("listInteractions", &[&[RequestQueryInvalid]]),
+    ("setInteractionState", &[&[InteractionNotFound], JSON_BODY, &[InteractionTransitionInvalid]]),
+    (
+        "putInteractionWrapUp",
+        &[&[
+            InteractionNotFound,
+            RequestMediaUnsupported,
+            RequestBodyTooLarge,
+            RequestBodyMalformed,
+            RequestFieldUnknown,
+            WrapupCodeMissing,
+            WrapupCodeInvalid,
+            WrapupDurationMissing,
+            WrapupDurationInvalid,
+            WrapupNotesInvalid,
+            RequestFieldNull,
+            InteractionNotClosed,
+            InteractionNotFinalized,
+            WrapupCodeNotFound,
+            WrapupCodeDivisionMismatch,
+            WrapupCodeArchived,
+        ]],
+    ),
+    ("getInteractionWrapUp", &[&[InteractionNotFound, WrapupNotFound]]),
+    ("getInteractionWrapUpHistory", &[&[InteractionNotFound]]),
+    ("createOAuthClient", &[JSON_BODY, &[DivisionNotFound]]),
+];
+
+/// Operations that need a token but no particular scope.
+const NO_SCOPE: &[&str] = &["listDivisions"];
+/// Operations on `/api/v2/routing/wrapupcodes/{codeId}`, where an unknown code is a 404.
+const CODE_PATH: &[&str] = &["getWrapUpCode", "updateWrapUpCode", "archiveWrapUpCode"];
+
+/// Every error code an operation can return, in a stable order, with the status of each.
+pub fn operation_errors(operation_id: &str) -> Option<Vec<(ErrorCode, u16)>> {
+    let (_, groups) = OPERATION_ERRORS.iter().find(|(id, _)| *id == operation_id)?;
+    let mut codes: Vec<ErrorCode> = AUTH
+        .iter()
+        .filter(|c| !(NO_SCOPE.contains(&operation_id) && **c == AuthorizationMissingScope))
+        .chain(groups.iter().flat_map(|g| g.iter()))
+        .chain(ALWAYS)
+        .copied()
+        .collect();
+    codes.dedup();
+    Some(
+        codes
+            .into_iter()
+            .map(|c| {
+                let status = if c == WrapupCodeNotFound && CODE_PATH.contains(&operation_id) { 404 } else { c.status() };
+                (c, status)
+            })
+            .collect(),
+    )
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "wrapup",
+        description = "A strict, self-explaining interactions platform: interactions with a lifecycle, wrap-up codes in \
+divisions, OAuth2 client credentials with scopes, and `PUT /api/v2/interactions/{id}/wrap-up`.\n\n\
+Every non-2xx response under `/api/v2` has the `ErrorBody` envelope. Its `code` is stable; every code is listed in \
+docs/errors.md and, per operation, in the operation's responses and its `x-error-codes` extension. An unknown path \
+answers 404 `request.path.unknown`.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        crate::auth::issue_token,
+        routes::divisions::list,
+        routes::divisions::create,
+        routes::codes::list,
+        routes::codes::create,
+        routes::codes::get,
+        routes::codes::update,
+        routes::codes::archive,
+        routes::interactions::create,
+        routes::interactions::list,
+        routes::interactions::get,
+        routes::interactions::set_state,
+        routes::interactions::put_wrapup,
+        routes::interactions::get_wrapup,
+        routes::interactions::wrapup_history,
+        routes::clients::create,
+        routes::ops::healthz,
+        routes::ops::openapi,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
+    modifiers(&Completion),
+    tags(
+        (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
+        (name = "wrapup-codes", description = "Wrap-up codes (dispositions), each in one division."),
+        (name = "divisions", description = "Divisions partition interactions and codes; OAuth clients are granted divisions."),
+        (name = "oauth", description = "OAuth 2.0 client credentials."),
+        (name = "operations", description = "Health and this document."),
+    )
+)]
+pub struct ApiDoc;
+
+struct Completion;
+
+impl Modify for Completion {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        doc.servers = Some(vec![ServerBuilder::new()
+            .url("http://127.0.0.1:8080")
+            .description(Some("wrapup serve (default address)"))
+            .build()]);
+        let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_string(), s.description().to_string())));
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new("/oauth/token", scopes))],
+                "OAuth 2.0 client credentials; send the token as Authorization: Bearer <token>.",
+            )),
+        );
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete].into_iter().flatten() {
+                add_errors(op);
+            }
+        }
+    }
+}
+
+fn add_errors(op: &mut Operation) {
+    let Some(errors) = op.operation_id.as_deref().and_then(operation_errors) else {
+        return;
+    };
+    let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for (code, status) in &errors {
+        by_status.entry(*status).or_default().push(*code);
+    }
+    for (status, codes) in by_status {
+        let names: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+        let examples = codes.iter().map(|c| {
+            let body = ErrorBody {
+                status,
+                code: *c,
+                message: c.summary().to_string(),
+                context_id: "5f0c6a1e-0d1c-4d52-9a43-2f0c1c7d9b11".into(),
+                details: vec![ErrorDetail::new(*c, c.summary())],
+                errors: vec![],
+            };
+            let value = serde_json::to_value(body).expect("error bodies serialise");
+            (c.as_str().to_string(), ExampleBuilder::new().summary(c.summary()).value(Some(value)).build())
+        });
+        let response = ResponseBuilder::new()
+            .description(format!("Error: {}. See docs/errors.md.", names.join(", ")))
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+                    .examples_from_iter(examples)
+                    .build(),
+            )
+            .build();
+        op.responses.responses.insert(status.to_string(), RefOr::T(response));
+    }
+    let list: Vec<&str> = errors.iter().map(|(c, _)| c.as_str()).collect();
+    let ext = ExtensionsBuilder::new().add("x-error-codes", serde_json::json!(list)).build();
+    match &mut op.extensions {
+        Some(existing) => existing.merge(ext),
+        None => op.extensions = Some(ext),
+    }
+}
+
+/// The document as served.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

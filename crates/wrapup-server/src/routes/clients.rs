@@ -1,0 +1,61 @@
+//! `POST /api/v2/oauth/clients`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use uuid::Uuid;
+use wrapup_domain::names::check_name;
+use wrapup_types::{ClientCredentials, CreateClient, DivisionGrant, ErrorCode, ErrorDetail, ScopeSet};
+
+use crate::auth::{new_client, Admin, Authorized};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::AppState;
+
+/// Create an OAuth client
+///
+/// The secret is in this response only; it is stored as a hash and cannot be shown again.
+#[utoipa::path(post, path = "/api/v2/oauth/clients", operation_id = "createOAuthClient", tag = "oauth",
+    request_body = CreateClient,
+    responses((status = 201, description = "The new client and its secret.", body = ClientCredentials)),
+    security(("oauth2" = ["admin"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Authorized(_, ..): Authorized<Admin>,
+    ApiJson(body): ApiJson<CreateClient>,
+) -> Result<(StatusCode, Json<ClientCredentials>), ApiError> {
+    let name = check_name("name", &body.name).map_err(ApiError::one)?;
+    let scopes = ScopeSet::parse(&body.scopes.join(" ")).map_err(|s| {
+        ApiError::one(
+            ErrorDetail::new(ErrorCode::RequestFieldInvalid, format!("{s} is not a scope this server knows."))
+                .field("scopes")
+                .hint("Scopes are interaction:view, interaction:write, interaction:manage, wrapup-code:view, wrapup-code:manage and admin."),
+        )
+    })?;
+    if let DivisionGrant::Only(ids) = &body.divisions {
+        for id in ids {
+            if state.store.get_division(*id).await?.is_none() {
+                return Err(ApiError::one(
+                    ErrorDetail::new(ErrorCode::DivisionNotFound, format!("No division with id {id} exists."))
+                        .field("divisions")
+                        .hint("List divisions with GET /api/v2/authorization/divisions, or grant \"all\"."),
+                ));
+            }
+        }
+    }
+    let (id, divisions, now) = (Uuid::new_v4(), body.divisions.clone(), state.clock.now_ms());
+    let (record, secret) = tokio::task::spawn_blocking(move || new_client(id, &name, scopes, divisions, now, None))
+        .await
+        .map_err(|e| ApiError::internal("hashing a client secret", e))?;
+    state.store.create_client(&record).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ClientCredentials {
+            client_id: record.id,
+            client_secret: secret,
+            name: record.name,
+            scopes: scopes.iter().map(|s| s.as_str().to_string()).collect(),
+            divisions: record.divisions,
+        }),
+    ))
+}

@@ -1,0 +1,66 @@
+//! `/api/v2/authorization/divisions`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wrapup_domain::names::check_name;
+use wrapup_store::StoreError;
+use wrapup_types::{CreateDivision, Division, ErrorCode, ErrorDetail, Page};
+
+use crate::auth::{Admin, Authenticated, Authorized};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::pagination::{page, page_request};
+use crate::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListDivisions {
+    /// Entities per page, 1 to 500 (default 25).
+    #[param(minimum = 1, maximum = 500)]
+    page_size: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// List the divisions granted to the token
+///
+/// Any valid token may call this; it lists only the divisions the OAuth client is granted.
+#[utoipa::path(get, path = "/api/v2/authorization/divisions", operation_id = "listDivisions", tag = "divisions",
+    params(ListDivisions),
+    responses((status = 200, description = "The granted divisions.", body = Page<Division>)),
+    security(("oauth2" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    ApiQuery(q): ApiQuery<ListDivisions>,
+) -> Result<Json<Page<Division>>, ApiError> {
+    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
+    let rows = state.store.list_divisions(&principal.divisions, request).await?;
+    Ok(Json(page(rows, size, |(seq, _)| *seq, |(_, d)| d)))
+}
+
+/// Create a division
+#[utoipa::path(post, path = "/api/v2/authorization/divisions", operation_id = "createDivision", tag = "divisions",
+    request_body = CreateDivision,
+    responses((status = 201, description = "The new division.", body = Division)),
+    security(("oauth2" = ["admin"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Authorized(_, ..): Authorized<Admin>,
+    ApiJson(body): ApiJson<CreateDivision>,
+) -> Result<(StatusCode, Json<Division>), ApiError> {
+    let name = check_name("name", &body.name).map_err(ApiError::one)?;
+    match state.store.create_division(uuid::Uuid::new_v4(), &name, state.clock.now_ms()).await {
+        Ok(d) => Ok((StatusCode::CREATED, Json(d))),
+        Err(StoreError::Conflict(_)) => Err(ApiError::one(
+            ErrorDetail::new(ErrorCode::DivisionNameConflict, format!("A division named \"{name}\" already exists."))
+                .field("name")
+                .hint("Division names are unique ignoring case; choose another name or use the existing division."),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,265 @@
+//! `/api/v2/interactions`: the lifecycle, and applying a wrap-up.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+use wrapup_domain::wrapup_body::{parse_object, validate_fields};
+use wrapup_domain::Principal;
+use wrapup_store::{ApplyOutcome, ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, StoreError};
+use wrapup_types::{
+    CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState, WrapUp, WrapUpRequest,
+};
+
+use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
+use crate::error::ApiError;
+use crate::extract::{path_id, read_json_body, ApiJson, ApiQuery};
+use crate::pagination::{page, page_request};
+use crate::AppState;
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::one(
+        ErrorDetail::new(
+            ErrorCode::InteractionNotFound,
+            format!("No interaction with id {id} exists in the divisions this token can see."),
+        )
+        .hint("Check the id, and that the OAuth client is granted the interaction's division."),
+    )
+}
+
+/// Step 2 of the checks: the interaction exists and the caller may see it. An interaction
+/// in a division the caller is not granted gets the very same answer as a random id.
+async fn visible(state: &AppState, principal: &Principal, raw: &str) -> Result<InteractionRecord, ApiError> {
+    let id = path_id(raw, not_found)?;
+    state
+        .store
+        .get_interaction(id)
+        .await?
+        .filter(|r| principal.sees(r.interaction.division_id))
+        .ok_or_else(|| not_found(raw))
+}
+
+fn with_etag(interaction: Interaction) -> Response {
+    let etag = format!("\"{}\"", interaction.version);
+    let mut response = Json(interaction).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListInteractions {
+    /// Only interactions in this state.
+    state: Option<InteractionState>,
+    /// Only interactions of this division.
+    division_id: Option<Uuid>,
+    /// `true`: only interactions with a wrap-up; `false`: only those without.
+    wrapped_up: Option<bool>,
+    /// Entities per page, 1 to 500 (default 25).
+    #[param(minimum = 1, maximum = 500)]
+    page_size: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Create an interaction
+///
+/// What a routing engine does when a call, chat, email or message arrives. The interaction
+/// starts `queued`.
+#[utoipa::path(post, path = "/api/v2/interactions", operation_id = "createInteraction", tag = "interactions",
+    request_body = CreateInteraction,
+    responses((status = 201, description = "The new interaction.", body = Interaction)),
+    security(("oauth2" = ["interaction:manage"])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionManage>,
+    ApiJson(body): ApiJson<CreateInteraction>,
+) -> Result<(StatusCode, Response), ApiError> {
+    let known = principal.sees(body.division_id) && state.store.get_division(body.division_id).await?.is_some();
+    if !known {
+        return Err(ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::DivisionNotFound,
+                format!("No division with id {} exists among those this token is granted.", body.division_id),
+            )
+            .field("divisionId")
+            .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
+        ));
+    }
+    let rec = state
+        .store
+        .create_interaction(&NewInteraction {
+            id: Uuid::new_v4(),
+            division_id: body.division_id,
+            channel: body.channel,
+            now_ms: state.clock.now_ms(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, with_etag(rec.interaction)))
+}
+
+/// Get an interaction
+///
+/// The `ETag` header is the interaction's `version`.
+#[utoipa::path(get, path = "/api/v2/interactions/{id}", operation_id = "getInteraction", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    responses((status = 200, description = "The interaction.", body = Interaction,
+        headers(("ETag" = String, description = "The version, as a strong entity tag.")))),
+    security(("oauth2" = ["interaction:view"])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionView>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(with_etag(visible(&state, &principal, &id).await?.interaction))
+}
+
+/// List interactions
+///
+/// Interactions of the granted divisions, oldest first.
+#[utoipa::path(get, path = "/api/v2/interactions", operation_id = "listInteractions", tag = "interactions",
+    params(ListInteractions),
+    responses((status = 200, description = "A page of interactions.", body = Page<Interaction>)),
+    security(("oauth2" = ["interaction:view"])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionView>,
+    ApiQuery(q): ApiQuery<ListInteractions>,
+) -> Result<Json<Page<Interaction>>, ApiError> {
+    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
+    let filter = InteractionFilter {
+        state: q.state,
+        division: q.division_id,
+        wrapped_up: q.wrapped_up,
+    };
+    let rows = state.store.list_interactions(&principal.divisions, &filter, request).await?;
+    Ok(Json(page(rows, size, |r| r.seq, |r| r.interaction)))
+}
+
+/// Move an interaction through its lifecycle
+///
+/// `queued → active → closed`, or `queued → closed` (abandoned). Closing starts the settle
+/// time; the interaction becomes `finalized` when it has passed.
+#[utoipa::path(post, path = "/api/v2/interactions/{id}/state", operation_id = "setInteractionState", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    request_body = SetState,
+    responses((status = 200, description = "The interaction after the move.", body = Interaction)),
+    security(("oauth2" = ["interaction:manage"])))]
+pub async fn set_state(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionManage>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetState>,
+) -> Result<Response, ApiError> {
+    let rec = visible(&state, &principal, &id).await?;
+    let to = InteractionState::from(body.state);
+    let rec = match state
+        .store
+        .set_state(rec.interaction.id, to, state.clock.now_ms(), state.settle_ms)
+        .await
+    {
+        Err(StoreError::NotFound) => return Err(not_found(&id)),
+        other => other?,
+    };
+    if to == InteractionState::Closed {
+        state.finalizer.notify_one();
+    }
+    Ok(with_etag(rec.interaction))
+}
+
+/// Apply a wrap-up
+///
+/// Sets (or replaces) the interaction's wrap-up and completes it. The interaction must be
+/// closed **and finalized**. The body is exactly `{"codeId", "durationMs", "notes"?}`.
+///
+/// Checks run in this order, and every failing check from step 4 on adds its entry to
+/// `details`: (1) authentication and scope; (2) the interaction exists and is visible;
+/// (3) `Content-Type`, size, well-formed JSON; (4) body fields; (5) state and finalization;
+/// (6) the code. Sending the same body again succeeds and changes nothing.
+#[utoipa::path(put, path = "/api/v2/interactions/{id}/wrap-up", operation_id = "putInteractionWrapUp", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    request_body = WrapUpRequest,
+    responses((status = 204, description = "The wrap-up is in place (applied now, or already identical).")),
+    security(("oauth2" = ["interaction:write"])))]
+pub async fn put_wrapup(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionWrite>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let rec = visible(&state, &principal, &id).await?;
+    let bytes = read_json_body(&headers, body).await?;
+    let fields = parse_object(&bytes).map_err(ApiError::one)?;
+    let now = state.clock.now_ms();
+    let request = match validate_fields(&fields) {
+        Ok(request) => request,
+        Err(mut problems) => {
+            // Report the state and code problems too, all in one answer.
+            let code_id = fields
+                .iter()
+                .find(|(k, _)| k == "codeId")
+                .and_then(|(_, v)| v.as_str())
+                .and_then(|s| Uuid::parse_str(s).ok());
+            problems.extend(state.store.assess_wrapup(&rec, code_id, &principal.divisions, now).await?);
+            return Err(ApiError::new(problems));
+        }
+    };
+    let cmd = ApplyWrapUp {
+        interaction_id: rec.interaction.id,
+        request,
+        client_id: principal.client_id,
+        divisions: principal.divisions.clone(),
+        now_ms: now,
+    };
+    match state.store.apply_wrapup(&cmd).await {
+        Ok(ApplyOutcome::Applied(_) | ApplyOutcome::Unchanged(_)) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(not_found(&id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Get an interaction's wrap-up
+#[utoipa::path(get, path = "/api/v2/interactions/{id}/wrap-up", operation_id = "getInteractionWrapUp", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    responses((status = 200, description = "The current wrap-up.", body = WrapUp)),
+    security(("oauth2" = ["interaction:view"])))]
+pub async fn get_wrapup(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionView>,
+    Path(id): Path<String>,
+) -> Result<Json<WrapUp>, ApiError> {
+    let rec = visible(&state, &principal, &id).await?;
+    rec.interaction.wrap_up.map(Json).ok_or_else(|| {
+        ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::WrapupNotFound,
+                format!("Interaction {id} has no wrap-up yet; it is {}.", rec.interaction.state),
+            )
+            .hint("Apply one with PUT /api/v2/interactions/{id}/wrap-up once the interaction is closed and finalized."),
+        )
+    })
+}
+
+/// Get an interaction's wrap-up history
+///
+/// Every wrap-up ever applied to the interaction, oldest first.
+#[utoipa::path(get, path = "/api/v2/interactions/{id}/wrap-up/history", operation_id = "getInteractionWrapUpHistory", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    responses((status = 200, description = "The wrap-ups, oldest first.", body = Vec<WrapUp>)),
+    security(("oauth2" = ["interaction:view"])))]
+pub async fn wrapup_history(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionView>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<WrapUp>>, ApiError> {
+    let rec = visible(&state, &principal, &id).await?;
+    Ok(Json(state.store.wrapup_history(rec.interaction.id).await?))
+}

@@ -1,0 +1,5 @@
+pub mod clients;
+pub mod codes;
+pub mod divisions;
+pub mod interactions;
+pub mod ops;

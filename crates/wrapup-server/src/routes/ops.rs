@@ -1,0 +1,36 @@
+//! `/healthz` and `/api/v2/openapi.json`.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use wrapup_types::Health;
+
+use crate::AppState;
+
+/// Health check
+///
+/// 200 once the store answers; 503 otherwise.
+#[utoipa::path(get, path = "/healthz", operation_id = "health", tag = "operations",
+    responses(
+        (status = 200, description = "The server and its store are up.", body = Health, example = json!({"status": "ok"})),
+        (status = 503, description = "The store is not answering.", body = Health, example = json!({"status": "unavailable"})),
+    ),
+    security(()))]
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    match state.store.health().await {
+        Ok(()) => (StatusCode::OK, Json(Health { status: "ok".into() })),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into() }))
+        }
+    }
+}
+
+/// The OpenAPI 3.1 document of this API
+#[utoipa::path(get, path = "/api/v2/openapi.json", operation_id = "getOpenApi", tag = "operations",
+    responses((status = 200, description = "This document.", content_type = "application/json")),
+    security(()))]
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], state.openapi_json.clone()).into_response()
+}
