@@ -97,20 +97,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let api = request.uri().path().starts_with("/api/");
+    let method = request.method().clone();
     let mut response = next.run(request).await;
     let status = response.status();
     let details = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(details)) => details,
         None if api && status == StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = response
-                .headers()
-                .get(header::ALLOW)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
             vec![ErrorDetail::new(
                 ErrorCode::RequestMethodUnsupported,
-                format!("This path does not support this method; it supports {allow}."),
+                format!("This path does not support the {method} method; the Allow header lists those it supports."),
             )
             .hint("Check the method in the API reference (GET /api/v2/openapi.json).")]
         }

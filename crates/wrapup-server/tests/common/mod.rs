@@ -1,0 +1,149 @@
+//! The test harness: an in-process server on 127.0.0.1:0 over a temporary SQLite database,
+//! a clock the test controls, and real clients.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use uuid::Uuid;
+use wrapup_client::{Client, RawResponse};
+use wrapup_server::auth::new_client;
+use wrapup_server::{App, Clock, Config, ManualClock};
+use wrapup_store::{SqliteStore, Store};
+use wrapup_types::{Channel, CreateWrapUpCode, DivisionGrant, ErrorBody, EventKind, ScopeSet, TargetState};
+
+pub const SETTLE_MS: i64 = 1_500;
+pub const START_MS: i64 = 1_795_000_000_000;
+
+pub struct TestServer {
+    pub url: String,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<ManualClock>,
+    pub app: App,
+    pub dir: Arc<tempfile::TempDir>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(Config { settle_ms: SETTLE_MS, ..Config::default() }).await
+    }
+
+    pub async fn start_with(config: Config) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let clock = Arc::new(ManualClock::new(START_MS));
+        Self::start_on(dir, clock, config).await
+    }
+
+    /// Starts a server on the database in `dir` (e.g. again, after a restart).
+    pub async fn start_on(dir: Arc<tempfile::TempDir>, clock: Arc<ManualClock>, config: Config) -> TestServer {
+        let url = format!("sqlite://{}", dir.path().join("wrapup.db").display());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+        let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = app.router();
+        let server = tokio::spawn(async move {
+            axum_serve(listener, router).await;
+        });
+        TestServer { url: format!("http://{addr}"), store, clock, app, dir, server }
+    }
+
+    /// A client with the given scopes and divisions, created straight in the store.
+    pub async fn client(&self, scopes: &str, divisions: DivisionGrant) -> Client {
+        let (id, secret) = self.credentials(scopes, divisions).await;
+        Client::new(&self.url).with_credentials(&id.to_string(), &secret)
+    }
+
+    pub async fn credentials(&self, scopes: &str, divisions: DivisionGrant) -> (Uuid, String) {
+        let scopes = ScopeSet::parse(scopes).unwrap();
+        let (record, secret) = new_client(Uuid::new_v4(), "test", scopes, divisions, self.clock.now_ms(), None);
+        self.store.create_client(&record).await.unwrap();
+        (record.id, secret)
+    }
+
+    /// A client with every scope and every division.
+    pub async fn admin(&self) -> Client {
+        self.client(
+            "interaction:view interaction:write interaction:manage wrapup-code:view wrapup-code:manage admin",
+            DivisionGrant::All,
+        )
+        .await
+    }
+
+    pub async fn division(&self, admin: &Client, name: &str) -> Uuid {
+        admin.create_division(name).await.unwrap().id
+    }
+
+    pub async fn code(&self, admin: &Client, division: Uuid, name: &str) -> Uuid {
+        admin
+            .create_code(&CreateWrapUpCode { name: name.into(), division_id: division, description: None })
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// A new interaction moved through `states`.
+    pub async fn interaction(&self, admin: &Client, division: Uuid, states: &[TargetState]) -> Uuid {
+        let id = admin.create_interaction(division, Channel::Voice).await.unwrap().id;
+        for s in states {
+            admin.set_state(id, *s).await.unwrap();
+        }
+        id
+    }
+
+    /// Runs the finalization pass the timer would run now (deterministic).
+    pub async fn finalize_now(&self) {
+        self.store.finalize_due(self.clock.now_ms()).await.unwrap();
+    }
+
+    /// A closed and finalized interaction.
+    pub async fn finalized(&self, admin: &Client, division: Uuid) -> Uuid {
+        let id = self.interaction(admin, division, &[TargetState::Active, TargetState::Closed]).await;
+        self.clock.advance(SETTLE_MS);
+        self.finalize_now().await;
+        id
+    }
+
+    /// Waits (bounded) for the event of `kind` about `id` on the store's stream.
+    pub async fn wait_for_event(rx: &mut tokio::sync::broadcast::Receiver<Arc<wrapup_store::EventRecord>>, id: Uuid, kind: EventKind) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let e = rx.recv().await.unwrap();
+                if e.interaction.id == id && e.kind == kind {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("the event arrives");
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
+    axum::serve(listener, router).await.unwrap();
+}
+
+/// A PUT of a raw wrap-up body.
+pub async fn put_raw(client: &Client, id: &str, content_type: &str, body: &[u8]) -> RawResponse {
+    client
+        .raw(Method::PUT, &format!("/api/v2/interactions/{id}/wrap-up"), &[("content-type", content_type)], Some(body.to_vec()))
+        .await
+        .unwrap()
+}
+
+pub fn error_of(raw: &RawResponse) -> ErrorBody {
+    raw.error_body().unwrap_or_else(|| panic!("an error body, got {} {}", raw.status, String::from_utf8_lossy(&raw.body)))
+}
+
+pub fn codes_of(raw: &RawResponse) -> Vec<String> {
+    error_of(raw).details.iter().map(|d| d.error_code.as_str().to_string()).collect()
+}
