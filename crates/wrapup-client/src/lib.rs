@@ -12,9 +12,9 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 use wrapup_types::{
-    Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode, Division,
-    ErrorBody, Interaction, InteractionState, OAuthErrorBody, Page, SetState, TargetState, TokenResponse,
-    UpdateWrapUpCode, WrapUp, WrapUpCode, WrapUpRequest,
+    Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode,
+    Division, ErrorBody, Interaction, InteractionState, OAuthErrorBody, Page, SetState,
+    TargetState, TokenResponse, UpdateWrapUpCode, WrapUp, WrapUpCode, WrapUpRequest,
 };
 
 /// Renew a cached token this long before it expires.
@@ -59,7 +59,11 @@ impl Error {
 enum Auth {
     None,
     Token(String),
-    Credentials { id: String, secret: String, scope: Option<String> },
+    Credentials {
+        id: String,
+        secret: String,
+        scope: Option<String>,
+    },
 }
 
 struct Cached {
@@ -194,7 +198,10 @@ impl Client {
             });
         }
         match serde_json::from_slice(&bytes) {
-            Ok(body) => Err(Error::OAuth { status: status.as_u16(), body }),
+            Ok(body) => Err(Error::OAuth {
+                status: status.as_u16(),
+                body,
+            }),
             Err(_) => Err(Error::Unexpected {
                 status: status.as_u16(),
                 message: String::from_utf8_lossy(&bytes).into_owned(),
@@ -224,7 +231,13 @@ impl Client {
     }
 
     /// Sends a request as is and returns the response as is (after authentication).
-    pub async fn raw(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Option<Vec<u8>>) -> Result<RawResponse> {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Result<RawResponse> {
         let mut request = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(token) = self.bearer().await? {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
@@ -243,14 +256,28 @@ impl Client {
         })
     }
 
-    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T> {
+    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T> {
         let raw = self.call_raw(method, path, body).await?;
         decode(&raw)
     }
 
-    async fn call_raw<B: Serialize + ?Sized>(&self, method: Method, path: &str, body: Option<&B>) -> Result<RawResponse> {
+    async fn call_raw<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<RawResponse> {
         let bytes = body.map(|b| serde_json::to_vec(b).expect("request bodies serialise"));
-        let headers: &[(&str, &str)] = if bytes.is_some() { &[("content-type", "application/json")] } else { &[] };
+        let headers: &[(&str, &str)] = if bytes.is_some() {
+            &[("content-type", "application/json")]
+        } else {
+            &[]
+        };
         let raw = self.raw(method, path, headers, bytes).await?;
         if raw.status.is_success() {
             Ok(raw)
@@ -264,24 +291,35 @@ impl Client {
         if raw.status.is_success() {
             Ok(())
         } else {
-            Err(Error::Unexpected { status: raw.status.as_u16(), message: "the server reports it is unhealthy".into() })
+            Err(Error::Unexpected {
+                status: raw.status.as_u16(),
+                message: "the server reports it is unhealthy".into(),
+            })
         }
     }
 
     pub async fn openapi(&self) -> Result<serde_json::Value> {
-        self.call::<(), _>(Method::GET, "/api/v2/openapi.json", None).await
+        self.call::<(), _>(Method::GET, "/api/v2/openapi.json", None)
+            .await
     }
 
     pub async fn list_divisions(&self) -> Result<Page<Division>> {
-        self.call::<(), _>(Method::GET, "/api/v2/authorization/divisions", None).await
+        self.call::<(), _>(Method::GET, "/api/v2/authorization/divisions", None)
+            .await
     }
 
     pub async fn create_division(&self, name: &str) -> Result<Division> {
-        self.call(Method::POST, "/api/v2/authorization/divisions", Some(&CreateDivision { name: name.into() })).await
+        self.call(
+            Method::POST,
+            "/api/v2/authorization/divisions",
+            Some(&CreateDivision { name: name.into() }),
+        )
+        .await
     }
 
     pub async fn create_client(&self, body: &CreateClient) -> Result<ClientCredentials> {
-        self.call(Method::POST, "/api/v2/oauth/clients", Some(body)).await
+        self.call(Method::POST, "/api/v2/oauth/clients", Some(body))
+            .await
     }
 
     pub async fn list_codes(&self, query: &CodeQuery) -> Result<Page<WrapUpCode>> {
@@ -290,27 +328,56 @@ impl Client {
     }
 
     pub async fn create_code(&self, body: &CreateWrapUpCode) -> Result<WrapUpCode> {
-        self.call(Method::POST, "/api/v2/routing/wrapupcodes", Some(body)).await
+        self.call(Method::POST, "/api/v2/routing/wrapupcodes", Some(body))
+            .await
     }
 
     pub async fn get_code(&self, id: Uuid) -> Result<WrapUpCode> {
-        self.call::<(), _>(Method::GET, &format!("/api/v2/routing/wrapupcodes/{id}"), None).await
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/routing/wrapupcodes/{id}"),
+            None,
+        )
+        .await
     }
 
     pub async fn update_code(&self, id: Uuid, body: &UpdateWrapUpCode) -> Result<WrapUpCode> {
-        self.call(Method::PUT, &format!("/api/v2/routing/wrapupcodes/{id}"), Some(body)).await
+        self.call(
+            Method::PUT,
+            &format!("/api/v2/routing/wrapupcodes/{id}"),
+            Some(body),
+        )
+        .await
     }
 
     pub async fn archive_code(&self, id: Uuid) -> Result<WrapUpCode> {
-        self.call::<(), _>(Method::DELETE, &format!("/api/v2/routing/wrapupcodes/{id}"), None).await
+        self.call::<(), _>(
+            Method::DELETE,
+            &format!("/api/v2/routing/wrapupcodes/{id}"),
+            None,
+        )
+        .await
     }
 
-    pub async fn create_interaction(&self, division_id: Uuid, channel: Channel) -> Result<Interaction> {
-        self.call(Method::POST, "/api/v2/interactions", Some(&CreateInteraction { division_id, channel })).await
+    pub async fn create_interaction(
+        &self,
+        division_id: Uuid,
+        channel: Channel,
+    ) -> Result<Interaction> {
+        self.call(
+            Method::POST,
+            "/api/v2/interactions",
+            Some(&CreateInteraction {
+                division_id,
+                channel,
+            }),
+        )
+        .await
     }
 
     pub async fn get_interaction(&self, id: Uuid) -> Result<Interaction> {
-        self.call::<(), _>(Method::GET, &format!("/api/v2/interactions/{id}"), None).await
+        self.call::<(), _>(Method::GET, &format!("/api/v2/interactions/{id}"), None)
+            .await
     }
 
     pub async fn list_interactions(&self, query: &InteractionQuery) -> Result<Page<Interaction>> {
@@ -319,21 +386,41 @@ impl Client {
     }
 
     pub async fn set_state(&self, id: Uuid, state: TargetState) -> Result<Interaction> {
-        self.call(Method::POST, &format!("/api/v2/interactions/{id}/state"), Some(&SetState { state })).await
+        self.call(
+            Method::POST,
+            &format!("/api/v2/interactions/{id}/state"),
+            Some(&SetState { state }),
+        )
+        .await
     }
 
     /// `PUT /api/v2/interactions/{id}/wrap-up`.
     pub async fn put_wrapup(&self, id: Uuid, body: &WrapUpRequest) -> Result<()> {
-        self.call_raw(Method::PUT, &format!("/api/v2/interactions/{id}/wrap-up"), Some(body)).await?;
+        self.call_raw(
+            Method::PUT,
+            &format!("/api/v2/interactions/{id}/wrap-up"),
+            Some(body),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn get_wrapup(&self, id: Uuid) -> Result<WrapUp> {
-        self.call::<(), _>(Method::GET, &format!("/api/v2/interactions/{id}/wrap-up"), None).await
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/interactions/{id}/wrap-up"),
+            None,
+        )
+        .await
     }
 
     pub async fn wrapup_history(&self, id: Uuid) -> Result<Vec<WrapUp>> {
-        self.call::<(), _>(Method::GET, &format!("/api/v2/interactions/{id}/wrap-up/history"), None).await
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/interactions/{id}/wrap-up/history"),
+            None,
+        )
+        .await
     }
 }
 
@@ -363,7 +450,9 @@ fn form_urlencoded_pairs(value: &serde_json::Value) -> String {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -389,10 +478,17 @@ fn api_error(raw: &RawResponse) -> Error {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     match raw.error_body().filter(|_| is_json) {
-        Some(body) => Error::Api { status: raw.status.as_u16(), body, retry_after },
+        Some(body) => Error::Api {
+            status: raw.status.as_u16(),
+            body,
+            retry_after,
+        },
         None => Error::Unexpected {
             status: raw.status.as_u16(),
-            message: String::from_utf8_lossy(&raw.body).chars().take(500).collect(),
+            message: String::from_utf8_lossy(&raw.body)
+                .chars()
+                .take(500)
+                .collect(),
         },
     }
 }

@@ -94,18 +94,30 @@ mod tests {
         assert!(check_move(Queued, Active).is_ok());
         assert!(check_move(Queued, Closed).is_ok());
         assert!(check_move(Active, Closed).is_ok());
-        for (from, to) in [(Active, Active), (Active, Queued), (Closed, Active), (Completed, Closed)] {
+        for (from, to) in [
+            (Active, Active),
+            (Active, Queued),
+            (Closed, Active),
+            (Completed, Closed),
+        ] {
             let e = check_move(from, to).unwrap_err();
             assert_eq!(e.error_code, ErrorCode::InteractionTransitionInvalid);
             assert!(e.message.contains(from.as_str()));
         }
         let e = check_move(Active, Active).unwrap_err();
-        assert!(e.message.contains("allowed from active: closed"), "{}", e.message);
+        assert!(
+            e.message.contains("allowed from active: closed"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
     fn readiness() {
-        assert_eq!(check_ready(Active, false, None, 0).unwrap().error_code, ErrorCode::InteractionNotClosed);
+        assert_eq!(
+            check_ready(Active, false, None, 0).unwrap().error_code,
+            ErrorCode::InteractionNotClosed
+        );
         let e = check_ready(Closed, false, Some(1_500), 100).unwrap();
         assert_eq!(e.error_code, ErrorCode::InteractionNotFinalized);
         assert_eq!(e.retry_after_ms, Some(1_400));

@@ -58,10 +58,14 @@ pub fn parse_object(bytes: &[u8]) -> Result<Vec<(String, Value)>, ErrorDetail> {
         )));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(malformed("The body is empty; a JSON object is required.".into()));
+        return Err(malformed(
+            "The body is empty; a JSON object is required.".into(),
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let parsed = de.deserialize_any(ObjectVisitor).and_then(|o| de.end().map(|()| o));
+    let parsed = de
+        .deserialize_any(ObjectVisitor)
+        .and_then(|o| de.end().map(|()| o));
     match parsed {
         Ok(TopLevel::Object(fields)) => Ok(fields),
         Ok(TopLevel::Other(kind)) => Err(malformed(format!(
@@ -208,23 +212,35 @@ pub fn validate_fields(fields: &[(String, Value)]) -> Result<WrapUpRequest, Vec<
     }
     if !saw_code {
         code_problems.push(
-            ErrorDetail::new(ErrorCode::WrapupCodeMissing, "codeId is required and was not sent.")
-                .field("codeId")
-                .hint(CODE_HINT),
+            ErrorDetail::new(
+                ErrorCode::WrapupCodeMissing,
+                "codeId is required and was not sent.",
+            )
+            .field("codeId")
+            .hint(CODE_HINT),
         );
     }
     if !saw_duration {
         duration_problems.push(
-            ErrorDetail::new(ErrorCode::WrapupDurationMissing, "durationMs is required and was not sent.")
-                .field("durationMs")
-                .hint(DURATION_HINT),
+            ErrorDetail::new(
+                ErrorCode::WrapupDurationMissing,
+                "durationMs is required and was not sent.",
+            )
+            .field("durationMs")
+            .hint(DURATION_HINT),
         );
     }
 
-    let problems: Vec<ErrorDetail> = [unknown, code_problems, duration_problems, notes_problems, nulls]
-        .into_iter()
-        .flatten()
-        .collect();
+    let problems: Vec<ErrorDetail> = [
+        unknown,
+        code_problems,
+        duration_problems,
+        notes_problems,
+        nulls,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     match (problems.is_empty(), code_id, duration_ms) {
         (true, Some(code_id), Some(duration_ms)) => Ok(WrapUpRequest {
             code_id,
@@ -279,7 +295,9 @@ fn check_duration(value: &Value) -> Result<u32, ErrorDetail> {
     let range = format!("a whole number of milliseconds from 1 to {MAX_DURATION_MS}");
     let Value::Number(n) = value else {
         let extra = match value {
-            Value::String(s) if s.trim().parse::<f64>().is_ok() => " (send the number without quotes)",
+            Value::String(s) if s.trim().parse::<f64>().is_ok() => {
+                " (send the number without quotes)"
+            }
             _ => "",
         };
         return Err(invalid(format!(
@@ -297,7 +315,9 @@ fn check_duration(value: &Value) -> Result<u32, ErrorDetail> {
         };
     }
     if let Some(neg) = n.as_i64() {
-        return Err(invalid(format!("durationMs must be {range}; got {neg}, which is below 1.")));
+        return Err(invalid(format!(
+            "durationMs must be {range}; got {neg}, which is below 1."
+        )));
     }
     let f = n.as_f64().unwrap_or(f64::NAN);
     if f.fract() != 0.0 || !f.is_finite() {
@@ -306,7 +326,9 @@ fn check_duration(value: &Value) -> Result<u32, ErrorDetail> {
         )));
     }
     if f < 1.0 {
-        return Err(invalid(format!("durationMs must be {range}; got {n}, which is below 1.")));
+        return Err(invalid(format!(
+            "durationMs must be {range}; got {n}, which is below 1."
+        )));
     }
     if f > MAX_DURATION_MS as f64 {
         return Err(invalid(format!(
@@ -330,8 +352,10 @@ fn check_notes(value: &Value) -> Result<String, ErrorDetail> {
                 Ok(s.clone())
             }
         }
-        other => Err(invalid(format!("notes must be a string; got {}.", describe(other)))
-            .hint("Send notes as a JSON string, or leave the field out.")),
+        other => Err(
+            invalid(format!("notes must be a string; got {}.", describe(other)))
+                .hint("Send notes as a JSON string, or leave the field out."),
+        ),
     }
 }
 
@@ -343,11 +367,17 @@ pub fn suggest_field(name: &str) -> Option<&'static str> {
         .collect::<String>()
         .to_ascii_lowercase();
     match key.as_str() {
-        "codeid" | "code" | "wrapupcode" | "wrapupcodeid" | "wrapup" | "disposition" | "dispositionid" => {
-            Some("codeId")
-        }
-        "durationms" | "duration" | "durationseconds" | "durationsecs" | "durationmillis"
-        | "durationmilliseconds" | "wrapupduration" | "wrapupdurationms" | "durationsec" => Some("durationMs"),
+        "codeid" | "code" | "wrapupcode" | "wrapupcodeid" | "wrapup" | "disposition"
+        | "dispositionid" => Some("codeId"),
+        "durationms"
+        | "duration"
+        | "durationseconds"
+        | "durationsecs"
+        | "durationmillis"
+        | "durationmilliseconds"
+        | "wrapupduration"
+        | "wrapupdurationms"
+        | "durationsec" => Some("durationMs"),
         "notes" | "note" | "comment" | "comments" | "wrapupnotes" => Some("notes"),
         _ => None,
     }

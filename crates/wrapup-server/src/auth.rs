@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use wrapup_domain::Principal;
 use wrapup_store::{ClientRecord, Store, TokenRecord};
-use wrapup_types::{DivisionGrant, ErrorCode, ErrorDetail, OAuthErrorBody, Scope, ScopeSet, TokenResponse};
+use wrapup_types::{
+    DivisionGrant, ErrorCode, ErrorDetail, OAuthErrorBody, Scope, ScopeSet, TokenResponse,
+};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -51,7 +53,11 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 fn verify_secret(secret: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A new OAuth client: its stored record and its secret, to be shown once.
@@ -101,9 +107,19 @@ fn insert_bounded<V>(map: &RwLock<HashMap<[u8; 32], V>>, key: [u8; 32], value: V
 
 impl AuthCache {
     /// Authenticates a bearer token.
-    pub async fn principal(&self, store: &dyn Store, token: &str, now_ms: i64) -> Result<Principal, ApiError> {
+    pub async fn principal(
+        &self,
+        store: &dyn Store,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<Principal, ApiError> {
         let hash = sha256(token.as_bytes());
-        let cached = self.tokens.read().unwrap_or_else(|e| e.into_inner()).get(&hash).cloned();
+        let cached = self
+            .tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+            .cloned();
         let entry = match cached {
             Some(entry) => entry,
             None => {
@@ -114,11 +130,18 @@ impl AuthCache {
                     )
                 };
                 let record = store.get_token(&hash).await?.ok_or_else(invalid)?;
-                let client = store.get_client(record.client_id).await?.ok_or_else(invalid)?;
+                let client = store
+                    .get_client(record.client_id)
+                    .await?
+                    .ok_or_else(invalid)?;
                 let entry = CachedToken {
                     principal: Principal {
                         client_id: client.id,
-                        scopes: record.scopes.iter().filter(|s| client.scopes.contains(*s)).collect(),
+                        scopes: record
+                            .scopes
+                            .iter()
+                            .filter(|s| client.scopes.contains(*s))
+                            .collect(),
                         divisions: client.divisions,
                     },
                     expires_ms: record.expires_ms,
@@ -141,11 +164,18 @@ impl AuthCache {
 
     async fn check_secret(&self, client: &ClientRecord, secret: &str) -> bool {
         let key = sha256(&[client.id.as_bytes().as_slice(), secret.as_bytes()].concat());
-        if self.verified.read().unwrap_or_else(|e| e.into_inner()).contains_key(&key) {
+        if self
+            .verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&key)
+        {
             return true;
         }
         let (secret, phc) = (secret.to_string(), client.secret_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &phc)).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &phc))
+            .await
+            .unwrap_or(false);
         if ok {
             insert_bounded(&self.verified, key, ());
         }
@@ -161,16 +191,24 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
                 .hint("Send Authorization: Bearer <access_token>, with a token from POST /oauth/token (grant_type=client_credentials)."),
         )
     };
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| required("This operation needs an Authorization header with a bearer token; none was sent."))?;
-    let value = value.to_str().map_err(|_| required("The Authorization header is not readable text."))?;
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        required("This operation needs an Authorization header with a bearer token; none was sent.")
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| required("The Authorization header is not readable text."))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
         Some((scheme, _)) if !scheme.eq_ignore_ascii_case("bearer") => Err(required(&format!(
             "The Authorization header uses the {scheme} scheme; this operation needs Bearer."
         ))),
-        _ => Err(required("The Authorization header is malformed; expected \"Bearer <token>\".")),
+        _ => Err(required(
+            "The Authorization header is malformed; expected \"Bearer <token>\".",
+        )),
     }
 }
 
@@ -182,7 +220,10 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers)?;
-        let principal = state.auth.principal(state.store.as_ref(), token, state.clock.now_ms()).await?;
+        let principal = state
+            .auth
+            .principal(state.store.as_ref(), token, state.clock.now_ms())
+            .await?;
         Ok(Authenticated(principal))
     }
 }
@@ -251,11 +292,15 @@ impl OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
-        response.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            "no-store".parse().expect("static header"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, "Basic realm=\"wrapup\"".parse().expect("static header"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"wrapup\"".parse().expect("static header"),
+            );
         }
         response
     }
@@ -290,11 +335,18 @@ fn percent_decode(s: &str) -> String {
     ),
     security(())
 )]
-pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, OAuthError> {
+pub async fn issue_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, OAuthError> {
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if !form_type {
         return Err(OAuthError::new(
             "invalid_request",
@@ -304,7 +356,10 @@ pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body
     let mut fields: HashMap<String, String> = HashMap::new();
     for (k, v) in form_urlencoded::parse(&body) {
         if fields.insert(k.to_string(), v.into_owned()).is_some() {
-            return Err(OAuthError::new("invalid_request", format!("The parameter {k} appears more than once.")));
+            return Err(OAuthError::new(
+                "invalid_request",
+                format!("The parameter {k} appears more than once."),
+            ));
         }
     }
     match fields.get("grant_type").map(String::as_str) {
@@ -315,12 +370,22 @@ pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body
                 format!("grant_type {other} is not supported; use grant_type=client_credentials."),
             ))
         }
-        None => return Err(OAuthError::new("invalid_request", "grant_type is missing; send grant_type=client_credentials.")),
+        None => {
+            return Err(OAuthError::new(
+                "invalid_request",
+                "grant_type is missing; send grant_type=client_credentials.",
+            ))
+        }
     }
-    let basic = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-        let (scheme, rest) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("basic").then(|| rest.trim().to_string())
-    });
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("basic")
+                .then(|| rest.trim().to_string())
+        });
     let (client_id, secret) = match (basic, fields.get("client_id"), fields.get("client_secret")) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(OAuthError::new(
@@ -353,21 +418,42 @@ pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body
         .store
         .get_client(client_id)
         .await
-        .map_err(|_| OAuthError::new("temporarily_unavailable", "The server cannot check credentials right now; retry shortly."))?
+        .map_err(|_| {
+            OAuthError::new(
+                "temporarily_unavailable",
+                "The server cannot check credentials right now; retry shortly.",
+            )
+        })?
         .ok_or_else(unknown)?;
     if !state.auth.check_secret(&client, &secret).await {
         return Err(unknown());
     }
-    let scopes = match fields.get("scope").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    let scopes = match fields
+        .get("scope")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
         None => client.scopes,
         Some(requested) => {
-            let requested = ScopeSet::parse(requested)
-                .map_err(|s| OAuthError::new("invalid_scope", format!("{s} is not a scope this server knows.")))?;
+            let requested = ScopeSet::parse(requested).map_err(|s| {
+                OAuthError::new(
+                    "invalid_scope",
+                    format!("{s} is not a scope this server knows."),
+                )
+            })?;
             if !requested.is_subset(client.scopes) {
-                let missing: Vec<&str> = requested.iter().filter(|s| !client.scopes.contains(*s)).map(|s| s.as_str()).collect();
+                let missing: Vec<&str> = requested
+                    .iter()
+                    .filter(|s| !client.scopes.contains(*s))
+                    .map(|s| s.as_str())
+                    .collect();
                 return Err(OAuthError::new(
                     "invalid_scope",
-                    format!("The client is not granted the scope {}; it has \"{}\".", missing.join(" "), client.scopes),
+                    format!(
+                        "The client is not granted the scope {}; it has \"{}\".",
+                        missing.join(" "),
+                        client.scopes
+                    ),
                 ));
             }
             requested
@@ -380,11 +466,12 @@ pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body
         scopes,
         expires_ms: state.clock.now_ms() + TOKEN_LIFETIME_SECS as i64 * 1000,
     };
-    state
-        .store
-        .insert_token(&record)
-        .await
-        .map_err(|_| OAuthError::new("temporarily_unavailable", "The server cannot issue tokens right now; retry shortly."))?;
+    state.store.insert_token(&record).await.map_err(|_| {
+        OAuthError::new(
+            "temporarily_unavailable",
+            "The server cannot issue tokens right now; retry shortly.",
+        )
+    })?;
     let mut response = Json(TokenResponse {
         access_token: token,
         token_type: "bearer".into(),
@@ -392,6 +479,9 @@ pub async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body
         scope: scopes.to_string(),
     })
     .into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-store".parse().expect("static header"),
+    );
     Ok(response)
 }

@@ -39,12 +39,48 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
     }
     let now = wrapup_types::timestamp::from_millis(now_ms);
     for (id, division, name, description, archived) in [
-        (CODE_SALE, SALES, "Sale", "The customer bought something.", false),
-        (CODE_CALLBACK, SALES, "Callback", "The customer asked to be called back.", false),
-        (CODE_NO_SALE, SALES, "No sale", "The customer did not buy.", false),
-        (CODE_LEGACY, SALES, "Legacy sale", "Replaced by Sale; archived.", true),
-        (CODE_RESOLVED, SUPPORT, "Resolved", "The problem was solved on the call.", false),
-        (CODE_ESCALATED, SUPPORT, "Escalated", "Handed to the second line.", false),
+        (
+            CODE_SALE,
+            SALES,
+            "Sale",
+            "The customer bought something.",
+            false,
+        ),
+        (
+            CODE_CALLBACK,
+            SALES,
+            "Callback",
+            "The customer asked to be called back.",
+            false,
+        ),
+        (
+            CODE_NO_SALE,
+            SALES,
+            "No sale",
+            "The customer did not buy.",
+            false,
+        ),
+        (
+            CODE_LEGACY,
+            SALES,
+            "Legacy sale",
+            "Replaced by Sale; archived.",
+            true,
+        ),
+        (
+            CODE_RESOLVED,
+            SUPPORT,
+            "Resolved",
+            "The problem was solved on the call.",
+            false,
+        ),
+        (
+            CODE_ESCALATED,
+            SUPPORT,
+            "Escalated",
+            "Handed to the second line.",
+            false,
+        ),
     ] {
         let code = WrapUpCode {
             id,
@@ -59,14 +95,39 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
     }
     let lifecycle: [(Uuid, Uuid, Channel, &[InteractionState]); 5] = [
         (INTERACTION_QUEUED, SALES, Channel::Voice, &[]),
-        (INTERACTION_ACTIVE, SALES, Channel::Voice, &[InteractionState::Active]),
-        (INTERACTION_CLOSED, SALES, Channel::Chat, &[InteractionState::Active, InteractionState::Closed]),
-        (INTERACTION_COMPLETED, SALES, Channel::Email, &[InteractionState::Active, InteractionState::Closed]),
-        (INTERACTION_SUPPORT_CLOSED, SUPPORT, Channel::Voice, &[InteractionState::Active, InteractionState::Closed]),
+        (
+            INTERACTION_ACTIVE,
+            SALES,
+            Channel::Voice,
+            &[InteractionState::Active],
+        ),
+        (
+            INTERACTION_CLOSED,
+            SALES,
+            Channel::Chat,
+            &[InteractionState::Active, InteractionState::Closed],
+        ),
+        (
+            INTERACTION_COMPLETED,
+            SALES,
+            Channel::Email,
+            &[InteractionState::Active, InteractionState::Closed],
+        ),
+        (
+            INTERACTION_SUPPORT_CLOSED,
+            SUPPORT,
+            Channel::Voice,
+            &[InteractionState::Active, InteractionState::Closed],
+        ),
     ];
     for (id, division_id, channel, states) in lifecycle {
         let created = store
-            .create_interaction(&NewInteraction { id, division_id, channel, now_ms })
+            .create_interaction(&NewInteraction {
+                id,
+                division_id,
+                channel,
+                now_ms,
+            })
             .await;
         if matches!(created, Err(StoreError::Conflict(_))) {
             continue;
@@ -78,13 +139,24 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
     }
     let demo_wrapup = wrapup_store::ApplyWrapUp {
         interaction_id: INTERACTION_COMPLETED,
-        request: WrapUpRequest { code_id: CODE_SALE, duration_ms: 90_000, notes: Some("Seeded by --demo.".into()) },
+        request: WrapUpRequest {
+            code_id: CODE_SALE,
+            duration_ms: 90_000,
+            notes: Some("Seeded by --demo.".into()),
+        },
         client_id: DEMO_CLIENT_ID,
         divisions: DivisionGrant::All,
         now_ms,
     };
     store.apply_wrapup(&demo_wrapup).await?;
-    let (demo, _) = new_client(DEMO_CLIENT_ID, "demo", ScopeSet::all(), DivisionGrant::All, now_ms, Some(DEMO_CLIENT_SECRET));
+    let (demo, _) = new_client(
+        DEMO_CLIENT_ID,
+        "demo",
+        ScopeSet::all(),
+        DivisionGrant::All,
+        now_ms,
+        Some(DEMO_CLIENT_SECRET),
+    );
     store.create_client(&demo).await?;
     let viewer_scopes = ScopeSet::parse("interaction:view wrapup-code:view").expect("known scopes");
     let (viewer, _) = new_client(

@@ -49,16 +49,22 @@ impl ApiError {
     pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "{context}");
         ApiError::one(
-            ErrorDetail::new(ErrorCode::InternalError, "The server failed unexpectedly while handling the request.")
-                .hint("Retry the request; if it keeps failing, report the contextId to the operator."),
+            ErrorDetail::new(
+                ErrorCode::InternalError,
+                "The server failed unexpectedly while handling the request.",
+            )
+            .hint("Retry the request; if it keeps failing, report the contextId to the operator."),
         )
     }
 
     pub fn unavailable(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "store unavailable");
         ApiError::one(
-            ErrorDetail::new(ErrorCode::ServiceUnavailable, "The store is not answering; nothing was changed.")
-                .hint("Retry with backoff."),
+            ErrorDetail::new(
+                ErrorCode::ServiceUnavailable,
+                "The store is not answering; nothing was changed.",
+            )
+            .hint("Retry with backoff."),
         )
     }
 }
@@ -68,7 +74,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Rejected(details) => ApiError::new(details),
             StoreError::Database(_) | StoreError::Closed => ApiError::unavailable(e),
-            StoreError::NotFound | StoreError::Conflict(_) => ApiError::internal("unmapped store error", e),
+            StoreError::NotFound | StoreError::Conflict(_) => {
+                ApiError::internal("unmapped store error", e)
+            }
         }
     }
 }
@@ -82,7 +90,9 @@ impl IntoResponse for ApiError {
         let mut response = self.status.into_response();
         if let Some(ms) = self.details.iter().find_map(|d| d.retry_after_ms) {
             let seconds = ms.div_ceil(1000).max(1);
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response.extensions_mut().insert(PendingError(self.details));
         response
@@ -109,12 +119,21 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             )
             .hint("Check the method in the API reference (GET /api/v2/openapi.json).")]
         }
-        None if api && (status.is_client_error() || status.is_server_error()) && body_is_empty(&response) => {
-            vec![ErrorDetail::new(ErrorCode::InternalError, format!("The request failed with status {status}."))]
+        None if api
+            && (status.is_client_error() || status.is_server_error())
+            && body_is_empty(&response) =>
+        {
+            vec![ErrorDetail::new(
+                ErrorCode::InternalError,
+                format!("The request failed with status {status}."),
+            )]
         }
         None => return response,
     };
-    let first = details.first().cloned().unwrap_or_else(|| ErrorDetail::new(ErrorCode::InternalError, ""));
+    let first = details
+        .first()
+        .cloned()
+        .unwrap_or_else(|| ErrorDetail::new(ErrorCode::InternalError, ""));
     let body = ErrorBody {
         status: status.as_u16(),
         code: first.error_code,
@@ -125,7 +144,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     };
     let json = serde_json::to_vec(&body).unwrap_or_default();
     let (mut parts, _) = response.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(json))
 }
@@ -139,7 +161,10 @@ fn body_is_empty(response: &Response) -> bool {
 pub async fn unknown_path(request: Request) -> ApiError {
     let path = request.uri().path().to_string();
     ApiError::one(
-        ErrorDetail::new(ErrorCode::RequestPathUnknown, format!("No operation exists at {path}."))
-            .hint("Every API path starts with /api/v2; see GET /api/v2/openapi.json for the list."),
+        ErrorDetail::new(
+            ErrorCode::RequestPathUnknown,
+            format!("No operation exists at {path}."),
+        )
+        .hint("Every API path starts with /api/v2; see GET /api/v2/openapi.json for the list."),
     )
 }

@@ -15,17 +15,29 @@ use crate::error::ApiError;
 
 /// Step 3 of the checks: the body is JSON, at most 64 KiB, and readable.
 pub async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json"))
+    {
         let got = if content_type.is_empty() {
             "no Content-Type".to_string()
         } else {
             format!("Content-Type {content_type}")
         };
         return Err(ApiError::one(
-            ErrorDetail::new(ErrorCode::RequestMediaUnsupported, format!("The body must be JSON; the request has {got}."))
-                .hint("Send the header Content-Type: application/json."),
+            ErrorDetail::new(
+                ErrorCode::RequestMediaUnsupported,
+                format!("The body must be JSON; the request has {got}."),
+            )
+            .hint("Send the header Content-Type: application/json."),
         ));
     }
     let declared = headers
@@ -79,28 +91,50 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 /// Parses a body already read, naming the field that is wrong.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value = serde_json::Value::Object(parse_object(bytes).map_err(ApiError::one)?.into_iter().collect());
+    let value = serde_json::Value::Object(
+        parse_object(bytes)
+            .map_err(ApiError::one)?
+            .into_iter()
+            .collect(),
+    );
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
-        let field = if path == "." { None } else { Some(path.clone()) };
+        let field = if path == "." {
+            None
+        } else {
+            Some(path.clone())
+        };
         let (code, message) = if let Some(rest) = inner.strip_prefix("unknown field ") {
             let name = rest.split(',').next().unwrap_or(rest).trim_matches('`');
             let expected = rest.split_once(", expected ").map(|(_, e)| e).unwrap_or("");
             return ApiError::one(
-                ErrorDetail::new(ErrorCode::RequestFieldUnknown, format!("{name} is not a field of this body."))
-                    .field(name)
-                    .hint(format!("Remove it; the fields accepted are {expected}.")),
+                ErrorDetail::new(
+                    ErrorCode::RequestFieldUnknown,
+                    format!("{name} is not a field of this body."),
+                )
+                .field(name)
+                .hint(format!("Remove it; the fields accepted are {expected}.")),
             );
         } else if let Some(rest) = inner.strip_prefix("missing field ") {
             let name = rest.trim_matches('`');
             return ApiError::one(
-                ErrorDetail::new(ErrorCode::RequestFieldMissing, format!("{name} is required and was not sent.")).field(name),
+                ErrorDetail::new(
+                    ErrorCode::RequestFieldMissing,
+                    format!("{name} is required and was not sent."),
+                )
+                .field(name),
             );
         } else if inner.starts_with("invalid type: null") {
-            (ErrorCode::RequestFieldNull, format!("{path} is null: {inner}."))
+            (
+                ErrorCode::RequestFieldNull,
+                format!("{path} is null: {inner}."),
+            )
         } else {
-            (ErrorCode::RequestFieldInvalid, format!("{path} is not valid: {inner}."))
+            (
+                ErrorCode::RequestFieldInvalid,
+                format!("{path} is not valid: {inner}."),
+            )
         };
         let mut detail = ErrorDetail::new(code, message);
         if let Some(f) = field {
@@ -120,13 +154,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
-            let inner = e.inner().to_string();
-            let detail = ErrorDetail::new(ErrorCode::RequestQueryInvalid, format!("The query string is not valid: {inner}."))
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let inner = e.inner().to_string();
+                let detail = ErrorDetail::new(
+                    ErrorCode::RequestQueryInvalid,
+                    format!("The query string is not valid: {inner}."),
+                )
                 .hint("See the operation's parameters in GET /api/v2/openapi.json.");
-            let path = e.path().to_string();
-            ApiError::one(if path == "." { detail } else { detail.field(path) })
-        })
+                let path = e.path().to_string();
+                ApiError::one(if path == "." {
+                    detail
+                } else {
+                    detail.field(path)
+                })
+            })
     }
 }
 

@@ -97,7 +97,11 @@ impl App {
     /// whatever fell due while the server was down).
     pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> App {
         let wake = Arc::new(Notify::new());
-        let openapi_json = Bytes::from(openapi::document().to_pretty_json().expect("the OpenAPI document serialises"));
+        let openapi_json = Bytes::from(
+            openapi::document()
+                .to_pretty_json()
+                .expect("the OpenAPI document serialises"),
+        );
         let state = AppState(Arc::new(Inner {
             store: store.clone(),
             clock: clock.clone(),
@@ -116,8 +120,14 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn serve(&self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 
@@ -127,21 +137,36 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/token", post(auth::issue_token))
         .route("/healthz", get(ops::healthz))
         .route("/api/v2/openapi.json", get(ops::openapi))
-        .route("/api/v2/authorization/divisions", get(divisions::list).post(divisions::create))
+        .route(
+            "/api/v2/authorization/divisions",
+            get(divisions::list).post(divisions::create),
+        )
         .route("/api/v2/oauth/clients", post(clients::create))
-        .route("/api/v2/routing/wrapupcodes", get(codes::list).post(codes::create))
+        .route(
+            "/api/v2/routing/wrapupcodes",
+            get(codes::list).post(codes::create),
+        )
         .route(
             "/api/v2/routing/wrapupcodes/{codeId}",
             get(codes::get).put(codes::update).delete(codes::archive),
         )
-        .route("/api/v2/interactions", get(interactions::list).post(interactions::create))
+        .route(
+            "/api/v2/interactions",
+            get(interactions::list).post(interactions::create),
+        )
         .route("/api/v2/interactions/{id}", get(interactions::get))
-        .route("/api/v2/interactions/{id}/state", post(interactions::set_state))
+        .route(
+            "/api/v2/interactions/{id}/state",
+            post(interactions::set_state),
+        )
         .route(
             "/api/v2/interactions/{id}/wrap-up",
             get(interactions::get_wrapup).put(interactions::put_wrapup),
         )
-        .route("/api/v2/interactions/{id}/wrap-up/history", get(interactions::wrapup_history))
+        .route(
+            "/api/v2/interactions/{id}/wrap-up/history",
+            get(interactions::wrapup_history),
+        )
         .fallback(error::unknown_path)
         .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
@@ -159,7 +184,10 @@ async fn timeout(State(state): State<AppState>, request: Request, next: Next) ->
         Ok(response) => response,
         Err(_) => ApiError::code(
             ErrorCode::RequestTimeout,
-            format!("The request took longer than {} s and was abandoned.", state.request_timeout.as_secs()),
+            format!(
+                "The request took longer than {} s and was abandoned.",
+                state.request_timeout.as_secs()
+            ),
         )
         .into_response(),
     }
@@ -170,7 +198,11 @@ async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     let response = next.run(request).await;
     tracing::info!(
         request_id = %id,

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ServerBuilder};
@@ -30,7 +30,12 @@ const JSON_BODY: &[ErrorCode] = &[
     RequestFieldInvalid,
     RequestFieldNull,
 ];
-const ALWAYS: &[ErrorCode] = &[RequestMethodUnsupported, RequestTimeout, InternalError, ServiceUnavailable];
+const ALWAYS: &[ErrorCode] = &[
+    RequestMethodUnsupported,
+    RequestTimeout,
+    InternalError,
+    ServiceUnavailable,
+];
 
 /// The error codes each operation can return, beyond [`AUTH`] and [`ALWAYS`] (which every
 /// authenticated operation can).
@@ -38,14 +43,27 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
     ("listDivisions", &[&[RequestQueryInvalid]]),
     ("createDivision", &[JSON_BODY, &[DivisionNameConflict]]),
     ("listWrapUpCodes", &[&[RequestQueryInvalid]]),
-    ("createWrapUpCode", &[JSON_BODY, &[DivisionNotFound, WrapupCodeNameConflict]]),
+    (
+        "createWrapUpCode",
+        &[JSON_BODY, &[DivisionNotFound, WrapupCodeNameConflict]],
+    ),
     ("getWrapUpCode", &[&[WrapupCodeNotFound]]),
-    ("updateWrapUpCode", &[&[WrapupCodeNotFound], JSON_BODY, &[WrapupCodeNameConflict]]),
+    (
+        "updateWrapUpCode",
+        &[&[WrapupCodeNotFound], JSON_BODY, &[WrapupCodeNameConflict]],
+    ),
     ("archiveWrapUpCode", &[&[WrapupCodeNotFound]]),
     ("createInteraction", &[JSON_BODY, &[DivisionNotFound]]),
     ("getInteraction", &[&[InteractionNotFound]]),
     ("listInteractions", &[&[RequestQueryInvalid]]),
-    ("setInteractionState", &[&[InteractionNotFound], JSON_BODY, &[InteractionTransitionInvalid]]),
+    (
+        "setInteractionState",
+        &[
+            &[InteractionNotFound],
+            JSON_BODY,
+            &[InteractionTransitionInvalid],
+        ],
+    ),
     (
         "putInteractionWrapUp",
         &[&[
@@ -67,7 +85,10 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
             WrapupCodeArchived,
         ]],
     ),
-    ("getInteractionWrapUp", &[&[InteractionNotFound, WrapupNotFound]]),
+    (
+        "getInteractionWrapUp",
+        &[&[InteractionNotFound, WrapupNotFound]],
+    ),
     ("getInteractionWrapUpHistory", &[&[InteractionNotFound]]),
     ("createOAuthClient", &[JSON_BODY, &[DivisionNotFound]]),
 ];
@@ -79,7 +100,9 @@ const CODE_PATH: &[&str] = &["getWrapUpCode", "updateWrapUpCode", "archiveWrapUp
 
 /// Every error code an operation can return, in a stable order, with the status of each.
 pub fn operation_errors(operation_id: &str) -> Option<Vec<(ErrorCode, u16)>> {
-    let (_, groups) = OPERATION_ERRORS.iter().find(|(id, _)| *id == operation_id)?;
+    let (_, groups) = OPERATION_ERRORS
+        .iter()
+        .find(|(id, _)| *id == operation_id)?;
     let mut codes: Vec<ErrorCode> = AUTH
         .iter()
         .filter(|c| !(NO_SCOPE.contains(&operation_id) && **c == AuthorizationMissingScope))
@@ -92,7 +115,11 @@ pub fn operation_errors(operation_id: &str) -> Option<Vec<(ErrorCode, u16)>> {
         codes
             .into_iter()
             .map(|c| {
-                let status = if c == WrapupCodeNotFound && CODE_PATH.contains(&operation_id) { 404 } else { c.status() };
+                let status = if c == WrapupCodeNotFound && CODE_PATH.contains(&operation_id) {
+                    404
+                } else {
+                    c.status()
+                };
                 (c, status)
             })
             .collect(),
@@ -150,17 +177,32 @@ impl Modify for Completion {
             .url("http://127.0.0.1:8080")
             .description(Some("wrapup serve (default address)"))
             .build()]);
-        let scopes = Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str().to_string(), s.description().to_string())));
+        let scopes = Scopes::from_iter(
+            Scope::ALL
+                .iter()
+                .map(|s| (s.as_str().to_string(), s.description().to_string())),
+        );
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "oauth2",
             SecurityScheme::OAuth2(OAuth2::with_description(
-                [Flow::ClientCredentials(ClientCredentials::new("/oauth/token", scopes))],
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/oauth/token",
+                    scopes,
+                ))],
                 "OAuth 2.0 client credentials; send the token as Authorization: Bearer <token>.",
             )),
         );
         for item in doc.paths.paths.values_mut() {
-            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete].into_iter().flatten() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 add_errors(op);
             }
         }
@@ -187,7 +229,13 @@ fn add_errors(op: &mut Operation) {
                 errors: vec![],
             };
             let value = serde_json::to_value(body).expect("error bodies serialise");
-            (c.as_str().to_string(), ExampleBuilder::new().summary(c.summary()).value(Some(value)).build())
+            (
+                c.as_str().to_string(),
+                ExampleBuilder::new()
+                    .summary(c.summary())
+                    .value(Some(value))
+                    .build(),
+            )
         });
         let response = ResponseBuilder::new()
             .description(format!("Error: {}. See docs/errors.md.", names.join(", ")))
@@ -199,10 +247,14 @@ fn add_errors(op: &mut Operation) {
                     .build(),
             )
             .build();
-        op.responses.responses.insert(status.to_string(), RefOr::T(response));
+        op.responses
+            .responses
+            .insert(status.to_string(), RefOr::T(response));
     }
     let list: Vec<&str> = errors.iter().map(|(c, _)| c.as_str()).collect();
-    let ext = ExtensionsBuilder::new().add("x-error-codes", serde_json::json!(list)).build();
+    let ext = ExtensionsBuilder::new()
+        .add("x-error-codes", serde_json::json!(list))
+        .build();
     match &mut op.extensions {
         Some(existing) => existing.merge(ext),
         None => op.extensions = Some(ext),

@@ -12,7 +12,10 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// Checks `pageSize` and decodes `cursor`. The store is asked for one entity more than the
 /// page holds, to learn whether another page follows.
-pub fn page_request(page_size: Option<u32>, cursor: Option<&str>) -> Result<(PageRequest, u32), ApiError> {
+pub fn page_request(
+    page_size: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<(PageRequest, u32), ApiError> {
     let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&size) {
         return Err(ApiError::one(
@@ -25,7 +28,13 @@ pub fn page_request(page_size: Option<u32>, cursor: Option<&str>) -> Result<(Pag
         ));
     }
     let after = cursor.map(decode).transpose()?;
-    Ok((PageRequest { after, limit: size + 1 }, size))
+    Ok((
+        PageRequest {
+            after,
+            limit: size + 1,
+        },
+        size,
+    ))
 }
 
 fn decode(cursor: &str) -> Result<i64, ApiError> {
@@ -49,7 +58,12 @@ fn encode(seq: i64) -> String {
 }
 
 /// Builds the page from the store's rows (at most `size + 1` of them).
-pub fn page<R, T>(mut rows: Vec<R>, size: u32, seq: impl Fn(&R) -> i64, entity: impl Fn(R) -> T) -> Page<T> {
+pub fn page<R, T>(
+    mut rows: Vec<R>,
+    size: u32,
+    seq: impl Fn(&R) -> i64,
+    entity: impl Fn(R) -> T,
+) -> Page<T> {
     let next_cursor = if rows.len() > size as usize {
         rows.truncate(size as usize);
         rows.last().map(|r| encode(seq(r)))

@@ -15,7 +15,9 @@ pub struct RequestId(pub String);
 fn sane(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 128
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
 }
 
 pub async fn request_id(mut request: Request, next: Next) -> Response {

@@ -27,15 +27,25 @@ fn every_operation_lists_its_error_codes() {
             if !path.starts_with("/api/v2/") || id == "getOpenApi" {
                 continue;
             }
-            let codes = op["x-error-codes"].as_array().unwrap_or_else(|| panic!("{method} {path} lists no error codes"));
+            let codes = op["x-error-codes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path} lists no error codes"));
             for code in codes {
                 let code = code.as_str().unwrap();
                 let parsed = ErrorCode::parse(code).unwrap();
                 listed.insert(parsed);
-                let status = if parsed == ErrorCode::WrapupCodeNotFound && path.contains("{codeId}") { 404 } else { parsed.status() };
+                let status = if parsed == ErrorCode::WrapupCodeNotFound && path.contains("{codeId}")
+                {
+                    404
+                } else {
+                    parsed.status()
+                };
                 let response = &op["responses"][status.to_string()];
                 let example = &response["content"]["application/json"]["examples"][code];
-                assert_eq!(example["value"]["code"], code, "{method} {path}: no example for {code}");
+                assert_eq!(
+                    example["value"]["code"], code,
+                    "{method} {path}: no example for {code}"
+                );
             }
             assert!(op["security"].is_array(), "{method} {path} has no security");
         }
@@ -43,11 +53,19 @@ fn every_operation_lists_its_error_codes() {
     assert_eq!(operations, 18);
     assert_eq!(OPERATION_ERRORS.len(), 15);
     // Every code but the path-level one is on some operation; all are in the schema.
-    let missing: Vec<_> = ErrorCode::ALL.iter().filter(|c| !listed.contains(c) && **c != ErrorCode::RequestPathUnknown).collect();
+    let missing: Vec<_> = ErrorCode::ALL
+        .iter()
+        .filter(|c| !listed.contains(c) && **c != ErrorCode::RequestPathUnknown)
+        .collect();
     assert!(missing.is_empty(), "codes on no operation: {missing:?}");
-    let schema_codes = doc["components"]["schemas"]["ErrorCode"]["enum"].as_array().unwrap();
+    let schema_codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap();
     assert_eq!(schema_codes.len(), ErrorCode::ALL.len());
-    let scopes = doc["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]["scopes"].as_object().unwrap();
+    let scopes = doc["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+        ["scopes"]
+        .as_object()
+        .unwrap();
     assert_eq!(scopes.len(), 6);
 }
 
@@ -57,10 +75,15 @@ fn every_error_code_is_documented() {
     let doc = std::fs::read_to_string(path).unwrap();
     for code in ErrorCode::ALL {
         let heading = format!("## `{}`", code.as_str());
-        let at = doc.find(&heading).unwrap_or_else(|| panic!("docs/errors.md has no section {heading}"));
+        let at = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("docs/errors.md has no section {heading}"));
         let section = &doc[at..];
         let section = &section[..section[3..].find("\n## ").map_or(section.len(), |n| n + 3)];
-        assert!(section.contains(&format!("Status: {}", code.status())), "{heading}: status");
+        assert!(
+            section.contains(&format!("Status: {}", code.status())),
+            "{heading}: status"
+        );
         for part in ["**Meaning**", "**Example**", "**Fix**"] {
             assert!(section.contains(part), "{heading}: {part}");
         }

@@ -21,16 +21,29 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let (server, admin, active, code, division) = runtime.block_on(async {
         let server = TestServer::start().await;
         let admin = server.admin().await;
         let division = server.division(&admin, "Sales").await;
         let code = server.code(&admin, division, "Sale").await;
-        let active = server.interaction(&admin, division, &[wrapup_types::TargetState::Active]).await;
+        let active = server
+            .interaction(&admin, division, &[wrapup_types::TargetState::Active])
+            .await;
         (server, admin, active, code, division)
     });
-    Fixture { runtime, server, admin, active, code, division }
+    Fixture {
+        runtime,
+        server,
+        admin,
+        active,
+        code,
+        division,
+    }
 }
 
 fn arb_json() -> impl Strategy<Value = Value> {
@@ -45,7 +58,15 @@ fn arb_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
             prop::collection::vec(
-                (prop_oneof![Just("codeId".to_string()), Just("durationMs".to_string()), Just("notes".to_string()), "[a-zA-Z_]{1,10}"], inner),
+                (
+                    prop_oneof![
+                        Just("codeId".to_string()),
+                        Just("durationMs".to_string()),
+                        Just("notes".to_string()),
+                        "[a-zA-Z_]{1,10}"
+                    ],
+                    inner
+                ),
                 0..4
             )
             .prop_map(|kv| Value::Object(kv.into_iter().collect())),
@@ -54,13 +75,26 @@ fn arb_json() -> impl Strategy<Value = Value> {
 }
 
 fn check_rejection(f: &Fixture, body: &[u8]) -> Result<(), TestCaseError> {
-    let before = f.runtime.block_on(f.admin.get_interaction(f.active)).unwrap();
-    let r = f.runtime.block_on(put_raw(&f.admin, &f.active.to_string(), "application/json", body));
+    let before = f
+        .runtime
+        .block_on(f.admin.get_interaction(f.active))
+        .unwrap();
+    let r = f.runtime.block_on(put_raw(
+        &f.admin,
+        &f.active.to_string(),
+        "application/json",
+        body,
+    ));
     prop_assert!(r.status.is_client_error(), "status {}", r.status);
     let e = error_of(&r);
     prop_assert!(!e.details.is_empty());
-    prop_assert!(e.details.iter().any(|d| d.field_name.is_some() || d.error_code.as_str().starts_with("request.body") || d.error_code.as_str().starts_with("interaction.")));
-    let after = f.runtime.block_on(f.admin.get_interaction(f.active)).unwrap();
+    prop_assert!(e.details.iter().any(|d| d.field_name.is_some()
+        || d.error_code.as_str().starts_with("request.body")
+        || d.error_code.as_str().starts_with("interaction.")));
+    let after = f
+        .runtime
+        .block_on(f.admin.get_interaction(f.active))
+        .unwrap();
     prop_assert_eq!(before, after);
     Ok(())
 }

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use wrapup_types::{DivisionGrant, ErrorCode, InteractionState, TargetState, WrapUpRequest};
 
 fn body(code: Uuid, ms: u64) -> Vec<u8> {
-    json!({"codeId": code, "durationMs": ms}).to_string().into_bytes()
+    json!({"codeId": code, "durationMs": ms})
+        .to_string()
+        .into_bytes()
 }
 
 #[tokio::test]
@@ -25,25 +27,47 @@ async fn applies_replaces_and_is_idempotent() {
     assert!(before.finalized);
     assert_eq!(before.state, InteractionState::Closed);
 
-    let req = WrapUpRequest { code_id: sale, duration_ms: 120_000, notes: Some("upgraded".into()) };
+    let req = WrapUpRequest {
+        code_id: sale,
+        duration_ms: 120_000,
+        notes: Some("upgraded".into()),
+    };
     admin.put_wrapup(id, &req).await.unwrap();
     let after = admin.get_interaction(id).await.unwrap();
     assert_eq!(after.state, InteractionState::Completed);
     assert_eq!(after.version, before.version + 1);
     let w = after.wrap_up.clone().unwrap();
-    assert_eq!((w.code_id, w.code_name.as_str(), w.duration_ms, w.notes.as_deref()), (sale, "Sale", 120_000, Some("upgraded")));
+    assert_eq!(
+        (
+            w.code_id,
+            w.code_name.as_str(),
+            w.duration_ms,
+            w.notes.as_deref()
+        ),
+        (sale, "Sale", 120_000, Some("upgraded"))
+    );
     assert_eq!(admin.get_wrapup(id).await.unwrap(), w);
 
     // The same body again changes nothing.
     admin.put_wrapup(id, &req).await.unwrap();
-    assert_eq!(admin.get_interaction(id).await.unwrap().version, after.version);
+    assert_eq!(
+        admin.get_interaction(id).await.unwrap().version,
+        after.version
+    );
     assert_eq!(admin.wrapup_history(id).await.unwrap().len(), 1);
 
     // A different body replaces it, and history keeps both, oldest first.
-    let other = WrapUpRequest { code_id: callback, duration_ms: 60_000, notes: None };
+    let other = WrapUpRequest {
+        code_id: callback,
+        duration_ms: 60_000,
+        notes: None,
+    };
     admin.put_wrapup(id, &other).await.unwrap();
     let history = admin.wrapup_history(id).await.unwrap();
-    assert_eq!(history.iter().map(|w| w.code_id).collect::<Vec<_>>(), [sale, callback]);
+    assert_eq!(
+        history.iter().map(|w| w.code_id).collect::<Vec<_>>(),
+        [sale, callback]
+    );
     let last = admin.get_interaction(id).await.unwrap();
     assert_eq!(last.version, after.version + 1);
     assert_eq!(last.wrap_up.unwrap().code_id, callback);
@@ -67,16 +91,38 @@ async fn state_checks() {
     let code = s.code(&admin, div, "Sale").await;
     for states in [&[][..], &[TargetState::Active][..]] {
         let id = s.interaction(&admin, div, states).await;
-        let r = put_raw(&admin, &id.to_string(), "application/json", &body(code, 1000)).await;
+        let r = put_raw(
+            &admin,
+            &id.to_string(),
+            "application/json",
+            &body(code, 1000),
+        )
+        .await;
         assert_eq!(r.status, 400);
         let e = error_of(&r);
         assert_eq!(e.code, ErrorCode::InteractionNotClosed);
-        assert!(e.message.contains(if states.is_empty() { "queued" } else { "active" }), "{}", e.message);
+        assert!(
+            e.message.contains(if states.is_empty() {
+                "queued"
+            } else {
+                "active"
+            }),
+            "{}",
+            e.message
+        );
     }
     // Closed but not yet settled: not finalized, with Retry-After.
-    let id = s.interaction(&admin, div, &[TargetState::Active, TargetState::Closed]).await;
+    let id = s
+        .interaction(&admin, div, &[TargetState::Active, TargetState::Closed])
+        .await;
     s.clock.advance(400);
-    let r = put_raw(&admin, &id.to_string(), "application/json", &body(code, 1000)).await;
+    let r = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        &body(code, 1000),
+    )
+    .await;
     assert_eq!(r.status, 400);
     let e = error_of(&r);
     assert_eq!(e.code, ErrorCode::InteractionNotFinalized);
@@ -84,7 +130,17 @@ async fn state_checks() {
     assert_eq!(r.headers["retry-after"], "2");
     // Once the settle time has passed it is accepted, even if the timer has not run yet.
     s.clock.advance(1_100);
-    admin.put_wrapup(id, &WrapUpRequest { code_id: code, duration_ms: 1000, notes: None }).await.unwrap();
+    admin
+        .put_wrapup(
+            id,
+            &WrapUpRequest {
+                code_id: code,
+                duration_ms: 1000,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
     let i = admin.get_interaction(id).await.unwrap();
     assert!(i.finalized && i.state == InteractionState::Completed);
 }
@@ -100,16 +156,38 @@ async fn code_checks() {
     admin.archive_code(legacy).await.unwrap();
     let id = s.finalized(&admin, sales).await;
 
-    let r = put_raw(&admin, &id.to_string(), "application/json", &body(Uuid::new_v4(), 1000)).await;
+    let r = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        &body(Uuid::new_v4(), 1000),
+    )
+    .await;
     assert_eq!(codes_of(&r), ["wrapup.code.not.found"]);
 
-    let r = put_raw(&admin, &id.to_string(), "application/json", &body(resolved, 1000)).await;
+    let r = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        &body(resolved, 1000),
+    )
+    .await;
     let e = error_of(&r);
     assert_eq!(e.code, ErrorCode::WrapupCodeDivisionMismatch);
-    assert!(e.message.contains("Support") && e.message.contains("Sales"), "{}", e.message);
+    assert!(
+        e.message.contains("Support") && e.message.contains("Sales"),
+        "{}",
+        e.message
+    );
     assert!(e.message.contains(&support.to_string()) && e.message.contains(&sales.to_string()));
 
-    let r = put_raw(&admin, &id.to_string(), "application/json", &body(legacy, 1000)).await;
+    let r = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        &body(legacy, 1000),
+    )
+    .await;
     assert_eq!(codes_of(&r), ["wrapup.code.archived"]);
     assert_eq!(admin.get_interaction(id).await.unwrap().wrap_up, None);
 }
@@ -126,41 +204,98 @@ async fn check_order_and_all_problems_together() {
 
     // 1. Scope before existence.
     let r = put_raw(&viewer, &random, "text/plain", b"x").await;
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (403, vec!["authorization.missing.scope".to_string()]));
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (403, vec!["authorization.missing.scope".to_string()])
+    );
     assert!(error_of(&r).message.contains("interaction:write"));
     // 2. Existence before the media type.
     let r = put_raw(&admin, &random, "text/plain", b"x").await;
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (404, vec!["interaction.not.found".to_string()]));
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (404, vec!["interaction.not.found".to_string()])
+    );
     let r = put_raw(&admin, "not-a-uuid", "application/json", b"{}").await;
     assert_eq!(codes_of(&r), ["interaction.not.found"]);
     // 3. Media type, size, JSON: each stops the request.
     let r = put_raw(&admin, &active.to_string(), "text/plain", b"{}").await;
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (415, vec!["request.media.unsupported".to_string()]));
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (415, vec!["request.media.unsupported".to_string()])
+    );
     let big = format!("{{\"notes\": \"{}\"}}", "x".repeat(70_000));
-    let r = put_raw(&admin, &active.to_string(), "application/json", big.as_bytes()).await;
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (413, vec!["request.body.too.large".to_string()]));
-    let r = put_raw(&admin, &active.to_string(), "application/json", b"{\n \"codeId\": \n}").await;
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (400, vec!["request.body.malformed".to_string()]));
-    assert!(error_of(&r).message.contains("line 3"), "{}", error_of(&r).message);
+    let r = put_raw(
+        &admin,
+        &active.to_string(),
+        "application/json",
+        big.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (413, vec!["request.body.too.large".to_string()])
+    );
+    let r = put_raw(
+        &admin,
+        &active.to_string(),
+        "application/json",
+        b"{\n \"codeId\": \n}",
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (400, vec!["request.body.malformed".to_string()])
+    );
+    assert!(
+        error_of(&r).message.contains("line 3"),
+        "{}",
+        error_of(&r).message
+    );
     // 4-6. Every field problem, then the state, then the code, all in one answer.
     let nested = json!({"wrapUpCode": {"id": code}}).to_string();
-    let r = put_raw(&admin, &active.to_string(), "application/json", nested.as_bytes()).await;
+    let r = put_raw(
+        &admin,
+        &active.to_string(),
+        "application/json",
+        nested.as_bytes(),
+    )
+    .await;
     assert_eq!(
         codes_of(&r),
-        ["request.field.unknown", "wrapup.code.missing", "wrapup.duration.missing", "interaction.not.closed"]
+        [
+            "request.field.unknown",
+            "wrapup.code.missing",
+            "wrapup.duration.missing",
+            "interaction.not.closed"
+        ]
     );
     let e = error_of(&r);
     assert_eq!(e.code, ErrorCode::RequestFieldUnknown);
     assert_eq!(e.message, e.details[0].message);
-    assert!(e.details[0].hint.as_deref().unwrap().contains(&format!("\"codeId\": \"{code}\"")));
+    assert!(e.details[0]
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains(&format!("\"codeId\": \"{code}\"")));
 
     let legacy = s.code(&admin, div, "Legacy").await;
     admin.archive_code(legacy).await.unwrap();
     let mixed = json!({"codeId": legacy, "durationMs": 0, "notes": null}).to_string();
-    let r = put_raw(&admin, &active.to_string(), "application/json", mixed.as_bytes()).await;
+    let r = put_raw(
+        &admin,
+        &active.to_string(),
+        "application/json",
+        mixed.as_bytes(),
+    )
+    .await;
     assert_eq!(
         codes_of(&r),
-        ["wrapup.duration.invalid", "request.field.null", "interaction.not.closed", "wrapup.code.archived"]
+        [
+            "wrapup.duration.invalid",
+            "request.field.null",
+            "interaction.not.closed",
+            "wrapup.code.archived"
+        ]
     );
     // Nothing changed.
     let i = admin.get_interaction(active).await.unwrap();
@@ -175,18 +310,56 @@ async fn field_problems_each_have_their_code() {
     let code = s.code(&admin, div, "Sale").await;
     let id = s.finalized(&admin, div).await.to_string();
     let cases = [
-        (json!({"codeId": code, "durationMs": 1, "code_id": code}), "request.field.unknown", "codeId"),
+        (
+            json!({"codeId": code, "durationMs": 1, "code_id": code}),
+            "request.field.unknown",
+            "codeId",
+        ),
         (json!({"durationMs": 1000}), "wrapup.code.missing", "codeId"),
-        (json!({"codeId": "7", "durationMs": 1000}), "wrapup.code.invalid", "codeId"),
-        (json!({"codeId": code}), "wrapup.duration.missing", "durationMs"),
-        (json!({"codeId": code, "durationMs": 1.5}), "wrapup.duration.invalid", "durationMs"),
-        (json!({"codeId": code, "durationMs": 86_400_001}), "wrapup.duration.invalid", "durationMs"),
-        (json!({"codeId": code, "durationMs": 10, "notes": "n".repeat(1025)}), "wrapup.notes.invalid", "notes"),
-        (json!({"codeId": code, "durationMs": 10, "notes": null}), "request.field.null", "notes"),
-        (json!({"codeId": code, "duration": 10}), "request.field.unknown", "durationMs"),
+        (
+            json!({"codeId": "7", "durationMs": 1000}),
+            "wrapup.code.invalid",
+            "codeId",
+        ),
+        (
+            json!({"codeId": code}),
+            "wrapup.duration.missing",
+            "durationMs",
+        ),
+        (
+            json!({"codeId": code, "durationMs": 1.5}),
+            "wrapup.duration.invalid",
+            "durationMs",
+        ),
+        (
+            json!({"codeId": code, "durationMs": 86_400_001}),
+            "wrapup.duration.invalid",
+            "durationMs",
+        ),
+        (
+            json!({"codeId": code, "durationMs": 10, "notes": "n".repeat(1025)}),
+            "wrapup.notes.invalid",
+            "notes",
+        ),
+        (
+            json!({"codeId": code, "durationMs": 10, "notes": null}),
+            "request.field.null",
+            "notes",
+        ),
+        (
+            json!({"codeId": code, "duration": 10}),
+            "request.field.unknown",
+            "durationMs",
+        ),
     ];
     for (value, expected, hint_mentions) in cases {
-        let r = put_raw(&admin, &id, "application/json", value.to_string().as_bytes()).await;
+        let r = put_raw(
+            &admin,
+            &id,
+            "application/json",
+            value.to_string().as_bytes(),
+        )
+        .await;
         assert_eq!(r.status, 400, "{value}");
         let e = error_of(&r);
         assert_eq!(e.code.as_str(), expected, "{value}");
@@ -196,7 +369,15 @@ async fn field_problems_each_have_their_code() {
         assert!(text.contains(hint_mentions), "{value}: {text}");
     }
     // A duration with a zero fraction is accepted.
-    let ok = put_raw(&admin, &id, "application/json; charset=utf-8", json!({"codeId": code, "durationMs": 120000.0}).to_string().as_bytes()).await;
+    let ok = put_raw(
+        &admin,
+        &id,
+        "application/json; charset=utf-8",
+        json!({"codeId": code, "durationMs": 120000.0})
+            .to_string()
+            .as_bytes(),
+    )
+    .await;
     assert_eq!(ok.status, 204);
 }
 
@@ -216,7 +397,16 @@ async fn concurrent_puts_leave_one_consistent_wrapup() {
         .map(|code| {
             let (admin, code) = (admin.clone(), *code);
             tokio::spawn(async move {
-                admin.put_wrapup(id, &WrapUpRequest { code_id: code, duration_ms: 1000, notes: None }).await
+                admin
+                    .put_wrapup(
+                        id,
+                        &WrapUpRequest {
+                            code_id: code,
+                            duration_ms: 1000,
+                            notes: None,
+                        },
+                    )
+                    .await
             })
         })
         .collect();
@@ -226,8 +416,16 @@ async fn concurrent_puts_leave_one_consistent_wrapup() {
     let after = admin.get_interaction(id).await.unwrap();
     let history = admin.wrapup_history(id).await.unwrap();
     assert_eq!(history.len(), 64, "every PUT was a real change");
-    assert_eq!(after.version, before + 64, "the version counts every change");
-    assert_eq!(after.wrap_up.as_ref().unwrap().code_id, history.last().unwrap().code_id, "the current wrap-up is the last applied");
+    assert_eq!(
+        after.version,
+        before + 64,
+        "the version counts every change"
+    );
+    assert_eq!(
+        after.wrap_up.as_ref().unwrap().code_id,
+        history.last().unwrap().code_id,
+        "the current wrap-up is the last applied"
+    );
     let mut seen: Vec<Uuid> = history.iter().map(|w| w.code_id).collect();
     seen.sort();
     let mut expected = codes.clone();
@@ -247,9 +445,21 @@ async fn concurrent_puts_leave_one_consistent_wrapup() {
 async fn method_and_path_errors() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
-    let r = admin.raw(Method::DELETE, "/api/v2/interactions", &[], None).await.unwrap();
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (405, vec!["request.method.unsupported".to_string()]));
+    let r = admin
+        .raw(Method::DELETE, "/api/v2/interactions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (405, vec!["request.method.unsupported".to_string()])
+    );
     assert!(r.headers["allow"].to_str().unwrap().contains("POST"));
-    let r = admin.raw(Method::GET, "/api/v2/nothing/here", &[], None).await.unwrap();
-    assert_eq!((r.status.as_u16(), codes_of(&r)), (404, vec!["request.path.unknown".to_string()]));
+    let r = admin
+        .raw(Method::GET, "/api/v2/nothing/here", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (404, vec!["request.path.unknown".to_string()])
+    );
 }

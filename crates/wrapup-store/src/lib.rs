@@ -19,8 +19,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 use wrapup_types::{
-    Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState, ScopeSet,
-    WrapUp, WrapUpCode, WrapUpRequest,
+    Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState,
+    ScopeSet, WrapUp, WrapUpCode, WrapUpRequest,
 };
 
 pub use sqlite::SqliteStore;
@@ -161,13 +161,28 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division>;
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>>;
-    async fn list_divisions(&self, grant: &DivisionGrant, page: PageRequest) -> Result<Vec<(i64, Division)>>;
+    async fn list_divisions(
+        &self,
+        grant: &DivisionGrant,
+        page: PageRequest,
+    ) -> Result<Vec<(i64, Division)>>;
 
     async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord>;
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>>;
-    async fn list_codes(&self, grant: &DivisionGrant, filter: &CodeFilter, page: PageRequest) -> Result<Vec<CodeRecord>>;
+    async fn list_codes(
+        &self,
+        grant: &DivisionGrant,
+        filter: &CodeFilter,
+        page: PageRequest,
+    ) -> Result<Vec<CodeRecord>>;
     /// Renames or describes a code; `Conflict` if the name is taken in its division.
-    async fn update_code(&self, id: Uuid, name: &str, description: Option<&str>, now_ms: i64) -> Result<CodeRecord>;
+    async fn update_code(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> Result<CodeRecord>;
     /// Archives a code (idempotent).
     async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord>;
 

@@ -16,8 +16,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::error::ErrorKind;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{ConnectOptions, Executor, QueryBuilder, Row, Sqlite};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -27,13 +27,14 @@ use wrapup_domain::names::name_key;
 use wrapup_domain::wrapup_body::check_code;
 use wrapup_types::timestamp::from_millis;
 use wrapup_types::{
-    Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState, ScopeSet, WrapUp,
-    WrapUpCode,
+    Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState,
+    ScopeSet, WrapUp, WrapUpCode,
 };
 
 use crate::{
-    ApplyOutcome, ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, Result, Store, StoreError, TokenRecord,
+    ApplyOutcome, ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventRecord,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Result, Store, StoreError,
+    TokenRecord,
 };
 
 /// The most jobs committed in one transaction.
@@ -86,7 +87,11 @@ impl SqliteStore {
             events: Vec::new(),
         };
         tokio::spawn(run_writer(ctx, rx, events.clone()));
-        Ok(SqliteStore { readers, jobs, events })
+        Ok(SqliteStore {
+            readers,
+            jobs,
+            events,
+        })
     }
 
     /// Runs `op` in the writer's next batch and returns its result once committed.
@@ -158,7 +163,10 @@ async fn run_writer(
                 }
                 finishes.into_iter().for_each(|f| f());
             }
-            Ok(_) => tracing::error!(jobs = finishes.len(), "a write failed; its batch was rolled back"),
+            Ok(_) => tracing::error!(
+                jobs = finishes.len(),
+                "a write failed; its batch was rolled back"
+            ),
             Err(e) => {
                 tracing::error!(error = %e, jobs = finishes.len(), "commit failed; the batch was not acknowledged");
                 let _ = ctx.conn.execute("ROLLBACK").await;
@@ -171,8 +179,12 @@ async fn run_writer(
 /// transaction usable; anything else poisons the batch.
 fn constraint_or_db(e: sqlx::Error, conflict: impl FnOnce() -> String) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if matches!(db.kind(), ErrorKind::UniqueViolation) => StoreError::Conflict(conflict()),
-        sqlx::Error::Database(db) if matches!(db.kind(), ErrorKind::ForeignKeyViolation) => StoreError::NotFound,
+        sqlx::Error::Database(db) if matches!(db.kind(), ErrorKind::UniqueViolation) => {
+            StoreError::Conflict(conflict())
+        }
+        sqlx::Error::Database(db) if matches!(db.kind(), ErrorKind::ForeignKeyViolation) => {
+            StoreError::NotFound
+        }
         _ => StoreError::from(e),
     }
 }
@@ -190,7 +202,8 @@ fn corrupt(what: &str, value: &str) -> StoreError {
 fn interaction_from_row(row: &SqliteRow) -> Result<InteractionRecord> {
     let channel: String = row.try_get("channel")?;
     let state: String = row.try_get("state")?;
-    let opt_time = |col: &str| -> Result<_> { Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis)) };
+    let opt_time =
+        |col: &str| -> Result<_> { Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis)) };
     let wrap_up = match row.try_get::<Option<Uuid>, _>("wrapup_code_id")? {
         Some(code_id) => Some(WrapUp {
             code_id,
@@ -221,7 +234,8 @@ fn interaction_from_row(row: &SqliteRow) -> Result<InteractionRecord> {
     })
 }
 
-const CODE_COLUMNS: &str = "seq, id, division_id, name, description, archived, date_created, date_modified";
+const CODE_COLUMNS: &str =
+    "seq, id, division_id, name, description, archived, date_created, date_modified";
 
 fn code_from_row(row: &SqliteRow) -> Result<CodeRecord> {
     Ok(CodeRecord {
@@ -246,12 +260,16 @@ fn client_from_row(row: &SqliteRow) -> Result<ClientRecord> {
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
         scopes: ScopeSet::parse(&scopes).map_err(|s| corrupt("scope", &s))?,
-        divisions: serde_json::from_str(&divisions).map_err(|_| corrupt("division grant", &divisions))?,
+        divisions: serde_json::from_str(&divisions)
+            .map_err(|_| corrupt("division grant", &divisions))?,
         created_ms: row.try_get("created_at")?,
     })
 }
 
-async fn load_interaction<'e, E: Executor<'e, Database = Sqlite>>(e: E, id: Uuid) -> Result<Option<InteractionRecord>> {
+async fn load_interaction<'e, E: Executor<'e, Database = Sqlite>>(
+    e: E,
+    id: Uuid,
+) -> Result<Option<InteractionRecord>> {
     let sql = format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = ?");
     sqlx::query(&sql)
         .bind(id)
@@ -262,7 +280,10 @@ async fn load_interaction<'e, E: Executor<'e, Database = Sqlite>>(e: E, id: Uuid
         .transpose()
 }
 
-async fn load_code<'e, E: Executor<'e, Database = Sqlite>>(e: E, id: Uuid) -> Result<Option<CodeRecord>> {
+async fn load_code<'e, E: Executor<'e, Database = Sqlite>>(
+    e: E,
+    id: Uuid,
+) -> Result<Option<CodeRecord>> {
     let sql = format!("SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE id = ?");
     sqlx::query(&sql)
         .bind(id)
@@ -273,7 +294,10 @@ async fn load_code<'e, E: Executor<'e, Database = Sqlite>>(e: E, id: Uuid) -> Re
         .transpose()
 }
 
-async fn load_division<'e, E: Executor<'e, Database = Sqlite>>(e: E, id: Uuid) -> Result<Option<Division>> {
+async fn load_division<'e, E: Executor<'e, Database = Sqlite>>(
+    e: E,
+    id: Uuid,
+) -> Result<Option<Division>> {
     Ok(sqlx::query("SELECT id, name FROM divisions WHERE id = ?")
         .bind(id)
         .fetch_optional(e)
@@ -314,8 +338,14 @@ async fn save_interaction(conn: &mut SqliteConnection, rec: &InteractionRecord) 
 }
 
 /// Appends the event describing a change, in the transaction of the change.
-async fn append_event(ctx: &mut WriteCtx, kind: EventKind, rec: &InteractionRecord, now_ms: i64) -> Result<()> {
-    let data = serde_json::to_string(&rec.interaction).map_err(|e| StoreError::Database(e.to_string()))?;
+async fn append_event(
+    ctx: &mut WriteCtx,
+    kind: EventKind,
+    rec: &InteractionRecord,
+    now_ms: i64,
+) -> Result<()> {
+    let data =
+        serde_json::to_string(&rec.interaction).map_err(|e| StoreError::Database(e.to_string()))?;
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO events (kind, interaction_id, division_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
     )
@@ -356,21 +386,34 @@ async fn assess(
 ) -> Result<(Vec<ErrorDetail>, Option<WrapUpCode>)> {
     let i = &rec.interaction;
     let mut problems = Vec::new();
-    problems.extend(lifecycle::check_ready(i.state, i.finalized, rec.finalize_due_ms, now_ms));
+    problems.extend(lifecycle::check_ready(
+        i.state,
+        i.finalized,
+        rec.finalize_due_ms,
+        now_ms,
+    ));
     let Some(code_id) = code_id else {
         return Ok((problems, None));
     };
     let code = load_code(&mut *conn, code_id).await?.map(|c| c.code);
     let visible = code.as_ref().is_some_and(|c| grant.allows(c.division_id));
     let mut names = HashMap::new();
-    if let Some(c) = code.as_ref().filter(|c| visible && c.division_id != i.division_id) {
+    if let Some(c) = code
+        .as_ref()
+        .filter(|c| visible && c.division_id != i.division_id)
+    {
         for id in [c.division_id, i.division_id] {
             if let Some(d) = load_division(&mut *conn, id).await? {
                 names.insert(id, d.name);
             }
         }
     }
-    let name_of = |id: Uuid| names.get(&id).cloned().unwrap_or_else(|| "(unnamed)".into());
+    let name_of = |id: Uuid| {
+        names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "(unnamed)".into())
+    };
     match check_code(code_id, code.as_ref(), visible, i.division_id, name_of) {
         Some(p) => {
             problems.push(p);
@@ -409,14 +452,18 @@ impl Store for SqliteStore {
         let name = name.to_string();
         self.write(move |ctx| {
             Box::pin(async move {
-                sqlx::query("INSERT INTO divisions (id, name, name_key, created_at) VALUES (?, ?, ?, ?)")
-                    .bind(id)
-                    .bind(&name)
-                    .bind(name_key(&name))
-                    .bind(now_ms)
-                    .execute(&mut ctx.conn)
-                    .await
-                    .map_err(|e| constraint_or_db(e, || format!("a division named \"{name}\" already exists")))?;
+                sqlx::query(
+                    "INSERT INTO divisions (id, name, name_key, created_at) VALUES (?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(&name)
+                .bind(name_key(&name))
+                .bind(now_ms)
+                .execute(&mut ctx.conn)
+                .await
+                .map_err(|e| {
+                    constraint_or_db(e, || format!("a division named \"{name}\" already exists"))
+                })?;
                 Ok(Division { id, name })
             })
         })
@@ -427,7 +474,11 @@ impl Store for SqliteStore {
         load_division(&self.readers, id).await
     }
 
-    async fn list_divisions(&self, grant: &DivisionGrant, page: PageRequest) -> Result<Vec<(i64, Division)>> {
+    async fn list_divisions(
+        &self,
+        grant: &DivisionGrant,
+        page: PageRequest,
+    ) -> Result<Vec<(i64, Division)>> {
         if grants_nothing(grant) {
             return Ok(Vec::new());
         }
@@ -445,7 +496,15 @@ impl Store for SqliteStore {
         let rows = q.build().fetch_all(&self.readers).await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get("seq"), Division { id: r.get("id"), name: r.get("name") }))
+            .map(|r| {
+                (
+                    r.get("seq"),
+                    Division {
+                        id: r.get("id"),
+                        name: r.get("name"),
+                    },
+                )
+            })
             .collect())
     }
 
@@ -481,11 +540,18 @@ impl Store for SqliteStore {
         load_code(&self.readers, id).await
     }
 
-    async fn list_codes(&self, grant: &DivisionGrant, filter: &CodeFilter, page: PageRequest) -> Result<Vec<CodeRecord>> {
+    async fn list_codes(
+        &self,
+        grant: &DivisionGrant,
+        filter: &CodeFilter,
+        page: PageRequest,
+    ) -> Result<Vec<CodeRecord>> {
         if grants_nothing(grant) {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(format!("SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE seq > "));
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE seq > "
+        ));
         q.push_bind(page.after.unwrap_or(0));
         if let Some(d) = filter.division {
             q.push(" AND division_id = ").push_bind(d);
@@ -498,10 +564,21 @@ impl Store for SqliteStore {
         }
         push_grant(&mut q, grant);
         q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
-        q.build().fetch_all(&self.readers).await?.iter().map(code_from_row).collect()
+        q.build()
+            .fetch_all(&self.readers)
+            .await?
+            .iter()
+            .map(code_from_row)
+            .collect()
     }
 
-    async fn update_code(&self, id: Uuid, name: &str, description: Option<&str>, now_ms: i64) -> Result<CodeRecord> {
+    async fn update_code(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> Result<CodeRecord> {
         let (name, description) = (name.to_string(), description.map(str::to_string));
         self.write(move |ctx| {
             Box::pin(async move {
@@ -590,7 +667,9 @@ impl Store for SqliteStore {
         if grants_nothing(grant) {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE seq > "));
+        let mut q = QueryBuilder::new(format!(
+            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE seq > "
+        ));
         q.push_bind(page.after.unwrap_or(0));
         if let Some(s) = filter.state {
             q.push(" AND state = ").push_bind(s.as_str());
@@ -605,14 +684,28 @@ impl Store for SqliteStore {
         };
         push_grant(&mut q, grant);
         q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
-        q.build().fetch_all(&self.readers).await?.iter().map(interaction_from_row).collect()
+        q.build()
+            .fetch_all(&self.readers)
+            .await?
+            .iter()
+            .map(interaction_from_row)
+            .collect()
     }
 
-    async fn set_state(&self, id: Uuid, to: InteractionState, now_ms: i64, settle_ms: i64) -> Result<InteractionRecord> {
+    async fn set_state(
+        &self,
+        id: Uuid,
+        to: InteractionState,
+        now_ms: i64,
+        settle_ms: i64,
+    ) -> Result<InteractionRecord> {
         self.write(move |ctx| {
             Box::pin(async move {
-                let mut rec = load_interaction(&mut ctx.conn, id).await?.ok_or(StoreError::NotFound)?;
-                lifecycle::check_move(rec.interaction.state, to).map_err(|p| StoreError::Rejected(vec![p]))?;
+                let mut rec = load_interaction(&mut ctx.conn, id)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                lifecycle::check_move(rec.interaction.state, to)
+                    .map_err(|p| StoreError::Rejected(vec![p]))?;
                 let i = &mut rec.interaction;
                 i.state = to;
                 i.version += 1;
@@ -703,7 +796,9 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<Vec<ErrorDetail>> {
         let mut conn = self.readers.acquire().await?;
-        Ok(assess(&mut conn, interaction, code_id, divisions, now_ms).await?.0)
+        Ok(assess(&mut conn, interaction, code_id, divisions, now_ms)
+            .await?
+            .0)
     }
 
     async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>> {
@@ -816,10 +911,12 @@ impl Store for SqliteStore {
     }
 
     async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT hash, client_id, scopes, expires_at FROM access_tokens WHERE hash = ?")
-            .bind(&hash[..])
-            .fetch_optional(&self.readers)
-            .await?;
+        let row = sqlx::query(
+            "SELECT hash, client_id, scopes, expires_at FROM access_tokens WHERE hash = ?",
+        )
+        .bind(&hash[..])
+        .fetch_optional(&self.readers)
+        .await?;
         row.map(|r| {
             let scopes: String = r.try_get("scopes")?;
             Ok(TokenRecord {
@@ -848,7 +945,8 @@ impl Store for SqliteStore {
                     seq: r.try_get("seq")?,
                     kind: EventKind::parse(&kind).ok_or_else(|| corrupt("event kind", &kind))?,
                     division_id: r.try_get("division_id")?,
-                    interaction: serde_json::from_str(&data).map_err(|_| corrupt("event data", &data))?,
+                    interaction: serde_json::from_str(&data)
+                        .map_err(|_| corrupt("event data", &data))?,
                     created_ms: r.try_get("created_at")?,
                 })
             })

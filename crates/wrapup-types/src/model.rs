@@ -18,7 +18,8 @@ pub enum InteractionState {
 }
 
 impl InteractionState {
-    pub const ALL: [InteractionState; 4] = [Self::Queued, Self::Active, Self::Closed, Self::Completed];
+    pub const ALL: [InteractionState; 4] =
+        [Self::Queued, Self::Active, Self::Closed, Self::Completed];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -274,7 +275,9 @@ impl DivisionGrant {
 
 impl utoipa::PartialSchema for DivisionGrant {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaFormat, KnownFormat, SchemaType, Type};
+        use utoipa::openapi::schema::{
+            ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, SchemaType, Type,
+        };
         OneOfBuilder::new()
             .item(
                 ObjectBuilder::new()
@@ -291,7 +294,9 @@ impl utoipa::PartialSchema for DivisionGrant {
                     )
                     .description(Some("Only these divisions.")),
             )
-            .description(Some("The divisions granted: \"all\" or a list of division ids."))
+            .description(Some(
+                "The divisions granted: \"all\" or a list of division ids.",
+            ))
             .examples([serde_json::json!("all")])
             .into()
     }

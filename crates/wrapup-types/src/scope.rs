@@ -42,7 +42,9 @@ impl Scope {
 
     pub const fn description(self) -> &'static str {
         match self {
-            Scope::InteractionView => "Read interactions, their wrap-ups and history, the event stream",
+            Scope::InteractionView => {
+                "Read interactions, their wrap-ups and history, the event stream"
+            }
             Scope::InteractionWrite => "Apply a wrap-up",
             Scope::InteractionManage => "Create interactions and move them through their lifecycle",
             Scope::WrapupCodeView => "Read wrap-up codes",

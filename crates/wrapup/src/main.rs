@@ -19,10 +19,14 @@ mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "wrapup", version, about = "A strict, self-explaining wrap-up platform and the tools to use it.",
+#[command(
+    name = "wrapup",
+    version,
+    about = "A strict, self-explaining wrap-up platform and the tools to use it.",
     long_about = "wrapup applies wrap-up codes to contact-center interactions reliably.\n\n\
 `wrapup serve` runs the server (the platform, or a sandbox to test a client against);\n\
-`wrapup clients create` makes OAuth client credentials.")]
+`wrapup clients create` makes OAuth client credentials."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,7 +35,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    #[command(after_help = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500")]
+    #[command(
+        after_help = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500"
+    )]
     Serve(ServeArgs),
     /// Manage OAuth clients.
     #[command(subcommand)]
@@ -66,8 +72,10 @@ struct ServeArgs {
 #[derive(Subcommand)]
 enum ClientsCommand {
     /// Create an OAuth client and print its id and secret (shown only this once).
-    #[command(after_help = "Examples:\n  wrapup clients create --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all\n  \
-wrapup clients create --name sales-only --scopes interaction:view --divisions 00000000-0000-4000-8000-0000000000a1 --json")]
+    #[command(
+        after_help = "Examples:\n  wrapup clients create --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all\n  \
+wrapup clients create --name sales-only --scopes interaction:view --divisions 00000000-0000-4000-8000-0000000000a1 --json"
+    )]
     Create(CreateClientArgs),
 }
 
@@ -95,7 +103,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(exit::USAGE) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     tracing_subscriber::fmt()
@@ -105,7 +117,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -120,7 +135,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Clients(ClientsCommand::Create(args)) => create_client(args).await,
         Command::Migrate(args) => {
-            wrapup_store::open(&args.db).await.with_context(|| format!("opening {}", args.db))?;
+            wrapup_store::open(&args.db)
+                .await
+                .with_context(|| format!("opening {}", args.db))?;
             println!("{} is up to date.", args.db);
             Ok(())
         }
@@ -128,18 +145,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = wrapup_store::open(&args.db.db).await.with_context(|| format!("opening {}", args.db.db))?;
+    let store = wrapup_store::open(&args.db.db)
+        .await
+        .with_context(|| format!("opening {}", args.db.db))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.demo {
-        demo::seed(store.as_ref(), clock.now_ms()).await.context("seeding the demo organisation")?;
+        demo::seed(store.as_ref(), clock.now_ms())
+            .await
+            .context("seeding the demo organisation")?;
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("listening on {} (is another server running there?)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "listening on {} (is another server running there?)",
+                args.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
-    let config = Config { settle_ms: args.settle_ms as i64, ..Config::default() };
+    let config = Config {
+        settle_ms: args.settle_ms as i64,
+        ..Config::default()
+    };
     let app = App::start(store, clock, config);
-    eprintln!("wrapup listening on http://{addr} (database {}, settle time {} ms)", args.db.db, args.settle_ms);
+    eprintln!(
+        "wrapup listening on http://{addr} (database {}, settle time {} ms)",
+        args.db.db, args.settle_ms
+    );
     if args.demo {
         print_demo(addr);
     }
@@ -198,11 +230,16 @@ async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
         let ids = args
             .divisions
             .split(',')
-            .map(|s| Uuid::parse_str(s.trim()).with_context(|| format!("{s:?} is not a division id (or use --divisions all)")))
+            .map(|s| {
+                Uuid::parse_str(s.trim())
+                    .with_context(|| format!("{s:?} is not a division id (or use --divisions all)"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         DivisionGrant::Only(ids)
     };
-    let store = wrapup_store::open(&args.db.db).await.with_context(|| format!("opening {}", args.db.db))?;
+    let store = wrapup_store::open(&args.db.db)
+        .await
+        .with_context(|| format!("opening {}", args.db.db))?;
     if let DivisionGrant::Only(ids) = &divisions {
         for id in ids {
             if store.get_division(*id).await?.is_none() {
@@ -210,9 +247,11 @@ async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let name = wrapup_domain::names::check_name("name", &args.name).map_err(|p| anyhow::anyhow!(p.message))?;
+    let name = wrapup_domain::names::check_name("name", &args.name)
+        .map_err(|p| anyhow::anyhow!(p.message))?;
     let now = SystemClock.now_ms();
-    let (record, secret) = wrapup_server::auth::new_client(Uuid::new_v4(), &name, scopes, divisions, now, None);
+    let (record, secret) =
+        wrapup_server::auth::new_client(Uuid::new_v4(), &name, scopes, divisions, now, None);
     store.create_client(&record).await?;
     let scope_list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     if args.json {
@@ -225,7 +264,10 @@ async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
         println!("  client id:     {}", record.id);
         println!("  client secret: {secret}");
         println!("  scopes:        {}", scope_list.join(" "));
-        println!("  divisions:     {}", serde_json::to_string(&record.divisions)?);
+        println!(
+            "  divisions:     {}",
+            serde_json::to_string(&record.divisions)?
+        );
         println!("\nThe secret is shown only now; store it safely.");
     }
     Ok(())

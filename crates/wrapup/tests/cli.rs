@@ -33,7 +33,10 @@ fn serve(db: &str, extra: &[&str]) -> Server {
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let url = loop {
-        let line = lines.next().expect("the server prints its address").unwrap();
+        let line = lines
+            .next()
+            .expect("the server prints its address")
+            .unwrap();
         if let Some(rest) = line.strip_prefix("wrapup listening on ") {
             break rest.split_whitespace().next().unwrap().to_string();
         }
@@ -48,15 +51,36 @@ async fn clients_create_works_while_the_server_runs() {
     let db = format!("sqlite://{}", dir.path().join("w.db").display());
     let server = serve(&db, &[]);
     let out = Command::new(BIN)
-        .args(["clients", "create", "--db", &db, "--name", "crm", "--scopes", "interaction:view interaction:write", "--divisions", "all", "--json"])
+        .args([
+            "clients",
+            "create",
+            "--db",
+            &db,
+            "--name",
+            "crm",
+            "--scopes",
+            "interaction:view interaction:write",
+            "--divisions",
+            "all",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(created["scopes"], serde_json::json!(["interaction:view", "interaction:write"]));
+    assert_eq!(
+        created["scopes"],
+        serde_json::json!(["interaction:view", "interaction:write"])
+    );
     assert_eq!(created["divisions"], "all");
-    let client = wrapup_client::Client::new(&server.url)
-        .with_credentials(created["clientId"].as_str().unwrap(), created["clientSecret"].as_str().unwrap());
+    let client = wrapup_client::Client::new(&server.url).with_credentials(
+        created["clientId"].as_str().unwrap(),
+        created["clientSecret"].as_str().unwrap(),
+    );
     let token = client.fetch_token().await.unwrap();
     assert_eq!(token.scope, "interaction:view interaction:write");
     client.list_interactions(&Default::default()).await.unwrap();
@@ -68,13 +92,22 @@ async fn demo_seeding_is_idempotent() {
     let db = format!("sqlite://{}", dir.path().join("demo.db").display());
     for _ in 0..2 {
         let server = serve(&db, &["--demo"]);
-        let demo = wrapup_client::Client::new(&server.url)
-            .with_credentials(&wrapup_server::demo::DEMO_CLIENT_ID.to_string(), wrapup_server::demo::DEMO_CLIENT_SECRET);
+        let demo = wrapup_client::Client::new(&server.url).with_credentials(
+            &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
+            wrapup_server::demo::DEMO_CLIENT_SECRET,
+        );
         assert_eq!(demo.list_divisions().await.unwrap().entities.len(), 2);
     }
     let store = wrapup_store::open(&db).await.unwrap();
     let all = store
-        .list_interactions(&DivisionGrant::All, &InteractionFilter::default(), PageRequest { after: None, limit: 100 })
+        .list_interactions(
+            &DivisionGrant::All,
+            &InteractionFilter::default(),
+            PageRequest {
+                after: None,
+                limit: 100,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(all.len(), 5, "a second start does not duplicate the demo");
@@ -82,15 +115,36 @@ async fn demo_seeding_is_idempotent() {
 
 #[test]
 fn usage_errors_exit_2_and_help_has_examples() {
-    let out = Command::new(BIN).args(["serve", "--bogus"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--bogus"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    for args in [&["serve", "--help"][..], &["clients", "create", "--help"], &["migrate", "--help"]] {
+    for args in [
+        &["serve", "--help"][..],
+        &["clients", "create", "--help"],
+        &["migrate", "--help"],
+    ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         assert!(out.status.success());
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Example"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Example"),
+            "{args:?}"
+        );
     }
     let out = Command::new(BIN)
-        .args(["clients", "create", "--db", "sqlite::memory:", "--name", "x", "--scopes", "root", "--divisions", "all"])
+        .args([
+            "clients",
+            "create",
+            "--db",
+            "sqlite::memory:",
+            "--name",
+            "x",
+            "--scopes",
+            "root",
+            "--divisions",
+            "all",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -13,21 +13,36 @@ fn codes(body: &str) -> Vec<ErrorCode> {
 
 #[test]
 fn valid_bodies() {
-    let ok = validate_body(format!(r#"{{"codeId":"{CODE}","durationMs":120000}}"#).as_bytes()).unwrap();
+    let ok =
+        validate_body(format!(r#"{{"codeId":"{CODE}","durationMs":120000}}"#).as_bytes()).unwrap();
     assert_eq!(ok.duration_ms, 120_000);
     assert_eq!(ok.notes, None);
-    let ok = validate_body(format!(r#"{{"codeId":"{CODE}","durationMs":120000.0,"notes":""}}"#).as_bytes()).unwrap();
+    let ok = validate_body(
+        format!(r#"{{"codeId":"{CODE}","durationMs":120000.0,"notes":""}}"#).as_bytes(),
+    )
+    .unwrap();
     assert_eq!(ok.duration_ms, 120_000);
     assert_eq!(ok.notes.as_deref(), Some(""));
     let max = "é".repeat(MAX_NOTES_CHARS);
-    let body = json!({"codeId": CODE.to_uppercase(), "durationMs": 86_400_000, "notes": max}).to_string();
+    let body =
+        json!({"codeId": CODE.to_uppercase(), "durationMs": 86_400_000, "notes": max}).to_string();
     assert!(validate_body(body.as_bytes()).is_ok());
     assert!(validate_body(format!(r#"{{"codeId":"{CODE}","durationMs":1}}"#).as_bytes()).is_ok());
 }
 
 #[test]
 fn malformed() {
-    for body in ["", "   ", "{", "[1,2]", "\"x\"", "12", "null", "{\"a\":1} {}", "{\"codeId\":1,\"codeId\":2}"] {
+    for body in [
+        "",
+        "   ",
+        "{",
+        "[1,2]",
+        "\"x\"",
+        "12",
+        "null",
+        "{\"a\":1} {}",
+        "{\"codeId\":1,\"codeId\":2}",
+    ] {
         assert_eq!(codes(body), [ErrorCode::RequestBodyMalformed], "{body:?}");
     }
     let e = validate_body(b"{\n  \"codeId\": \"x\",\n  \"durationMs\": 12,,\n}").unwrap_err();
@@ -35,12 +50,21 @@ fn malformed() {
     let e = validate_body(b"{\"notes\": \"\xff\"}").unwrap_err();
     assert!(e[0].message.contains("UTF-8"), "{}", e[0].message);
     let big = vec![b' '; MAX_BODY_BYTES + 1];
-    assert_eq!(validate_body(&big).unwrap_err()[0].error_code, ErrorCode::RequestBodyTooLarge);
+    assert_eq!(
+        validate_body(&big).unwrap_err()[0].error_code,
+        ErrorCode::RequestBodyTooLarge
+    );
 }
 
 #[test]
 fn missing_fields_are_both_reported() {
-    assert_eq!(codes("{}"), [ErrorCode::WrapupCodeMissing, ErrorCode::WrapupDurationMissing]);
+    assert_eq!(
+        codes("{}"),
+        [
+            ErrorCode::WrapupCodeMissing,
+            ErrorCode::WrapupDurationMissing
+        ]
+    );
 }
 
 #[test]
@@ -71,7 +95,11 @@ fn misspelled_fields_suggest_the_right_one() {
         let body = json!({ name: "x" }).to_string();
         let p = &validate_body(body.as_bytes()).unwrap_err()[0];
         assert_eq!(p.error_code, ErrorCode::RequestFieldUnknown);
-        assert!(p.hint.as_deref().unwrap().contains(meant), "{name}: {:?}", p.hint);
+        assert!(
+            p.hint.as_deref().unwrap().contains(meant),
+            "{name}: {:?}",
+            p.hint
+        );
     }
     assert_eq!(suggest_field("foo"), None);
 }
@@ -123,7 +151,13 @@ fn durations() {
 
 #[test]
 fn code_ids() {
-    for value in [json!("not-a-uuid"), json!(CODE.replace('-', "")), json!(42), json!({"id": CODE}), json!([CODE])] {
+    for value in [
+        json!("not-a-uuid"),
+        json!(CODE.replace('-', "")),
+        json!(42),
+        json!({"id": CODE}),
+        json!([CODE]),
+    ] {
         let body = json!({"codeId": value, "durationMs": 1000}).to_string();
         assert_eq!(codes(&body), [ErrorCode::WrapupCodeInvalid], "{body}");
     }
@@ -150,7 +184,15 @@ fn arb_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::vec(
-                (prop_oneof![Just("codeId".to_string()), Just("durationMs".to_string()), Just("notes".to_string()), "[a-zA-Z_]{1,12}"], inner),
+                (
+                    prop_oneof![
+                        Just("codeId".to_string()),
+                        Just("durationMs".to_string()),
+                        Just("notes".to_string()),
+                        "[a-zA-Z_]{1,12}"
+                    ],
+                    inner
+                ),
                 0..5
             )
             .prop_map(|kv| Value::Object(kv.into_iter().collect())),

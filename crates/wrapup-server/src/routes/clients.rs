@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use uuid::Uuid;
 use wrapup_domain::names::check_name;
-use wrapup_types::{ClientCredentials, CreateClient, DivisionGrant, ErrorCode, ErrorDetail, ScopeSet};
+use wrapup_types::{
+    ClientCredentials, CreateClient, DivisionGrant, ErrorCode, ErrorDetail, ScopeSet,
+};
 
 use crate::auth::{new_client, Admin, Authorized};
 use crate::error::ApiError;
@@ -21,7 +23,7 @@ use crate::AppState;
     security(("oauth2" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
-    Authorized(_, ..): Authorized<Admin>,
+    _: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateClient>,
 ) -> Result<(StatusCode, Json<ClientCredentials>), ApiError> {
     let name = check_name("name", &body.name).map_err(ApiError::one)?;
@@ -44,9 +46,10 @@ pub async fn create(
         }
     }
     let (id, divisions, now) = (Uuid::new_v4(), body.divisions.clone(), state.clock.now_ms());
-    let (record, secret) = tokio::task::spawn_blocking(move || new_client(id, &name, scopes, divisions, now, None))
-        .await
-        .map_err(|e| ApiError::internal("hashing a client secret", e))?;
+    let (record, secret) =
+        tokio::task::spawn_blocking(move || new_client(id, &name, scopes, divisions, now, None))
+            .await
+            .map_err(|e| ApiError::internal("hashing a client secret", e))?;
     state.store.create_client(&record).await?;
     Ok((
         StatusCode::CREATED,

@@ -36,14 +36,21 @@ pub struct ListCodes {
 
 fn code_not_found(id: &str) -> ApiError {
     ApiError::one(
-        ErrorDetail::new(ErrorCode::WrapupCodeNotFound, format!("No wrap-up code with id {id} exists in the divisions this token can see."))
-            .hint("List the codes with GET /api/v2/routing/wrapupcodes."),
+        ErrorDetail::new(
+            ErrorCode::WrapupCodeNotFound,
+            format!("No wrap-up code with id {id} exists in the divisions this token can see."),
+        )
+        .hint("List the codes with GET /api/v2/routing/wrapupcodes."),
     )
     .with_status(StatusCode::NOT_FOUND)
 }
 
 /// The code, if the caller may see it; otherwise the same 404 as for a code that does not exist.
-async fn visible_code(state: &AppState, principal: &Principal, raw: &str) -> Result<CodeRecord, ApiError> {
+async fn visible_code(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<CodeRecord, ApiError> {
     let id = path_id(raw, code_not_found)?;
     state
         .store
@@ -95,7 +102,10 @@ pub async fn list(
         name: q.name,
         include_archived: q.include_archived.unwrap_or(false),
     };
-    let rows = state.store.list_codes(&principal.divisions, &filter, request).await?;
+    let rows = state
+        .store
+        .list_codes(&principal.divisions, &filter, request)
+        .await?;
     Ok(Json(page(rows, size, |r| r.seq, |r| r.code)))
 }
 
@@ -110,12 +120,16 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateWrapUpCode>,
 ) -> Result<(StatusCode, Json<WrapUpCode>), ApiError> {
     let name = check_fields(&body.name, body.description.as_deref())?;
-    let division_known = principal.sees(body.division_id) && state.store.get_division(body.division_id).await?.is_some();
+    let division_known = principal.sees(body.division_id)
+        && state.store.get_division(body.division_id).await?.is_some();
     if !division_known {
         return Err(ApiError::one(
             ErrorDetail::new(
                 ErrorCode::DivisionNotFound,
-                format!("No division with id {} exists among those this token is granted.", body.division_id),
+                format!(
+                    "No division with id {} exists among those this token is granted.",
+                    body.division_id
+                ),
             )
             .field("divisionId")
             .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
@@ -169,7 +183,12 @@ pub async fn update(
     let name = check_fields(&body.name, body.description.as_deref())?;
     match state
         .store
-        .update_code(existing.code.id, &name, body.description.as_deref(), state.clock.now_ms())
+        .update_code(
+            existing.code.id,
+            &name,
+            body.description.as_deref(),
+            state.clock.now_ms(),
+        )
         .await
     {
         Ok(rec) => Ok(Json(rec.code)),
@@ -192,5 +211,11 @@ pub async fn archive(
     Path(id): Path<String>,
 ) -> Result<Json<WrapUpCode>, ApiError> {
     let existing = visible_code(&state, &principal, &id).await?;
-    Ok(Json(state.store.archive_code(existing.code.id, state.clock.now_ms()).await?.code))
+    Ok(Json(
+        state
+            .store
+            .archive_code(existing.code.id, state.clock.now_ms())
+            .await?
+            .code,
+    ))
 }

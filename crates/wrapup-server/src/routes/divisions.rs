@@ -39,7 +39,10 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListDivisions>,
 ) -> Result<Json<Page<Division>>, ApiError> {
     let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
-    let rows = state.store.list_divisions(&principal.divisions, request).await?;
+    let rows = state
+        .store
+        .list_divisions(&principal.divisions, request)
+        .await?;
     Ok(Json(page(rows, size, |(seq, _)| *seq, |(_, d)| d)))
 }
 
@@ -50,7 +53,7 @@ pub async fn list(
     security(("oauth2" = ["admin"])))]
 pub async fn create(
     State(state): State<AppState>,
-    Authorized(_, ..): Authorized<Admin>,
+    _: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateDivision>,
 ) -> Result<(StatusCode, Json<Division>), ApiError> {
     let name = check_name("name", &body.name).map_err(ApiError::one)?;

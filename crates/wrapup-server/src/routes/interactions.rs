@@ -10,9 +10,12 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 use wrapup_domain::wrapup_body::{parse_object, validate_fields};
 use wrapup_domain::Principal;
-use wrapup_store::{ApplyOutcome, ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, StoreError};
+use wrapup_store::{
+    ApplyOutcome, ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, StoreError,
+};
 use wrapup_types::{
-    CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState, WrapUp, WrapUpRequest,
+    CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState,
+    WrapUp, WrapUpRequest,
 };
 
 use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
@@ -33,7 +36,11 @@ fn not_found(id: &str) -> ApiError {
 
 /// Step 2 of the checks: the interaction exists and the caller may see it. An interaction
 /// in a division the caller is not granted gets the very same answer as a random id.
-async fn visible(state: &AppState, principal: &Principal, raw: &str) -> Result<InteractionRecord, ApiError> {
+async fn visible(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<InteractionRecord, ApiError> {
     let id = path_id(raw, not_found)?;
     state
         .store
@@ -82,12 +89,16 @@ pub async fn create(
     Authorized(principal, ..): Authorized<InteractionManage>,
     ApiJson(body): ApiJson<CreateInteraction>,
 ) -> Result<(StatusCode, Response), ApiError> {
-    let known = principal.sees(body.division_id) && state.store.get_division(body.division_id).await?.is_some();
+    let known = principal.sees(body.division_id)
+        && state.store.get_division(body.division_id).await?.is_some();
     if !known {
         return Err(ApiError::one(
             ErrorDetail::new(
                 ErrorCode::DivisionNotFound,
-                format!("No division with id {} exists among those this token is granted.", body.division_id),
+                format!(
+                    "No division with id {} exists among those this token is granted.",
+                    body.division_id
+                ),
             )
             .field("divisionId")
             .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
@@ -118,7 +129,9 @@ pub async fn get(
     Authorized(principal, ..): Authorized<InteractionView>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(visible(&state, &principal, &id).await?.interaction))
+    Ok(with_etag(
+        visible(&state, &principal, &id).await?.interaction,
+    ))
 }
 
 /// List interactions
@@ -139,7 +152,10 @@ pub async fn list(
         division: q.division_id,
         wrapped_up: q.wrapped_up,
     };
-    let rows = state.store.list_interactions(&principal.divisions, &filter, request).await?;
+    let rows = state
+        .store
+        .list_interactions(&principal.divisions, &filter, request)
+        .await?;
     Ok(Json(page(rows, size, |r| r.seq, |r| r.interaction)))
 }
 
@@ -162,7 +178,12 @@ pub async fn set_state(
     let to = InteractionState::from(body.state);
     let rec = match state
         .store
-        .set_state(rec.interaction.id, to, state.clock.now_ms(), state.settle_ms)
+        .set_state(
+            rec.interaction.id,
+            to,
+            state.clock.now_ms(),
+            state.settle_ms,
+        )
         .await
     {
         Err(StoreError::NotFound) => return Err(not_found(&id)),
@@ -208,7 +229,12 @@ pub async fn put_wrapup(
                 .find(|(k, _)| k == "codeId")
                 .and_then(|(_, v)| v.as_str())
                 .and_then(|s| Uuid::parse_str(s).ok());
-            problems.extend(state.store.assess_wrapup(&rec, code_id, &principal.divisions, now).await?);
+            problems.extend(
+                state
+                    .store
+                    .assess_wrapup(&rec, code_id, &principal.divisions, now)
+                    .await?,
+            );
             return Err(ApiError::new(problems));
         }
     };

@@ -19,10 +19,20 @@ use crate::AppState;
     security(()))]
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store.health().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ok".into() })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok".into(),
+            }),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable".into() }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "unavailable".into(),
+                }),
+            )
         }
     }
 }
@@ -32,5 +42,9 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
     responses((status = 200, description = "This document.", content_type = "application/json")),
     security(()))]
 pub async fn openapi(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], state.openapi_json.clone()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json.clone(),
+    )
+        .into_response()
 }

@@ -12,7 +12,9 @@ use wrapup_client::{Client, RawResponse};
 use wrapup_server::auth::new_client;
 use wrapup_server::{App, Clock, Config, ManualClock};
 use wrapup_store::{SqliteStore, Store};
-use wrapup_types::{Channel, CreateWrapUpCode, DivisionGrant, ErrorBody, EventKind, ScopeSet, TargetState};
+use wrapup_types::{
+    Channel, CreateWrapUpCode, DivisionGrant, ErrorBody, EventKind, ScopeSet, TargetState,
+};
 
 pub const SETTLE_MS: i64 = 1_500;
 pub const START_MS: i64 = 1_795_000_000_000;
@@ -34,7 +36,11 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        Self::start_with(Config { settle_ms: SETTLE_MS, ..Config::default() }).await
+        Self::start_with(Config {
+            settle_ms: SETTLE_MS,
+            ..Config::default()
+        })
+        .await
     }
 
     pub async fn start_with(config: Config) -> TestServer {
@@ -44,7 +50,11 @@ impl TestServer {
     }
 
     /// Starts a server on the database in `dir` (e.g. again, after a restart).
-    pub async fn start_on(dir: Arc<tempfile::TempDir>, clock: Arc<ManualClock>, config: Config) -> TestServer {
+    pub async fn start_on(
+        dir: Arc<tempfile::TempDir>,
+        clock: Arc<ManualClock>,
+        config: Config,
+    ) -> TestServer {
         let url = format!("sqlite://{}", dir.path().join("wrapup.db").display());
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
         let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, config);
@@ -54,7 +64,14 @@ impl TestServer {
         let server = tokio::spawn(async move {
             axum_serve(listener, router).await;
         });
-        TestServer { url: format!("http://{addr}"), store, clock, app, dir, server }
+        TestServer {
+            url: format!("http://{addr}"),
+            store,
+            clock,
+            app,
+            dir,
+            server,
+        }
     }
 
     /// A client with the given scopes and divisions, created straight in the store.
@@ -65,7 +82,14 @@ impl TestServer {
 
     pub async fn credentials(&self, scopes: &str, divisions: DivisionGrant) -> (Uuid, String) {
         let scopes = ScopeSet::parse(scopes).unwrap();
-        let (record, secret) = new_client(Uuid::new_v4(), "test", scopes, divisions, self.clock.now_ms(), None);
+        let (record, secret) = new_client(
+            Uuid::new_v4(),
+            "test",
+            scopes,
+            divisions,
+            self.clock.now_ms(),
+            None,
+        );
         self.store.create_client(&record).await.unwrap();
         (record.id, secret)
     }
@@ -85,15 +109,28 @@ impl TestServer {
 
     pub async fn code(&self, admin: &Client, division: Uuid, name: &str) -> Uuid {
         admin
-            .create_code(&CreateWrapUpCode { name: name.into(), division_id: division, description: None })
+            .create_code(&CreateWrapUpCode {
+                name: name.into(),
+                division_id: division,
+                description: None,
+            })
             .await
             .unwrap()
             .id
     }
 
     /// A new interaction moved through `states`.
-    pub async fn interaction(&self, admin: &Client, division: Uuid, states: &[TargetState]) -> Uuid {
-        let id = admin.create_interaction(division, Channel::Voice).await.unwrap().id;
+    pub async fn interaction(
+        &self,
+        admin: &Client,
+        division: Uuid,
+        states: &[TargetState],
+    ) -> Uuid {
+        let id = admin
+            .create_interaction(division, Channel::Voice)
+            .await
+            .unwrap()
+            .id;
         for s in states {
             admin.set_state(id, *s).await.unwrap();
         }
@@ -107,14 +144,20 @@ impl TestServer {
 
     /// A closed and finalized interaction.
     pub async fn finalized(&self, admin: &Client, division: Uuid) -> Uuid {
-        let id = self.interaction(admin, division, &[TargetState::Active, TargetState::Closed]).await;
+        let id = self
+            .interaction(admin, division, &[TargetState::Active, TargetState::Closed])
+            .await;
         self.clock.advance(SETTLE_MS);
         self.finalize_now().await;
         id
     }
 
     /// Waits (bounded) for the event of `kind` about `id` on the store's stream.
-    pub async fn wait_for_event(rx: &mut tokio::sync::broadcast::Receiver<Arc<wrapup_store::EventRecord>>, id: Uuid, kind: EventKind) {
+    pub async fn wait_for_event(
+        rx: &mut tokio::sync::broadcast::Receiver<Arc<wrapup_store::EventRecord>>,
+        id: Uuid,
+        kind: EventKind,
+    ) {
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 let e = rx.recv().await.unwrap();
@@ -135,15 +178,30 @@ async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
 /// A PUT of a raw wrap-up body.
 pub async fn put_raw(client: &Client, id: &str, content_type: &str, body: &[u8]) -> RawResponse {
     client
-        .raw(Method::PUT, &format!("/api/v2/interactions/{id}/wrap-up"), &[("content-type", content_type)], Some(body.to_vec()))
+        .raw(
+            Method::PUT,
+            &format!("/api/v2/interactions/{id}/wrap-up"),
+            &[("content-type", content_type)],
+            Some(body.to_vec()),
+        )
         .await
         .unwrap()
 }
 
 pub fn error_of(raw: &RawResponse) -> ErrorBody {
-    raw.error_body().unwrap_or_else(|| panic!("an error body, got {} {}", raw.status, String::from_utf8_lossy(&raw.body)))
+    raw.error_body().unwrap_or_else(|| {
+        panic!(
+            "an error body, got {} {}",
+            raw.status,
+            String::from_utf8_lossy(&raw.body)
+        )
+    })
 }
 
 pub fn codes_of(raw: &RawResponse) -> Vec<String> {
-    error_of(raw).details.iter().map(|d| d.error_code.as_str().to_string()).collect()
+    error_of(raw)
+        .details
+        .iter()
+        .map(|d| d.error_code.as_str().to_string())
+        .collect()
 }
