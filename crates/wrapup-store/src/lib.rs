@@ -23,7 +23,7 @@ use wrapup_types::{
     ScopeSet, WrapUp, WrapUpCode, WrapUpRequest,
 };
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{connect_options as sqlite_connect_options, SqliteStore};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]

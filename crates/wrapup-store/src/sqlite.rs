@@ -120,7 +120,9 @@ impl SqliteStore {
     }
 }
 
-fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+/// The options every connection of the store uses: WAL, `synchronous=FULL`, a busy
+/// timeout, foreign keys.
+pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
     let url = if url.starts_with("sqlite:") {
         url.to_string()
     } else {
