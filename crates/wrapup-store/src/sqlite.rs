@@ -123,6 +123,13 @@ impl SqliteStore {
 /// The options every connection of the store uses: WAL, `synchronous=FULL`, a busy
 /// timeout, foreign keys.
 pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        // The writer and the reader pool are separate connections, and each in-memory
+        // connection is its own database.
+        return Err(StoreError::Database(
+            "in-memory SQLite databases are not supported; use a file, e.g. sqlite:///tmp/wrapup.db".into(),
+        ));
+    }
     let url = if url.starts_with("sqlite:") {
         url.to_string()
     } else {

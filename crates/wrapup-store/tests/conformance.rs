@@ -229,3 +229,9 @@ async fn committed_events_are_published_in_order() {
         .collect();
     assert_eq!(stored, seqs);
 }
+
+#[tokio::test]
+async fn in_memory_databases_are_refused_with_a_reason() {
+    let e = open("sqlite::memory:").await.err().unwrap();
+    assert!(e.to_string().contains("in-memory"), "{e}");
+}
