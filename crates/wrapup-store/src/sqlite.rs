@@ -432,9 +432,10 @@ async fn assess(
     }
 }
 
-fn push_grant(q: &mut QueryBuilder<'_, Sqlite>, grant: &DivisionGrant) {
+/// Restricts a query to the granted divisions; `column` holds the division id.
+fn push_grant(q: &mut QueryBuilder<'_, Sqlite>, column: &str, grant: &DivisionGrant) {
     if let DivisionGrant::Only(ids) = grant {
-        q.push(" AND division_id IN (");
+        q.push(format!(" AND {column} IN ("));
         let mut sep = q.separated(", ");
         for id in ids {
             sep.push_bind(*id);
@@ -493,14 +494,7 @@ impl Store for SqliteStore {
         }
         let mut q = QueryBuilder::new("SELECT seq, id, name FROM divisions WHERE seq > ");
         q.push_bind(page.after.unwrap_or(0));
-        if let DivisionGrant::Only(ids) = grant {
-            q.push(" AND id IN (");
-            let mut sep = q.separated(", ");
-            for id in ids {
-                sep.push_bind(*id);
-            }
-            sep.push_unseparated(")");
-        }
+        push_grant(&mut q, "id", grant);
         q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
         let rows = q.build().fetch_all(&self.readers).await?;
         Ok(rows
@@ -571,7 +565,7 @@ impl Store for SqliteStore {
         if !filter.include_archived {
             q.push(" AND archived = 0");
         }
-        push_grant(&mut q, grant);
+        push_grant(&mut q, "division_id", grant);
         q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
         q.build()
             .fetch_all(&self.readers)
@@ -691,7 +685,7 @@ impl Store for SqliteStore {
             Some(false) => q.push(" AND wrapup_code_id IS NULL"),
             None => &mut q,
         };
-        push_grant(&mut q, grant);
+        push_grant(&mut q, "division_id", grant);
         q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
         q.build()
             .fetch_all(&self.readers)

@@ -120,21 +120,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateWrapUpCode>,
 ) -> Result<(StatusCode, Json<WrapUpCode>), ApiError> {
     let name = check_fields(&body.name, body.description.as_deref())?;
-    let division_known = principal.sees(body.division_id)
-        && state.store.get_division(body.division_id).await?.is_some();
-    if !division_known {
-        return Err(ApiError::one(
-            ErrorDetail::new(
-                ErrorCode::DivisionNotFound,
-                format!(
-                    "No division with id {} exists among those this token is granted.",
-                    body.division_id
-                ),
-            )
-            .field("divisionId")
-            .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
-        ));
-    }
+    super::divisions::require_granted(&state, &principal, body.division_id).await?;
     let now = wrapup_types::timestamp::from_millis(state.clock.now_ms());
     let code = WrapUpCode {
         id: Uuid::new_v4(),

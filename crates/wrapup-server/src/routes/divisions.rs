@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wrapup_domain::names::check_name;
+use wrapup_domain::Principal;
 use wrapup_store::StoreError;
 use wrapup_types::{CreateDivision, Division, ErrorCode, ErrorDetail, Page};
 
@@ -24,6 +25,26 @@ pub struct ListDivisions {
     page_size: Option<u32>,
     /// The `nextCursor` of the previous page.
     cursor: Option<String>,
+}
+
+/// Checks that a division named in a body exists and is granted to the caller; both
+/// failures get the same answer, so the existence of other divisions is not revealed.
+pub async fn require_granted(
+    state: &AppState,
+    principal: &Principal,
+    id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    if principal.sees(id) && state.store.get_division(id).await?.is_some() {
+        return Ok(());
+    }
+    Err(ApiError::one(
+        ErrorDetail::new(
+            ErrorCode::DivisionNotFound,
+            format!("No division with id {id} exists among those this token is granted."),
+        )
+        .field("divisionId")
+        .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
+    ))
 }
 
 /// List the divisions granted to the token

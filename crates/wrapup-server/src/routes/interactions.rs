@@ -89,21 +89,7 @@ pub async fn create(
     Authorized(principal, ..): Authorized<InteractionManage>,
     ApiJson(body): ApiJson<CreateInteraction>,
 ) -> Result<(StatusCode, Response), ApiError> {
-    let known = principal.sees(body.division_id)
-        && state.store.get_division(body.division_id).await?.is_some();
-    if !known {
-        return Err(ApiError::one(
-            ErrorDetail::new(
-                ErrorCode::DivisionNotFound,
-                format!(
-                    "No division with id {} exists among those this token is granted.",
-                    body.division_id
-                ),
-            )
-            .field("divisionId")
-            .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
-        ));
-    }
+    super::divisions::require_granted(&state, &principal, body.division_id).await?;
     let rec = state
         .store
         .create_interaction(&NewInteraction {
