@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use common::*;
 use reqwest::Method;
 use serde_json::json;
-use sha2::Digest;
 use uuid::Uuid;
 use wrapup_client::InteractionQuery;
 use wrapup_server::{App, Clock, Config, ManualClock};
@@ -491,40 +490,8 @@ async fn clients_over_http() {
     assert_eq!(e.code(), Some(ErrorCode::DivisionNotFound));
 }
 
-#[tokio::test]
-async fn slow_requests_time_out() {
-    let s = TestServer::start_with(Config {
-        settle_ms: 0,
-        request_timeout: Duration::ZERO,
-    })
-    .await;
-    // Every request that waits for anything now times out, the token endpoint included, so
-    // the token goes straight into the store.
-    let (client_id, _) = s.credentials("interaction:view", DivisionGrant::All).await;
-    let token = "wu_test-token";
-    let hash: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-    let scopes = ScopeSet::parse("interaction:view").unwrap();
-    s.store
-        .insert_token(&TokenRecord {
-            hash,
-            client_id,
-            scopes,
-            expires_ms: START_MS + 60_000,
-        })
-        .await
-        .unwrap();
-    let r = wrapup_client::Client::new(&s.url)
-        .with_token(token)
-        .raw(Method::GET, "/api/v2/interactions", &[], None)
-        .await
-        .unwrap();
-    assert_eq!(
-        (r.status.as_u16(), codes_of(&r)),
-        (503, vec!["request.timeout".to_string()])
-    );
-}
-
-/// A store whose database is gone: every call fails, and reading an interaction panics.
+/// A store whose database is gone: every call fails, reading an interaction panics, and
+/// listing divisions never answers.
 struct BrokenStore(Arc<dyn Store>);
 
 fn down<T>() -> wrapup_store::Result<T> {
@@ -547,7 +514,7 @@ impl Store for BrokenStore {
         _: &DivisionGrant,
         _: PageRequest,
     ) -> wrapup_store::Result<Vec<(i64, Division)>> {
-        down()
+        std::future::pending().await
     }
     async fn create_code(&self, _: &WrapUpCode) -> wrapup_store::Result<CodeRecord> {
         down()
@@ -656,7 +623,10 @@ async fn store_failures_are_503_and_bugs_are_500() {
     let app = App::start(
         broken,
         Arc::new(ManualClock::new(START_MS)),
-        Config::default(),
+        Config {
+            request_timeout: Duration::from_millis(50),
+            ..Config::default()
+        },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -690,4 +660,13 @@ async fn store_failures_are_503_and_bugs_are_500() {
         .await
         .unwrap();
     assert_eq!(r.status, 503);
+    // A request that never completes is abandoned at the time limit.
+    let r = client
+        .raw(Method::GET, "/api/v2/authorization/divisions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), codes_of(&r)),
+        (503, vec!["request.timeout".to_string()])
+    );
 }
