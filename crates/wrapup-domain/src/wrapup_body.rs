@@ -263,9 +263,9 @@ fn check_code_id(value: &Value) -> Result<Uuid, ErrorDetail> {
                 "codeId must be a UUID like 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11; got \"{s}\"."
             ))
         }),
-        Value::String(s) => Err(invalid(format!(
+        Value::String(_) => Err(invalid(format!(
             "codeId must be a UUID like 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11 (36 characters, hyphenated); got {}.",
-            describe(&Value::String(s.clone()))
+            describe(value)
         ))),
         Value::Object(map) => {
             let nested = map.get("id").and_then(Value::as_str).map_or(String::new(), |id| {

@@ -100,46 +100,41 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
-        let field = if path == "." {
-            None
-        } else {
-            Some(path.clone())
-        };
-        let (code, message) = if let Some(rest) = inner.strip_prefix("unknown field ") {
+        let detail = if let Some(rest) = inner.strip_prefix("unknown field ") {
             let name = rest.split(',').next().unwrap_or(rest).trim_matches('`');
             let expected = rest.split_once(", expected ").map(|(_, e)| e).unwrap_or("");
-            return ApiError::one(
-                ErrorDetail::new(
-                    ErrorCode::RequestFieldUnknown,
-                    format!("{name} is not a field of this body."),
-                )
-                .field(name)
-                .hint(format!("Remove it; the fields accepted are {expected}.")),
-            );
+            ErrorDetail::new(
+                ErrorCode::RequestFieldUnknown,
+                format!("{name} is not a field of this body."),
+            )
+            .field(name)
+            .hint(format!("Remove it; the fields accepted are {expected}."))
         } else if let Some(rest) = inner.strip_prefix("missing field ") {
             let name = rest.trim_matches('`');
-            return ApiError::one(
-                ErrorDetail::new(
-                    ErrorCode::RequestFieldMissing,
-                    format!("{name} is required and was not sent."),
-                )
-                .field(name),
-            );
-        } else if inner.starts_with("invalid type: null") {
-            (
-                ErrorCode::RequestFieldNull,
-                format!("{path} is null: {inner}."),
+            ErrorDetail::new(
+                ErrorCode::RequestFieldMissing,
+                format!("{name} is required and was not sent."),
             )
+            .field(name)
         } else {
-            (
-                ErrorCode::RequestFieldInvalid,
-                format!("{path} is not valid: {inner}."),
-            )
+            let (code, message) = if inner.starts_with("invalid type: null") {
+                (
+                    ErrorCode::RequestFieldNull,
+                    format!("{path} is null: {inner}."),
+                )
+            } else {
+                (
+                    ErrorCode::RequestFieldInvalid,
+                    format!("{path} is not valid: {inner}."),
+                )
+            };
+            let detail = ErrorDetail::new(code, message);
+            if path == "." {
+                detail
+            } else {
+                detail.field(path)
+            }
         };
-        let mut detail = ErrorDetail::new(code, message);
-        if let Some(f) = field {
-            detail = detail.field(f);
-        }
         ApiError::one(detail)
     })
 }

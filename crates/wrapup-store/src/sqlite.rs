@@ -444,8 +444,33 @@ fn push_grant(q: &mut QueryBuilder<'_, Sqlite>, column: &str, grant: &DivisionGr
     }
 }
 
-fn grants_nothing(grant: &DivisionGrant) -> bool {
-    matches!(grant, DivisionGrant::Only(ids) if ids.is_empty())
+impl SqliteStore {
+    /// One page of a listing: `select` is `SELECT … FROM … WHERE seq > `; `filters` appends
+    /// `AND …` clauses; rows outside the granted divisions (`grant_column`) are left out.
+    async fn select_page<T>(
+        &self,
+        select: String,
+        grant_column: &str,
+        grant: &DivisionGrant,
+        page: PageRequest,
+        filters: impl FnOnce(&mut QueryBuilder<'static, Sqlite>),
+        map: impl Fn(&SqliteRow) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::new(select);
+        q.push_bind(page.after.unwrap_or(0));
+        filters(&mut q);
+        push_grant(&mut q, grant_column, grant);
+        q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
+        q.build()
+            .fetch_all(&self.readers)
+            .await?
+            .iter()
+            .map(map)
+            .collect()
+    }
 }
 
 #[async_trait]
@@ -489,26 +514,24 @@ impl Store for SqliteStore {
         grant: &DivisionGrant,
         page: PageRequest,
     ) -> Result<Vec<(i64, Division)>> {
-        if grants_nothing(grant) {
-            return Ok(Vec::new());
-        }
-        let mut q = QueryBuilder::new("SELECT seq, id, name FROM divisions WHERE seq > ");
-        q.push_bind(page.after.unwrap_or(0));
-        push_grant(&mut q, "id", grant);
-        q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
-        let rows = q.build().fetch_all(&self.readers).await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get("seq"),
+        let select = "SELECT seq, id, name FROM divisions WHERE seq > ".to_string();
+        self.select_page(
+            select,
+            "id",
+            grant,
+            page,
+            |_| {},
+            |r| {
+                Ok((
+                    r.try_get("seq")?,
                     Division {
-                        id: r.get("id"),
-                        name: r.get("name"),
+                        id: r.try_get("id")?,
+                        name: r.try_get("name")?,
                     },
-                )
-            })
-            .collect())
+                ))
+            },
+        )
+        .await
     }
 
     async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {
@@ -549,30 +572,21 @@ impl Store for SqliteStore {
         filter: &CodeFilter,
         page: PageRequest,
     ) -> Result<Vec<CodeRecord>> {
-        if grants_nothing(grant) {
-            return Ok(Vec::new());
-        }
-        let mut q = QueryBuilder::new(format!(
-            "SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE seq > "
-        ));
-        q.push_bind(page.after.unwrap_or(0));
-        if let Some(d) = filter.division {
-            q.push(" AND division_id = ").push_bind(d);
-        }
-        if let Some(name) = &filter.name {
-            q.push(" AND name_key = ").push_bind(name_key(name));
-        }
-        if !filter.include_archived {
-            q.push(" AND archived = 0");
-        }
-        push_grant(&mut q, "division_id", grant);
-        q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
-        q.build()
-            .fetch_all(&self.readers)
-            .await?
-            .iter()
-            .map(code_from_row)
-            .collect()
+        let filter = filter.clone();
+        let select = format!("SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE seq > ");
+        let filters = move |q: &mut QueryBuilder<'static, Sqlite>| {
+            if let Some(d) = filter.division {
+                q.push(" AND division_id = ").push_bind(d);
+            }
+            if let Some(name) = &filter.name {
+                q.push(" AND name_key = ").push_bind(name_key(name));
+            }
+            if !filter.include_archived {
+                q.push(" AND archived = 0");
+            }
+        };
+        self.select_page(select, "division_id", grant, page, filters, code_from_row)
+            .await
     }
 
     async fn update_code(
@@ -667,32 +681,30 @@ impl Store for SqliteStore {
         filter: &InteractionFilter,
         page: PageRequest,
     ) -> Result<Vec<InteractionRecord>> {
-        if grants_nothing(grant) {
-            return Ok(Vec::new());
-        }
-        let mut q = QueryBuilder::new(format!(
-            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE seq > "
-        ));
-        q.push_bind(page.after.unwrap_or(0));
-        if let Some(s) = filter.state {
-            q.push(" AND state = ").push_bind(s.as_str());
-        }
-        if let Some(d) = filter.division {
-            q.push(" AND division_id = ").push_bind(d);
-        }
-        match filter.wrapped_up {
-            Some(true) => q.push(" AND wrapup_code_id IS NOT NULL"),
-            Some(false) => q.push(" AND wrapup_code_id IS NULL"),
-            None => &mut q,
+        let filter = filter.clone();
+        let select = format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE seq > ");
+        let filters = move |q: &mut QueryBuilder<'static, Sqlite>| {
+            if let Some(s) = filter.state {
+                q.push(" AND state = ").push_bind(s.as_str());
+            }
+            if let Some(d) = filter.division {
+                q.push(" AND division_id = ").push_bind(d);
+            }
+            match filter.wrapped_up {
+                Some(true) => q.push(" AND wrapup_code_id IS NOT NULL"),
+                Some(false) => q.push(" AND wrapup_code_id IS NULL"),
+                None => q,
+            };
         };
-        push_grant(&mut q, "division_id", grant);
-        q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
-        q.build()
-            .fetch_all(&self.readers)
-            .await?
-            .iter()
-            .map(interaction_from_row)
-            .collect()
+        self.select_page(
+            select,
+            "division_id",
+            grant,
+            page,
+            filters,
+            interaction_from_row,
+        )
+        .await
     }
 
     async fn set_state(
