@@ -3,6 +3,10 @@
 
 #![forbid(unsafe_code)]
 
+mod events;
+
+pub use events::{EventQuery, EventStream, StreamEvent};
+
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -16,6 +20,12 @@ use wrapup_types::{
     Division, ErrorBody, Interaction, InteractionState, OAuthErrorBody, Page, SetState,
     TargetState, TokenResponse, UpdateWrapUpCode, WrapUp, WrapUpCode, WrapUpRequest,
 };
+
+/// The longest an ordinary request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest the event stream may stay silent (the server sends a keep-alive at least
+/// every 15 s).
+const STREAM_READ_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// Renew a cached token this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
@@ -121,6 +131,8 @@ impl RawResponse {
 /// A wrapup API client.
 pub struct Client {
     http: reqwest::Client,
+    /// For the event stream: no overall timeout, a read timeout instead.
+    stream_http: reqwest::Client,
     base: String,
     auth: Auth,
     cached: Mutex<Option<Cached>>,
@@ -130,14 +142,22 @@ impl Client {
     /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`), without
     /// credentials.
     pub fn new(base_url: &str) -> Client {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("wrapup-client/", env!("CARGO_PKG_VERSION")))
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .user_agent(concat!("wrapup-client/", env!("CARGO_PKG_VERSION")))
+        };
+        let http = builder()
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("a reqwest client with static settings builds");
+        let stream_http = builder()
+            .read_timeout(STREAM_READ_TIMEOUT)
             .build()
             .expect("a reqwest client with static settings builds");
         Client {
             http,
+            stream_http,
             base: base_url.trim_end_matches('/').to_string(),
             auth: Auth::None,
             cached: Mutex::new(None),
@@ -465,7 +485,7 @@ fn decode<T: DeserializeOwned>(raw: &RawResponse) -> Result<T> {
     })
 }
 
-fn api_error(raw: &RawResponse) -> Error {
+pub(crate) fn api_error(raw: &RawResponse) -> Error {
     let retry_after = raw
         .headers
         .get(RETRY_AFTER)

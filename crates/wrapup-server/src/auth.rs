@@ -25,6 +25,8 @@ use wrapup_types::{
 };
 
 use crate::error::ApiError;
+use crate::observe::RequestContext;
+use crate::ratelimit::{Decision, Limiter};
 use crate::AppState;
 
 /// How long an access token lives.
@@ -220,12 +222,41 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers)?;
+        let now_ms = state.clock.now_ms();
         let principal = state
             .auth
-            .principal(state.store.as_ref(), token, state.clock.now_ms())
+            .principal(state.store.as_ref(), token, now_ms)
             .await?;
-        Ok(Authenticated(principal))
+        let rate = state.limiter.take(principal.client_id, now_ms);
+        if let Some(context) = parts.extensions.get::<RequestContext>() {
+            context.update(|o| {
+                o.client_id = Some(principal.client_id);
+                o.rate = rate;
+            });
+        }
+        match rate {
+            Some(decision) if !decision.allowed => {
+                state.metrics.rate_limited.inc();
+                Err(rate_limited(&state.limiter, decision))
+            }
+            _ => Ok(Authenticated(principal)),
+        }
     }
+}
+
+fn rate_limited(limiter: &Limiter, decision: Decision) -> ApiError {
+    let limit = limiter.limit().map(|l| l.to_string()).unwrap_or_default();
+    let seconds = decision.retry_after_ms.div_ceil(1000).max(1);
+    ApiError::one(
+        ErrorDetail::new(
+            ErrorCode::RequestRateLimited,
+            format!(
+                "This OAuth client exceeded its rate limit of {limit}; retry in {seconds} s (Retry-After)."
+            ),
+        )
+        .hint("Wait for Retry-After seconds before the next request; RateLimit-Remaining shows the budget left. Spread batch work over time or ask the operator for a higher --rate-limit.")
+        .retry_after_ms(decision.retry_after_ms),
+    )
 }
 
 /// A scope, as a type, for [`Authorized`].

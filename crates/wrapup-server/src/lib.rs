@@ -11,15 +11,20 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod finalizer;
+pub mod inspector;
+pub mod metrics;
+pub mod observe;
 pub mod openapi;
 pub mod pagination;
+pub mod ratelimit;
 pub mod request_id;
+pub mod retention;
 pub mod routes;
 
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -36,8 +41,10 @@ use wrapup_types::ErrorCode;
 
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::error::ApiError;
-use crate::request_id::RequestId;
-use crate::routes::{clients, codes, divisions, interactions, ops};
+use crate::inspector::Inspector;
+use crate::metrics::Metrics;
+pub use crate::ratelimit::RateLimit;
+use crate::routes::{clients, codes, divisions, events, interactions, ops};
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -46,6 +53,15 @@ pub struct Config {
     pub settle_ms: i64,
     /// The longest a request may take before it is answered 503 `request.timeout`.
     pub request_timeout: Duration,
+    /// The longest the event stream stays silent: a keep-alive comment is sent then.
+    pub keep_alive: Duration,
+    /// How long events are kept for `Last-Event-ID` resumes (the contract says at least
+    /// 24 hours; the CLI enforces that).
+    pub event_retention: Duration,
+    /// The per-client rate limit; `None` for none.
+    pub rate_limit: Option<RateLimit>,
+    /// How many recent requests the inspector keeps (0 turns it off).
+    pub inspector_capacity: usize,
 }
 
 impl Default for Config {
@@ -53,6 +69,10 @@ impl Default for Config {
         Config {
             settle_ms: 1_500,
             request_timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(15),
+            event_retention: retention::DEFAULT_RETENTION,
+            rate_limit: None,
+            inspector_capacity: 1_000,
         }
     }
 }
@@ -67,6 +87,10 @@ pub struct Inner {
     /// Wakes the finalization timer when an interaction closes.
     pub finalizer: Arc<Notify>,
     pub openapi_json: Bytes,
+    pub keep_alive: Duration,
+    pub metrics: Arc<Metrics>,
+    pub inspector: Inspector,
+    pub limiter: ratelimit::Limiter,
 }
 
 /// Shared state of the handlers (cheap to clone).
@@ -83,20 +107,23 @@ impl Deref for AppState {
 /// A running application: its router and background tasks.
 pub struct App {
     pub state: AppState,
-    finalizer: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        self.finalizer.abort();
+        self.tasks.iter().for_each(JoinHandle::abort);
     }
 }
 
 impl App {
-    /// Builds the application and starts the finalization timer (which first finalizes
-    /// whatever fell due while the server was down).
+    /// Builds the application and starts its background tasks: the finalization timer
+    /// (which first finalizes whatever fell due while the server was down), event
+    /// retention, and the event counter of the metrics.
     pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> App {
         let wake = Arc::new(Notify::new());
+        let metrics = Arc::new(Metrics::default());
+        store.set_observer(Arc::new(metrics::CommitObserver(metrics.clone())));
         let openapi_json = Bytes::from(
             openapi::document()
                 .to_pretty_json()
@@ -110,9 +137,17 @@ impl App {
             request_timeout: config.request_timeout,
             finalizer: wake.clone(),
             openapi_json,
+            keep_alive: config.keep_alive,
+            metrics: metrics.clone(),
+            inspector: Inspector::new(config.inspector_capacity),
+            limiter: ratelimit::Limiter::new(config.rate_limit),
         }));
-        let finalizer = tokio::spawn(finalizer::run(store, clock, wake));
-        App { state, finalizer }
+        let tasks = vec![
+            tokio::spawn(finalizer::run(store.clone(), clock.clone(), wake)),
+            tokio::spawn(retention::run(store.clone(), clock, config.event_retention)),
+            tokio::spawn(metrics::count_events(store, metrics)),
+        ];
+        App { state, tasks }
     }
 
     pub fn router(&self) -> Router {
@@ -136,6 +171,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/oauth/token", post(auth::issue_token))
         .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/v2/inspector/requests", get(inspector::list))
         .route("/api/v2/openapi.json", get(ops::openapi))
         .route(
             "/api/v2/authorization/divisions",
@@ -154,6 +191,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v2/interactions",
             get(interactions::list).post(interactions::create),
         )
+        .route("/api/v2/interactions/events", get(events::stream))
         .route("/api/v2/interactions/{id}", get(interactions::get))
         .route(
             "/api/v2/interactions/{id}/state",
@@ -174,7 +212,10 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("handler panicked", "panic").into_response()
         }))
         .layer(middleware::from_fn(error::render_errors))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)
 }
@@ -191,26 +232,4 @@ async fn timeout(State(state): State<AppState>, request: Request, next: Next) ->
         )
         .into_response(),
     }
-}
-
-/// One log line per request: id, method, path, status, latency. Never headers or bodies.
-async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let response = next.run(request).await;
-    tracing::info!(
-        request_id = %id,
-        %method,
-        %path,
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
-    response
 }

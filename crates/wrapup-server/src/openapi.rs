@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::header::Header;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi};
@@ -20,6 +22,7 @@ const AUTH: &[ErrorCode] = &[
     AuthenticationInvalid,
     AuthenticationExpired,
     AuthorizationMissingScope,
+    RequestRateLimited,
 ];
 const JSON_BODY: &[ErrorCode] = &[
     RequestMediaUnsupported,
@@ -91,6 +94,11 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
     ),
     ("getInteractionWrapUpHistory", &[&[InteractionNotFound]]),
     ("createOAuthClient", &[JSON_BODY, &[DivisionNotFound]]),
+    (
+        "streamInteractionEvents",
+        &[&[RequestQueryInvalid, DivisionNotFound]],
+    ),
+    ("listInspectedRequests", &[&[RequestQueryInvalid]]),
 ];
 
 /// Operations that need a token but no particular scope.
@@ -153,18 +161,21 @@ answers 404 `request.path.unknown`.",
         routes::interactions::put_wrapup,
         routes::interactions::get_wrapup,
         routes::interactions::wrapup_history,
+        routes::events::stream,
         routes::clients::create,
         routes::ops::healthz,
+        crate::metrics::metrics,
         routes::ops::openapi,
+        crate::inspector::list,
     ),
-    components(schemas(ErrorBody, ErrorDetail, ErrorCode)),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset)),
     modifiers(&Completion),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
         (name = "wrapup-codes", description = "Wrap-up codes (dispositions), each in one division."),
         (name = "divisions", description = "Divisions partition interactions and codes; OAuth clients are granted divisions."),
         (name = "oauth", description = "OAuth 2.0 client credentials."),
-        (name = "operations", description = "Health and this document."),
+        (name = "operations", description = "Health, metrics, the request inspector and this document."),
     )
 )]
 pub struct ApiDoc;
@@ -237,7 +248,7 @@ fn add_errors(op: &mut Operation) {
                     .build(),
             )
         });
-        let response = ResponseBuilder::new()
+        let mut response = ResponseBuilder::new()
             .description(format!("Error: {}. See docs/errors.md.", names.join(", ")))
             .content(
                 "application/json",
@@ -245,8 +256,28 @@ fn add_errors(op: &mut Operation) {
                     .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
                     .examples_from_iter(examples)
                     .build(),
-            )
-            .build();
+            );
+        if codes.contains(&RequestRateLimited) || codes.contains(&InteractionNotFinalized) {
+            response = response.header(
+                "Retry-After",
+                Header::builder()
+                    .schema(Object::with_type(Type::Integer))
+                    .description(Some("Seconds (rounded up) before the request may succeed."))
+                    .build(),
+            );
+        }
+        if codes.contains(&RequestRateLimited) {
+            for (name, what) in RATE_HEADERS {
+                response = response.header(
+                    name,
+                    Header::builder()
+                        .schema(Object::with_type(Type::Integer))
+                        .description(Some(what))
+                        .build(),
+                );
+            }
+        }
+        let response = response.build();
         op.responses
             .responses
             .insert(status.to_string(), RefOr::T(response));
@@ -260,6 +291,13 @@ fn add_errors(op: &mut Operation) {
         None => op.extensions = Some(ext),
     }
 }
+
+/// The headers of every response to an authenticated request when a rate limit is set.
+const RATE_HEADERS: [(&str, &str); 3] = [
+    ("RateLimit-Limit", "The client's bucket size (requests)."),
+    ("RateLimit-Remaining", "Requests left in the bucket now."),
+    ("RateLimit-Reset", "Seconds until the bucket is full again."),
+];
 
 /// The document as served.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -607,6 +607,13 @@ impl Store for BrokenStore {
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<EventRecord>> {
         self.0.subscribe()
     }
+    async fn event_bounds(&self) -> wrapup_store::Result<wrapup_store::EventBounds> {
+        down()
+    }
+    async fn prune_events(&self, _: i64) -> wrapup_store::Result<u64> {
+        down()
+    }
+    fn set_observer(&self, _: Arc<dyn wrapup_store::StoreObserver>) {}
     async fn get_meta(&self, _: &str) -> wrapup_store::Result<Option<String>> {
         down()
     }

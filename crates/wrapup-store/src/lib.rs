@@ -23,7 +23,7 @@ use wrapup_types::{
     ScopeSet, WrapUp, WrapUpCode, WrapUpRequest,
 };
 
-pub use sqlite::{connect_options as sqlite_connect_options, SqliteStore};
+pub use sqlite::{connect_options as sqlite_connect_options, SqliteStore, EVENT_BUFFER};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +79,21 @@ pub struct EventRecord {
     pub division_id: Uuid,
     pub interaction: Interaction,
     pub created_ms: i64,
+}
+
+/// The range of the stored event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventBounds {
+    /// Every event with a sequence number up to this one has been pruned (0: none).
+    pub pruned_through: i64,
+    /// The highest sequence number ever assigned (0: no event yet).
+    pub latest: i64,
+}
+
+/// Told about the store's work, for metrics. Must not block.
+pub trait StoreObserver: Send + Sync + 'static {
+    /// A write batch of `jobs` jobs committed (or failed) after `elapsed`.
+    fn batch_committed(&self, jobs: usize, elapsed: std::time::Duration, ok: bool);
 }
 
 /// An OAuth client as stored; the secret only as an argon2 PHC string.
@@ -233,6 +248,12 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>>;
     /// Committed events, as they commit.
     fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>>;
+    /// The range of the event log: the last sequence number pruned and the last assigned.
+    async fn event_bounds(&self) -> Result<EventBounds>;
+    /// Deletes the events created before `before_ms`; returns how many were deleted.
+    async fn prune_events(&self, before_ms: i64) -> Result<u64>;
+    /// Installs the observer told about every committed write batch (for metrics).
+    fn set_observer(&self, observer: Arc<dyn StoreObserver>);
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use sqlx::error::ErrorKind;
@@ -32,15 +32,17 @@ use wrapup_types::{
 };
 
 use crate::{
-    ApplyOutcome, ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventRecord,
+    ApplyOutcome, ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord,
     InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Result, Store, StoreError,
-    TokenRecord,
+    StoreObserver, TokenRecord,
 };
 
 /// The most jobs committed in one transaction.
 const MAX_BATCH: usize = 512;
 /// How many committed events a slow subscriber may lag before it must re-read the log.
-const EVENT_BUFFER: usize = 16_384;
+pub const EVENT_BUFFER: usize = 16_384;
+/// The `meta` key recording the last pruned event sequence number.
+const PRUNED_THROUGH: &str = "events.pruned_through";
 /// The most interactions one finalization pass handles.
 const FINALIZE_BATCH: i64 = 1_000;
 
@@ -63,12 +65,20 @@ pub struct SqliteStore {
     readers: SqlitePool,
     jobs: mpsc::Sender<Job>,
     events: broadcast::Sender<Arc<EventRecord>>,
+    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
 }
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `url`: `sqlite://path`,
     /// `sqlite:path` or a bare path.
     pub async fn open(url: &str) -> Result<SqliteStore> {
+        Self::open_with_event_buffer(url, EVENT_BUFFER).await
+    }
+
+    /// Like [`SqliteStore::open`], with `event_buffer` committed events kept in memory for
+    /// subscribers (a subscriber that falls further behind re-reads the log). Small values
+    /// are for tests of that fallback.
+    pub async fn open_with_event_buffer(url: &str, event_buffer: usize) -> Result<SqliteStore> {
         let options = connect_options(url)?;
         let mut writer = options.clone().connect().await?;
         sqlx::migrate!("./migrations/sqlite")
@@ -81,16 +91,18 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (events, _) = broadcast::channel(event_buffer.max(1));
         let ctx = WriteCtx {
             conn: writer,
             events: Vec::new(),
         };
-        tokio::spawn(run_writer(ctx, rx, events.clone()));
+        let observer = Arc::new(OnceLock::new());
+        tokio::spawn(run_writer(ctx, rx, events.clone(), observer.clone()));
         Ok(SqliteStore {
             readers,
             jobs,
             events,
+            observer,
         })
     }
 
@@ -148,9 +160,12 @@ async fn run_writer(
     mut ctx: WriteCtx,
     mut rx: mpsc::Receiver<Job>,
     events: broadcast::Sender<Arc<EventRecord>>,
+    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let started = Instant::now();
+        let jobs = batch.len();
         ctx.events.clear();
         if let Err(e) = ctx.conn.execute("BEGIN IMMEDIATE").await {
             tracing::error!(error = %e, jobs = batch.len(), "could not start a write transaction");
@@ -165,7 +180,11 @@ async fn run_writer(
             finishes.push(finish);
         }
         let end = if poisoned { "ROLLBACK" } else { "COMMIT" };
-        match ctx.conn.execute(end).await {
+        let ended = ctx.conn.execute(end).await;
+        if let Some(observer) = observer.get() {
+            observer.batch_committed(jobs, started.elapsed(), ended.is_ok() && !poisoned);
+        }
+        match ended {
             Ok(_) if !poisoned => {
                 for event in ctx.events.drain(..) {
                     let _ = events.send(Arc::new(event));
@@ -970,6 +989,60 @@ impl Store for SqliteStore {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
         self.events.subscribe()
+    }
+
+    async fn event_bounds(&self) -> Result<EventBounds> {
+        let pruned: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(PRUNED_THROUGH)
+            .fetch_optional(&self.readers)
+            .await?;
+        // AUTOINCREMENT keeps the highest sequence number ever assigned here, even once
+        // the rows are pruned.
+        let latest: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(EventBounds {
+            pruned_through: match pruned {
+                Some(v) => v.parse().map_err(|_| corrupt(PRUNED_THROUGH, &v))?,
+                None => 0,
+            },
+            latest: latest.unwrap_or(0),
+        })
+    }
+
+    async fn prune_events(&self, before_ms: i64) -> Result<u64> {
+        self.write(move |ctx| {
+            Box::pin(async move {
+                let last: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE created_at < ?")
+                        .bind(before_ms)
+                        .fetch_one(&mut ctx.conn)
+                        .await?;
+                let Some(last) = last else { return Ok(0) };
+                let deleted = sqlx::query("DELETE FROM events WHERE seq <= ?")
+                    .bind(last)
+                    .execute(&mut ctx.conn)
+                    .await?
+                    .rows_affected();
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET \
+                     value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                )
+                .bind(PRUNED_THROUGH)
+                .bind(last.to_string())
+                .execute(&mut ctx.conn)
+                .await?;
+                Ok(deleted)
+            })
+        })
+        .await
+    }
+
+    fn set_observer(&self, observer: Arc<dyn StoreObserver>) {
+        if self.observer.set(observer).is_err() {
+            tracing::warn!("the store observer was already set; keeping the first");
+        }
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {

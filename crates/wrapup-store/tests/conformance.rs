@@ -235,3 +235,80 @@ async fn in_memory_databases_are_refused_with_a_reason() {
     let e = open("sqlite::memory:").await.err().unwrap();
     assert!(e.to_string().contains("in-memory"), "{e}");
 }
+
+#[tokio::test]
+async fn pruning_keeps_recent_events_and_records_its_horizon() {
+    let (_dir, url, store) = sqlite().await;
+    assert_eq!(store.event_bounds().await.unwrap(), EventBounds::default());
+    let division = store
+        .create_division(Uuid::new_v4(), "D", NOW)
+        .await
+        .unwrap();
+    closed_interaction(store.as_ref(), division.id, 1_000).await; // events 1..=3 at NOW
+    let later = Uuid::new_v4();
+    store
+        .create_interaction(&NewInteraction {
+            id: later,
+            division_id: division.id,
+            channel: Channel::Chat,
+            now_ms: NOW + 10,
+        })
+        .await
+        .unwrap(); // event 4 at NOW + 10
+    assert_eq!(store.prune_events(NOW).await.unwrap(), 0, "nothing older");
+    assert_eq!(store.prune_events(NOW + 5).await.unwrap(), 3);
+    assert_eq!(store.prune_events(NOW + 5).await.unwrap(), 0, "idempotent");
+    let bounds = store.event_bounds().await.unwrap();
+    assert_eq!(
+        bounds,
+        EventBounds {
+            pruned_through: 3,
+            latest: 4
+        }
+    );
+    let left = store.events_after(0, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].seq, left[0].interaction.id), (4, later));
+
+    // Pruning everything keeps the sequence: the next event is 5, not 1, even after a
+    // restart.
+    assert_eq!(store.prune_events(NOW + 1_000).await.unwrap(), 1);
+    drop(store);
+    let store = open(&url).await.unwrap();
+    assert_eq!(
+        store.event_bounds().await.unwrap(),
+        EventBounds {
+            pruned_through: 4,
+            latest: 4
+        }
+    );
+    store
+        .set_state(later, InteractionState::Active, NOW + 2_000, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(store.events_after(0, 10).await.unwrap()[0].seq, 5);
+}
+
+#[tokio::test]
+async fn the_observer_hears_every_commit() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Count(AtomicUsize, AtomicUsize);
+    impl StoreObserver for Count {
+        fn batch_committed(&self, jobs: usize, _: std::time::Duration, ok: bool) {
+            assert!(ok);
+            self.0.fetch_add(1, Ordering::SeqCst);
+            self.1.fetch_add(jobs, Ordering::SeqCst);
+        }
+    }
+    let (_dir, _url, store) = sqlite().await;
+    let count = Arc::new(Count(AtomicUsize::new(0), AtomicUsize::new(0)));
+    store.set_observer(count.clone());
+    for i in 0..3 {
+        store
+            .create_division(Uuid::new_v4(), &format!("D{i}"), NOW)
+            .await
+            .unwrap();
+    }
+    assert_eq!(count.1.load(Ordering::SeqCst), 3, "three jobs");
+    assert!(count.0.load(Ordering::SeqCst) >= 1);
+}

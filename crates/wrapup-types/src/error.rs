@@ -99,6 +99,9 @@ error_codes! {
     DivisionNotFound = ("division.not.found", 400),
     /// A division with this name already exists.
     DivisionNameConflict = ("division.name.conflict", 409),
+    /// The OAuth client sent more requests than its rate limit allows; retry after
+    /// `Retry-After` seconds.
+    RequestRateLimited = ("request.rate.limited", 429),
     /// The path exists but not with this method.
     RequestMethodUnsupported = ("request.method.unsupported", 405),
     /// No such path.

@@ -401,3 +401,57 @@ impl EventKind {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 }
+
+/// The data of an `event: reset` on the event stream: the `Last-Event-ID` the client sent
+/// can no longer be resumed from (its events were pruned, or it is not an id this server
+/// issued). The client must re-read the state it cares about; the stream goes on from
+/// `resumeFrom`, which is also this event's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventReset {
+    /// Why the stream could not resume.
+    pub reason: String,
+    /// The `Last-Event-ID` the client sent, as received.
+    pub last_event_id: String,
+    /// The id the stream resumes after.
+    pub resume_from: i64,
+}
+
+/// One HTTP header of an inspected request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InspectedHeader {
+    pub name: String,
+    /// The value; credentials (`Authorization`, `Cookie`, …) are replaced by `[redacted]`.
+    pub value: String,
+}
+
+/// A request the server received recently, as `GET /api/v2/inspector/requests` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectedRequest {
+    /// When the request arrived.
+    #[serde(with = "crate::timestamp")]
+    #[schema(value_type = String, format = DateTime)]
+    pub time: OffsetDateTime,
+    /// The `X-Request-Id` of the request (the `contextId` of its error body).
+    pub request_id: String,
+    pub method: String,
+    /// The path and query string.
+    pub path: String,
+    pub status: u16,
+    pub latency_ms: f64,
+    /// The OAuth client whose token authenticated the request, if one did.
+    pub client_id: Option<Uuid>,
+    /// Request headers, in the order received, with credentials redacted.
+    pub request_headers: Vec<InspectedHeader>,
+    /// The request body as text (lossy UTF-8), cut at 16 KiB; `null` when there was none.
+    /// Client secrets in `/oauth/token` forms are redacted.
+    pub request_body: Option<String>,
+    /// The size of the request body the handler read, in bytes.
+    pub request_body_bytes: u64,
+    /// Whether `requestBody` was cut.
+    pub request_body_truncated: bool,
+    /// The error body sent back, for responses with status 400 or above.
+    #[schema(value_type = Option<Object>)]
+    pub response_body: Option<serde_json::Value>,
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
-use wrapup_server::{demo, App, Clock, Config, SystemClock};
+use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 use wrapup_types::{DivisionGrant, ScopeSet};
 
 /// Exit codes (documented in the README).
@@ -30,13 +30,27 @@ mod exit {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log format on stderr: `text` for people, `json` (one object per line) for log
+    /// collectors. Filter with WRAPUP_LOG, e.g. WRAPUP_LOG=debug.
+    #[arg(long, global = true, env = "WRAPUP_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
     #[command(
-        after_help = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500"
+        after_help = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500\n  \
+wrapup serve --rate-limit 300/min --log-format json\n\n\
+Operations:\n  GET /healthz                    200 once the store answers\n  \
+GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
+GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)"
     )]
     Serve(ServeArgs),
     /// Manage OAuth clients.
@@ -67,6 +81,16 @@ struct ServeArgs {
     /// Seed a demo organisation (idempotent) and print its credentials.
     #[arg(long)]
     demo: bool,
+    /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that
+    /// many requests). Off unless set.
+    #[arg(long, env = "WRAPUP_RATE_LIMIT", value_parser = clap::value_parser!(RateLimit))]
+    rate_limit: Option<RateLimit>,
+    /// Hours events are kept for clients resuming the event stream (at least 24).
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(24..))]
+    event_retention_hours: u32,
+    /// How many recent requests the request inspector keeps (0 turns it off).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    inspector_capacity: u32,
 }
 
 #[derive(Subcommand)]
@@ -110,13 +134,16 @@ fn main() -> ExitCode {
             };
         }
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WRAPUP_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -165,11 +192,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let config = Config {
         settle_ms: args.settle_ms as i64,
+        rate_limit: args.rate_limit,
+        event_retention: std::time::Duration::from_secs(
+            u64::from(args.event_retention_hours) * 3600,
+        ),
+        inspector_capacity: args.inspector_capacity as usize,
         ..Config::default()
     };
     let app = App::start(store, clock, config);
+    let limit = args.rate_limit.map_or_else(
+        || "no rate limit".to_string(),
+        |l| format!("rate limit {l} per client"),
+    );
     eprintln!(
-        "wrapup listening on http://{addr} (database {}, settle time {} ms)",
+        "wrapup listening on http://{addr} (database {}, settle time {} ms, {limit})",
         args.db.db, args.settle_ms
     );
     if args.demo {

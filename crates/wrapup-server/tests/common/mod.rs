@@ -55,8 +55,28 @@ impl TestServer {
         clock: Arc<ManualClock>,
         config: Config,
     ) -> TestServer {
+        Self::start_full(dir, clock, config, wrapup_store::EVENT_BUFFER).await
+    }
+
+    /// A server whose store keeps only `event_buffer` events in memory for subscribers.
+    pub async fn start_with_event_buffer(config: Config, event_buffer: usize) -> TestServer {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let clock = Arc::new(ManualClock::new(START_MS));
+        Self::start_full(dir, clock, config, event_buffer).await
+    }
+
+    async fn start_full(
+        dir: Arc<tempfile::TempDir>,
+        clock: Arc<ManualClock>,
+        config: Config,
+        event_buffer: usize,
+    ) -> TestServer {
         let url = format!("sqlite://{}", dir.path().join("wrapup.db").display());
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_with_event_buffer(&url, event_buffer)
+                .await
+                .unwrap(),
+        );
         let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

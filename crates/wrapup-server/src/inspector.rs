@@ -1,0 +1,272 @@
+//! The request inspector: a ring buffer of the most recent requests, with their headers
+//! (credentials redacted), their body (cut at 16 KiB) and the error body sent back, served
+//! at `GET /api/v2/inspector/requests` to whoever debugs a client.
+//!
+//! The body is captured as the handler reads it ([`TeeBody`]), so the inspector never
+//! changes how a request is read or limited.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wrapup_types::{ErrorCode, ErrorDetail, InspectedHeader, InspectedRequest, Page};
+
+use crate::auth::{Admin, Authorized};
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::AppState;
+
+/// The most request-body bytes kept per request.
+pub const BODY_CAPTURE_BYTES: usize = 16 * 1024;
+/// The most entries one listing returns.
+pub const MAX_LIMIT: usize = 1_000;
+
+const REDACTED: &str = "[redacted]";
+
+/// The ring buffer.
+pub struct Inspector {
+    capacity: usize,
+    entries: Mutex<VecDeque<Arc<InspectedRequest>>>,
+}
+
+impl Inspector {
+    /// Keeps the last `capacity` requests (0 turns the inspector off).
+    pub fn new(capacity: usize) -> Inspector {
+        Inspector {
+            capacity,
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(MAX_LIMIT))),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// Whether requests to `path` are recorded: not the inspector's own, nor the
+    /// scrapes of `/metrics` and `/healthz`, which would crowd out everything else.
+    pub fn records(&self, path: &str) -> bool {
+        self.enabled()
+            && !path.starts_with("/api/v2/inspector/")
+            && path != "/metrics"
+            && path != "/healthz"
+    }
+
+    pub fn push(&self, entry: InspectedRequest) {
+        if !self.enabled() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() == self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(Arc::new(entry));
+    }
+
+    /// The most recent entries matching `filter`, newest first.
+    fn recent(&self, filter: &InspectorQuery) -> Vec<InspectedRequest> {
+        let limit = filter.limit.unwrap_or(100) as usize;
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .iter()
+            .rev()
+            .filter(|e| filter.status.as_ref().is_none_or(|s| s.matches(e.status)))
+            .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.starts_with(p)))
+            .take(limit)
+            .map(|e| InspectedRequest::clone(e))
+            .collect()
+    }
+}
+
+/// Request headers as the inspector shows them: credentials replaced by `[redacted]`
+/// (keeping the scheme of `Authorization`, which is often what is wrong).
+pub fn redacted_headers(headers: &HeaderMap) -> Vec<InspectedHeader> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            let value = if name == header::AUTHORIZATION || name == header::PROXY_AUTHORIZATION {
+                match value.split_once(' ') {
+                    Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+                    None => REDACTED.to_string(),
+                }
+            } else if name == header::COOKIE {
+                REDACTED.to_string()
+            } else {
+                value.into_owned()
+            };
+            InspectedHeader {
+                name: name.as_str().to_string(),
+                value,
+            }
+        })
+        .collect()
+}
+
+/// The captured body as text, with `client_secret` redacted from `/oauth/token` forms.
+pub fn body_text(path: &str, body: &[u8]) -> String {
+    if path == "/oauth/token" {
+        let pairs = form_urlencoded::parse(body).map(|(k, v)| {
+            let v = if k == "client_secret" {
+                REDACTED.into()
+            } else {
+                v
+            };
+            (k, v)
+        });
+        return form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+    }
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// What a [`TeeBody`] saw.
+#[derive(Debug, Default)]
+pub struct Captured {
+    pub bytes: Vec<u8>,
+    pub total: u64,
+}
+
+/// A request body that keeps a copy of its first [`BODY_CAPTURE_BYTES`] bytes as the
+/// handler reads it.
+pub struct TeeBody {
+    inner: Body,
+    captured: Arc<Mutex<Captured>>,
+}
+
+impl TeeBody {
+    pub fn wrap(inner: Body) -> (Body, Arc<Mutex<Captured>>) {
+        let captured = Arc::new(Mutex::new(Captured::default()));
+        let body = Body::new(TeeBody {
+            inner,
+            captured: captured.clone(),
+        });
+        (body, captured)
+    }
+}
+
+impl HttpBody for TeeBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                let mut captured = self.captured.lock().unwrap_or_else(|e| e.into_inner());
+                captured.total += data.len() as u64;
+                let room = BODY_CAPTURE_BYTES.saturating_sub(captured.bytes.len());
+                captured
+                    .bytes
+                    .extend_from_slice(&data[..room.min(data.len())]);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `?status=` of the inspector: an exact status (`404`) or a class (`4xx`).
+#[derive(Debug, Clone, Copy)]
+pub enum StatusFilter {
+    Exact(u16),
+    Class(u16),
+}
+
+impl StatusFilter {
+    fn matches(self, status: u16) -> bool {
+        match self {
+            StatusFilter::Exact(s) => s == status,
+            StatusFilter::Class(c) => status / 100 == c,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || {
+            serde::de::Error::custom(format!(
+                "`{s}` is not a status (404) or a status class (4xx)"
+            ))
+        };
+        let lower = s.to_ascii_lowercase();
+        if let Some(class) = lower.strip_suffix("xx") {
+            match class.parse::<u16>() {
+                Ok(c @ 1..=5) if class.len() == 1 => Ok(StatusFilter::Class(c)),
+                _ => Err(bad()),
+            }
+        } else {
+            match s.parse::<u16>() {
+                Ok(n @ 100..=599) => Ok(StatusFilter::Exact(n)),
+                _ => Err(bad()),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InspectorQuery {
+    /// How many requests to return, newest first: 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// Only requests with this status (`404`) or status class (`4xx`).
+    #[param(value_type = Option<String>, example = "4xx")]
+    status: Option<StatusFilter>,
+    /// Only requests whose path starts with this, e.g. `/api/v2/interactions`.
+    path: Option<String>,
+}
+
+/// Recent requests (the request inspector)
+///
+/// The most recent requests the server received (a ring buffer, 1000 by default, set with
+/// `wrapup serve --inspector-capacity`), newest first: time, method, path, status,
+/// latency, the request headers with credentials redacted, the request body cut at 16 KiB,
+/// and the error body sent back. Requests to the inspector, `/metrics` and `/healthz` are
+/// not recorded. The list is not paginated: `limit` bounds it.
+#[utoipa::path(get, path = "/api/v2/inspector/requests", operation_id = "listInspectedRequests", tag = "operations",
+    params(InspectorQuery),
+    responses((status = 200, description = "Recent requests, newest first; `nextCursor` is always null.", body = Page<InspectedRequest>)),
+    security(("oauth2" = ["admin"])))]
+pub async fn list(
+    State(state): State<AppState>,
+    _admin: Authorized<Admin>,
+    ApiQuery(query): ApiQuery<InspectorQuery>,
+) -> Result<Json<Page<InspectedRequest>>, ApiError> {
+    if let Some(limit) = query.limit {
+        if !(1..=MAX_LIMIT as u32).contains(&limit) {
+            return Err(ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::RequestQueryInvalid,
+                    format!("limit must be from 1 to {MAX_LIMIT}; got {limit}."),
+                )
+                .field("limit")
+                .hint("Leave limit out for the 100 most recent requests."),
+            ));
+        }
+    }
+    Ok(Json(Page {
+        entities: state.inspector.recent(&query),
+        next_cursor: None,
+    }))
+}

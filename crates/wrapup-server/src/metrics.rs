@@ -1,0 +1,217 @@
+//! `GET /metrics`: Prometheus metrics in the OpenMetrics text format.
+//!
+//! Requests by route and status and their latency are recorded by the
+//! [`observe`](crate::observe) middleware; store commits by the store through
+//! [`StoreObserver`]; published events by a task that follows the event broadcast; SSE
+//! subscribers by the event stream itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use tokio::sync::broadcast::error::RecvError;
+use wrapup_store::{Store, StoreObserver};
+
+use crate::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    /// The route template (`/api/v2/interactions/{id}`), or `unmatched`.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.1 ms … ~3.3 s
+    Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
+}
+
+/// Every metric the server exports.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub request_seconds: HistogramFamily<RouteLabels>,
+    pub commit_seconds: Histogram,
+    pub commit_jobs: Histogram,
+    pub commit_failures: Counter,
+    pub sse_subscribers: Gauge,
+    pub events_published: Family<KindLabels, Counter>,
+    pub rate_limited: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("wrapup");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route and status",
+            requests.clone(),
+        );
+        let request_seconds =
+            HistogramFamily::<RouteLabels>::new_with_constructor(latency_histogram as fn() -> _);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from receiving a request to sending its response head",
+            request_seconds.clone(),
+        );
+        let commit_seconds = latency_histogram();
+        registry.register(
+            "store_commit_duration_seconds",
+            "Time to run and commit one write batch (group commit)",
+            commit_seconds.clone(),
+        );
+        let commit_jobs = Histogram::new(exponential_buckets(1.0, 2.0, 10));
+        registry.register(
+            "store_commit_batch_jobs",
+            "Write jobs committed together in one transaction",
+            commit_jobs.clone(),
+        );
+        let commit_failures = Counter::default();
+        registry.register(
+            "store_commit_failures",
+            "Write batches that failed and were rolled back",
+            commit_failures.clone(),
+        );
+        let sse_subscribers = Gauge::default();
+        registry.register(
+            "sse_subscribers",
+            "Clients connected to the event stream",
+            sse_subscribers.clone(),
+        );
+        let events_published = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "events_published",
+            "Events committed and published, by kind",
+            events_published.clone(),
+        );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited_requests",
+            "Requests refused with 429 request.rate.limited",
+            rate_limited.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            request_seconds,
+            commit_seconds,
+            commit_jobs,
+            commit_failures,
+            sse_subscribers,
+            events_published,
+            rate_limited,
+        }
+    }
+}
+
+impl Metrics {
+    /// The metrics in the OpenMetrics text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+
+    pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+                status,
+            })
+            .inc();
+        self.request_seconds
+            .get_or_create(&RouteLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
+/// Feeds store commits into the metrics.
+pub struct CommitObserver(pub Arc<Metrics>);
+
+impl StoreObserver for CommitObserver {
+    fn batch_committed(&self, jobs: usize, elapsed: Duration, ok: bool) {
+        self.0.commit_seconds.observe(elapsed.as_secs_f64());
+        self.0.commit_jobs.observe(jobs as f64);
+        if !ok {
+            self.0.commit_failures.inc();
+        }
+    }
+}
+
+/// Counts every event the store publishes, until the store closes.
+pub async fn count_events(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
+    let mut events = store.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(event) => {
+                metrics
+                    .events_published
+                    .get_or_create(&KindLabels {
+                        kind: event.kind.as_str().to_string(),
+                    })
+                    .inc();
+            }
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "the event counter fell behind");
+                metrics
+                    .events_published
+                    .get_or_create(&KindLabels {
+                        kind: "unknown".into(),
+                    })
+                    .inc_by(n);
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Prometheus metrics
+///
+/// Requests by route and status, request latency, store commit latency and batch sizes,
+/// event-stream subscribers and published events, in the OpenMetrics text format
+/// (which Prometheus scrapes natively). Needs no token: bind the server to a private
+/// address or restrict `/metrics` at the proxy.
+#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
+    responses((status = 200, description = "The metrics.",
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        body = String,
+        example = "# HELP wrapup_sse_subscribers Clients connected to the event stream.\n# TYPE wrapup_sse_subscribers gauge\nwrapup_sse_subscribers 3\n# EOF\n")),
+    security(()))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,136 @@
+//! The middleware that watches every request: one structured log line, the request
+//! metrics, the rate-limit headers and the inspector entry.
+//!
+//! It runs inside the request-id layer and outside the error renderer, so it sees the
+//! request id and the final error body. Handlers report what only they know (the
+//! authenticated client, the rate-limit decision) through the [`RequestContext`] slot in
+//! the request's extensions.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use uuid::Uuid;
+use wrapup_types::InspectedRequest;
+
+use crate::inspector::{body_text, redacted_headers, TeeBody};
+use crate::ratelimit::Decision;
+use crate::request_id::RequestId;
+use crate::AppState;
+
+/// What handlers learn about a request that the middleware reports.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Observed {
+    pub client_id: Option<Uuid>,
+    pub rate: Option<Decision>,
+}
+
+/// The slot handlers fill in; shared between the middleware and the request.
+#[derive(Clone, Default)]
+pub struct RequestContext(Arc<Mutex<Observed>>);
+
+impl RequestContext {
+    pub fn update(&self, f: impl FnOnce(&mut Observed)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    fn get(&self) -> Observed {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The largest error body the inspector keeps (error bodies are small; this bounds it).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let time = time::OffsetDateTime::now_utc();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let context = RequestContext::default();
+    request.extensions_mut().insert(context.clone());
+
+    let inspect = state.inspector.records(&path).then(|| {
+        let path_and_query = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| path.clone());
+        let headers = redacted_headers(request.headers());
+        let (parts, body) = std::mem::take(&mut request).into_parts();
+        let (body, captured) = TeeBody::wrap(body);
+        request = Request::from_parts(parts, body);
+        (path_and_query, headers, captured)
+    });
+
+    let mut response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let observed = context.get();
+
+    if let Some(rate) = observed.rate {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("ratelimit-limit", u64::from(rate.limit)),
+            ("ratelimit-remaining", u64::from(rate.remaining)),
+            ("ratelimit-reset", rate.reset_s),
+        ] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+        }
+    }
+
+    state
+        .metrics
+        .record_request(method.as_str(), &route, status, elapsed);
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        path = %path,
+        status,
+        latency_ms,
+        client_id = observed.client_id.map(|c| c.to_string()),
+        "request"
+    );
+
+    if let Some((path_and_query, request_headers, captured)) = inspect {
+        let mut response_body = None;
+        if status >= 400 {
+            let (parts, body) = response.into_parts();
+            let bytes = to_bytes(body, ERROR_BODY_LIMIT).await.unwrap_or_default();
+            response_body = serde_json::from_slice(&bytes).ok();
+            response = Response::from_parts(parts, Body::from(bytes));
+        }
+        let captured = captured.lock().unwrap_or_else(|e| e.into_inner());
+        state.inspector.push(InspectedRequest {
+            time,
+            request_id,
+            method: method.to_string(),
+            path: path_and_query,
+            status,
+            latency_ms,
+            client_id: observed.client_id,
+            request_headers,
+            request_body: (captured.total > 0).then(|| body_text(&path, &captured.bytes)),
+            request_body_bytes: captured.total,
+            request_body_truncated: captured.total > captured.bytes.len() as u64,
+            response_body,
+        });
+    }
+    response
+}

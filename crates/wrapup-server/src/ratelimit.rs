@@ -1,0 +1,191 @@
+//! Per-client rate limits: one token bucket per OAuth client.
+//!
+//! A limit of `N/period` is a bucket of `N` tokens refilled at `N` per period, so a client
+//! may burst up to `N` requests and then sustains `N` per period. Time comes from the
+//! server's [`Clock`](crate::Clock), so tests drive the refill exactly.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use uuid::Uuid;
+
+/// A rate limit: `requests` per `period_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub period_ms: u32,
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// Parses `300/min`, `5/s`, `10000/h` (also `sec`, `second`, `m`, `minute`, `hour`).
+    fn from_str(s: &str) -> Result<RateLimit, String> {
+        let bad = || {
+            format!("`{s}` is not a rate limit; write requests per period, e.g. 300/min, 5/s or 10000/h")
+        };
+        let (n, unit) = s.trim().split_once('/').ok_or_else(bad)?;
+        let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+        let period_ms = match unit.trim() {
+            "s" | "sec" | "second" => 1_000,
+            "m" | "min" | "minute" => 60_000,
+            "h" | "hour" => 3_600_000,
+            _ => return Err(bad()),
+        };
+        if requests == 0 {
+            return Err(format!("`{s}`: the limit must allow at least one request"));
+        }
+        Ok(RateLimit {
+            requests,
+            period_ms,
+        })
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.period_ms {
+            1_000 => "s",
+            60_000 => "min",
+            3_600_000 => "h",
+            _ => return write!(f, "{} per {} ms", self.requests, self.period_ms),
+        };
+        write!(f, "{}/{unit}", self.requests)
+    }
+}
+
+/// The outcome of one request against its client's bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// The bucket size (`RateLimit-Limit`).
+    pub limit: u32,
+    /// Whole requests left right now (`RateLimit-Remaining`).
+    pub remaining: u32,
+    /// Seconds until the bucket is full again (`RateLimit-Reset`).
+    pub reset_s: u64,
+    /// When refused: milliseconds until one request is allowed again.
+    pub retry_after_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated_ms: i64,
+}
+
+/// The buckets of every client (off when no limit is configured).
+#[derive(Debug, Default)]
+pub struct Limiter {
+    limit: Option<RateLimit>,
+    buckets: Mutex<HashMap<Uuid, Bucket>>,
+}
+
+impl Limiter {
+    pub fn new(limit: Option<RateLimit>) -> Limiter {
+        Limiter {
+            limit,
+            buckets: Mutex::default(),
+        }
+    }
+
+    pub fn limit(&self) -> Option<RateLimit> {
+        self.limit
+    }
+
+    /// Takes one token from `client`'s bucket at `now_ms`, if it has one. `None` when no
+    /// limit is configured.
+    pub fn take(&self, client: Uuid, now_ms: i64) -> Option<Decision> {
+        let limit = self.limit?;
+        let capacity = f64::from(limit.requests);
+        let per_ms = capacity / f64::from(limit.period_ms);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > 100_000 {
+            // Full buckets carry no state; drop them so the map stays bounded.
+            buckets.retain(|_, b| {
+                b.tokens + (now_ms - b.updated_ms).max(0) as f64 * per_ms < capacity
+            });
+        }
+        let bucket = buckets.entry(client).or_insert(Bucket {
+            tokens: capacity,
+            updated_ms: now_ms,
+        });
+        let elapsed = (now_ms - bucket.updated_ms).max(0) as f64;
+        bucket.tokens = (bucket.tokens + elapsed * per_ms).min(capacity);
+        bucket.updated_ms = bucket.updated_ms.max(now_ms);
+        let allowed = bucket.tokens >= 1.0;
+        if allowed {
+            bucket.tokens -= 1.0;
+        }
+        let ms_until = |tokens: f64| ((tokens / per_ms).ceil().max(0.0)) as u64;
+        Some(Decision {
+            allowed,
+            limit: limit.requests,
+            remaining: bucket.tokens.floor() as u32,
+            reset_s: ms_until(capacity - bucket.tokens).div_ceil(1000),
+            retry_after_ms: if allowed {
+                0
+            } else {
+                ms_until(1.0 - bucket.tokens).max(1)
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_limits() {
+        for (text, requests, period_ms, shown) in [
+            ("300/min", 300, 60_000, "300/min"),
+            ("5/s", 5, 1_000, "5/s"),
+            (" 10000 / h ", 10_000, 3_600_000, "10000/h"),
+            ("2/second", 2, 1_000, "2/s"),
+        ] {
+            let limit: RateLimit = text.parse().unwrap();
+            assert_eq!((limit.requests, limit.period_ms), (requests, period_ms));
+            assert_eq!(limit.to_string(), shown);
+        }
+        for bad in ["300", "x/min", "0/s", "5/day", "-1/s", ""] {
+            let err = bad.parse::<RateLimit>().unwrap_err();
+            assert!(err.contains(bad.trim()), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_bursts_then_refills_at_the_rate() {
+        let limiter = Limiter::new(Some("3/s".parse().unwrap()));
+        let client = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        let remaining: Vec<u32> = (0..3)
+            .map(|_| limiter.take(client, 0).unwrap())
+            .inspect(|d| assert!(d.allowed))
+            .map(|d| d.remaining)
+            .collect();
+        assert_eq!(remaining, [2, 1, 0]);
+        let refused = limiter.take(client, 0).unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.retry_after_ms, 334); // one token every 333.3 ms
+        assert_eq!(refused.reset_s, 1);
+        // Other clients have their own bucket.
+        assert!(limiter.take(other, 0).unwrap().allowed);
+        // Not yet…
+        assert!(!limiter.take(client, 333).unwrap().allowed);
+        // …then exactly one more.
+        assert!(limiter.take(client, 334).unwrap().allowed);
+        assert!(!limiter.take(client, 334).unwrap().allowed);
+        // After a full period the whole burst is back, and never more.
+        let d = limiter.take(client, 10_000).unwrap();
+        assert!(d.allowed);
+        assert_eq!(d.remaining, 2);
+    }
+
+    #[test]
+    fn no_limit_means_no_decision() {
+        assert_eq!(Limiter::new(None).take(Uuid::new_v4(), 0), None);
+    }
+}

@@ -1,0 +1,37 @@
+//! Event retention: events older than the retention period are pruned in the background.
+//! A `Last-Event-ID` from before the pruned range gets `event: reset` on the stream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wrapup_store::Store;
+
+use crate::clock::Clock;
+
+/// How long events are kept by default: the contract's minimum.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
+/// How often the pruning pass runs.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Prunes the events older than `retention` at `clock`'s now; returns how many.
+pub async fn prune_once(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    retention: Duration,
+) -> wrapup_store::Result<u64> {
+    let cutoff = clock.now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+    store.prune_events(cutoff).await
+}
+
+/// Runs a pruning pass now and then every [`PRUNE_EVERY`], until aborted.
+pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, retention: Duration) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        match prune_once(store.as_ref(), clock.as_ref(), retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "pruned old events"),
+            Err(e) => tracing::warn!(error = %e, "pruning old events failed; will retry"),
+        }
+    }
+}
