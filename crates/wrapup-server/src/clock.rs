@@ -24,12 +24,15 @@ impl Clock for SystemClock {
     }
 
     async fn sleep_until(&self, deadline_ms: i64) {
+        // Sleep to the exact instant (not a whole number of ms from a truncated now), so
+        // the wake-up is as close to the deadline as the timer allows.
         loop {
-            let wait = deadline_ms - self.now_ms();
-            if wait <= 0 {
+            let now_ns = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+            let wait_ns = i128::from(deadline_ms) * 1_000_000 - now_ns;
+            if wait_ns <= 0 {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            tokio::time::sleep(Duration::from_nanos(wait_ns as u64)).await;
         }
     }
 }
