@@ -20,6 +20,8 @@ pub mod ratelimit;
 pub mod request_id;
 pub mod retention;
 pub mod routes;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 use std::future::Future;
 use std::ops::Deref;

@@ -1,12 +1,10 @@
 //! Authentication, scopes and divisions, for every endpoint.
 
-mod common;
-
-use common::*;
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 use wrapup_client::Client;
+use wrapup_server::testkit::*;
 use wrapup_types::{DivisionGrant, ErrorCode, TargetState};
 
 /// Every operation under /api/v2 with the scope it needs (None: any valid token).

@@ -1,17 +1,15 @@
 //! The rest of the API: lifecycle, codes, divisions, lists, request ids, operations, and
 //! the failure codes (timeouts, an unavailable store, a panic).
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::*;
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 use wrapup_client::InteractionQuery;
+use wrapup_server::testkit::*;
 use wrapup_server::{App, Clock, Config, ManualClock};
 use wrapup_store::*;
 use wrapup_types::*;

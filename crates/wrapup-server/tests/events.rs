@@ -1,16 +1,14 @@
 //! The event stream: order, resume, division rules, many and slow subscribers, reset,
 //! keep-alives. Driven by the real client over HTTP; time by the manual clock.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use futures::future::join_all;
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 use wrapup_client::{Client, EventQuery, EventStream, StreamEvent};
+use wrapup_server::testkit::*;
 use wrapup_server::Config;
 use wrapup_store::NewInteraction;
 use wrapup_types::{

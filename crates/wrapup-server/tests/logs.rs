@@ -2,13 +2,11 @@
 //! process-wide, so a thread-scoped subscriber is only reliable without other tests racing
 //! to register the same callsites.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use reqwest::Method;
+use wrapup_server::testkit::*;
 use wrapup_types::DivisionGrant;
 
 /// Collects everything the server logs while the test runs.

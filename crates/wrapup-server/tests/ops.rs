@@ -1,10 +1,8 @@
 //! Rate limits, metrics and the request inspector.
 
-mod common;
-
-use common::*;
 use reqwest::Method;
 use wrapup_client::EventQuery;
+use wrapup_server::testkit::*;
 use wrapup_server::Config;
 use wrapup_types::{DivisionGrant, ErrorCode, InspectedRequest, Page, TargetState};
 

@@ -2,13 +2,11 @@
 //! changes, and the problem names a field or the body; every valid body on a finalized
 //! interaction is accepted.
 
-mod common;
-
-use common::*;
 use proptest::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 use wrapup_client::Client;
+use wrapup_server::testkit::*;
 use wrapup_types::DivisionGrant;
 
 struct Fixture {

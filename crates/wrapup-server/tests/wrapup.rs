@@ -1,12 +1,10 @@
 //! `PUT /api/v2/interactions/{id}/wrap-up`: every check of API.md, in order, and the
 //! success paths.
 
-mod common;
-
-use common::*;
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
+use wrapup_server::testkit::*;
 use wrapup_types::{DivisionGrant, ErrorCode, InteractionState, TargetState, WrapUpRequest};
 
 fn body(code: Uuid, ms: u64) -> Vec<u8> {

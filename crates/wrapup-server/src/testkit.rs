@@ -1,16 +1,15 @@
-//! The test harness: an in-process server on 127.0.0.1:0 over a temporary SQLite database,
-//! a clock the test controls, and real clients.
-
-#![allow(dead_code)]
+//! The test harness (feature `testkit`): an in-process server on 127.0.0.1:0 over a
+//! temporary SQLite database, a clock the test controls, and real clients. The server's,
+//! the client's and the CLI's tests all use it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::new_client;
+use crate::{App, Clock, Config, ManualClock};
 use reqwest::Method;
 use uuid::Uuid;
 use wrapup_client::{Client, RawResponse};
-use wrapup_server::auth::new_client;
-use wrapup_server::{App, Clock, Config, ManualClock};
 use wrapup_store::{SqliteStore, Store};
 use wrapup_types::{
     Channel, CreateWrapUpCode, DivisionGrant, ErrorBody, EventKind, ScopeSet, TargetState,
