@@ -1,32 +1,46 @@
-//! A client for the wrapup API (`shared/API.md`): OAuth client credentials with a cached
-//! token, and one typed method per operation. Errors carry the API's error body.
+//! A client for the wrapup API (`shared/API.md`).
+//!
+//! - [`Client`]: OAuth client credentials with a cached token renewed before it expires;
+//!   one typed method per operation ([`ops`]); retries with backoff and jitter for 5xx,
+//!   network errors and 429 (honouring `Retry-After`), never for other 4xx; typed errors
+//!   carrying the API's error body.
+//! - [`WrapUp`]: a wrap-up request that cannot hold an invalid value.
+//! - [`Client::apply`]: waits (on the event stream) until an interaction is ready, then
+//!   applies a wrap-up, idempotently.
+//! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
+//! - [`Client::events`]: the event stream as typed events.
 
 #![forbid(unsafe_code)]
 
+mod apply;
+mod doctor;
 mod events;
+mod ops;
+mod retry;
+mod wrapup;
 
-pub use events::{EventQuery, EventStream, StreamEvent};
-
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Mutex;
-use uuid::Uuid;
-use wrapup_types::{
-    Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode,
-    Division, ErrorBody, Interaction, InteractionState, OAuthErrorBody, Page, SetState,
-    TargetState, TokenResponse, UpdateWrapUpCode, WrapUp, WrapUpCode, WrapUpRequest,
-};
+use wrapup_types::{ErrorBody, ErrorCode, OAuthErrorBody, TokenResponse};
+
+pub use apply::{ApplyError, ApplyOptions, ApplyOutcome, ApplyReport, Progress, WaitVia};
+pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
+pub use events::{EventQuery, EventStream, StreamEvent};
+pub use ops::{CodeQuery, InteractionQuery};
+pub use retry::RetryPolicy;
+pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, WrapUp};
 
 /// The longest an ordinary request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest the event stream may stay silent (the server sends a keep-alive at least
 /// every 15 s).
 const STREAM_READ_TIMEOUT: Duration = Duration::from_secs(45);
-
 /// Renew a cached token this long before it expires.
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 
@@ -50,7 +64,7 @@ pub enum Error {
     #[error("unexpected response ({status}): {message}")]
     Unexpected { status: u16, message: String },
     /// No credentials were configured for an operation that needs a token.
-    #[error("no credentials: set a client id and secret, or a token")]
+    #[error("no credentials: set a client id and secret (WRAPUP_CLIENT_ID, WRAPUP_CLIENT_SECRET), or a token")]
     NoCredentials,
 }
 
@@ -58,10 +72,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// The API error code, when the API refused the request.
-    pub fn code(&self) -> Option<wrapup_types::ErrorCode> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Error::Api { body, .. } => Some(body.code),
             _ => None,
+        }
+    }
+
+    /// Whether the failure is about reaching or authenticating to the server (rather than
+    /// the server refusing this particular request).
+    pub fn is_connectivity(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::OAuth { .. } | Error::NoCredentials => true,
+            Error::Api { status, .. } => *status == 401 || *status >= 500,
+            Error::Unexpected { status, .. } => *status >= 500 || *status == 0,
         }
     }
 }
@@ -78,39 +102,8 @@ enum Auth {
 
 struct Cached {
     token: String,
+    scope: String,
     renew_at: Instant,
-}
-
-/// Filters of `list_interactions`.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InteractionQuery {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<InteractionState>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub division_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wrapped_up: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
-}
-
-/// Filters of `list_codes`.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CodeQuery {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub division_id: Option<Uuid>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub include_archived: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 /// A raw response, for callers that inspect what the server sent.
@@ -128,6 +121,15 @@ impl RawResponse {
     }
 }
 
+/// Sees every HTTP exchange the client makes (for `wrapup -v`). `Authorization` is
+/// already masked in the headers it is given.
+pub trait HttpTrace: Send + Sync {
+    fn request(&self, method: &Method, url: &str, headers: &HeaderMap, body: Option<&[u8]>);
+    fn response(&self, status: StatusCode, headers: &HeaderMap, body: &[u8], elapsed: Duration);
+    /// The client will retry after `delay` because of `reason`.
+    fn retry(&self, attempt: u32, delay: Duration, reason: &str);
+}
+
 /// A wrapup API client.
 pub struct Client {
     http: reqwest::Client,
@@ -136,11 +138,13 @@ pub struct Client {
     base: String,
     auth: Auth,
     cached: Mutex<Option<Cached>>,
+    retry: RetryPolicy,
+    trace: Option<Arc<dyn HttpTrace>>,
 }
 
 impl Client {
     /// A client for the server at `base_url` (e.g. `http://127.0.0.1:8080`), without
-    /// credentials.
+    /// credentials, with the default [`RetryPolicy`].
     pub fn new(base_url: &str) -> Client {
         let builder = || {
             reqwest::Client::builder()
@@ -161,11 +165,13 @@ impl Client {
             base: base_url.trim_end_matches('/').to_string(),
             auth: Auth::None,
             cached: Mutex::new(None),
+            retry: RetryPolicy::default(),
+            trace: None,
         }
     }
 
     /// Authenticate with OAuth client credentials; tokens are fetched, cached and renewed
-    /// before they expire.
+    /// before they expire (and once more if the server says one expired).
     pub fn with_credentials(mut self, client_id: &str, client_secret: &str) -> Client {
         self.auth = Auth::Credentials {
             id: client_id.into(),
@@ -189,43 +195,74 @@ impl Client {
         self
     }
 
+    /// Retry with this policy ([`RetryPolicy::none`] to send every request once).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Client {
+        self.retry = retry;
+        self
+    }
+
+    /// Report every HTTP exchange to `trace`.
+    pub fn with_trace(mut self, trace: Arc<dyn HttpTrace>) -> Client {
+        self.trace = Some(trace);
+        self
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base
     }
 
-    /// `POST /oauth/token` with the configured credentials.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// `POST /oauth/token` with the configured credentials (retried like any request).
     pub async fn fetch_token(&self) -> Result<TokenResponse> {
         let Auth::Credentials { id, secret, scope } = &self.auth else {
             return Err(Error::NoCredentials);
         };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self.fetch_token_once(id, secret, scope.as_deref()).await;
+            let reason = match &outcome {
+                Err(Error::Transport(_)) => "network error",
+                Err(Error::OAuth { status, .. }) if *status >= 500 => "token endpoint unavailable",
+                Err(Error::Unexpected { status, .. }) if *status >= 500 => "server error",
+                _ => return outcome,
+            };
+            match self.retry.delay(attempt, None) {
+                Some(delay) => self.pause(attempt, delay, reason).await,
+                None => return outcome,
+            }
+        }
+    }
+
+    async fn fetch_token_once(
+        &self,
+        id: &str,
+        secret: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse> {
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
-        let response = self
+        let request = self
             .http
             .post(format!("{}/oauth/token", self.base))
             .basic_auth(id, Some(secret))
             .form(&form)
-            .send()
-            .await?;
-        let status = response.status();
-        let bytes = response.bytes().await?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
-                status: status.as_u16(),
-                message: e.to_string(),
-            });
+            .build()?;
+        let raw = self.execute(request, None).await?;
+        if raw.status.is_success() {
+            return decode(&raw);
         }
-        match serde_json::from_slice(&bytes) {
+        match serde_json::from_slice(&raw.body) {
             Ok(body) => Err(Error::OAuth {
-                status: status.as_u16(),
+                status: raw.status.as_u16(),
                 body,
             }),
-            Err(_) => Err(Error::Unexpected {
-                status: status.as_u16(),
-                message: String::from_utf8_lossy(&bytes).into_owned(),
-            }),
+            Err(_) => Err(unexpected(&raw)),
         }
     }
 
@@ -243,6 +280,7 @@ impl Client {
                 let lifetime = Duration::from_secs(fetched.expires_in).saturating_sub(RENEW_BEFORE);
                 *cached = Some(Cached {
                     token: fetched.access_token.clone(),
+                    scope: fetched.scope,
                     renew_at: Instant::now() + lifetime,
                 });
                 Ok(Some(fetched.access_token))
@@ -250,7 +288,22 @@ impl Client {
         }
     }
 
-    /// Sends a request as is and returns the response as is (after authentication).
+    /// The scopes of the cached token (fetching one if needed); `None` for a ready token,
+    /// whose scopes the client cannot know.
+    pub async fn token_scopes(&self) -> Result<Option<String>> {
+        if !matches!(self.auth, Auth::Credentials { .. }) {
+            return Ok(None);
+        }
+        self.bearer().await?;
+        Ok(self.cached.lock().await.as_ref().map(|c| c.scope.clone()))
+    }
+
+    async fn forget_token(&self) {
+        *self.cached.lock().await = None;
+    }
+
+    /// Sends a request once, as is, and returns the response as is (after
+    /// authentication): no retries, any status.
     pub async fn raw(
         &self,
         method: Method,
@@ -265,15 +318,99 @@ impl Client {
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
-        if let Some(body) = body {
-            request = request.body(body);
+        if let Some(body) = &body {
+            request = request.body(body.clone());
         }
-        let response = request.send().await?;
-        Ok(RawResponse {
+        self.execute(request.build()?, body.as_deref()).await
+    }
+
+    /// Sends one request, telling the trace about it.
+    async fn execute(&self, request: reqwest::Request, body: Option<&[u8]>) -> Result<RawResponse> {
+        if let Some(trace) = &self.trace {
+            let mut headers = request.headers().clone();
+            if let Some(auth) = headers.get_mut(AUTHORIZATION) {
+                let scheme = auth
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.split_once(' '))
+                    .map_or("", |(s, _)| s)
+                    .to_string();
+                *auth = HeaderValue::from_str(&format!("{scheme} ****"))
+                    .unwrap_or(HeaderValue::from_static("****"));
+            }
+            trace.request(request.method(), request.url().as_str(), &headers, body);
+        }
+        let started = Instant::now();
+        let response = self.http.execute(request).await?;
+        let raw = RawResponse {
             status: response.status(),
             headers: response.headers().clone(),
             body: response.bytes().await?.to_vec(),
-        })
+        };
+        if let Some(trace) = &self.trace {
+            trace.response(raw.status, &raw.headers, &raw.body, started.elapsed());
+        }
+        Ok(raw)
+    }
+
+    async fn pause(&self, attempt: u32, delay: Duration, reason: &str) {
+        if let Some(trace) = &self.trace {
+            trace.retry(attempt, delay, reason);
+        }
+        tokio::time::sleep(delay).await;
+    }
+
+    /// Sends a request with retries (see [`RetryPolicy`]) and a token renewal when the
+    /// server reports the token expired; a non-2xx final answer becomes an error.
+    async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>) -> Result<RawResponse> {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD | Method::OPTIONS
+        );
+        let headers: &[(&str, &str)] = if body.is_some() {
+            &[("content-type", "application/json")]
+        } else {
+            &[]
+        };
+        let mut attempt = 0;
+        let mut renewed = false;
+        loop {
+            attempt += 1;
+            let outcome = self.raw(method.clone(), path, headers, body.clone()).await;
+            let (reason, after) = match &outcome {
+                Ok(raw) if raw.status.is_success() => return outcome,
+                Ok(raw) => {
+                    let error = api_error(raw);
+                    if raw.status == StatusCode::UNAUTHORIZED
+                        && !renewed
+                        && matches!(self.auth, Auth::Credentials { .. })
+                        && error.code() == Some(ErrorCode::AuthenticationExpired)
+                    {
+                        // The cached token expired early (e.g. the server's clock is
+                        // ahead): fetch a new one and send again, once.
+                        renewed = true;
+                        attempt -= 1;
+                        self.forget_token().await;
+                        continue;
+                    }
+                    match retry::classify(raw, &error, idempotent) {
+                        Some(retry) => retry,
+                        None => return Err(error),
+                    }
+                }
+                Err(Error::Transport(e)) if e.is_connect() || idempotent => ("network error", None),
+                Err(_) => return outcome,
+            };
+            match self.retry.delay(attempt, after) {
+                Some(delay) => self.pause(attempt, delay, reason).await,
+                None => {
+                    return match outcome {
+                        Ok(raw) => Err(api_error(&raw)),
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+        }
     }
 
     async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -293,189 +430,8 @@ impl Client {
         body: Option<&B>,
     ) -> Result<RawResponse> {
         let bytes = body.map(|b| serde_json::to_vec(b).expect("request bodies serialise"));
-        let headers: &[(&str, &str)] = if bytes.is_some() {
-            &[("content-type", "application/json")]
-        } else {
-            &[]
-        };
-        let raw = self.raw(method, path, headers, bytes).await?;
-        if raw.status.is_success() {
-            Ok(raw)
-        } else {
-            Err(api_error(&raw))
-        }
+        self.send(method, path, bytes).await
     }
-
-    pub async fn health(&self) -> Result<()> {
-        let raw = self.raw(Method::GET, "/healthz", &[], None).await?;
-        if raw.status.is_success() {
-            Ok(())
-        } else {
-            Err(Error::Unexpected {
-                status: raw.status.as_u16(),
-                message: "the server reports it is unhealthy".into(),
-            })
-        }
-    }
-
-    pub async fn openapi(&self) -> Result<serde_json::Value> {
-        self.call::<(), _>(Method::GET, "/api/v2/openapi.json", None)
-            .await
-    }
-
-    pub async fn list_divisions(&self) -> Result<Page<Division>> {
-        self.call::<(), _>(Method::GET, "/api/v2/authorization/divisions", None)
-            .await
-    }
-
-    pub async fn create_division(&self, name: &str) -> Result<Division> {
-        self.call(
-            Method::POST,
-            "/api/v2/authorization/divisions",
-            Some(&CreateDivision { name: name.into() }),
-        )
-        .await
-    }
-
-    pub async fn create_client(&self, body: &CreateClient) -> Result<ClientCredentials> {
-        self.call(Method::POST, "/api/v2/oauth/clients", Some(body))
-            .await
-    }
-
-    pub async fn list_codes(&self, query: &CodeQuery) -> Result<Page<WrapUpCode>> {
-        let path = format!("/api/v2/routing/wrapupcodes?{}", query_string(query));
-        self.call::<(), _>(Method::GET, &path, None).await
-    }
-
-    pub async fn create_code(&self, body: &CreateWrapUpCode) -> Result<WrapUpCode> {
-        self.call(Method::POST, "/api/v2/routing/wrapupcodes", Some(body))
-            .await
-    }
-
-    pub async fn get_code(&self, id: Uuid) -> Result<WrapUpCode> {
-        self.call::<(), _>(
-            Method::GET,
-            &format!("/api/v2/routing/wrapupcodes/{id}"),
-            None,
-        )
-        .await
-    }
-
-    pub async fn update_code(&self, id: Uuid, body: &UpdateWrapUpCode) -> Result<WrapUpCode> {
-        self.call(
-            Method::PUT,
-            &format!("/api/v2/routing/wrapupcodes/{id}"),
-            Some(body),
-        )
-        .await
-    }
-
-    pub async fn archive_code(&self, id: Uuid) -> Result<WrapUpCode> {
-        self.call::<(), _>(
-            Method::DELETE,
-            &format!("/api/v2/routing/wrapupcodes/{id}"),
-            None,
-        )
-        .await
-    }
-
-    pub async fn create_interaction(
-        &self,
-        division_id: Uuid,
-        channel: Channel,
-    ) -> Result<Interaction> {
-        self.call(
-            Method::POST,
-            "/api/v2/interactions",
-            Some(&CreateInteraction {
-                division_id,
-                channel,
-            }),
-        )
-        .await
-    }
-
-    pub async fn get_interaction(&self, id: Uuid) -> Result<Interaction> {
-        self.call::<(), _>(Method::GET, &format!("/api/v2/interactions/{id}"), None)
-            .await
-    }
-
-    pub async fn list_interactions(&self, query: &InteractionQuery) -> Result<Page<Interaction>> {
-        let path = format!("/api/v2/interactions?{}", query_string(query));
-        self.call::<(), _>(Method::GET, &path, None).await
-    }
-
-    pub async fn set_state(&self, id: Uuid, state: TargetState) -> Result<Interaction> {
-        self.call(
-            Method::POST,
-            &format!("/api/v2/interactions/{id}/state"),
-            Some(&SetState { state }),
-        )
-        .await
-    }
-
-    /// `PUT /api/v2/interactions/{id}/wrap-up`.
-    pub async fn put_wrapup(&self, id: Uuid, body: &WrapUpRequest) -> Result<()> {
-        self.call_raw(
-            Method::PUT,
-            &format!("/api/v2/interactions/{id}/wrap-up"),
-            Some(body),
-        )
-        .await?;
-        Ok(())
-    }
-
-    pub async fn get_wrapup(&self, id: Uuid) -> Result<WrapUp> {
-        self.call::<(), _>(
-            Method::GET,
-            &format!("/api/v2/interactions/{id}/wrap-up"),
-            None,
-        )
-        .await
-    }
-
-    pub async fn wrapup_history(&self, id: Uuid) -> Result<Vec<WrapUp>> {
-        self.call::<(), _>(
-            Method::GET,
-            &format!("/api/v2/interactions/{id}/wrap-up/history"),
-            None,
-        )
-        .await
-    }
-}
-
-fn query_string<Q: Serialize>(query: &Q) -> String {
-    let value = serde_json::to_value(query).unwrap_or_default();
-    let mut out = form_urlencoded_pairs(&value);
-    if out.ends_with('&') {
-        out.pop();
-    }
-    out
-}
-
-fn form_urlencoded_pairs(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    if let serde_json::Value::Object(map) = value {
-        for (k, v) in map {
-            let v = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            out.push_str(&format!("{}={}&", encode(k), encode(&v)));
-        }
-    }
-    out
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn decode<T: DeserializeOwned>(raw: &RawResponse) -> Result<T> {
@@ -485,13 +441,31 @@ fn decode<T: DeserializeOwned>(raw: &RawResponse) -> Result<T> {
     })
 }
 
+fn unexpected(raw: &RawResponse) -> Error {
+    Error::Unexpected {
+        status: raw.status.as_u16(),
+        message: String::from_utf8_lossy(&raw.body)
+            .chars()
+            .take(500)
+            .collect(),
+    }
+}
+
+/// The `Retry-After` of a response: the error body's `retryAfterMs` when present (it is
+/// exact), else the header (whole seconds).
+pub(crate) fn retry_after(raw: &RawResponse, body: Option<&ErrorBody>) -> Option<Duration> {
+    body.and_then(|b| b.details.iter().find_map(|d| d.retry_after_ms))
+        .map(Duration::from_millis)
+        .or_else(|| {
+            raw.headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+        })
+}
+
 pub(crate) fn api_error(raw: &RawResponse) -> Error {
-    let retry_after = raw
-        .headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_secs);
     let is_json = raw
         .headers
         .get(CONTENT_TYPE)
@@ -500,15 +474,9 @@ pub(crate) fn api_error(raw: &RawResponse) -> Error {
     match raw.error_body().filter(|_| is_json) {
         Some(body) => Error::Api {
             status: raw.status.as_u16(),
+            retry_after: retry_after(raw, Some(&body)),
             body,
-            retry_after,
         },
-        None => Error::Unexpected {
-            status: raw.status.as_u16(),
-            message: String::from_utf8_lossy(&raw.body)
-                .chars()
-                .take(500)
-                .collect(),
-        },
+        None => unexpected(raw),
     }
 }

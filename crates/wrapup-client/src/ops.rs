@@ -1,0 +1,234 @@
+//! One typed method per API operation.
+
+use reqwest::Method;
+use serde::Serialize;
+use uuid::Uuid;
+use wrapup_types::{
+    Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode,
+    Division, InspectedRequest, Interaction, InteractionState, Page, SetState, TargetState,
+    UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
+};
+
+use crate::{Client, Error, Result};
+
+/// Filters of [`Client::list_interactions`].
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<InteractionState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub division_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wrapped_up: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// Filters of [`Client::list_codes`].
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub division_id: Option<Uuid>,
+    /// Exact name, ignoring case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_archived: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+fn with_query<Q: Serialize>(path: &str, query: &Q) -> String {
+    let qs = serde_urlencoded::to_string(query).expect("query parameters serialise");
+    if qs.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{qs}")
+    }
+}
+
+impl Client {
+    /// `GET /healthz`: `Ok` once the server and its store answer.
+    pub async fn health(&self) -> Result<()> {
+        let raw = self.raw(Method::GET, "/healthz", &[], None).await?;
+        if raw.status.is_success() {
+            Ok(())
+        } else {
+            Err(Error::Unexpected {
+                status: raw.status.as_u16(),
+                message: "the server reports it is unhealthy (its store is not answering)".into(),
+            })
+        }
+    }
+
+    pub async fn openapi(&self) -> Result<serde_json::Value> {
+        self.call::<(), _>(Method::GET, "/api/v2/openapi.json", None)
+            .await
+    }
+
+    /// `GET /metrics`, as text.
+    pub async fn metrics(&self) -> Result<String> {
+        let raw = self.raw(Method::GET, "/metrics", &[], None).await?;
+        Ok(String::from_utf8_lossy(&raw.body).into_owned())
+    }
+
+    pub async fn list_divisions(&self) -> Result<Page<Division>> {
+        self.call::<(), _>(
+            Method::GET,
+            "/api/v2/authorization/divisions?pageSize=500",
+            None,
+        )
+        .await
+    }
+
+    pub async fn create_division(&self, name: &str) -> Result<Division> {
+        self.call(
+            Method::POST,
+            "/api/v2/authorization/divisions",
+            Some(&CreateDivision { name: name.into() }),
+        )
+        .await
+    }
+
+    pub async fn create_client(&self, body: &CreateClient) -> Result<ClientCredentials> {
+        self.call(Method::POST, "/api/v2/oauth/clients", Some(body))
+            .await
+    }
+
+    pub async fn list_codes(&self, query: &CodeQuery) -> Result<Page<WrapUpCode>> {
+        let path = with_query("/api/v2/routing/wrapupcodes", query);
+        self.call::<(), _>(Method::GET, &path, None).await
+    }
+
+    pub async fn create_code(&self, body: &CreateWrapUpCode) -> Result<WrapUpCode> {
+        self.call(Method::POST, "/api/v2/routing/wrapupcodes", Some(body))
+            .await
+    }
+
+    pub async fn get_code(&self, id: Uuid) -> Result<WrapUpCode> {
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/routing/wrapupcodes/{id}"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn update_code(&self, id: Uuid, body: &UpdateWrapUpCode) -> Result<WrapUpCode> {
+        self.call(
+            Method::PUT,
+            &format!("/api/v2/routing/wrapupcodes/{id}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE /api/v2/routing/wrapupcodes/{id}`: archives the code.
+    pub async fn archive_code(&self, id: Uuid) -> Result<WrapUpCode> {
+        self.call::<(), _>(
+            Method::DELETE,
+            &format!("/api/v2/routing/wrapupcodes/{id}"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn create_interaction(
+        &self,
+        division_id: Uuid,
+        channel: Channel,
+    ) -> Result<Interaction> {
+        self.call(
+            Method::POST,
+            "/api/v2/interactions",
+            Some(&CreateInteraction {
+                division_id,
+                channel,
+            }),
+        )
+        .await
+    }
+
+    pub async fn get_interaction(&self, id: Uuid) -> Result<Interaction> {
+        self.call::<(), _>(Method::GET, &format!("/api/v2/interactions/{id}"), None)
+            .await
+    }
+
+    pub async fn list_interactions(&self, query: &InteractionQuery) -> Result<Page<Interaction>> {
+        let path = with_query("/api/v2/interactions", query);
+        self.call::<(), _>(Method::GET, &path, None).await
+    }
+
+    pub async fn set_state(&self, id: Uuid, state: TargetState) -> Result<Interaction> {
+        self.call(
+            Method::POST,
+            &format!("/api/v2/interactions/{id}/state"),
+            Some(&SetState { state }),
+        )
+        .await
+    }
+
+    /// `PUT /api/v2/interactions/{id}/wrap-up` with any body (see [`Client::apply`] for
+    /// the careful way).
+    pub async fn put_wrapup(&self, id: Uuid, body: &WrapUpRequest) -> Result<()> {
+        self.call_raw(
+            Method::PUT,
+            &format!("/api/v2/interactions/{id}/wrap-up"),
+            Some(body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get_wrapup(&self, id: Uuid) -> Result<AppliedWrapUp> {
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/interactions/{id}/wrap-up"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn wrapup_history(&self, id: Uuid) -> Result<Vec<AppliedWrapUp>> {
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/interactions/{id}/wrap-up/history"),
+            None,
+        )
+        .await
+    }
+
+    /// `GET /api/v2/inspector/requests` (admin): recent requests, newest first.
+    pub async fn inspected_requests(
+        &self,
+        limit: Option<u32>,
+        status: Option<&str>,
+        path: Option<&str>,
+    ) -> Result<Vec<InspectedRequest>> {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            limit: Option<u32>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            path: Option<&'a str>,
+        }
+        let path = with_query(
+            "/api/v2/inspector/requests",
+            &Query {
+                limit,
+                status,
+                path,
+            },
+        );
+        let page: Page<InspectedRequest> = self.call::<(), _>(Method::GET, &path, None).await?;
+        Ok(page.entities)
+    }
+}
