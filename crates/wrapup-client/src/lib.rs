@@ -291,8 +291,10 @@ impl Client {
     /// The scopes of the cached token (fetching one if needed); `None` for a ready token,
     /// whose scopes the client cannot know.
     pub async fn token_scopes(&self) -> Result<Option<String>> {
-        if !matches!(self.auth, Auth::Credentials { .. }) {
-            return Ok(None);
+        match self.auth {
+            Auth::None => return Err(Error::NoCredentials),
+            Auth::Token(_) => return Ok(None),
+            Auth::Credentials { .. } => {}
         }
         self.bearer().await?;
         Ok(self.cached.lock().await.as_ref().map(|c| c.scope.clone()))

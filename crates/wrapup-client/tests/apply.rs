@@ -1,0 +1,313 @@
+//! `Client::apply` against the real server (in-process, manual clock) and, for the
+//! fallbacks, against scripted faults.
+
+mod fake;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake::{token, FakeServer, Reply};
+use uuid::Uuid;
+use wrapup_client::{
+    ApplyError, ApplyOptions, ApplyOutcome, Client, CodeRef, RetryPolicy, WaitVia, WrapUp,
+};
+use wrapup_server::testkit::*;
+use wrapup_types::{CreateWrapUpCode, DivisionGrant, EventKind, InteractionState, TargetState};
+
+fn wrapup(code: Uuid, ms: u64) -> WrapUp {
+    WrapUp::new(code, Duration::from_millis(ms)).unwrap()
+}
+
+/// Waits (bounded) until the server has `n` event-stream subscribers.
+async fn subscribers(server: &TestServer, n: i64) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while server.app.state.metrics.sse_subscribers.get() != n {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the subscriber connects");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_waits_on_the_event_stream_and_applies_right_after_finalization() {
+    let server = TestServer::start().await;
+    let admin = Arc::new(server.admin().await);
+    let division = server.division(&admin, "Sales").await;
+    let code = server.code(&admin, division, "Sale").await;
+    let id = server
+        .interaction(&admin, division, &[TargetState::Active])
+        .await;
+    let mut events = server.store.subscribe();
+
+    let applier = admin.clone();
+    let task = tokio::spawn(async move {
+        let report = applier
+            .apply(id, &wrapup(code, 120_000), &ApplyOptions::default())
+            .await;
+        (report, Instant::now())
+    });
+    subscribers(&server, 1).await; // apply is waiting on the stream
+
+    // Another party closes the interaction; the platform settles it.
+    admin.set_state(id, TargetState::Closed).await.unwrap();
+    server.clock.advance(SETTLE_MS);
+    TestServer::wait_for_event(&mut events, id, EventKind::Finalized).await;
+    let finalized_seen = Instant::now();
+    let (report, done) = task.await.unwrap();
+    let report = report.unwrap();
+
+    assert_eq!(report.outcome, ApplyOutcome::Applied);
+    assert_eq!(report.via, WaitVia::Events);
+    assert_eq!(report.polls, 0);
+    assert_eq!(report.puts, 1);
+    let latency = done.saturating_duration_since(finalized_seen);
+    assert!(
+        latency < Duration::from_secs(2),
+        "applied {latency:?} after finalization"
+    );
+    let interaction = admin.get_interaction(id).await.unwrap();
+    assert_eq!(interaction.state, InteractionState::Completed);
+    assert_eq!(interaction.wrap_up.unwrap().duration_ms, 120_000);
+
+    // No polling: the interaction was read exactly once (before waiting); the rest came
+    // from the stream.
+    let reads = admin
+        .inspected_requests(
+            Some(1000),
+            None,
+            Some(&format!("/api/v2/interactions/{id}")),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path == format!("/api/v2/interactions/{id}"))
+        .count();
+    assert_eq!(reads, 2, "one read by apply, one by this test");
+}
+
+#[tokio::test]
+async fn a_second_apply_is_a_no_op_and_a_different_one_replaces() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let sale = server.code(&admin, division, "Sale").await;
+    let callback = server.code(&admin, division, "Callback").await;
+    let id = server.finalized(&admin, division).await;
+    let options = ApplyOptions::default();
+
+    let first = admin
+        .apply(id, &wrapup(sale, 60_000), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.outcome, first.via, first.puts),
+        (ApplyOutcome::Applied, WaitVia::NoWait, 1)
+    );
+    let again = admin
+        .apply(id, &wrapup(sale, 60_000), &options)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.outcome, again.puts),
+        (ApplyOutcome::AlreadyInPlace, 0)
+    );
+    let other = admin
+        .apply(
+            id,
+            &wrapup(callback, 60_000)
+                .with_notes("call back at 5")
+                .unwrap(),
+            &options,
+        )
+        .await
+        .unwrap();
+    assert_eq!(other.outcome, ApplyOutcome::Replaced);
+    assert_eq!(admin.wrapup_history(id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn apply_gives_up_when_the_wait_runs_out_and_says_where_it_stands() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let code = server.code(&admin, division, "Sale").await;
+    let id = server
+        .interaction(
+            &admin,
+            division,
+            &[TargetState::Active, TargetState::Closed],
+        )
+        .await;
+    let options = ApplyOptions {
+        wait: Duration::from_millis(50),
+        ..ApplyOptions::default()
+    };
+    let err = admin
+        .apply(id, &wrapup(code, 1000), &options)
+        .await
+        .unwrap_err();
+    match &err {
+        ApplyError::TimedOut {
+            state, finalized, ..
+        } => assert_eq!((*state, *finalized), (InteractionState::Closed, false)),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().contains("closed but not finalized"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_reported_not_retried() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let sales = server.division(&admin, "Sales").await;
+    let support = server.division(&admin, "Support").await;
+    let other = server.code(&admin, support, "Resolved").await;
+    let id = server.finalized(&admin, sales).await;
+    let err = admin
+        .apply(id, &wrapup(other, 1000), &ApplyOptions::default())
+        .await
+        .unwrap_err();
+    match err {
+        ApplyError::Failed(e) => {
+            assert_eq!(
+                e.code(),
+                Some(wrapup_types::ErrorCode::WrapupCodeDivisionMismatch)
+            );
+            assert!(!e.is_connectivity());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn code_names_resolve_within_the_interactions_division() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let sales = server.division(&admin, "Sales").await;
+    let support = server.division(&admin, "Support").await;
+    let sale = server.code(&admin, sales, "Sale").await;
+    server.code(&admin, support, "Resolved").await;
+    let old = admin
+        .create_code(&CreateWrapUpCode {
+            name: "Legacy".into(),
+            division_id: sales,
+            description: None,
+        })
+        .await
+        .unwrap();
+    admin.archive_code(old.id).await.unwrap();
+    let id = server.finalized(&admin, sales).await;
+    let interaction = admin.get_interaction(id).await.unwrap();
+
+    let by_name = |n: &str| CodeRef::Name(n.into());
+    assert_eq!(
+        admin
+            .resolve_code(&interaction, &by_name("sale"))
+            .await
+            .unwrap(),
+        sale
+    );
+    let missing = admin
+        .resolve_code(&interaction, &by_name("Resolved"))
+        .await
+        .unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .contains("no wrap-up code named \"Resolved\""),
+        "{missing}"
+    );
+    let archived = admin
+        .resolve_code(&interaction, &by_name("Legacy"))
+        .await
+        .unwrap_err();
+    assert!(archived.to_string().contains("archived"), "{archived}");
+    let any = Uuid::new_v4();
+    assert_eq!(
+        admin
+            .resolve_code(&interaction, &CodeRef::Id(any))
+            .await
+            .unwrap(),
+        any
+    );
+}
+
+fn interaction_json(id: Uuid, state: &str, finalized: bool) -> serde_json::Value {
+    serde_json::json!({"id": id, "divisionId": Uuid::nil(), "channel": "voice", "state": state,
+        "finalized": finalized, "createdAt": "2026-11-24T21:27:42.123Z", "activeAt": null,
+        "closedAt": null, "finalizedAt": null, "wrapUp": null, "version": 3})
+}
+
+#[tokio::test]
+async fn without_an_event_stream_apply_polls_with_backoff() {
+    let id = Uuid::new_v4();
+    let path = format!("/api/v2/interactions/{id}");
+    let get = path.clone();
+    let server = FakeServer::start(move |method, p, n| match (method, p) {
+        ("POST", "/oauth/token") => token(),
+        ("GET", "/api/v2/interactions/events") => Reply::error(404, "request.path.unknown", None),
+        ("GET", p) if p == get && n < 3 => Reply::json(200, interaction_json(id, "closed", false)),
+        ("GET", p) if p == get => Reply::json(200, interaction_json(id, "closed", true)),
+        ("PUT", _) => Reply::empty(204),
+        _ => Reply::empty(500),
+    })
+    .await;
+    let client = Client::new(&server.url).with_credentials("id", "secret");
+    let report = client
+        .apply(id, &wrapup(Uuid::new_v4(), 1000), &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.via, WaitVia::Polling);
+    assert_eq!(report.polls, 3);
+    assert_eq!(server.count("GET", &path), 4);
+    assert_eq!(server.count("PUT", &format!("{path}/wrap-up")), 1);
+}
+
+#[tokio::test]
+async fn not_finalized_from_the_server_means_wait_and_retry() {
+    let id = Uuid::new_v4();
+    let server = FakeServer::start(move |method, p, n| match (method, p) {
+        ("POST", "/oauth/token") => token(),
+        ("GET", "/api/v2/interactions/events") => Reply::error(503, "service.unavailable", None),
+        ("GET", _) => Reply::json(200, interaction_json(id, "closed", true)),
+        ("PUT", _) if n == 0 => {
+            Reply::error(400, "interaction.not.finalized", Some(5)).header("retry-after", "1")
+        }
+        ("PUT", _) => Reply::empty(204),
+        _ => Reply::empty(500),
+    })
+    .await;
+    let client = Client::new(&server.url)
+        .with_credentials("id", "secret")
+        .with_retry(RetryPolicy::none());
+    let report = client
+        .apply(id, &wrapup(Uuid::new_v4(), 1000), &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((report.outcome, report.puts), (ApplyOutcome::Applied, 2));
+}
+
+#[tokio::test]
+async fn apply_follows_the_real_stream_even_when_the_grant_is_narrow() {
+    // A client granted only the interaction's division, with just the scopes apply needs.
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let code = server.code(&admin, division, "Sale").await;
+    let id = server.finalized(&admin, division).await;
+    let narrow = server
+        .client(
+            "interaction:view interaction:write",
+            DivisionGrant::Only(vec![division]),
+        )
+        .await;
+    let report = narrow
+        .apply(id, &wrapup(code, 1000), &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(report.outcome, ApplyOutcome::Applied);
+}
