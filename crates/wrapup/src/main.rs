@@ -1,37 +1,120 @@
-//! `wrapup`: run the server, manage OAuth clients.
+//! `wrapup`: run the server, and apply wrap-ups to it (or any server of this API) the
+//! careful way.
 
 #![forbid(unsafe_code)]
 
-use std::net::SocketAddr;
+mod client_cmds;
+mod config;
+mod output;
+mod server_cmds;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::{bail, Context};
-use clap::{Args, Parser, Subcommand};
-use uuid::Uuid;
-use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
-use wrapup_types::{DivisionGrant, ScopeSet};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// Exit codes (documented in the README).
-mod exit {
-    pub const USAGE: u8 = 2;
+use crate::client_cmds::{
+    ApplyArgs, CodesCommand, ConfigCommand, DoctorArgs, InteractionsCommand, LintArgs,
+};
+use crate::server_cmds::{ClientsCommand, DbArg, ServeArgs};
+
+/// Exit codes (documented in the README and in `wrapup --help`).
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// The command failed for another reason (a file, the database, a bad setting).
     pub const FAILURE: u8 = 1;
+    /// Usage error: unknown flag, missing or malformed argument.
+    pub const USAGE: u8 = 2;
+    /// The server refused the request (or lint/doctor found it would).
+    pub const REJECTED: u8 = 3;
+    /// Timed out waiting for the interaction to be ready.
+    pub const TIMED_OUT: u8 = 4;
+    /// Cannot reach the server, or cannot authenticate.
+    pub const UNREACHABLE: u8 = 5;
 }
+
+/// The exit-code table of `--help` (a macro, so `concat!` can use it).
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:\n  0  success\n  1  other failure (file, database, setting)\n  2  usage error\n  \
+3  rejected by the server (or lint/doctor found the request would be)\n  4  timed out waiting for the interaction\n  \
+5  cannot reach the server or authenticate"
+    };
+}
+
+#[cfg(test)]
+const EXIT_CODES: &str = exit_codes!();
 
 #[derive(Parser)]
 #[command(
     name = "wrapup",
     version,
-    about = "A strict, self-explaining wrap-up platform and the tools to use it.",
-    long_about = "wrapup applies wrap-up codes to contact-center interactions reliably.\n\n\
-`wrapup serve` runs the server (the platform, or a sandbox to test a client against);\n\
-`wrapup clients create` makes OAuth client credentials."
+    about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.",
+    long_about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.\n\n\
+Client commands (apply, doctor, lint, interactions, codes, token) talk to a server given by --url,\n\
+WRAPUP_URL or a profile of ~/.config/wrapup/config.toml, with OAuth client credentials from\n\
+--client-id/--client-secret, WRAPUP_CLIENT_ID/WRAPUP_CLIENT_SECRET or the profile.\n\
+Server commands (serve, clients, migrate) work on the database directly.",
+    after_help = concat!(
+        "Examples:\n  wrapup serve --demo\n  export WRAPUP_CLIENT_ID=00000000-0000-4000-8000-00000000d001 WRAPUP_CLIENT_SECRET=demo-secret-not-for-production\n  \
+wrapup apply 00000000-0000-4000-8000-0000000000e3 --code Sale --duration 2m\n  \
+wrapup doctor 00000000-0000-4000-8000-0000000000e2 --code Sale --duration 2m\n  echo '{\"codeId\": 5}' | wrapup lint\n\n",
+        exit_codes!()
+    )
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log format on stderr: `text` for people, `json` (one object per line) for log
-    /// collectors. Filter with WRAPUP_LOG, e.g. WRAPUP_LOG=debug.
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options every command accepts.
+#[derive(Args, Clone)]
+pub struct Global {
+    /// Server URL [env: WRAPUP_URL; default: the profile's, or http://127.0.0.1:8080].
+    #[arg(long, global = true, env = "WRAPUP_URL", hide_env = true)]
+    url: Option<String>,
+    /// OAuth client id [env: WRAPUP_CLIENT_ID].
+    #[arg(long, global = true, env = "WRAPUP_CLIENT_ID", hide_env = true)]
+    client_id: Option<String>,
+    /// OAuth client secret [env: WRAPUP_CLIENT_SECRET]; prefer the environment or a
+    /// profile to a flag, which other users can see in the process list.
+    #[arg(
+        long,
+        global = true,
+        env = "WRAPUP_CLIENT_SECRET",
+        hide_env_values = true,
+        hide_env = true
+    )]
+    client_secret: Option<String>,
+    /// A ready access token instead of client credentials [env: WRAPUP_TOKEN].
+    #[arg(
+        long,
+        global = true,
+        env = "WRAPUP_TOKEN",
+        hide_env_values = true,
+        hide_env = true
+    )]
+    token: Option<String>,
+    /// Narrow the token to these space-separated scopes [env: WRAPUP_SCOPE].
+    #[arg(long, global = true, env = "WRAPUP_SCOPE", hide_env = true)]
+    scope: Option<String>,
+    /// Profile of the config file to use [env: WRAPUP_PROFILE].
+    #[arg(long, global = true, env = "WRAPUP_PROFILE", hide_env = true)]
+    profile: Option<String>,
+    /// Config file [env: WRAPUP_CONFIG; default: ~/.config/wrapup/config.toml].
+    #[arg(long, global = true, env = "WRAPUP_CONFIG", hide_env = true)]
+    config: Option<PathBuf>,
+    /// Print JSON (one document on stdout) instead of text, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Show every HTTP request and response on stderr (the token masked).
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// Log format of `serve` on stderr: text, or json (one object per line). Filter with
+    /// WRAPUP_LOG, e.g. WRAPUP_LOG=debug.
     #[arg(long, global = true, env = "WRAPUP_LOG_FORMAT", default_value = "text")]
     log_format: LogFormat,
 }
@@ -44,6 +127,48 @@ enum LogFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Apply a wrap-up: wait until the interaction is closed and finalized, then send it.
+    #[command(after_help = concat!(
+        "Examples:\n  wrapup apply 00000000-0000-4000-8000-0000000000e3 --code Sale --duration 2m\n  \
+wrapup apply $ID --code 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11 --duration 1h30m --notes \"Upgraded\" --wait 10m\n  \
+wrapup apply $ID --code Sale --duration 120s --curl      # print the equivalent curl, send nothing\n\n\
+The code is a UUID, or a name looked up (ignoring case) in the interaction's division.\n\
+The duration is milliseconds (120000) or units: 120s, 2m, 1h30m, 1500ms.\n\
+Applying the same wrap-up again succeeds and changes nothing; a different one replaces it.\n\n",
+        exit_codes!()
+    ))]
+    Apply(ApplyArgs),
+    /// Check everything a wrap-up needs, change nothing, and say how to fix what fails.
+    #[command(after_help = concat!(
+        "Examples:\n  wrapup doctor 00000000-0000-4000-8000-0000000000e2 --code Sale --duration 2m\n  \
+wrapup doctor $ID --code Resolved --duration 120000 --json\n\n\
+Checks: server reachable, credentials valid, token scopes, interaction visible, closed,\n\
+finalized, code exists, not archived, in the interaction's division, payload valid.\n\
+Exits 0 only if a PUT would succeed now.\n\n",
+        exit_codes!()
+    ))]
+    Doctor(DoctorArgs),
+    /// Validate a wrap-up request body offline, with the server's own rules.
+    #[command(
+        after_help = "Examples:\n  wrapup lint body.json\n  echo '{\"wrapUpCode\": {\"id\": \"7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11\"}}' | wrapup lint\n  \
+wrapup lint - --json < body.json\n\nExits 0 when the body is valid, 3 when the server would reject it, 1 when the file cannot be read."
+    )]
+    Lint(LintArgs),
+    /// Read, list, create interactions and move them through their lifecycle.
+    #[command(subcommand)]
+    Interactions(InteractionsCommand),
+    /// List, create and archive wrap-up codes.
+    #[command(subcommand)]
+    Codes(CodesCommand),
+    /// Print an access token for scripts (fetched with the configured credentials).
+    #[command(
+        after_help = "Examples:\n  TOKEN=$(wrapup token)\n  curl -H \"Authorization: Bearer $(wrapup token)\" http://127.0.0.1:8080/api/v2/interactions\n  \
+wrapup token --scope interaction:view --json"
+    )]
+    Token,
+    /// Show the settings the client commands use, and where each comes from.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Run the server.
     #[command(
         after_help = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500\n  \
@@ -53,7 +178,7 @@ GET /metrics                    Prometheus metrics (no token; keep it private)\n
 GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)"
     )]
     Serve(ServeArgs),
-    /// Manage OAuth clients.
+    /// Manage OAuth clients (on the database directly).
     #[command(subcommand)]
     Clients(ClientsCommand),
     /// Create or migrate the database, then exit.
@@ -61,86 +186,23 @@ GET /api/v2/inspector/requests  recent requests, for debugging clients (admin sc
     Migrate(DbArg),
 }
 
-#[derive(Args)]
-struct DbArg {
-    /// Database URL: sqlite://PATH (created if missing).
-    #[arg(long, env = "WRAPUP_DB", default_value = "sqlite://wrapup.db")]
-    db: String,
-}
-
-#[derive(Args)]
-struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    #[command(flatten)]
-    db: DbArg,
-    /// Milliseconds between an interaction closing and being finalized (ready for wrap-up).
-    #[arg(long, default_value_t = 1500)]
-    settle_ms: u32,
-    /// Seed a demo organisation (idempotent) and print its credentials.
-    #[arg(long)]
-    demo: bool,
-    /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that
-    /// many requests). Off unless set.
-    #[arg(long, env = "WRAPUP_RATE_LIMIT", value_parser = clap::value_parser!(RateLimit))]
-    rate_limit: Option<RateLimit>,
-    /// Hours events are kept for clients resuming the event stream (at least 24).
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(24..))]
-    event_retention_hours: u32,
-    /// How many recent requests the request inspector keeps (0 turns it off).
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
-    inspector_capacity: u32,
-}
-
-#[derive(Subcommand)]
-enum ClientsCommand {
-    /// Create an OAuth client and print its id and secret (shown only this once).
-    #[command(
-        after_help = "Examples:\n  wrapup clients create --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all\n  \
-wrapup clients create --name sales-only --scopes interaction:view --divisions 00000000-0000-4000-8000-0000000000a1 --json"
-    )]
-    Create(CreateClientArgs),
-}
-
-#[derive(Args)]
-struct CreateClientArgs {
-    #[command(flatten)]
-    db: DbArg,
-    /// A name for the client, to recognise it later.
-    #[arg(long)]
-    name: String,
-    /// Space- or comma-separated scopes: interaction:view interaction:write interaction:manage
-    /// wrapup-code:view wrapup-code:manage admin.
-    #[arg(long)]
-    scopes: String,
-    /// `all`, or comma-separated division ids.
-    #[arg(long)]
-    divisions: String,
-    /// Print JSON: {"clientId","clientSecret","scopes","divisions"}.
-    #[arg(long)]
-    json: bool,
-}
-
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_exit(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(exit::USAGE)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(e) => return usage_exit(e),
     };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WRAPUP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+            tracing_subscriber::EnvFilter::try_from_env("WRAPUP_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(default_log_filter(&cli.command))
+            }),
         )
         .with_writer(std::io::stderr);
-    match cli.log_format {
+    match cli.global.log_format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().init(),
     }
@@ -148,163 +210,138 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(exit::FAILURE)
-        }
+    let sources = Sources::of(&matches);
+    let code = runtime.block_on(run(cli, sources));
+    ExitCode::from(code)
+}
+
+fn usage_exit(e: clap::Error) -> ExitCode {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::from(exit::USAGE)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Serve(args) => serve(args).await,
-        Command::Clients(ClientsCommand::Create(args)) => create_client(args).await,
-        Command::Migrate(args) => {
-            wrapup_store::open(&args.db)
+/// The server logs every request; the client commands only warnings (their output is
+/// the point).
+fn default_log_filter(command: &Command) -> &'static str {
+    match command {
+        Command::Serve(_) => "info,sqlx=warn",
+        _ => "warn",
+    }
+}
+
+/// Which global settings came from the environment rather than a flag.
+pub struct Sources {
+    env: Vec<&'static str>,
+}
+
+impl Sources {
+    fn of(matches: &ArgMatches) -> Sources {
+        let from_env = |id: &str| {
+            // Global arguments are recorded on the subcommand that was used.
+            let mut m = matches;
+            while let Some((_, sub)) = m.subcommand() {
+                m = sub;
+            }
+            m.value_source(id) == Some(ValueSource::EnvVariable)
+                || matches.value_source(id) == Some(ValueSource::EnvVariable)
+        };
+        let env = [
+            ("url", "WRAPUP_URL"),
+            ("client_id", "WRAPUP_CLIENT_ID"),
+            ("client_secret", "WRAPUP_CLIENT_SECRET"),
+            ("token", "WRAPUP_TOKEN"),
+            ("scope", "WRAPUP_SCOPE"),
+        ]
+        .into_iter()
+        .filter(|(id, _)| from_env(id))
+        .map(|(_, var)| var)
+        .collect();
+        Sources { env }
+    }
+
+    pub fn env_var(&self, var: &'static str) -> Option<&'static str> {
+        self.env.contains(&var).then_some(var)
+    }
+}
+
+async fn run(cli: Cli, sources: Sources) -> u8 {
+    let global = cli.global;
+    let outcome = match cli.command {
+        Command::Serve(args) => server_cmds::serve(args).await.map(|()| exit::OK),
+        Command::Clients(ClientsCommand::Create(args)) => {
+            server_cmds::create_client(args, global.json)
                 .await
-                .with_context(|| format!("opening {}", args.db))?;
-            println!("{} is up to date.", args.db);
-            Ok(())
+                .map(|()| exit::OK)
         }
-    }
-}
-
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = wrapup_store::open(&args.db.db)
-        .await
-        .with_context(|| format!("opening {}", args.db.db))?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    if args.demo {
-        demo::seed(store.as_ref(), clock.now_ms())
-            .await
-            .context("seeding the demo organisation")?;
-    }
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "listening on {} (is another server running there?)",
-                args.listen
-            )
-        })?;
-    let addr = listener.local_addr()?;
-    let config = Config {
-        settle_ms: args.settle_ms as i64,
-        rate_limit: args.rate_limit,
-        event_retention: std::time::Duration::from_secs(
-            u64::from(args.event_retention_hours) * 3600,
-        ),
-        inspector_capacity: args.inspector_capacity as usize,
-        ..Config::default()
+        Command::Migrate(args) => server_cmds::migrate(args).await.map(|()| exit::OK),
+        Command::Lint(args) => client_cmds::lint(&args, &global),
+        Command::Config(ConfigCommand::Show) => client_cmds::config_show(&global, &sources),
+        Command::Apply(args) => client_cmds::apply(&args, &global, &sources).await,
+        Command::Doctor(args) => client_cmds::doctor(&args, &global, &sources).await,
+        Command::Interactions(cmd) => client_cmds::interactions(cmd, &global, &sources).await,
+        Command::Codes(cmd) => client_cmds::codes(cmd, &global, &sources).await,
+        Command::Token => client_cmds::token(&global, &sources).await,
     };
-    let app = App::start(store, clock, config);
-    let limit = args.rate_limit.map_or_else(
-        || "no rate limit".to_string(),
-        |l| format!("rate limit {l} per client"),
-    );
-    eprintln!(
-        "wrapup listening on http://{addr} (database {}, settle time {} ms, {limit})",
-        args.db.db, args.settle_ms
-    );
-    if args.demo {
-        print_demo(addr);
-    }
-    app.serve(listener, shutdown_signal()).await?;
-    eprintln!("wrapup stopped.");
-    Ok(())
-}
-
-fn print_demo(addr: SocketAddr) {
-    println!(
-        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:\n  \
-curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
-        demo::DEMO_CLIENT_ID,
-        demo::DEMO_CLIENT_SECRET,
-        demo::VIEWER_CLIENT_ID,
-        demo::VIEWER_CLIENT_SECRET,
-        demo::DEMO_CLIENT_ID,
-        demo::DEMO_CLIENT_SECRET,
-    );
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            let (code, message) = output::classify(&e);
+            if global.json {
+                println!(
+                    "{}",
+                    serde_json::json!({"error": message, "exitCode": code})
+                );
             }
-            Err(_) => std::future::pending::<()>().await,
+            eprintln!("error: {message}");
+            code
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
     }
-    eprintln!("shutting down: finishing requests in flight…");
 }
 
-async fn create_client(args: CreateClientArgs) -> anyhow::Result<()> {
-    let scopes = ScopeSet::parse(&args.scopes).map_err(|s| {
-        anyhow::anyhow!(
-            "{s} is not a scope; use interaction:view, interaction:write, interaction:manage, wrapup-code:view, wrapup-code:manage or admin"
-        )
-    })?;
-    if scopes.is_empty() {
-        bail!("--scopes is empty; give at least one scope");
-    }
-    let divisions = if args.divisions.trim() == "all" {
-        DivisionGrant::All
-    } else {
-        let ids = args
-            .divisions
-            .split(',')
-            .map(|s| {
-                Uuid::parse_str(s.trim())
-                    .with_context(|| format!("{s:?} is not a division id (or use --divisions all)"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        DivisionGrant::Only(ids)
-    };
-    let store = wrapup_store::open(&args.db.db)
-        .await
-        .with_context(|| format!("opening {}", args.db.db))?;
-    if let DivisionGrant::Only(ids) = &divisions {
-        for id in ids {
-            if store.get_division(*id).await?.is_none() {
-                bail!("no division {id} exists in {}", args.db.db);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command's `--help` teaches by example.
+    #[test]
+    fn every_command_has_an_example() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_subcommands().next().is_none() {
+                let help = cmd
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(help.contains("Example"), "`{path} --help` has no example");
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path);
             }
         }
+        Cli::command().debug_assert();
+        walk(&Cli::command(), "");
     }
-    let name = wrapup_domain::names::check_name("name", &args.name)
-        .map_err(|p| anyhow::anyhow!(p.message))?;
-    let now = SystemClock.now_ms();
-    let (record, secret) =
-        wrapup_server::auth::new_client(Uuid::new_v4(), &name, scopes, divisions, now, None);
-    store.create_client(&record).await?;
-    let scope_list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-    if args.json {
-        println!(
-            "{}",
-            serde_json::json!({"clientId": record.id, "clientSecret": secret, "scopes": scope_list, "divisions": record.divisions})
-        );
-    } else {
-        println!("Created OAuth client \"{name}\".");
-        println!("  client id:     {}", record.id);
-        println!("  client secret: {secret}");
-        println!("  scopes:        {}", scope_list.join(" "));
-        println!(
-            "  divisions:     {}",
-            serde_json::to_string(&record.divisions)?
-        );
-        println!("\nThe secret is shown only now; store it safely.");
+
+    #[test]
+    fn the_exit_codes_are_documented_where_they_are_defined() {
+        for (code, what) in [
+            (exit::OK, "success"),
+            (exit::FAILURE, "other failure"),
+            (exit::USAGE, "usage error"),
+            (exit::REJECTED, "rejected"),
+            (exit::TIMED_OUT, "timed out"),
+            (exit::UNREACHABLE, "cannot reach"),
+        ] {
+            assert!(
+                EXIT_CODES.contains(&format!("{code}  {what}")),
+                "{code} {what}"
+            );
+        }
+        let help = Cli::command().get_after_help().unwrap().to_string();
+        assert!(help.contains(EXIT_CODES));
     }
-    Ok(())
 }

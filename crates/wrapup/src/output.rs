@@ -1,0 +1,179 @@
+//! How the client commands talk to people: error messages and exit codes, the `-v`
+//! trace, the progress spinner.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use wrapup_client::{ApplyError, Error, HttpTrace, InvalidWrapUp};
+
+use crate::exit;
+
+/// The exit code and the message for a failed command.
+pub fn classify(e: &anyhow::Error) -> (u8, String) {
+    if let Some(apply) = e.downcast_ref::<ApplyError>() {
+        return match apply {
+            ApplyError::TimedOut { .. } => (
+                exit::TIMED_OUT,
+                format!("{apply}. Wait longer with --wait, or run `wrapup doctor` to see why."),
+            ),
+            ApplyError::CodeNotFound { .. } => (exit::REJECTED, apply.to_string()),
+            ApplyError::Failed(inner) => client_error(inner),
+        };
+    }
+    if let Some(invalid) = e.downcast_ref::<InvalidWrapUp>() {
+        return (
+            exit::REJECTED,
+            format!(
+                "{invalid} (the server would refuse it with {})",
+                invalid.code
+            ),
+        );
+    }
+    if let Some(client) = e.downcast_ref::<Error>() {
+        return client_error(client);
+    }
+    (exit::FAILURE, format!("{e:#}"))
+}
+
+fn client_error(e: &Error) -> (u8, String) {
+    let code = if e.is_connectivity() {
+        exit::UNREACHABLE
+    } else {
+        exit::REJECTED
+    };
+    let message = match e {
+        Error::Api { status, body, .. } => {
+            let mut text = format!("{status} {}: {}", body.code, body.message);
+            for detail in body.details.iter().skip(1) {
+                text.push_str(&format!("\n  also {}: {}", detail.error_code, detail.message));
+            }
+            if let Some(hint) = body.details.first().and_then(|d| d.hint.as_deref()) {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
+            text.push_str(&format!(
+                "\n  (contextId {}; docs/errors.md#{})",
+                body.context_id,
+                body.code.as_str().replace('.', "")
+            ));
+            text
+        }
+        Error::Transport(inner) => format!(
+            "cannot reach the server: {inner}\n  hint: check --url / WRAPUP_URL and that the server is running (`wrapup doctor` checks it)"
+        ),
+        Error::OAuth { body, .. } => format!(
+            "the server refused the credentials: {}: {}\n  hint: check the client id and secret (`wrapup config show`)",
+            body.error, body.error_description
+        ),
+        other => other.to_string(),
+    };
+    (code, message)
+}
+
+/// Prints every HTTP exchange on stderr (`-v`), the token masked by the client.
+pub struct StderrTrace;
+
+fn print_headers(prefix: char, headers: &HeaderMap) {
+    for (name, value) in headers {
+        eprintln!(
+            "{prefix} {name}: {}",
+            String::from_utf8_lossy(value.as_bytes())
+        );
+    }
+}
+
+fn print_body(prefix: char, body: &[u8]) {
+    if body.is_empty() {
+        return;
+    }
+    eprintln!("{prefix}");
+    let text = String::from_utf8_lossy(body);
+    for line in text.lines().take(200) {
+        eprintln!("{prefix} {line}");
+    }
+}
+
+impl HttpTrace for StderrTrace {
+    fn request(&self, method: &Method, url: &str, headers: &HeaderMap, body: Option<&[u8]>) {
+        eprintln!("> {method} {url}");
+        print_headers('>', headers);
+        if let Some(body) = body {
+            // Form bodies of the token request carry no secret here: the client sends
+            // its credentials in the (masked) Authorization header.
+            print_body('>', body);
+        }
+    }
+
+    fn response(&self, status: StatusCode, headers: &HeaderMap, body: &[u8], elapsed: Duration) {
+        eprintln!("< {status} ({:.1} ms)", elapsed.as_secs_f64() * 1000.0);
+        print_headers('<', headers);
+        let body = if headers
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+            && body.starts_with(b"{\"access_token\"")
+        {
+            b"{\"access_token\": \"****\", ...}".as_slice()
+        } else {
+            body
+        };
+        print_body('<', body);
+        eprintln!();
+    }
+
+    fn retry(&self, attempt: u32, delay: Duration, reason: &str) {
+        eprintln!(
+            "* attempt {attempt} failed ({reason}); retrying in {:.0} ms",
+            delay.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// A spinner on stderr, shown only to a person at a terminal.
+pub fn spinner(enabled: bool) -> Option<ProgressBar> {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("a valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    Some(bar)
+}
+
+/// Milliseconds as people read them.
+pub fn human_ms(ms: u64) -> String {
+    match ms {
+        0..=999 => format!("{ms} ms"),
+        1_000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => {
+            let s = ms / 1000;
+            let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
+            match (h, m, s) {
+                (0, m, 0) => format!("{m}m"),
+                (0, m, s) => format!("{m}m{s}s"),
+                (h, 0, 0) => format!("{h}h"),
+                (h, m, _) => format!("{h}h{m}m"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn human_durations() {
+        for (ms, text) in [
+            (5, "5 ms"),
+            (1500, "1.5 s"),
+            (120_000, "2m"),
+            (125_000, "2m5s"),
+            (5_400_000, "1h30m"),
+            (3_600_000, "1h"),
+        ] {
+            assert_eq!(super::human_ms(ms), text);
+        }
+    }
+}
