@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod chaos;
 pub mod clock;
 pub mod demo;
 pub mod error;
@@ -64,6 +65,8 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// How many recent requests the inspector keeps (0 turns it off).
     pub inspector_capacity: usize,
+    /// Fault injection (off by default).
+    pub chaos: chaos::ChaosSpec,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             event_retention: retention::DEFAULT_RETENTION,
             rate_limit: None,
             inspector_capacity: 1_000,
+            chaos: chaos::ChaosSpec::default(),
         }
     }
 }
@@ -93,6 +97,7 @@ pub struct Inner {
     pub metrics: Arc<Metrics>,
     pub inspector: Inspector,
     pub limiter: ratelimit::Limiter,
+    pub chaos: chaos::Chaos,
 }
 
 /// Shared state of the handlers (cheap to clone).
@@ -143,6 +148,7 @@ impl App {
             metrics: metrics.clone(),
             inspector: Inspector::new(config.inspector_capacity),
             limiter: ratelimit::Limiter::new(config.rate_limit),
+            chaos: chaos::Chaos::new(config.chaos),
         }));
         let tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone(), wake)),
@@ -175,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/api/v2/inspector/requests", get(inspector::list))
+        .route("/api/v2/admin/chaos", get(chaos::get).put(chaos::set))
         .route("/api/v2/openapi.json", get(ops::openapi))
         .route(
             "/api/v2/authorization/divisions",
@@ -209,6 +216,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::unknown_path)
         .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), chaos::inject))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal("handler panicked", "panic").into_response()

@@ -60,6 +60,7 @@ pub struct Metrics {
     pub sse_subscribers: Gauge,
     pub events_published: Family<KindLabels, Counter>,
     pub rate_limited: Counter,
+    pub chaos_injected: Family<crate::chaos::FaultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -114,8 +115,15 @@ impl Default for Metrics {
             "Requests refused with 429 request.rate.limited",
             rate_limited.clone(),
         );
+        let chaos_injected = Family::<crate::chaos::FaultLabels, Counter>::default();
+        registry.register(
+            "chaos_injected",
+            "Faults injected by --chaos, by kind",
+            chaos_injected.clone(),
+        );
         Metrics {
             registry,
+            chaos_injected,
             requests,
             request_seconds,
             commit_seconds,

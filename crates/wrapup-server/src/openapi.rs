@@ -99,6 +99,8 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
         &[&[RequestQueryInvalid, DivisionNotFound]],
     ),
     ("listInspectedRequests", &[&[RequestQueryInvalid]]),
+    ("getChaos", &[]),
+    ("setChaos", &[JSON_BODY]),
 ];
 
 /// Operations that need a token but no particular scope.
@@ -167,6 +169,8 @@ answers 404 `request.path.unknown`.",
         crate::metrics::metrics,
         routes::ops::openapi,
         crate::inspector::list,
+        crate::chaos::get,
+        crate::chaos::set,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset)),
     modifiers(&Completion),
@@ -175,7 +179,7 @@ answers 404 `request.path.unknown`.",
         (name = "wrapup-codes", description = "Wrap-up codes (dispositions), each in one division."),
         (name = "divisions", description = "Divisions partition interactions and codes; OAuth clients are granted divisions."),
         (name = "oauth", description = "OAuth 2.0 client credentials."),
-        (name = "operations", description = "Health, metrics, the request inspector and this document."),
+        (name = "operations", description = "Health, metrics, the request inspector, fault injection and this document."),
     )
 )]
 pub struct ApiDoc;

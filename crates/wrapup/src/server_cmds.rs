@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use uuid::Uuid;
+use wrapup_server::chaos::ChaosSpec;
 use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 use wrapup_types::{DivisionGrant, ScopeSet};
 
@@ -37,6 +38,10 @@ pub struct ServeArgs {
     /// Hours events are kept for clients resuming the event stream (at least 24).
     #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(24..))]
     event_retention_hours: u32,
+    /// Fault injection for testing clients, e.g. "503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms"
+    /// (see docs/chaos.md). Off unless set; change it at runtime with PUT /api/v2/admin/chaos.
+    #[arg(long, env = "WRAPUP_CHAOS", value_parser = clap::value_parser!(ChaosSpec))]
+    chaos: Option<ChaosSpec>,
     /// How many recent requests the request inspector keeps (0 turns it off).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     inspector_capacity: u32,
@@ -94,6 +99,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             u64::from(args.event_retention_hours) * 3600,
         ),
         inspector_capacity: args.inspector_capacity as usize,
+        chaos: args.chaos.unwrap_or_default(),
         ..Config::default()
     };
     let app = App::start(store, clock, config);
@@ -105,6 +111,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "wrapup listening on http://{addr} (database {}, settle time {} ms, {limit})",
         args.db.db, args.settle_ms
     );
+    if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
+        eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
+    }
     if args.demo {
         print_demo(addr);
     }

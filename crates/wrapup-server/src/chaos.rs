@@ -1,0 +1,341 @@
+//! Fault injection for the sandbox (off unless asked for): `wrapup serve --chaos
+//! "503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms"`, or at runtime with
+//! `PUT /api/v2/admin/chaos`.
+//!
+//! Every fault but one is decided *before* the request is handled, so it never
+//! half-applies a change: `503` answers `service.unavailable`, `429` answers
+//! `request.rate.limited` with `Retry-After`, `reset` drops the connection without an
+//! answer, `delay` waits first. `after-commit-reset` is the exception on purpose: the
+//! request is handled (and committed), then the connection is dropped, so the client cannot
+//! know whether its change was made: the case that tests idempotency.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use prometheus_client::encoding::EncodeLabelSet;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wrapup_types::{ErrorCode, ErrorDetail};
+
+use crate::auth::{Admin, Authorized};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::AppState;
+
+/// What to inject, as probabilities in 0..=1.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ChaosSpec {
+    pub unavailable: f64,
+    pub rate_limited: f64,
+    pub reset: f64,
+    pub after_commit_reset: f64,
+    /// A delay drawn uniformly from this range before each request.
+    pub delay: Option<(Duration, Duration)>,
+}
+
+impl ChaosSpec {
+    pub fn is_off(&self) -> bool {
+        *self == ChaosSpec::default()
+    }
+}
+
+fn percent(key: &str, value: &str) -> Result<f64, String> {
+    let number = value
+        .strip_suffix('%')
+        .ok_or_else(|| format!("{key}={value}: write a percentage, e.g. {key}=5%"))?;
+    let p: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{key}={value}: `{number}` is not a number"))?;
+    if !(0.0..=100.0).contains(&p) {
+        return Err(format!("{key}={value}: a percentage is from 0% to 100%"));
+    }
+    Ok(p / 100.0)
+}
+
+fn millis(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (n, unit) = match s.strip_suffix("ms") {
+        Some(n) => (n, 1),
+        None => match s.strip_suffix('s') {
+            Some(n) => (n, 1000),
+            None => return Err(format!("`{s}` is not a delay; write e.g. 20ms or 1s")),
+        },
+    };
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a delay; write e.g. 20ms or 1s"))?;
+    Ok(Duration::from_millis(n * unit))
+}
+
+impl FromStr for ChaosSpec {
+    type Err = String;
+
+    /// `503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms`; `off` or an empty
+    /// string for none.
+    fn from_str(s: &str) -> Result<ChaosSpec, String> {
+        let mut spec = ChaosSpec::default();
+        let s = s.trim();
+        if s.is_empty() || s == "off" {
+            return Ok(spec);
+        }
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                format!(
+                    "`{part}` is not a fault; write kind=value, e.g. 503=5% or delay=20ms..200ms"
+                )
+            })?;
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "503" => spec.unavailable = percent(key, value)?,
+                "429" => spec.rate_limited = percent(key, value)?,
+                "reset" => spec.reset = percent(key, value)?,
+                "after-commit-reset" => spec.after_commit_reset = percent(key, value)?,
+                "delay" => {
+                    let (lo, hi) = match value.split_once("..") {
+                        Some((lo, hi)) => (millis(lo)?, millis(hi)?),
+                        None => (millis(value)?, millis(value)?),
+                    };
+                    if lo > hi {
+                        return Err(format!("delay={value}: the range is backwards"));
+                    }
+                    spec.delay = Some((lo, hi));
+                }
+                other => {
+                    return Err(format!(
+                        "`{other}` is not a fault; use 503, 429, reset, after-commit-reset or delay"
+                    ))
+                }
+            }
+        }
+        if spec.unavailable + spec.rate_limited + spec.reset > 1.0 {
+            return Err("503, 429 and reset together exceed 100%".into());
+        }
+        Ok(spec)
+    }
+}
+
+impl fmt::Display for ChaosSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_off() {
+            return f.write_str("off");
+        }
+        let mut parts = Vec::new();
+        for (key, p) in [
+            ("503", self.unavailable),
+            ("429", self.rate_limited),
+            ("reset", self.reset),
+            ("after-commit-reset", self.after_commit_reset),
+        ] {
+            if p > 0.0 {
+                parts.push(format!("{key}={}%", (p * 1e4).round() / 1e2));
+            }
+        }
+        if let Some((lo, hi)) = self.delay {
+            parts.push(format!("delay={}ms..{}ms", lo.as_millis(), hi.as_millis()));
+        }
+        f.write_str(&parts.join(","))
+    }
+}
+
+/// The faults in force (changed at runtime by the admin endpoint).
+#[derive(Debug, Default)]
+pub struct Chaos(RwLock<ChaosSpec>);
+
+impl Chaos {
+    pub fn new(spec: ChaosSpec) -> Chaos {
+        Chaos(RwLock::new(spec))
+    }
+
+    pub fn get(&self) -> ChaosSpec {
+        *self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn set(&self, spec: ChaosSpec) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = spec;
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FaultLabels {
+    pub fault: &'static str,
+}
+
+/// A response whose body fails at once: the server drops the connection without a
+/// complete answer.
+fn dropped_connection() -> Response {
+    let failing = futures::stream::once(async {
+        Err::<axum::body::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "chaos: connection reset",
+        ))
+    });
+    (StatusCode::OK, Body::from_stream(failing)).into_response()
+}
+
+/// Whether chaos applies to this path: the API, not the chaos switch itself, the
+/// OpenAPI document, the token endpoint (so a token to turn chaos off can always be had)
+/// nor the operational endpoints.
+fn applies(path: &str) -> bool {
+    path.starts_with("/api/v2/") && path != "/api/v2/admin/chaos" && path != "/api/v2/openapi.json"
+}
+
+pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let spec = state.chaos.get();
+    if spec.is_off() || !applies(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let count = |fault: &'static str| {
+        state
+            .metrics
+            .chaos_injected
+            .get_or_create(&FaultLabels { fault })
+            .inc();
+    };
+    let (roll, delay, after) = {
+        let mut rng = rand::thread_rng();
+        let delay = spec
+            .delay
+            .map(|(lo, hi)| if hi > lo { rng.gen_range(lo..=hi) } else { lo });
+        (rng.gen::<f64>(), delay, rng.gen::<f64>())
+    };
+    if let Some(delay) = delay {
+        count("delay");
+        tokio::time::sleep(delay).await;
+    }
+    if roll < spec.unavailable {
+        count("503");
+        return ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::ServiceUnavailable,
+                "Injected by the sandbox's fault injection (--chaos): the server pretends its store is down. Nothing was changed.",
+            )
+            .hint("Retry with backoff: this is the fault your client must survive."),
+        )
+        .into_response();
+    }
+    if roll < spec.unavailable + spec.rate_limited {
+        count("429");
+        return ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::RequestRateLimited,
+                "Injected by the sandbox's fault injection (--chaos): rate limited; retry in 1 s (Retry-After).",
+            )
+            .hint("Wait for Retry-After before the next request.")
+            .retry_after_ms(200),
+        )
+        .into_response();
+    }
+    if roll < spec.unavailable + spec.rate_limited + spec.reset {
+        count("reset");
+        return dropped_connection();
+    }
+    let response = next.run(request).await;
+    if after < spec.after_commit_reset {
+        count("after-commit-reset");
+        return dropped_connection();
+    }
+    response
+}
+
+/// The body of `GET` and `PUT /api/v2/admin/chaos`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChaosSetting {
+    /// The faults, e.g. `503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms`,
+    /// or `off`.
+    #[schema(example = "503=10%,429=5%,reset=2%,after-commit-reset=2%")]
+    pub spec: String,
+}
+
+/// Show the injected faults
+///
+/// The fault injection in force (see `PUT`).
+#[utoipa::path(get, path = "/api/v2/admin/chaos", operation_id = "getChaos", tag = "operations",
+    responses((status = 200, description = "The faults in force.", body = ChaosSetting)),
+    security(("oauth2" = ["admin"])))]
+pub async fn get(State(state): State<AppState>, _admin: Authorized<Admin>) -> Json<ChaosSetting> {
+    Json(ChaosSetting {
+        spec: state.chaos.get().to_string(),
+    })
+}
+
+/// Set the injected faults
+///
+/// Sandbox fault injection, to prove a client survives a bad day: `503=N%` answers
+/// `service.unavailable`, `429=N%` answers `request.rate.limited`, `reset=N%` drops the
+/// connection without an answer (all three before the request is handled, so nothing
+/// changes), `after-commit-reset=N%` handles the request (committing any change) and then
+/// drops the connection, `delay=A..B` waits a random time first. `off` stops it. Applies to
+/// `/api/v2/*`, except this endpoint and the OpenAPI document; never to `/oauth/token`.
+#[utoipa::path(put, path = "/api/v2/admin/chaos", operation_id = "setChaos", tag = "operations",
+    request_body = ChaosSetting,
+    responses((status = 200, description = "The faults now in force.", body = ChaosSetting)),
+    security(("oauth2" = ["admin"])))]
+pub async fn set(
+    State(state): State<AppState>,
+    _admin: Authorized<Admin>,
+    ApiJson(body): ApiJson<ChaosSetting>,
+) -> Result<Json<ChaosSetting>, ApiError> {
+    let spec: ChaosSpec = body.spec.parse().map_err(|e: String| {
+        ApiError::one(
+            ErrorDetail::new(ErrorCode::RequestFieldInvalid, format!("spec is not valid: {e}."))
+                .field("spec")
+                .hint("Write e.g. \"503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms\", or \"off\"."),
+        )
+    })?;
+    tracing::warn!(chaos = %spec, "fault injection changed");
+    state.chaos.set(spec);
+    Ok(Json(ChaosSetting {
+        spec: spec.to_string(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_print() {
+        let spec: ChaosSpec = "503=10%, 429=5%,reset=2%,after-commit-reset=2%,delay=20ms..200ms"
+            .parse()
+            .unwrap();
+        assert_eq!(spec.unavailable, 0.10);
+        assert_eq!(spec.rate_limited, 0.05);
+        assert_eq!(
+            spec.delay,
+            Some((Duration::from_millis(20), Duration::from_millis(200)))
+        );
+        assert_eq!(
+            spec.to_string(),
+            "503=10%,429=5%,reset=2%,after-commit-reset=2%,delay=20ms..200ms"
+        );
+        assert_eq!(spec.to_string().parse::<ChaosSpec>().unwrap(), spec);
+        assert!("off".parse::<ChaosSpec>().unwrap().is_off());
+        assert_eq!(
+            "delay=1s".parse::<ChaosSpec>().unwrap().delay.unwrap().0,
+            Duration::from_secs(1)
+        );
+        for bad in [
+            "503=5",
+            "503=x%",
+            "503=120%",
+            "teapot=5%",
+            "delay=9ms..1ms",
+            "503",
+            "503=60%,429=50%",
+        ] {
+            assert!(bad.parse::<ChaosSpec>().is_err(), "{bad}");
+        }
+    }
+}
