@@ -31,6 +31,10 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::AppState;
 
+/// The wait an injected 429 asks for (short, so chaos tests run quickly; the header says
+/// 1 s, as `Retry-After` has whole seconds).
+pub const CHAOS_RETRY_AFTER_MS: u64 = 50;
+
 /// What to inject, as probabilities in 0..=1.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ChaosSpec {
@@ -229,10 +233,10 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         return ApiError::one(
             ErrorDetail::new(
                 ErrorCode::RequestRateLimited,
-                "Injected by the sandbox's fault injection (--chaos): rate limited; retry in 1 s (Retry-After).",
+                "Injected by the sandbox's fault injection (--chaos): rate limited; retry after retryAfterMs (Retry-After rounds it up to whole seconds).",
             )
             .hint("Wait for Retry-After before the next request.")
-            .retry_after_ms(200),
+            .retry_after_ms(CHAOS_RETRY_AFTER_MS),
         )
         .into_response();
     }

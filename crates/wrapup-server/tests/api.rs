@@ -637,7 +637,15 @@ async fn store_failures_are_503_and_bugs_are_500() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let client = wrapup_client::Client::new(&url).with_credentials(&id.to_string(), &secret);
+    // The token comes from the healthy server (the same store): the broken one's short
+    // time limit must not race argon2 on a busy machine.
+    let token = wrapup_client::Client::new(&s.url)
+        .with_credentials(&id.to_string(), &secret)
+        .bearer()
+        .await
+        .unwrap()
+        .unwrap();
+    let client = wrapup_client::Client::new(&url).with_token(&token);
     let r = client
         .raw(Method::GET, "/api/v2/interactions", &[], None)
         .await

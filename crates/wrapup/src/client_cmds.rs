@@ -201,7 +201,7 @@ fn resolve(global: &Global, sources: &Sources) -> anyhow::Result<Resolved> {
 }
 
 /// The API client the settings describe.
-fn client(global: &Global, sources: &Sources) -> anyhow::Result<Client> {
+pub(crate) fn client(global: &Global, sources: &Sources) -> anyhow::Result<Client> {
     let settings = resolve(global, sources)?;
     let url = settings
         .url

@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod batch_cmds;
 mod client_cmds;
 mod config;
 mod output;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::batch_cmds::{BatchArgs, SimulateArgs};
 use crate::client_cmds::{
     ApplyArgs, CodesCommand, ConfigCommand, DoctorArgs, InteractionsCommand, LintArgs,
 };
@@ -148,6 +150,26 @@ Exits 0 only if a PUT would succeed now.\n\n",
         exit_codes!()
     ))]
     Doctor(DoctorArgs),
+    /// Apply wrap-ups from a file by the thousand, with a journal: nothing lost, nothing twice.
+    #[command(after_help = concat!(
+        "Examples:\n  wrapup batch wrapups.jsonl --report results.jsonl\n  \
+wrapup batch export.csv --concurrency 32 --wait 30m\n  \
+wrapup batch wrapups.jsonl --dry-run          # check every row, apply nothing\n  \
+cat rows.jsonl | wrapup batch - --journal rows.journal.db\n\n\
+Each row: {\"interactionId\": \"…\", \"code\": \"Sale\" (or an id), \"durationMs\": 120000 (or \"duration\": \"2m\"), \"notes\": \"…\"}\n\
+(JSON Lines), or CSV with a header row of the same names. Interrupted? Run the same command\n\
+again: done rows are skipped, an in-flight row is checked before it is sent again.\n\
+Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out.\n\n",
+        exit_codes!()
+    ))]
+    Batch(BatchArgs),
+    /// Drive interactions through their lifecycle (create, activate, close), for demos and tests.
+    #[command(
+        after_help = "Examples:\n  wrapup simulate --division 00000000-0000-4000-8000-0000000000a1 --interactions 100 --rate 20/s\n  \
+wrapup simulate --division $DIV --interactions 1000 --rate 100/s --close-after 0s..5s --batch-code Sale > rows.jsonl\n\n\
+Prints each interaction id (or, with --batch-code, a batch input line) as it is created."
+    )]
+    Simulate(SimulateArgs),
     /// Validate a wrap-up request body offline, with the server's own rules.
     #[command(
         after_help = "Examples:\n  wrapup lint body.json\n  echo '{\"wrapUpCode\": {\"id\": \"7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11\"}}' | wrapup lint\n  \
@@ -285,6 +307,8 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
         Command::Interactions(cmd) => client_cmds::interactions(cmd, &global, &sources).await,
         Command::Codes(cmd) => client_cmds::codes(cmd, &global, &sources).await,
         Command::Token => client_cmds::token(&global, &sources).await,
+        Command::Batch(args) => batch_cmds::batch(&args, &global, &sources).await,
+        Command::Simulate(args) => batch_cmds::simulate(&args, &global, &sources).await,
     };
     match outcome {
         Ok(code) => code,

@@ -1,0 +1,308 @@
+//! The durable journal: one SQLite row per input record, with its status.
+//!
+//! Writes go through one writer task that commits whatever is queued in one transaction
+//! (WAL, `synchronous=NORMAL`: a killed process loses nothing committed; a power cut may
+//! lose the last commits, which a re-run repairs, because every row not known to be done is
+//! checked with a GET before it is sent again, and sending the same wrap-up twice is a
+//! no-op on the server).
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row as _, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+/// Where a record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Read; not yet looked at.
+    Pending,
+    /// Its interaction is not closed and finalized yet.
+    Waiting,
+    /// A PUT is (or was, when the process died) in flight.
+    Sending,
+    /// This batch applied it.
+    Applied,
+    /// The same wrap-up was already in place; nothing was sent.
+    AlreadyApplied,
+    /// It cannot be applied; `error_code` and `message` say why.
+    Failed,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Pending,
+        Status::Waiting,
+        Status::Sending,
+        Status::Applied,
+        Status::AlreadyApplied,
+        Status::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Waiting => "waiting",
+            Status::Sending => "sending",
+            Status::Applied => "applied",
+            Status::AlreadyApplied => "already-applied",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether a re-run leaves the record alone.
+    pub fn is_done(self) -> bool {
+        matches!(
+            self,
+            Status::Applied | Status::AlreadyApplied | Status::Failed
+        )
+    }
+}
+
+/// A record's entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub line: u64,
+    pub interaction_id: Option<Uuid>,
+    pub status: Status,
+    /// The record as read (canonical), to notice a changed input on a re-run.
+    #[serde(skip)]
+    pub spec: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Db { path: String, source: sqlx::Error },
+    #[error("the journal's writer stopped (see the error before this one)")]
+    Closed,
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+/// The journal of one batch.
+#[derive(Clone)]
+pub struct Journal {
+    pool: SqlitePool,
+    path: String,
+    writes: mpsc::Sender<(Entry, Ack)>,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path`.
+    pub async fn open(path: &Path) -> Result<Journal, JournalError> {
+        let display = path.display().to_string();
+        let db = |source| JournalError::Db {
+            path: display.clone(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(db)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS rows (
+                line INTEGER PRIMARY KEY,
+                interaction_id TEXT,
+                status TEXT NOT NULL,
+                spec TEXT NOT NULL,
+                code_id TEXT,
+                error_code TEXT,
+                message TEXT,
+                updated_at INTEGER NOT NULL
+            )",
+        )
+        .execute(&pool)
+        .await
+        .map_err(db)?;
+        let (writes, rx) = mpsc::channel(1024);
+        tokio::spawn(run_writer(pool.clone(), rx, display.clone()));
+        Ok(Journal {
+            pool,
+            path: display,
+            writes,
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn db(&self, source: sqlx::Error) -> JournalError {
+        JournalError::Db {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The entry of input line `line`.
+    pub async fn get(&self, line: u64) -> Result<Option<Entry>, JournalError> {
+        let row = sqlx::query("SELECT * FROM rows WHERE line = ?")
+            .bind(line as i64)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| self.db(e))?;
+        Ok(row.as_ref().map(entry_of))
+    }
+
+    /// Records `entry`; returns once it is committed.
+    pub async fn put(&self, entry: Entry) -> Result<(), JournalError> {
+        let (ack, done) = oneshot::channel();
+        self.writes
+            .send((entry, ack))
+            .await
+            .map_err(|_| JournalError::Closed)?;
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(JournalError::Db {
+                path: self.path.clone(),
+                source: sqlx::Error::Protocol(message),
+            }),
+            Err(_) => Err(JournalError::Closed),
+        }
+    }
+
+    /// How many records are in each status.
+    pub async fn counts(&self) -> Result<Vec<(Status, u64)>, JournalError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM rows GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db(e))?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let status = Status::parse(r.get::<String, _>("status").as_str())?;
+                Some((status, r.get::<i64, _>("n") as u64))
+            })
+            .collect())
+    }
+
+    /// Every entry in input order, a page at a time (for the report).
+    pub async fn page(&self, after_line: u64, limit: u32) -> Result<Vec<Entry>, JournalError> {
+        let rows = sqlx::query("SELECT * FROM rows WHERE line > ? ORDER BY line LIMIT ?")
+            .bind(after_line as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db(e))?;
+        Ok(rows.iter().map(entry_of).collect())
+    }
+}
+
+fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
+    let uuid = |col: &str| {
+        row.get::<Option<String>, _>(col)
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    };
+    Entry {
+        line: row.get::<i64, _>("line") as u64,
+        interaction_id: uuid("interaction_id"),
+        status: Status::parse(row.get::<String, _>("status").as_str()).unwrap_or(Status::Pending),
+        spec: row.get("spec"),
+        code_id: uuid("code_id"),
+        error_code: row.get("error_code"),
+        message: row.get("message"),
+    }
+}
+
+/// Commits every queued write in one transaction, then acknowledges them.
+async fn run_writer(pool: SqlitePool, mut rx: mpsc::Receiver<(Entry, Ack)>, path: String) {
+    let mut batch = Vec::with_capacity(256);
+    while rx.recv_many(&mut batch, 256).await > 0 {
+        let result = write_all(&pool, &batch).await;
+        if let Err(e) = &result {
+            tracing::error!(journal = %path, error = %e, "writing the journal failed");
+        }
+        for (_, ack) in batch.drain(..) {
+            let _ = ack.send(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        }
+    }
+}
+
+async fn write_all(pool: &SqlitePool, batch: &[(Entry, Ack)]) -> Result<(), sqlx::Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut tx = pool.begin().await?;
+    for (e, _) in batch {
+        sqlx::query(
+            "INSERT INTO rows (line, interaction_id, status, spec, code_id, error_code, message, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (line) DO UPDATE SET interaction_id = excluded.interaction_id,
+               status = excluded.status, spec = excluded.spec, code_id = excluded.code_id,
+               error_code = excluded.error_code, message = excluded.message, updated_at = excluded.updated_at",
+        )
+        .bind(e.line as i64)
+        .bind(e.interaction_id.map(|i| i.to_string()))
+        .bind(e.status.as_str())
+        .bind(&e.spec)
+        .bind(e.code_id.map(|i| i.to_string()))
+        .bind(&e.error_code)
+        .bind(&e.message)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn entries_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let journal = Journal::open(&path).await.unwrap();
+        let id = Uuid::new_v4();
+        let entry = |line, status| Entry {
+            line,
+            interaction_id: Some(id),
+            status,
+            spec: format!("spec {line}"),
+            code_id: None,
+            error_code: None,
+            message: None,
+        };
+        for line in 1..=3 {
+            journal.put(entry(line, Status::Sending)).await.unwrap();
+        }
+        journal.put(entry(2, Status::Applied)).await.unwrap();
+        drop(journal);
+        let journal = Journal::open(&path).await.unwrap();
+        assert_eq!(
+            journal.get(2).await.unwrap().unwrap().status,
+            Status::Applied
+        );
+        assert_eq!(journal.get(9).await.unwrap(), None);
+        let mut counts = journal.counts().await.unwrap();
+        counts.sort_by_key(|c| c.0.as_str());
+        assert_eq!(counts, [(Status::Applied, 1), (Status::Sending, 2)]);
+        let page = journal.page(1, 10).await.unwrap();
+        assert_eq!(page.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 3]);
+    }
+}
