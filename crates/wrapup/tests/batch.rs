@@ -1,0 +1,425 @@
+//! `wrapup batch` survives a bad day: injected faults, the batch process killed with
+//! SIGKILL again and again, the server killed mid-batch. At the end every row is applied
+//! exactly once and the report accounts for every row.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use uuid::Uuid;
+use wrapup_client::{Client, RetryPolicy};
+use wrapup_server::testkit::*;
+use wrapup_store::NewInteraction;
+use wrapup_types::{Channel, DivisionGrant, InteractionState, TargetState};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wrapup");
+const ALL: &str = "interaction:view interaction:write interaction:manage wrapup-code:view wrapup-code:manage admin";
+
+fn batch_command(url: &str, creds: &(Uuid, String), dir: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("batch")
+        .arg(dir.join("rows.jsonl"))
+        .arg("--journal")
+        .arg(dir.join("journal.db"))
+        .arg("--report")
+        .arg(dir.join("report.jsonl"))
+        .args(["--max-retries", "30", "--reconcile-after", "500ms"])
+        .args(extra)
+        .env("WRAPUP_URL", url)
+        .env("WRAPUP_CLIENT_ID", creds.0.to_string())
+        .env("WRAPUP_CLIENT_SECRET", &creds.1)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env_remove("WRAPUP_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Waits for a child, bounded.
+fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the batch did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn output(child: Child) -> String {
+    let out = child.wait_with_output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Creates `n` interactions straight in the store, closed; the caller finalizes them.
+async fn closed_interactions(
+    server: &TestServer,
+    division: Uuid,
+    n: usize,
+    close: bool,
+) -> Vec<Uuid> {
+    let mut ids = Vec::with_capacity(n);
+    for chunk in 0..n.div_ceil(100) {
+        let batch = (0..100.min(n - chunk * 100)).map(|_| {
+            let store = server.store.clone();
+            let now = server.clock.now_ms();
+            async move {
+                let id = Uuid::new_v4();
+                store
+                    .create_interaction(&NewInteraction {
+                        id,
+                        division_id: division,
+                        channel: Channel::Voice,
+                        now_ms: now,
+                    })
+                    .await
+                    .unwrap();
+                store
+                    .set_state(id, InteractionState::Active, now, SETTLE_MS)
+                    .await
+                    .unwrap();
+                if close {
+                    store
+                        .set_state(id, InteractionState::Closed, now, SETTLE_MS)
+                        .await
+                        .unwrap();
+                }
+                id
+            }
+        });
+        ids.extend(futures::future::join_all(batch).await);
+    }
+    ids
+}
+
+use wrapup_server::Clock as _;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let sale = server.code(&admin, division, "Sale").await;
+    let callback = server.code(&admin, division, "Callback").await;
+    let ready = closed_interactions(&server, division, 1_800, true).await;
+    server.clock.advance(SETTLE_MS);
+    server.finalize_now().await;
+    // 200 more are still active: their rows wait on the event stream.
+    let later = closed_interactions(&server, division, 200, false).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected: HashMap<Uuid, Uuid> = HashMap::new();
+    {
+        let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
+        for (i, id) in ready.iter().chain(&later).enumerate() {
+            let (code, code_text) = if i % 2 == 0 {
+                (sale, "Sale".to_string())
+            } else {
+                (callback, callback.to_string())
+            };
+            expected.insert(*id, code);
+            writeln!(
+                rows,
+                "{}",
+                serde_json::json!({"interactionId": id, "code": code_text, "durationMs": 1000 + i})
+            )
+            .unwrap();
+        }
+    }
+    let creds = server.credentials(ALL, DivisionGrant::All).await;
+    let chaos = admin
+        .raw(
+            reqwest::Method::PUT,
+            "/api/v2/admin/chaos",
+            &[("content-type", "application/json")],
+            Some(br#"{"spec": "503=10%,429=5%,reset=2%,after-commit-reset=2%"}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(chaos.status, 200);
+
+    let mut rng = rand::thread_rng();
+    for kill in 0..3 {
+        let mut child = batch_command(&server.url, &creds, dir.path(), &[])
+            .spawn()
+            .unwrap();
+        if kill == 2 {
+            // Let the waiting rows' interactions close and settle while a batch runs.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            for id in &later {
+                server
+                    .store
+                    .set_state(
+                        *id,
+                        InteractionState::Closed,
+                        server.clock.now_ms(),
+                        SETTLE_MS,
+                    )
+                    .await
+                    .unwrap();
+            }
+            server.clock.advance(SETTLE_MS);
+            // Closed straight in the store, so the timer was not woken: finalize now.
+            server.finalize_now().await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(300..1200))).await;
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        eprintln!("batch run {kill}: killed ({status:?})");
+    }
+    // Then run until it finishes (each run resumes from the journal).
+    let mut finished = false;
+    for run in 0..10 {
+        let mut child = batch_command(&server.url, &creds, dir.path(), &[])
+            .spawn()
+            .unwrap();
+        let code = wait(&mut child, Duration::from_secs(180));
+        let text = output(child);
+        eprintln!("final run {run}: exit {code:?}\n{text}");
+        if code == Some(0) {
+            finished = true;
+            break;
+        }
+        assert_eq!(
+            code,
+            Some(5),
+            "only a stop for too many failures may interrupt it: {text}"
+        );
+    }
+    assert!(finished, "the batch completes");
+
+    // Every interaction has exactly one wrap-up, with the right code.
+    admin
+        .raw(
+            reqwest::Method::PUT,
+            "/api/v2/admin/chaos",
+            &[("content-type", "application/json")],
+            Some(br#"{"spec": "off"}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    for (id, code) in &expected {
+        let history = admin.wrapup_history(*id).await.unwrap();
+        assert_eq!(history.len(), 1, "{id}: applied exactly once");
+        assert_eq!(history[0].code_id, *code, "{id}: the right code");
+    }
+    // The report accounts for every row.
+    let report = std::fs::read_to_string(dir.path().join("report.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = report
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2_000);
+    for (n, line) in lines.iter().enumerate() {
+        assert_eq!(line["line"], n as u64 + 1);
+        let status = line["status"].as_str().unwrap();
+        assert!(status == "applied" || status == "already-applied", "{line}");
+        let id: Uuid = line["interactionId"].as_str().unwrap().parse().unwrap();
+        assert!(expected.contains_key(&id));
+    }
+    let metrics = admin.metrics().await.unwrap();
+    for fault in ["503", "429", "reset", "after-commit-reset"] {
+        assert!(
+            metrics.contains(&format!("fault=\"{fault}\"")),
+            "chaos injected {fault}"
+        );
+    }
+}
+
+/// A `wrapup serve` process on a database file.
+fn serve(db: &Path, port: u16) -> Child {
+    let child = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--settle-ms",
+            "0",
+            "--db",
+        ])
+        .arg(format!("sqlite://{}", db.display()))
+        .env("WRAPUP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Ready once it answers.
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server starts"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let creds_out = Command::new(BIN)
+        .args([
+            "clients",
+            "create",
+            "--name",
+            "batch",
+            "--scopes",
+            ALL,
+            "--divisions",
+            "all",
+            "--json",
+            "--db",
+        ])
+        .arg(format!("sqlite://{}", db.display()))
+        .output()
+        .unwrap();
+    let creds_json: serde_json::Value = serde_json::from_slice(&creds_out.stdout).unwrap();
+    let creds = (
+        creds_json["clientId"]
+            .as_str()
+            .unwrap()
+            .parse::<Uuid>()
+            .unwrap(),
+        creds_json["clientSecret"].as_str().unwrap().to_string(),
+    );
+    let mut server = serve(&db, port);
+    let url = format!("http://127.0.0.1:{port}");
+    let client = Client::new(&url)
+        .with_credentials(&creds.0.to_string(), &creds.1)
+        .with_retry(RetryPolicy::none());
+    let division = client.create_division("Sales").await.unwrap().id;
+    client
+        .create_code(&wrapup_types::CreateWrapUpCode {
+            name: "Sale".into(),
+            division_id: division,
+            description: None,
+        })
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    {
+        let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
+        for _ in 0..600 {
+            let id = client
+                .create_interaction(division, Channel::Chat)
+                .await
+                .unwrap()
+                .id;
+            client.set_state(id, TargetState::Closed).await.unwrap(); // settle time 0
+            writeln!(
+                rows,
+                "{}",
+                serde_json::json!({"interactionId": id, "code": "Sale", "duration": "90s"})
+            )
+            .unwrap();
+            ids.push(id);
+        }
+    }
+
+    let mut batch = batch_command(&url, &creds, dir.path(), &["--concurrency", "8"])
+        .spawn()
+        .unwrap();
+    // Kill the server once the batch is well under way.
+    let journal = dir.path().join("journal.db");
+    let started = Instant::now();
+    loop {
+        let applied = count_applied(&journal);
+        if applied >= 100 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the batch makes progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    let acknowledged = applied_rows(&journal);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut server = serve(&db, port);
+    let code = wait(&mut batch, Duration::from_secs(180));
+    let text = output(batch);
+    assert_eq!(
+        code,
+        Some(0),
+        "the batch completes after the restart:\n{text}"
+    );
+
+    // Nothing the server acknowledged before it died is missing, and everything is applied.
+    let client = Client::new(&url).with_credentials(&creds.0.to_string(), &creds.1);
+    for line in &acknowledged {
+        let id = ids[*line as usize - 1];
+        assert!(
+            client.get_interaction(id).await.unwrap().wrap_up.is_some(),
+            "row {line}"
+        );
+    }
+    for id in &ids {
+        assert_eq!(client.wrapup_history(*id).await.unwrap().len(), 1);
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+fn journal_rows(journal: &Path, query: &str) -> Vec<i64> {
+    // Read with the sqlite3-free path: the batch's own journal API.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let path = journal.to_path_buf();
+    let query = query.to_string();
+    std::thread::spawn(move || {
+        rt.block_on(async move {
+            if !path.exists() {
+                return Vec::new();
+            }
+            let Ok(j) = wrapup_batch::Journal::open(&path).await else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            let mut after = 0;
+            loop {
+                let Ok(page) = j.page(after, 1000).await else {
+                    return out;
+                };
+                let Some(last) = page.last() else { break };
+                after = last.line;
+                out.extend(
+                    page.iter()
+                        .filter(|e| e.status.as_str() == query)
+                        .map(|e| e.line as i64),
+                );
+            }
+            out
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+fn count_applied(journal: &Path) -> usize {
+    journal_rows(journal, "applied").len()
+}
+
+fn applied_rows(journal: &Path) -> Vec<i64> {
+    journal_rows(journal, "applied")
+}
