@@ -1,0 +1,285 @@
+//! `wrapup batch` end to end: wrap-ups per second and the batch process's peak RSS on
+//! already-finalized interactions, next to a baseline measured in the same run (the same
+//! PUTs sent by a bare loop of the client library: no journal, no reads); and the peak RSS
+//! of an offline dry run over 100,000 and 1,000,000 rows, to show memory stays flat.
+//! See docs/benchmarks.md.
+//!
+//!     cargo build --release -p wrapup -p wrapup-bench
+//!     target/release/batch-throughput --wrapup target/release/wrapup --rows 100000
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use uuid::Uuid;
+use wrapup_client::{Client, RetryPolicy};
+use wrapup_server::auth::new_client;
+use wrapup_server::{App, Clock, Config, SystemClock};
+use wrapup_store::{NewInteraction, SqliteStore, Store};
+use wrapup_types::{
+    Channel, CreateWrapUpCode, DivisionGrant, InteractionState, ScopeSet, WrapUpRequest,
+};
+
+#[derive(Parser)]
+struct Args {
+    /// The `wrapup` binary to run (build it with --release).
+    #[arg(long, default_value = "target/release/wrapup")]
+    wrapup: PathBuf,
+    /// Rows of the measured batch.
+    #[arg(long, default_value_t = 100_000)]
+    rows: usize,
+    /// Rows of the baseline loop.
+    #[arg(long, default_value_t = 20_000)]
+    baseline_rows: usize,
+    /// Rows of the large dry run (memory only).
+    #[arg(long, default_value_t = 1_000_000)]
+    dry_run_rows: usize,
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    if !args.wrapup.exists() {
+        bail!(
+            "{} does not exist; run `cargo build --release -p wrapup` first",
+            args.wrapup.display()
+        );
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(args))
+}
+
+/// Creates `n` finalized interactions straight in the store (settle time 0).
+async fn seed(store: &Arc<dyn Store>, division: Uuid, n: usize) -> Result<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(n);
+    let now = SystemClock.now_ms();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(512) {
+        let made = futures_join(chunk.iter().map(|_| {
+            let store = store.clone();
+            async move {
+                let id = Uuid::new_v4();
+                store
+                    .create_interaction(&NewInteraction {
+                        id,
+                        division_id: division,
+                        channel: Channel::Voice,
+                        now_ms: now,
+                    })
+                    .await?;
+                store
+                    .set_state(id, InteractionState::Closed, now, 0)
+                    .await?;
+                anyhow::Ok(id)
+            }
+        }))
+        .await;
+        for id in made {
+            ids.push(id?);
+        }
+    }
+    Ok(ids)
+}
+
+async fn futures_join<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.expect("a seeding task"));
+    }
+    out
+}
+
+/// Runs a command, polling its peak RSS (VmHWM) until it exits.
+fn run_measured(cmd: &mut Command) -> Result<(Duration, u64, String)> {
+    let started = Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_path) {
+            if let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let elapsed = started.elapsed();
+    let out = child.wait_with_output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        bail!("{:?} failed: {text}", cmd);
+    }
+    Ok((elapsed, peak_kb, text))
+}
+
+fn write_rows(path: &Path, ids: impl Iterator<Item = Uuid>, code: &str) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for id in ids {
+        writeln!(
+            out,
+            "{{\"interactionId\":\"{id}\",\"code\":\"{code}\",\"durationMs\":120000}}"
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+async fn run(args: Args) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await?);
+    let app = Arc::new(App::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        Config {
+            settle_ms: 0,
+            inspector_capacity: 0,
+            ..Config::default()
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let server = app.clone();
+    tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
+
+    let (record, secret) = new_client(
+        Uuid::new_v4(),
+        "bench",
+        ScopeSet::all(),
+        DivisionGrant::All,
+        SystemClock.now_ms(),
+        None,
+    );
+    store.create_client(&record).await?;
+    let client = Client::new(&base)
+        .with_credentials(&record.id.to_string(), &secret)
+        .with_retry(RetryPolicy::none());
+    let division = client.create_division("Bench").await?.id;
+    let code = client
+        .create_code(&CreateWrapUpCode {
+            name: "Sale".into(),
+            division_id: division,
+            description: None,
+        })
+        .await?
+        .id;
+
+    let seeding = Instant::now();
+    let ids = seed(&store, division, args.rows + args.baseline_rows).await?;
+    println!(
+        "batch-throughput: seeded {} finalized interactions in {:.1} s; concurrency {}; SQLite WAL synchronous=FULL",
+        ids.len(),
+        seeding.elapsed().as_secs_f64(),
+        args.concurrency
+    );
+    let (measured, baseline) = ids.split_at(args.rows);
+
+    // Baseline: the same PUTs from a bare loop of the client library.
+    let client = Arc::new(client);
+    let started = Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in baseline {
+        let (client, id) = (client.clone(), *id);
+        let permit = permits.clone().acquire_owned().await?;
+        tasks.spawn(async move {
+            let _permit = permit;
+            client
+                .put_wrapup(
+                    id,
+                    &WrapUpRequest {
+                        code_id: code,
+                        duration_ms: 120_000,
+                        notes: None,
+                    },
+                )
+                .await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    let baseline_rate = baseline.len() as f64 / started.elapsed().as_secs_f64();
+
+    // The batch, end to end (a process: read, journal, GET, PUT, journal).
+    let rows = dir.path().join("rows.jsonl");
+    write_rows(&rows, measured.iter().copied(), &code.to_string())?;
+    let concurrency = args.concurrency.to_string();
+    let (elapsed, peak_kb, text) = run_measured(
+        Command::new(&args.wrapup)
+            .args(["batch", "--concurrency", &concurrency, "--json"])
+            .arg(&rows)
+            .env("WRAPUP_URL", &base)
+            .env("WRAPUP_CLIENT_ID", record.id.to_string())
+            .env("WRAPUP_CLIENT_SECRET", &secret)
+            .env("XDG_CONFIG_HOME", dir.path()),
+    )?;
+    let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or("{}"))
+        .context("the batch's JSON summary")?;
+    let applied = summary["counts"]["applied"].as_u64().unwrap_or(0);
+    if applied != measured.len() as u64 {
+        bail!(
+            "the batch applied {applied} of {} rows: {text}",
+            measured.len()
+        );
+    }
+    let batch_rate = applied as f64 / elapsed.as_secs_f64();
+    println!("\nwrap-ups on finalized interactions:");
+    println!("  wrapup batch, {} rows (process, journal, GET + PUT per row): {:>8.0}/s   peak RSS {:>6.1} MiB", applied, batch_rate, peak_kb as f64 / 1024.0);
+    println!(
+        "  baseline: bare client loop, {} PUTs:                     {:>8.0}/s",
+        baseline.len(),
+        baseline_rate
+    );
+    println!("  batch / baseline: {:.2}x", batch_rate / baseline_rate);
+
+    // Memory stays flat with the input's size: offline dry runs of 100k and 1M rows.
+    println!(
+        "\npeak RSS of `wrapup batch --dry-run --offline` (memory must not grow with the input):"
+    );
+    let mut previous = None;
+    for n in [args.rows, args.dry_run_rows] {
+        let path = dir.path().join(format!("dry-{n}.jsonl"));
+        write_rows(&path, (0..n).map(|_| Uuid::new_v4()), "Sale")?;
+        let (elapsed, peak_kb, _) = run_measured(
+            Command::new(&args.wrapup)
+                .args(["batch", "--dry-run", "--offline", "--json"])
+                .arg(&path)
+                .env("XDG_CONFIG_HOME", dir.path()),
+        )?;
+        let growth = previous
+            .map(|p: u64| format!("  ({:.2}x the smaller input's)", peak_kb as f64 / p as f64))
+            .unwrap_or_default();
+        println!(
+            "  {n:>9} rows: {:>6.1} MiB in {:>5.1} s{growth}",
+            peak_kb as f64 / 1024.0,
+            elapsed.as_secs_f64()
+        );
+        previous = Some(peak_kb);
+        std::fs::remove_file(&path)?;
+    }
+    Ok(())
+}
