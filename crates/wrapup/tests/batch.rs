@@ -423,3 +423,149 @@ fn count_applied(journal: &Path) -> usize {
 fn applied_rows(journal: &Path) -> Vec<i64> {
     journal_rows(journal, "applied")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_then_batch_csv_dry_run_report_and_exit_codes() {
+    let server = TestServer::start_with(wrapup_server::Config {
+        settle_ms: 0,
+        ..wrapup_server::Config::default()
+    })
+    .await;
+    let admin = server.admin().await;
+    let sales = server.division(&admin, "Sales").await;
+    let support = server.division(&admin, "Support").await;
+    server.code(&admin, sales, "Sale").await;
+    let resolved = server.code(&admin, support, "Resolved").await;
+    let creds = server.credentials(ALL, DivisionGrant::All).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = |cmd: &mut Command| {
+        cmd.env("WRAPUP_URL", &server.url)
+            .env("WRAPUP_CLIENT_ID", creds.0.to_string())
+            .env("WRAPUP_CLIENT_SECRET", &creds.1)
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env_remove("WRAPUP_CONFIG");
+    };
+
+    // simulate makes 20 interactions that close (and, with settle time 0, finalize).
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "simulate",
+        "--division",
+        &sales.to_string(),
+        "--interactions",
+        "20",
+        "--rate",
+        "200/s",
+        "--close-after",
+        "0s..100ms",
+    ]);
+    env(&mut cmd);
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ids: Vec<Uuid> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 20);
+
+    // A CSV with every id, plus a code of another division and a bad duration.
+    let csv = dir.path().join("rows.csv");
+    {
+        let mut f = std::fs::File::create(&csv).unwrap();
+        writeln!(f, "interactionId,code,duration,notes").unwrap();
+        for id in &ids {
+            writeln!(f, "{id},sale,90s,\"from \"\"CRM\"\", batch 7\"").unwrap();
+        }
+        let extra = server.finalized(&admin, sales).await;
+        writeln!(f, "{extra},{resolved},2m,").unwrap();
+        writeln!(f, "{extra},Sale,25h,").unwrap();
+    }
+    let report = dir.path().join("report.jsonl");
+    let run = |extra: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("batch")
+            .arg(&csv)
+            .arg("--report")
+            .arg(&report)
+            .args(extra);
+        env(&mut cmd);
+        cmd.output().unwrap()
+    };
+
+    // A dry run applies nothing and predicts the failures.
+    let out = run(&["--dry-run", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["wouldApply"], 20);
+    assert_eq!(summary["counts"]["failed"], 2);
+    assert!(admin
+        .get_interaction(ids[0])
+        .await
+        .unwrap()
+        .wrap_up
+        .is_none());
+    let predicted = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        predicted.contains("wrapup.code.division.mismatch"),
+        "{predicted}"
+    );
+    assert!(predicted.contains("wrapup.duration.invalid"), "{predicted}");
+
+    // The real run applies the 20, fails the 2 with the server's diagnosis: exit 3.
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 22);
+    assert_eq!(lines[0]["line"], 2, "CSV rows are numbered by their line");
+    assert!(lines[..20].iter().all(|l| l["status"] == "applied"));
+    assert_eq!(lines[20]["errorCode"], "wrapup.code.division.mismatch");
+    assert_eq!(lines[21]["errorCode"], "wrapup.duration.invalid");
+    let wrapup = admin
+        .get_interaction(ids[0])
+        .await
+        .unwrap()
+        .wrap_up
+        .unwrap();
+    assert_eq!(
+        (wrapup.duration_ms, wrapup.notes.as_deref()),
+        (90_000, Some("from \"CRM\", batch 7"))
+    );
+
+    // A re-run sends nothing and still says some rows failed.
+    let out = run(&["--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["skipped"], 20);
+    assert_eq!(summary["counts"]["applied"], 0);
+    for id in &ids {
+        assert_eq!(admin.wrapup_history(*id).await.unwrap().len(), 1);
+    }
+
+    // A changed input is refused rather than guessed at.
+    std::fs::write(
+        &csv,
+        format!("interactionId,code,duration\n{},Sale,3m\n", ids[0]),
+    )
+    .unwrap();
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the input changed"));
+}
