@@ -16,13 +16,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use uuid::Uuid;
-use wrapup_client::{Client, RetryPolicy};
-use wrapup_server::auth::new_client;
-use wrapup_server::{App, Clock, Config, SystemClock};
-use wrapup_store::{NewInteraction, SqliteStore, Store};
-use wrapup_types::{
-    Channel, CreateWrapUpCode, DivisionGrant, InteractionState, ScopeSet, WrapUpRequest,
-};
+use wrapup_server::{Clock, Config, SystemClock};
+use wrapup_store::{NewInteraction, Store};
+use wrapup_types::{Channel, CreateWrapUpCode, InteractionState, WrapUpRequest};
 
 #[derive(Parser)]
 struct Args {
@@ -148,35 +144,14 @@ fn write_rows(path: &Path, ids: impl Iterator<Item = Uuid>, code: &str) -> Resul
 }
 
 async fn run(args: Args) -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await?);
-    let app = Arc::new(App::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        Config {
-            settle_ms: 0,
-            inspector_capacity: 0,
-            ..Config::default()
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = app.clone();
-    tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
-
-    let (record, secret) = new_client(
-        Uuid::new_v4(),
-        "bench",
-        ScopeSet::all(),
-        DivisionGrant::All,
-        SystemClock.now_ms(),
-        None,
-    );
-    store.create_client(&record).await?;
-    let client = Client::new(&base)
-        .with_credentials(&record.id.to_string(), &secret)
-        .with_retry(RetryPolicy::none());
+    let server = wrapup_bench::Server::start(Config {
+        settle_ms: 0,
+        ..Config::default()
+    })
+    .await?;
+    let (store, base, dir) = (server.store.clone(), server.base.clone(), &server.dir);
+    let (client_id, secret) = (server.client_id, server.secret.clone());
+    let client = server.client();
     let division = client.create_division("Bench").await?.id;
     let code = client
         .create_code(&CreateWrapUpCode {
@@ -233,7 +208,7 @@ async fn run(args: Args) -> Result<()> {
             .args(["batch", "--concurrency", &concurrency, "--json"])
             .arg(&rows)
             .env("WRAPUP_URL", &base)
-            .env("WRAPUP_CLIENT_ID", record.id.to_string())
+            .env("WRAPUP_CLIENT_ID", client_id.to_string())
             .env("WRAPUP_CLIENT_SECRET", &secret)
             .env("XDG_CONFIG_HOME", dir.path()),
     )?;

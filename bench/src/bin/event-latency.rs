@@ -7,17 +7,14 @@
 //! The server runs in this process on 127.0.0.1:0 with the wall clock and a SQLite
 //! database in a temporary directory (WAL, synchronous=FULL: every commit is an fsync).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use uuid::Uuid;
-use wrapup_client::{Client, EventQuery, EventStream, StreamEvent};
-use wrapup_server::auth::new_client;
-use wrapup_server::{App, Clock, Config, SystemClock};
-use wrapup_store::{SqliteStore, Store};
-use wrapup_types::{Channel, DivisionGrant, EventKind, ScopeSet, TargetState};
+use wrapup_client::{EventQuery, EventStream, StreamEvent};
+use wrapup_server::Config;
+use wrapup_types::{Channel, EventKind, TargetState};
 
 #[derive(Parser)]
 #[command(
@@ -111,34 +108,13 @@ async fn run(args: Args) -> Result<()> {
     if args.interactions == 0 {
         bail!("--interactions must be at least 1");
     }
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await?);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let app = Arc::new(App::start(
-        store.clone(),
-        clock.clone(),
-        Config {
-            settle_ms: i64::from(args.settle_ms),
-            inspector_capacity: 0,
-            ..Config::default()
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let server = app.clone();
-    tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
-
-    let (record, secret) = new_client(
-        Uuid::new_v4(),
-        "bench",
-        ScopeSet::parse("interaction:view interaction:manage admin").unwrap(),
-        DivisionGrant::All,
-        clock.now_ms(),
-        None,
-    );
-    store.create_client(&record).await?;
-    let client = Client::new(&base).with_credentials(&record.id.to_string(), &secret);
+    let server = wrapup_bench::Server::start(Config {
+        settle_ms: i64::from(args.settle_ms),
+        ..Config::default()
+    })
+    .await?;
+    let dir = &server.dir;
+    let client = server.client();
     let division = client.create_division("Bench").await?.id;
     let mut stream = client.events(&EventQuery::default()).await?;
     let n = args.interactions;
@@ -198,7 +174,7 @@ async fn run(args: Args) -> Result<()> {
     let settle = f64::from(args.settle_ms);
     let closer = {
         let ids = ids.clone();
-        let client = Client::new(&base).with_credentials(&record.id.to_string(), &secret);
+        let client = server.client();
         let spacing = Duration::from_millis(args.spacing_ms);
         tokio::spawn(async move {
             let mut timers = Vec::with_capacity(ids.len());

@@ -403,7 +403,18 @@ impl Shared {
         if ready(&interaction) {
             return self.send(row, wrapup).await;
         }
-        self.put(&row, Status::Waiting, Some(code_id), None).await?;
+        self.wait(row, wrapup, interaction.state).await
+    }
+
+    /// Records that a row waits for its interaction, and hands it to the waiting set.
+    async fn wait(
+        &self,
+        row: Row,
+        wrapup: WrapUp,
+        state: InteractionState,
+    ) -> Result<Outcome, Failure> {
+        self.put(&row, Status::Waiting, Some(wrapup.code_id()), None)
+            .await?;
         let now = Instant::now();
         Ok(Outcome::Wait(Waiting {
             row,
@@ -411,7 +422,7 @@ impl Shared {
             since: now,
             deadline: now + self.options.wait,
             checked: now,
-            state: interaction.state,
+            state,
         }))
     }
 
@@ -433,16 +444,7 @@ impl Shared {
                     Some(ErrorCode::InteractionNotFinalized | ErrorCode::InteractionNotClosed)
                 ) =>
             {
-                self.put(&row, Status::Waiting, code_id, None).await?;
-                let now = Instant::now();
-                Ok(Outcome::Wait(Waiting {
-                    row,
-                    wrapup,
-                    since: now,
-                    deadline: now + self.options.wait,
-                    checked: now,
-                    state: InteractionState::Closed,
-                }))
+                self.wait(row, wrapup, InteractionState::Closed).await
             }
             Err(Failure::Refused(e)) => self.refused(&row, code_id, &e).await,
             Err(abort) => Err(abort),

@@ -132,6 +132,9 @@ pub enum CodesCommand {
         name: Option<String>,
         #[arg(long)]
         include_archived: bool,
+        /// Continue after this cursor (printed after each page).
+        #[arg(long)]
+        cursor: Option<String>,
         /// Follow every page.
         #[arg(long)]
         all: bool,
@@ -438,6 +441,48 @@ pub fn lint(args: &LintArgs, global: &Global) -> anyhow::Result<u8> {
     })
 }
 
+/// Reads one page (after `cursor`), or every page with `all`.
+async fn collect_pages<T, F, Fut>(
+    all: bool,
+    mut cursor: Option<String>,
+    mut page: F,
+) -> anyhow::Result<(Vec<T>, Option<String>)>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<wrapup_types::Page<T>, wrapup_client::Error>>,
+{
+    let mut entities = Vec::new();
+    loop {
+        let next = page(cursor.take()).await?;
+        entities.extend(next.entities);
+        match next.next_cursor {
+            Some(more) if all => cursor = Some(more),
+            more => return Ok((entities, more)),
+        }
+    }
+}
+
+/// Prints a list: one line per entity, or the page as JSON.
+fn print_list<T: serde::Serialize>(
+    global: &Global,
+    entities: &[T],
+    next: Option<String>,
+    line: impl Fn(&T) -> String,
+    what: &str,
+) -> anyhow::Result<()> {
+    if global.json {
+        return print_json(&serde_json::json!({"entities": entities, "nextCursor": next}));
+    }
+    entities.iter().for_each(|e| println!("{}", line(e)));
+    if entities.is_empty() {
+        println!("(no {what})");
+    }
+    if let Some(next) = next {
+        println!("more: --cursor {next} (or --all)");
+    }
+    Ok(())
+}
+
 fn interaction_line(i: &Interaction) -> String {
     let state = if i.state == InteractionState::Closed && !i.finalized {
         "closed (not finalized)".to_string()
@@ -516,28 +561,14 @@ pub async fn interactions(
                 page_size: Some(page_size),
                 cursor,
             };
-            let mut entities = Vec::new();
-            let next = loop {
-                let page = client.list_interactions(&query).await?;
-                entities.extend(page.entities);
-                match page.next_cursor {
-                    Some(next) if all => query.cursor = Some(next),
-                    next => break next,
-                }
-            };
-            if global.json {
-                print_json(&serde_json::json!({"entities": entities, "nextCursor": next}))?;
-            } else {
-                entities
-                    .iter()
-                    .for_each(|i| println!("{}", interaction_line(i)));
-                if entities.is_empty() {
-                    println!("(no interactions)");
-                }
-                if let Some(next) = next {
-                    println!("more: --cursor {next} (or --all)");
-                }
-            }
+            let (entities, next) = collect_pages(all, query.cursor.take(), |cursor| {
+                let mut query = query.clone();
+                query.cursor = cursor;
+                let client = &client;
+                async move { client.list_interactions(&query).await }
+            })
+            .await?;
+            print_list(global, &entities, next, interaction_line, "interactions")?;
         }
         InteractionsCommand::Create { division, channel } => {
             let i = client.create_interaction(division, channel).await?;
@@ -575,35 +606,24 @@ pub async fn codes(cmd: CodesCommand, global: &Global, sources: &Sources) -> any
             division,
             name,
             include_archived,
+            cursor,
             all,
         } => {
-            let mut query = CodeQuery {
+            let query = CodeQuery {
                 division_id: division,
                 name,
                 include_archived: Some(include_archived),
                 page_size: Some(100),
                 cursor: None,
             };
-            let mut entities = Vec::new();
-            let next = loop {
-                let page = client.list_codes(&query).await?;
-                entities.extend(page.entities);
-                match page.next_cursor {
-                    Some(next) if all => query.cursor = Some(next),
-                    next => break next,
-                }
-            };
-            if global.json {
-                print_json(&serde_json::json!({"entities": entities, "nextCursor": next}))?;
-            } else {
-                entities.iter().for_each(|c| println!("{}", line(c)));
-                if entities.is_empty() {
-                    println!("(no codes)");
-                }
-                if next.is_some() {
-                    println!("more: add --all");
-                }
-            }
+            let (entities, next) = collect_pages(all, cursor, |cursor| {
+                let mut query = query.clone();
+                query.cursor = cursor;
+                let client = &client;
+                async move { client.list_codes(&query).await }
+            })
+            .await?;
+            print_list(global, &entities, next, line, "codes")?;
         }
         CodesCommand::Create {
             division,

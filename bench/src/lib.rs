@@ -1,0 +1,66 @@
+//! What the benchmark harnesses share: a wrapup server in the harness's process, on a
+//! temporary SQLite database, with the wall clock, and an all-scopes client for it.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+use wrapup_server::auth::new_client;
+use wrapup_server::{App, Clock, Config, SystemClock};
+use wrapup_store::{SqliteStore, Store};
+use wrapup_types::{DivisionGrant, ScopeSet};
+
+/// A running in-process server.
+pub struct Server {
+    pub app: Arc<App>,
+    pub store: Arc<dyn Store>,
+    pub base: String,
+    /// An OAuth client with every scope.
+    pub client_id: Uuid,
+    pub secret: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts a server with `config` (the inspector off) on 127.0.0.1:0.
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await?);
+        let app = Arc::new(App::start(
+            store.clone(),
+            Arc::new(SystemClock),
+            Config {
+                inspector_capacity: 0,
+                ..config
+            },
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let server = app.clone();
+        tokio::spawn(async move { server.serve(listener, std::future::pending()).await });
+        let (record, secret) = new_client(
+            Uuid::new_v4(),
+            "bench",
+            ScopeSet::all(),
+            DivisionGrant::All,
+            SystemClock.now_ms(),
+            None,
+        );
+        store.create_client(&record).await?;
+        Ok(Server {
+            app,
+            store,
+            base,
+            client_id: record.id,
+            secret,
+            dir,
+        })
+    }
+
+    /// A client of this server with the all-scopes credentials and no retries.
+    pub fn client(&self) -> wrapup_client::Client {
+        wrapup_client::Client::new(&self.base)
+            .with_credentials(&self.client_id.to_string(), &self.secret)
+            .with_retry(wrapup_client::RetryPolicy::none())
+    }
+}
