@@ -106,6 +106,59 @@ impl SqliteStore {
         })
     }
 
+    /// The bulk path for benchmarks and load tests: inserts `count` interactions of
+    /// `division`, closed and finalized at `now_ms`, with the ids `id_of(i)`, in large
+    /// transactions of multi-row INSERTs, without events (the event log describes changes
+    /// made through the API; seeded data is the starting state). Returns how many were
+    /// inserted.
+    pub async fn seed_finalized(
+        &self,
+        division: Uuid,
+        count: u64,
+        now_ms: i64,
+        id_of: impl Fn(u64) -> Uuid + Send + Sync + 'static,
+    ) -> Result<u64> {
+        const ROWS_PER_STATEMENT: u64 = 500;
+        const ROWS_PER_TRANSACTION: u64 = 100_000;
+        let id_of = Arc::new(id_of);
+        let mut done = 0;
+        while done < count {
+            let end = (done + ROWS_PER_TRANSACTION).min(count);
+            let (start, id_of) = (done, id_of.clone());
+            self.write(move |ctx| {
+                Box::pin(async move {
+                    let mut i = start;
+                    while i < end {
+                        let last = (i + ROWS_PER_STATEMENT).min(end);
+                        let mut insert = QueryBuilder::<Sqlite>::new(
+                            "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, \
+                             active_at, closed_at, finalize_due_at, finalized_at, version) ",
+                        );
+                        insert.push_values(i..last, |mut row, n| {
+                            row.push_bind(id_of(n))
+                                .push_bind(division)
+                                .push_bind("voice")
+                                .push_bind("closed")
+                                .push_bind(true)
+                                .push_bind(now_ms)
+                                .push_bind(now_ms)
+                                .push_bind(now_ms)
+                                .push_bind(now_ms)
+                                .push_bind(now_ms)
+                                .push_bind(4_i64);
+                        });
+                        insert.build().execute(&mut ctx.conn).await?;
+                        i = last;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+            done = end;
+        }
+        Ok(done)
+    }
+
     /// Runs `op` in the writer's next batch and returns its result once committed.
     async fn write<T, F>(&self, op: F) -> Result<T>
     where

@@ -19,7 +19,7 @@ use crate::batch_cmds::{BatchArgs, SimulateArgs};
 use crate::client_cmds::{
     ApplyArgs, CodesCommand, ConfigCommand, DoctorArgs, InteractionsCommand, LintArgs,
 };
-use crate::server_cmds::{ClientsCommand, DbArg, ServeArgs};
+use crate::server_cmds::{ClientsCommand, DbArg, SeedArgs, ServeArgs};
 
 /// Exit codes (documented in the README and in `wrapup --help`).
 pub mod exit {
@@ -203,6 +203,14 @@ GET /api/v2/inspector/requests  recent requests, for debugging clients (admin sc
     /// Manage OAuth clients (on the database directly).
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Bulk-insert closed, finalized interactions for load tests (on the database directly).
+    #[command(
+        after_help = "Examples:\n  wrapup seed --db sqlite:///tmp/load.db --interactions 10000000\n  \
+wrapup seed --db sqlite:///tmp/load.db --interactions 1000 --first 10000000 --json\n\n\
+Interaction i gets the id 00000000-0000-5eed-0000-{i in 12 hex digits}, so a load generator can\n\
+address any of them; they have no events (they are the starting state, not changes)."
+    )]
+    Seed(SeedArgs),
     /// Create or migrate the database, then exit.
     #[command(after_help = "Example:\n  wrapup migrate --db sqlite://wrapup.db")]
     Migrate(DbArg),
@@ -300,6 +308,9 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
                 .map(|()| exit::OK)
         }
         Command::Migrate(args) => server_cmds::migrate(args).await.map(|()| exit::OK),
+        Command::Seed(args) => server_cmds::seed(args, global.json)
+            .await
+            .map(|()| exit::OK),
         Command::Lint(args) => client_cmds::lint(&args, &global),
         Command::Config(ConfigCommand::Show) => client_cmds::config_show(&global, &sources),
         Command::Apply(args) => client_cmds::apply(&args, &global, &sources).await,

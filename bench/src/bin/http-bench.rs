@@ -1,0 +1,394 @@
+//! The HTTP benchmark: wrapup's authenticated GET and durable PUT against a minimal axum
+//! baseline, measured with `wrk` in the same run, at 100,000 and 10,000,000 interactions;
+//! plus on-disk bytes per interaction, the server's peak RSS and its start-up time. Run it
+//! with `bench/run.sh` (which builds in release mode and installs wrk if absent). See
+//! docs/benchmarks.md.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+
+#[derive(Parser)]
+struct Args {
+    /// The wrapup binary (release build).
+    #[arg(long, default_value = "target/release/wrapup")]
+    wrapup: PathBuf,
+    /// The baseline server binary (release build).
+    #[arg(long, default_value = "target/release/baseline-server")]
+    baseline: PathBuf,
+    /// Store sizes to measure at.
+    #[arg(long, value_delimiter = ',', default_value = "100000,10000000")]
+    scales: Vec<u64>,
+    /// Runs of each measurement (the median is reported, with min and max).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Seconds of each wrk run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent connections.
+    #[arg(long, default_value_t = 32)]
+    connections: u32,
+    /// Where the databases go (a temporary directory by default).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+/// One wrk run.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+fn ms(value: &str) -> Option<f64> {
+    let value = value.trim();
+    let (number, factor) = if let Some(v) = value.strip_suffix("us") {
+        (v, 0.001)
+    } else if let Some(v) = value.strip_suffix("ms") {
+        (v, 1.0)
+    } else if let Some(v) = value.strip_suffix('s') {
+        (v, 1000.0)
+    } else {
+        (value, 1.0)
+    };
+    number.parse::<f64>().ok().map(|n| n * factor)
+}
+
+fn parse_wrk(out: &str) -> Result<Run> {
+    let find = |prefix: &str| {
+        out.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix).map(|v| v.trim().to_string()))
+    };
+    let rps = find("Requests/sec:")
+        .and_then(|v| v.parse::<f64>().ok())
+        .with_context(|| format!("no Requests/sec in wrk's output:\n{out}"))?;
+    let p50 = find("50%").and_then(|v| ms(&v)).context("no 50% latency")?;
+    let p99 = find("99%").and_then(|v| ms(&v)).context("no 99% latency")?;
+    let mut errors = find("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if let Some(socket) = find("Socket errors:") {
+        errors += socket
+            .split(',')
+            .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Ok(Run {
+        rps,
+        p50_ms: p50,
+        p99_ms: p99,
+        errors,
+    })
+}
+
+const LUA: &str = r#"
+local n = tonumber(os.getenv("WRK_N"))
+local token = os.getenv("WRK_TOKEN") or ""
+local code = os.getenv("WRK_CODE") or ""
+local method = os.getenv("WRK_METHOD")
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("seed", counter)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + seed)
+end
+request = function()
+  local id = string.format("00000000-0000-5eed-0000-%012x", math.random(0, n - 1))
+  local headers = {["Authorization"] = "Bearer " .. token}
+  if method == "GET" then
+    return wrk.format("GET", "/api/v2/interactions/" .. id, headers)
+  end
+  headers["Content-Type"] = "application/json"
+  -- A different duration each time: every PUT is a real change (a no-op PUT writes nothing).
+  local body = string.format('{"codeId":"%s","durationMs":%d}', code, math.random(1, 86400000))
+  return wrk.format("PUT", "/api/v2/interactions/" .. id .. "/wrap-up", headers, body)
+end
+"#;
+
+struct Target {
+    name: &'static str,
+    url: String,
+    token: String,
+    code: String,
+}
+
+fn wrk(args: &Args, script: &Path, target: &Target, method: &str, n: u64) -> Result<Run> {
+    let out = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{}", args.connections),
+            &format!("-d{}s", args.seconds),
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(&target.url)
+        .env("WRK_N", n.to_string())
+        .env("WRK_TOKEN", &target.token)
+        .env("WRK_CODE", &target.code)
+        .env("WRK_METHOD", method)
+        .output()
+        .context("running wrk (install it: apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!("wrk failed: {}{text}", String::from_utf8_lossy(&out.stderr));
+    }
+    parse_wrk(&text)
+}
+
+/// Median, min and max.
+fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    )
+}
+
+struct Measured {
+    rps: (f64, f64, f64),
+    p50: (f64, f64, f64),
+    p99: (f64, f64, f64),
+    errors: u64,
+}
+
+fn measure(args: &Args, script: &Path, target: &Target, method: &str, n: u64) -> Result<Measured> {
+    let runs: Vec<Run> = (0..args.runs)
+        .map(|_| wrk(args, script, target, method, n))
+        .collect::<Result<_>>()?;
+    Ok(Measured {
+        rps: spread(runs.iter().map(|r| r.rps).collect()),
+        p50: spread(runs.iter().map(|r| r.p50_ms).collect()),
+        p99: spread(runs.iter().map(|r| r.p99_ms).collect()),
+        errors: runs.iter().map(|r| r.errors).sum(),
+    })
+}
+
+fn wait_ready(port: u16, child: &mut Child, limit: Duration) -> Result<Duration> {
+    let started = Instant::now();
+    loop {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n")?;
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.1 200")
+                || answer.starts_with("HTTP/1.0 200")
+                || answer.contains(" 404 ")
+            {
+                return Ok(started.elapsed());
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the server exited: {status}");
+        }
+        if started.elapsed() > limit {
+            bail!("the server did not start within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn json_of(cmd: &mut Command) -> Result<serde_json::Value> {
+    let out = cmd.output()?;
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+fn token(port: u16, id: &str, secret: &str) -> Result<String> {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-u",
+            &format!("{id}:{secret}"),
+            "-d",
+            "grant_type=client_credentials",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/oauth/token"))
+        .output()
+        .context("running curl")?;
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_string)
+        .context("no access_token")
+}
+
+fn row(label: &str, m: &Measured, baseline: Option<&Measured>) {
+    let ratio = baseline.map_or(String::new(), |b| format!("{:>6.2}x", m.rps.0 / b.rps.0));
+    println!(
+        "  {label:<34} {:>8.0} req/s [{:>7.0}..{:>7.0}] {ratio:>7}   p50 {:>6.2} ms   p99 {:>6.2} ms [{:.2}..{:.2}]{}",
+        m.rps.0,
+        m.rps.1,
+        m.rps.2,
+        m.p50.0,
+        m.p99.0,
+        m.p99.1,
+        m.p99.2,
+        if m.errors > 0 { format!("   {} ERRORS", m.errors) } else { String::new() }
+    );
+}
+
+struct Killing(Child);
+
+impl Drop for Killing {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    for binary in [&args.wrapup, &args.baseline] {
+        if !binary.exists() {
+            bail!(
+                "{} does not exist; run bench/run.sh (it builds in release mode)",
+                binary.display()
+            );
+        }
+    }
+    let tmp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let script = dir.join("bench.lua");
+    std::fs::write(&script, LUA)?;
+    println!(
+        "http-bench: wrk -t2 -c{} -d{}s, {} runs each (median [min..max]); ratios are to the baseline in the same run",
+        args.connections, args.seconds, args.runs
+    );
+    for &n in &args.scales {
+        let db = dir.join(format!("bench-{n}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let db_url = format!("sqlite://{}", db.display());
+        let started = Instant::now();
+        let seeded = json_of(Command::new(&args.wrapup).args([
+            "seed",
+            "--json",
+            "--interactions",
+            &n.to_string(),
+            "--db",
+            &db_url,
+        ]))?;
+        let seed_seconds = started.elapsed().as_secs_f64();
+        let creds = json_of(Command::new(&args.wrapup).args([
+            "clients",
+            "create",
+            "--json",
+            "--name",
+            "bench",
+            "--divisions",
+            "all",
+            "--db",
+            &db_url,
+            "--scopes",
+            "interaction:view interaction:write interaction:manage wrapup-code:view admin",
+        ]))?;
+        let db_bytes: u64 = ["", "-wal"]
+            .iter()
+            .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+            .map(|m| m.len())
+            .sum();
+
+        let port = free_port()?;
+        let mut server = Killing(
+            Command::new(&args.wrapup)
+                .args([
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--db",
+                    &db_url,
+                    "--inspector-capacity",
+                    "0",
+                ])
+                .env("WRAPUP_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        let startup = wait_ready(port, &mut server.0, Duration::from_secs(120))?;
+        let token = token(
+            port,
+            creds["clientId"].as_str().context("clientId")?,
+            creds["clientSecret"].as_str().context("clientSecret")?,
+        )?;
+        let wrapup = Target {
+            name: "wrapup",
+            url: format!("http://127.0.0.1:{port}"),
+            token,
+            code: seeded["codeId"].as_str().context("codeId")?.to_string(),
+        };
+
+        let base_port = free_port()?;
+        let mut baseline_server = Killing(
+            Command::new(&args.baseline)
+                .args([
+                    "--listen",
+                    &format!("127.0.0.1:{base_port}"),
+                    "--interactions",
+                    &n.to_string(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        // The baseline answers 404 to /healthz once it listens.
+        wait_ready(base_port, &mut baseline_server.0, Duration::from_secs(300))?;
+        let baseline = Target {
+            name: "baseline",
+            url: format!("http://127.0.0.1:{base_port}"),
+            token: String::new(),
+            code: wrapup.code.clone(),
+        };
+
+        println!(
+            "\n{n} interactions (seeded in {seed_seconds:.1} s; {:.0} bytes on disk per interaction; wrapup start-up {:.0} ms):",
+            db_bytes as f64 / n as f64,
+            startup.as_secs_f64() * 1000.0
+        );
+        let base_get = measure(&args, &script, &baseline, "GET", n)?;
+        let get = measure(&args, &script, &wrapup, "GET", n)?;
+        let base_put = measure(&args, &script, &baseline, "PUT", n)?;
+        let put = measure(&args, &script, &wrapup, "PUT", n)?;
+        row(
+            &format!("{} GET interaction", baseline.name),
+            &base_get,
+            None,
+        );
+        row("wrapup GET (authenticated)", &get, Some(&base_get));
+        row(&format!("{} PUT wrap-up", baseline.name), &base_put, None);
+        row("wrapup PUT (validated, durable)", &put, Some(&base_put));
+        println!("  wrapup peak RSS: {:.1} MiB", peak_rss_mib(server.0.id()));
+    }
+    Ok(())
+}
