@@ -41,13 +41,25 @@ async fn apply_waits_on_the_event_stream_and_applies_right_after_finalization() 
     let mut events = server.store.subscribe();
 
     let applier = admin.clone();
+    // apply says when it has read the interaction and starts waiting on the stream.
+    let waiting = Arc::new(tokio::sync::Notify::new());
+    let told = waiting.clone();
+    let options = ApplyOptions {
+        progress: Some(Arc::new(move |message: &str| {
+            if message.starts_with("waiting") {
+                told.notify_one();
+            }
+        })),
+        ..ApplyOptions::default()
+    };
     let task = tokio::spawn(async move {
-        let report = applier
-            .apply(id, &wrapup(code, 120_000), &ApplyOptions::default())
-            .await;
+        let report = applier.apply(id, &wrapup(code, 120_000), &options).await;
         (report, Instant::now())
     });
-    subscribers(&server, 1).await; // apply is waiting on the stream
+    tokio::time::timeout(Duration::from_secs(10), waiting.notified())
+        .await
+        .expect("apply starts waiting");
+    subscribers(&server, 1).await; // on the event stream
 
     // Another party closes the interaction; the platform settles it.
     admin.set_state(id, TargetState::Closed).await.unwrap();
