@@ -85,6 +85,9 @@ impl SqliteStore {
             .run(&mut writer)
             .await
             .map_err(|e| StoreError::Database(format!("migrating the database: {e}")))?;
+        // Commits never pay for a checkpoint: a background task checkpoints instead.
+        writer.execute("PRAGMA wal_autocheckpoint = 0").await?;
+        let checkpointer = options.clone().connect().await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -98,6 +101,7 @@ impl SqliteStore {
         };
         let observer = Arc::new(OnceLock::new());
         tokio::spawn(run_writer(ctx, rx, events.clone(), observer.clone()));
+        tokio::spawn(run_checkpointer(checkpointer, jobs.downgrade()));
         Ok(SqliteStore {
             readers,
             jobs,
@@ -207,6 +211,39 @@ pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
         .log_statements(tracing::log::LevelFilter::Trace))
+}
+
+/// How often the background checkpointer copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the WAL in the background (PASSIVE: it never blocks the writer or readers),
+/// so that no commit stalls on a checkpoint and the WAL stays small. Runs until the store
+/// is dropped (its job queue closes).
+async fn run_checkpointer(mut conn: SqliteConnection, store: mpsc::WeakSender<Job>) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if store.upgrade().is_none() {
+            // A last checkpoint, so a reopened database starts with a short WAL.
+            let _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await;
+            return;
+        }
+        let started = Instant::now();
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&mut conn)
+            .await
+        {
+            Ok((_, log, done)) if log > 0 => tracing::trace!(
+                frames = log,
+                checkpointed = done,
+                ms = started.elapsed().as_secs_f64() * 1000.0,
+                "checkpoint"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+        }
+    }
 }
 
 async fn run_writer(
