@@ -13,7 +13,7 @@
 pub mod input;
 pub mod journal;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -563,45 +563,57 @@ impl Batch {
         let mut waiting_count = 0usize;
         // Interactions seen ready recently, so a row whose GET raced the event still goes.
         let mut ready_seen: HashMap<Uuid, Instant> = HashMap::new();
-        let mut tasks: JoinSet<Result<Outcome, Failure>> = JoinSet::new();
+        let mut tasks: JoinSet<(Option<Uuid>, Result<Outcome, Failure>)> = JoinSet::new();
+        // Rows of one interaction are applied in input order, one at a time: an interaction
+        // with a row in progress (or waiting) is busy, and its later rows are parked.
+        let mut busy: HashMap<Uuid, VecDeque<Row>> = HashMap::new();
         let mut input_done = false;
         let mut tick = tokio::time::interval(options.reconcile_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
-        let spawn = |tasks: &mut JoinSet<Result<Outcome, Failure>>,
+        let spawn = |tasks: &mut JoinSet<(Option<Uuid>, Result<Outcome, Failure>)>,
                      job: Job,
                      permit: tokio::sync::OwnedSemaphorePermit| {
             let shared = shared.clone();
+            let interaction = match &job {
+                Job::Process(row) => Some(row.interaction_id),
+                Job::Send(w) | Job::Reconcile(w) => Some(w.row.interaction_id),
+                Job::Invalid(_) => None,
+            };
             tasks.spawn(async move {
                 let _permit = permit;
-                match job {
-                    Job::Process(row) => shared.process(row).await,
-                    Job::Invalid(e) => {
-                        let spec = format!("invalid record: {}", e.message);
-                        if let Some(entry) = shared.journal.get(e.line).await? {
-                            if entry.status.is_done() && entry.spec == spec {
-                                shared.count_earlier(&entry);
-                                return Ok(Outcome::Done);
+                let outcome = async {
+                    match job {
+                        Job::Process(row) => shared.process(row).await,
+                        Job::Invalid(e) => {
+                            let spec = format!("invalid record: {}", e.message);
+                            if let Some(entry) = shared.journal.get(e.line).await? {
+                                if entry.status.is_done() && entry.spec == spec {
+                                    shared.count_earlier(&entry);
+                                    return Ok(Outcome::Done);
+                                }
                             }
+                            shared
+                                .journal
+                                .put(Entry {
+                                    line: e.line,
+                                    interaction_id: e.interaction_id,
+                                    status: Status::Failed,
+                                    spec,
+                                    code_id: None,
+                                    error_code: Some(e.code.clone()),
+                                    message: Some(e.message.clone()),
+                                })
+                                .await?;
+                            shared.count(|c| c.failed += 1);
+                            Ok(Outcome::Done)
                         }
-                        shared
-                            .journal
-                            .put(Entry {
-                                line: e.line,
-                                interaction_id: e.interaction_id,
-                                status: Status::Failed,
-                                spec,
-                                code_id: None,
-                                error_code: Some(e.code.clone()),
-                                message: Some(e.message.clone()),
-                            })
-                            .await?;
-                        shared.count(|c| c.failed += 1);
-                        Ok(Outcome::Done)
+                        Job::Send(w) => shared.send(w.row, w.wrapup).await,
+                        Job::Reconcile(w) => shared.reconcile(w).await,
                     }
-                    Job::Send(w) => shared.send(w.row, w.wrapup).await,
-                    Job::Reconcile(w) => shared.reconcile(w).await,
                 }
+                .await;
+                (interaction, outcome)
             });
         };
 
@@ -622,7 +634,13 @@ impl Batch {
                         Some(Err(e)) => return Err(e.into()),
                         Some(Ok(Ok(row))) => {
                             shared.count(|c| c.read += 1);
-                            spawn(&mut tasks, Job::Process(row), permit);
+                            match busy.get_mut(&row.interaction_id) {
+                                Some(parked) => parked.push_back(row),
+                                None => {
+                                    busy.insert(row.interaction_id, VecDeque::new());
+                                    spawn(&mut tasks, Job::Process(row), permit);
+                                }
+                            }
                         }
                         Some(Ok(Err(invalid))) => {
                             shared.count(|c| c.read += 1);
@@ -679,9 +697,29 @@ impl Batch {
                     }
                 }
                 done = tasks.join_next(), if !tasks.is_empty() => {
-                    match done.expect("guarded by is_empty") {
-                        Ok(Ok(Outcome::Done)) => {}
-                        Ok(Ok(Outcome::Wait(w))) => {
+                    let (interaction, outcome) = match done.expect("guarded by is_empty") {
+                        Ok(done) => done,
+                        Err(join) => {
+                            tasks.abort_all();
+                            return Err(BatchError::Input(std::io::Error::other(join.to_string())));
+                        }
+                    };
+                    match outcome {
+                        Ok(Outcome::Done) => {
+                            // The interaction's next row, if the input had another.
+                            if let Some(id) = interaction {
+                                match busy.get_mut(&id).and_then(VecDeque::pop_front) {
+                                    Some(next) => {
+                                        let permit = permits.clone().acquire_owned().await.expect("open");
+                                        spawn(&mut tasks, Job::Process(next), permit);
+                                    }
+                                    None => {
+                                        busy.remove(&id);
+                                    }
+                                }
+                            }
+                        }
+                        Ok(Outcome::Wait(w)) => {
                             let id = w.row.interaction_id;
                             let read_at = w.checked.checked_sub(Duration::from_secs(1)).unwrap_or(w.checked);
                             if ready_seen.get(&id).is_some_and(|at| *at >= read_at) {
@@ -693,18 +731,14 @@ impl Batch {
                                 waiting.entry(id).or_default().push(w);
                             }
                         }
-                        Ok(Err(Failure::Abort(e))) => {
+                        Err(Failure::Abort(e)) => {
                             tasks.abort_all();
                             return Err(e);
                         }
-                        Ok(Err(Failure::Refused(e))) => {
+                        Err(Failure::Refused(e)) => {
                             // Every refusal is handled where it happens; this is a bug.
                             tasks.abort_all();
                             return Err(BatchError::Unreachable(e));
-                        }
-                        Err(join) => {
-                            tasks.abort_all();
-                            return Err(BatchError::Input(std::io::Error::other(join.to_string())));
                         }
                     }
                 }

@@ -569,3 +569,55 @@ async fn simulate_then_batch_csv_dry_run_report_and_exit_codes() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the input changed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_one_interaction_apply_in_input_order() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let sale = server.code(&admin, division, "Sale").await;
+    let callback = server.code(&admin, division, "Callback").await;
+    let twice = server.finalized(&admin, division).await;
+    let others: Vec<Uuid> = {
+        let mut v = Vec::new();
+        for _ in 0..20 {
+            v.push(server.finalized(&admin, division).await);
+        }
+        v
+    };
+    let creds = server.credentials(ALL, DivisionGrant::All).await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
+        // A correction later in the export: the last row for an interaction wins, and each
+        // row is applied once, in order, even with 16 rows in flight.
+        for (n, code) in ["Sale", "Callback", "Sale"].iter().enumerate() {
+            writeln!(rows, "{}", serde_json::json!({"interactionId": twice, "code": code, "durationMs": 1000 * (n + 1)})).unwrap();
+            for id in &others {
+                writeln!(
+                    rows,
+                    "{}",
+                    serde_json::json!({"interactionId": id, "code": "Sale", "durationMs": 500})
+                )
+                .unwrap();
+            }
+        }
+    }
+    for run in 0..2 {
+        let out = batch_command(&server.url, &creds, dir.path(), &[])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "run {run}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let history = admin.wrapup_history(twice).await.unwrap();
+    let applied: Vec<(Uuid, u32)> = history.iter().map(|w| (w.code_id, w.duration_ms)).collect();
+    assert_eq!(applied, [(sale, 1000), (callback, 2000), (sale, 3000)]);
+    for id in &others {
+        // The same row three times is one wrap-up.
+        assert_eq!(admin.wrapup_history(*id).await.unwrap().len(), 1);
+    }
+}
