@@ -1,31 +1,33 @@
-//! The SQLite store: WAL mode, `synchronous=FULL`, one writer connection fed by a queue,
-//! a pool of read-only connections.
+//! The SQLite store: WAL mode, `synchronous=FULL`, one writer thread fed by a queue, a pool
+//! of read-only connections.
 //!
-//! Writes are group-committed: the writer task takes every job waiting in its queue (up to
+//! SQLite is used synchronously (rusqlite, cached prepared statements): a statement is a
+//! direct call of microseconds, not a message to another thread. The writer is one OS
+//! thread that group-commits: it takes every job waiting in its queue (up to
 //! [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits once, so one
 //! fsync covers the whole batch. A job's reply is sent only after the commit succeeded; if
 //! the transaction fails, every job of the batch fails and nothing of it is acknowledged.
+//! Reads run on the blocking thread pool with a connection from the reader pool. A
+//! background task checkpoints the WAL, so commits never pay for a checkpoint. Migrations
+//! are run with sqlx's migrator when the store opens.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use sqlx::error::ErrorKind;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, Executor, QueryBuilder, Row, Sqlite};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::ConnectOptions;
+use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 use uuid::Uuid;
 use wrapup_domain::lifecycle;
 use wrapup_domain::names::name_key;
 use wrapup_domain::wrapup_body::check_code;
-use wrapup_types::timestamp::from_millis;
+use wrapup_types::timestamp::{from_millis, to_millis};
 use wrapup_types::{
     Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState,
     ScopeSet, WrapUp, WrapUpCode,
@@ -45,27 +47,61 @@ pub const EVENT_BUFFER: usize = 16_384;
 const PRUNED_THROUGH: &str = "events.pruned_through";
 /// The most interactions one finalization pass handles.
 const FINALIZE_BATCH: i64 = 1_000;
+/// Read-only connections.
+const READERS: usize = 8;
+/// How often the background checkpointer copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Sends a job's reply; called only after its batch committed. Dropping it fails the job.
 type Finish = Box<dyn FnOnce() + Send>;
 /// A write job: runs inside the batch transaction, says whether it failed in a way that
 /// poisons the transaction, and hands back how to reply.
-type Job = Box<dyn for<'c> FnOnce(&'c mut WriteCtx) -> BoxFuture<'c, (bool, Finish)> + Send>;
+type Job = Box<dyn FnOnce(&mut WriteCtx) -> (bool, Finish) + Send>;
 
-/// What a write job works with: the writer connection, and the events written so far in
-/// this batch (published once it commits).
+/// What a write job works with: the writer connection (inside the batch transaction), and
+/// the events written so far in this batch (published once it commits).
 pub(crate) struct WriteCtx {
-    conn: SqliteConnection,
+    conn: Connection,
     events: Vec<EventRecord>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// The read-only connections, lent to one blocking task at a time.
+struct Readers {
+    conns: Mutex<Vec<Connection>>,
+    available: Semaphore,
 }
 
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
-    readers: SqlitePool,
+    readers: Arc<Readers>,
     jobs: mpsc::Sender<Job>,
     events: broadcast::Sender<Arc<EventRecord>>,
     observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 impl SqliteStore {
@@ -80,105 +116,68 @@ impl SqliteStore {
     /// are for tests of that fallback.
     pub async fn open_with_event_buffer(url: &str, event_buffer: usize) -> Result<SqliteStore> {
         let options = connect_options(url)?;
-        let mut writer = options.clone().connect().await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&mut writer)
+        let path: PathBuf = options.get_filename().to_path_buf();
+        {
+            let mut migrator = options.clone().connect().await?;
+            sqlx::migrate!("./migrations/sqlite")
+                .run(&mut migrator)
+                .await
+                .map_err(|e| StoreError::Database(format!("migrating the database: {e}")))?;
+            sqlx::Connection::close(migrator).await?;
+        }
+        let (writer, readers, checkpointer) = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let writer = open_connection(&path, false)?;
+                // Commits never pay for a checkpoint: the checkpointer does it.
+                writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+                let readers = (0..READERS)
+                    .map(|_| open_connection(&path, true))
+                    .collect::<Result<Vec<_>>>()?;
+                let checkpointer = open_connection(&path, false)?;
+                Ok((writer, readers, checkpointer))
+            })
             .await
-            .map_err(|e| StoreError::Database(format!("migrating the database: {e}")))?;
-        // Commits never pay for a checkpoint: a background task checkpoints instead.
-        writer.execute("PRAGMA wal_autocheckpoint = 0").await?;
-        let checkpointer = options.clone().connect().await?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(8)
-            .min_connections(1)
-            .connect_with(options.read_only(true))
-            .await?;
+            .map_err(|e| StoreError::Database(e.to_string()))??
+        };
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
         let (events, _) = broadcast::channel(event_buffer.max(1));
+        let observer = Arc::new(OnceLock::new());
         let ctx = WriteCtx {
             conn: writer,
             events: Vec::new(),
         };
-        let observer = Arc::new(OnceLock::new());
-        tokio::spawn(run_writer(ctx, rx, events.clone(), observer.clone()));
+        let (published, watched) = (events.clone(), observer.clone());
+        std::thread::Builder::new()
+            .name("wrapup-sqlite-writer".into())
+            .spawn(move || run_writer(ctx, rx, published, watched))
+            .map_err(|e| StoreError::Database(format!("starting the writer thread: {e}")))?;
         tokio::spawn(run_checkpointer(checkpointer, jobs.downgrade()));
         Ok(SqliteStore {
-            readers,
+            readers: Arc::new(Readers {
+                conns: Mutex::new(readers),
+                available: Semaphore::new(READERS),
+            }),
             jobs,
             events,
             observer,
         })
     }
 
-    /// The bulk path for benchmarks and load tests: inserts `count` interactions of
-    /// `division`, closed and finalized at `now_ms`, with the ids `id_of(i)`, in large
-    /// transactions of multi-row INSERTs, without events (the event log describes changes
-    /// made through the API; seeded data is the starting state). Returns how many were
-    /// inserted.
-    pub async fn seed_finalized(
-        &self,
-        division: Uuid,
-        count: u64,
-        now_ms: i64,
-        id_of: impl Fn(u64) -> Uuid + Send + Sync + 'static,
-    ) -> Result<u64> {
-        const ROWS_PER_STATEMENT: u64 = 500;
-        const ROWS_PER_TRANSACTION: u64 = 100_000;
-        let id_of = Arc::new(id_of);
-        let mut done = 0;
-        while done < count {
-            let end = (done + ROWS_PER_TRANSACTION).min(count);
-            let (start, id_of) = (done, id_of.clone());
-            self.write(move |ctx| {
-                Box::pin(async move {
-                    let mut i = start;
-                    while i < end {
-                        let last = (i + ROWS_PER_STATEMENT).min(end);
-                        let mut insert = QueryBuilder::<Sqlite>::new(
-                            "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, \
-                             active_at, closed_at, finalize_due_at, finalized_at, version) ",
-                        );
-                        insert.push_values(i..last, |mut row, n| {
-                            row.push_bind(id_of(n))
-                                .push_bind(division)
-                                .push_bind("voice")
-                                .push_bind("closed")
-                                .push_bind(true)
-                                .push_bind(now_ms)
-                                .push_bind(now_ms)
-                                .push_bind(now_ms)
-                                .push_bind(now_ms)
-                                .push_bind(now_ms)
-                                .push_bind(4_i64);
-                        });
-                        insert.build().execute(&mut ctx.conn).await?;
-                        i = last;
-                    }
-                    Ok(())
-                })
-            })
-            .await?;
-            done = end;
-        }
-        Ok(done)
-    }
-
     /// Runs `op` in the writer's next batch and returns its result once committed.
     async fn write<T, F>(&self, op: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut WriteCtx) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: FnOnce(&mut WriteCtx) -> Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |ctx| {
-            Box::pin(async move {
-                let result = op(ctx).await;
-                let fatal = matches!(result, Err(StoreError::Database(_)));
-                let finish: Finish = Box::new(move || {
-                    let _ = tx.send(result);
-                });
-                (fatal, finish)
-            })
+            let result = op(ctx);
+            let fatal = matches!(result, Err(StoreError::Database(_)));
+            let finish: Finish = Box::new(move || {
+                let _ = tx.send(result);
+            });
+            (fatal, finish)
         });
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
         rx.await.unwrap_or_else(|_| {
@@ -187,10 +186,78 @@ impl SqliteStore {
             ))
         })
     }
+
+    /// Runs `op` with a read-only connection on the blocking pool.
+    async fn read<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let permit = self
+            .readers
+            .available
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let readers = self.readers.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let conn = readers
+                .conns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .ok_or(StoreError::Closed)?;
+            let result = op(&conn);
+            readers
+                .conns
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("a read task failed: {e}")))?;
+        drop(permit);
+        result
+    }
+
+    /// The bulk path for benchmarks and load tests: inserts `count` interactions of
+    /// `division`, closed and finalized at `now_ms`, with the ids `id_of(i)`, in large
+    /// transactions, without events (the event log describes changes made through the API;
+    /// seeded data is the starting state). Returns how many were inserted.
+    pub async fn seed_finalized(
+        &self,
+        division: Uuid,
+        count: u64,
+        now_ms: i64,
+        id_of: impl Fn(u64) -> Uuid + Send + Sync + 'static,
+    ) -> Result<u64> {
+        const ROWS_PER_TRANSACTION: u64 = 100_000;
+        let id_of = Arc::new(id_of);
+        let mut done = 0;
+        while done < count {
+            let end = (done + ROWS_PER_TRANSACTION).min(count);
+            let (start, id_of) = (done, id_of.clone());
+            self.write(move |ctx| {
+                let mut insert = ctx.conn.prepare_cached(
+                    "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, \
+                     active_at, closed_at, finalize_due_at, finalized_at, version) \
+                     VALUES (?, ?, 'voice', 'closed', 1, ?, ?, ?, ?, ?, 4)",
+                )?;
+                for i in start..end {
+                    insert.execute(params![id_of(i), division, now_ms, now_ms, now_ms, now_ms, now_ms])?;
+                }
+                Ok(())
+            })
+            .await?;
+            done = end;
+        }
+        Ok(done)
+    }
 }
 
-/// The options every connection of the store uses: WAL, `synchronous=FULL`, a busy
-/// timeout, foreign keys.
+/// The options of the migrator connection: WAL, `synchronous=FULL`, a busy timeout,
+/// foreign keys. Refuses in-memory databases.
 pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
     if url.contains(":memory:") || url.contains("mode=memory") {
         // The writer and the reader pool are separate connections, and each in-memory
@@ -204,7 +271,8 @@ pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
     } else {
         format!("sqlite://{url}")
     };
-    Ok(SqliteConnectOptions::from_str(&url)?
+    Ok(SqliteConnectOptions::from_str(&url)
+        .map_err(|e| StoreError::Database(e.to_string()))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
@@ -213,81 +281,90 @@ pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
         .log_statements(tracing::log::LevelFilter::Trace))
 }
 
-/// How often the background checkpointer copies the WAL back into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
 /// Checkpoints the WAL in the background (PASSIVE: it never blocks the writer or readers),
 /// so that no commit stalls on a checkpoint and the WAL stays small. Runs until the store
 /// is dropped (its job queue closes).
-async fn run_checkpointer(mut conn: SqliteConnection, store: mpsc::WeakSender<Job>) {
+async fn run_checkpointer(conn: Connection, store: mpsc::WeakSender<Job>) {
+    let conn = Arc::new(Mutex::new(conn));
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if store.upgrade().is_none() {
-            // A last checkpoint, so a reopened database starts with a short WAL.
-            let _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await;
-            return;
+        let last = store.upgrade().is_none();
+        let conn = conn.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+        })
+        .await;
+        match result {
+            Ok(Ok((log, done))) if log > 0 => {
+                tracing::trace!(frames = log, checkpointed = done, "checkpoint")
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+            Err(e) => tracing::warn!(error = %e, "the checkpoint task failed"),
         }
-        let started = Instant::now();
-        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&mut conn)
-            .await
-        {
-            Ok((_, log, done)) if log > 0 => tracing::trace!(
-                frames = log,
-                checkpointed = done,
-                ms = started.elapsed().as_secs_f64() * 1000.0,
-                "checkpoint"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; will retry"),
+        if last {
+            return;
         }
     }
 }
 
-async fn run_writer(
+/// The writer thread: takes every queued job, runs them in one transaction, commits once,
+/// then replies and publishes the events. Ends when the store is dropped.
+fn run_writer(
     mut ctx: WriteCtx,
     mut rx: mpsc::Receiver<Job>,
     events: broadcast::Sender<Arc<EventRecord>>,
     observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
         let started = Instant::now();
         let jobs = batch.len();
         ctx.events.clear();
-        if let Err(e) = ctx.conn.execute("BEGIN IMMEDIATE").await {
-            tracing::error!(error = %e, jobs = batch.len(), "could not start a write transaction");
+        if let Err(e) = ctx.conn.execute_batch("BEGIN IMMEDIATE") {
+            tracing::error!(error = %e, jobs, "could not start a write transaction");
             batch.clear();
             continue;
         }
-        let mut finishes = Vec::with_capacity(batch.len());
+        let mut finishes = Vec::with_capacity(jobs);
         let mut poisoned = false;
         for job in batch.drain(..) {
-            let (fatal, finish) = job(&mut ctx).await;
+            let (fatal, finish) = job(&mut ctx);
             poisoned |= fatal;
             finishes.push(finish);
         }
-        let end = if poisoned { "ROLLBACK" } else { "COMMIT" };
-        let ended = ctx.conn.execute(end).await;
+        let ended = ctx
+            .conn
+            .execute_batch(if poisoned { "ROLLBACK" } else { "COMMIT" });
         if let Some(observer) = observer.get() {
             observer.batch_committed(jobs, started.elapsed(), ended.is_ok() && !poisoned);
         }
         match ended {
-            Ok(_) if !poisoned => {
+            Ok(()) if !poisoned => {
                 for event in ctx.events.drain(..) {
                     let _ = events.send(Arc::new(event));
                 }
                 finishes.into_iter().for_each(|f| f());
             }
-            Ok(_) => tracing::error!(
+            Ok(()) => tracing::error!(
                 jobs = finishes.len(),
                 "a write failed; its batch was rolled back"
             ),
             Err(e) => {
                 tracing::error!(error = %e, jobs = finishes.len(), "commit failed; the batch was not acknowledged");
-                let _ = ctx.conn.execute("ROLLBACK").await;
+                let _ = ctx.conn.execute_batch("ROLLBACK");
             }
         }
     }
@@ -295,12 +372,18 @@ async fn run_writer(
 
 /// Maps a statement error: constraint violations are the caller's problem and leave the
 /// transaction usable; anything else poisons the batch.
-fn constraint_or_db(e: sqlx::Error, conflict: impl FnOnce() -> String) -> StoreError {
+fn constraint_or_db(e: rusqlite::Error, conflict: impl FnOnce() -> String) -> StoreError {
+    use rusqlite::ffi;
     match &e {
-        sqlx::Error::Database(db) if matches!(db.kind(), ErrorKind::UniqueViolation) => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
             StoreError::Conflict(conflict())
         }
-        sqlx::Error::Database(db) if matches!(db.kind(), ErrorKind::ForeignKeyViolation) => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
             StoreError::NotFound
         }
         _ => StoreError::from(e),
@@ -317,37 +400,62 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Database(format!("stored {what} \"{value}\" is not valid"))
 }
 
-fn interaction_from_row(row: &SqliteRow) -> Result<InteractionRecord> {
-    let channel: String = row.try_get("channel")?;
-    let state: String = row.try_get("state")?;
+/// A row mapper's error: a column that could not be read, or a value that is not valid.
+enum MapError {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for MapError {
+    fn from(e: rusqlite::Error) -> Self {
+        MapError::Sql(e)
+    }
+}
+
+impl From<MapError> for StoreError {
+    fn from(e: MapError) -> Self {
+        match e {
+            MapError::Sql(e) => e.into(),
+            MapError::Store(e) => e,
+        }
+    }
+}
+
+type Mapped<T> = std::result::Result<T, MapError>;
+
+fn interaction_from_row(row: &Row<'_>) -> Mapped<InteractionRecord> {
+    let channel: String = row.get("channel")?;
+    let state: String = row.get("state")?;
     let opt_time =
-        |col: &str| -> Result<_> { Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis)) };
-    let wrap_up = match row.try_get::<Option<Uuid>, _>("wrapup_code_id")? {
+        |col: &str| -> Mapped<_> { Ok(row.get::<_, Option<i64>>(col)?.map(from_millis)) };
+    let wrap_up = match row.get::<_, Option<Uuid>>("wrapup_code_id")? {
         Some(code_id) => Some(WrapUp {
             code_id,
-            code_name: row.try_get("wrapup_code_name")?,
-            duration_ms: row.try_get::<i64, _>("wrapup_duration_ms")? as u32,
-            notes: row.try_get("wrapup_notes")?,
-            applied_at: from_millis(row.try_get("wrapup_applied_at")?),
-            applied_by: row.try_get("wrapup_applied_by")?,
+            code_name: row.get("wrapup_code_name")?,
+            duration_ms: row.get::<_, i64>("wrapup_duration_ms")? as u32,
+            notes: row.get("wrapup_notes")?,
+            applied_at: from_millis(row.get("wrapup_applied_at")?),
+            applied_by: row.get("wrapup_applied_by")?,
         }),
         None => None,
     };
     Ok(InteractionRecord {
-        seq: row.try_get("seq")?,
-        finalize_due_ms: row.try_get("finalize_due_at")?,
+        seq: row.get("seq")?,
+        finalize_due_ms: row.get("finalize_due_at")?,
         interaction: Interaction {
-            id: row.try_get("id")?,
-            division_id: row.try_get("division_id")?,
-            channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
-            state: InteractionState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
-            finalized: row.try_get("finalized")?,
-            created_at: from_millis(row.try_get("created_at")?),
+            id: row.get("id")?,
+            division_id: row.get("division_id")?,
+            channel: Channel::parse(&channel)
+                .ok_or_else(|| MapError::Store(corrupt("channel", &channel)))?,
+            state: InteractionState::parse(&state)
+                .ok_or_else(|| MapError::Store(corrupt("state", &state)))?,
+            finalized: row.get("finalized")?,
+            created_at: from_millis(row.get("created_at")?),
             active_at: opt_time("active_at")?,
             closed_at: opt_time("closed_at")?,
             finalized_at: opt_time("finalized_at")?,
             wrap_up,
-            version: row.try_get("version")?,
+            version: row.get("version")?,
         },
     })
 }
@@ -355,108 +463,131 @@ fn interaction_from_row(row: &SqliteRow) -> Result<InteractionRecord> {
 const CODE_COLUMNS: &str =
     "seq, id, division_id, name, description, archived, date_created, date_modified";
 
-fn code_from_row(row: &SqliteRow) -> Result<CodeRecord> {
+fn code_from_row(row: &Row<'_>) -> Mapped<CodeRecord> {
     Ok(CodeRecord {
-        seq: row.try_get("seq")?,
+        seq: row.get("seq")?,
         code: WrapUpCode {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            division_id: row.try_get("division_id")?,
-            description: row.try_get("description")?,
-            archived: row.try_get("archived")?,
-            date_created: from_millis(row.try_get("date_created")?),
-            date_modified: from_millis(row.try_get("date_modified")?),
+            id: row.get("id")?,
+            name: row.get("name")?,
+            division_id: row.get("division_id")?,
+            description: row.get("description")?,
+            archived: row.get("archived")?,
+            date_created: from_millis(row.get("date_created")?),
+            date_modified: from_millis(row.get("date_modified")?),
         },
     })
 }
 
-fn client_from_row(row: &SqliteRow) -> Result<ClientRecord> {
-    let scopes: String = row.try_get("scopes")?;
-    let divisions: String = row.try_get("divisions")?;
+fn client_from_row(row: &Row<'_>) -> Mapped<ClientRecord> {
+    let scopes: String = row.get("scopes")?;
+    let divisions: String = row.get("divisions")?;
     Ok(ClientRecord {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        secret_hash: row.try_get("secret_hash")?,
-        scopes: ScopeSet::parse(&scopes).map_err(|s| corrupt("scope", &s))?,
+        id: row.get("id")?,
+        name: row.get("name")?,
+        secret_hash: row.get("secret_hash")?,
+        scopes: ScopeSet::parse(&scopes).map_err(|s| MapError::Store(corrupt("scope", &s)))?,
         divisions: serde_json::from_str(&divisions)
-            .map_err(|_| corrupt("division grant", &divisions))?,
-        created_ms: row.try_get("created_at")?,
+            .map_err(|_| MapError::Store(corrupt("division grant", &divisions)))?,
+        created_ms: row.get("created_at")?,
     })
 }
 
-async fn load_interaction<'e, E: Executor<'e, Database = Sqlite>>(
-    e: E,
-    id: Uuid,
-) -> Result<Option<InteractionRecord>> {
-    let sql = format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = ?");
-    sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(e)
-        .await?
-        .as_ref()
-        .map(interaction_from_row)
-        .transpose()
+fn division_from_row(row: &Row<'_>) -> Mapped<Division> {
+    Ok(Division {
+        id: row.get("id")?,
+        name: row.get("name")?,
+    })
 }
 
-async fn load_code<'e, E: Executor<'e, Database = Sqlite>>(
-    e: E,
-    id: Uuid,
-) -> Result<Option<CodeRecord>> {
-    let sql = format!("SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE id = ?");
-    sqlx::query(&sql)
-        .bind(id)
-        .fetch_optional(e)
-        .await?
-        .as_ref()
-        .map(code_from_row)
-        .transpose()
+/// Runs a query for at most one row and maps it.
+fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&Row<'_>) -> Mapped<T>,
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    match rows.next()? {
+        Some(row) => Ok(Some(map(row)?)),
+        None => Ok(None),
+    }
 }
 
-async fn load_division<'e, E: Executor<'e, Database = Sqlite>>(
-    e: E,
-    id: Uuid,
-) -> Result<Option<Division>> {
-    Ok(sqlx::query("SELECT id, name FROM divisions WHERE id = ?")
-        .bind(id)
-        .fetch_optional(e)
-        .await?
-        .map(|row| Division {
-            id: row.get("id"),
-            name: row.get("name"),
-        }))
+/// Runs a query and maps every row.
+fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl Fn(&Row<'_>) -> Mapped<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}
+
+fn load_interaction(conn: &Connection, id: Uuid) -> Result<Option<InteractionRecord>> {
+    query_one(
+        conn,
+        &format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = ?"),
+        [id],
+        interaction_from_row,
+    )
+}
+
+fn load_code(conn: &Connection, id: Uuid) -> Result<Option<CodeRecord>> {
+    query_one(
+        conn,
+        &format!("SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE id = ?"),
+        [id],
+        code_from_row,
+    )
+}
+
+fn load_division(conn: &Connection, id: Uuid) -> Result<Option<Division>> {
+    query_one(
+        conn,
+        "SELECT id, name FROM divisions WHERE id = ?",
+        [id],
+        division_from_row,
+    )
 }
 
 /// Writes every column of an interaction back.
-async fn save_interaction(conn: &mut SqliteConnection, rec: &InteractionRecord) -> Result<()> {
+fn save_interaction(conn: &Connection, rec: &InteractionRecord) -> Result<()> {
     let i = &rec.interaction;
-    let ms = |t: Option<time::OffsetDateTime>| t.map(wrapup_types::timestamp::to_millis);
+    let ms = |t: Option<time::OffsetDateTime>| t.map(to_millis);
     let w = i.wrap_up.as_ref();
-    sqlx::query(
+    conn.prepare_cached(
         "UPDATE interactions SET state = ?, finalized = ?, active_at = ?, closed_at = ?, finalize_due_at = ?, \
          finalized_at = ?, wrapup_code_id = ?, wrapup_code_name = ?, wrapup_duration_ms = ?, wrapup_notes = ?, \
          wrapup_applied_at = ?, wrapup_applied_by = ?, version = ? WHERE id = ?",
-    )
-    .bind(i.state.as_str())
-    .bind(i.finalized)
-    .bind(ms(i.active_at))
-    .bind(ms(i.closed_at))
-    .bind(rec.finalize_due_ms)
-    .bind(ms(i.finalized_at))
-    .bind(w.map(|w| w.code_id))
-    .bind(w.map(|w| w.code_name.clone()))
-    .bind(w.map(|w| w.duration_ms as i64))
-    .bind(w.and_then(|w| w.notes.clone()))
-    .bind(ms(w.map(|w| w.applied_at)))
-    .bind(w.map(|w| w.applied_by))
-    .bind(i.version)
-    .bind(i.id)
-    .execute(conn)
-    .await?;
+    )?
+    .execute(params![
+        i.state.as_str(),
+        i.finalized,
+        ms(i.active_at),
+        ms(i.closed_at),
+        rec.finalize_due_ms,
+        ms(i.finalized_at),
+        w.map(|w| w.code_id),
+        w.map(|w| w.code_name.clone()),
+        w.map(|w| w.duration_ms as i64),
+        w.and_then(|w| w.notes.clone()),
+        ms(w.map(|w| w.applied_at)),
+        w.map(|w| w.applied_by),
+        i.version,
+        i.id,
+    ])?;
     Ok(())
 }
 
 /// Appends the event describing a change, in the transaction of the change.
-async fn append_event(
+fn append_event(
     ctx: &mut WriteCtx,
     kind: EventKind,
     rec: &InteractionRecord,
@@ -464,16 +595,21 @@ async fn append_event(
 ) -> Result<()> {
     let data =
         serde_json::to_string(&rec.interaction).map_err(|e| StoreError::Database(e.to_string()))?;
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (kind, interaction_id, division_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-    )
-    .bind(kind.as_str())
-    .bind(rec.interaction.id)
-    .bind(rec.interaction.division_id)
-    .bind(data)
-    .bind(now_ms)
-    .fetch_one(&mut ctx.conn)
-    .await?;
+    let seq: i64 = ctx
+        .conn
+        .prepare_cached(
+            "INSERT INTO events (kind, interaction_id, division_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+        )?
+        .query_row(
+            params![
+                kind.as_str(),
+                rec.interaction.id,
+                rec.interaction.division_id,
+                data,
+                now_ms
+            ],
+            |r| r.get(0),
+        )?;
     ctx.events.push(EventRecord {
         seq,
         kind,
@@ -485,18 +621,18 @@ async fn append_event(
 }
 
 /// Marks a closed interaction finalized and records the event.
-async fn finalize(ctx: &mut WriteCtx, rec: &mut InteractionRecord, now_ms: i64) -> Result<()> {
+fn finalize(ctx: &mut WriteCtx, rec: &mut InteractionRecord, now_ms: i64) -> Result<()> {
     rec.interaction.finalized = true;
     rec.interaction.finalized_at = Some(from_millis(now_ms));
     rec.interaction.version += 1;
-    save_interaction(&mut ctx.conn, rec).await?;
-    append_event(ctx, EventKind::Finalized, rec, now_ms).await
+    save_interaction(&ctx.conn, rec)?;
+    append_event(ctx, EventKind::Finalized, rec, now_ms)
 }
 
 /// The state (step 5) and code (step 6) problems of a wrap-up, and the code when it can
 /// be applied.
-async fn assess(
-    conn: &mut SqliteConnection,
+fn assess(
+    conn: &Connection,
     rec: &InteractionRecord,
     code_id: Option<Uuid>,
     grant: &DivisionGrant,
@@ -513,7 +649,7 @@ async fn assess(
     let Some(code_id) = code_id else {
         return Ok((problems, None));
     };
-    let code = load_code(&mut *conn, code_id).await?.map(|c| c.code);
+    let code = load_code(conn, code_id)?.map(|c| c.code);
     let visible = code.as_ref().is_some_and(|c| grant.allows(c.division_id));
     let mut names = HashMap::new();
     if let Some(c) = code
@@ -521,7 +657,7 @@ async fn assess(
         .filter(|c| visible && c.division_id != i.division_id)
     {
         for id in [c.division_id, i.division_id] {
-            if let Some(d) = load_division(&mut *conn, id).await? {
+            if let Some(d) = load_division(conn, id)? {
                 names.insert(id, d.name);
             }
         }
@@ -541,51 +677,85 @@ async fn assess(
     }
 }
 
-/// Restricts a query to the granted divisions; `column` holds the division id.
-fn push_grant(q: &mut QueryBuilder<'_, Sqlite>, column: &str, grant: &DivisionGrant) {
-    if let DivisionGrant::Only(ids) = grant {
-        q.push(format!(" AND {column} IN ("));
-        let mut sep = q.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
+fn uuid_value(id: Uuid) -> Value {
+    Value::Blob(id.as_bytes().to_vec())
+}
+
+/// A listing query under construction: SQL text and its parameters.
+struct Select {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl Select {
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn bind(&mut self, value: Value) -> &mut Self {
+        self.sql.push('?');
+        self.params.push(value);
+        self
+    }
+
+    /// Restricts the rows to the granted divisions; `column` holds the division id.
+    fn grant(&mut self, column: &str, grant: &DivisionGrant) {
+        if let DivisionGrant::Only(ids) = grant {
+            self.push(&format!(" AND {column} IN ("));
+            for (n, id) in ids.iter().enumerate() {
+                if n > 0 {
+                    self.push(", ");
+                }
+                self.bind(uuid_value(*id));
+            }
+            self.push(")");
         }
-        sep.push_unseparated(")");
     }
 }
 
 impl SqliteStore {
     /// One page of a listing: `select` is `SELECT … FROM … WHERE seq > `; `filters` appends
     /// `AND …` clauses; rows outside the granted divisions (`grant_column`) are left out.
-    async fn select_page<T>(
+    async fn select_page<T: Send + 'static>(
         &self,
         select: String,
-        grant_column: &str,
+        grant_column: &'static str,
         grant: &DivisionGrant,
         page: PageRequest,
-        filters: impl FnOnce(&mut QueryBuilder<'static, Sqlite>),
-        map: impl Fn(&SqliteRow) -> Result<T>,
+        filters: impl FnOnce(&mut Select) + Send + 'static,
+        map: fn(&Row<'_>) -> Mapped<T>,
     ) -> Result<Vec<T>> {
         if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
             return Ok(Vec::new());
         }
-        let mut q = QueryBuilder::new(select);
-        q.push_bind(page.after.unwrap_or(0));
-        filters(&mut q);
-        push_grant(&mut q, grant_column, grant);
-        q.push(" ORDER BY seq LIMIT ").push_bind(page.limit as i64);
-        q.build()
-            .fetch_all(&self.readers)
-            .await?
-            .iter()
-            .map(map)
-            .collect()
+        let grant = grant.clone();
+        self.read(move |conn| {
+            let mut q = Select {
+                sql: select,
+                params: Vec::new(),
+            };
+            q.bind(Value::Integer(page.after.unwrap_or(0)));
+            filters(&mut q);
+            q.grant(grant_column, &grant);
+            q.push(" ORDER BY seq LIMIT ")
+                .bind(Value::Integer(i64::from(page.limit)));
+            query_all(
+                conn,
+                &q.sql,
+                rusqlite::params_from_iter(q.params.iter()),
+                map,
+            )
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn health(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.readers).await?;
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await?;
         if self.jobs.is_closed() {
             return Err(StoreError::Closed);
         }
@@ -595,27 +765,21 @@ impl Store for SqliteStore {
     async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {
         let name = name.to_string();
         self.write(move |ctx| {
-            Box::pin(async move {
-                sqlx::query(
+            ctx.conn
+                .prepare_cached(
                     "INSERT INTO divisions (id, name, name_key, created_at) VALUES (?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(&name)
-                .bind(name_key(&name))
-                .bind(now_ms)
-                .execute(&mut ctx.conn)
-                .await
+                )?
+                .execute(params![id, name, name_key(&name), now_ms])
                 .map_err(|e| {
                     constraint_or_db(e, || format!("a division named \"{name}\" already exists"))
                 })?;
-                Ok(Division { id, name })
-            })
+            Ok(Division { id, name })
         })
         .await
     }
 
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>> {
-        load_division(&self.readers, id).await
+        self.read(move |conn| load_division(conn, id)).await
     }
 
     async fn list_divisions(
@@ -630,15 +794,7 @@ impl Store for SqliteStore {
             grant,
             page,
             |_| {},
-            |r| {
-                Ok((
-                    r.try_get("seq")?,
-                    Division {
-                        id: r.try_get("id")?,
-                        name: r.try_get("name")?,
-                    },
-                ))
-            },
+            |r| Ok((r.get("seq")?, division_from_row(r)?)),
         )
         .await
     }
@@ -646,33 +802,38 @@ impl Store for SqliteStore {
     async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {
         let code = code.clone();
         self.write(move |ctx| {
-            Box::pin(async move {
-                let c = &code;
-                let seq: i64 = sqlx::query_scalar(
+            let c = &code;
+            let seq: i64 = ctx
+                .conn
+                .prepare_cached(
                     "INSERT INTO wrapup_codes (id, division_id, name, name_key, description, archived, date_created, \
                      date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+                )?
+                .query_row(
+                    params![
+                        c.id,
+                        c.division_id,
+                        c.name,
+                        name_key(&c.name),
+                        c.description,
+                        c.archived,
+                        to_millis(c.date_created),
+                        to_millis(c.date_modified)
+                    ],
+                    |r| r.get(0),
                 )
-                .bind(c.id)
-                .bind(c.division_id)
-                .bind(&c.name)
-                .bind(name_key(&c.name))
-                .bind(&c.description)
-                .bind(c.archived)
-                .bind(wrapup_types::timestamp::to_millis(c.date_created))
-                .bind(wrapup_types::timestamp::to_millis(c.date_modified))
-                .fetch_one(&mut ctx.conn)
-                .await
                 .map_err(|e| {
-                    constraint_or_db(e, || format!("a wrap-up code named \"{}\" already exists in the division", c.name))
+                    constraint_or_db(e, || {
+                        format!("a wrap-up code named \"{}\" already exists in the division", c.name)
+                    })
                 })?;
-                Ok(CodeRecord { code, seq })
-            })
+            Ok(CodeRecord { code, seq })
         })
         .await
     }
 
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
-        load_code(&self.readers, id).await
+        self.read(move |conn| load_code(conn, id)).await
     }
 
     async fn list_codes(
@@ -683,12 +844,12 @@ impl Store for SqliteStore {
     ) -> Result<Vec<CodeRecord>> {
         let filter = filter.clone();
         let select = format!("SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE seq > ");
-        let filters = move |q: &mut QueryBuilder<'static, Sqlite>| {
+        let filters = move |q: &mut Select| {
             if let Some(d) = filter.division {
-                q.push(" AND division_id = ").push_bind(d);
+                q.push(" AND division_id = ").bind(uuid_value(d));
             }
             if let Some(name) = &filter.name {
-                q.push(" AND name_key = ").push_bind(name_key(name));
+                q.push(" AND name_key = ").bind(Value::Text(name_key(name)));
             }
             if !filter.include_archived {
                 q.push(" AND archived = 0");
@@ -707,36 +868,29 @@ impl Store for SqliteStore {
     ) -> Result<CodeRecord> {
         let (name, description) = (name.to_string(), description.map(str::to_string));
         self.write(move |ctx| {
-            Box::pin(async move {
-                sqlx::query(
+            ctx.conn
+                .prepare_cached(
                     "UPDATE wrapup_codes SET name = ?, name_key = ?, description = ?, date_modified = ? WHERE id = ?",
-                )
-                .bind(&name)
-                .bind(name_key(&name))
-                .bind(&description)
-                .bind(now_ms)
-                .bind(id)
-                .execute(&mut ctx.conn)
-                .await
+                )?
+                .execute(params![name, name_key(&name), description, now_ms, id])
                 .map_err(|e| {
-                    constraint_or_db(e, || format!("a wrap-up code named \"{name}\" already exists in the division"))
+                    constraint_or_db(e, || {
+                        format!("a wrap-up code named \"{name}\" already exists in the division")
+                    })
                 })?;
-                load_code(&mut ctx.conn, id).await?.ok_or(StoreError::NotFound)
-            })
+            load_code(&ctx.conn, id)?.ok_or(StoreError::NotFound)
         })
         .await
     }
 
     async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord> {
         self.write(move |ctx| {
-            Box::pin(async move {
-                sqlx::query("UPDATE wrapup_codes SET archived = 1, date_modified = ? WHERE id = ? AND archived = 0")
-                    .bind(now_ms)
-                    .bind(id)
-                    .execute(&mut ctx.conn)
-                    .await?;
-                load_code(&mut ctx.conn, id).await?.ok_or(StoreError::NotFound)
-            })
+            ctx.conn
+                .prepare_cached(
+                    "UPDATE wrapup_codes SET archived = 1, date_modified = ? WHERE id = ? AND archived = 0",
+                )?
+                .execute(params![now_ms, id])?;
+            load_code(&ctx.conn, id)?.ok_or(StoreError::NotFound)
         })
         .await
     }
@@ -744,44 +898,44 @@ impl Store for SqliteStore {
     async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord> {
         let new = new.clone();
         self.write(move |ctx| {
-            Box::pin(async move {
-                let seq: i64 = sqlx::query_scalar(
+            let seq: i64 = ctx
+                .conn
+                .prepare_cached(
                     "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, version) \
                      VALUES (?, ?, ?, 'queued', 0, ?, 1) RETURNING seq",
+                )?
+                .query_row(
+                    params![new.id, new.division_id, new.channel.as_str(), new.now_ms],
+                    |r| r.get(0),
                 )
-                .bind(new.id)
-                .bind(new.division_id)
-                .bind(new.channel.as_str())
-                .bind(new.now_ms)
-                .fetch_one(&mut ctx.conn)
-                .await
-                .map_err(|e| constraint_or_db(e, || format!("interaction {} already exists", new.id)))?;
-                let rec = InteractionRecord {
-                    seq,
-                    finalize_due_ms: None,
-                    interaction: Interaction {
-                        id: new.id,
-                        division_id: new.division_id,
-                        channel: new.channel,
-                        state: InteractionState::Queued,
-                        finalized: false,
-                        created_at: from_millis(new.now_ms),
-                        active_at: None,
-                        closed_at: None,
-                        finalized_at: None,
-                        wrap_up: None,
-                        version: 1,
-                    },
-                };
-                append_event(ctx, EventKind::Created, &rec, new.now_ms).await?;
-                Ok(rec)
-            })
+                .map_err(|e| {
+                    constraint_or_db(e, || format!("interaction {} already exists", new.id))
+                })?;
+            let rec = InteractionRecord {
+                seq,
+                finalize_due_ms: None,
+                interaction: Interaction {
+                    id: new.id,
+                    division_id: new.division_id,
+                    channel: new.channel,
+                    state: InteractionState::Queued,
+                    finalized: false,
+                    created_at: from_millis(new.now_ms),
+                    active_at: None,
+                    closed_at: None,
+                    finalized_at: None,
+                    wrap_up: None,
+                    version: 1,
+                },
+            };
+            append_event(ctx, EventKind::Created, &rec, new.now_ms)?;
+            Ok(rec)
         })
         .await
     }
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
-        load_interaction(&self.readers, id).await
+        self.read(move |conn| load_interaction(conn, id)).await
     }
 
     async fn list_interactions(
@@ -792,12 +946,13 @@ impl Store for SqliteStore {
     ) -> Result<Vec<InteractionRecord>> {
         let filter = filter.clone();
         let select = format!("SELECT {INTERACTION_COLUMNS} FROM interactions WHERE seq > ");
-        let filters = move |q: &mut QueryBuilder<'static, Sqlite>| {
+        let filters = move |q: &mut Select| {
             if let Some(s) = filter.state {
-                q.push(" AND state = ").push_bind(s.as_str());
+                q.push(" AND state = ")
+                    .bind(Value::Text(s.as_str().to_string()));
             }
             if let Some(d) = filter.division {
-                q.push(" AND division_id = ").push_bind(d);
+                q.push(" AND division_id = ").bind(uuid_value(d));
             }
             match filter.wrapped_up {
                 Some(true) => q.push(" AND wrapup_code_id IS NOT NULL"),
@@ -824,30 +979,26 @@ impl Store for SqliteStore {
         settle_ms: i64,
     ) -> Result<InteractionRecord> {
         self.write(move |ctx| {
-            Box::pin(async move {
-                let mut rec = load_interaction(&mut ctx.conn, id)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                lifecycle::check_move(rec.interaction.state, to)
-                    .map_err(|p| StoreError::Rejected(vec![p]))?;
-                let i = &mut rec.interaction;
-                i.state = to;
-                i.version += 1;
-                match to {
-                    InteractionState::Active => i.active_at = Some(from_millis(now_ms)),
-                    InteractionState::Closed => {
-                        i.closed_at = Some(from_millis(now_ms));
-                        rec.finalize_due_ms = Some(now_ms + settle_ms);
-                    }
-                    _ => {}
+            let mut rec = load_interaction(&ctx.conn, id)?.ok_or(StoreError::NotFound)?;
+            lifecycle::check_move(rec.interaction.state, to)
+                .map_err(|p| StoreError::Rejected(vec![p]))?;
+            let i = &mut rec.interaction;
+            i.state = to;
+            i.version += 1;
+            match to {
+                InteractionState::Active => i.active_at = Some(from_millis(now_ms)),
+                InteractionState::Closed => {
+                    i.closed_at = Some(from_millis(now_ms));
+                    rec.finalize_due_ms = Some(now_ms + settle_ms);
                 }
-                save_interaction(&mut ctx.conn, &rec).await?;
-                append_event(ctx, EventKind::State, &rec, now_ms).await?;
-                if to == InteractionState::Closed && settle_ms <= 0 {
-                    finalize(ctx, &mut rec, now_ms).await?;
-                }
-                Ok(rec)
-            })
+                _ => {}
+            }
+            save_interaction(&ctx.conn, &rec)?;
+            append_event(ctx, EventKind::State, &rec, now_ms)?;
+            if to == InteractionState::Closed && settle_ms <= 0 {
+                finalize(ctx, &mut rec, now_ms)?;
+            }
+            Ok(rec)
         })
         .await
     }
@@ -855,59 +1006,62 @@ impl Store for SqliteStore {
     async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<ApplyOutcome> {
         let cmd = cmd.clone();
         self.write(move |ctx| {
-            Box::pin(async move {
-                let mut rec = load_interaction(&mut ctx.conn, cmd.interaction_id)
-                    .await?
-                    .filter(|r| cmd.divisions.allows(r.interaction.division_id))
-                    .ok_or(StoreError::NotFound)?;
-                let i = &rec.interaction;
-                // The timer may not have fired yet for an interaction that is due: settle it now.
-                if i.state == InteractionState::Closed
-                    && !i.finalized
-                    && rec.finalize_due_ms.is_some_and(|due| due <= cmd.now_ms)
-                {
-                    finalize(ctx, &mut rec, cmd.now_ms).await?;
+            let mut rec = load_interaction(&ctx.conn, cmd.interaction_id)?
+                .filter(|r| cmd.divisions.allows(r.interaction.division_id))
+                .ok_or(StoreError::NotFound)?;
+            let i = &rec.interaction;
+            // The timer may not have fired yet for an interaction that is due: settle it now.
+            if i.state == InteractionState::Closed
+                && !i.finalized
+                && rec.finalize_due_ms.is_some_and(|due| due <= cmd.now_ms)
+            {
+                finalize(ctx, &mut rec, cmd.now_ms)?;
+            }
+            let (problems, code) = assess(
+                &ctx.conn,
+                &rec,
+                Some(cmd.request.code_id),
+                &cmd.divisions,
+                cmd.now_ms,
+            )?;
+            let code = match code {
+                Some(code) if problems.is_empty() => code,
+                _ => return Err(StoreError::Rejected(problems)),
+            };
+            let req = &cmd.request;
+            if let Some(w) = &rec.interaction.wrap_up {
+                if w.code_id == req.code_id && w.duration_ms == req.duration_ms && w.notes == req.notes {
+                    return Ok(ApplyOutcome::Unchanged(rec));
                 }
-                let (problems, code) =
-                    assess(&mut ctx.conn, &rec, Some(cmd.request.code_id), &cmd.divisions, cmd.now_ms).await?;
-                let code = match code {
-                    Some(code) if problems.is_empty() => code,
-                    _ => return Err(StoreError::Rejected(problems)),
-                };
-                let req = &cmd.request;
-                if let Some(w) = &rec.interaction.wrap_up {
-                    if w.code_id == req.code_id && w.duration_ms == req.duration_ms && w.notes == req.notes {
-                        return Ok(ApplyOutcome::Unchanged(rec));
-                    }
-                }
-                let wrap_up = WrapUp {
-                    code_id: code.id,
-                    code_name: code.name,
-                    duration_ms: req.duration_ms,
-                    notes: req.notes.clone(),
-                    applied_at: from_millis(cmd.now_ms),
-                    applied_by: cmd.client_id,
-                };
-                sqlx::query(
+            }
+            let wrap_up = WrapUp {
+                code_id: code.id,
+                code_name: code.name,
+                duration_ms: req.duration_ms,
+                notes: req.notes.clone(),
+                applied_at: from_millis(cmd.now_ms),
+                applied_by: cmd.client_id,
+            };
+            ctx.conn
+                .prepare_cached(
                     "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
                      applied_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(cmd.interaction_id)
-                .bind(wrap_up.code_id)
-                .bind(&wrap_up.code_name)
-                .bind(wrap_up.duration_ms as i64)
-                .bind(&wrap_up.notes)
-                .bind(cmd.now_ms)
-                .bind(cmd.client_id)
-                .execute(&mut ctx.conn)
-                .await?;
-                rec.interaction.wrap_up = Some(wrap_up);
-                rec.interaction.state = InteractionState::Completed;
-                rec.interaction.version += 1;
-                save_interaction(&mut ctx.conn, &rec).await?;
-                append_event(ctx, EventKind::WrapUp, &rec, cmd.now_ms).await?;
-                Ok(ApplyOutcome::Applied(rec))
-            })
+                )?
+                .execute(params![
+                    cmd.interaction_id,
+                    wrap_up.code_id,
+                    wrap_up.code_name,
+                    wrap_up.duration_ms as i64,
+                    wrap_up.notes,
+                    cmd.now_ms,
+                    cmd.client_id
+                ])?;
+            rec.interaction.wrap_up = Some(wrap_up);
+            rec.interaction.state = InteractionState::Completed;
+            rec.interaction.version += 1;
+            save_interaction(&ctx.conn, &rec)?;
+            append_event(ctx, EventKind::WrapUp, &rec, cmd.now_ms)?;
+            Ok(ApplyOutcome::Applied(rec))
         })
         .await
     }
@@ -919,162 +1073,161 @@ impl Store for SqliteStore {
         divisions: &DivisionGrant,
         now_ms: i64,
     ) -> Result<Vec<ErrorDetail>> {
-        let mut conn = self.readers.acquire().await?;
-        Ok(assess(&mut conn, interaction, code_id, divisions, now_ms)
-            .await?
-            .0)
+        let (rec, grant) = (interaction.clone(), divisions.clone());
+        self.read(move |conn| Ok(assess(conn, &rec, code_id, &grant, now_ms)?.0))
+            .await
     }
 
     async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>> {
-        let rows = sqlx::query(
-            "SELECT code_id, code_name, duration_ms, notes, applied_at, applied_by FROM wrapup_history \
-             WHERE interaction_id = ? ORDER BY seq",
-        )
-        .bind(interaction_id)
-        .fetch_all(&self.readers)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(WrapUp {
-                    code_id: r.try_get("code_id")?,
-                    code_name: r.try_get("code_name")?,
-                    duration_ms: r.try_get::<i64, _>("duration_ms")? as u32,
-                    notes: r.try_get("notes")?,
-                    applied_at: from_millis(r.try_get("applied_at")?),
-                    applied_by: r.try_get("applied_by")?,
-                })
-            })
-            .collect()
+        self.read(move |conn| {
+            query_all(
+                conn,
+                "SELECT code_id, code_name, duration_ms, notes, applied_at, applied_by FROM wrapup_history \
+                 WHERE interaction_id = ? ORDER BY seq",
+                [interaction_id],
+                |r| {
+                    Ok(WrapUp {
+                        code_id: r.get("code_id")?,
+                        code_name: r.get("code_name")?,
+                        duration_ms: r.get::<_, i64>("duration_ms")? as u32,
+                        notes: r.get("notes")?,
+                        applied_at: from_millis(r.get("applied_at")?),
+                        applied_by: r.get("applied_by")?,
+                    })
+                },
+            )
+        })
+        .await
     }
 
     async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>> {
         self.write(move |ctx| {
-            Box::pin(async move {
-                let sql = format!(
+            let due = query_all(
+                &ctx.conn,
+                &format!(
                     "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE finalized = 0 AND state = 'closed' \
                      AND finalize_due_at <= ? ORDER BY finalize_due_at LIMIT ?"
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(now_ms)
-                    .bind(FINALIZE_BATCH)
-                    .fetch_all(&mut ctx.conn)
-                    .await?;
-                let mut done = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let mut rec = interaction_from_row(row)?;
-                    finalize(ctx, &mut rec, now_ms).await?;
-                    done.push(rec);
-                }
-                Ok(done)
-            })
+                ),
+                params![now_ms, FINALIZE_BATCH],
+                interaction_from_row,
+            )?;
+            let mut done = Vec::with_capacity(due.len());
+            for mut rec in due {
+                finalize(ctx, &mut rec, now_ms)?;
+                done.push(rec);
+            }
+            Ok(done)
         })
         .await
     }
 
     async fn next_finalize_due(&self) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(finalize_due_at) FROM interactions WHERE finalized = 0 AND state = 'closed'",
-        )
-        .fetch_one(&self.readers)
-        .await?)
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT MIN(finalize_due_at) FROM interactions WHERE finalized = 0 AND state = 'closed'",
+                )?
+                .query_row([], |r| r.get(0))?)
+        })
+        .await
     }
 
     async fn create_client(&self, client: &ClientRecord) -> Result<()> {
         let c = client.clone();
         self.write(move |ctx| {
-            Box::pin(async move {
-                let divisions = serde_json::to_string(&c.divisions).map_err(|e| StoreError::Database(e.to_string()))?;
-                sqlx::query(
+            let divisions = serde_json::to_string(&c.divisions)
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+            ctx.conn
+                .prepare_cached(
                     "INSERT INTO oauth_clients (id, name, secret_hash, scopes, divisions, created_at) \
                      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(c.id)
-                .bind(&c.name)
-                .bind(&c.secret_hash)
-                .bind(c.scopes.to_string())
-                .bind(divisions)
-                .bind(c.created_ms)
-                .execute(&mut ctx.conn)
-                .await?;
-                Ok(())
-            })
+                )?
+                .execute(params![
+                    c.id,
+                    c.name,
+                    c.secret_hash,
+                    c.scopes.to_string(),
+                    divisions,
+                    c.created_ms
+                ])?;
+            Ok(())
         })
         .await
     }
 
     async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>> {
-        sqlx::query("SELECT id, name, secret_hash, scopes, divisions, created_at FROM oauth_clients WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.readers)
-            .await?
-            .as_ref()
-            .map(client_from_row)
-            .transpose()
+        self.read(move |conn| {
+            query_one(
+                conn,
+                "SELECT id, name, secret_hash, scopes, divisions, created_at FROM oauth_clients WHERE id = ?",
+                [id],
+                client_from_row,
+            )
+        })
+        .await
     }
 
     async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
         let t = token.clone();
         self.write(move |ctx| {
-            Box::pin(async move {
-                sqlx::query("INSERT INTO access_tokens (hash, client_id, scopes, expires_at) VALUES (?, ?, ?, ?)")
-                    .bind(&t.hash[..])
-                    .bind(t.client_id)
-                    .bind(t.scopes.to_string())
-                    .bind(t.expires_ms)
-                    .execute(&mut ctx.conn)
-                    .await?;
-                // Tokens expired for more than a week answer authentication.invalid from then on.
-                sqlx::query("DELETE FROM access_tokens WHERE expires_at < ?")
-                    .bind(t.expires_ms - 8 * 86_400_000)
-                    .execute(&mut ctx.conn)
-                    .await?;
-                Ok(())
-            })
+            ctx.conn
+                .prepare_cached(
+                    "INSERT INTO access_tokens (hash, client_id, scopes, expires_at) VALUES (?, ?, ?, ?)",
+                )?
+                .execute(params![&t.hash[..], t.client_id, t.scopes.to_string(), t.expires_ms])?;
+            // Tokens expired for more than a week answer authentication.invalid from then on.
+            ctx.conn
+                .prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?")?
+                .execute([t.expires_ms - 8 * 86_400_000])?;
+            Ok(())
         })
         .await
     }
 
     async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
-        let row = sqlx::query(
-            "SELECT hash, client_id, scopes, expires_at FROM access_tokens WHERE hash = ?",
-        )
-        .bind(&hash[..])
-        .fetch_optional(&self.readers)
-        .await?;
-        row.map(|r| {
-            let scopes: String = r.try_get("scopes")?;
-            Ok(TokenRecord {
-                hash: *hash,
-                client_id: r.try_get("client_id")?,
-                scopes: ScopeSet::parse(&scopes).map_err(|s| corrupt("scope", &s))?,
-                expires_ms: r.try_get("expires_at")?,
-            })
+        let hash = *hash;
+        self.read(move |conn| {
+            query_one(
+                conn,
+                "SELECT client_id, scopes, expires_at FROM access_tokens WHERE hash = ?",
+                [&hash[..]],
+                |r| {
+                    let scopes: String = r.get("scopes")?;
+                    Ok(TokenRecord {
+                        hash,
+                        client_id: r.get("client_id")?,
+                        scopes: ScopeSet::parse(&scopes)
+                            .map_err(|s| MapError::Store(corrupt("scope", &s)))?,
+                        expires_ms: r.get("expires_at")?,
+                    })
+                },
+            )
         })
-        .transpose()
+        .await
     }
 
     async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query(
-            "SELECT seq, kind, division_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(after_seq)
-        .bind(limit as i64)
-        .fetch_all(&self.readers)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let data: String = r.try_get("data")?;
-                Ok(EventRecord {
-                    seq: r.try_get("seq")?,
-                    kind: EventKind::parse(&kind).ok_or_else(|| corrupt("event kind", &kind))?,
-                    division_id: r.try_get("division_id")?,
-                    interaction: serde_json::from_str(&data)
-                        .map_err(|_| corrupt("event data", &data))?,
-                    created_ms: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        self.read(move |conn| {
+            query_all(
+                conn,
+                "SELECT seq, kind, division_id, data, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                params![after_seq, i64::from(limit)],
+                |r| {
+                    let kind: String = r.get("kind")?;
+                    let data: String = r.get("data")?;
+                    Ok(EventRecord {
+                        seq: r.get("seq")?,
+                        kind: EventKind::parse(&kind)
+                            .ok_or_else(|| MapError::Store(corrupt("event kind", &kind)))?,
+                        division_id: r.get("division_id")?,
+                        interaction: serde_json::from_str(&data)
+                            .map_err(|_| MapError::Store(corrupt("event data", &data)))?,
+                        created_ms: r.get("created_at")?,
+                    })
+                },
+            )
+        })
+        .await
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
@@ -1082,49 +1235,46 @@ impl Store for SqliteStore {
     }
 
     async fn event_bounds(&self) -> Result<EventBounds> {
-        let pruned: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(PRUNED_THROUGH)
-            .fetch_optional(&self.readers)
-            .await?;
-        // AUTOINCREMENT keeps the highest sequence number ever assigned here, even once
-        // the rows are pruned.
-        let latest: Option<i64> =
-            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
-                .fetch_optional(&self.readers)
-                .await?;
-        Ok(EventBounds {
-            pruned_through: match pruned {
-                Some(v) => v.parse().map_err(|_| corrupt(PRUNED_THROUGH, &v))?,
-                None => 0,
-            },
-            latest: latest.unwrap_or(0),
+        self.read(|conn| {
+            let pruned: Option<String> = conn
+                .prepare_cached("SELECT value FROM meta WHERE key = ?")?
+                .query_row([PRUNED_THROUGH], |r| r.get(0))
+                .optional()?;
+            // AUTOINCREMENT keeps the highest sequence number ever assigned here, even
+            // once the rows are pruned.
+            let latest: Option<i64> = conn
+                .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'events'")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            Ok(EventBounds {
+                pruned_through: match pruned {
+                    Some(v) => v.parse().map_err(|_| corrupt(PRUNED_THROUGH, &v))?,
+                    None => 0,
+                },
+                latest: latest.unwrap_or(0),
+            })
         })
+        .await
     }
 
     async fn prune_events(&self, before_ms: i64) -> Result<u64> {
         self.write(move |ctx| {
-            Box::pin(async move {
-                let last: Option<i64> =
-                    sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE created_at < ?")
-                        .bind(before_ms)
-                        .fetch_one(&mut ctx.conn)
-                        .await?;
-                let Some(last) = last else { return Ok(0) };
-                let deleted = sqlx::query("DELETE FROM events WHERE seq <= ?")
-                    .bind(last)
-                    .execute(&mut ctx.conn)
-                    .await?
-                    .rows_affected();
-                sqlx::query(
+            let last: Option<i64> = ctx
+                .conn
+                .prepare_cached("SELECT MAX(seq) FROM events WHERE created_at < ?")?
+                .query_row([before_ms], |r| r.get(0))?;
+            let Some(last) = last else { return Ok(0) };
+            let deleted = ctx
+                .conn
+                .prepare_cached("DELETE FROM events WHERE seq <= ?")?
+                .execute([last])?;
+            ctx.conn
+                .prepare_cached(
                     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET \
                      value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
-                )
-                .bind(PRUNED_THROUGH)
-                .bind(last.to_string())
-                .execute(&mut ctx.conn)
-                .await?;
-                Ok(deleted)
-            })
+                )?
+                .execute(params![PRUNED_THROUGH, last.to_string()])?;
+            Ok(deleted as u64)
         })
         .await
     }
@@ -1136,23 +1286,25 @@ impl Store for SqliteStore {
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.readers)
-            .await?)
+        let key = key.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT value FROM meta WHERE key = ?")?
+                .query_row([key], |r| r.get(0))
+                .optional()?)
+        })
+        .await
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         let (key, value) = (key.to_string(), value.to_string());
         self.write(move |ctx| {
-            Box::pin(async move {
-                sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                    .bind(&key)
-                    .bind(&value)
-                    .execute(&mut ctx.conn)
-                    .await?;
-                Ok(())
-            })
+            ctx.conn
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![key, value])?;
+            Ok(())
         })
         .await
     }
