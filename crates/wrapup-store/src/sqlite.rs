@@ -187,6 +187,35 @@ impl SqliteStore {
         })
     }
 
+    /// Runs a point read (one indexed row: microseconds from the page cache) with a
+    /// read-only connection right here, on the calling thread: handing it to another
+    /// thread would cost more than the read. Longer reads (pages, logs) use [`Self::read`].
+    async fn read_now<T, F>(&self, op: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        let _permit = self
+            .readers
+            .available
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let conn = self
+            .readers
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .ok_or(StoreError::Closed)?;
+        let result = op(&conn);
+        self.readers
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        result
+    }
+
     /// Runs `op` with a read-only connection on the blocking pool.
     async fn read<T, F>(&self, op: F) -> Result<T>
     where
@@ -754,7 +783,7 @@ impl SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn health(&self) -> Result<()> {
-        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+        self.read_now(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await?;
         if self.jobs.is_closed() {
             return Err(StoreError::Closed);
@@ -779,7 +808,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>> {
-        self.read(move |conn| load_division(conn, id)).await
+        self.read_now(move |conn| load_division(conn, id)).await
     }
 
     async fn list_divisions(
@@ -833,7 +862,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
-        self.read(move |conn| load_code(conn, id)).await
+        self.read_now(move |conn| load_code(conn, id)).await
     }
 
     async fn list_codes(
@@ -935,7 +964,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
-        self.read(move |conn| load_interaction(conn, id)).await
+        self.read_now(move |conn| load_interaction(conn, id)).await
     }
 
     async fn list_interactions(
@@ -1122,7 +1151,7 @@ impl Store for SqliteStore {
     }
 
     async fn next_finalize_due(&self) -> Result<Option<i64>> {
-        self.read(|conn| {
+        self.read_now(|conn| {
             Ok(conn
                 .prepare_cached(
                     "SELECT MIN(finalize_due_at) FROM interactions WHERE finalized = 0 AND state = 'closed'",
@@ -1156,7 +1185,7 @@ impl Store for SqliteStore {
     }
 
     async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>> {
-        self.read(move |conn| {
+        self.read_now(move |conn| {
             query_one(
                 conn,
                 "SELECT id, name, secret_hash, scopes, divisions, created_at FROM oauth_clients WHERE id = ?",
@@ -1186,7 +1215,7 @@ impl Store for SqliteStore {
 
     async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
         let hash = *hash;
-        self.read(move |conn| {
+        self.read_now(move |conn| {
             query_one(
                 conn,
                 "SELECT client_id, scopes, expires_at FROM access_tokens WHERE hash = ?",
@@ -1235,7 +1264,7 @@ impl Store for SqliteStore {
     }
 
     async fn event_bounds(&self) -> Result<EventBounds> {
-        self.read(|conn| {
+        self.read_now(|conn| {
             let pruned: Option<String> = conn
                 .prepare_cached("SELECT value FROM meta WHERE key = ?")?
                 .query_row([PRUNED_THROUGH], |r| r.get(0))
@@ -1287,7 +1316,7 @@ impl Store for SqliteStore {
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_string();
-        self.read(move |conn| {
+        self.read_now(move |conn| {
             Ok(conn
                 .prepare_cached("SELECT value FROM meta WHERE key = ?")?
                 .query_row([key], |r| r.get(0))

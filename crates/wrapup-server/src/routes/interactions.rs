@@ -202,13 +202,29 @@ pub async fn put_wrapup(
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
-    let rec = visible(&state, &principal, &id).await?;
-    let bytes = read_json_body(&headers, body).await?;
-    let fields = parse_object(&bytes).map_err(ApiError::one)?;
+    let interaction_id = path_id(&id, not_found)?;
     let now = state.clock.now_ms();
+    // The common case, a valid body, goes straight to the write, which checks that the
+    // interaction exists and is visible (step 2) inside its transaction: one trip to the
+    // store. A body with problems needs step 2 first, so the answer keeps the check order.
+    let body = match read_json_body(&headers, body).await {
+        Ok(bytes) => bytes,
+        Err(problem) => {
+            visible(&state, &principal, &id).await?;
+            return Err(problem);
+        }
+    };
+    let fields = match parse_object(&body) {
+        Ok(fields) => fields,
+        Err(problem) => {
+            visible(&state, &principal, &id).await?;
+            return Err(ApiError::one(problem));
+        }
+    };
     let request = match validate_fields(&fields) {
         Ok(request) => request,
         Err(mut problems) => {
+            let rec = visible(&state, &principal, &id).await?;
             // Report the state and code problems too, all in one answer.
             let code_id = fields
                 .iter()
@@ -225,7 +241,7 @@ pub async fn put_wrapup(
         }
     };
     let cmd = ApplyWrapUp {
-        interaction_id: rec.interaction.id,
+        interaction_id,
         request,
         client_id: principal.client_id,
         divisions: principal.divisions.clone(),
