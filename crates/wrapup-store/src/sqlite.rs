@@ -77,6 +77,24 @@ struct Readers {
     available: Semaphore,
 }
 
+impl Readers {
+    /// Lends a connection to `op` (the caller holds a permit, so one is free).
+    fn with_connection<T>(&self, op: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self
+            .conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .ok_or(StoreError::Closed)?;
+        let result = op(&conn);
+        self.conns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        result
+    }
+}
+
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     readers: Arc<Readers>,
@@ -200,20 +218,7 @@ impl SqliteStore {
             .acquire()
             .await
             .map_err(|_| StoreError::Closed)?;
-        let conn = self
-            .readers
-            .conns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
-            .ok_or(StoreError::Closed)?;
-        let result = op(&conn);
-        self.readers
-            .conns
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(conn);
-        result
+        self.readers.with_connection(op)
     }
 
     /// Runs `op` with a read-only connection on the blocking pool.
@@ -222,32 +227,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let permit = self
+        let _permit = self
             .readers
             .available
             .acquire()
             .await
             .map_err(|_| StoreError::Closed)?;
         let readers = self.readers.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let conn = readers
-                .conns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop()
-                .ok_or(StoreError::Closed)?;
-            let result = op(&conn);
-            readers
-                .conns
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(conn);
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("a read task failed: {e}")))?;
-        drop(permit);
-        result
+        tokio::task::spawn_blocking(move || readers.with_connection(op))
+            .await
+            .map_err(|e| StoreError::Database(format!("a read task failed: {e}")))?
     }
 
     /// The bulk path for benchmarks and load tests: inserts `count` interactions of

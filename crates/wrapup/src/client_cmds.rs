@@ -23,8 +23,9 @@ fn duration_arg(s: &str) -> Result<Duration, String> {
     parse_duration(s)
 }
 
+/// The wrap-up a command applies or checks.
 #[derive(Args)]
-pub struct ApplyArgs {
+pub struct WrapUpArgs {
     /// The interaction's id.
     interaction: Uuid,
     /// The wrap-up code: its id, or its name in the interaction's division.
@@ -36,6 +37,12 @@ pub struct ApplyArgs {
     /// Notes (at most 1,024 characters).
     #[arg(long)]
     notes: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    wrapup: WrapUpArgs,
     /// How long to wait for the interaction to be closed and finalized.
     #[arg(long, value_parser = duration_arg, default_value = "10m")]
     wait: Duration,
@@ -49,17 +56,8 @@ pub struct ApplyArgs {
 
 #[derive(Args)]
 pub struct DoctorArgs {
-    /// The interaction's id.
-    interaction: Uuid,
-    /// The wrap-up code: its id, or its name in the interaction's division.
-    #[arg(long)]
-    code: CodeRef,
-    /// Time the agent spent in wrap-up: 120000 (ms), 120s, 2m, 1h30m.
-    #[arg(long, value_parser = duration_arg)]
-    duration: Duration,
-    /// Notes (at most 1,024 characters).
-    #[arg(long)]
-    notes: Option<String>,
+    #[command(flatten)]
+    wrapup: WrapUpArgs,
 }
 
 #[derive(Args)]
@@ -242,15 +240,15 @@ fn shell_quote(s: &str) -> String {
 
 pub async fn apply(args: &ApplyArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
     let client = client(global, sources)?;
-    let code_id = match &args.code {
+    let code_id = match &args.wrapup.code {
         CodeRef::Id(id) => *id,
         name => {
-            let interaction = client.get_interaction(args.interaction).await?;
+            let interaction = client.get_interaction(args.wrapup.interaction).await?;
             client.resolve_code(&interaction, name).await?
         }
     };
-    let mut wrapup = WrapUp::new(code_id, args.duration).map_err(anyhow::Error::new)?;
-    if let Some(notes) = &args.notes {
+    let mut wrapup = WrapUp::new(code_id, args.wrapup.duration).map_err(anyhow::Error::new)?;
+    if let Some(notes) = &args.wrapup.notes {
         wrapup = wrapup
             .with_notes(notes.clone())
             .map_err(anyhow::Error::new)?;
@@ -276,7 +274,7 @@ pub async fn apply(args: &ApplyArgs, global: &Global, sources: &Sources) -> anyh
             shell_quote(&format!(
                 "{}/api/v2/interactions/{}/wrap-up",
                 client.base_url(),
-                args.interaction
+                args.wrapup.interaction
             )),
             shell_quote(&body)
         );
@@ -303,7 +301,9 @@ pub async fn apply(args: &ApplyArgs, global: &Global, sources: &Sources) -> anyh
         }),
         ..ApplyOptions::default()
     };
-    let outcome = client.apply(args.interaction, &wrapup, &options).await;
+    let outcome = client
+        .apply(args.wrapup.interaction, &wrapup, &options)
+        .await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -331,7 +331,7 @@ pub async fn apply(args: &ApplyArgs, global: &Global, sources: &Sources) -> anyh
     };
     println!(
         "✓ {what} code {} for {} to interaction {}; {waited}.",
-        args.code,
+        args.wrapup.code,
         human_ms(u64::from(report.duration_ms)),
         report.interaction_id
     );
@@ -342,10 +342,10 @@ pub async fn doctor(args: &DoctorArgs, global: &Global, sources: &Sources) -> an
     let client = client(global, sources)?;
     let report = client
         .doctor(&DoctorRequest {
-            interaction_id: args.interaction,
-            code: args.code.clone(),
-            duration: args.duration,
-            notes: args.notes.clone(),
+            interaction_id: args.wrapup.interaction,
+            code: args.wrapup.code.clone(),
+            duration: args.wrapup.duration,
+            notes: args.wrapup.notes.clone(),
         })
         .await;
     let code = if report.ready {
@@ -361,7 +361,7 @@ pub async fn doctor(args: &DoctorArgs, global: &Global, sources: &Sources) -> an
     }
     println!(
         "wrapup doctor: interaction {}, code {}",
-        args.interaction, args.code
+        args.wrapup.interaction, args.wrapup.code
     );
     for check in &report.checks {
         let mark = match check.status {
