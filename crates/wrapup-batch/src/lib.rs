@@ -18,13 +18,12 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
 use serde::Serialize;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 use wrapup_client::{
-    Client, CodeQuery, CodeRef, Error, EventQuery, EventStream, StreamEvent, WrapUp,
+    Client, CodeQuery, CodeRef, Error, EventQuery, EventStream, RetryPolicy, StreamEvent, WrapUp,
 };
 use wrapup_types::{ErrorCode, Interaction, InteractionState};
 
@@ -146,6 +145,8 @@ struct Shared {
     options: Options,
     counts: Mutex<Counts>,
     pause_until: Mutex<Option<Instant>>,
+    /// Backoff after 5xx and network errors, from `options`.
+    backoff: RetryPolicy,
     codes: Mutex<HashMap<(Uuid, String), Result<Uuid, String>>>,
 }
 
@@ -245,16 +246,11 @@ impl Shared {
                 _ => {}
             }
             failures += 1;
-            if failures > self.options.max_retries {
+            // The client's backoff (exponential, full jitter); None once the retries are spent.
+            let Some(delay) = self.backoff.delay(failures, None) else {
                 return Err(Failure::Abort(BatchError::Unreachable(error)));
-            }
+            };
             self.count(|c| c.retries += 1);
-            let cap = self
-                .options
-                .backoff
-                .saturating_mul(1 << (failures - 1).min(16))
-                .min(self.options.max_backoff);
-            let delay = cap.mul_f64(rand::thread_rng().gen::<f64>());
             tokio::time::sleep(delay).await;
         }
     }
@@ -512,6 +508,12 @@ impl Batch {
     /// A batch applying through `client` (whose own retries should be off: the batch
     /// retries itself, pausing everything on 429) and recording in `journal`.
     pub fn new(client: Client, journal: Journal, options: Options) -> Batch {
+        let backoff = RetryPolicy {
+            max_attempts: options.max_retries.saturating_add(1),
+            base_delay: options.backoff,
+            max_delay: options.max_backoff,
+            ..RetryPolicy::default()
+        };
         Batch {
             shared: Arc::new(Shared {
                 client,
@@ -519,6 +521,7 @@ impl Batch {
                 options,
                 counts: Mutex::new(Counts::default()),
                 pause_until: Mutex::new(None),
+                backoff,
                 codes: Mutex::new(HashMap::new()),
             }),
         }

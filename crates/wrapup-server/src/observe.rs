@@ -48,7 +48,6 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let time = time::OffsetDateTime::now_utc();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let route = request
@@ -65,6 +64,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(context.clone());
 
     let inspect = state.inspector.records(&path).then(|| {
+        // The arrival time is read only for the inspector; nothing else needs it.
+        let time = time::OffsetDateTime::now_utc();
         let path_and_query = request
             .uri()
             .path_and_query()
@@ -74,7 +75,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         let (parts, body) = std::mem::take(&mut request).into_parts();
         let (body, captured) = TeeBody::wrap(body);
         request = Request::from_parts(parts, body);
-        (path_and_query, headers, captured)
+        (time, path_and_query, headers, captured)
     });
 
     let mut response = next.run(request).await;
@@ -108,7 +109,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         "request"
     );
 
-    if let Some((path_and_query, request_headers, captured)) = inspect {
+    if let Some((time, path_and_query, request_headers, captured)) = inspect {
         let mut response_body = None;
         if status >= 400 {
             let (parts, body) = response.into_parts();
