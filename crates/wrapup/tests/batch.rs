@@ -8,6 +8,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{wrapup_for, BIN};
 use rand::Rng;
 use uuid::Uuid;
 use wrapup_client::{Client, RetryPolicy};
@@ -15,11 +18,10 @@ use wrapup_server::testkit::*;
 use wrapup_store::NewInteraction;
 use wrapup_types::{Channel, DivisionGrant, InteractionState, TargetState};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wrapup");
 const ALL: &str = "interaction:view interaction:write interaction:manage wrapup-code:view wrapup-code:manage admin";
 
 fn batch_command(url: &str, creds: &(Uuid, String), dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = wrapup_for(url, creds);
     cmd.arg("batch")
         .arg(dir.join("rows.jsonl"))
         .arg("--journal")
@@ -28,11 +30,6 @@ fn batch_command(url: &str, creds: &(Uuid, String), dir: &Path, extra: &[&str]) 
         .arg(dir.join("report.jsonl"))
         .args(["--max-retries", "30", "--reconcile-after", "500ms"])
         .args(extra)
-        .env("WRAPUP_URL", url)
-        .env("WRAPUP_CLIENT_ID", creds.0.to_string())
-        .env("WRAPUP_CLIENT_SECRET", &creds.1)
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env_remove("WRAPUP_CONFIG")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     cmd
@@ -438,16 +435,9 @@ async fn simulate_then_batch_csv_dry_run_report_and_exit_codes() {
     let resolved = server.code(&admin, support, "Resolved").await;
     let creds = server.credentials(ALL, DivisionGrant::All).await;
     let dir = tempfile::tempdir().unwrap();
-    let env = |cmd: &mut Command| {
-        cmd.env("WRAPUP_URL", &server.url)
-            .env("WRAPUP_CLIENT_ID", creds.0.to_string())
-            .env("WRAPUP_CLIENT_SECRET", &creds.1)
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .env_remove("WRAPUP_CONFIG");
-    };
 
     // simulate makes 20 interactions that close (and, with settle time 0, finalize).
-    let mut cmd = Command::new(BIN);
+    let mut cmd = wrapup_for(&server.url, &creds);
     cmd.args([
         "simulate",
         "--division",
@@ -459,7 +449,6 @@ async fn simulate_then_batch_csv_dry_run_report_and_exit_codes() {
         "--close-after",
         "0s..100ms",
     ]);
-    env(&mut cmd);
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
@@ -486,14 +475,14 @@ async fn simulate_then_batch_csv_dry_run_report_and_exit_codes() {
     }
     let report = dir.path().join("report.jsonl");
     let run = |extra: &[&str]| {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("batch")
+        wrapup_for(&server.url, &creds)
+            .arg("batch")
             .arg(&csv)
             .arg("--report")
             .arg(&report)
-            .args(extra);
-        env(&mut cmd);
-        cmd.output().unwrap()
+            .args(extra)
+            .output()
+            .unwrap()
     };
 
     // A dry run applies nothing and predicts the failures.

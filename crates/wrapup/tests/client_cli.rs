@@ -4,23 +4,17 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
+use common::{wrapup_for, BIN};
 use uuid::Uuid;
 use wrapup_server::testkit::*;
 use wrapup_types::{DivisionGrant, TargetState};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wrapup");
-
 /// Runs `wrapup` with the server's URL and the given credentials, and `stdin`.
 fn wrapup(url: &str, creds: &(Uuid, String), args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(BIN)
+    let mut child = wrapup_for(url, creds)
         .args(args)
-        .env("WRAPUP_URL", url)
-        .env("WRAPUP_CLIENT_ID", creds.0.to_string())
-        .env("WRAPUP_CLIENT_SECRET", &creds.1)
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .env_remove("WRAPUP_CONFIG")
-        .env_remove("WRAPUP_PROFILE")
-        .env_remove("WRAPUP_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
