@@ -11,7 +11,11 @@
 
 #![forbid(unsafe_code)]
 
+mod postgres;
+mod rules;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -23,10 +27,11 @@ use wrapup_types::{
     ScopeSet, WrapUp, WrapUpCode, WrapUpRequest,
 };
 
+pub use postgres::{migrator as postgres_migrator, PgStore};
 pub use sqlite::{connect_options as sqlite_connect_options, SqliteStore, EVENT_BUFFER};
 
 /// What can go wrong in storage.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The object does not exist.
     #[error("not found")]
@@ -259,13 +264,17 @@ pub trait Store: Send + Sync + 'static {
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 }
 
-/// Opens the store a database URL names, creating and migrating it if needed.
-/// `sqlite://path` (or a bare path) for SQLite.
+/// Opens the store a database URL names, creating and migrating it if needed:
+/// `postgres://…` (or `postgresql://…`) for PostgreSQL, `sqlite://path` (or a bare path) for
+/// SQLite.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Database(
-            "PostgreSQL storage is not available in this build yet; use a sqlite:// URL".into(),
-        ));
+    if is_postgres(url) {
+        return Ok(Arc::new(PgStore::open(url).await?));
     }
     Ok(Arc::new(SqliteStore::open(url).await?))
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }

@@ -24,15 +24,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::ConnectOptions;
 use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 use uuid::Uuid;
-use wrapup_domain::lifecycle;
 use wrapup_domain::names::name_key;
-use wrapup_domain::wrapup_body::check_code;
 use wrapup_types::timestamp::{from_millis, to_millis};
 use wrapup_types::{
     Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState,
     ScopeSet, WrapUp, WrapUpCode,
 };
 
+use crate::rules;
 use crate::{
     ApplyOutcome, ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord,
     InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Result, Store, StoreError,
@@ -640,15 +639,12 @@ fn append_event(
 
 /// Marks a closed interaction finalized and records the event.
 fn finalize(ctx: &mut WriteCtx, rec: &mut InteractionRecord, now_ms: i64) -> Result<()> {
-    rec.interaction.finalized = true;
-    rec.interaction.finalized_at = Some(from_millis(now_ms));
-    rec.interaction.version += 1;
+    rules::mark_finalized(rec, now_ms);
     save_interaction(&ctx.conn, rec)?;
     append_event(ctx, EventKind::Finalized, rec, now_ms)
 }
 
-/// The state (step 5) and code (step 6) problems of a wrap-up, and the code when it can
-/// be applied.
+/// The state and code problems of a wrap-up, and the code when it can be applied.
 fn assess(
     conn: &Connection,
     rec: &InteractionRecord,
@@ -656,43 +652,17 @@ fn assess(
     grant: &DivisionGrant,
     now_ms: i64,
 ) -> Result<(Vec<ErrorDetail>, Option<WrapUpCode>)> {
-    let i = &rec.interaction;
-    let mut problems = Vec::new();
-    problems.extend(lifecycle::check_ready(
-        i.state,
-        i.finalized,
-        rec.finalize_due_ms,
-        now_ms,
-    ));
-    let Some(code_id) = code_id else {
-        return Ok((problems, None));
+    let code = match code_id {
+        Some(id) => load_code(conn, id)?.map(|c| c.code),
+        None => None,
     };
-    let code = load_code(conn, code_id)?.map(|c| c.code);
-    let visible = code.as_ref().is_some_and(|c| grant.allows(c.division_id));
     let mut names = HashMap::new();
-    if let Some(c) = code
-        .as_ref()
-        .filter(|c| visible && c.division_id != i.division_id)
-    {
-        for id in [c.division_id, i.division_id] {
-            if let Some(d) = load_division(conn, id)? {
-                names.insert(id, d.name);
-            }
+    for id in rules::divisions_to_name(rec, code.as_ref(), grant) {
+        if let Some(d) = load_division(conn, id)? {
+            names.insert(id, d.name);
         }
     }
-    let name_of = |id: Uuid| {
-        names
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| "(unnamed)".into())
-    };
-    match check_code(code_id, code.as_ref(), visible, i.division_id, name_of) {
-        Some(p) => {
-            problems.push(p);
-            Ok((problems, None))
-        }
-        None => Ok((problems, code)),
-    }
+    Ok(rules::assess(rec, code_id, code, grant, &names, now_ms))
 }
 
 fn uuid_value(id: Uuid) -> Value {
@@ -929,23 +899,7 @@ impl Store for SqliteStore {
                 .map_err(|e| {
                     constraint_or_db(e, || format!("interaction {} already exists", new.id))
                 })?;
-            let rec = InteractionRecord {
-                seq,
-                finalize_due_ms: None,
-                interaction: Interaction {
-                    id: new.id,
-                    division_id: new.division_id,
-                    channel: new.channel,
-                    state: InteractionState::Queued,
-                    finalized: false,
-                    created_at: from_millis(new.now_ms),
-                    active_at: None,
-                    closed_at: None,
-                    finalized_at: None,
-                    wrap_up: None,
-                    version: 1,
-                },
-            };
+            let rec = rules::new_interaction(&new, seq);
             append_event(ctx, EventKind::Created, &rec, new.now_ms)?;
             Ok(rec)
         })
@@ -998,22 +952,10 @@ impl Store for SqliteStore {
     ) -> Result<InteractionRecord> {
         self.write(move |ctx| {
             let mut rec = load_interaction(&ctx.conn, id)?.ok_or(StoreError::NotFound)?;
-            lifecycle::check_move(rec.interaction.state, to)
-                .map_err(|p| StoreError::Rejected(vec![p]))?;
-            let i = &mut rec.interaction;
-            i.state = to;
-            i.version += 1;
-            match to {
-                InteractionState::Active => i.active_at = Some(from_millis(now_ms)),
-                InteractionState::Closed => {
-                    i.closed_at = Some(from_millis(now_ms));
-                    rec.finalize_due_ms = Some(now_ms + settle_ms);
-                }
-                _ => {}
-            }
+            rules::move_state(&mut rec, to, now_ms, settle_ms)?;
             save_interaction(&ctx.conn, &rec)?;
             append_event(ctx, EventKind::State, &rec, now_ms)?;
-            if to == InteractionState::Closed && settle_ms <= 0 {
+            if rules::is_due(&rec, now_ms) {
                 finalize(ctx, &mut rec, now_ms)?;
             }
             Ok(rec)
@@ -1027,12 +969,8 @@ impl Store for SqliteStore {
             let mut rec = load_interaction(&ctx.conn, cmd.interaction_id)?
                 .filter(|r| cmd.divisions.allows(r.interaction.division_id))
                 .ok_or(StoreError::NotFound)?;
-            let i = &rec.interaction;
             // The timer may not have fired yet for an interaction that is due: settle it now.
-            if i.state == InteractionState::Closed
-                && !i.finalized
-                && rec.finalize_due_ms.is_some_and(|due| due <= cmd.now_ms)
-            {
+            if rules::is_due(&rec, cmd.now_ms) {
                 finalize(ctx, &mut rec, cmd.now_ms)?;
             }
             let (problems, code) = assess(
@@ -1046,19 +984,8 @@ impl Store for SqliteStore {
                 Some(code) if problems.is_empty() => code,
                 _ => return Err(StoreError::Rejected(problems)),
             };
-            let req = &cmd.request;
-            if let Some(w) = &rec.interaction.wrap_up {
-                if w.code_id == req.code_id && w.duration_ms == req.duration_ms && w.notes == req.notes {
-                    return Ok(ApplyOutcome::Unchanged(rec));
-                }
-            }
-            let wrap_up = WrapUp {
-                code_id: code.id,
-                code_name: code.name,
-                duration_ms: req.duration_ms,
-                notes: req.notes.clone(),
-                applied_at: from_millis(cmd.now_ms),
-                applied_by: cmd.client_id,
+            let Some(wrap_up) = rules::set_wrapup(&mut rec, &cmd, code) else {
+                return Ok(ApplyOutcome::Unchanged(rec));
             };
             ctx.conn
                 .prepare_cached(
@@ -1074,9 +1001,6 @@ impl Store for SqliteStore {
                     cmd.now_ms,
                     cmd.client_id
                 ])?;
-            rec.interaction.wrap_up = Some(wrap_up);
-            rec.interaction.state = InteractionState::Completed;
-            rec.interaction.version += 1;
             save_interaction(&ctx.conn, &rec)?;
             append_event(ctx, EventKind::WrapUp, &rec, cmd.now_ms)?;
             Ok(ApplyOutcome::Applied(rec))
