@@ -2,18 +2,24 @@
 //!
 //! Deadlines live in the store, so the timer survives restarts: on start-up it finalizes
 //! every interaction whose settle time passed while the server was down, then sleeps until
-//! the next deadline, or until a close wakes it.
+//! the next deadline, or until a close wakes it: a close on this node (`wake`), or a close
+//! on another node sharing the database, seen on the store's event feed. Every node runs
+//! the timer; the store finalizes each interaction once, whichever node gets there first,
+//! so a node that dies leaves its deadlines to the others.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
-use wrapup_store::Store;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, Notify};
+use wrapup_store::{EventRecord, Store};
+use wrapup_types::{EventKind, InteractionState};
 
 use crate::clock::Clock;
 
 /// Runs until the task is dropped or aborted.
 pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>) {
+    let mut events = store.subscribe();
     loop {
         match store.finalize_due(clock.now_ms()).await {
             Ok(done) if !done.is_empty() => {
@@ -35,14 +41,32 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>
                 continue;
             }
         };
-        match next {
-            Some(due) => {
-                tokio::select! {
-                    _ = clock.sleep_until(due) => {}
-                    _ = wake.notified() => {}
+        tokio::select! {
+            _ = async {
+                match next {
+                    Some(due) => clock.sleep_until(due).await,
+                    None => std::future::pending().await,
                 }
+            } => {}
+            _ = wake.notified() => {}
+            _ = a_close(&mut events) => {}
+        }
+    }
+}
+
+/// Returns when an interaction closed (or events were missed, which may hide a close).
+async fn a_close(events: &mut broadcast::Receiver<Arc<EventRecord>>) {
+    loop {
+        match events.recv().await {
+            Ok(e)
+                if e.kind == EventKind::State
+                    && e.interaction.state == InteractionState::Closed =>
+            {
+                return
             }
-            None => wake.notified().await,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Closed) => std::future::pending().await,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The test harness (feature `testkit`): an in-process server on 127.0.0.1:0 over a
-//! temporary SQLite database, a clock the test controls, and real clients. The server's,
-//! the client's and the CLI's tests all use it.
+//! throw-away database, a clock the test controls, and real clients. The server's, the
+//! client's and the CLI's tests all use it. The database is SQLite, or PostgreSQL when
+//! `WRAPUP_TEST_BACKEND=postgres` (with `WRAPUP_TEST_POSTGRES_URL`): the same tests then
+//! run on the other backend.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +12,8 @@ use crate::{App, Clock, Config, ManualClock};
 use reqwest::Method;
 use uuid::Uuid;
 use wrapup_client::{Client, RawResponse};
-use wrapup_store::{SqliteStore, Store};
+use wrapup_store::testing::TestDb;
+use wrapup_store::Store;
 use wrapup_types::{
     Channel, CreateWrapUpCode, DivisionGrant, ErrorBody, EventKind, ScopeSet, TargetState,
 };
@@ -23,7 +26,7 @@ pub struct TestServer {
     pub store: Arc<dyn Store>,
     pub clock: Arc<ManualClock>,
     pub app: App,
-    pub dir: Arc<tempfile::TempDir>,
+    pub db: Arc<TestDb>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -43,39 +46,30 @@ impl TestServer {
     }
 
     pub async fn start_with(config: Config) -> TestServer {
-        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let db = Arc::new(TestDb::from_env().await);
         let clock = Arc::new(ManualClock::new(START_MS));
-        Self::start_on(dir, clock, config).await
+        Self::start_on(db, clock, config).await
     }
 
-    /// Starts a server on the database in `dir` (e.g. again, after a restart).
-    pub async fn start_on(
-        dir: Arc<tempfile::TempDir>,
-        clock: Arc<ManualClock>,
-        config: Config,
-    ) -> TestServer {
-        Self::start_full(dir, clock, config, wrapup_store::EVENT_BUFFER).await
+    /// Starts a server on the database `db` (e.g. again, after a restart).
+    pub async fn start_on(db: Arc<TestDb>, clock: Arc<ManualClock>, config: Config) -> TestServer {
+        Self::start_full(db, clock, config, wrapup_store::EVENT_BUFFER).await
     }
 
     /// A server whose store keeps only `event_buffer` events in memory for subscribers.
     pub async fn start_with_event_buffer(config: Config, event_buffer: usize) -> TestServer {
-        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let db = Arc::new(TestDb::from_env().await);
         let clock = Arc::new(ManualClock::new(START_MS));
-        Self::start_full(dir, clock, config, event_buffer).await
+        Self::start_full(db, clock, config, event_buffer).await
     }
 
     async fn start_full(
-        dir: Arc<tempfile::TempDir>,
+        db: Arc<TestDb>,
         clock: Arc<ManualClock>,
         config: Config,
         event_buffer: usize,
     ) -> TestServer {
-        let url = format!("sqlite://{}", dir.path().join("wrapup.db").display());
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open_with_event_buffer(&url, event_buffer)
-                .await
-                .unwrap(),
-        );
+        let store = db.open(event_buffer).await;
         let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -88,7 +82,7 @@ impl TestServer {
             store,
             clock,
             app,
-            dir,
+            db,
             server,
         }
     }

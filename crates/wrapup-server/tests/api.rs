@@ -150,12 +150,12 @@ async fn finalization_timer_fires_and_survives_restarts() {
     let pending = s
         .interaction(&admin, div, &[TargetState::Active, TargetState::Closed])
         .await;
-    let (dir, clock) = (s.dir.clone(), s.clock.clone());
+    let (db, clock) = (s.db.clone(), s.clock.clone());
     drop(admin);
     drop(s);
     clock.advance(10 * SETTLE_MS);
     let s = TestServer::start_on(
-        dir,
+        db,
         clock,
         Config {
             settle_ms: SETTLE_MS,
@@ -190,9 +190,8 @@ async fn finalization_timer_fires_and_survives_restarts() {
 
 #[tokio::test]
 async fn finalization_with_the_wall_clock() {
-    let dir = Arc::new(tempfile::tempdir().unwrap());
-    let url = format!("sqlite://{}", dir.path().join("w.db").display());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    let db = wrapup_store::testing::TestDb::from_env().await;
+    let store = db.open(wrapup_store::EVENT_BUFFER).await;
     let clock: Arc<dyn Clock> = Arc::new(wrapup_server::SystemClock);
     let _app = App::start(
         store.clone(),
@@ -612,6 +611,9 @@ impl Store for BrokenStore {
         down()
     }
     fn set_observer(&self, _: Arc<dyn wrapup_store::StoreObserver>) {}
+    async fn seed_finalized(&self, _: Uuid, _: Vec<Uuid>, _: i64) -> wrapup_store::Result<u64> {
+        down()
+    }
     async fn get_meta(&self, _: &str) -> wrapup_store::Result<Option<String>> {
         down()
     }

@@ -260,6 +260,12 @@ pub trait Store: Send + Sync + 'static {
     /// Installs the observer told about every committed write batch (for metrics).
     fn set_observer(&self, observer: Arc<dyn StoreObserver>);
 
+    /// The bulk path for benchmarks and load tests: inserts interactions with these ids
+    /// into `division`, closed and finalized at `now_ms`, in one transaction, without
+    /// events (the event log describes changes made through the API; seeded data is the
+    /// starting state). Returns how many were inserted.
+    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64>;
+
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 }
@@ -274,7 +280,45 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(url).await?))
 }
 
+/// A database URL fit to print: the password, if any, is replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_string();
+    };
+    let rest = &url[start..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..start],
+            &authority[..colon],
+            &url[start + at..]
+        ),
+        _ => url.to_string(),
+    }
+}
+
 /// Whether a database URL names PostgreSQL.
 pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cr@t@db:5432/wrapup"),
+            "postgres://app:***@db:5432/wrapup"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/wrapup"),
+            "postgres://app@db/wrapup"
+        );
+        assert_eq!(redact_url("sqlite:///tmp/w.db"), "sqlite:///tmp/w.db");
+        assert_eq!(redact_url("wrapup.db"), "wrapup.db");
+    }
 }

@@ -194,6 +194,12 @@ impl PgStore {
     /// migrates it if needed (several nodes may do so at once: the migrator takes a lock),
     /// and starts the writer and the tailer.
     pub async fn open(url: &str) -> Result<PgStore> {
+        Self::open_with_event_buffer(url, EVENT_BUFFER).await
+    }
+
+    /// Like [`PgStore::open`], with `event_buffer` committed events kept in memory for
+    /// subscribers (a subscriber that falls further behind re-reads the log).
+    pub async fn open_with_event_buffer(url: &str, event_buffer: usize) -> Result<PgStore> {
         let options = connect_options(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(READERS)
@@ -218,7 +224,7 @@ impl PgStore {
             .fetch_one(&pool)
             .await?;
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 4);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (events, _) = broadcast::channel(event_buffer.max(1));
         let observer = Arc::new(OnceLock::new());
         let (committed, committed_rx) = mpsc::unbounded_channel();
         let (signals, signals_rx) = mpsc::unbounded_channel();
@@ -251,22 +257,6 @@ impl PgStore {
                 "the write was not committed (see the server log)".into(),
             ))
         })
-    }
-
-    /// The bulk path for load tests: inserts closed, finalized interactions of `division`
-    /// with the given ids, in one transaction, without events.
-    pub async fn seed_finalized(&self, division: Uuid, ids: &[Uuid], now_ms: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, active_at, \
-             closed_at, finalize_due_at, finalized_at, version) \
-             SELECT id, $2, 'voice', 'closed', TRUE, $3, $3, $3, $3, $3, 4 FROM UNNEST($1::uuid[]) AS t (id)",
-        )
-        .bind(ids)
-        .bind(division)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
     }
 }
 
@@ -1425,6 +1415,20 @@ impl Store for PgStore {
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, active_at, \
+             closed_at, finalize_due_at, finalized_at, version) \
+             SELECT id, $2, 'voice', 'closed', TRUE, $3, $3, $3, $3, $3, 4 FROM UNNEST($1::uuid[]) AS t (id)",
+        )
+        .bind(&ids)
+        .bind(division)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {

@@ -237,40 +237,6 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Database(format!("a read task failed: {e}")))?
     }
-
-    /// The bulk path for benchmarks and load tests: inserts `count` interactions of
-    /// `division`, closed and finalized at `now_ms`, with the ids `id_of(i)`, in large
-    /// transactions, without events (the event log describes changes made through the API;
-    /// seeded data is the starting state). Returns how many were inserted.
-    pub async fn seed_finalized(
-        &self,
-        division: Uuid,
-        count: u64,
-        now_ms: i64,
-        id_of: impl Fn(u64) -> Uuid + Send + Sync + 'static,
-    ) -> Result<u64> {
-        const ROWS_PER_TRANSACTION: u64 = 100_000;
-        let id_of = Arc::new(id_of);
-        let mut done = 0;
-        while done < count {
-            let end = (done + ROWS_PER_TRANSACTION).min(count);
-            let (start, id_of) = (done, id_of.clone());
-            self.write(move |ctx| {
-                let mut insert = ctx.conn.prepare_cached(
-                    "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, \
-                     active_at, closed_at, finalize_due_at, finalized_at, version) \
-                     VALUES (?, ?, 'voice', 'closed', 1, ?, ?, ?, ?, ?, 4)",
-                )?;
-                for i in start..end {
-                    insert.execute(params![id_of(i), division, now_ms, now_ms, now_ms, now_ms, now_ms])?;
-                }
-                Ok(())
-            })
-            .await?;
-            done = end;
-        }
-        Ok(done)
-    }
 }
 
 /// The options of the migrator connection: WAL, `synchronous=FULL`, a busy timeout,
@@ -1234,6 +1200,23 @@ impl Store for SqliteStore {
                 .prepare_cached("SELECT value FROM meta WHERE key = ?")?
                 .query_row([key], |r| r.get(0))
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64> {
+        self.write(move |ctx| {
+            let mut insert = ctx.conn.prepare_cached(
+                "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, \
+                 active_at, closed_at, finalize_due_at, finalized_at, version) \
+                 VALUES (?, ?, 'voice', 'closed', 1, ?, ?, ?, ?, ?, 4)",
+            )?;
+            for id in &ids {
+                insert.execute(params![
+                    id, division, now_ms, now_ms, now_ms, now_ms, now_ms
+                ])?;
+            }
+            Ok(ids.len() as u64)
         })
         .await
     }

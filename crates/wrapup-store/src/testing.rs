@@ -5,12 +5,23 @@
 //! Without `WRAPUP_TEST_POSTGRES_URL`, PostgreSQL tests are skipped (with a line on stderr)
 //! unless `WRAPUP_REQUIRE_POSTGRES=1`, which CI sets so that a missing server fails the run
 //! instead of passing it quietly.
+//!
+//! [`TestDb::from_env`] is what the server's test harness uses: SQLite, or PostgreSQL when
+//! `WRAPUP_TEST_BACKEND=postgres`, so the whole API suite can run on either backend.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use sqlx::{Connection, Executor, PgConnection};
 use uuid::Uuid;
 
+use crate::{PgStore, SqliteStore, Store};
+
 /// The variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VAR: &str = "WRAPUP_TEST_POSTGRES_URL";
+/// The variable choosing the backend of [`TestDb::from_env`]: `sqlite` (default) or
+/// `postgres`.
+pub const BACKEND_VAR: &str = "WRAPUP_TEST_BACKEND";
 
 /// A database that exists for one test.
 pub struct TestDb {
@@ -55,6 +66,47 @@ impl TestDb {
             _dir: None,
             postgres: Some((server, name)),
         })
+    }
+}
+
+impl TestDb {
+    /// A database of the backend `WRAPUP_TEST_BACKEND` names (SQLite by default).
+    pub async fn from_env() -> TestDb {
+        match std::env::var(BACKEND_VAR).as_deref() {
+            Ok("postgres") => Self::postgres()
+                .await
+                .unwrap_or_else(|| panic!("{BACKEND_VAR}=postgres needs {POSTGRES_URL_VAR}")),
+            Ok("sqlite") | Err(_) => Self::sqlite(),
+            Ok(other) => panic!("{BACKEND_VAR}={other}: use sqlite or postgres"),
+        }
+    }
+
+    /// Whether this is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// The SQLite database file, for tests that inspect it.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let dir = self._dir.as_ref()?;
+        Some(dir.path().join("wrapup.db"))
+    }
+
+    /// Opens the store, keeping `event_buffer` committed events in memory for subscribers.
+    pub async fn open(&self, event_buffer: usize) -> Arc<dyn Store> {
+        if self.is_postgres() {
+            Arc::new(
+                PgStore::open_with_event_buffer(&self.url, event_buffer)
+                    .await
+                    .expect("opening the PostgreSQL test database"),
+            )
+        } else {
+            Arc::new(
+                SqliteStore::open_with_event_buffer(&self.url, event_buffer)
+                    .await
+                    .expect("opening the SQLite test database"),
+            )
+        }
     }
 }
 

@@ -13,9 +13,25 @@ use wrapup_types::{DivisionGrant, ScopeSet};
 
 #[derive(Args)]
 pub struct DbArg {
-    /// Database URL: sqlite://PATH (created if missing).
+    /// Database URL: sqlite://PATH (created if missing), or
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE to run several nodes on one database
+    /// (see docs/deployment.md). The schema is migrated on start.
     #[arg(long, env = "WRAPUP_DB", default_value = "sqlite://wrapup.db")]
     pub db: String,
+}
+
+impl DbArg {
+    /// Opens (and migrates) the database.
+    async fn open(&self) -> anyhow::Result<Arc<dyn wrapup_store::Store>> {
+        wrapup_store::open(&self.db)
+            .await
+            .with_context(|| format!("opening {}", self.shown()))
+    }
+
+    /// The URL fit to print (no password).
+    fn shown(&self) -> String {
+        wrapup_store::redact_url(&self.db)
+    }
 }
 
 #[derive(Args)]
@@ -74,9 +90,7 @@ pub struct CreateClientArgs {
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = wrapup_store::open(&args.db.db)
-        .await
-        .with_context(|| format!("opening {}", args.db.db))?;
+    let store = args.db.open().await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.demo {
         demo::seed(store.as_ref(), clock.now_ms())
@@ -109,7 +123,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     eprintln!(
         "wrapup listening on http://{addr} (database {}, settle time {} ms, {limit})",
-        args.db.db, args.settle_ms
+        args.db.shown(),
+        args.settle_ms
     );
     if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
         eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
@@ -179,13 +194,11 @@ pub async fn create_client(args: CreateClientArgs, json: bool) -> anyhow::Result
             .collect::<anyhow::Result<Vec<_>>>()?;
         DivisionGrant::Only(ids)
     };
-    let store = wrapup_store::open(&args.db.db)
-        .await
-        .with_context(|| format!("opening {}", args.db.db))?;
+    let store = args.db.open().await?;
     if let DivisionGrant::Only(ids) = &divisions {
         for id in ids {
             if store.get_division(*id).await?.is_none() {
-                bail!("no division {id} exists in {}", args.db.db);
+                bail!("no division {id} exists in {}", args.db.shown());
             }
         }
     }
@@ -216,10 +229,8 @@ pub async fn create_client(args: CreateClientArgs, json: bool) -> anyhow::Result
 }
 
 pub async fn migrate(args: DbArg) -> anyhow::Result<()> {
-    wrapup_store::open(&args.db)
-        .await
-        .with_context(|| format!("opening {}", args.db))?;
-    println!("{} is up to date.", args.db);
+    args.open().await?;
+    println!("{} is up to date.", args.shown());
     Ok(())
 }
 
@@ -247,16 +258,13 @@ pub fn seed_id(i: u64) -> Uuid {
     Uuid::from_u128((0x5eed_u128 << 64) | u128::from(i))
 }
 
+/// How many interactions `seed` inserts per transaction.
+const SEED_ROWS_PER_TRANSACTION: u64 = 100_000;
+
 /// The bulk path for load tests: closed, finalized interactions straight into the database,
 /// in large transactions, without events.
 pub async fn seed(args: SeedArgs, json: bool) -> anyhow::Result<()> {
-    if args.db.db.starts_with("postgres") {
-        bail!("seed works on SQLite databases only");
-    }
-    let store = wrapup_store::SqliteStore::open(&args.db.db)
-        .await
-        .with_context(|| format!("opening {}", args.db.db))?;
-    use wrapup_store::Store as _;
+    let store = args.db.open().await?;
     let now = SystemClock.now_ms();
     let divisions = store
         .list_divisions(
@@ -311,11 +319,12 @@ pub async fn seed(args: SeedArgs, json: bool) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let first = args.first;
-    let inserted = store
-        .seed_finalized(division, args.interactions, now, move |i| {
-            seed_id(first + i)
-        })
-        .await?;
+    let mut inserted = 0;
+    while inserted < args.interactions {
+        let end = (inserted + SEED_ROWS_PER_TRANSACTION).min(args.interactions);
+        let ids = (inserted..end).map(|i| seed_id(first + i)).collect();
+        inserted += store.seed_finalized(division, ids, now).await?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     if json {
         println!(

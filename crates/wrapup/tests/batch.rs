@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{wrapup_for, BIN};
+use common::wrapup_for;
 use rand::Rng;
 use uuid::Uuid;
 use wrapup_client::{Client, RetryPolicy};
@@ -18,7 +18,7 @@ use wrapup_server::testkit::*;
 use wrapup_store::NewInteraction;
 use wrapup_types::{Channel, DivisionGrant, InteractionState, TargetState};
 
-const ALL: &str = "interaction:view interaction:write interaction:manage wrapup-code:view wrapup-code:manage admin";
+const ALL: &str = common::ALL_SCOPES;
 
 fn batch_command(url: &str, creds: &(Uuid, String), dir: &Path, extra: &[&str]) -> Command {
     let mut cmd = wrapup_for(url, creds);
@@ -234,68 +234,21 @@ async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
     }
 }
 
-/// A `wrapup serve` process on a database file.
+/// A `wrapup serve` process on a database file, finalizing at once.
 fn serve(db: &Path, port: u16) -> Child {
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--settle-ms",
-            "0",
-            "--db",
-        ])
-        .arg(format!("sqlite://{}", db.display()))
-        .env("WRAPUP_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Ready once it answers.
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server starts"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+    common::serve(
+        &format!("sqlite://{}", db.display()),
+        port,
+        &["--settle-ms", "0"],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let creds_out = Command::new(BIN)
-        .args([
-            "clients",
-            "create",
-            "--name",
-            "batch",
-            "--scopes",
-            ALL,
-            "--divisions",
-            "all",
-            "--json",
-            "--db",
-        ])
-        .arg(format!("sqlite://{}", db.display()))
-        .output()
-        .unwrap();
-    let creds_json: serde_json::Value = serde_json::from_slice(&creds_out.stdout).unwrap();
-    let creds = (
-        creds_json["clientId"]
-            .as_str()
-            .unwrap()
-            .parse::<Uuid>()
-            .unwrap(),
-        creds_json["clientSecret"].as_str().unwrap().to_string(),
-    );
+    let port = common::free_port();
+    let creds = common::create_client(&format!("sqlite://{}", db.display()));
     let mut server = serve(&db, port);
     let url = format!("http://127.0.0.1:{port}");
     let client = Client::new(&url)
