@@ -34,6 +34,11 @@ struct Args {
     /// Where the databases go (a temporary directory by default).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// A PostgreSQL server (`postgres://user@host:port/db`) to also measure the PUT on, with
+    /// one node and with two nodes on one database, beside SQLite, at the first scale. The
+    /// database `wrapup_bench` is created there (dropped first if it exists).
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 /// One wrk run.
@@ -120,11 +125,18 @@ struct Target {
     code: String,
 }
 
-fn wrk(args: &Args, script: &Path, target: &Target, method: &str, n: u64) -> Result<Run> {
+fn wrk(
+    args: &Args,
+    connections: u32,
+    script: &Path,
+    target: &Target,
+    method: &str,
+    n: u64,
+) -> Result<Run> {
     let out = Command::new("wrk")
         .args([
             "-t2",
-            &format!("-c{}", args.connections),
+            &format!("-c{connections}"),
             &format!("-d{}s", args.seconds),
             "--latency",
             "-s",
@@ -163,14 +175,52 @@ struct Measured {
 
 fn measure(args: &Args, script: &Path, target: &Target, method: &str, n: u64) -> Result<Measured> {
     let runs: Vec<Run> = (0..args.runs)
-        .map(|_| wrk(args, script, target, method, n))
+        .map(|_| wrk(args, args.connections, script, target, method, n))
         .collect::<Result<_>>()?;
-    Ok(Measured {
-        rps: spread(runs.iter().map(|r| r.rps).collect()),
-        p50: spread(runs.iter().map(|r| r.p50_ms).collect()),
-        p99: spread(runs.iter().map(|r| r.p99_ms).collect()),
-        errors: runs.iter().map(|r| r.errors).sum(),
-    })
+    Ok(Measured::of(&runs))
+}
+
+impl Measured {
+    fn of(runs: &[Run]) -> Measured {
+        Measured {
+            rps: spread(runs.iter().map(|r| r.rps).collect()),
+            p50: spread(runs.iter().map(|r| r.p50_ms).collect()),
+            p99: spread(runs.iter().map(|r| r.p99_ms).collect()),
+            errors: runs.iter().map(|r| r.errors).sum(),
+        }
+    }
+}
+
+/// The same load split over several servers at once (the connections shared out evenly):
+/// requests/s summed, p50 averaged and p99 the worst of them, per run.
+fn measure_spread(
+    args: &Args,
+    script: &Path,
+    targets: &[Target],
+    method: &str,
+    n: u64,
+) -> Result<Measured> {
+    let connections = args.connections / targets.len() as u32;
+    let mut runs = Vec::new();
+    for _ in 0..args.runs {
+        let parts: Vec<Run> = std::thread::scope(|s| {
+            let handles: Vec<_> = targets
+                .iter()
+                .map(|t| s.spawn(move || wrk(args, connections, script, t, method, n)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a wrk thread"))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        runs.push(Run {
+            rps: parts.iter().map(|r| r.rps).sum(),
+            p50_ms: parts.iter().map(|r| r.p50_ms).sum::<f64>() / parts.len() as f64,
+            p99_ms: parts.iter().map(|r| r.p99_ms).fold(0.0, f64::max),
+            errors: parts.iter().map(|r| r.errors).sum(),
+        });
+    }
+    Ok(Measured::of(&runs))
 }
 
 fn wait_ready(port: u16, child: &mut Child, limit: Duration) -> Result<Duration> {
@@ -257,6 +307,116 @@ fn row(label: &str, m: &Measured, baseline: Option<&Measured>) {
     );
 }
 
+/// Starts `wrapup serve` on `db_url`; returns it, its port and how long it took to answer.
+fn start_wrapup(args: &Args, db_url: &str) -> Result<(Killing, u16, Duration)> {
+    let port = free_port()?;
+    let mut server = Killing(
+        Command::new(&args.wrapup)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--db",
+                db_url,
+                "--inspector-capacity",
+                "0",
+            ])
+            .env("WRAPUP_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    let startup = wait_ready(port, &mut server.0, Duration::from_secs(120))?;
+    Ok((server, port, startup))
+}
+
+/// Seeds `n` interactions into `db_url` and creates a client; returns the seed's and the
+/// client's JSON.
+fn prepare(args: &Args, db_url: &str, n: u64) -> Result<(serde_json::Value, serde_json::Value)> {
+    let seeded = json_of(Command::new(&args.wrapup).args([
+        "seed",
+        "--json",
+        "--interactions",
+        &n.to_string(),
+        "--db",
+        db_url,
+    ]))?;
+    let creds = json_of(Command::new(&args.wrapup).args([
+        "clients",
+        "create",
+        "--json",
+        "--name",
+        "bench",
+        "--divisions",
+        "all",
+        "--db",
+        db_url,
+        "--scopes",
+        "interaction:view interaction:write interaction:manage wrapup-code:view admin",
+    ]))?;
+    Ok((seeded, creds))
+}
+
+/// A wrapup server to load, with a token and the seeded code.
+fn target(port: u16, seeded: &serde_json::Value, creds: &serde_json::Value) -> Result<Target> {
+    Ok(Target {
+        name: "wrapup",
+        url: format!("http://127.0.0.1:{port}"),
+        token: token(
+            port,
+            creds["clientId"].as_str().context("clientId")?,
+            creds["clientSecret"].as_str().context("clientSecret")?,
+        )?,
+        code: seeded["codeId"].as_str().context("codeId")?.to_string(),
+    })
+}
+
+/// The PUT on PostgreSQL with one node, then two nodes on the same database.
+fn postgres_puts(
+    args: &Args,
+    server: &str,
+    script: &Path,
+    n: u64,
+    sqlite_put: &Measured,
+) -> Result<()> {
+    let psql = |sql: &str| -> Result<()> {
+        let out = Command::new("psql")
+            .args([server, "-qc", sql])
+            .output()
+            .context("running psql")?;
+        if !out.status.success() {
+            bail!("psql: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    psql("DROP DATABASE IF EXISTS wrapup_bench WITH (FORCE)")?;
+    psql("CREATE DATABASE wrapup_bench")?;
+    let db_url = wrapup_store::testing::with_database(server, "wrapup_bench");
+    let started = Instant::now();
+    let (seeded, creds) = prepare(args, &db_url, n)?;
+    let seed_seconds = started.elapsed().as_secs_f64();
+    let (_one, port_one, startup) = start_wrapup(args, &db_url)?;
+    let one = target(port_one, &seeded, &creds)?;
+    println!(
+        "\nPUT wrap-up by storage, {n} interactions (PostgreSQL seeded in {seed_seconds:.1} s; node start-up {:.0} ms):",
+        startup.as_secs_f64() * 1000.0
+    );
+    let put_one = measure(args, script, &one, "PUT", n)?;
+    let (_two, port_two, _) = start_wrapup(args, &db_url)?;
+    let two = target(port_two, &seeded, &creds)?;
+    let put_two = measure_spread(args, script, &[one, two], "PUT", n)?;
+    row("SQLite, 1 node", sqlite_put, None);
+    row("PostgreSQL, 1 node", &put_one, Some(sqlite_put));
+    row(
+        "PostgreSQL, 2 nodes (16 conns each)",
+        &put_two,
+        Some(sqlite_put),
+    );
+    println!("  (ratios here are to SQLite's PUT in this run)");
+    psql("DROP DATABASE IF EXISTS wrapup_bench WITH (FORCE)")?;
+    Ok(())
+}
+
 struct Killing(Child);
 
 impl Drop for Killing {
@@ -291,63 +451,16 @@ fn main() -> Result<()> {
         }
         let db_url = format!("sqlite://{}", db.display());
         let started = Instant::now();
-        let seeded = json_of(Command::new(&args.wrapup).args([
-            "seed",
-            "--json",
-            "--interactions",
-            &n.to_string(),
-            "--db",
-            &db_url,
-        ]))?;
+        let (seeded, creds) = prepare(&args, &db_url, n)?;
         let seed_seconds = started.elapsed().as_secs_f64();
-        let creds = json_of(Command::new(&args.wrapup).args([
-            "clients",
-            "create",
-            "--json",
-            "--name",
-            "bench",
-            "--divisions",
-            "all",
-            "--db",
-            &db_url,
-            "--scopes",
-            "interaction:view interaction:write interaction:manage wrapup-code:view admin",
-        ]))?;
         let db_bytes: u64 = ["", "-wal"]
             .iter()
             .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
             .map(|m| m.len())
             .sum();
 
-        let port = free_port()?;
-        let mut server = Killing(
-            Command::new(&args.wrapup)
-                .args([
-                    "serve",
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--db",
-                    &db_url,
-                    "--inspector-capacity",
-                    "0",
-                ])
-                .env("WRAPUP_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?,
-        );
-        let startup = wait_ready(port, &mut server.0, Duration::from_secs(120))?;
-        let token = token(
-            port,
-            creds["clientId"].as_str().context("clientId")?,
-            creds["clientSecret"].as_str().context("clientSecret")?,
-        )?;
-        let wrapup = Target {
-            name: "wrapup",
-            url: format!("http://127.0.0.1:{port}"),
-            token,
-            code: seeded["codeId"].as_str().context("codeId")?.to_string(),
-        };
+        let (server, port, startup) = start_wrapup(&args, &db_url)?;
+        let wrapup = target(port, &seeded, &creds)?;
 
         let base_port = free_port()?;
         let mut baseline_server = Killing(
@@ -389,6 +502,10 @@ fn main() -> Result<()> {
         row(&format!("{} PUT wrap-up", baseline.name), &base_put, None);
         row("wrapup PUT (validated, durable)", &put, Some(&base_put));
         println!("  wrapup peak RSS: {:.1} MiB", peak_rss_mib(server.0.id()));
+        drop((server, baseline_server));
+        if let (Some(pg), true) = (&args.postgres, n == args.scales[0]) {
+            postgres_puts(&args, pg, &script, n, &put)?;
+        }
     }
     Ok(())
 }

@@ -160,9 +160,19 @@ struct PendingEvent {
     created_ms: i64,
 }
 
-/// A write transaction and the events its writes produced.
+/// A write transaction: the rows its writes work on, and what they changed, written back
+/// in a few set-based statements when the batch ends (a round trip per statement is what a
+/// batch costs, so a batch costs the same handful of them whatever its size).
 struct Tx<'c> {
     conn: &'c mut PgConnection,
+    /// Interactions read (and locked `FOR UPDATE`) in this transaction, as changed so far.
+    interactions: HashMap<Uuid, InteractionRecord>,
+    /// Interactions changed since the last [`Tx::flush`], in the order first changed.
+    dirty: Vec<Uuid>,
+    /// Codes read in this transaction (`None`: no such code).
+    codes: HashMap<Uuid, Option<CodeRecord>>,
+    /// Wrap-up history rows to insert.
+    history: Vec<(Uuid, WrapUp)>,
     events: Vec<PendingEvent>,
 }
 
@@ -367,12 +377,18 @@ async fn run_batch(
     let mut db = conn.begin().await.map_err(aborted)?;
     let mut tx = Tx {
         conn: &mut db,
+        interactions: HashMap::new(),
+        dirty: Vec::new(),
+        codes: HashMap::new(),
+        history: Vec::new(),
         events: Vec::new(),
     };
+    tx.preload(ops).await.map_err(BatchError::Aborted)?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         results.push(run_op(&mut tx, op).await.map_err(BatchError::Aborted)?);
     }
+    tx.flush().await.map_err(BatchError::Aborted)?;
     let events = number_events(&mut tx).await.map_err(BatchError::Aborted)?;
     db.commit().await.map_err(BatchError::Commit)?;
     Ok((results, events))
@@ -515,7 +531,8 @@ async fn run_op(tx: &mut Tx<'_>, op: &Op) -> Step<Result<Out>> {
             .bind(id)
             .execute(&mut *tx.conn)
             .await?;
-            match load_code(&mut *tx.conn, *id).await? {
+            tx.codes.remove(id);
+            match tx.code(*id).await? {
                 Some(c) => Ok(Out::Code(c)),
                 None => Err(StoreError::NotFound),
             }
@@ -528,7 +545,8 @@ async fn run_op(tx: &mut Tx<'_>, op: &Op) -> Step<Result<Out>> {
             .bind(id)
             .execute(&mut *tx.conn)
             .await?;
-            match load_code(&mut *tx.conn, *id).await? {
+            tx.codes.remove(id);
+            match tx.code(*id).await? {
                 Some(c) => Ok(Out::Code(c)),
                 None => Err(StoreError::NotFound),
             }
@@ -548,6 +566,7 @@ async fn run_op(tx: &mut Tx<'_>, op: &Op) -> Step<Result<Out>> {
                 Some(seq) => {
                     let rec = rules::new_interaction(new, seq);
                     tx.event(EventKind::Created, &rec, new.now_ms);
+                    tx.interactions.insert(rec.interaction.id, rec.clone());
                     Ok(Out::Interaction(rec))
                 }
                 None => Err(StoreError::Conflict(op.conflict())),
@@ -559,21 +578,23 @@ async fn run_op(tx: &mut Tx<'_>, op: &Op) -> Step<Result<Out>> {
             now_ms,
             settle_ms,
         } => {
-            let Some(mut rec) = load_interaction_for_update(&mut *tx.conn, *id).await? else {
+            let Some(mut rec) = tx.interaction(*id).await? else {
                 return Ok(Err(StoreError::NotFound));
             };
             if let Err(e) = rules::move_state(&mut rec, *to, *now_ms, *settle_ms) {
                 return Ok(Err(e));
             }
-            save_interaction(&mut *tx.conn, &rec).await?;
+            tx.save(&rec);
             tx.event(EventKind::State, &rec, *now_ms);
             if rules::is_due(&rec, *now_ms) {
-                tx.finalize(&mut rec, *now_ms).await?;
+                tx.finalize(&mut rec, *now_ms);
             }
             Ok(Out::Interaction(rec))
         }
         Op::Apply(cmd) => tx.apply(cmd).await?.map(Out::Applied),
         Op::FinalizeDue(now_ms) => {
+            // The query below must see this batch's changes so far.
+            tx.flush().await?;
             let due = sqlx::query(&format!(
                 "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE NOT finalized AND state = 'closed' \
                  AND finalize_due_at <= $1 ORDER BY finalize_due_at LIMIT $2 FOR UPDATE SKIP LOCKED"
@@ -585,7 +606,7 @@ async fn run_op(tx: &mut Tx<'_>, op: &Op) -> Step<Result<Out>> {
             let mut done = Vec::with_capacity(due.len());
             for row in due {
                 let mut rec = interaction_from_row(&row)?;
-                tx.finalize(&mut rec, *now_ms).await?;
+                tx.finalize(&mut rec, *now_ms);
                 done.push(rec);
             }
             Ok(Out::Interactions(done))
@@ -673,15 +694,184 @@ impl Tx<'_> {
     }
 
     /// Marks a closed interaction finalized and records the event.
-    async fn finalize(&mut self, rec: &mut InteractionRecord, now_ms: i64) -> Step<()> {
+    fn finalize(&mut self, rec: &mut InteractionRecord, now_ms: i64) {
         rules::mark_finalized(rec, now_ms);
-        save_interaction(&mut *self.conn, rec).await?;
+        self.save(rec);
         self.event(EventKind::Finalized, rec, now_ms);
+    }
+
+    /// Reads and locks the interactions the batch's writes name, in id order (so two nodes'
+    /// batches never wait for each other in a cycle), and the codes its wrap-ups name.
+    async fn preload(&mut self, ops: &[&Op]) -> Step<()> {
+        let mut ids = Vec::new();
+        let mut codes = Vec::new();
+        for op in ops {
+            match op {
+                Op::SetState { id, .. } => ids.push(*id),
+                Op::Apply(cmd) => {
+                    ids.push(cmd.interaction_id);
+                    codes.push(cmd.request.code_id);
+                }
+                _ => {}
+            }
+        }
+        if !ids.is_empty() {
+            ids.sort_unstable();
+            ids.dedup();
+            let rows = sqlx::query(&format!(
+                "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = ANY($1) ORDER BY id FOR UPDATE"
+            ))
+            .bind(&ids)
+            .fetch_all(&mut *self.conn)
+            .await?;
+            for row in &rows {
+                let rec = interaction_from_row(row)?;
+                self.interactions.insert(rec.interaction.id, rec);
+            }
+        }
+        if !codes.is_empty() {
+            codes.sort_unstable();
+            codes.dedup();
+            let rows = sqlx::query(&format!(
+                "SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE id = ANY($1)"
+            ))
+            .bind(&codes)
+            .fetch_all(&mut *self.conn)
+            .await?;
+            for id in codes {
+                self.codes.insert(id, None);
+            }
+            for row in &rows {
+                let code = code_from_row(row)?;
+                self.codes.insert(code.code.id, Some(code));
+            }
+        }
         Ok(())
     }
 
+    /// An interaction as this transaction sees it, locked `FOR UPDATE`.
+    async fn interaction(&mut self, id: Uuid) -> Step<Option<InteractionRecord>> {
+        if let Some(rec) = self.interactions.get(&id) {
+            return Ok(Some(rec.clone()));
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.conn)
+        .await?;
+        let Some(rec) = row.as_ref().map(interaction_from_row).transpose()? else {
+            return Ok(None);
+        };
+        self.interactions.insert(id, rec.clone());
+        Ok(Some(rec))
+    }
+
+    /// Records a changed interaction; it is written back by [`Tx::flush`].
+    fn save(&mut self, rec: &InteractionRecord) {
+        let id = rec.interaction.id;
+        if !self.dirty.contains(&id) {
+            self.dirty.push(id);
+        }
+        self.interactions.insert(id, rec.clone());
+    }
+
+    /// A code as this transaction sees it.
+    async fn code(&mut self, id: Uuid) -> Step<Option<CodeRecord>> {
+        if let Some(code) = self.codes.get(&id) {
+            return Ok(code.clone());
+        }
+        let code = load_code(&mut *self.conn, id).await?;
+        self.codes.insert(id, code.clone());
+        Ok(code)
+    }
+
+    /// Writes the changed interactions and the new history rows back, one statement each.
+    async fn flush(&mut self) -> Step<()> {
+        if !self.dirty.is_empty() {
+            let recs: Vec<&InteractionRecord> = self
+                .dirty
+                .iter()
+                .filter_map(|id| self.interactions.get(id))
+                .collect();
+            let ms = |t: Option<time::OffsetDateTime>| t.map(to_millis);
+            let col = |f: &dyn Fn(&InteractionRecord) -> Option<i64>| -> Vec<Option<i64>> {
+                recs.iter().map(|r| f(r)).collect()
+            };
+            let wrap = |r: &InteractionRecord| r.interaction.wrap_up.clone();
+            sqlx::query(
+                "UPDATE interactions AS i SET state = u.state, finalized = u.finalized, active_at = u.active_at, \
+                 closed_at = u.closed_at, finalize_due_at = u.finalize_due_at, finalized_at = u.finalized_at, \
+                 wrapup_code_id = u.code_id, wrapup_code_name = u.code_name, wrapup_duration_ms = u.duration_ms, \
+                 wrapup_notes = u.notes, wrapup_applied_at = u.applied_at, wrapup_applied_by = u.applied_by, \
+                 version = u.version \
+                 FROM UNNEST($1::uuid[], $2::text[], $3::bool[], $4::bigint[], $5::bigint[], $6::bigint[], \
+                 $7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::uuid[], \
+                 $14::bigint[]) AS u (id, state, finalized, active_at, closed_at, finalize_due_at, finalized_at, \
+                 code_id, code_name, duration_ms, notes, applied_at, applied_by, version) \
+                 WHERE i.id = u.id",
+            )
+            .bind(recs.iter().map(|r| r.interaction.id).collect::<Vec<_>>())
+            .bind(recs.iter().map(|r| r.interaction.state.as_str()).collect::<Vec<_>>())
+            .bind(recs.iter().map(|r| r.interaction.finalized).collect::<Vec<_>>())
+            .bind(col(&|r| ms(r.interaction.active_at)))
+            .bind(col(&|r| ms(r.interaction.closed_at)))
+            .bind(col(&|r| r.finalize_due_ms))
+            .bind(col(&|r| ms(r.interaction.finalized_at)))
+            .bind(recs.iter().map(|r| wrap(r).map(|w| w.code_id)).collect::<Vec<_>>())
+            .bind(recs.iter().map(|r| wrap(r).map(|w| w.code_name)).collect::<Vec<_>>())
+            .bind(col(&|r| wrap(r).map(|w| i64::from(w.duration_ms))))
+            .bind(recs.iter().map(|r| wrap(r).and_then(|w| w.notes)).collect::<Vec<_>>())
+            .bind(col(&|r| wrap(r).map(|w| to_millis(w.applied_at))))
+            .bind(recs.iter().map(|r| wrap(r).map(|w| w.applied_by)).collect::<Vec<_>>())
+            .bind(recs.iter().map(|r| r.interaction.version).collect::<Vec<_>>())
+            .execute(&mut *self.conn)
+            .await?;
+            self.dirty.clear();
+        }
+        if !self.history.is_empty() {
+            let h = std::mem::take(&mut self.history);
+            sqlx::query(
+                "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
+                 applied_by) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], \
+                 $6::bigint[], $7::uuid[])",
+            )
+            .bind(h.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .bind(h.iter().map(|(_, w)| w.code_id).collect::<Vec<_>>())
+            .bind(h.iter().map(|(_, w)| w.code_name.as_str()).collect::<Vec<_>>())
+            .bind(h.iter().map(|(_, w)| i64::from(w.duration_ms)).collect::<Vec<_>>())
+            .bind(h.iter().map(|(_, w)| w.notes.as_deref()).collect::<Vec<_>>())
+            .bind(h.iter().map(|(_, w)| to_millis(w.applied_at)).collect::<Vec<_>>())
+            .bind(h.iter().map(|(_, w)| w.applied_by).collect::<Vec<_>>())
+            .execute(&mut *self.conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The state and code problems of a wrap-up, and the code when it can be applied.
+    async fn assess(
+        &mut self,
+        rec: &InteractionRecord,
+        code_id: Uuid,
+        grant: &DivisionGrant,
+        now_ms: i64,
+    ) -> Step<(Vec<ErrorDetail>, Option<WrapUpCode>)> {
+        let code = self.code(code_id).await?.map(|c| c.code);
+        let names = division_names(&mut *self.conn, rec, code.as_ref(), grant).await?;
+        Ok(rules::assess(
+            rec,
+            Some(code_id),
+            code,
+            grant,
+            &names,
+            now_ms,
+        ))
+    }
+
     async fn apply(&mut self, cmd: &ApplyWrapUp) -> Step<Result<ApplyOutcome>> {
-        let Some(mut rec) = load_interaction_for_update(&mut *self.conn, cmd.interaction_id)
+        let Some(mut rec) = self
+            .interaction(cmd.interaction_id)
             .await?
             .filter(|r| cmd.divisions.allows(r.interaction.division_id))
         else {
@@ -689,16 +879,11 @@ impl Tx<'_> {
         };
         // The timer may not have fired yet for an interaction that is due: settle it now.
         if rules::is_due(&rec, cmd.now_ms) {
-            self.finalize(&mut rec, cmd.now_ms).await?;
+            self.finalize(&mut rec, cmd.now_ms);
         }
-        let (problems, code) = assess(
-            &mut *self.conn,
-            &rec,
-            Some(cmd.request.code_id),
-            &cmd.divisions,
-            cmd.now_ms,
-        )
-        .await?;
+        let (problems, code) = self
+            .assess(&rec, cmd.request.code_id, &cmd.divisions, cmd.now_ms)
+            .await?;
         let code = match code {
             Some(code) if problems.is_empty() => code,
             _ => return Ok(Err(StoreError::Rejected(problems))),
@@ -706,20 +891,8 @@ impl Tx<'_> {
         let Some(wrap_up) = rules::set_wrapup(&mut rec, cmd, code) else {
             return Ok(Ok(ApplyOutcome::Unchanged(rec)));
         };
-        sqlx::query(
-            "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
-             applied_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(cmd.interaction_id)
-        .bind(wrap_up.code_id)
-        .bind(&wrap_up.code_name)
-        .bind(i64::from(wrap_up.duration_ms))
-        .bind(&wrap_up.notes)
-        .bind(cmd.now_ms)
-        .bind(cmd.client_id)
-        .execute(&mut *self.conn)
-        .await?;
-        save_interaction(&mut *self.conn, &rec).await?;
+        self.history.push((cmd.interaction_id, wrap_up));
+        self.save(&rec);
         self.event(EventKind::WrapUp, &rec, cmd.now_ms);
         Ok(Ok(ApplyOutcome::Applied(rec)))
     }
@@ -821,19 +994,6 @@ fn event_from_row(row: &PgRow) -> Step<EventRecord> {
     })
 }
 
-async fn load_interaction_for_update(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Step<Option<InteractionRecord>> {
-    let row = sqlx::query(&format!(
-        "SELECT {INTERACTION_COLUMNS} FROM interactions WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(interaction_from_row).transpose()
-}
-
 async fn load_code(conn: &mut PgConnection, id: Uuid) -> Step<Option<CodeRecord>> {
     let row = sqlx::query(&format!(
         "SELECT {CODE_COLUMNS} FROM wrapup_codes WHERE id = $1"
@@ -862,55 +1022,20 @@ async fn load_division(conn: &mut PgConnection, id: Uuid) -> Step<Option<Divisio
     row.as_ref().map(division_from_row).transpose()
 }
 
-/// Writes every changing column of an interaction back.
-async fn save_interaction(conn: &mut PgConnection, rec: &InteractionRecord) -> Step<()> {
-    let i = &rec.interaction;
-    let ms = |t: Option<time::OffsetDateTime>| t.map(to_millis);
-    let w = i.wrap_up.as_ref();
-    sqlx::query(
-        "UPDATE interactions SET state = $1, finalized = $2, active_at = $3, closed_at = $4, \
-         finalize_due_at = $5, finalized_at = $6, wrapup_code_id = $7, wrapup_code_name = $8, \
-         wrapup_duration_ms = $9, wrapup_notes = $10, wrapup_applied_at = $11, wrapup_applied_by = $12, \
-         version = $13 WHERE id = $14",
-    )
-    .bind(i.state.as_str())
-    .bind(i.finalized)
-    .bind(ms(i.active_at))
-    .bind(ms(i.closed_at))
-    .bind(rec.finalize_due_ms)
-    .bind(ms(i.finalized_at))
-    .bind(w.map(|w| w.code_id))
-    .bind(w.map(|w| w.code_name.as_str()))
-    .bind(w.map(|w| i64::from(w.duration_ms)))
-    .bind(w.and_then(|w| w.notes.as_deref()))
-    .bind(ms(w.map(|w| w.applied_at)))
-    .bind(w.map(|w| w.applied_by))
-    .bind(i.version)
-    .bind(i.id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The state and code problems of a wrap-up, and the code when it can be applied.
-async fn assess(
+/// The names of the divisions the messages about `code` need.
+async fn division_names(
     conn: &mut PgConnection,
     rec: &InteractionRecord,
-    code_id: Option<Uuid>,
+    code: Option<&WrapUpCode>,
     grant: &DivisionGrant,
-    now_ms: i64,
-) -> Step<(Vec<ErrorDetail>, Option<WrapUpCode>)> {
-    let code = match code_id {
-        Some(id) => load_code(&mut *conn, id).await?.map(|c| c.code),
-        None => None,
-    };
+) -> Step<HashMap<Uuid, String>> {
     let mut names = HashMap::new();
-    for id in rules::divisions_to_name(rec, code.as_ref(), grant) {
+    for id in rules::divisions_to_name(rec, code, grant) {
         if let Some(d) = load_division(&mut *conn, id).await? {
             names.insert(id, d.name);
         }
     }
-    Ok(rules::assess(rec, code_id, code, grant, &names, now_ms))
+    Ok(names)
 }
 
 // ---- the tailer ----------------------------------------------------------------------
@@ -1291,9 +1416,12 @@ impl Store for PgStore {
         now_ms: i64,
     ) -> Result<Vec<ErrorDetail>> {
         let mut conn = self.pool.acquire().await?;
-        Ok(assess(&mut conn, interaction, code_id, divisions, now_ms)
-            .await?
-            .0)
+        let code = match code_id {
+            Some(id) => load_code(&mut conn, id).await?.map(|c| c.code),
+            None => None,
+        };
+        let names = division_names(&mut conn, interaction, code.as_ref(), divisions).await?;
+        Ok(rules::assess(interaction, code_id, code, divisions, &names, now_ms).0)
     }
 
     async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>> {
