@@ -173,7 +173,27 @@ struct Measured {
     errors: u64,
 }
 
+/// A short unrecorded run first: connections opened and caches filled on demand (a fresh
+/// node opens its database connections lazily) are not what is being measured.
+fn warm_up(script: &Path, target: &Target, method: &str, n: u64, connections: u32) -> Result<()> {
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), "-d2s", "-s"])
+        .arg(script)
+        .arg(&target.url)
+        .env("WRK_N", n.to_string())
+        .env("WRK_TOKEN", &target.token)
+        .env("WRK_CODE", &target.code)
+        .env("WRK_METHOD", method)
+        .output()
+        .context("running wrk")?;
+    if !out.status.success() {
+        bail!("wrk failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
 fn measure(args: &Args, script: &Path, target: &Target, method: &str, n: u64) -> Result<Measured> {
+    warm_up(script, target, method, n, args.connections)?;
     let runs: Vec<Run> = (0..args.runs)
         .map(|_| wrk(args, args.connections, script, target, method, n))
         .collect::<Result<_>>()?;
@@ -201,6 +221,9 @@ fn measure_spread(
     n: u64,
 ) -> Result<Measured> {
     let connections = args.connections / targets.len() as u32;
+    for t in targets {
+        warm_up(script, t, method, n, connections)?;
+    }
     let mut runs = Vec::new();
     for _ in 0..args.runs {
         let parts: Vec<Run> = std::thread::scope(|s| {

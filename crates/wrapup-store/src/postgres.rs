@@ -400,53 +400,51 @@ async fn number_events(tx: &mut Tx<'_>) -> Step<Vec<EventRecord>> {
     if tx.events.is_empty() {
         return Ok(Vec::new());
     }
-    let n = tx.events.len() as i64;
-    let last: i64 = sqlx::query_scalar("UPDATE event_counter SET last = last + $1 RETURNING last")
-        .bind(n)
-        .fetch_one(&mut *tx.conn)
-        .await?;
-    let first = last - n + 1;
-    let mut seqs = Vec::with_capacity(tx.events.len());
-    let mut kinds = Vec::with_capacity(tx.events.len());
-    let mut interactions = Vec::with_capacity(tx.events.len());
-    let mut divisions = Vec::with_capacity(tx.events.len());
-    let mut data = Vec::with_capacity(tx.events.len());
-    let mut created = Vec::with_capacity(tx.events.len());
-    let mut records = Vec::with_capacity(tx.events.len());
-    for (n, e) in tx.events.drain(..).enumerate() {
-        let seq = first + n as i64;
-        seqs.push(seq);
+    let n = tx.events.len();
+    let mut kinds = Vec::with_capacity(n);
+    let mut interactions = Vec::with_capacity(n);
+    let mut divisions = Vec::with_capacity(n);
+    let mut data = Vec::with_capacity(n);
+    let mut created = Vec::with_capacity(n);
+    for e in &tx.events {
         kinds.push(e.kind.as_str());
         interactions.push(e.interaction.id);
         divisions.push(e.interaction.division_id);
         data.push(serde_json::to_string(&e.interaction).map_err(|e| Fail::Corrupt(e.to_string()))?);
         created.push(e.created_ms);
-        records.push(EventRecord {
-            seq,
-            kind: e.kind,
-            division_id: e.interaction.division_id,
-            interaction: e.interaction,
-            created_ms: e.created_ms,
-        });
     }
-    sqlx::query(
-        "INSERT INTO events (seq, kind, interaction_id, division_id, data, created_at) \
-         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[])",
+    // One statement takes the numbers (locking the counter until COMMIT), stores the events
+    // and queues the notification: the lock is held for this round trip and the COMMIT.
+    let last: i64 = sqlx::query_scalar(
+        "WITH counter AS (UPDATE event_counter SET last = last + $1 RETURNING last), \
+         stored AS (INSERT INTO events (seq, kind, interaction_id, division_id, data, created_at) \
+           SELECT (SELECT last FROM counter) - $1 + e.n, e.kind, e.interaction_id, e.division_id, e.data, e.created_at \
+           FROM UNNEST($2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::bigint[]) \
+             WITH ORDINALITY AS e (kind, interaction_id, division_id, data, created_at, n)) \
+         SELECT counter.last FROM counter, LATERAL (SELECT pg_notify($7, counter.last::text)) AS notified",
     )
-    .bind(&seqs)
+    .bind(n as i64)
     .bind(&kinds)
     .bind(&interactions)
     .bind(&divisions)
     .bind(&data)
     .bind(&created)
-    .execute(&mut *tx.conn)
+    .bind(CHANNEL)
+    .fetch_one(&mut *tx.conn)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(last.to_string())
-        .execute(&mut *tx.conn)
-        .await?;
-    Ok(records)
+    let first = last - n as i64 + 1;
+    Ok(tx
+        .events
+        .drain(..)
+        .enumerate()
+        .map(|(k, e)| EventRecord {
+            seq: first + k as i64,
+            kind: e.kind,
+            division_id: e.interaction.division_id,
+            interaction: e.interaction,
+            created_ms: e.created_ms,
+        })
+        .collect())
 }
 
 /// Runs one write inside the batch transaction.
