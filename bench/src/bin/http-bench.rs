@@ -440,6 +440,39 @@ fn postgres_puts(
     Ok(())
 }
 
+/// The error statuses a wrapup server answered so far, from its `/metrics`
+/// (`status=count, …`), so that a run with errors says what they were.
+fn error_statuses(port: u16) -> String {
+    let Ok(out) = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
+        .output()
+    else {
+        return "(metrics unavailable)".into();
+    };
+    let mut counts = std::collections::BTreeMap::<u16, f64>::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if !line.contains("http_requests_total{") {
+            continue;
+        }
+        let status = line
+            .split("status=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|s| s.parse::<u16>().ok());
+        let count = line.rsplit(' ').next().and_then(|c| c.parse::<f64>().ok());
+        if let (Some(status), Some(count)) = (status, count) {
+            if status >= 400 {
+                *counts.entry(status).or_default() += count;
+            }
+        }
+    }
+    counts
+        .iter()
+        .map(|(s, c)| format!("{s}={c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 struct Killing(Child);
 
 impl Drop for Killing {
@@ -525,6 +558,9 @@ fn main() -> Result<()> {
         row(&format!("{} PUT wrap-up", baseline.name), &base_put, None);
         row("wrapup PUT (validated, durable)", &put, Some(&base_put));
         println!("  wrapup peak RSS: {:.1} MiB", peak_rss_mib(server.0.id()));
+        if get.errors + put.errors > 0 {
+            println!("  wrapup error statuses: {}", error_statuses(port));
+        }
         drop((server, baseline_server));
         if let (Some(pg), true) = (&args.postgres, n == args.scales[0]) {
             postgres_puts(&args, pg, &script, n, &put)?;
