@@ -86,10 +86,17 @@ async fn two_nodes_behave_as_one_service() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
+    // The schema is migrated by whoever comes first; `migrate` then finds it up to date.
+    let migrate = std::process::Command::new(common::BIN)
+        .args(["migrate", "--db", &db.url])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success());
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("up to date"));
     let creds = common::create_client(&db.url);
     let (node_a, node_b) = (Node::start(&db, 300), Node::start(&db, 300));
     let (a, b) = (node_a.client(&creds), node_b.client(&creds));
-    let (division, _) = setup(&a).await;
+    let (division, code) = setup(&a).await;
 
     // Created on A, read on B.
     let created = a
@@ -151,7 +158,41 @@ async fn two_nodes_behave_as_one_service() {
             "{name} saw each finalization once: {finalized:?}"
         );
     }
+    // Concurrent wrap-ups of one interaction through both nodes serialise: each is applied
+    // on top of the one before, and versions never repeat.
+    let target = closed[0];
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let writes = (1..=40u32).map(|ms| {
+        let node = if ms % 2 == 0 { a.clone() } else { b.clone() };
+        async move {
+            let body = WrapUpRequest {
+                code_id: code,
+                duration_ms: ms,
+                notes: None,
+            };
+            node.put_wrapup(target, &body).await.unwrap();
+        }
+    });
+    futures::future::join_all(writes).await;
+    let history = b.wrapup_history(target).await.unwrap();
+    assert_eq!(history.len(), 40, "every wrap-up applied once");
+    let now = a.get_interaction(target).await.unwrap();
+    assert_eq!(
+        now.wrap_up.map(|w| w.duration_ms),
+        history.last().map(|w| w.duration_ms),
+        "the wrap-up in place is the last one applied"
+    );
+
     let log = store.events_after(0, 10_000).await.unwrap();
+    let versions: Vec<i64> = log
+        .iter()
+        .filter(|e| e.kind == EventKind::WrapUp && e.interaction.id == target)
+        .map(|e| e.interaction.version)
+        .collect();
+    assert!(
+        versions.windows(2).all(|w| w[1] == w[0] + 1),
+        "{versions:?}"
+    );
     for id in &closed {
         let n = log
             .iter()
