@@ -875,3 +875,31 @@ async fn postgres_nodes_finalize_once_and_serialise_wrapups() {
         "{versions:?}"
     );
 }
+
+/// Readers keep their snapshot between reads while this store commits nothing; a client
+/// created by another process (`wrapup clients create` beside a running server) is still
+/// found at once, and a read after a write sees the write.
+#[tokio::test]
+async fn sqlite_readers_see_other_processes_clients_and_their_own_writes() {
+    let db = TestDb::sqlite();
+    let server = open_db(&db).await;
+    let other = open_db(&db).await;
+    let division = Uuid::new_v4();
+    // Give every reader connection a snapshot first.
+    let reads = (0..16).map(|_| server.get_division(division));
+    futures::future::join_all(reads).await;
+    let client = ClientRecord {
+        id: Uuid::new_v4(),
+        name: "cli".into(),
+        secret_hash: "x".into(),
+        scopes: ScopeSet::parse("interaction:view").unwrap(),
+        divisions: DivisionGrant::All,
+        created_ms: NOW,
+    };
+    other.create_client(&client).await.unwrap();
+    assert_eq!(server.get_client(client.id).await.unwrap(), Some(client));
+    server.create_division(division, "D", NOW).await.unwrap();
+    for _ in 0..16 {
+        assert!(server.get_division(division).await.unwrap().is_some());
+    }
+}

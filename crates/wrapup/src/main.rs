@@ -216,6 +216,11 @@ address any of them; they have no events (they are the starting state, not chang
     Migrate(DbArg),
 }
 
+/// mimalloc: glibc's malloc and free were 30% of the instructions of a GET (see
+/// docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
