@@ -126,8 +126,8 @@ struct Target {
 }
 
 fn wrk(
-    args: &Args,
     connections: u32,
+    seconds: u64,
     script: &Path,
     target: &Target,
     method: &str,
@@ -137,7 +137,7 @@ fn wrk(
         .args([
             "-t2",
             &format!("-c{connections}"),
-            &format!("-d{}s", args.seconds),
+            &format!("-d{seconds}s"),
             "--latency",
             "-s",
         ])
@@ -176,26 +176,13 @@ struct Measured {
 /// A short unrecorded run first: connections opened and caches filled on demand (a fresh
 /// node opens its database connections lazily) are not what is being measured.
 fn warm_up(script: &Path, target: &Target, method: &str, n: u64, connections: u32) -> Result<()> {
-    let out = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), "-d2s", "-s"])
-        .arg(script)
-        .arg(&target.url)
-        .env("WRK_N", n.to_string())
-        .env("WRK_TOKEN", &target.token)
-        .env("WRK_CODE", &target.code)
-        .env("WRK_METHOD", method)
-        .output()
-        .context("running wrk")?;
-    if !out.status.success() {
-        bail!("wrk failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
+    wrk(connections, 2, script, target, method, n).map(|_| ())
 }
 
 fn measure(args: &Args, script: &Path, target: &Target, method: &str, n: u64) -> Result<Measured> {
     warm_up(script, target, method, n, args.connections)?;
     let runs: Vec<Run> = (0..args.runs)
-        .map(|_| wrk(args, args.connections, script, target, method, n))
+        .map(|_| wrk(args.connections, args.seconds, script, target, method, n))
         .collect::<Result<_>>()?;
     Ok(Measured::of(&runs))
 }
@@ -229,7 +216,7 @@ fn measure_spread(
         let parts: Vec<Run> = std::thread::scope(|s| {
             let handles: Vec<_> = targets
                 .iter()
-                .map(|t| s.spawn(move || wrk(args, connections, script, t, method, n)))
+                .map(|t| s.spawn(move || wrk(connections, args.seconds, script, t, method, n)))
                 .collect();
             handles
                 .into_iter()
