@@ -2,23 +2,23 @@
 //!
 //! Deadlines live in the store, so the timer survives restarts: on start-up it finalizes
 //! every interaction whose settle time passed while the server was down, then sleeps until
-//! the next deadline, or until a close wakes it: a close on this node (`wake`), or a close
-//! on another node sharing the database, seen on the store's event feed. Every node runs
+//! the next deadline, or until a close wakes it: it follows the store's event feed, which
+//! carries the closes of this node and of every other node sharing the database. Every node runs
 //! the timer; the store finalizes each interaction once, whichever node gets there first,
 //! so a node that dies leaves its deadlines to the others.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, Notify};
 use wrapup_store::{EventRecord, Store};
 use wrapup_types::{EventKind, InteractionState};
 
 use crate::clock::Clock;
 
 /// Runs until the task is dropped or aborted.
-pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>) {
+pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
     let mut events = store.subscribe();
     loop {
         match store.finalize_due(clock.now_ms()).await {
@@ -48,7 +48,6 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>
                     None => std::future::pending().await,
                 }
             } => {}
-            _ = wake.notified() => {}
             _ = a_close(&mut events) => {}
         }
     }

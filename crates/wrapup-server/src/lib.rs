@@ -36,7 +36,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use wrapup_store::Store;
@@ -90,8 +89,6 @@ pub struct Inner {
     pub auth: auth::AuthCache,
     pub settle_ms: i64,
     pub request_timeout: Duration,
-    /// Wakes the finalization timer when an interaction closes.
-    pub finalizer: Arc<Notify>,
     pub openapi_json: Bytes,
     pub keep_alive: Duration,
     pub metrics: Arc<Metrics>,
@@ -128,7 +125,6 @@ impl App {
     /// (which first finalizes whatever fell due while the server was down), event
     /// retention, and the event counter of the metrics.
     pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> App {
-        let wake = Arc::new(Notify::new());
         let metrics = Arc::new(Metrics::default());
         store.set_observer(Arc::new(metrics::CommitObserver(metrics.clone())));
         let openapi_json = Bytes::from(
@@ -142,7 +138,6 @@ impl App {
             auth: auth::AuthCache::default(),
             settle_ms: config.settle_ms.max(0),
             request_timeout: config.request_timeout,
-            finalizer: wake.clone(),
             openapi_json,
             keep_alive: config.keep_alive,
             metrics: metrics.clone(),
@@ -151,7 +146,7 @@ impl App {
             chaos: chaos::Chaos::new(config.chaos),
         }));
         let tasks = vec![
-            tokio::spawn(finalizer::run(store.clone(), clock.clone(), wake)),
+            tokio::spawn(finalizer::run(store.clone(), clock.clone())),
             tokio::spawn(retention::run(store.clone(), clock, config.event_retention)),
             tokio::spawn(metrics::count_events(store, metrics)),
         ];

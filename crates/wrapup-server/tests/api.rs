@@ -220,7 +220,6 @@ async fn finalization_with_the_wall_clock() {
         .set_state(id, InteractionState::Closed, clock.now_ms(), 20)
         .await
         .unwrap();
-    _app.state.finalizer.notify_one();
     TestServer::wait_for_event(&mut events, id, EventKind::Finalized).await;
     let due = closed.finalize_due_ms.unwrap();
     let done = store.get_interaction(id).await.unwrap().unwrap();

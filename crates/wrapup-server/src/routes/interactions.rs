@@ -175,9 +175,6 @@ pub async fn set_state(
         Err(StoreError::NotFound) => return Err(not_found(&id)),
         other => other?,
     };
-    if to == InteractionState::Closed {
-        state.finalizer.notify_one();
-    }
     Ok(with_etag(rec.interaction))
 }
 
