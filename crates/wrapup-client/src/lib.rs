@@ -4,7 +4,7 @@
 //!   one typed method per operation ([`ops`]); retries with backoff and jitter for 5xx,
 //!   network errors and 429 (honouring `Retry-After`), never for other 4xx; typed errors
 //!   carrying the API's error body.
-//! - [`WrapUp`]: a wrap-up request that cannot hold an invalid value.
+//! - [`ValidWrapUp`]: a wrap-up to apply that cannot hold an invalid value.
 //! - [`Client::apply`]: waits (on the event stream) until an interaction is ready, then
 //!   applies a wrap-up, idempotently.
 //! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
@@ -29,12 +29,12 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 use wrapup_types::{ErrorBody, ErrorCode, OAuthErrorBody, TokenResponse};
 
-pub use apply::{ApplyError, ApplyOptions, ApplyOutcome, ApplyReport, Progress, WaitVia};
+pub use apply::{ApplyEffect, ApplyError, ApplyOptions, ApplyReport, Progress, WaitVia};
 pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use events::{EventQuery, EventStream, StreamEvent};
 pub use ops::{CodeQuery, InteractionQuery};
-pub use retry::RetryPolicy;
-pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, WrapUp};
+pub use retry::{RetryPolicy, RetryVerdict};
+pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};
 
 /// The longest an ordinary request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -378,39 +378,39 @@ impl Client {
         let mut renewed = false;
         loop {
             attempt += 1;
-            let outcome = self.raw(method.clone(), path, headers, body.clone()).await;
-            let (reason, after) = match &outcome {
-                Ok(raw) if raw.status.is_success() => return outcome,
-                Ok(raw) => {
-                    let error = api_error(raw);
-                    if raw.status == StatusCode::UNAUTHORIZED
-                        && !renewed
-                        && matches!(self.auth, Auth::Credentials { .. })
-                        && error.code() == Some(ErrorCode::AuthenticationExpired)
-                    {
-                        // The cached token expired early (e.g. the server's clock is
-                        // ahead): fetch a new one and send again, once.
-                        renewed = true;
-                        attempt -= 1;
-                        self.forget_token().await;
-                        continue;
+            let (error, header_retry_after) =
+                match self.raw(method.clone(), path, headers, body.clone()).await {
+                    Ok(raw) if raw.status.is_success() => return Ok(raw),
+                    Ok(raw) => {
+                        let error = api_error(&raw);
+                        if raw.status == StatusCode::UNAUTHORIZED
+                            && !renewed
+                            && matches!(self.auth, Auth::Credentials { .. })
+                            && error.code() == Some(ErrorCode::AuthenticationExpired)
+                        {
+                            // The cached token expired early (e.g. the server's clock is
+                            // ahead): fetch a new one and send again, once.
+                            renewed = true;
+                            attempt -= 1;
+                            self.forget_token().await;
+                            continue;
+                        }
+                        (error, retry_after(&raw, None))
                     }
-                    match retry::classify(raw, &error, idempotent) {
-                        Some(retry) => retry,
-                        None => return Err(error),
-                    }
-                }
-                Err(Error::Transport(e)) if e.is_connect() || idempotent => ("network error", None),
-                Err(_) => return outcome,
+                    Err(e) => (e, None),
+                };
+            let (reason, after) = match RetryVerdict::of(&error, idempotent) {
+                RetryVerdict::RateLimited { retry_after } => ("rate limited (429)", retry_after),
+                RetryVerdict::Transient {
+                    reason,
+                    retry_after,
+                } => (reason, retry_after),
+                RetryVerdict::Never => return Err(error),
             };
-            match self.retry.delay(attempt, after) {
+            // An error without a JSON body still has the response's `Retry-After` header.
+            match self.retry.delay(attempt, after.or(header_retry_after)) {
                 Some(delay) => self.pause(attempt, delay, reason).await,
-                None => {
-                    return match outcome {
-                        Ok(raw) => Err(api_error(&raw)),
-                        Err(e) => Err(e),
-                    }
-                }
+                None => return Err(error),
             }
         }
     }

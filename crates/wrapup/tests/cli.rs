@@ -1,48 +1,18 @@
 //! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `clients create` on the
 //! database of a running server, usage errors.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use wrapup_store::{InteractionFilter, PageRequest};
 use wrapup_types::DivisionGrant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wrapup");
+mod common;
 
-struct Server {
-    child: Child,
-    url: String,
-}
+use common::{Server, BIN};
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `wrapup serve` on a free port and waits for its "listening" line.
+/// `wrapup serve` on `db` (a port the system picks).
 fn serve(db: &str, extra: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the server prints its address")
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("wrapup listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
+    Server::start(db, extra)
 }
 
 #[tokio::test]
