@@ -14,7 +14,7 @@ use wrapup_types::{ErrorCode, InteractionState};
 use crate::api::{BatchApi, RequestFailure};
 use crate::counts::Tally;
 use crate::error::{BatchError, WAIT_TIMEOUT};
-use crate::journal::{Entry, Journal, Status};
+use crate::journal::{Journal, JournalEntry, RowStatus};
 use crate::options::Options;
 use crate::row::{Row, RowError, RowOutcome, RowTask, WaitingRow};
 
@@ -39,9 +39,9 @@ impl RowHandler {
 
     /// Counts a row an earlier run finished: failures still count as failures (so the
     /// exit code says the batch is not all applied), the rest as skipped.
-    fn count_earlier(&self, entry: &Entry) {
+    fn count_earlier(&self, entry: &JournalEntry) {
         self.tally.add(|c| match entry.status {
-            Status::Failed => {
+            RowStatus::Failed => {
                 c.failed += 1;
                 if entry.error_code.as_deref() == Some(WAIT_TIMEOUT) {
                     c.timed_out += 1;
@@ -54,12 +54,12 @@ impl RowHandler {
     async fn record(
         &self,
         row: &Row,
-        status: Status,
+        status: RowStatus,
         code_id: Option<Uuid>,
         error: Option<(&str, &str)>,
     ) -> Result<(), BatchError> {
         self.journal
-            .put(Entry {
+            .put(JournalEntry {
                 line: row.line,
                 interaction_id: Some(row.interaction_id),
                 status,
@@ -79,7 +79,7 @@ impl RowHandler {
         code: &str,
         message: &str,
     ) -> Result<RowOutcome, BatchError> {
-        self.record(row, Status::Failed, code_id, Some((code, message)))
+        self.record(row, RowStatus::Failed, code_id, Some((code, message)))
             .await?;
         self.tally.add(|c| c.failed += 1);
         Ok(RowOutcome::Done)
@@ -109,10 +109,10 @@ impl RowHandler {
             }
         }
         self.journal
-            .put(Entry {
+            .put(JournalEntry {
                 line: e.line,
                 interaction_id: e.interaction_id,
-                status: Status::Failed,
+                status: RowStatus::Failed,
                 spec,
                 code_id: None,
                 error_code: Some(e.code.clone()),
@@ -134,7 +134,7 @@ impl RowHandler {
                 });
             }
             if entry.status.is_done()
-                && !(self.options.retry_failed && entry.status == Status::Failed)
+                && !(self.options.retry_failed && entry.status == RowStatus::Failed)
             {
                 self.count_earlier(entry);
                 return Ok(RowOutcome::Done);
@@ -169,11 +169,11 @@ impl RowHandler {
         if let Some(applied) = &interaction.wrap_up {
             if wrapup.matches(applied) {
                 // In flight when an earlier run died: that run's PUT took effect.
-                let ours = earlier.is_some_and(|e| e.status == Status::Sending);
+                let ours = earlier.is_some_and(|e| e.status == RowStatus::Sending);
                 let status = if ours {
-                    Status::Applied
+                    RowStatus::Applied
                 } else {
-                    Status::AlreadyApplied
+                    RowStatus::AlreadyApplied
                 };
                 self.record(&row, status, Some(code_id), None).await?;
                 self.tally.add(|c| {
@@ -199,7 +199,7 @@ impl RowHandler {
         wrapup: ValidWrapUp,
         state: InteractionState,
     ) -> Result<RowOutcome, BatchError> {
-        self.record(&row, Status::Waiting, Some(wrapup.code_id()), None)
+        self.record(&row, RowStatus::Waiting, Some(wrapup.code_id()), None)
             .await?;
         let now = Instant::now();
         Ok(RowOutcome::Waiting(WaitingRow {
@@ -215,7 +215,7 @@ impl RowHandler {
     /// Sends the PUT, with the journal written before and after it.
     async fn send(&self, row: Row, wrapup: ValidWrapUp) -> Result<RowOutcome, BatchError> {
         let code_id = Some(wrapup.code_id());
-        self.record(&row, Status::Sending, code_id, None).await?;
+        self.record(&row, RowStatus::Sending, code_id, None).await?;
         let body = wrapup.request();
         let id = row.interaction_id;
         match self
@@ -224,7 +224,7 @@ impl RowHandler {
             .await
         {
             Ok(()) => {
-                self.record(&row, Status::Applied, code_id, None).await?;
+                self.record(&row, RowStatus::Applied, code_id, None).await?;
                 self.tally.add(|c| c.applied += 1);
                 Ok(RowOutcome::Done)
             }

@@ -36,7 +36,7 @@ pub use counts::Counts;
 pub use dry_run::DryRunLine;
 pub use error::{BatchError, WAIT_TIMEOUT};
 pub use input::{feed, Format, InputItem, Records};
-pub use journal::{Entry, Journal, JournalError, Status};
+pub use journal::{Journal, JournalEntry, JournalError, RowStatus};
 pub use options::Options;
 pub use row::{Row, RowError};
 

@@ -10,7 +10,11 @@ use uuid::Uuid;
 use wrapup_domain::lifecycle::is_ready;
 use wrapup_types::{ErrorCode, Interaction, InteractionState, WrapUpCode};
 
-use crate::{Client, CodeQuery, CodeRef, Error, EventQuery, StreamEvent, ValidWrapUp};
+use crate::client::Client;
+use crate::error::Error;
+use crate::events::{EventQuery, StreamEvent};
+use crate::ops::CodeQuery;
+use crate::wrapup::{CodeRef, ValidWrapUp};
 
 /// Told what apply is doing, e.g. to show a spinner.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;

@@ -8,7 +8,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION};
 use uuid::Uuid;
 use wrapup_types::{EventKind, EventReset, Interaction};
 
-use crate::{api_error, Client, Error, RawResponse, Result};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::response::{api_error, RawResponse};
 
 /// Which events to receive.
 #[derive(Debug, Clone, Default)]

@@ -11,9 +11,9 @@ use rand::Rng;
 use reqwest::StatusCode;
 use wrapup_types::ErrorCode;
 
-use crate::Error;
+use crate::error::Error;
 
-/// How a [`Client`](crate::Client) retries.
+/// How a [`Client`](crate::client::Client) retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1: no retries).
@@ -72,7 +72,7 @@ impl RetryPolicy {
 }
 
 /// Whether a failed request may be sent again. The one rule: the client's own retries
-/// ([`Client`](crate::Client)) and `wrapup batch` (which retries by itself, so that a 429
+/// ([`Client`](crate::client::Client)) and `wrapup batch` (which retries by itself, so that a 429
 /// pauses every row at once) both follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryVerdict {
