@@ -299,16 +299,8 @@ mod tests {
             tally,
         });
         let mut scheduler = Scheduler::start(handler).await;
-        let mut crashing = JoinSet::new();
-        crashing.spawn(async {
-            if true {
-                panic!("a bug in a row's task");
-            }
-            TaskDone {
-                interaction: None,
-                outcome: Ok(RowOutcome::Done),
-            }
-        });
+        let mut crashing: JoinSet<TaskDone> = JoinSet::new();
+        crashing.spawn(async { panic!("a bug in a row's task") });
         let crashed = crashing.join_next().await.unwrap();
         let error = scheduler.on_done(crashed).await.unwrap_err();
         assert!(matches!(error, BatchError::TaskCrashed(_)), "{error:?}");
