@@ -1,7 +1,8 @@
-//! The life of one row, step by step: read its interaction, resolve its code, apply it if ready, or wait;
-//! every step recorded in the journal. A row's PUT is sent only after its journal entry
-//! says `sending`, and a row not recorded as done is read with a GET before it is sent, so
-//! a PUT that took effect just before a crash is recognised instead of sent twice.
+//! The life of one row, step by step: read its interaction, resolve its code, apply it if
+//! ready, or wait; every step recorded in the journal. A row's PUT is sent only after its
+//! journal entry says `sending`, and a row not recorded as done is read with a GET before it
+//! is sent, so a PUT that took effect just before a crash is recognised instead of sent
+//! twice.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -189,16 +190,11 @@ impl RowHandler {
         if is_ready(interaction.state, interaction.finalized) {
             return self.send(row, wrapup).await;
         }
-        self.wait(row, wrapup, interaction.state).await
+        self.wait(row, wrapup).await
     }
 
     /// Records that a row waits for its interaction, and hands it to the scheduler.
-    async fn wait(
-        &self,
-        row: Row,
-        wrapup: ValidWrapUp,
-        state: InteractionState,
-    ) -> Result<RowOutcome, BatchError> {
+    async fn wait(&self, row: Row, wrapup: ValidWrapUp) -> Result<RowOutcome, BatchError> {
         self.record(&row, RowStatus::Waiting, Some(wrapup.code_id()), None)
             .await?;
         let now = Instant::now();
@@ -208,7 +204,6 @@ impl RowHandler {
             since: now,
             deadline: now + self.options.wait,
             checked: now,
-            state,
         }))
     }
 
@@ -234,7 +229,7 @@ impl RowHandler {
                     Some(ErrorCode::InteractionNotFinalized | ErrorCode::InteractionNotClosed)
                 ) =>
             {
-                self.wait(row, wrapup, InteractionState::Closed).await
+                self.wait(row, wrapup).await
             }
             Err(RequestFailure::Refused(e)) => self.refused(&row, code_id, &e).await,
             Err(RequestFailure::Stop(e)) => Err(e),
@@ -282,7 +277,6 @@ impl RowHandler {
                 .await;
         }
         waiting.checked = Instant::now();
-        waiting.state = interaction.state;
         Ok(RowOutcome::Waiting(waiting))
     }
 }

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 use wrapup_client::{CodeRef, InvalidWrapUp, ValidWrapUp};
-use wrapup_types::InteractionState;
 
 /// One wrap-up to apply, as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +68,6 @@ pub(crate) struct WaitingRow {
     pub(crate) deadline: Instant,
     /// When its interaction was last read.
     pub(crate) checked: Instant,
-    /// The interaction's state at that read.
-    pub(crate) state: InteractionState,
 }
 
 /// Where a row stands after a step.

@@ -10,16 +10,11 @@ mod common;
 
 use common::{Server, BIN};
 
-/// `wrapup serve` on `db` (a port the system picks).
-fn serve(db: &str, extra: &[&str]) -> Server {
-    Server::start(db, extra)
-}
-
 #[tokio::test]
 async fn clients_create_works_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("w.db").display());
-    let server = serve(&db, &[]);
+    let server = Server::start(&db, &[]);
     let out = Command::new(BIN)
         .args([
             "clients",
@@ -61,7 +56,7 @@ async fn demo_seeding_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("demo.db").display());
     for _ in 0..2 {
-        let server = serve(&db, &["--demo"]);
+        let server = Server::start(&db, &["--demo"]);
         let demo = wrapup_client::Client::new(&server.url).with_credentials(
             &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
             wrapup_server::demo::DEMO_CLIENT_SECRET,
