@@ -9,60 +9,12 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 use uuid::Uuid;
-use wrapup_client::{parse_duration, CodeRef, WrapUp};
+use wrapup_client::{parse_duration, CodeRef};
 use wrapup_types::ErrorCode;
 
-/// One wrap-up to apply, as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    /// The record's line in the input (1-based): its key in the journal.
-    pub line: u64,
-    pub interaction_id: Uuid,
-    pub code: CodeRef,
-    pub duration: Duration,
-    pub notes: Option<String>,
-}
-
-impl Row {
-    /// The record in a canonical form, stored in the journal to notice a changed input.
-    pub fn spec(&self) -> String {
-        serde_json::json!({
-            "interactionId": self.interaction_id,
-            "code": match &self.code { CodeRef::Id(id) => id.to_string(), CodeRef::Name(n) => n.clone() },
-            "durationMs": self.duration.as_millis() as u64,
-            "notes": self.notes,
-        })
-        .to_string()
-    }
-
-    /// The wrap-up, once the code is known; refused with the server's own code.
-    pub fn wrapup(&self, code_id: Uuid) -> Result<WrapUp, RowError> {
-        let invalid = |e: wrapup_client::InvalidWrapUp| RowError {
-            line: self.line,
-            interaction_id: Some(self.interaction_id),
-            code: e.code.as_str().to_string(),
-            message: e.message,
-        };
-        let wrapup = WrapUp::new(code_id, self.duration).map_err(invalid)?;
-        match &self.notes {
-            Some(notes) => wrapup.with_notes(notes.clone()).map_err(invalid),
-            None => Ok(wrapup),
-        }
-    }
-}
-
-/// A record that cannot be a wrap-up.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {code}: {message}")]
-pub struct RowError {
-    pub line: u64,
-    /// The interaction, when the record named a valid one.
-    pub interaction_id: Option<Uuid>,
-    /// An API error code when one fits (e.g. `wrapup.duration.invalid`), else `row.invalid`.
-    pub code: String,
-    pub message: String,
-}
+use crate::row::{Row, RowError};
 
 /// A record as written, before validation.
 #[derive(Debug, Default, Deserialize)]
@@ -180,10 +132,11 @@ impl Format {
 
 /// Records of the input, one at a time.
 pub struct Records<R: BufRead> {
-    inner: Inner<R>,
+    reader: FormatReader<R>,
 }
 
-enum Inner<R: BufRead> {
+/// The reader of one input format.
+enum FormatReader<R: BufRead> {
     Lines { reader: R, line: u64, buf: String },
     Csv(Box<csv::DeserializeRecordsIntoIter<R, Record>>),
 }
@@ -194,30 +147,30 @@ impl<R: BufRead> Records<R> {
             Some(f) => f,
             None => Format::sniff(reader.fill_buf()?),
         };
-        let inner = match format {
-            Format::JsonLines => Inner::Lines {
+        let reader = match format {
+            Format::JsonLines => FormatReader::Lines {
                 reader,
                 line: 0,
                 buf: String::new(),
             },
-            Format::Csv => Inner::Csv(Box::new(
+            Format::Csv => FormatReader::Csv(Box::new(
                 csv::ReaderBuilder::new()
                     .trim(csv::Trim::All)
                     .from_reader(reader)
                     .into_deserialize(),
             )),
         };
-        Ok(Records { inner })
+        Ok(Records { reader })
     }
 }
 
 impl<R: BufRead> Iterator for Records<R> {
     /// A row, or a record that is not one. An I/O error ends the input.
-    type Item = Result<Result<Row, RowError>, std::io::Error>;
+    type Item = InputItem;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.inner {
-            Inner::Lines { reader, line, buf } => loop {
+        match &mut self.reader {
+            FormatReader::Lines { reader, line, buf } => loop {
                 buf.clear();
                 match reader.read_line(buf) {
                     Ok(0) => return None,
@@ -240,7 +193,7 @@ impl<R: BufRead> Iterator for Records<R> {
                     .and_then(|r| r.into_row(*line));
                 return Some(Ok(parsed));
             },
-            Inner::Csv(records) => {
+            FormatReader::Csv(records) => {
                 // Where the next record starts (the header, once read, is behind us).
                 let before = records.reader().position().line();
                 let item = records.next()?;
@@ -264,6 +217,27 @@ impl<R: BufRead> Iterator for Records<R> {
             }
         }
     }
+}
+
+/// A record of the input: a row, or a record that is not one; an I/O error ends the input.
+pub type InputItem = Result<Result<Row, RowError>, std::io::Error>;
+
+/// Reads `records` on a blocking thread into a bounded channel (the input is read only as
+/// fast as the batch consumes it).
+pub fn feed<R: BufRead + Send + 'static>(
+    records: Records<R>,
+    capacity: usize,
+) -> mpsc::Receiver<InputItem> {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    tokio::task::spawn_blocking(move || {
+        for item in records {
+            let stop = item.is_err();
+            if tx.blocking_send(item).is_err() || stop {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use uuid::Uuid;
 /// Where a record stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Status {
+pub enum RowStatus {
     /// Read; not yet looked at.
     Pending,
     /// Its interaction is not closed and finalized yet.
@@ -34,47 +34,47 @@ pub enum Status {
     Failed,
 }
 
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Pending,
-        Status::Waiting,
-        Status::Sending,
-        Status::Applied,
-        Status::AlreadyApplied,
-        Status::Failed,
+impl RowStatus {
+    pub const ALL: [RowStatus; 6] = [
+        RowStatus::Pending,
+        RowStatus::Waiting,
+        RowStatus::Sending,
+        RowStatus::Applied,
+        RowStatus::AlreadyApplied,
+        RowStatus::Failed,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Pending => "pending",
-            Status::Waiting => "waiting",
-            Status::Sending => "sending",
-            Status::Applied => "applied",
-            Status::AlreadyApplied => "already-applied",
-            Status::Failed => "failed",
+            RowStatus::Pending => "pending",
+            RowStatus::Waiting => "waiting",
+            RowStatus::Sending => "sending",
+            RowStatus::Applied => "applied",
+            RowStatus::AlreadyApplied => "already-applied",
+            RowStatus::Failed => "failed",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|v| v.as_str() == s)
+    pub fn parse(s: &str) -> Option<RowStatus> {
+        RowStatus::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
     /// Whether a re-run leaves the record alone.
     pub fn is_done(self) -> bool {
         matches!(
             self,
-            Status::Applied | Status::AlreadyApplied | Status::Failed
+            RowStatus::Applied | RowStatus::AlreadyApplied | RowStatus::Failed
         )
     }
 }
 
-/// A record's entry.
+/// A record's entry in the journal: where it stands, and why when it failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Entry {
+pub struct JournalEntry {
     pub line: u64,
     pub interaction_id: Option<Uuid>,
-    pub status: Status,
+    pub status: RowStatus,
     /// The record as read (canonical), to notice a changed input on a re-run.
     #[serde(skip)]
     pub spec: String,
@@ -101,7 +101,7 @@ type Ack = oneshot::Sender<Result<(), String>>;
 pub struct Journal {
     pool: SqlitePool,
     path: String,
-    writes: mpsc::Sender<(Entry, Ack)>,
+    writes: mpsc::Sender<(JournalEntry, Ack)>,
 }
 
 impl Journal {
@@ -159,7 +159,7 @@ impl Journal {
     }
 
     /// The entry of input line `line`.
-    pub async fn get(&self, line: u64) -> Result<Option<Entry>, JournalError> {
+    pub async fn get(&self, line: u64) -> Result<Option<JournalEntry>, JournalError> {
         let row = sqlx::query("SELECT * FROM rows WHERE line = ?")
             .bind(line as i64)
             .fetch_optional(&self.pool)
@@ -169,7 +169,7 @@ impl Journal {
     }
 
     /// Records `entry`; returns once it is committed.
-    pub async fn put(&self, entry: Entry) -> Result<(), JournalError> {
+    pub async fn put(&self, entry: JournalEntry) -> Result<(), JournalError> {
         let (ack, done) = oneshot::channel();
         self.writes
             .send((entry, ack))
@@ -186,7 +186,7 @@ impl Journal {
     }
 
     /// How many records are in each status.
-    pub async fn counts(&self) -> Result<Vec<(Status, u64)>, JournalError> {
+    pub async fn counts(&self) -> Result<Vec<(RowStatus, u64)>, JournalError> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM rows GROUP BY status")
             .fetch_all(&self.pool)
             .await
@@ -194,14 +194,18 @@ impl Journal {
         Ok(rows
             .iter()
             .filter_map(|r| {
-                let status = Status::parse(r.get::<String, _>("status").as_str())?;
+                let status = RowStatus::parse(r.get::<String, _>("status").as_str())?;
                 Some((status, r.get::<i64, _>("n") as u64))
             })
             .collect())
     }
 
     /// Every entry in input order, a page at a time (for the report).
-    pub async fn page(&self, after_line: u64, limit: u32) -> Result<Vec<Entry>, JournalError> {
+    pub async fn page(
+        &self,
+        after_line: u64,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, JournalError> {
         let rows = sqlx::query("SELECT * FROM rows WHERE line > ? ORDER BY line LIMIT ?")
             .bind(after_line as i64)
             .bind(i64::from(limit))
@@ -212,15 +216,16 @@ impl Journal {
     }
 }
 
-fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
+fn entry_of(row: &sqlx::sqlite::SqliteRow) -> JournalEntry {
     let uuid = |col: &str| {
         row.get::<Option<String>, _>(col)
             .and_then(|s| Uuid::parse_str(&s).ok())
     };
-    Entry {
+    JournalEntry {
         line: row.get::<i64, _>("line") as u64,
         interaction_id: uuid("interaction_id"),
-        status: Status::parse(row.get::<String, _>("status").as_str()).unwrap_or(Status::Pending),
+        status: RowStatus::parse(row.get::<String, _>("status").as_str())
+            .unwrap_or(RowStatus::Pending),
         spec: row.get("spec"),
         code_id: uuid("code_id"),
         error_code: row.get("error_code"),
@@ -229,7 +234,7 @@ fn entry_of(row: &sqlx::sqlite::SqliteRow) -> Entry {
 }
 
 /// Commits every queued write in one transaction, then acknowledges them.
-async fn run_writer(pool: SqlitePool, mut rx: mpsc::Receiver<(Entry, Ack)>, path: String) {
+async fn run_writer(pool: SqlitePool, mut rx: mpsc::Receiver<(JournalEntry, Ack)>, path: String) {
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
         let result = write_all(&pool, &batch).await;
@@ -242,7 +247,7 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::Receiver<(Entry, Ack)>, path
     }
 }
 
-async fn write_all(pool: &SqlitePool, batch: &[(Entry, Ack)]) -> Result<(), sqlx::Error> {
+async fn write_all(pool: &SqlitePool, batch: &[(JournalEntry, Ack)]) -> Result<(), sqlx::Error> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
@@ -279,7 +284,7 @@ mod tests {
         let path = dir.path().join("j.db");
         let journal = Journal::open(&path).await.unwrap();
         let id = Uuid::new_v4();
-        let entry = |line, status| Entry {
+        let entry = |line, status| JournalEntry {
             line,
             interaction_id: Some(id),
             status,
@@ -289,19 +294,19 @@ mod tests {
             message: None,
         };
         for line in 1..=3 {
-            journal.put(entry(line, Status::Sending)).await.unwrap();
+            journal.put(entry(line, RowStatus::Sending)).await.unwrap();
         }
-        journal.put(entry(2, Status::Applied)).await.unwrap();
+        journal.put(entry(2, RowStatus::Applied)).await.unwrap();
         drop(journal);
         let journal = Journal::open(&path).await.unwrap();
         assert_eq!(
             journal.get(2).await.unwrap().unwrap().status,
-            Status::Applied
+            RowStatus::Applied
         );
         assert_eq!(journal.get(9).await.unwrap(), None);
         let mut counts = journal.counts().await.unwrap();
         counts.sort_by_key(|c| c.0.as_str());
-        assert_eq!(counts, [(Status::Applied, 1), (Status::Sending, 2)]);
+        assert_eq!(counts, [(RowStatus::Applied, 1), (RowStatus::Sending, 2)]);
         let page = journal.page(1, 10).await.unwrap();
         assert_eq!(page.iter().map(|e| e.line).collect::<Vec<_>>(), [2, 3]);
     }

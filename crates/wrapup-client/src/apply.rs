@@ -7,9 +7,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use uuid::Uuid;
+use wrapup_domain::lifecycle::is_ready;
 use wrapup_types::{ErrorCode, Interaction, InteractionState, WrapUpCode};
 
-use crate::{Client, CodeQuery, CodeRef, Error, EventQuery, StreamEvent, WrapUp};
+use crate::client::Client;
+use crate::error::Error;
+use crate::events::{EventQuery, StreamEvent};
+use crate::ops::CodeQuery;
+use crate::wrapup::{CodeRef, ValidWrapUp};
 
 /// Told what apply is doing, e.g. to show a spinner.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -57,10 +62,10 @@ pub enum WaitVia {
     Polling,
 }
 
-/// What apply did.
+/// What [`Client::apply`] did to the interaction's wrap-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ApplyOutcome {
+pub enum ApplyEffect {
     /// The wrap-up was set.
     Applied,
     /// Another wrap-up was in place and was replaced (it stays in the history).
@@ -76,7 +81,7 @@ pub struct ApplyReport {
     pub interaction_id: Uuid,
     pub code_id: Uuid,
     pub duration_ms: u32,
-    pub outcome: ApplyOutcome,
+    pub outcome: ApplyEffect,
     pub via: WaitVia,
     /// How long apply waited for the interaction to be ready.
     pub waited_ms: u64,
@@ -103,10 +108,6 @@ pub enum ApplyError {
     /// The server refused, or could not be reached.
     #[error(transparent)]
     Failed(#[from] Error),
-}
-
-fn ready(i: &Interaction) -> bool {
-    (i.state == InteractionState::Closed && i.finalized) || i.state == InteractionState::Completed
 }
 
 fn describe(i: &Interaction) -> String {
@@ -177,7 +178,7 @@ impl Client {
     pub async fn apply(
         &self,
         id: Uuid,
-        wrapup: &WrapUp,
+        wrapup: &ValidWrapUp,
         options: &ApplyOptions,
     ) -> Result<ApplyReport, ApplyError> {
         let started = Instant::now();
@@ -186,7 +187,7 @@ impl Client {
             interaction_id: id,
             code_id: wrapup.code_id(),
             duration_ms: wrapup.duration_ms(),
-            outcome: ApplyOutcome::Applied,
+            outcome: ApplyEffect::Applied,
             via: WaitVia::NoWait,
             waited_ms: 0,
             polls: 0,
@@ -197,7 +198,7 @@ impl Client {
             report.waited_ms = started.elapsed().as_millis() as u64;
             if let Some(applied) = &interaction.wrap_up {
                 if wrapup.matches(applied) {
-                    report.outcome = ApplyOutcome::AlreadyInPlace;
+                    report.outcome = ApplyEffect::AlreadyInPlace;
                     return Ok(report);
                 }
             }
@@ -209,9 +210,9 @@ impl Client {
             match self.put_wrapup(id, &wrapup.request()).await {
                 Ok(()) => {
                     report.outcome = if replacing {
-                        ApplyOutcome::Replaced
+                        ApplyEffect::Replaced
                     } else {
-                        ApplyOutcome::Applied
+                        ApplyEffect::Applied
                     };
                     return Ok(report);
                 }
@@ -252,7 +253,7 @@ impl Client {
         let mut current = self.get_interaction(id).await?;
         let mut backoff = Duration::from_millis(100);
         loop {
-            if ready(&current) {
+            if is_ready(current.state, current.finalized) {
                 return Ok(current);
             }
             let now = Instant::now();

@@ -8,7 +8,10 @@ use serde::Serialize;
 use uuid::Uuid;
 use wrapup_types::{ErrorCode, Interaction, InteractionState, Scope, WrapUpCode};
 
-use crate::{Client, CodeQuery, CodeRef, Error};
+use crate::client::Client;
+use crate::error::Error;
+use crate::ops::CodeQuery;
+use crate::wrapup::CodeRef;
 
 /// What to check: the wrap-up a PUT would send.
 #[derive(Debug, Clone)]

@@ -8,7 +8,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION};
 use uuid::Uuid;
 use wrapup_types::{EventKind, EventReset, Interaction};
 
-use crate::{api_error, Client, Error, RawResponse, Result};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::response::{api_error, RawResponse};
 
 /// Which events to receive.
 #[derive(Debug, Clone, Default)]
@@ -44,7 +46,8 @@ impl StreamEvent {
     }
 }
 
-type Inner = Pin<
+/// The response body parsed into server-sent events, before they are typed.
+type SseEvents = Pin<
     Box<
         dyn Stream<
                 Item = std::result::Result<
@@ -58,7 +61,7 @@ type Inner = Pin<
 /// An open event stream. The connection is established (and the server subscribed) by
 /// the time [`Client::events`] returns, so every event committed afterwards arrives.
 pub struct EventStream {
-    inner: Inner,
+    sse: SseEvents,
     last_event_id: Option<String>,
 }
 
@@ -66,7 +69,7 @@ impl EventStream {
     /// The next event; `None` when the server closed the stream (reconnect with
     /// [`EventStream::last_event_id`] to lose nothing).
     pub async fn next(&mut self) -> Option<Result<StreamEvent>> {
-        let event = match self.inner.next().await? {
+        let event = match self.sse.next().await? {
             Ok(event) => event,
             Err(EventStreamError::Transport(e)) => return Some(Err(Error::Transport(e))),
             Err(e) => {
@@ -150,7 +153,7 @@ impl Client {
             return Err(api_error(&raw));
         }
         Ok(EventStream {
-            inner: Box::pin(response.bytes_stream().eventsource()),
+            sse: Box::pin(response.bytes_stream().eventsource()),
             last_event_id: query.last_event_id.clone(),
         })
     }

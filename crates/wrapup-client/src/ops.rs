@@ -9,7 +9,9 @@ use wrapup_types::{
     UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
 };
 
-use crate::{Client, Error, Result};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::response::RawResponse;
 
 /// Filters of [`Client::list_interactions`].
 #[derive(Debug, Clone, Default, Serialize)]
@@ -55,7 +57,7 @@ fn with_query<Q: Serialize>(path: &str, query: &Q) -> String {
 
 impl Client {
     /// A GET that needs no token (so it works whatever the credentials).
-    async fn public_get(&self, path: &str) -> Result<crate::RawResponse> {
+    async fn public_get(&self, path: &str) -> Result<RawResponse> {
         let request = self.http.get(format!("{}{}", self.base, path)).build()?;
         self.execute(request, None).await
     }

@@ -11,9 +11,9 @@ use rand::Rng;
 use reqwest::StatusCode;
 use wrapup_types::ErrorCode;
 
-use crate::{Error, RawResponse};
+use crate::error::Error;
 
-/// How a [`Client`](crate::Client) retries.
+/// How a [`Client`](crate::client::Client) retries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1: no retries).
@@ -71,27 +71,65 @@ impl RetryPolicy {
     }
 }
 
-/// Whether a non-2xx response is worth retrying: the reason and the server's
-/// `Retry-After`, or `None`.
-pub(crate) fn classify(
-    raw: &RawResponse,
-    error: &Error,
-    idempotent: bool,
-) -> Option<(&'static str, Option<Duration>)> {
-    let after = match error {
-        Error::Api { retry_after, .. } => *retry_after,
-        _ => crate::retry_after(raw, None),
-    };
-    if raw.status == StatusCode::TOO_MANY_REQUESTS {
-        return Some(("rate limited (429)", after));
+/// Whether a failed request may be sent again. The one rule: the client's own retries
+/// ([`Client`](crate::client::Client)) and `wrapup batch` (which retries by itself, so that a 429
+/// pauses every row at once) both follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryVerdict {
+    /// 429: the server asks the caller to slow down; send again after `retry_after`
+    /// (`None`: the response did not say how long).
+    RateLimited { retry_after: Option<Duration> },
+    /// A failure that changed nothing, or that sending the request again cannot make worse:
+    /// 503 `service.unavailable`, a connection that never opened, and for idempotent
+    /// requests any 5xx or network error. Back off, then send again.
+    Transient {
+        reason: &'static str,
+        retry_after: Option<Duration>,
+    },
+    /// Never send it again: another 4xx (the same request gets the same answer), an
+    /// ambiguous failure of a POST (it may have taken effect), an answer not understood,
+    /// missing credentials.
+    Never,
+}
+
+impl RetryVerdict {
+    /// The verdict on `error`, the failure of a request that is `idempotent` (GET, PUT,
+    /// DELETE: sending it twice has the effect of sending it once) or not (POST).
+    pub fn of(error: &Error, idempotent: bool) -> RetryVerdict {
+        let (status, retry_after) = match error {
+            Error::Api {
+                status,
+                retry_after,
+                ..
+            } => (*status, *retry_after),
+            Error::Unexpected { status, .. } => (*status, None),
+            Error::Transport(e) if e.is_connect() || idempotent => {
+                return RetryVerdict::Transient {
+                    reason: "network error",
+                    retry_after: None,
+                }
+            }
+            Error::Transport(_) | Error::OAuth { .. } | Error::NoCredentials => {
+                return RetryVerdict::Never
+            }
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS.as_u16() {
+            return RetryVerdict::RateLimited { retry_after };
+        }
+        if error.code() == Some(ErrorCode::ServiceUnavailable) {
+            return RetryVerdict::Transient {
+                reason: "service unavailable (503)",
+                retry_after,
+            };
+        }
+        if (500..600).contains(&status) && idempotent {
+            return RetryVerdict::Transient {
+                reason: "server error",
+                retry_after,
+            };
+        }
+        RetryVerdict::Never
     }
-    if error.code() == Some(ErrorCode::ServiceUnavailable) {
-        return Some(("service unavailable (503)", after));
-    }
-    if raw.status.is_server_error() && idempotent {
-        return Some(("server error", after));
-    }
-    None
 }
 
 #[cfg(test)]
@@ -116,5 +154,65 @@ mod tests {
         assert!(after >= Duration::from_secs(2) && after <= Duration::from_millis(2200));
         assert_eq!(policy.delay(1, Some(Duration::from_secs(6))), None);
         assert_eq!(RetryPolicy::none().delay(1, None), None);
+    }
+}
+
+#[cfg(test)]
+mod verdicts {
+    use super::*;
+    use wrapup_types::ErrorBody;
+
+    fn api(status: u16, code: ErrorCode, retry_after: Option<Duration>) -> Error {
+        Error::Api {
+            status,
+            body: ErrorBody {
+                status,
+                code,
+                message: String::new(),
+                context_id: String::new(),
+                details: vec![],
+                errors: vec![],
+            },
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn what_may_be_sent_again() {
+        let after = Some(Duration::from_secs(2));
+        let limited = api(429, ErrorCode::RequestRateLimited, after);
+        for idempotent in [false, true] {
+            assert_eq!(
+                RetryVerdict::of(&limited, idempotent),
+                RetryVerdict::RateLimited { retry_after: after }
+            );
+            assert!(matches!(
+                RetryVerdict::of(&api(503, ErrorCode::ServiceUnavailable, None), idempotent),
+                RetryVerdict::Transient { .. }
+            ));
+            assert_eq!(
+                RetryVerdict::of(&api(404, ErrorCode::InteractionNotFound, None), idempotent),
+                RetryVerdict::Never
+            );
+            assert_eq!(
+                RetryVerdict::of(&Error::NoCredentials, idempotent),
+                RetryVerdict::Never
+            );
+        }
+        let internal = api(500, ErrorCode::InternalError, None);
+        assert!(matches!(
+            RetryVerdict::of(&internal, true),
+            RetryVerdict::Transient { .. }
+        ));
+        assert_eq!(RetryVerdict::of(&internal, false), RetryVerdict::Never);
+        let bad_gateway = Error::Unexpected {
+            status: 502,
+            message: String::new(),
+        };
+        assert!(matches!(
+            RetryVerdict::of(&bad_gateway, true),
+            RetryVerdict::Transient { .. }
+        ));
+        assert_eq!(RetryVerdict::of(&bad_gateway, false), RetryVerdict::Never);
     }
 }

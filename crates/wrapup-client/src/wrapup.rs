@@ -9,7 +9,7 @@ use uuid::Uuid;
 use wrapup_domain::{MAX_DURATION_MS, MAX_NOTES_CHARS};
 use wrapup_types::{ErrorCode, WrapUpRequest};
 
-/// Why a [`WrapUp`] could not be built: the same code and wording as the server's answer.
+/// Why a [`ValidWrapUp`] could not be built: the same code and wording as the server's answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct InvalidWrapUp {
@@ -17,19 +17,21 @@ pub struct InvalidWrapUp {
     pub message: String,
 }
 
-/// A valid wrap-up request: a code id, a duration from 1 ms to 24 h, and notes of at most
-/// 1,024 characters. Built only through [`WrapUp::new`] and [`WrapUp::with_notes`], so it
-/// always serialises to a body the server accepts.
+/// A wrap-up to apply, known to be valid: a code id, a duration from 1 ms to 24 h, and notes
+/// of at most 1,024 characters. Built only through [`ValidWrapUp::new`] and
+/// [`ValidWrapUp::with_notes`], so its [`request`](ValidWrapUp::request) (the wire body,
+/// `wrapup_types::WrapUpRequest`) is always one the server accepts. The wrap-up the server
+/// stores and returns is the resource `wrapup_types::WrapUp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrapUp {
+pub struct ValidWrapUp {
     code_id: Uuid,
     duration_ms: u32,
     notes: Option<String>,
 }
 
-impl WrapUp {
+impl ValidWrapUp {
     /// A wrap-up of `code_id` after `duration` in wrap-up (whole milliseconds, 1 ms to 24 h).
-    pub fn new(code_id: Uuid, duration: Duration) -> Result<WrapUp, InvalidWrapUp> {
+    pub fn new(code_id: Uuid, duration: Duration) -> Result<ValidWrapUp, InvalidWrapUp> {
         let ms = duration.as_millis();
         if !duration.subsec_nanos().is_multiple_of(1_000_000)
             || ms < 1
@@ -42,7 +44,7 @@ impl WrapUp {
                 ),
             });
         }
-        Ok(WrapUp {
+        Ok(ValidWrapUp {
             code_id,
             duration_ms: ms as u32,
             notes: None,
@@ -50,7 +52,7 @@ impl WrapUp {
     }
 
     /// The same wrap-up with `notes` (at most 1,024 characters).
-    pub fn with_notes(mut self, notes: impl Into<String>) -> Result<WrapUp, InvalidWrapUp> {
+    pub fn with_notes(mut self, notes: impl Into<String>) -> Result<ValidWrapUp, InvalidWrapUp> {
         let notes = notes.into();
         let chars = notes.chars().count();
         if chars > MAX_NOTES_CHARS {
@@ -127,7 +129,7 @@ impl fmt::Display for CodeRef {
 
 /// Parses a wrap-up duration as people write it: `120000` (milliseconds), `1500ms`,
 /// `120s`, `2m`, `1h30m`, `1h 30m 15s`. The result is not range-checked (see
-/// [`WrapUp::new`]).
+/// [`ValidWrapUp::new`]).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let text = s.trim();
     let bad = || {
@@ -206,23 +208,23 @@ mod tests {
     #[test]
     fn a_wrap_up_cannot_hold_an_invalid_value() {
         let code = Uuid::new_v4();
-        let ok = WrapUp::new(code, Duration::from_secs(120)).unwrap();
+        let ok = ValidWrapUp::new(code, Duration::from_secs(120)).unwrap();
         assert_eq!(ok.request().duration_ms, 120_000);
         for d in [
             Duration::ZERO,
             Duration::from_micros(1500),
             Duration::from_millis(MAX_DURATION_MS + 1),
         ] {
-            let err = WrapUp::new(code, d).unwrap_err();
+            let err = ValidWrapUp::new(code, d).unwrap_err();
             assert_eq!(err.code, ErrorCode::WrapupDurationInvalid);
         }
-        assert!(WrapUp::new(code, Duration::from_millis(MAX_DURATION_MS)).is_ok());
+        assert!(ValidWrapUp::new(code, Duration::from_millis(MAX_DURATION_MS)).is_ok());
         assert!(ok.clone().with_notes("é".repeat(1024)).is_ok());
         let err = ok.with_notes("é".repeat(1025)).unwrap_err();
         assert_eq!(err.code, ErrorCode::WrapupNotesInvalid);
         // Whatever it holds, its body passes the server's own validation.
         let body = serde_json::to_vec(
-            &WrapUp::new(code, Duration::from_millis(1))
+            &ValidWrapUp::new(code, Duration::from_millis(1))
                 .unwrap()
                 .request(),
         )

@@ -6,16 +6,16 @@ mod fake;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fake::{token, FakeServer, Reply};
+use fake::{interaction_json, token, FakeServer, Reply};
 use uuid::Uuid;
 use wrapup_client::{
-    ApplyError, ApplyOptions, ApplyOutcome, Client, CodeRef, RetryPolicy, WaitVia, WrapUp,
+    ApplyEffect, ApplyError, ApplyOptions, Client, CodeRef, RetryPolicy, ValidWrapUp, WaitVia,
 };
 use wrapup_server::testkit::*;
 use wrapup_types::{CreateWrapUpCode, DivisionGrant, EventKind, InteractionState, TargetState};
 
-fn wrapup(code: Uuid, ms: u64) -> WrapUp {
-    WrapUp::new(code, Duration::from_millis(ms)).unwrap()
+fn wrapup(code: Uuid, ms: u64) -> ValidWrapUp {
+    ValidWrapUp::new(code, Duration::from_millis(ms)).unwrap()
 }
 
 /// Waits (bounded) until the server has `n` event-stream subscribers.
@@ -69,7 +69,7 @@ async fn apply_waits_on_the_event_stream_and_applies_right_after_finalization() 
     let (report, done) = task.await.unwrap();
     let report = report.unwrap();
 
-    assert_eq!(report.outcome, ApplyOutcome::Applied);
+    assert_eq!(report.outcome, ApplyEffect::Applied);
     assert_eq!(report.via, WaitVia::Events);
     assert_eq!(report.polls, 0);
     assert_eq!(report.puts, 1);
@@ -114,7 +114,7 @@ async fn a_second_apply_is_a_no_op_and_a_different_one_replaces() {
         .unwrap();
     assert_eq!(
         (first.outcome, first.via, first.puts),
-        (ApplyOutcome::Applied, WaitVia::NoWait, 1)
+        (ApplyEffect::Applied, WaitVia::NoWait, 1)
     );
     let again = admin
         .apply(id, &wrapup(sale, 60_000), &options)
@@ -122,7 +122,7 @@ async fn a_second_apply_is_a_no_op_and_a_different_one_replaces() {
         .unwrap();
     assert_eq!(
         (again.outcome, again.puts),
-        (ApplyOutcome::AlreadyInPlace, 0)
+        (ApplyEffect::AlreadyInPlace, 0)
     );
     let other = admin
         .apply(
@@ -134,7 +134,7 @@ async fn a_second_apply_is_a_no_op_and_a_different_one_replaces() {
         )
         .await
         .unwrap();
-    assert_eq!(other.outcome, ApplyOutcome::Replaced);
+    assert_eq!(other.outcome, ApplyEffect::Replaced);
     assert_eq!(admin.wrapup_history(id).await.unwrap().len(), 2);
 }
 
@@ -248,12 +248,6 @@ async fn code_names_resolve_within_the_interactions_division() {
     );
 }
 
-fn interaction_json(id: Uuid, state: &str, finalized: bool) -> serde_json::Value {
-    serde_json::json!({"id": id, "divisionId": Uuid::nil(), "channel": "voice", "state": state,
-        "finalized": finalized, "createdAt": "2026-11-24T21:27:42.123Z", "activeAt": null,
-        "closedAt": null, "finalizedAt": null, "wrapUp": null, "version": 3})
-}
-
 #[tokio::test]
 async fn without_an_event_stream_apply_polls_with_backoff() {
     let id = Uuid::new_v4();
@@ -300,7 +294,7 @@ async fn not_finalized_from_the_server_means_wait_and_retry() {
         .apply(id, &wrapup(Uuid::new_v4(), 1000), &ApplyOptions::default())
         .await
         .unwrap();
-    assert_eq!((report.outcome, report.puts), (ApplyOutcome::Applied, 2));
+    assert_eq!((report.outcome, report.puts), (ApplyEffect::Applied, 2));
 }
 
 #[tokio::test]
@@ -321,5 +315,5 @@ async fn apply_follows_the_real_stream_even_when_the_grant_is_narrow() {
         .apply(id, &wrapup(code, 1000), &ApplyOptions::default())
         .await
         .unwrap();
-    assert_eq!(report.outcome, ApplyOutcome::Applied);
+    assert_eq!(report.outcome, ApplyEffect::Applied);
 }

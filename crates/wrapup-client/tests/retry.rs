@@ -6,7 +6,7 @@ mod fake;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fake::{token, FakeServer, Reply};
+use fake::{interaction_json, token, FakeServer, Reply};
 use reqwest::{Method, StatusCode};
 use uuid::Uuid;
 use wrapup_client::{Client, Error, HttpTrace, RetryPolicy};
@@ -27,12 +27,6 @@ fn client(server: &FakeServer) -> Client {
         .with_retry(fast())
 }
 
-fn interaction_json(id: Uuid) -> serde_json::Value {
-    serde_json::json!({"id": id, "divisionId": Uuid::nil(), "channel": "voice", "state": "queued",
-        "finalized": false, "createdAt": "2026-11-24T21:27:42.123Z", "activeAt": null,
-        "closedAt": null, "finalizedAt": null, "wrapUp": null, "version": 1})
-}
-
 const INTERACTIONS: &str = "/api/v2/interactions";
 
 #[tokio::test]
@@ -41,7 +35,7 @@ async fn service_unavailable_is_retried_even_for_a_post() {
     let server = FakeServer::start(move |method, path, n| match (method, path) {
         ("POST", "/oauth/token") => token(),
         ("POST", INTERACTIONS) if n < 2 => Reply::error(503, "service.unavailable", None),
-        ("POST", INTERACTIONS) => Reply::json(201, interaction_json(id)),
+        ("POST", INTERACTIONS) => Reply::json(201, interaction_json(id, "queued", false)),
         _ => Reply::empty(500),
     })
     .await;
@@ -62,7 +56,7 @@ async fn an_ambiguous_failure_of_a_post_is_not_retried_but_of_a_get_is() {
         ("POST", "/oauth/token") => token(),
         ("POST", INTERACTIONS) => Reply::error(500, "internal.error", None),
         ("GET", p) if p == get_path && n < 3 => Reply::error(503, "request.timeout", None),
-        ("GET", p) if p == get_path => Reply::json(200, interaction_json(id)),
+        ("GET", p) if p == get_path => Reply::json(200, interaction_json(id, "queued", false)),
         _ => Reply::empty(500),
     })
     .await;
@@ -93,7 +87,7 @@ async fn rate_limits_are_honoured_with_the_exact_retry_after() {
         ("GET", _) if n == 0 => {
             Reply::error(429, "request.rate.limited", Some(40)).header("retry-after", "1")
         }
-        ("GET", _) => Reply::json(200, interaction_json(id)),
+        ("GET", _) => Reply::json(200, interaction_json(id, "queued", false)),
         _ => Reply::empty(500),
     })
     .await;
@@ -220,7 +214,7 @@ async fn an_expired_token_is_renewed_once() {
     let server = FakeServer::start(move |method, path, n| match (method, path) {
         ("POST", "/oauth/token") => token(),
         ("GET", _) if n == 0 => Reply::error(401, "authentication.expired", None),
-        ("GET", _) => Reply::json(200, interaction_json(id)),
+        ("GET", _) => Reply::json(200, interaction_json(id, "queued", false)),
         _ => Reply::empty(500),
     })
     .await;

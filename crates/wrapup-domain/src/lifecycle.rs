@@ -41,7 +41,19 @@ pub fn check_move(from: InteractionState, to: InteractionState) -> Result<(), Er
     .hint(hint))
 }
 
-/// Why an interaction cannot take a wrap-up yet, or `None` when it can.
+/// Whether an interaction can take a wrap-up now: closed and finalized by the platform, or
+/// completed (it has one, which a new one replaces). The one definition of "ready": the
+/// server refuses a wrap-up with [`check_ready`]'s reason otherwise, and the client and the
+/// batch wait for exactly this before they send one.
+pub fn is_ready(state: InteractionState, finalized: bool) -> bool {
+    match state {
+        InteractionState::Closed => finalized,
+        InteractionState::Completed => true,
+        InteractionState::Queued | InteractionState::Active => false,
+    }
+}
+
+/// Why an interaction cannot take a wrap-up yet, or `None` when it can ([`is_ready`]).
 ///
 /// `finalize_due_ms` is when a closed interaction will be (or was) finalized, in
 /// milliseconds since the epoch; `now_ms` is the current time in the same unit.
@@ -51,8 +63,11 @@ pub fn check_ready(
     finalize_due_ms: Option<i64>,
     now_ms: i64,
 ) -> Option<ErrorDetail> {
-    match state {
-        InteractionState::Queued | InteractionState::Active => Some(
+    if is_ready(state, finalized) {
+        return None;
+    }
+    if state != InteractionState::Closed {
+        return Some(
             ErrorDetail::new(
                 ErrorCode::InteractionNotClosed,
                 format!(
@@ -63,25 +78,22 @@ pub fn check_ready(
                 "Wait for the interaction to close (watch the event stream for interaction.state, then \
                  interaction.finalized) before applying the wrap-up.",
             ),
-        ),
-        InteractionState::Closed if !finalized => {
-            let wait = finalize_due_ms.map_or(0, |due| (due - now_ms).max(0)) as u64;
-            Some(
-                ErrorDetail::new(
-                    ErrorCode::InteractionNotFinalized,
-                    format!(
-                        "The interaction is closed but not finalized yet; it will be in about {wait} ms."
-                    ),
-                )
-                .hint(
-                    "Retry after the Retry-After delay, or wait for the interaction.finalized event \
-                     on the event stream.",
-                )
-                .retry_after_ms(wait),
-            )
-        }
-        InteractionState::Closed | InteractionState::Completed => None,
+        );
     }
+    let wait = finalize_due_ms.map_or(0, |due| (due - now_ms).max(0)) as u64;
+    Some(
+        ErrorDetail::new(
+            ErrorCode::InteractionNotFinalized,
+            format!(
+                "The interaction is closed but not finalized yet; it will be in about {wait} ms."
+            ),
+        )
+        .hint(
+            "Retry after the Retry-After delay, or wait for the interaction.finalized event \
+             on the event stream.",
+        )
+        .retry_after_ms(wait),
+    )
 }
 
 #[cfg(test)]
@@ -123,5 +135,16 @@ mod tests {
         assert_eq!(e.retry_after_ms, Some(1_400));
         assert!(check_ready(Closed, true, Some(1_500), 2_000).is_none());
         assert!(check_ready(Completed, true, Some(1_500), 2_000).is_none());
+        // `check_ready` refuses exactly what `is_ready` says is not ready.
+        for state in [Queued, Active, Closed, Completed] {
+            for finalized in [false, true] {
+                assert_eq!(
+                    is_ready(state, finalized),
+                    check_ready(state, finalized, None, 0).is_none(),
+                    "{state} finalized={finalized}"
+                );
+            }
+        }
+        assert!(!is_ready(Closed, false) && is_ready(Closed, true) && is_ready(Completed, false));
     }
 }

@@ -1,5 +1,5 @@
-//! How the client commands talk to people: error messages and exit codes, the `-v`
-//! trace, the progress spinner.
+//! How the commands talk to people besides their results: error messages and their exit
+//! codes, the `-v` trace, the progress spinner. (Results are printed by `render.rs`.)
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -141,39 +141,4 @@ pub fn spinner(enabled: bool) -> Option<ProgressBar> {
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     Some(bar)
-}
-
-/// Milliseconds as people read them.
-pub fn human_ms(ms: u64) -> String {
-    match ms {
-        0..=999 => format!("{ms} ms"),
-        1_000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
-        _ => {
-            let s = ms / 1000;
-            let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
-            match (h, m, s) {
-                (0, m, 0) => format!("{m}m"),
-                (0, m, s) => format!("{m}m{s}s"),
-                (h, 0, 0) => format!("{h}h"),
-                (h, m, _) => format!("{h}h{m}m"),
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn human_durations() {
-        for (ms, text) in [
-            (5, "5 ms"),
-            (1500, "1.5 s"),
-            (120_000, "2m"),
-            (125_000, "2m5s"),
-            (5_400_000, "1h30m"),
-            (3_600_000, "1h"),
-        ] {
-            assert_eq!(super::human_ms(ms), text);
-        }
-    }
 }

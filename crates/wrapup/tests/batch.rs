@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::wrapup_for;
+use common::{wrapup_for, Server};
 use rand::Rng;
 use uuid::Uuid;
 use wrapup_client::{Client, RetryPolicy};
@@ -234,11 +234,11 @@ async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
     }
 }
 
-/// A `wrapup serve` process on a database file, finalizing at once.
-fn serve(db: &Path, port: u16) -> Child {
-    common::serve(
+/// A `wrapup serve` process on a database file, finalizing at once, listening on `listen`.
+fn serve(db: &Path, listen: &str) -> Server {
+    Server::start_at(
         &format!("sqlite://{}", db.display()),
-        port,
+        listen,
         &["--settle-ms", "0"],
     )
 }
@@ -247,10 +247,9 @@ fn serve(db: &Path, port: u16) -> Child {
 async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
-    let port = common::free_port();
     let creds = common::create_client(&format!("sqlite://{}", db.display()));
-    let mut server = serve(&db, port);
-    let url = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&db, "127.0.0.1:0");
+    let url = server.url.clone();
     let client = Client::new(&url)
         .with_credentials(&creds.0.to_string(), &creds.1)
         .with_retry(RetryPolicy::none());
@@ -300,11 +299,11 @@ async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.kill(); // SIGKILL
     let acknowledged = applied_rows(&journal);
     std::thread::sleep(Duration::from_millis(300));
-    let mut server = serve(&db, port);
+    // Restarted where the batch expects it.
+    let mut server = serve(&db, &server.addr.to_string());
     let code = wait(&mut batch, Duration::from_secs(180));
     let text = output(batch);
     assert_eq!(
@@ -325,8 +324,7 @@ async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
     for id in &ids {
         assert_eq!(client.wrapup_history(*id).await.unwrap().len(), 1);
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }
 
 fn journal_rows(journal: &Path, query: &str) -> Vec<i64> {

@@ -1,55 +1,20 @@
 //! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `clients create` on the
 //! database of a running server, usage errors.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use wrapup_store::{InteractionFilter, PageRequest};
 use wrapup_types::DivisionGrant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wrapup");
+mod common;
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `wrapup serve` on a free port and waits for its "listening" line.
-fn serve(db: &str, extra: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the server prints its address")
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("wrapup listening on ") {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, url }
-}
+use common::{Server, BIN};
 
 #[tokio::test]
 async fn clients_create_works_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("w.db").display());
-    let server = serve(&db, &[]);
+    let server = Server::start(&db, &[]);
     let out = Command::new(BIN)
         .args([
             "clients",
@@ -91,7 +56,7 @@ async fn demo_seeding_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("demo.db").display());
     for _ in 0..2 {
-        let server = serve(&db, &["--demo"]);
+        let server = Server::start(&db, &["--demo"]);
         let demo = wrapup_client::Client::new(&server.url).with_credentials(
             &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
             wrapup_server::demo::DEMO_CLIENT_SECRET,

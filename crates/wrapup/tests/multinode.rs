@@ -5,48 +5,40 @@
 //! Needs `WRAPUP_TEST_POSTGRES_URL` (CI sets it); skipped otherwise.
 
 use std::collections::HashMap;
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
+
+use common::Server;
 
 use uuid::Uuid;
 use wrapup_client::{Client, EventQuery, RetryPolicy, StreamEvent};
 use wrapup_store::testing::TestDb;
 use wrapup_types::{Channel, CreateWrapUpCode, EventKind, TargetState, WrapUpRequest};
 
+/// A `wrapup serve` process on the shared database.
 struct Node {
-    process: Child,
-    url: String,
+    server: Server,
 }
 
 impl Node {
     fn start(db: &TestDb, settle_ms: u32) -> Node {
-        let port = common::free_port();
         let settle = settle_ms.to_string();
         Node {
-            process: common::serve(&db.url, port, &["--settle-ms", &settle]),
-            url: format!("http://127.0.0.1:{port}"),
+            server: Server::start(&db.url, &["--settle-ms", &settle]),
         }
     }
 
     fn client(&self, creds: &(Uuid, String)) -> Client {
-        Client::new(&self.url)
+        Client::new(&self.server.url)
             .with_credentials(&creds.0.to_string(), &creds.1)
             .with_retry(RetryPolicy::none())
     }
 
+    /// SIGKILL.
     fn kill(&mut self) {
-        self.process.kill().unwrap(); // SIGKILL
-        self.process.wait().unwrap();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
+        self.server.kill();
     }
 }
 

@@ -159,3 +159,11 @@ pub fn token() -> Reply {
             "scope": "interaction:view interaction:write interaction:manage wrapup-code:view"}),
     )
 }
+
+/// An interaction as the API returns it, in `state` (`queued`, `closed`, …), in the nil
+/// division, without a wrap-up.
+pub fn interaction_json(id: uuid::Uuid, state: &str, finalized: bool) -> serde_json::Value {
+    serde_json::json!({"id": id, "divisionId": uuid::Uuid::nil(), "channel": "voice", "state": state,
+        "finalized": finalized, "createdAt": "2026-11-24T21:27:42.123Z", "activeAt": null,
+        "closedAt": null, "finalizedAt": null, "wrapUp": null, "version": 1})
+}

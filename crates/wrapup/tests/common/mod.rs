@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 
 use uuid::Uuid;
 
@@ -25,40 +27,67 @@ pub fn wrapup_for(url: &str, creds: &(Uuid, String)) -> Command {
 /// Every scope.
 pub const ALL_SCOPES: &str = "interaction:view interaction:write interaction:manage wrapup-code:view wrapup-code:manage admin";
 
-/// A port nothing listens on (yet).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+/// A `wrapup serve` process, killed (SIGKILL) when dropped.
+pub struct Server {
+    pub process: Child,
+    /// Where it listens, as the server printed it.
+    pub addr: SocketAddr,
+    /// `http://` and `addr`.
+    pub url: String,
 }
 
-/// A `wrapup serve` process on the database `db_url`, listening on `port`, started once it
-/// accepts connections. `extra` adds options (e.g. `--settle-ms`).
-pub fn serve(db_url: &str, port: u16, extra: &[&str]) -> std::process::Child {
-    use std::process::Stdio;
-    use std::time::{Duration, Instant};
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--db",
-            db_url,
-        ])
-        .args(extra)
-        .env("WRAPUP_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the server starts"
-        );
-        std::thread::sleep(Duration::from_millis(20));
+impl Server {
+    /// `wrapup serve` on the database `db_url`, on a port the system picks (`127.0.0.1:0`).
+    /// `extra` adds options (e.g. `--settle-ms`). Returns once the server listens.
+    pub fn start(db_url: &str, extra: &[&str]) -> Server {
+        Server::start_at(db_url, "127.0.0.1:0", extra)
     }
-    child
+
+    /// `wrapup serve` listening on `listen` (e.g. the address of a server that was killed,
+    /// to restart it where its clients expect it).
+    pub fn start_at(db_url: &str, listen: &str, extra: &[&str]) -> Server {
+        let mut process = Command::new(BIN)
+            .args(["serve", "--listen", listen, "--db", db_url])
+            .args(extra)
+            .env("WRAPUP_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The server prints "wrapup listening on http://ADDR (…)" once it is bound; the
+        // socket accepts connections from then on.
+        let mut lines = BufReader::new(process.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let Some(line) = lines.next() else {
+                let status = process.wait().unwrap();
+                panic!("`wrapup serve --listen {listen}` exited ({status}) before listening");
+            };
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("wrapup listening on http://") {
+                break rest.split_whitespace().next().unwrap().parse().unwrap();
+            }
+        };
+        // Keep reading its stderr, so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            process,
+            addr,
+            url: format!("http://{addr}"),
+        }
+    }
+
+    /// Kills the process with SIGKILL and waits for it.
+    pub fn kill(&mut self) {
+        self.process.kill().unwrap();
+        self.process.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
 }
 
 /// Creates an OAuth client with every scope and division with `wrapup clients create`.

@@ -1,29 +1,34 @@
-//! `wrapup batch` (thousands of wrap-ups, with a journal) and `wrapup simulate` (drive
-//! interactions through their lifecycle, for demos, benchmarks and tests).
+//! `wrapup batch`: thousands of wrap-ups from a file, with a journal (the engine is
+//! `wrapup-batch`; this is its command line, progress bar, summary and report).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::Rng;
-use tokio::task::JoinSet;
-use uuid::Uuid;
 use wrapup_batch::{Batch, BatchError, Counts, Format, Journal, Options, Records};
-use wrapup_client::{parse_duration, RetryPolicy};
-use wrapup_server::RateLimit;
-use wrapup_types::{Channel, TargetState};
+use wrapup_client::RetryPolicy;
 
-use crate::client_cmds::client;
-use crate::{exit, Global, Sources};
+use crate::commands::wrapup_args::duration_arg;
+use crate::exit::{self, exit_codes};
+use crate::global::{Global, Sources};
 
-fn duration_arg(s: &str) -> Result<Duration, String> {
-    parse_duration(s)
-}
+/// The examples and notes of `wrapup batch --help`.
+pub const AFTER_HELP: &str = concat!(
+    "Examples:\n  wrapup batch wrapups.jsonl --report results.jsonl\n  \
+wrapup batch export.csv --concurrency 32 --wait 30m\n  \
+wrapup batch wrapups.jsonl --dry-run          # check every row, apply nothing\n  \
+cat rows.jsonl | wrapup batch - --journal rows.journal.db\n\n\
+Each row: {\"interactionId\": \"…\", \"code\": \"Sale\" (or an id), \"durationMs\": 120000 (or \"duration\": \"2m\"), \"notes\": \"…\"}\n\
+(JSON Lines), or CSV with a header row of the same names. Interrupted? Run the same command\n\
+again: done rows are skipped, an in-flight row is checked before it is sent again.\n\
+Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out.\n\n",
+    exit_codes!()
+);
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum InputFormat {
@@ -68,31 +73,6 @@ pub struct BatchArgs {
     /// Write one JSON line per row (line, interactionId, status, errorCode, message).
     #[arg(long)]
     report: Option<PathBuf>,
-}
-
-#[derive(Args)]
-pub struct SimulateArgs {
-    /// How many interactions to create.
-    #[arg(long, default_value_t = 100)]
-    interactions: u32,
-    /// How fast to create them, e.g. 20/s or 600/min.
-    #[arg(long, default_value = "20/s", value_parser = clap::value_parser!(RateLimit))]
-    rate: RateLimit,
-    /// The division to create them in.
-    #[arg(long)]
-    division: Uuid,
-    /// How long each stays active before it closes: a range, e.g. 0s..5s.
-    #[arg(long, default_value = "0s..2s")]
-    close_after: String,
-    /// Leave this share of interactions queued then closed (abandoned), e.g. 10%.
-    #[arg(long, default_value = "0%")]
-    abandon: String,
-    /// Print one batch input line (JSON) per interaction with this code, instead of ids.
-    #[arg(long)]
-    batch_code: Option<String>,
-    /// The duration of the printed batch lines.
-    #[arg(long, default_value = "2m")]
-    batch_duration: String,
 }
 
 fn journal_path(args: &BatchArgs) -> anyhow::Result<PathBuf> {
@@ -221,9 +201,9 @@ impl Progress {
     }
 }
 
-pub async fn batch(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
+pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
     // The batch retries by itself (pausing every row on 429), so the client does not.
-    let client = client(global, sources)?.with_retry(RetryPolicy::none());
+    let client = global.client(sources)?.with_retry(RetryPolicy::none());
     let options = Options {
         concurrency: args.concurrency as usize,
         wait: args.wait,
@@ -359,90 +339,4 @@ fn finish(
         println!("  failed rows are in the report (--report) and the journal, each with the server's error code and message");
     }
     Ok(code)
-}
-
-fn range_ms(s: &str) -> anyhow::Result<(u64, u64)> {
-    let (lo, hi) = s.split_once("..").unwrap_or((s, s));
-    let ms = |v: &str| -> anyhow::Result<u64> {
-        Ok(parse_duration(v).map_err(anyhow::Error::msg)?.as_millis() as u64)
-    };
-    let (lo, hi) = (ms(lo)?, ms(hi)?);
-    if lo > hi {
-        bail!("--close-after {s}: the range is backwards");
-    }
-    Ok((lo, hi))
-}
-
-pub async fn simulate(
-    args: &SimulateArgs,
-    global: &Global,
-    sources: &Sources,
-) -> anyhow::Result<u8> {
-    let client = Arc::new(client(global, sources)?);
-    let (lo, hi) = range_ms(&args.close_after)?;
-    let abandon = args
-        .abandon
-        .trim()
-        .strip_suffix('%')
-        .and_then(|p| p.trim().parse::<f64>().ok())
-        .filter(|p| (0.0..=100.0).contains(p))
-        .with_context(|| format!("--abandon {}: write a percentage, e.g. 10%", args.abandon))?
-        / 100.0;
-    let batch_duration = parse_duration(&args.batch_duration).map_err(anyhow::Error::msg)?;
-    let every = Duration::from_secs_f64(
-        f64::from(args.rate.period_ms) / 1000.0 / f64::from(args.rate.requests),
-    );
-    let mut ticker = tokio::time::interval(every);
-    let mut tasks = JoinSet::new();
-    let started = Instant::now();
-    let out = Arc::new(Mutex::new(std::io::stdout()));
-    for _ in 0..args.interactions {
-        ticker.tick().await;
-        let interaction = client
-            .create_interaction(args.division, Channel::Voice)
-            .await?;
-        let id = interaction.id;
-        {
-            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-            match &args.batch_code {
-                Some(code) => writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"interactionId": id, "code": code, "durationMs": batch_duration.as_millis() as u64})
-                )?,
-                None => writeln!(out, "{id}")?,
-            }
-        }
-        let (abandoned, after) = {
-            let mut rng = rand::thread_rng();
-            (rng.gen::<f64>() < abandon, rng.gen_range(lo..=hi))
-        };
-        let client = client.clone();
-        tasks.spawn(async move {
-            if !abandoned {
-                client.set_state(id, TargetState::Active).await?;
-            }
-            tokio::time::sleep(Duration::from_millis(after)).await;
-            client.set_state(id, TargetState::Closed).await?;
-            anyhow::Ok(())
-        });
-    }
-    let mut failed = 0;
-    while let Some(done) = tasks.join_next().await {
-        if let Err(e) = done? {
-            failed += 1;
-            eprintln!("warning: {e:#}");
-        }
-    }
-    eprintln!(
-        "simulate: {} interactions created and closed in {:.1} s ({} failed moves)",
-        args.interactions,
-        started.elapsed().as_secs_f64(),
-        failed
-    );
-    Ok(if failed == 0 {
-        exit::OK
-    } else {
-        exit::REJECTED
-    })
 }

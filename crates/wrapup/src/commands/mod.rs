@@ -1,0 +1,20 @@
+//! One module per command: its arguments (clap) and what it does. What they share: the
+//! wrap-up arguments of `apply` and `doctor`, paging, the `--db` argument of the server
+//! commands. Printing is in `render.rs`, errors and exit codes in `output.rs`.
+
+pub mod apply;
+pub mod batch;
+pub mod clients;
+pub mod codes;
+pub mod config;
+pub mod db;
+pub mod doctor;
+pub mod interactions;
+pub mod lint;
+pub mod migrate;
+pub mod pages;
+pub mod seed;
+pub mod serve;
+pub mod simulate;
+pub mod token;
+pub mod wrapup_args;
