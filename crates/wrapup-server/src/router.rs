@@ -27,21 +27,27 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/openapi.json", get(ops::openapi))
         .merge(authenticated_routes(state.clone()))
         .fallback(fallback::unknown_path)
-        .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), chaos::inject))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            timeout::timeout,
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("handler panicked", "panic").into_response()
-        }))
-        .layer(middleware::from_fn(error::render_errors))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            observe::observe,
-        ))
-        .layer(middleware::from_fn(request_id::request_id))
+        // One layer made of the whole stack, outermost first: axum wraps each `layer` call
+        // around every route separately, and a request then clones every wrapped level
+        // again at each level below it; one composed layer is one level.
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn(request_id::request_id))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    observe::observe,
+                ))
+                .layer(middleware::from_fn(error::render_errors))
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::internal("handler panicked", "panic").into_response()
+                }))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    timeout::timeout,
+                ))
+                .layer(middleware::from_fn_with_state(state.clone(), chaos::inject))
+                .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES)),
+        )
         .with_state(state)
 }
 
