@@ -8,28 +8,16 @@
 //! answer, `delay` waits first. `after-commit-reset` is the exception on purpose: the
 //! request is handled (and committed), then the connection is dropped, so the client cannot
 //! know whether its change was made: the case that tests idempotency.
+//!
+//! This module holds what the faults are ([`ChaosSpec`]) and the switch holding those in
+//! force; `middleware::chaos` injects them, `routes::admin` turns the switch.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::RwLock;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use prometheus_client::encoding::EncodeLabelSet;
-use rand::Rng;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-use wrapup_types::{ErrorCode, ErrorDetail};
-
-use crate::auth::{Admin, Authorized};
-use crate::error::ApiError;
-use crate::extract::ApiJson;
-use crate::AppState;
 
 /// The wait an injected 429 asks for (short, so chaos tests run quickly; the header says
 /// 1 s, as `Retry-After` has whole seconds).
@@ -154,11 +142,11 @@ impl fmt::Display for ChaosSpec {
 
 /// The faults in force (changed at runtime by the admin endpoint).
 #[derive(Debug, Default)]
-pub struct Chaos(RwLock<ChaosSpec>);
+pub struct ChaosSwitch(RwLock<ChaosSpec>);
 
-impl Chaos {
-    pub fn new(spec: ChaosSpec) -> Chaos {
-        Chaos(RwLock::new(spec))
+impl ChaosSwitch {
+    pub fn new(spec: ChaosSpec) -> ChaosSwitch {
+        ChaosSwitch(RwLock::new(spec))
     }
 
     pub fn get(&self) -> ChaosSpec {
@@ -173,136 +161,6 @@ impl Chaos {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FaultLabels {
     pub fault: &'static str,
-}
-
-/// A response whose body fails at once: the server drops the connection without a
-/// complete answer.
-fn dropped_connection() -> Response {
-    let failing = futures::stream::once(async {
-        Err::<axum::body::Bytes, _>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "chaos: connection reset",
-        ))
-    });
-    (StatusCode::OK, Body::from_stream(failing)).into_response()
-}
-
-/// Whether chaos applies to this path: the API, not the chaos switch itself, the
-/// OpenAPI document, the token endpoint (so a token to turn chaos off can always be had)
-/// nor the operational endpoints.
-fn applies(path: &str) -> bool {
-    path.starts_with("/api/v2/") && path != "/api/v2/admin/chaos" && path != "/api/v2/openapi.json"
-}
-
-pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let spec = state.chaos.get();
-    if spec.is_off() || !applies(request.uri().path()) {
-        return next.run(request).await;
-    }
-    let count = |fault: &'static str| {
-        state
-            .metrics
-            .chaos_injected
-            .get_or_create(&FaultLabels { fault })
-            .inc();
-    };
-    let (roll, delay, after) = {
-        let mut rng = rand::thread_rng();
-        let delay = spec
-            .delay
-            .map(|(lo, hi)| if hi > lo { rng.gen_range(lo..=hi) } else { lo });
-        (rng.gen::<f64>(), delay, rng.gen::<f64>())
-    };
-    if let Some(delay) = delay {
-        count("delay");
-        tokio::time::sleep(delay).await;
-    }
-    if roll < spec.unavailable {
-        count("503");
-        return ApiError::one(
-            ErrorDetail::new(
-                ErrorCode::ServiceUnavailable,
-                "Injected by the sandbox's fault injection (--chaos): the server pretends its store is down. Nothing was changed.",
-            )
-            .hint("Retry with backoff: this is the fault your client must survive."),
-        )
-        .into_response();
-    }
-    if roll < spec.unavailable + spec.rate_limited {
-        count("429");
-        return ApiError::one(
-            ErrorDetail::new(
-                ErrorCode::RequestRateLimited,
-                "Injected by the sandbox's fault injection (--chaos): rate limited; retry after retryAfterMs (Retry-After rounds it up to whole seconds).",
-            )
-            .hint("Wait for Retry-After before the next request.")
-            .retry_after_ms(CHAOS_RETRY_AFTER_MS),
-        )
-        .into_response();
-    }
-    if roll < spec.unavailable + spec.rate_limited + spec.reset {
-        count("reset");
-        return dropped_connection();
-    }
-    let response = next.run(request).await;
-    if after < spec.after_commit_reset {
-        count("after-commit-reset");
-        return dropped_connection();
-    }
-    response
-}
-
-/// The body of `GET` and `PUT /api/v2/admin/chaos`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChaosSetting {
-    /// The faults, e.g. `503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms`,
-    /// or `off`.
-    #[schema(example = "503=10%,429=5%,reset=2%,after-commit-reset=2%")]
-    pub spec: String,
-}
-
-/// Show the injected faults
-///
-/// The fault injection in force (see `PUT`).
-#[utoipa::path(get, path = "/api/v2/admin/chaos", operation_id = "getChaos", tag = "operations",
-    responses((status = 200, description = "The faults in force.", body = ChaosSetting)),
-    security(("oauth2" = ["admin"])))]
-pub async fn get(State(state): State<AppState>, _admin: Authorized<Admin>) -> Json<ChaosSetting> {
-    Json(ChaosSetting {
-        spec: state.chaos.get().to_string(),
-    })
-}
-
-/// Set the injected faults
-///
-/// Sandbox fault injection, to prove a client survives a bad day: `503=N%` answers
-/// `service.unavailable`, `429=N%` answers `request.rate.limited`, `reset=N%` drops the
-/// connection without an answer (all three before the request is handled, so nothing
-/// changes), `after-commit-reset=N%` handles the request (committing any change) and then
-/// drops the connection, `delay=A..B` waits a random time first. `off` stops it. Applies to
-/// `/api/v2/*`, except this endpoint and the OpenAPI document; never to `/oauth/token`.
-#[utoipa::path(put, path = "/api/v2/admin/chaos", operation_id = "setChaos", tag = "operations",
-    request_body = ChaosSetting,
-    responses((status = 200, description = "The faults now in force.", body = ChaosSetting)),
-    security(("oauth2" = ["admin"])))]
-pub async fn set(
-    State(state): State<AppState>,
-    _admin: Authorized<Admin>,
-    ApiJson(body): ApiJson<ChaosSetting>,
-) -> Result<Json<ChaosSetting>, ApiError> {
-    let spec: ChaosSpec = body.spec.parse().map_err(|e: String| {
-        ApiError::one(
-            ErrorDetail::new(ErrorCode::RequestFieldInvalid, format!("spec is not valid: {e}."))
-                .field("spec")
-                .hint("Write e.g. \"503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms\", or \"off\"."),
-        )
-    })?;
-    tracing::warn!(chaos = %spec, "fault injection changed");
-    state.chaos.set(spec);
-    Ok(Json(ChaosSetting {
-        spec: spec.to_string(),
-    }))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The one place API errors become responses.
 //!
-//! Handlers return [`ApiError`] (a status and every problem found). Its response carries
+//! Handlers return [`ApiError`] (a status and every problem found); what a store's
+//! `NotFound` or `Conflict` means for the resource a request names is written here once
+//! ([`Resource`], [`UniqueName`]). An error's response carries
 //! the problems as an extension; [`render_errors`], the outermost middleware, turns them
 //! into the error envelope with the request's `contextId`. Responses the router makes by
 //! itself (unknown path, method not allowed) get their envelope there too, so every
@@ -11,10 +13,11 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
 use wrapup_store::StoreError;
 use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail};
 
-use crate::request_id::RequestId;
+use crate::request_context::RequestId;
 
 /// An API error: the HTTP status and every problem found, first one first.
 #[derive(Debug, Clone)]
@@ -69,15 +72,134 @@ impl ApiError {
     }
 }
 
+/// Something a request names by id, for the answer "it does not exist". An object the
+/// caller may not see gets the very same answer as one that does not exist.
+#[derive(Debug, Clone, Copy)]
+pub enum Resource<'a> {
+    /// The interaction at `/api/v2/interactions/{id}`, as the path spells it.
+    Interaction(&'a str),
+    /// The code at `/api/v2/routing/wrapupcodes/{codeId}`, as the path spells it.
+    WrapUpCode(&'a str),
+    /// A division named in a body or a query, which must be granted to the caller.
+    GrantedDivision(Uuid),
+    /// A division an admin grants to a new OAuth client.
+    DivisionToGrant(Uuid),
+}
+
+/// A name that must be unique, for the answer "it is taken".
+#[derive(Debug, Clone, Copy)]
+pub enum UniqueName<'a> {
+    /// A wrap-up code's name, unique in its division ignoring case.
+    WrapUpCode(&'a str),
+    /// A division's name, unique ignoring case.
+    Division(&'a str),
+}
+
+impl ApiError {
+    /// The answer when `resource` does not exist (or is not visible): every not-found body
+    /// is written here.
+    pub fn not_found(resource: Resource<'_>) -> ApiError {
+        match resource {
+            Resource::Interaction(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::InteractionNotFound,
+                    format!("No interaction with id {id} exists in the divisions this token can see."),
+                )
+                .hint("Check the id, and that the OAuth client is granted the interaction's division."),
+            ),
+            // 404 on its own path; the code's usual 400 is for a code named in a wrap-up body.
+            Resource::WrapUpCode(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::WrapupCodeNotFound,
+                    format!("No wrap-up code with id {id} exists in the divisions this token can see."),
+                )
+                .hint("List the codes with GET /api/v2/routing/wrapupcodes."),
+            )
+            .with_status(StatusCode::NOT_FOUND),
+            Resource::GrantedDivision(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::DivisionNotFound,
+                    format!("No division with id {id} exists among those this token is granted."),
+                )
+                .field("divisionId")
+                .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
+            ),
+            Resource::DivisionToGrant(id) => ApiError::one(
+                ErrorDetail::new(ErrorCode::DivisionNotFound, format!("No division with id {id} exists."))
+                    .field("divisions")
+                    .hint("List divisions with GET /api/v2/authorization/divisions, or grant \"all\"."),
+            ),
+        }
+    }
+
+    /// The answer when `name` is taken: every conflict body is written here.
+    pub fn name_taken(name: UniqueName<'_>) -> ApiError {
+        match name {
+            UniqueName::WrapUpCode(name) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::WrapupCodeNameConflict,
+                    format!("A wrap-up code named \"{name}\" already exists in this division."),
+                )
+                .field("name")
+                .hint("Names are unique within a division, ignoring case; use the existing code (GET /api/v2/routing/wrapupcodes?name=…) or choose another name."),
+            ),
+            UniqueName::Division(name) => ApiError::one(
+                ErrorDetail::new(ErrorCode::DivisionNameConflict, format!("A division named \"{name}\" already exists."))
+                    .field("name")
+                    .hint("Division names are unique ignoring case; choose another name or use the existing division."),
+            ),
+        }
+    }
+}
+
+/// A store error on its own says nothing of what was looked for, so `NotFound` and
+/// `Conflict` reaching this conversion are a handler that did not say it (a bug, 500):
+/// handlers name the resource with [`OrNotFound`] and [`OrNameTaken`].
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::Rejected(details) => ApiError::new(details),
             StoreError::Database(_) | StoreError::Closed => ApiError::unavailable(e),
             StoreError::NotFound | StoreError::Conflict(_) => {
-                ApiError::internal("unmapped store error", e)
+                ApiError::internal("a store error without the resource it concerns", e)
             }
         }
+    }
+}
+
+/// `.or_not_found(resource)`: a missing object (`None`, or the store's `NotFound`) becomes
+/// [`ApiError::not_found`] for `resource`; any other store error converts as usual.
+pub trait OrNotFound<T> {
+    fn or_not_found(self, resource: Resource<'_>) -> Result<T, ApiError>;
+}
+
+impl<T> OrNotFound<T> for Option<T> {
+    fn or_not_found(self, resource: Resource<'_>) -> Result<T, ApiError> {
+        self.ok_or_else(|| ApiError::not_found(resource))
+    }
+}
+
+impl<T> OrNotFound<T> for Result<T, StoreError> {
+    fn or_not_found(self, resource: Resource<'_>) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found(resource),
+            e => e.into(),
+        })
+    }
+}
+
+/// `.or_name_taken(name)`: the store's `Conflict` becomes [`ApiError::name_taken`] for
+/// `name`; any other store error converts as usual.
+pub trait OrNameTaken<T> {
+    fn or_name_taken(self, name: UniqueName<'_>) -> Result<T, ApiError>;
+}
+
+impl<T> OrNameTaken<T> for Result<T, StoreError> {
+    fn or_name_taken(self, name: UniqueName<'_>) -> Result<T, ApiError> {
+        self.map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::name_taken(name),
+            e => e.into(),
+        })
     }
 }
 
@@ -155,16 +277,4 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
 fn body_is_empty(response: &Response) -> bool {
     use http_body::Body as _;
     response.body().size_hint().exact() == Some(0)
-}
-
-/// The fallback for paths no route matches.
-pub async fn unknown_path(request: Request) -> ApiError {
-    let path = request.uri().path().to_string();
-    ApiError::one(
-        ErrorDetail::new(
-            ErrorCode::RequestPathUnknown,
-            format!("No operation exists at {path}."),
-        )
-        .hint("Every API path starts with /api/v2; see GET /api/v2/openapi.json for the list."),
-    )
 }

@@ -11,7 +11,7 @@ use wrapup_domain::wrapup_body::{parse_object, too_large};
 use wrapup_domain::MAX_BODY_BYTES;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Resource};
 
 /// Step 3 of the checks: the body is JSON, at most 64 KiB, and readable.
 pub async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
@@ -169,12 +169,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// Parses an id from a path; an id that is not a UUID cannot name anything, so it is
-/// answered like an unknown one, with `not_found`.
-pub fn path_id(raw: &str, not_found: impl FnOnce(&str) -> ApiError) -> Result<Uuid, ApiError> {
+/// answered like an unknown one: [`ApiError::not_found`] for `resource`, e.g.
+/// `path_id(&raw, Resource::Interaction)`.
+pub fn path_id<'a>(
+    raw: &'a str,
+    resource: impl FnOnce(&'a str) -> Resource<'a>,
+) -> Result<Uuid, ApiError> {
     if raw.len() == 36 {
         if let Ok(id) = Uuid::parse_str(raw) {
             return Ok(id);
         }
     }
-    Err(not_found(raw))
+    Err(ApiError::not_found(resource(raw)))
 }

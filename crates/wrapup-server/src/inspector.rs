@@ -1,6 +1,6 @@
 //! The request inspector: a ring buffer of the most recent requests, with their headers
-//! (credentials redacted), their body (cut at 16 KiB) and the error body sent back, served
-//! at `GET /api/v2/inspector/requests` to whoever debugs a client.
+//! (credentials redacted), their body (cut at 16 KiB) and the error body sent back, filled
+//! by `middleware::observe` and served by `routes::inspector` to whoever debugs a client.
 //!
 //! The body is captured as the handler reads it ([`TeeBody`]), so the inspector never
 //! changes how a request is read or limited.
@@ -11,18 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::http::{header, HeaderMap};
-use axum::Json;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use serde::Deserialize;
-use utoipa::IntoParams;
-use wrapup_types::{ErrorCode, ErrorDetail, InspectedHeader, InspectedRequest, Page};
-
-use crate::auth::{Admin, Authorized};
-use crate::error::ApiError;
-use crate::extract::ApiQuery;
-use crate::AppState;
+use wrapup_types::{InspectedHeader, InspectedRequest};
 
 /// The most request-body bytes kept per request.
 pub const BODY_CAPTURE_BYTES: usize = 16 * 1024;
@@ -70,15 +62,20 @@ impl Inspector {
         entries.push_back(Arc::new(entry));
     }
 
-    /// The most recent entries matching `filter`, newest first.
-    fn recent(&self, filter: &InspectorQuery) -> Vec<InspectedRequest> {
-        let limit = filter.limit.unwrap_or(100) as usize;
+    /// The most recent `limit` entries with this status and whose path starts with
+    /// `path_prefix`, newest first.
+    pub fn recent(
+        &self,
+        limit: usize,
+        status: Option<StatusFilter>,
+        path_prefix: Option<&str>,
+    ) -> Vec<InspectedRequest> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .iter()
             .rev()
-            .filter(|e| filter.status.as_ref().is_none_or(|s| s.matches(e.status)))
-            .filter(|e| filter.path.as_deref().is_none_or(|p| e.path.starts_with(p)))
+            .filter(|e| status.is_none_or(|s| s.matches(e.status)))
+            .filter(|e| path_prefix.is_none_or(|p| e.path.starts_with(p)))
             .take(limit)
             .map(|e| InspectedRequest::clone(e))
             .collect()
@@ -130,7 +127,7 @@ pub fn body_text(path: &str, body: &[u8]) -> String {
 
 /// What a [`TeeBody`] saw.
 #[derive(Debug, Default)]
-pub struct Captured {
+pub struct CapturedBody {
     pub bytes: Vec<u8>,
     pub total: u64,
 }
@@ -139,12 +136,12 @@ pub struct Captured {
 /// handler reads it.
 pub struct TeeBody {
     inner: Body,
-    captured: Arc<Mutex<Captured>>,
+    captured: Arc<Mutex<CapturedBody>>,
 }
 
 impl TeeBody {
-    pub fn wrap(inner: Body) -> (Body, Arc<Mutex<Captured>>) {
-        let captured = Arc::new(Mutex::new(Captured::default()));
+    pub fn wrap(inner: Body) -> (Body, Arc<Mutex<CapturedBody>>) {
+        let captured = Arc::new(Mutex::new(CapturedBody::default()));
         let body = Body::new(TeeBody {
             inner,
             captured: captured.clone(),
@@ -221,52 +218,4 @@ impl<'de> Deserialize<'de> for StatusFilter {
             }
         }
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InspectorQuery {
-    /// How many requests to return, newest first: 1 to 1000, default 100.
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u32>,
-    /// Only requests with this status (`404`) or status class (`4xx`).
-    #[param(value_type = Option<String>, example = "4xx")]
-    status: Option<StatusFilter>,
-    /// Only requests whose path starts with this, e.g. `/api/v2/interactions`.
-    path: Option<String>,
-}
-
-/// Recent requests (the request inspector)
-///
-/// The most recent requests the server received (a ring buffer, 1000 by default, set with
-/// `wrapup serve --inspector-capacity`), newest first: time, method, path, status,
-/// latency, the request headers with credentials redacted, the request body cut at 16 KiB,
-/// and the error body sent back. Requests to the inspector, `/metrics` and `/healthz` are
-/// not recorded. The list is not paginated: `limit` bounds it.
-#[utoipa::path(get, path = "/api/v2/inspector/requests", operation_id = "listInspectedRequests", tag = "operations",
-    params(InspectorQuery),
-    responses((status = 200, description = "Recent requests, newest first; `nextCursor` is always null.", body = Page<InspectedRequest>)),
-    security(("oauth2" = ["admin"])))]
-pub async fn list(
-    State(state): State<AppState>,
-    _admin: Authorized<Admin>,
-    ApiQuery(query): ApiQuery<InspectorQuery>,
-) -> Result<Json<Page<InspectedRequest>>, ApiError> {
-    if let Some(limit) = query.limit {
-        if !(1..=MAX_LIMIT as u32).contains(&limit) {
-            return Err(ApiError::one(
-                ErrorDetail::new(
-                    ErrorCode::RequestQueryInvalid,
-                    format!("limit must be from 1 to {MAX_LIMIT}; got {limit}."),
-                )
-                .field("limit")
-                .hint("Leave limit out for the 100 most recent requests."),
-            ));
-        }
-    }
-    Ok(Json(Page {
-        entities: state.inspector.recent(&query),
-        next_cursor: None,
-    }))
 }

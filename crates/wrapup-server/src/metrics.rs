@@ -1,16 +1,14 @@
-//! `GET /metrics`: Prometheus metrics in the OpenMetrics text format.
+//! The Prometheus registry of every metric the server exports (served by
+//! `routes::metrics` in the OpenMetrics text format).
 //!
-//! Requests by route and status and their latency are recorded by the
-//! [`observe`](crate::observe) middleware; store commits by the store through
+//! Requests by route and status and their latency are recorded by the `middleware::observe`
+//! layer, refusals by the `middleware::rate_limit` layer; store commits by the store through
 //! [`StoreObserver`]; published events by a task that follows the event broadcast; SSE
 //! subscribers by the event stream itself.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -21,7 +19,7 @@ use prometheus_client::registry::Registry;
 use tokio::sync::broadcast::error::RecvError;
 use wrapup_store::{Store, StoreObserver};
 
-use crate::AppState;
+use crate::chaos::FaultLabels;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -38,7 +36,7 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct KindLabels {
+pub struct EventKindLabels {
     pub kind: String,
 }
 
@@ -58,9 +56,9 @@ pub struct Metrics {
     pub commit_jobs: Histogram,
     pub commit_failures: Counter,
     pub sse_subscribers: Gauge,
-    pub events_published: Family<KindLabels, Counter>,
+    pub events_published: Family<EventKindLabels, Counter>,
     pub rate_limited: Counter,
-    pub chaos_injected: Family<crate::chaos::FaultLabels, Counter>,
+    pub chaos_injected: Family<FaultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -103,7 +101,7 @@ impl Default for Metrics {
             "Clients connected to the event stream",
             sse_subscribers.clone(),
         );
-        let events_published = Family::<KindLabels, Counter>::default();
+        let events_published = Family::<EventKindLabels, Counter>::default();
         registry.register(
             "events_published",
             "Events committed and published, by kind",
@@ -115,7 +113,7 @@ impl Default for Metrics {
             "Requests refused with 429 request.rate.limited",
             rate_limited.clone(),
         );
-        let chaos_injected = Family::<crate::chaos::FaultLabels, Counter>::default();
+        let chaos_injected = Family::<FaultLabels, Counter>::default();
         registry.register(
             "chaos_injected",
             "Faults injected by --chaos, by kind",
@@ -182,7 +180,7 @@ pub async fn count_events(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
             Ok(event) => {
                 metrics
                     .events_published
-                    .get_or_create(&KindLabels {
+                    .get_or_create(&EventKindLabels {
                         kind: event.kind.as_str().to_string(),
                     })
                     .inc();
@@ -191,7 +189,7 @@ pub async fn count_events(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
                 tracing::warn!(missed = n, "the event counter fell behind");
                 metrics
                     .events_published
-                    .get_or_create(&KindLabels {
+                    .get_or_create(&EventKindLabels {
                         kind: "unknown".into(),
                     })
                     .inc_by(n);
@@ -199,27 +197,4 @@ pub async fn count_events(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
             Err(RecvError::Closed) => return,
         }
     }
-}
-
-/// Prometheus metrics
-///
-/// Requests by route and status, request latency, store commit latency and batch sizes,
-/// event-stream subscribers and published events, in the OpenMetrics text format
-/// (which Prometheus scrapes natively). Needs no token: bind the server to a private
-/// address or restrict `/metrics` at the proxy.
-#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
-    responses((status = 200, description = "The metrics.",
-        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        body = String,
-        example = "# HELP wrapup_sse_subscribers Clients connected to the event stream.\n# TYPE wrapup_sse_subscribers gauge\nwrapup_sse_subscribers 3\n# EOF\n")),
-    security(()))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-        .into_response()
 }

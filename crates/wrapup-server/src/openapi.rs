@@ -148,7 +148,7 @@ answers 404 `request.path.unknown`.",
         license(name = "Apache-2.0")
     ),
     paths(
-        crate::auth::issue_token,
+        routes::oauth::issue_token,
         routes::divisions::list,
         routes::divisions::create,
         routes::codes::list,
@@ -166,14 +166,14 @@ answers 404 `request.path.unknown`.",
         routes::events::stream,
         routes::clients::create,
         routes::ops::healthz,
-        crate::metrics::metrics,
+        routes::metrics::metrics,
         routes::ops::openapi,
-        crate::inspector::list,
-        crate::chaos::get,
-        crate::chaos::set,
+        routes::inspector::list_requests,
+        routes::admin::get_chaos,
+        routes::admin::set_chaos,
     ),
     components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset)),
-    modifiers(&Completion),
+    modifiers(&ErrorsAndSecurity),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
         (name = "wrapup-codes", description = "Wrap-up codes (dispositions), each in one division."),
@@ -184,9 +184,11 @@ answers 404 `request.path.unknown`.",
 )]
 pub struct ApiDoc;
 
-struct Completion;
+/// Completes the generated document: the server, the OAuth2 security scheme, and each
+/// operation's error responses.
+struct ErrorsAndSecurity;
 
-impl Modify for Completion {
+impl Modify for ErrorsAndSecurity {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         doc.servers = Some(vec![ServerBuilder::new()
             .url("http://127.0.0.1:8080")

@@ -58,7 +58,7 @@ impl fmt::Display for RateLimit {
 
 /// The outcome of one request against its client's bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
+pub struct RateLimitDecision {
     pub allowed: bool,
     /// The bucket size (`RateLimit-Limit`).
     pub limit: u32,
@@ -78,14 +78,14 @@ struct Bucket {
 
 /// The buckets of every client (off when no limit is configured).
 #[derive(Debug, Default)]
-pub struct Limiter {
+pub struct RateLimiter {
     limit: Option<RateLimit>,
     buckets: Mutex<HashMap<Uuid, Bucket>>,
 }
 
-impl Limiter {
-    pub fn new(limit: Option<RateLimit>) -> Limiter {
-        Limiter {
+impl RateLimiter {
+    pub fn new(limit: Option<RateLimit>) -> RateLimiter {
+        RateLimiter {
             limit,
             buckets: Mutex::default(),
         }
@@ -97,7 +97,7 @@ impl Limiter {
 
     /// Takes one token from `client`'s bucket at `now_ms`, if it has one. `None` when no
     /// limit is configured.
-    pub fn take(&self, client: Uuid, now_ms: i64) -> Option<Decision> {
+    pub fn take(&self, client: Uuid, now_ms: i64) -> Option<RateLimitDecision> {
         let limit = self.limit?;
         let capacity = f64::from(limit.requests);
         let per_ms = capacity / f64::from(limit.period_ms);
@@ -120,7 +120,7 @@ impl Limiter {
             bucket.tokens -= 1.0;
         }
         let ms_until = |tokens: f64| ((tokens / per_ms).ceil().max(0.0)) as u64;
-        Some(Decision {
+        Some(RateLimitDecision {
             allowed,
             limit: limit.requests,
             remaining: bucket.tokens.floor() as u32,
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_bucket_bursts_then_refills_at_the_rate() {
-        let limiter = Limiter::new(Some("3/s".parse().unwrap()));
+        let limiter = RateLimiter::new(Some("3/s".parse().unwrap()));
         let client = Uuid::new_v4();
         let other = Uuid::new_v4();
         let remaining: Vec<u32> = (0..3)
@@ -186,6 +186,6 @@ mod tests {
 
     #[test]
     fn no_limit_means_no_decision() {
-        assert_eq!(Limiter::new(None).take(Uuid::new_v4(), 0), None);
+        assert_eq!(RateLimiter::new(None).take(Uuid::new_v4(), 0), None);
     }
 }

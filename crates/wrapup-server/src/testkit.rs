@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::app::{App, Config};
 use crate::auth::new_client;
-use crate::{App, Clock, Config, ManualClock};
+use crate::clock::{Clock, ManualClock};
 use reqwest::Method;
 use uuid::Uuid;
 use wrapup_client::{Client, RawResponse};

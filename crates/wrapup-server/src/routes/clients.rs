@@ -10,9 +10,9 @@ use wrapup_types::{
 };
 
 use crate::auth::{new_client, Admin, Authorized};
-use crate::error::ApiError;
+use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::ApiJson;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Create an OAuth client
 ///
@@ -36,13 +36,11 @@ pub async fn create(
     })?;
     if let DivisionGrant::Only(ids) = &body.divisions {
         for id in ids {
-            if state.store.get_division(*id).await?.is_none() {
-                return Err(ApiError::one(
-                    ErrorDetail::new(ErrorCode::DivisionNotFound, format!("No division with id {id} exists."))
-                        .field("divisions")
-                        .hint("List divisions with GET /api/v2/authorization/divisions, or grant \"all\"."),
-                ));
-            }
+            state
+                .store
+                .get_division(*id)
+                .await?
+                .or_not_found(Resource::DivisionToGrant(*id))?;
         }
     }
     let (id, divisions, now) = (Uuid::new_v4(), body.divisions.clone(), state.clock.now_ms());

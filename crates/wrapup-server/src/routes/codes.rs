@@ -8,19 +8,20 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 use wrapup_domain::names::{check_description, check_name};
 use wrapup_domain::Principal;
-use wrapup_store::{CodeFilter, CodeRecord, StoreError};
-use wrapup_types::{CreateWrapUpCode, ErrorCode, ErrorDetail, Page, UpdateWrapUpCode, WrapUpCode};
+use wrapup_store::{CodeFilter, CodeRecord};
+use wrapup_types::{CreateWrapUpCode, Page, UpdateWrapUpCode, WrapUpCode};
 
 use crate::auth::{Authorized, CodeManage, CodeView};
-use crate::error::ApiError;
+use crate::error::{ApiError, OrNameTaken, OrNotFound, Resource, UniqueName};
 use crate::extract::{path_id, ApiJson, ApiQuery};
 use crate::pagination::{page, page_request};
-use crate::AppState;
+use crate::routes::divisions::require_granted;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListCodes {
+pub struct ListCodesQuery {
     /// Only codes of this division.
     division_id: Option<Uuid>,
     /// Only the code with this exact name, ignoring case.
@@ -34,41 +35,19 @@ pub struct ListCodes {
     cursor: Option<String>,
 }
 
-fn code_not_found(id: &str) -> ApiError {
-    ApiError::one(
-        ErrorDetail::new(
-            ErrorCode::WrapupCodeNotFound,
-            format!("No wrap-up code with id {id} exists in the divisions this token can see."),
-        )
-        .hint("List the codes with GET /api/v2/routing/wrapupcodes."),
-    )
-    .with_status(StatusCode::NOT_FOUND)
-}
-
 /// The code, if the caller may see it; otherwise the same 404 as for a code that does not exist.
 async fn visible_code(
     state: &AppState,
     principal: &Principal,
     raw: &str,
 ) -> Result<CodeRecord, ApiError> {
-    let id = path_id(raw, code_not_found)?;
+    let id = path_id(raw, Resource::WrapUpCode)?;
     state
         .store
         .get_code(id)
         .await?
         .filter(|c| principal.sees(c.code.division_id))
-        .ok_or_else(|| code_not_found(raw))
-}
-
-fn conflict(name: &str) -> ApiError {
-    ApiError::one(
-        ErrorDetail::new(
-            ErrorCode::WrapupCodeNameConflict,
-            format!("A wrap-up code named \"{name}\" already exists in this division."),
-        )
-        .field("name")
-        .hint("Names are unique within a division, ignoring case; use the existing code (GET /api/v2/routing/wrapupcodes?name=…) or choose another name."),
-    )
+        .or_not_found(Resource::WrapUpCode(raw))
 }
 
 fn check_fields(name: &str, description: Option<&str>) -> Result<String, ApiError> {
@@ -88,13 +67,13 @@ fn check_fields(name: &str, description: Option<&str>) -> Result<String, ApiErro
 /// Lists the codes of the divisions granted to the token, without archived codes unless
 /// `includeArchived=true`.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes", operation_id = "listWrapUpCodes", tag = "wrapup-codes",
-    params(ListCodes),
+    params(ListCodesQuery),
     responses((status = 200, description = "A page of codes.", body = Page<WrapUpCode>)),
     security(("oauth2" = ["wrapup-code:view"])))]
 pub async fn list(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeView>,
-    ApiQuery(q): ApiQuery<ListCodes>,
+    ApiQuery(q): ApiQuery<ListCodesQuery>,
 ) -> Result<Json<Page<WrapUpCode>>, ApiError> {
     let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
     let filter = CodeFilter {
@@ -120,7 +99,7 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateWrapUpCode>,
 ) -> Result<(StatusCode, Json<WrapUpCode>), ApiError> {
     let name = check_fields(&body.name, body.description.as_deref())?;
-    super::divisions::require_granted(&state, &principal, body.division_id).await?;
+    require_granted(&state, &principal, body.division_id).await?;
     let now = wrapup_types::timestamp::from_millis(state.clock.now_ms());
     let code = WrapUpCode {
         id: Uuid::new_v4(),
@@ -131,11 +110,12 @@ pub async fn create(
         date_created: now,
         date_modified: now,
     };
-    match state.store.create_code(&code).await {
-        Ok(rec) => Ok((StatusCode::CREATED, Json(rec.code))),
-        Err(StoreError::Conflict(_)) => Err(conflict(&name)),
-        Err(e) => Err(e.into()),
-    }
+    let rec = state
+        .store
+        .create_code(&code)
+        .await
+        .or_name_taken(UniqueName::WrapUpCode(&name))?;
+    Ok((StatusCode::CREATED, Json(rec.code)))
 }
 
 /// Get a wrap-up code
@@ -167,7 +147,7 @@ pub async fn update(
 ) -> Result<Json<WrapUpCode>, ApiError> {
     let existing = visible_code(&state, &principal, &id).await?;
     let name = check_fields(&body.name, body.description.as_deref())?;
-    match state
+    let rec = state
         .store
         .update_code(
             existing.code.id,
@@ -176,11 +156,8 @@ pub async fn update(
             state.clock.now_ms(),
         )
         .await
-    {
-        Ok(rec) => Ok(Json(rec.code)),
-        Err(StoreError::Conflict(_)) => Err(conflict(&name)),
-        Err(e) => Err(e.into()),
-    }
+        .or_name_taken(UniqueName::WrapUpCode(&name))?;
+    Ok(Json(rec.code))
 }
 
 /// Archive a wrap-up code
@@ -201,7 +178,8 @@ pub async fn archive(
         state
             .store
             .archive_code(existing.code.id, state.clock.now_ms())
-            .await?
+            .await
+            .or_not_found(Resource::WrapUpCode(&id))?
             .code,
     ))
 }

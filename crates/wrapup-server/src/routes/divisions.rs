@@ -7,19 +7,18 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use wrapup_domain::names::check_name;
 use wrapup_domain::Principal;
-use wrapup_store::StoreError;
-use wrapup_types::{CreateDivision, Division, ErrorCode, ErrorDetail, Page};
+use wrapup_types::{CreateDivision, Division, Page};
 
 use crate::auth::{Admin, Authenticated, Authorized};
-use crate::error::ApiError;
+use crate::error::{ApiError, OrNameTaken, Resource, UniqueName};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::pagination::{page, page_request};
-use crate::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListDivisions {
+pub struct ListDivisionsQuery {
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
@@ -37,27 +36,20 @@ pub async fn require_granted(
     if principal.sees(id) && state.store.get_division(id).await?.is_some() {
         return Ok(());
     }
-    Err(ApiError::one(
-        ErrorDetail::new(
-            ErrorCode::DivisionNotFound,
-            format!("No division with id {id} exists among those this token is granted."),
-        )
-        .field("divisionId")
-        .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
-    ))
+    Err(ApiError::not_found(Resource::GrantedDivision(id)))
 }
 
 /// List the divisions granted to the token
 ///
 /// Any valid token may call this; it lists only the divisions the OAuth client is granted.
 #[utoipa::path(get, path = "/api/v2/authorization/divisions", operation_id = "listDivisions", tag = "divisions",
-    params(ListDivisions),
+    params(ListDivisionsQuery),
     responses((status = 200, description = "The granted divisions.", body = Page<Division>)),
     security(("oauth2" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    ApiQuery(q): ApiQuery<ListDivisions>,
+    ApiQuery(q): ApiQuery<ListDivisionsQuery>,
 ) -> Result<Json<Page<Division>>, ApiError> {
     let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
     let rows = state
@@ -78,13 +70,10 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateDivision>,
 ) -> Result<(StatusCode, Json<Division>), ApiError> {
     let name = check_name("name", &body.name).map_err(ApiError::one)?;
-    match state.store.create_division(uuid::Uuid::new_v4(), &name, state.clock.now_ms()).await {
-        Ok(d) => Ok((StatusCode::CREATED, Json(d))),
-        Err(StoreError::Conflict(_)) => Err(ApiError::one(
-            ErrorDetail::new(ErrorCode::DivisionNameConflict, format!("A division named \"{name}\" already exists."))
-                .field("name")
-                .hint("Division names are unique ignoring case; choose another name or use the existing division."),
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let division = state
+        .store
+        .create_division(uuid::Uuid::new_v4(), &name, state.clock.now_ms())
+        .await
+        .or_name_taken(UniqueName::Division(&name))?;
+    Ok((StatusCode::CREATED, Json(division)))
 }

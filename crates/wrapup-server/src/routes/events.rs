@@ -26,7 +26,7 @@ use crate::auth::{Authorized, InteractionView};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::routes::divisions::require_granted;
-use crate::AppState;
+use crate::state::AppState;
 
 /// Events read from the log per query while catching up.
 const LOG_PAGE: u32 = 500;
@@ -35,13 +35,13 @@ pub const MAX_FILTER_IDS: usize = 100;
 
 /// Which events a subscriber gets.
 #[derive(Debug, Clone)]
-struct Filter {
+struct EventFilter {
     principal: Principal,
     divisions: Option<HashSet<Uuid>>,
     interactions: Option<HashSet<Uuid>>,
 }
 
-impl Filter {
+impl EventFilter {
     fn admits(&self, event: &EventRecord) -> bool {
         self.principal.sees(event.division_id)
             && self
@@ -91,20 +91,23 @@ fn parse_query(uri: &Uri) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
 }
 
 /// Where a subscription starts.
-enum Start {
+enum StreamStart {
     /// After this sequence number.
     After(i64),
     /// The `Last-Event-ID` cannot be resumed from: send `reset`, then go on after `resume_from`.
     Reset(EventReset),
 }
 
-async fn start_point(store: &dyn Store, last_event_id: Option<&str>) -> Result<Start, ApiError> {
+async fn start_point(
+    store: &dyn Store,
+    last_event_id: Option<&str>,
+) -> Result<StreamStart, ApiError> {
     let bounds = store.event_bounds().await?;
     let Some(raw) = last_event_id else {
-        return Ok(Start::After(bounds.latest));
+        return Ok(StreamStart::After(bounds.latest));
     };
     let reset = |reason: &str| {
-        Start::Reset(EventReset {
+        StreamStart::Reset(EventReset {
             reason: reason.to_string(),
             last_event_id: raw.to_string(),
             resume_from: bounds.latest,
@@ -118,22 +121,22 @@ async fn start_point(store: &dyn Store, last_event_id: Option<&str>) -> Result<S
         Ok(id) if id > bounds.latest => {
             reset("Last-Event-ID is ahead of this server's event log (was the database replaced?); re-read the interactions you follow.")
         }
-        Ok(id) => Start::After(id),
+        Ok(id) => StreamStart::After(id),
         Err(_) => reset("Last-Event-ID is not an event id this server issued."),
     })
 }
 
 /// Keeps the SSE subscriber gauge right, however the stream ends.
-struct Subscribed(Arc<Metrics>);
+struct SubscriberGauge(Arc<Metrics>);
 
-impl Subscribed {
-    fn new(metrics: Arc<Metrics>) -> Subscribed {
+impl SubscriberGauge {
+    fn new(metrics: Arc<Metrics>) -> SubscriberGauge {
         metrics.sse_subscribers.inc();
-        Subscribed(metrics)
+        SubscriberGauge(metrics)
     }
 }
 
-impl Drop for Subscribed {
+impl Drop for SubscriberGauge {
     fn drop(&mut self) {
         self.0.sse_subscribers.dec();
     }
@@ -143,13 +146,13 @@ impl Drop for Subscribed {
 struct Subscription {
     store: Arc<dyn Store>,
     live: broadcast::Receiver<Arc<EventRecord>>,
-    filter: Filter,
+    filter: EventFilter,
     /// The last sequence number seen (sent or filtered out).
     last: i64,
     /// Whether events may be in the log that the broadcast will not deliver.
     catching_up: bool,
     ready: VecDeque<Event>,
-    _gauge: Subscribed,
+    _gauge: SubscriberGauge,
 }
 
 fn sse_event(event: &EventRecord) -> Event {
@@ -243,13 +246,13 @@ pub async fn stream(
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let start = start_point(state.store.as_ref(), last_event_id.as_deref()).await?;
     let (last, reset) = match start {
-        Start::After(seq) => (seq, None),
-        Start::Reset(reset) => (reset.resume_from, Some(reset)),
+        StreamStart::After(seq) => (seq, None),
+        StreamStart::Reset(reset) => (reset.resume_from, Some(reset)),
     };
     let mut subscription = Subscription {
         store: state.store.clone(),
         live,
-        filter: Filter {
+        filter: EventFilter {
             principal,
             divisions: (!divisions.is_empty()).then(|| divisions.into_iter().collect()),
             interactions: (!interactions.is_empty()).then(|| interactions.into_iter().collect()),
@@ -257,7 +260,7 @@ pub async fn stream(
         last,
         catching_up: true,
         ready: VecDeque::new(),
-        _gauge: Subscribed::new(state.metrics.clone()),
+        _gauge: SubscriberGauge::new(state.metrics.clone()),
     };
     if let Some(reset) = reset {
         subscription.ready.push_back(

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use wrapup_domain::wrapup_body::{parse_object, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
-    ApplyOutcome, ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, StoreError,
+    ApplyOutcome, ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction,
 };
 use wrapup_types::{
     CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState,
@@ -19,35 +19,26 @@ use wrapup_types::{
 };
 
 use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
-use crate::error::ApiError;
+use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, read_json_body, ApiJson, ApiQuery};
 use crate::pagination::{page, page_request};
-use crate::AppState;
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::one(
-        ErrorDetail::new(
-            ErrorCode::InteractionNotFound,
-            format!("No interaction with id {id} exists in the divisions this token can see."),
-        )
-        .hint("Check the id, and that the OAuth client is granted the interaction's division."),
-    )
-}
+use crate::routes::divisions::require_granted;
+use crate::state::AppState;
 
 /// Step 2 of the checks: the interaction exists and the caller may see it. An interaction
 /// in a division the caller is not granted gets the very same answer as a random id.
-async fn visible(
+async fn visible_interaction(
     state: &AppState,
     principal: &Principal,
     raw: &str,
 ) -> Result<InteractionRecord, ApiError> {
-    let id = path_id(raw, not_found)?;
+    let id = path_id(raw, Resource::Interaction)?;
     state
         .store
         .get_interaction(id)
         .await?
         .filter(|r| principal.sees(r.interaction.division_id))
-        .ok_or_else(|| not_found(raw))
+        .or_not_found(Resource::Interaction(raw))
 }
 
 fn with_etag(interaction: Interaction) -> Response {
@@ -62,7 +53,7 @@ fn with_etag(interaction: Interaction) -> Response {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListInteractions {
+pub struct ListInteractionsQuery {
     /// Only interactions in this state.
     state: Option<InteractionState>,
     /// Only interactions of this division.
@@ -89,7 +80,7 @@ pub async fn create(
     Authorized(principal, ..): Authorized<InteractionManage>,
     ApiJson(body): ApiJson<CreateInteraction>,
 ) -> Result<(StatusCode, Response), ApiError> {
-    super::divisions::require_granted(&state, &principal, body.division_id).await?;
+    require_granted(&state, &principal, body.division_id).await?;
     let rec = state
         .store
         .create_interaction(&NewInteraction {
@@ -116,7 +107,9 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(with_etag(
-        visible(&state, &principal, &id).await?.interaction,
+        visible_interaction(&state, &principal, &id)
+            .await?
+            .interaction,
     ))
 }
 
@@ -124,13 +117,13 @@ pub async fn get(
 ///
 /// Interactions of the granted divisions, oldest first.
 #[utoipa::path(get, path = "/api/v2/interactions", operation_id = "listInteractions", tag = "interactions",
-    params(ListInteractions),
+    params(ListInteractionsQuery),
     responses((status = 200, description = "A page of interactions.", body = Page<Interaction>)),
     security(("oauth2" = ["interaction:view"])))]
 pub async fn list(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<InteractionView>,
-    ApiQuery(q): ApiQuery<ListInteractions>,
+    ApiQuery(q): ApiQuery<ListInteractionsQuery>,
 ) -> Result<Json<Page<Interaction>>, ApiError> {
     let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
     let filter = InteractionFilter {
@@ -160,9 +153,9 @@ pub async fn set_state(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetState>,
 ) -> Result<Response, ApiError> {
-    let rec = visible(&state, &principal, &id).await?;
+    let rec = visible_interaction(&state, &principal, &id).await?;
     let to = InteractionState::from(body.state);
-    let rec = match state
+    let rec = state
         .store
         .set_state(
             rec.interaction.id,
@@ -171,10 +164,7 @@ pub async fn set_state(
             state.settle_ms,
         )
         .await
-    {
-        Err(StoreError::NotFound) => return Err(not_found(&id)),
-        other => other?,
-    };
+        .or_not_found(Resource::Interaction(&id))?;
     Ok(with_etag(rec.interaction))
 }
 
@@ -199,7 +189,7 @@ pub async fn put_wrapup(
     headers: HeaderMap,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
-    let interaction_id = path_id(&id, not_found)?;
+    let interaction_id = path_id(&id, Resource::Interaction)?;
     let now = state.clock.now_ms();
     // The common case, a valid body, goes straight to the write, which checks that the
     // interaction exists and is visible (step 2) inside its transaction: one trip to the
@@ -207,21 +197,21 @@ pub async fn put_wrapup(
     let body = match read_json_body(&headers, body).await {
         Ok(bytes) => bytes,
         Err(problem) => {
-            visible(&state, &principal, &id).await?;
+            visible_interaction(&state, &principal, &id).await?;
             return Err(problem);
         }
     };
     let fields = match parse_object(&body) {
         Ok(fields) => fields,
         Err(problem) => {
-            visible(&state, &principal, &id).await?;
+            visible_interaction(&state, &principal, &id).await?;
             return Err(ApiError::one(problem));
         }
     };
     let request = match validate_fields(&fields) {
         Ok(request) => request,
         Err(mut problems) => {
-            let rec = visible(&state, &principal, &id).await?;
+            let rec = visible_interaction(&state, &principal, &id).await?;
             // Report the state and code problems too, all in one answer.
             let code_id = fields
                 .iter()
@@ -246,8 +236,7 @@ pub async fn put_wrapup(
     };
     match state.store.apply_wrapup(&cmd).await {
         Ok(ApplyOutcome::Applied(_) | ApplyOutcome::Unchanged(_)) => Ok(StatusCode::NO_CONTENT),
-        Err(StoreError::NotFound) => Err(not_found(&id)),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e).or_not_found(Resource::Interaction(&id)),
     }
 }
 
@@ -261,7 +250,7 @@ pub async fn get_wrapup(
     Authorized(principal, ..): Authorized<InteractionView>,
     Path(id): Path<String>,
 ) -> Result<Json<WrapUp>, ApiError> {
-    let rec = visible(&state, &principal, &id).await?;
+    let rec = visible_interaction(&state, &principal, &id).await?;
     rec.interaction.wrap_up.map(Json).ok_or_else(|| {
         ApiError::one(
             ErrorDetail::new(
@@ -285,6 +274,6 @@ pub async fn wrapup_history(
     Authorized(principal, ..): Authorized<InteractionView>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<WrapUp>>, ApiError> {
-    let rec = visible(&state, &principal, &id).await?;
+    let rec = visible_interaction(&state, &principal, &id).await?;
     Ok(Json(state.store.wrapup_history(rec.interaction.id).await?))
 }

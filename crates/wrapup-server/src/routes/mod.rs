@@ -1,6 +1,13 @@
+//! Every handler, one module per resource (and one per operational endpoint).
+
+pub mod admin;
 pub mod clients;
 pub mod codes;
 pub mod divisions;
 pub mod events;
+pub mod fallback;
+pub mod inspector;
 pub mod interactions;
+pub mod metrics;
+pub mod oauth;
 pub mod ops;

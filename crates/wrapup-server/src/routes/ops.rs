@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use wrapup_types::Health;
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// Health check
 ///

@@ -6,11 +6,9 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
-pub const HEADER: &str = "x-request-id";
+use crate::request_context::RequestId;
 
-/// The id of the request being handled.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub const HEADER: &str = "x-request-id";
 
 fn sane(value: &str) -> bool {
     !value.is_empty()

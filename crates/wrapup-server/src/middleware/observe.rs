@@ -2,11 +2,10 @@
 //! metrics, the rate-limit headers and the inspector entry.
 //!
 //! It runs inside the request-id layer and outside the error renderer, so it sees the
-//! request id and the final error body. Handlers report what only they know (the
-//! authenticated client, the rate-limit decision) through the [`RequestContext`] slot in
-//! the request's extensions.
+//! request id and the final error body. The inner layers report what only they know (the
+//! authenticated client, the rate-limit decision) through the [`RequestContext`] slot it
+//! puts in the request's extensions.
 
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
@@ -14,34 +13,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use uuid::Uuid;
 use wrapup_types::InspectedRequest;
 
 use crate::inspector::{body_text, redacted_headers, TeeBody};
-use crate::ratelimit::Decision;
-use crate::request_id::RequestId;
-use crate::AppState;
-
-/// What handlers learn about a request that the middleware reports.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Observed {
-    pub client_id: Option<Uuid>,
-    pub rate: Option<Decision>,
-}
-
-/// The slot handlers fill in; shared between the middleware and the request.
-#[derive(Clone, Default)]
-pub struct RequestContext(Arc<Mutex<Observed>>);
-
-impl RequestContext {
-    pub fn update(&self, f: impl FnOnce(&mut Observed)) {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
-    }
-
-    fn get(&self) -> Observed {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
+use crate::request_context::{RequestContext, RequestId};
+use crate::state::AppState;
 
 /// The largest error body the inspector keeps (error bodies are small; this bounds it).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -81,9 +57,9 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let mut response = next.run(request).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
-    let observed = context.get();
+    let facts = context.facts();
 
-    if let Some(rate) = observed.rate {
+    if let Some(rate) = facts.rate {
         let headers = response.headers_mut();
         for (name, value) in [
             ("ratelimit-limit", u64::from(rate.limit)),
@@ -105,7 +81,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         path = %path,
         status,
         latency_ms,
-        client_id = observed.client_id.map(|c| c.to_string()),
+        client_id = facts.client_id.map(|c| c.to_string()),
         "request"
     );
 
@@ -125,7 +101,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
             path: path_and_query,
             status,
             latency_ms,
-            client_id: observed.client_id,
+            client_id: facts.client_id,
             request_headers,
             request_body: (captured.total > 0).then(|| body_text(&path, &captured.bytes)),
             request_body_bytes: captured.total,

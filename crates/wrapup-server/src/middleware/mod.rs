@@ -1,0 +1,38 @@
+//! The layers every request passes, outermost first: `request_id`, `observe` (log line,
+//! metrics, rate-limit headers, inspector), the error renderer (`crate::error`), panic
+//! catching, `timeout`, `chaos`; then, on the routes that need a token, `authenticate` and
+//! `rate_limit` (when a limit is set). `crate::router` puts them in that order.
+
+pub mod authenticate;
+pub mod chaos;
+pub mod observe;
+pub mod rate_limit;
+pub mod request_id;
+pub mod timeout;
+
+use std::convert::Infallible;
+
+use axum::response::{IntoResponse, Response};
+use futures::future::{self, BoxFuture, Either, Ready};
+
+/// The future of a layer that either passes the request on (`F`, the inner service's
+/// future) or answers it itself: at once, or after waiting for something.
+pub type PassOrAnswer<F> = Either<F, Either<Ready<Result<Response, Infallible>>, AnswerLater>>;
+
+/// An answer (or the inner service's) that needs an await first.
+pub type AnswerLater = BoxFuture<'static, Result<Response, Infallible>>;
+
+/// The request goes on to the inner service.
+pub fn pass<F>(inner: F) -> PassOrAnswer<F> {
+    Either::Left(inner)
+}
+
+/// The layer answers at once, without calling the inner service.
+pub fn answer<F>(response: impl IntoResponse) -> PassOrAnswer<F> {
+    Either::Right(Either::Left(future::ready(Ok(response.into_response()))))
+}
+
+/// The layer answers (or calls the inner service) after an await.
+pub fn answer_later<F>(future: AnswerLater) -> PassOrAnswer<F> {
+    Either::Right(Either::Right(future))
+}

@@ -1,0 +1,24 @@
+//! The time limit of a request: past it, the request is abandoned and answered 503
+//! `request.timeout`.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use wrapup_types::ErrorCode;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::code(
+            ErrorCode::RequestTimeout,
+            format!(
+                "The request took longer than {} s and was abandoned.",
+                state.request_timeout.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}

@@ -1,0 +1,30 @@
+//! `GET /metrics`: the Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+/// Prometheus metrics
+///
+/// Requests by route and status, request latency, store commit latency and batch sizes,
+/// event-stream subscribers and published events, in the OpenMetrics text format
+/// (which Prometheus scrapes natively). Needs no token: bind the server to a private
+/// address or restrict `/metrics` at the proxy.
+#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
+    responses((status = 200, description = "The metrics.",
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        body = String,
+        example = "# HELP wrapup_sse_subscribers Clients connected to the event stream.\n# TYPE wrapup_sse_subscribers gauge\nwrapup_sse_subscribers 3\n# EOF\n")),
+    security(()))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,47 @@
+//! What every handler and layer shares: [`AppState`], a cheap handle on the server's
+//! long-lived [`AppComponents`].
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use wrapup_store::Store;
+
+use crate::auth::CredentialCache;
+use crate::chaos::ChaosSwitch;
+use crate::clock::Clock;
+use crate::inspector::Inspector;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+
+/// The server's long-lived components and settings, built once by `App::start`.
+pub struct AppComponents {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Token lookups and secret checks already done.
+    pub credentials: CredentialCache,
+    /// How long a closed interaction takes to be finalized, in milliseconds.
+    pub settle_ms: i64,
+    pub request_timeout: Duration,
+    /// The OpenAPI document, serialised once.
+    pub openapi_json: Bytes,
+    /// The longest the event stream stays silent.
+    pub keep_alive: Duration,
+    pub metrics: Arc<Metrics>,
+    pub inspector: Inspector,
+    pub rate_limiter: RateLimiter,
+    /// The faults injected now (changed at runtime by `PUT /api/v2/admin/chaos`).
+    pub chaos: ChaosSwitch,
+}
+
+/// The handle handlers and layers get (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(pub Arc<AppComponents>);
+
+impl Deref for AppState {
+    type Target = AppComponents;
+    fn deref(&self) -> &AppComponents {
+        &self.0
+    }
+}
