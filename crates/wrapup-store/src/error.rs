@@ -40,14 +40,17 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// cannot go on: its transaction is rolled back, with every write of its batch. Unlike a
 /// refusal (not found, rejected, conflict: a [`StoreError`] the write answers with), which
 /// leaves the transaction usable for the rest of the batch.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum DbFailure {
     /// A statement broke a uniqueness rule: on PostgreSQL, a race with another node's write
     /// that the write's own checks could not see.
+    #[error("{0}")]
     UniqueViolation(String),
     /// A statement named a row that does not exist (a foreign key).
+    #[error("{0}")]
     ForeignKeyViolation(String),
     /// Anything else.
+    #[error("{0}")]
     Other(String),
 }
 

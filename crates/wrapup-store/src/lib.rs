@@ -14,6 +14,8 @@
 //! every write waiting in its queue in one transaction, commits once, and only then
 //! answers. What is shared is written once:
 //! - `store.rs`, `records.rs`, `error.rs`: the trait and the values it speaks in.
+//! - `backend.rs`: the [`Store`] implementation, over what a backend provides (its writer
+//!   queue, its reads).
 //! - `ops.rs`: every write operation, one type each, implementing `WriteOp` (`write.rs`):
 //!   the operation's logic, run by either backend's writer against `WriteTx`, the
 //!   primitives of a write transaction. `rules.rs`: what a change does to an interaction.
@@ -21,10 +23,13 @@
 //!   data. `listing.rs`: the query of a page of a listing.
 //!
 //! Each backend (`sqlite/`, `postgres/`) implements `WriteTx` in its SQL, runs its writer,
-//! and serves reads. `testing.rs` (feature `testing`) makes throw-away databases.
+//! and serves reads. Adding a write operation is a type in `ops.rs` and a `Store` method in
+//! `store.rs` and `backend.rs`, plus a `WriteTx` primitive per backend if it needs new SQL.
+//! `testing.rs` (feature `testing`) makes throw-away databases.
 
 #![forbid(unsafe_code)]
 
+mod backend;
 mod error;
 mod listing;
 mod ops;

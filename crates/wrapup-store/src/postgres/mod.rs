@@ -15,7 +15,7 @@
 //!
 //! The finalization timer runs on every node; `FOR UPDATE SKIP LOCKED` and the
 //! `NOT finalized` condition make each interaction finalized (and its event written)
-//! exactly once. Reads (`queries.rs` and the [`Store`] methods below) use a pool of
+//! exactly once. Reads (`queries.rs` and the `Backend` methods below) use a pool of
 //! connections.
 
 mod listener;
@@ -28,29 +28,29 @@ use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
-use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
+use wrapup_types::{Division, DivisionGrant, ErrorDetail, WrapUp};
 
 use self::listener::run_listener;
 use self::queries::PgPageQuery;
 use self::tailer::Tailer;
 use self::writer::{run_writer, QueuedWrite, MAX_BATCH};
+use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
 use crate::listing::Listing;
 use crate::ops;
 use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
+    InteractionRecord, PageRequest, TokenRecord,
 };
 use crate::schema::{
     self, client_columns, history_columns, interaction_columns, token_columns, EVENT_BUFFER,
     PRUNED_THROUGH,
 };
-use crate::store::{Store, StoreObserver};
+use crate::store::StoreObserver;
 use crate::write::{answer_of, QueuedOp, WriteOp};
 
 /// Connections for reads.
@@ -141,16 +141,6 @@ impl PgStore {
         })
     }
 
-    /// Runs `op` in the writer's next batch and returns its answer once committed.
-    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
-        let (queued, answer) = QueuedOp::new(op);
-        self.writes
-            .send(Box::new(queued))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer_of(answer).await
-    }
-
     /// One page of a listing, decoded by `decode`.
     async fn list<T>(
         &self,
@@ -166,19 +156,30 @@ impl PgStore {
     }
 }
 
-#[async_trait]
-impl Store for PgStore {
+impl Backend for PgStore {
+    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
+        let (queued, answer) = QueuedOp::new(op);
+        self.writes
+            .send(Box::new(queued))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer_of(answer).await
+    }
+
+    fn events(&self) -> &broadcast::Sender<Arc<EventRecord>> {
+        &self.events
+    }
+
+    fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
+        &self.observer
+    }
+
     async fn health(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         if self.writes.is_closed() {
             return Err(StoreError::Closed);
         }
         Ok(())
-    }
-
-    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {
-        let name = name.to_string();
-        self.write(ops::CreateDivision { id, name, now_ms }).await
     }
 
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>> {
@@ -195,10 +196,6 @@ impl Store for PgStore {
             .await
     }
 
-    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {
-        self.write(ops::CreateCode(code.clone())).await
-    }
-
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
         let mut conn = self.pool.acquire().await?;
         Ok(queries::code(&mut conn, id).await?)
@@ -212,30 +209,6 @@ impl Store for PgStore {
     ) -> Result<Vec<CodeRecord>> {
         self.list(Listing::Codes(filter), grant, page, schema::code)
             .await
-    }
-
-    async fn update_code(
-        &self,
-        id: Uuid,
-        name: &str,
-        description: Option<&str>,
-        now_ms: i64,
-    ) -> Result<CodeRecord> {
-        self.write(ops::UpdateCode {
-            id,
-            name: name.to_string(),
-            description: description.map(str::to_string),
-            now_ms,
-        })
-        .await
-    }
-
-    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord> {
-        self.write(ops::ArchiveCode { id, now_ms }).await
-    }
-
-    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord> {
-        self.write(ops::CreateInteraction(new.clone())).await
     }
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
@@ -263,26 +236,6 @@ impl Store for PgStore {
             schema::interaction,
         )
         .await
-    }
-
-    async fn set_state(
-        &self,
-        id: Uuid,
-        to: InteractionState,
-        now_ms: i64,
-        settle_ms: i64,
-    ) -> Result<InteractionRecord> {
-        self.write(ops::SetState {
-            id,
-            to,
-            now_ms,
-            settle_ms,
-        })
-        .await
-    }
-
-    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied> {
-        self.write(cmd.clone()).await
     }
 
     async fn assess_wrapup(
@@ -313,20 +266,12 @@ impl Store for PgStore {
             .collect::<Result<_, DbFailure>>()?)
     }
 
-    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>> {
-        self.write(ops::FinalizeDue { now_ms }).await
-    }
-
     async fn next_finalize_due(&self) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT MIN(finalize_due_at) FROM interactions WHERE NOT finalized AND state = 'closed'",
         )
         .fetch_one(&self.pool)
         .await?)
-    }
-
-    async fn create_client(&self, client: &ClientRecord) -> Result<()> {
-        self.write(ops::CreateClient(client.clone())).await
     }
 
     async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>> {
@@ -339,10 +284,6 @@ impl Store for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.as_ref().map(schema::client).transpose()?)
-    }
-
-    async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
-        self.write(ops::InsertToken(token.clone())).await
     }
 
     async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
@@ -361,10 +302,6 @@ impl Store for PgStore {
         Ok(queries::events_after(&self.pool, after_seq, limit).await?)
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
-        self.events.subscribe()
-    }
-
     async fn event_bounds(&self) -> Result<EventBounds> {
         let row = sqlx::query(
             "SELECT (SELECT last FROM event_counter) AS latest, \
@@ -379,37 +316,10 @@ impl Store for PgStore {
         })
     }
 
-    async fn prune_events(&self, before_ms: i64) -> Result<u64> {
-        self.write(ops::PruneEvents { before_ms }).await
-    }
-
-    fn set_observer(&self, observer: Arc<dyn StoreObserver>) {
-        if self.observer.set(observer).is_err() {
-            tracing::warn!("the store observer was already set; keeping the first");
-        }
-    }
-
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
-    }
-
-    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64> {
-        self.write(ops::SeedFinalized {
-            division,
-            ids,
-            now_ms,
-        })
-        .await
-    }
-
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.write(ops::SetMeta {
-            key: key.to_string(),
-            value: value.to_string(),
-        })
-        .await
     }
 }

@@ -104,7 +104,7 @@ pub(super) async fn run_writer(
                 batch.drain(..).for_each(|write| write.send_answer());
             }
             Err(BatchFailure::Aborted(e)) if writes > 1 => {
-                tracing::debug!(error = ?e, writes, "a write batch failed; running its writes one by one");
+                tracing::debug!(error = %e, writes, "a write batch failed; running its writes one by one");
                 for mut write in batch.drain(..) {
                     match run_batch(&pool, std::slice::from_mut(&mut write)).await {
                         Ok(events) => {

@@ -25,28 +25,28 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::ConnectOptions;
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
-use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
+use wrapup_types::{Division, DivisionGrant, ErrorDetail, WrapUp};
 
 use self::checkpoint::{run_checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::queries::Select;
 use self::readers::{Readers, READERS};
 use self::write_tx::SqliteWriteTx;
 use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
-use crate::error::{Result, StoreError};
+use crate::backend::Backend;
+use crate::error::{DbFailure, Result, StoreError};
 use crate::listing::Listing;
 use crate::ops;
 use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
+    InteractionRecord, PageRequest, TokenRecord,
 };
 use crate::schema::{self, EVENT_BUFFER};
-use crate::store::{Store, StoreObserver};
+use crate::store::StoreObserver;
 use crate::write::{answer_of, QueuedOp, WriteOp};
 
 /// The SQLite implementation of [`Store`].
@@ -164,16 +164,6 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `op` in the writer's next batch and returns its answer once committed.
-    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
-        let (queued, answer) = QueuedOp::new(op);
-        self.writes
-            .send(Box::new(queued))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer_of(answer).await
-    }
-
     /// A point read, on the calling thread (see [`Readers::read_now`]).
     async fn read_now<T>(&self, op: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         self.readers.read_now(false, op).await
@@ -185,7 +175,7 @@ impl SqliteStore {
         listing: Listing<'_>,
         grant: &DivisionGrant,
         page: PageRequest,
-        decode: fn(&rusqlite::Row<'_>) -> Result<T, crate::error::DbFailure>,
+        decode: fn(&rusqlite::Row<'_>) -> Result<T, DbFailure>,
     ) -> Result<Vec<T>> {
         let Some(select) = listing.page_query::<Select>(grant, page) else {
             return Ok(Vec::new());
@@ -196,8 +186,24 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl Store for SqliteStore {
+impl Backend for SqliteStore {
+    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
+        let (queued, answer) = QueuedOp::new(op);
+        self.writes
+            .send(Box::new(queued))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer_of(answer).await
+    }
+
+    fn events(&self) -> &broadcast::Sender<Arc<EventRecord>> {
+        &self.events
+    }
+
+    fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
+        &self.observer
+    }
+
     async fn health(&self) -> Result<()> {
         self.read_now(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await?;
@@ -205,11 +211,6 @@ impl Store for SqliteStore {
             return Err(StoreError::Closed);
         }
         Ok(())
-    }
-
-    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {
-        let name = name.to_string();
-        self.write(ops::CreateDivision { id, name, now_ms }).await
     }
 
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>> {
@@ -224,10 +225,6 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(i64, Division)>> {
         self.list(Listing::Divisions, grant, page, |r| schema::division(r))
             .await
-    }
-
-    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {
-        self.write(ops::CreateCode(code.clone())).await
     }
 
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
@@ -245,30 +242,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn update_code(
-        &self,
-        id: Uuid,
-        name: &str,
-        description: Option<&str>,
-        now_ms: i64,
-    ) -> Result<CodeRecord> {
-        self.write(ops::UpdateCode {
-            id,
-            name: name.to_string(),
-            description: description.map(str::to_string),
-            now_ms,
-        })
-        .await
-    }
-
-    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord> {
-        self.write(ops::ArchiveCode { id, now_ms }).await
-    }
-
-    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord> {
-        self.write(ops::CreateInteraction(new.clone())).await
-    }
-
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
         self.read_now(move |conn| Ok(queries::interaction(conn, id)?))
             .await
@@ -284,26 +257,6 @@ impl Store for SqliteStore {
             schema::interaction(r)
         })
         .await
-    }
-
-    async fn set_state(
-        &self,
-        id: Uuid,
-        to: InteractionState,
-        now_ms: i64,
-        settle_ms: i64,
-    ) -> Result<InteractionRecord> {
-        self.write(ops::SetState {
-            id,
-            to,
-            now_ms,
-            settle_ms,
-        })
-        .await
-    }
-
-    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied> {
-        self.write(cmd.clone()).await
     }
 
     async fn assess_wrapup(
@@ -328,17 +281,9 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>> {
-        self.write(ops::FinalizeDue { now_ms }).await
-    }
-
     async fn next_finalize_due(&self) -> Result<Option<i64>> {
         self.read_now(|conn| Ok(queries::next_finalize_due(conn)?))
             .await
-    }
-
-    async fn create_client(&self, client: &ClientRecord) -> Result<()> {
-        self.write(ops::CreateClient(client.clone())).await
     }
 
     async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>> {
@@ -346,10 +291,6 @@ impl Store for SqliteStore {
         self.readers
             .read_now(true, move |conn| Ok(queries::client(conn, id)?))
             .await
-    }
-
-    async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
-        self.write(ops::InsertToken(token.clone())).await
     }
 
     async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
@@ -364,43 +305,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
-        self.events.subscribe()
-    }
-
     async fn event_bounds(&self) -> Result<EventBounds> {
         self.read_now(|conn| Ok(queries::event_bounds(conn)?)).await
-    }
-
-    async fn prune_events(&self, before_ms: i64) -> Result<u64> {
-        self.write(ops::PruneEvents { before_ms }).await
-    }
-
-    fn set_observer(&self, observer: Arc<dyn StoreObserver>) {
-        if self.observer.set(observer).is_err() {
-            tracing::warn!("the store observer was already set; keeping the first");
-        }
-    }
-
-    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64> {
-        self.write(ops::SeedFinalized {
-            division,
-            ids,
-            now_ms,
-        })
-        .await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
         self.read_now(move |conn| Ok(queries::meta(conn, key)?))
             .await
-    }
-
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        self.write(ops::SetMeta {
-            key: key.to_string(),
-            value: value.to_string(),
-        })
-        .await
     }
 }

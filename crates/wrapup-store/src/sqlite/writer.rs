@@ -91,7 +91,7 @@ pub(super) fn run_writer(
         let mut poisoned = false;
         for write in batch.iter_mut() {
             if let Err(e) = write.run(&mut tx) {
-                tracing::error!(error = ?e, "a write failed; its batch will be rolled back");
+                tracing::error!(error = %e, "a write failed; its batch will be rolled back");
                 poisoned = true;
             }
         }
