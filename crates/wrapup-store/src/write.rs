@@ -2,7 +2,8 @@
 //! `ops.rs`): its `run` is the operation's logic, written once for every backend, in terms
 //! of [`WriteTx`], the primitives of a write transaction (read a row for update, save an
 //! interaction, append an event, …), which each backend implements with its SQL. Adding an
-//! operation is a type in `ops.rs`, plus a primitive per backend if it needs new SQL.
+//! operation is a type in `ops.rs` and its `Store` method (`backend.rs` hands it to the
+//! backend's writer), plus a primitive per backend if it needs new SQL.
 //!
 //! Both backends' writers group-commit: a write is queued (as a [`QueuedOp`], which holds
 //! its typed answer until the batch commits) and run inside a transaction with the others
@@ -244,7 +245,10 @@ impl<Op: WriteOp> QueuedOp<Op> {
     }
 
     /// Keeps the outcome of a run: `Err` when it failed (the batch must be rolled back).
-    pub(crate) fn ran(&mut self, outcome: Result<Op::Output, WriteError>) -> Result<(), DbFailure> {
+    pub(crate) fn keep_outcome(
+        &mut self,
+        outcome: Result<Op::Output, WriteError>,
+    ) -> Result<(), DbFailure> {
         match outcome {
             Ok(output) => self.answer = Some(Ok(output)),
             Err(WriteError::Refused(e)) => self.answer = Some(Err(e)),

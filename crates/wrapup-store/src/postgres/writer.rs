@@ -50,7 +50,7 @@ impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
     fn run<'a>(&'a mut self, tx: &'a mut PgWriteTx) -> Running<'a> {
         Box::pin(async move {
             let outcome = self.op().run(tx).await;
-            self.ran(outcome)
+            self.keep_outcome(outcome)
         })
     }
 

@@ -36,7 +36,7 @@ pub(super) trait QueuedWrite: Send {
 impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
     fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
         let outcome = run_ready(self.op().run(tx))?;
-        self.ran(outcome)
+        self.keep_outcome(outcome)
     }
 
     fn send_answer(self: Box<Self>) {
