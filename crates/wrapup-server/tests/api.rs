@@ -564,7 +564,7 @@ impl Store for BrokenStore {
     ) -> wrapup_store::Result<InteractionRecord> {
         down()
     }
-    async fn apply_wrapup(&self, _: &ApplyWrapUp) -> wrapup_store::Result<ApplyOutcome> {
+    async fn apply_wrapup(&self, _: &ApplyWrapUp) -> wrapup_store::Result<WrapUpApplied> {
         down()
     }
     async fn assess_wrapup(

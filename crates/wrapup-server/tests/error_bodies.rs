@@ -586,7 +586,7 @@ impl Store for FailingStore {
     ) -> wrapup_store::Result<InteractionRecord> {
         self.0.set_state(id, s, t, settle).await
     }
-    async fn apply_wrapup(&self, c: &ApplyWrapUp) -> wrapup_store::Result<ApplyOutcome> {
+    async fn apply_wrapup(&self, c: &ApplyWrapUp) -> wrapup_store::Result<WrapUpApplied> {
         self.0.apply_wrapup(c).await
     }
     async fn assess_wrapup(

@@ -1,5 +1,6 @@
 //! wrapup's storage: the [`Store`] trait, which speaks in domain operations (create an
-//! interaction, apply a wrap-up, finalize what is due), and its implementations.
+//! interaction, apply a wrap-up, finalize what is due), and its implementations,
+//! [`SqliteStore`] and [`PgStore`].
 //!
 //! Invariants every implementation keeps:
 //! - A call that changes something returns only once the change is durable.
@@ -8,267 +9,51 @@
 //!   published to [`Store::subscribe`] in sequence order.
 //! - The checks that decide a wrap-up (state, finalization, code) run inside the
 //!   transaction that applies it, so concurrent wrap-ups serialise cleanly.
+//!
+//! How it is built. Both backends have one writer per process that group-commits: it runs
+//! every write waiting in its queue in one transaction, commits once, and only then
+//! answers. What is shared is written once:
+//! - `store.rs`, `records.rs`, `error.rs`: the trait and the values it speaks in.
+//! - `backend.rs`: the [`Store`] implementation, over what a backend provides (its writer
+//!   queue, its reads).
+//! - `ops.rs`: every write operation, one type each, implementing `WriteOp` (`write.rs`):
+//!   the operation's logic, run by either backend's writer against `WriteTx`, the
+//!   primitives of a write transaction. `rules.rs`: what a change does to an interaction.
+//! - `schema.rs`: the column lists, how a row becomes a record, the constants of the stored
+//!   data. `listing.rs`: the query of a page of a listing.
+//!
+//! Each backend (`sqlite/`, `postgres/`) implements `WriteTx` in its SQL, runs its writer,
+//! and serves reads. Adding a write operation is a type in `ops.rs` and a `Store` method in
+//! `store.rs` and `backend.rs`, plus a `WriteTx` primitive per backend if it needs new SQL.
+//! `testing.rs` (feature `testing`) makes throw-away databases.
 
 #![forbid(unsafe_code)]
 
+mod backend;
+mod error;
+mod listing;
+mod ops;
 mod postgres;
+mod records;
 mod rules;
+mod schema;
 mod sqlite;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod write;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tokio::sync::broadcast;
-use uuid::Uuid;
-use wrapup_types::{
-    Channel, Division, DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState,
-    ScopeSet, WrapUp, WrapUpCode, WrapUpRequest,
+pub use crate::error::{Result, StoreError};
+pub use crate::postgres::{migrator as postgres_migrator, PgStore};
+pub use crate::records::{
+    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
+    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
 };
-
-pub use postgres::{migrator as postgres_migrator, PgStore};
-pub use sqlite::{connect_options as sqlite_connect_options, SqliteStore, EVENT_BUFFER};
-
-/// What can go wrong in storage.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The object does not exist.
-    #[error("not found")]
-    NotFound,
-    /// A uniqueness rule was violated (e.g. a code name in its division).
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// The domain rules refused the change; the problems say why.
-    #[error("rejected: {0:?}")]
-    Rejected(Vec<ErrorDetail>),
-    /// The database failed or is unreachable.
-    #[error("database error: {0}")]
-    Database(String),
-    /// The store has shut down.
-    #[error("the store is closed")]
-    Closed,
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError::Database(e.to_string())
-    }
-}
-
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// An interaction as stored, with what the API object does not show.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InteractionRecord {
-    pub interaction: Interaction,
-    /// Position in listing order (for cursors).
-    pub seq: i64,
-    /// When a closed interaction is (or was) due to be finalized, in ms since the epoch.
-    pub finalize_due_ms: Option<i64>,
-}
-
-/// A wrap-up code as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CodeRecord {
-    pub code: WrapUpCode,
-    pub seq: i64,
-}
-
-/// A stored event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    /// The global sequence number: the event id on the stream.
-    pub seq: i64,
-    pub kind: EventKind,
-    pub division_id: Uuid,
-    pub interaction: Interaction,
-    pub created_ms: i64,
-}
-
-/// The range of the stored event log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EventBounds {
-    /// Every event with a sequence number up to this one has been pruned (0: none).
-    pub pruned_through: i64,
-    /// The highest sequence number ever assigned (0: no event yet).
-    pub latest: i64,
-}
-
-/// Told about the store's work, for metrics. Must not block.
-pub trait StoreObserver: Send + Sync + 'static {
-    /// A write batch of `jobs` jobs committed (or failed) after `elapsed`.
-    fn batch_committed(&self, jobs: usize, elapsed: std::time::Duration, ok: bool);
-}
-
-/// An OAuth client as stored; the secret only as an argon2 PHC string.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClientRecord {
-    pub id: Uuid,
-    pub name: String,
-    pub secret_hash: String,
-    pub scopes: ScopeSet,
-    pub divisions: DivisionGrant,
-    pub created_ms: i64,
-}
-
-/// An access token as stored: only its SHA-256 hash.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TokenRecord {
-    pub hash: [u8; 32],
-    pub client_id: Uuid,
-    pub scopes: ScopeSet,
-    pub expires_ms: i64,
-}
-
-/// Filters of `GET /api/v2/interactions`.
-#[derive(Debug, Clone, Default)]
-pub struct InteractionFilter {
-    pub state: Option<InteractionState>,
-    pub division: Option<Uuid>,
-    pub wrapped_up: Option<bool>,
-}
-
-/// Filters of `GET /api/v2/routing/wrapupcodes`.
-#[derive(Debug, Clone, Default)]
-pub struct CodeFilter {
-    pub division: Option<Uuid>,
-    /// Exact name, ignoring case.
-    pub name: Option<String>,
-    pub include_archived: bool,
-}
-
-/// One page of a listing: entities after the cursor position `after`, at most `limit`.
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest {
-    pub after: Option<i64>,
-    pub limit: u32,
-}
-
-/// A wrap-up to apply, with who applies it and what they may see.
-#[derive(Debug, Clone)]
-pub struct ApplyWrapUp {
-    pub interaction_id: Uuid,
-    pub request: WrapUpRequest,
-    pub client_id: Uuid,
-    pub divisions: DivisionGrant,
-    pub now_ms: i64,
-}
-
-/// The result of a wrap-up that passed every check.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApplyOutcome {
-    /// The wrap-up was set or replaced.
-    Applied(InteractionRecord),
-    /// The same wrap-up was already in place; nothing changed.
-    Unchanged(InteractionRecord),
-}
-
-/// A new interaction.
-#[derive(Debug, Clone)]
-pub struct NewInteraction {
-    pub id: Uuid,
-    pub division_id: Uuid,
-    pub channel: Channel,
-    pub now_ms: i64,
-}
-
-/// The storage interface of the server. See the crate docs for the invariants.
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Answers once the store can serve requests.
-    async fn health(&self) -> Result<()>;
-
-    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division>;
-    async fn get_division(&self, id: Uuid) -> Result<Option<Division>>;
-    async fn list_divisions(
-        &self,
-        grant: &DivisionGrant,
-        page: PageRequest,
-    ) -> Result<Vec<(i64, Division)>>;
-
-    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord>;
-    async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>>;
-    async fn list_codes(
-        &self,
-        grant: &DivisionGrant,
-        filter: &CodeFilter,
-        page: PageRequest,
-    ) -> Result<Vec<CodeRecord>>;
-    /// Renames or describes a code; `Conflict` if the name is taken in its division.
-    async fn update_code(
-        &self,
-        id: Uuid,
-        name: &str,
-        description: Option<&str>,
-        now_ms: i64,
-    ) -> Result<CodeRecord>;
-    /// Archives a code (idempotent).
-    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord>;
-
-    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord>;
-    async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>>;
-    async fn list_interactions(
-        &self,
-        grant: &DivisionGrant,
-        filter: &InteractionFilter,
-        page: PageRequest,
-    ) -> Result<Vec<InteractionRecord>>;
-    /// Moves an interaction through its lifecycle. Closing sets the finalization deadline
-    /// `settle_ms` from now (finalizing at once when it is 0). `Rejected` when the
-    /// lifecycle does not allow the move.
-    async fn set_state(
-        &self,
-        id: Uuid,
-        to: InteractionState,
-        now_ms: i64,
-        settle_ms: i64,
-    ) -> Result<InteractionRecord>;
-    /// Applies a wrap-up after the state, finalization and code checks, all inside one
-    /// transaction; `Rejected` with every problem found otherwise.
-    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<ApplyOutcome>;
-    /// The state and code problems a wrap-up of `code_id` would meet now, without changing
-    /// anything (used to report every problem of an invalid body).
-    async fn assess_wrapup(
-        &self,
-        interaction: &InteractionRecord,
-        code_id: Option<Uuid>,
-        divisions: &DivisionGrant,
-        now_ms: i64,
-    ) -> Result<Vec<ErrorDetail>>;
-    async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>>;
-
-    /// Finalizes every closed interaction whose settle time is at or before `now_ms`,
-    /// writing its event. Returns the interactions finalized.
-    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>>;
-    /// The earliest pending finalization deadline.
-    async fn next_finalize_due(&self) -> Result<Option<i64>>;
-
-    async fn create_client(&self, client: &ClientRecord) -> Result<()>;
-    async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>>;
-    async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
-    async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>>;
-
-    /// Stored events after `after_seq`, oldest first, at most `limit`.
-    async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>>;
-    /// Committed events, as they commit.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>>;
-    /// The range of the event log: the last sequence number pruned and the last assigned.
-    async fn event_bounds(&self) -> Result<EventBounds>;
-    /// Deletes the events created before `before_ms`; returns how many were deleted.
-    async fn prune_events(&self, before_ms: i64) -> Result<u64>;
-    /// Installs the observer told about every committed write batch (for metrics).
-    fn set_observer(&self, observer: Arc<dyn StoreObserver>);
-
-    /// The bulk path for benchmarks and load tests: inserts interactions with these ids
-    /// into `division`, closed and finalized at `now_ms`, in one transaction, without
-    /// events (the event log describes changes made through the API; seeded data is the
-    /// starting state). Returns how many were inserted.
-    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64>;
-
-    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
-}
+pub use crate::schema::EVENT_BUFFER;
+pub use crate::sqlite::{connect_options as sqlite_connect_options, SqliteStore};
+pub use crate::store::{Store, StoreObserver};
 
 /// Opens the store a database URL names, creating and migrating it if needed:
 /// `postgres://…` (or `postgresql://…`) for PostgreSQL, `sqlite://path` (or a bare path) for

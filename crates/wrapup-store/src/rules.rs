@@ -10,7 +10,8 @@ use wrapup_domain::wrapup_body::check_code;
 use wrapup_types::timestamp::from_millis;
 use wrapup_types::{DivisionGrant, ErrorDetail, Interaction, InteractionState, WrapUp, WrapUpCode};
 
-use crate::{ApplyWrapUp, InteractionRecord, NewInteraction, StoreError};
+use crate::error::StoreError;
+use crate::records::{ApplyWrapUp, InteractionRecord, NewInteraction};
 
 /// The record of a new interaction, stored at listing position `seq`.
 pub(crate) fn new_interaction(new: &NewInteraction, seq: i64) -> InteractionRecord {

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use sqlx::{Connection, Executor, PgConnection};
 use uuid::Uuid;
 
-use crate::{PgStore, SqliteStore, Store};
+use crate::postgres::PgStore;
+use crate::sqlite::SqliteStore;
+use crate::store::Store;
 
 /// The variable naming the PostgreSQL server tests may create databases on.
 pub const POSTGRES_URL_VAR: &str = "WRAPUP_TEST_POSTGRES_URL";

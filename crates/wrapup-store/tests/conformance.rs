@@ -115,7 +115,7 @@ async fn acknowledged_writes_survive_reopening(db: TestDb) {
     let id = closed_interaction(store.as_ref(), div, 0).await;
     assert!(matches!(
         store.apply_wrapup(&apply(id, c, 5)).await.unwrap(),
-        ApplyOutcome::Applied(_)
+        WrapUpApplied::Applied(_)
     ));
     drop(store);
     let store = open_db(&db).await;
@@ -124,7 +124,7 @@ async fn acknowledged_writes_survive_reopening(db: TestDb) {
     assert_eq!(store.wrapup_history(id).await.unwrap().len(), 1);
     assert!(matches!(
         store.apply_wrapup(&apply(id, c, 5)).await.unwrap(),
-        ApplyOutcome::Unchanged(_)
+        WrapUpApplied::Unchanged(_)
     ));
 }
 
@@ -159,7 +159,7 @@ async fn rules_run_inside_the_write(db: TestDb) {
     let code_b = code(store.as_ref(), b, "Other").await;
     let code_a = code(store.as_ref(), a, "Sale").await;
     let pending = closed_interaction(store.as_ref(), a, 60_000).await;
-    let rejected = |r: Result<ApplyOutcome>| match r {
+    let rejected = |r: Result<WrapUpApplied>| match r {
         Err(StoreError::Rejected(p)) => p.into_iter().map(|d| d.error_code).collect::<Vec<_>>(),
         other => panic!("{other:?}"),
     };
@@ -192,7 +192,7 @@ async fn rules_run_inside_the_write(db: TestDb) {
     };
     assert!(matches!(
         store.apply_wrapup(&due).await.unwrap(),
-        ApplyOutcome::Applied(_)
+        WrapUpApplied::Applied(_)
     ));
     let kinds: Vec<EventKind> = store
         .events_after(0, 100)
@@ -685,7 +685,7 @@ async fn concurrent_wrapups_serialise(db: TestDb) {
     let outcomes = futures::future::join_all(writes).await;
     assert!(outcomes
         .iter()
-        .all(|o| matches!(o, ApplyOutcome::Applied(_))));
+        .all(|o| matches!(o, WrapUpApplied::Applied(_))));
     let history = store.wrapup_history(id).await.unwrap();
     assert_eq!(history.len(), 40);
     let rec = store.get_interaction(id).await.unwrap().unwrap();

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use wrapup_domain::wrapup_body::{parse_object, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
-    ApplyOutcome, ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction,
+    ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,
 };
 use wrapup_types::{
     CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState,
@@ -235,7 +235,7 @@ pub async fn put_wrapup(
         now_ms: now,
     };
     match state.store.apply_wrapup(&cmd).await {
-        Ok(ApplyOutcome::Applied(_) | ApplyOutcome::Unchanged(_)) => Ok(StatusCode::NO_CONTENT),
+        Ok(WrapUpApplied::Applied(_) | WrapUpApplied::Unchanged(_)) => Ok(StatusCode::NO_CONTENT),
         Err(e) => Err(e).or_not_found(Resource::Interaction(&id)),
     }
 }

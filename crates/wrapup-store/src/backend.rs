@@ -1,0 +1,261 @@
+//! The [`Store`] implementation, written once over [`Backend`]: what a backend provides
+//! (its writer queue, its reads, its event channel). Every write method of the store is a
+//! write operation of `ops.rs` handed to the backend's writer, so a new operation is added
+//! here and in `ops.rs`, and a backend only gives it its SQL (`WriteTx`).
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
+
+use crate::error::Result;
+use crate::ops;
+use crate::records::{
+    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
+    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+};
+use crate::store::{Store, StoreObserver};
+use crate::write::WriteOp;
+
+/// A storage backend: its writer, its reads (each as [`Store`] documents it) and where it
+/// publishes committed events.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Runs `op` in the writer's next batch; answers once the batch committed.
+    fn write<Op: WriteOp>(&self, op: Op) -> impl Future<Output = Result<Op::Output>> + Send;
+    /// The channel committed events are published on.
+    fn events(&self) -> &broadcast::Sender<Arc<EventRecord>>;
+    /// The observer told about every write batch, once installed.
+    fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>>;
+
+    fn health(&self) -> impl Future<Output = Result<()>> + Send;
+    fn get_division(&self, id: Uuid) -> impl Future<Output = Result<Option<Division>>> + Send;
+    fn list_divisions(
+        &self,
+        grant: &DivisionGrant,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Vec<(i64, Division)>>> + Send;
+    fn get_code(&self, id: Uuid) -> impl Future<Output = Result<Option<CodeRecord>>> + Send;
+    fn list_codes(
+        &self,
+        grant: &DivisionGrant,
+        filter: &CodeFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Vec<CodeRecord>>> + Send;
+    fn get_interaction(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<InteractionRecord>>> + Send;
+    fn list_interactions(
+        &self,
+        grant: &DivisionGrant,
+        filter: &InteractionFilter,
+        page: PageRequest,
+    ) -> impl Future<Output = Result<Vec<InteractionRecord>>> + Send;
+    fn assess_wrapup(
+        &self,
+        interaction: &InteractionRecord,
+        code_id: Option<Uuid>,
+        divisions: &DivisionGrant,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<Vec<ErrorDetail>>> + Send;
+    fn wrapup_history(
+        &self,
+        interaction_id: Uuid,
+    ) -> impl Future<Output = Result<Vec<WrapUp>>> + Send;
+    fn next_finalize_due(&self) -> impl Future<Output = Result<Option<i64>>> + Send;
+    fn get_client(&self, id: Uuid) -> impl Future<Output = Result<Option<ClientRecord>>> + Send;
+    fn get_token(
+        &self,
+        hash: &[u8; 32],
+    ) -> impl Future<Output = Result<Option<TokenRecord>>> + Send;
+    fn events_after(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<EventRecord>>> + Send;
+    fn event_bounds(&self) -> impl Future<Output = Result<EventBounds>> + Send;
+    fn get_meta(&self, key: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+}
+
+// The reads are called as `Backend::name(self, …)`: `Store` has methods of the same names.
+#[async_trait]
+impl<B: Backend> Store for B {
+    async fn health(&self) -> Result<()> {
+        Backend::health(self).await
+    }
+
+    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {
+        let name = name.to_string();
+        self.write(ops::CreateDivision { id, name, now_ms }).await
+    }
+
+    async fn get_division(&self, id: Uuid) -> Result<Option<Division>> {
+        Backend::get_division(self, id).await
+    }
+
+    async fn list_divisions(
+        &self,
+        grant: &DivisionGrant,
+        page: PageRequest,
+    ) -> Result<Vec<(i64, Division)>> {
+        Backend::list_divisions(self, grant, page).await
+    }
+
+    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {
+        self.write(ops::CreateCode(code.clone())).await
+    }
+
+    async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
+        Backend::get_code(self, id).await
+    }
+
+    async fn list_codes(
+        &self,
+        grant: &DivisionGrant,
+        filter: &CodeFilter,
+        page: PageRequest,
+    ) -> Result<Vec<CodeRecord>> {
+        Backend::list_codes(self, grant, filter, page).await
+    }
+
+    async fn update_code(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> Result<CodeRecord> {
+        self.write(ops::UpdateCode {
+            id,
+            name: name.to_string(),
+            description: description.map(str::to_string),
+            now_ms,
+        })
+        .await
+    }
+
+    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord> {
+        self.write(ops::ArchiveCode { id, now_ms }).await
+    }
+
+    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord> {
+        self.write(ops::CreateInteraction(new.clone())).await
+    }
+
+    async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
+        Backend::get_interaction(self, id).await
+    }
+
+    async fn list_interactions(
+        &self,
+        grant: &DivisionGrant,
+        filter: &InteractionFilter,
+        page: PageRequest,
+    ) -> Result<Vec<InteractionRecord>> {
+        Backend::list_interactions(self, grant, filter, page).await
+    }
+
+    async fn set_state(
+        &self,
+        id: Uuid,
+        to: InteractionState,
+        now_ms: i64,
+        settle_ms: i64,
+    ) -> Result<InteractionRecord> {
+        self.write(ops::SetState {
+            id,
+            to,
+            now_ms,
+            settle_ms,
+        })
+        .await
+    }
+
+    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied> {
+        self.write(cmd.clone()).await
+    }
+
+    async fn assess_wrapup(
+        &self,
+        interaction: &InteractionRecord,
+        code_id: Option<Uuid>,
+        divisions: &DivisionGrant,
+        now_ms: i64,
+    ) -> Result<Vec<ErrorDetail>> {
+        Backend::assess_wrapup(self, interaction, code_id, divisions, now_ms).await
+    }
+
+    async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>> {
+        Backend::wrapup_history(self, interaction_id).await
+    }
+
+    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>> {
+        self.write(ops::FinalizeDue { now_ms }).await
+    }
+
+    async fn next_finalize_due(&self) -> Result<Option<i64>> {
+        Backend::next_finalize_due(self).await
+    }
+
+    async fn create_client(&self, client: &ClientRecord) -> Result<()> {
+        self.write(ops::CreateClient(client.clone())).await
+    }
+
+    async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>> {
+        Backend::get_client(self, id).await
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
+        self.write(ops::InsertToken(token.clone())).await
+    }
+
+    async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
+        Backend::get_token(self, hash).await
+    }
+
+    async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        Backend::events_after(self, after_seq, limit).await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+        self.events().subscribe()
+    }
+
+    async fn event_bounds(&self) -> Result<EventBounds> {
+        Backend::event_bounds(self).await
+    }
+
+    async fn prune_events(&self, before_ms: i64) -> Result<u64> {
+        self.write(ops::PruneEvents { before_ms }).await
+    }
+
+    fn set_observer(&self, observer: Arc<dyn StoreObserver>) {
+        if self.observer().set(observer).is_err() {
+            tracing::warn!("the store observer was already set; keeping the first");
+        }
+    }
+
+    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64> {
+        self.write(ops::SeedFinalized {
+            division,
+            ids,
+            now_ms,
+        })
+        .await
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Backend::get_meta(self, key).await
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.write(ops::SetMeta {
+            key: key.to_string(),
+            value: value.to_string(),
+        })
+        .await
+    }
+}

@@ -1,0 +1,118 @@
+//! What can go wrong. [`StoreError`] is what a caller of the store is told. [`DbFailure`]
+//! is the store's own: the database failed (or holds a value that is not valid) in the
+//! middle of a write, which ends the write's transaction, and with it the writer's batch.
+
+/// What can go wrong in storage.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The object does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was violated (e.g. a code name in its division).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The domain rules refused the change; the problems say why.
+    #[error("rejected: {0:?}")]
+    Rejected(Vec<wrapup_types::ErrorDetail>),
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The store has shut down.
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A failure of the database, or a stored value that is not valid. A write that meets one
+/// cannot go on: its transaction is rolled back, with every write of its batch. Unlike a
+/// refusal (not found, rejected, conflict: a [`StoreError`] the write answers with), which
+/// leaves the transaction usable for the rest of the batch.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum DbFailure {
+    /// A statement broke a uniqueness rule: on PostgreSQL, a race with another node's write
+    /// that the write's own checks could not see.
+    #[error("{0}")]
+    UniqueViolation(String),
+    /// A statement named a row that does not exist (a foreign key).
+    #[error("{0}")]
+    ForeignKeyViolation(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl DbFailure {
+    /// A stored value that is not valid.
+    pub(crate) fn corrupt(what: &str, value: &str) -> DbFailure {
+        DbFailure::Other(format!("stored {what} \"{value}\" is not valid"))
+    }
+
+    fn into_message(self) -> String {
+        match self {
+            DbFailure::UniqueViolation(m)
+            | DbFailure::ForeignKeyViolation(m)
+            | DbFailure::Other(m) => m,
+        }
+    }
+}
+
+impl From<DbFailure> for StoreError {
+    fn from(e: DbFailure) -> Self {
+        StoreError::Database(e.into_message())
+    }
+}
+
+impl From<sqlx::Error> for DbFailure {
+    fn from(e: sqlx::Error) -> Self {
+        let message = e.to_string();
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                DbFailure::UniqueViolation(message)
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                DbFailure::ForeignKeyViolation(message)
+            }
+            _ => DbFailure::Other(message),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DbFailure {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        let message = e.to_string();
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                DbFailure::UniqueViolation(message)
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if f.extended_code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+            {
+                DbFailure::ForeignKeyViolation(message)
+            }
+            _ => DbFailure::Other(message),
+        }
+    }
+}
+
+impl From<serde_json::Error> for DbFailure {
+    fn from(e: serde_json::Error) -> Self {
+        DbFailure::Other(e.to_string())
+    }
+}

@@ -1,0 +1,355 @@
+//! Every write operation of the store, each defined once for both backends: its data, what
+//! it does inside the write transaction (with the rules of `rules.rs`), what it answers,
+//! and which rows it reads (for PostgreSQL's batch preload). The backends only run them
+//! (see `write.rs`).
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+use wrapup_domain::names::name_key;
+use wrapup_types::{Division, DivisionGrant, ErrorDetail, EventKind, InteractionState, WrapUpCode};
+
+use crate::error::{DbFailure, StoreError};
+use crate::records::{
+    ApplyWrapUp, ClientRecord, CodeRecord, InteractionRecord, NewInteraction, TokenRecord,
+    WrapUpApplied,
+};
+use crate::rules;
+use crate::schema::{EXPIRED_TOKENS_KEPT_MS, FINALIZE_BATCH, PRUNED_THROUGH};
+use crate::write::{Lookup, Preload, WriteError, WriteOp, WriteTx};
+
+/// The state and code problems a wrap-up of `code_id` would meet, and the code when it can
+/// be applied: the code and the names of the divisions the messages need, looked up, then
+/// [`rules::assess`]. Used inside a wrap-up's transaction and by the read-only check.
+pub(crate) async fn assess(
+    rows: &mut impl Lookup,
+    rec: &InteractionRecord,
+    code_id: Option<Uuid>,
+    grant: &DivisionGrant,
+    now_ms: i64,
+) -> Result<(Vec<ErrorDetail>, Option<WrapUpCode>), DbFailure> {
+    let code = match code_id {
+        Some(id) => rows.code(id).await?.map(|c| c.code),
+        None => None,
+    };
+    let mut names = HashMap::new();
+    for id in rules::divisions_to_name(rec, code.as_ref(), grant) {
+        if let Some(d) = rows.division(id).await? {
+            names.insert(id, d.name);
+        }
+    }
+    Ok(rules::assess(rec, code_id, code, grant, &names, now_ms))
+}
+
+/// Marks a closed interaction finalized, saves it and appends its event.
+async fn finalize(
+    tx: &mut impl WriteTx,
+    rec: &mut InteractionRecord,
+    now_ms: i64,
+) -> Result<(), DbFailure> {
+    rules::mark_finalized(rec, now_ms);
+    tx.save_interaction(rec).await?;
+    tx.append_event(EventKind::Finalized, rec, now_ms).await
+}
+
+fn code_name_conflict(name: &str) -> String {
+    format!("a wrap-up code named \"{name}\" already exists in the division")
+}
+
+pub(crate) struct CreateDivision {
+    pub id: Uuid,
+    pub name: String,
+    pub now_ms: i64,
+}
+
+impl WriteOp for CreateDivision {
+    type Output = Division;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<Division, WriteError> {
+        let division = Division {
+            id: self.id,
+            name: self.name.clone(),
+        };
+        if !tx
+            .insert_division(&division, &name_key(&self.name), self.now_ms)
+            .await?
+        {
+            return Err(StoreError::Conflict(self.conflict()).into());
+        }
+        Ok(division)
+    }
+
+    fn conflict(&self) -> String {
+        format!("a division named \"{}\" already exists", self.name)
+    }
+}
+
+pub(crate) struct CreateCode(pub WrapUpCode);
+
+impl WriteOp for CreateCode {
+    type Output = CodeRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<CodeRecord, WriteError> {
+        let code = &self.0;
+        if tx.division(code.division_id).await?.is_none() {
+            return Err(StoreError::NotFound.into());
+        }
+        match tx.insert_code(code, &name_key(&code.name)).await? {
+            Some(seq) => Ok(CodeRecord {
+                code: code.clone(),
+                seq,
+            }),
+            None => Err(StoreError::Conflict(self.conflict()).into()),
+        }
+    }
+
+    fn conflict(&self) -> String {
+        code_name_conflict(&self.0.name)
+    }
+}
+
+/// Renames or describes a code; `Conflict` if the name is taken in its division by a code
+/// that is not archived (an archived code may share it).
+pub(crate) struct UpdateCode {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub now_ms: i64,
+}
+
+impl WriteOp for UpdateCode {
+    type Output = CodeRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<CodeRecord, WriteError> {
+        let current = tx
+            .code_for_update(self.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let key = name_key(&self.name);
+        if !current.code.archived
+            && tx
+                .code_name_taken(current.code.division_id, &key, self.id)
+                .await?
+        {
+            return Err(StoreError::Conflict(self.conflict()).into());
+        }
+        tx.update_code(
+            self.id,
+            &self.name,
+            &key,
+            self.description.as_deref(),
+            self.now_ms,
+        )
+        .await?;
+        Ok(tx.code(self.id).await?.ok_or(StoreError::NotFound)?)
+    }
+
+    fn conflict(&self) -> String {
+        code_name_conflict(&self.name)
+    }
+}
+
+/// Archives a code (idempotent).
+pub(crate) struct ArchiveCode {
+    pub id: Uuid,
+    pub now_ms: i64,
+}
+
+impl WriteOp for ArchiveCode {
+    type Output = CodeRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<CodeRecord, WriteError> {
+        tx.archive_code(self.id, self.now_ms).await?;
+        Ok(tx.code(self.id).await?.ok_or(StoreError::NotFound)?)
+    }
+}
+
+pub(crate) struct CreateInteraction(pub NewInteraction);
+
+impl WriteOp for CreateInteraction {
+    type Output = InteractionRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<InteractionRecord, WriteError> {
+        let mut rec = rules::new_interaction(&self.0, 0);
+        rec.seq = tx
+            .insert_interaction(&rec)
+            .await?
+            .ok_or_else(|| StoreError::Conflict(self.conflict()))?;
+        tx.append_event(EventKind::Created, &rec, self.0.now_ms)
+            .await?;
+        Ok(rec)
+    }
+
+    fn conflict(&self) -> String {
+        format!("interaction {} already exists", self.0.id)
+    }
+}
+
+/// Moves an interaction through its lifecycle; closing with a settle time of 0 finalizes
+/// it at once.
+pub(crate) struct SetState {
+    pub id: Uuid,
+    pub to: InteractionState,
+    pub now_ms: i64,
+    pub settle_ms: i64,
+}
+
+impl WriteOp for SetState {
+    type Output = InteractionRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<InteractionRecord, WriteError> {
+        let mut rec = tx
+            .interaction_for_update(self.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        rules::move_state(&mut rec, self.to, self.now_ms, self.settle_ms)?;
+        tx.save_interaction(&rec).await?;
+        tx.append_event(EventKind::State, &rec, self.now_ms).await?;
+        if rules::is_due(&rec, self.now_ms) {
+            finalize(tx, &mut rec, self.now_ms).await?;
+        }
+        Ok(rec)
+    }
+
+    fn preload(&self, rows: &mut Preload) {
+        rows.interactions.push(self.id);
+    }
+}
+
+/// A wrap-up: the interaction and the code are read inside the transaction, so concurrent
+/// wrap-ups of one interaction serialise.
+impl WriteOp for ApplyWrapUp {
+    type Output = WrapUpApplied;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WrapUpApplied, WriteError> {
+        let mut rec = tx
+            .interaction_for_update(self.interaction_id)
+            .await?
+            .filter(|r| self.divisions.allows(r.interaction.division_id))
+            .ok_or(StoreError::NotFound)?;
+        // The timer may not have fired yet for an interaction that is due: settle it now.
+        if rules::is_due(&rec, self.now_ms) {
+            finalize(tx, &mut rec, self.now_ms).await?;
+        }
+        let (problems, code) = assess(
+            tx,
+            &rec,
+            Some(self.request.code_id),
+            &self.divisions,
+            self.now_ms,
+        )
+        .await?;
+        let code = match code {
+            Some(code) if problems.is_empty() => code,
+            _ => return Err(StoreError::Rejected(problems).into()),
+        };
+        let Some(wrap_up) = rules::set_wrapup(&mut rec, self, code) else {
+            return Ok(WrapUpApplied::Unchanged(rec));
+        };
+        tx.insert_history(self.interaction_id, wrap_up).await?;
+        tx.save_interaction(&rec).await?;
+        tx.append_event(EventKind::WrapUp, &rec, self.now_ms)
+            .await?;
+        Ok(WrapUpApplied::Applied(rec))
+    }
+
+    fn preload(&self, rows: &mut Preload) {
+        rows.interactions.push(self.interaction_id);
+        rows.codes.push(self.request.code_id);
+    }
+}
+
+/// Finalizes the closed interactions whose settle time is at or before `now_ms` (at most
+/// [`FINALIZE_BATCH`] at a time).
+pub(crate) struct FinalizeDue {
+    pub now_ms: i64,
+}
+
+impl WriteOp for FinalizeDue {
+    type Output = Vec<InteractionRecord>;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<Vec<InteractionRecord>, WriteError> {
+        let due = tx.due_for_finalization(self.now_ms, FINALIZE_BATCH).await?;
+        let mut done = Vec::with_capacity(due.len());
+        for mut rec in due {
+            finalize(tx, &mut rec, self.now_ms).await?;
+            done.push(rec);
+        }
+        Ok(done)
+    }
+}
+
+/// Stores an OAuth client (idempotent: a client with its id is kept as it is).
+pub(crate) struct CreateClient(pub ClientRecord);
+
+impl WriteOp for CreateClient {
+    type Output = ();
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<(), WriteError> {
+        Ok(tx.insert_client(&self.0).await?)
+    }
+}
+
+/// Stores an access token, and deletes the tokens long expired.
+pub(crate) struct InsertToken(pub TokenRecord);
+
+impl WriteOp for InsertToken {
+    type Output = ();
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<(), WriteError> {
+        tx.insert_token(&self.0).await?;
+        tx.delete_tokens_expired_before(self.0.expires_ms - EXPIRED_TOKENS_KEPT_MS)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Deletes the events created before `before_ms` and records the pruned horizon; answers
+/// how many were deleted.
+pub(crate) struct PruneEvents {
+    pub before_ms: i64,
+}
+
+impl WriteOp for PruneEvents {
+    type Output = u64;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<u64, WriteError> {
+        let Some(last) = tx.last_event_before(self.before_ms).await? else {
+            return Ok(0);
+        };
+        let deleted = tx.delete_events_through(last).await?;
+        tx.raise_meta_number(PRUNED_THROUGH, last).await?;
+        Ok(deleted)
+    }
+}
+
+pub(crate) struct SetMeta {
+    pub key: String,
+    pub value: String,
+}
+
+impl WriteOp for SetMeta {
+    type Output = ();
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<(), WriteError> {
+        Ok(tx.set_meta(&self.key, &self.value).await?)
+    }
+}
+
+/// The bulk path for load tests: interactions inserted closed and finalized, without
+/// events; answers how many.
+pub(crate) struct SeedFinalized {
+    pub division: Uuid,
+    pub ids: Vec<Uuid>,
+    pub now_ms: i64,
+}
+
+impl WriteOp for SeedFinalized {
+    type Output = u64;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<u64, WriteError> {
+        Ok(tx
+            .insert_finalized(self.division, &self.ids, self.now_ms)
+            .await?)
+    }
+}

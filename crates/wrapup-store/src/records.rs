@@ -1,0 +1,119 @@
+//! The values the [`Store`](crate::Store) speaks in: records as stored (with what the API
+//! objects do not show, such as listing positions and deadlines), listing filters and pages,
+//! and the commands that carry more than a few arguments.
+
+use uuid::Uuid;
+use wrapup_types::{
+    Channel, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet, WrapUpCode,
+    WrapUpRequest,
+};
+
+/// An interaction as stored, with what the API object does not show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractionRecord {
+    pub interaction: Interaction,
+    /// Position in listing order (for cursors).
+    pub seq: i64,
+    /// When a closed interaction is (or was) due to be finalized, in ms since the epoch.
+    pub finalize_due_ms: Option<i64>,
+}
+
+/// A wrap-up code as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRecord {
+    pub code: WrapUpCode,
+    pub seq: i64,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// The global sequence number: the event id on the stream.
+    pub seq: i64,
+    pub kind: EventKind,
+    pub division_id: Uuid,
+    pub interaction: Interaction,
+    pub created_ms: i64,
+}
+
+/// The range of the stored event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EventBounds {
+    /// Every event with a sequence number up to this one has been pruned (0: none).
+    pub pruned_through: i64,
+    /// The highest sequence number ever assigned (0: no event yet).
+    pub latest: i64,
+}
+
+/// An OAuth client as stored; the secret only as an argon2 PHC string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: ScopeSet,
+    pub divisions: DivisionGrant,
+    pub created_ms: i64,
+}
+
+/// An access token as stored: only its SHA-256 hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub hash: [u8; 32],
+    pub client_id: Uuid,
+    pub scopes: ScopeSet,
+    pub expires_ms: i64,
+}
+
+/// Filters of `GET /api/v2/interactions`.
+#[derive(Debug, Clone, Default)]
+pub struct InteractionFilter {
+    pub state: Option<InteractionState>,
+    pub division: Option<Uuid>,
+    pub wrapped_up: Option<bool>,
+}
+
+/// Filters of `GET /api/v2/routing/wrapupcodes`.
+#[derive(Debug, Clone, Default)]
+pub struct CodeFilter {
+    pub division: Option<Uuid>,
+    /// Exact name, ignoring case.
+    pub name: Option<String>,
+    pub include_archived: bool,
+}
+
+/// One page of a listing: entities after the cursor position `after`, at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+/// A wrap-up to apply, with who applies it and what they may see.
+#[derive(Debug, Clone)]
+pub struct ApplyWrapUp {
+    pub interaction_id: Uuid,
+    pub request: WrapUpRequest,
+    pub client_id: Uuid,
+    pub divisions: DivisionGrant,
+    pub now_ms: i64,
+}
+
+/// What a wrap-up that passed every check did to its interaction (the interaction as it
+/// now is, either way).
+#[derive(Debug, Clone, PartialEq)]
+pub enum WrapUpApplied {
+    /// The wrap-up was set or replaced.
+    Applied(InteractionRecord),
+    /// The same wrap-up was already in place; nothing changed.
+    Unchanged(InteractionRecord),
+}
+
+/// A new interaction.
+#[derive(Debug, Clone)]
+pub struct NewInteraction {
+    pub id: Uuid,
+    pub division_id: Uuid,
+    pub channel: Channel,
+    pub now_ms: i64,
+}

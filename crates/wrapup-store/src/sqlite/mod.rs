@@ -1,0 +1,316 @@
+//! The SQLite store: WAL mode, `synchronous=FULL`, one writer thread fed by a queue, a pool
+//! of read-only connections.
+//!
+//! SQLite is used synchronously (rusqlite, cached prepared statements): a statement is a
+//! direct call of microseconds, not a message to another thread. The parts:
+//! - `writer.rs`: the writer thread and its group commit (one `BEGIN IMMEDIATE` … `COMMIT`
+//!   per batch of queued writes); `write_tx.rs`: the primitives the write operations
+//!   (`ops.rs`) run with, in SQLite's SQL.
+//! - `readers.rs`: the read-only connections, which keep their snapshot between uses until
+//!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
+//!   `queries.rs`: the reads.
+//! - `checkpoint.rs`: the WAL checkpoints, which keep the WAL bounded.
+//!
+//! Migrations are run with sqlx's migrator when the store opens.
+
+mod checkpoint;
+mod queries;
+mod readers;
+mod write_tx;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::ConnectOptions;
+use tokio::sync::{broadcast, mpsc};
+use uuid::Uuid;
+use wrapup_types::{Division, DivisionGrant, ErrorDetail, WrapUp};
+
+use self::checkpoint::{run_checkpointer, WRITER_CHECKPOINT_PAGES};
+use self::queries::Select;
+use self::readers::{Readers, READERS};
+use self::write_tx::SqliteWriteTx;
+use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
+use crate::backend::Backend;
+use crate::error::{DbFailure, Result, StoreError};
+use crate::listing::Listing;
+use crate::ops;
+use crate::records::{
+    ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
+    InteractionRecord, PageRequest, TokenRecord,
+};
+use crate::schema::{self, EVENT_BUFFER};
+use crate::store::StoreObserver;
+use crate::write::{answer_of, QueuedOp, WriteOp};
+
+/// The SQLite implementation of [`Store`].
+pub struct SqliteStore {
+    readers: Arc<Readers>,
+    writes: mpsc::Sender<Box<dyn QueuedWrite>>,
+    events: broadcast::Sender<Arc<EventRecord>>,
+    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// The options of the migrator connection: WAL, `synchronous=FULL`, a busy timeout,
+/// foreign keys. Refuses in-memory databases.
+pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        // The writer and the reader pool are separate connections, and each in-memory
+        // connection is its own database.
+        return Err(StoreError::Database(
+            "in-memory SQLite databases are not supported; use a file, e.g. sqlite:///tmp/wrapup.db".into(),
+        ));
+    }
+    let url = if url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    };
+    Ok(SqliteConnectOptions::from_str(&url)
+        .map_err(|e| StoreError::Database(e.to_string()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .log_statements(tracing::log::LevelFilter::Trace))
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `url`: `sqlite://path`,
+    /// `sqlite:path` or a bare path.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        Self::open_with_event_buffer(url, EVENT_BUFFER).await
+    }
+
+    /// Like [`SqliteStore::open`], with `event_buffer` committed events kept in memory for
+    /// subscribers (a subscriber that falls further behind re-reads the log). Small values
+    /// are for tests of that fallback.
+    pub async fn open_with_event_buffer(url: &str, event_buffer: usize) -> Result<SqliteStore> {
+        let options = connect_options(url)?;
+        let path: PathBuf = options.get_filename().to_path_buf();
+        {
+            let mut migrator = options.clone().connect().await?;
+            sqlx::migrate!("./migrations/sqlite")
+                .run(&mut migrator)
+                .await
+                .map_err(|e| StoreError::Database(format!("migrating the database: {e}")))?;
+            sqlx::Connection::close(migrator).await?;
+        }
+        let (writer, readers, checkpointer) = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let writer = open_connection(&path, false)?;
+                // Commits finish the checkpoint only past a threshold; the checkpointer does most of it.
+                writer.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+                let readers = (0..READERS)
+                    .map(|_| open_connection(&path, true))
+                    .collect::<Result<Vec<_>>>()?;
+                let checkpointer = open_connection(&path, false)?;
+                Ok((writer, readers, checkpointer))
+            })
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))??
+        };
+        let (writes, queue) = mpsc::channel(MAX_BATCH * 4);
+        let (events, _) = broadcast::channel(event_buffer.max(1));
+        let observer = Arc::new(OnceLock::new());
+        let commits = Arc::new(AtomicU64::new(0));
+        let tx = SqliteWriteTx {
+            conn: writer,
+            events: Vec::new(),
+        };
+        let (published, watched, counted) = (events.clone(), observer.clone(), commits.clone());
+        std::thread::Builder::new()
+            .name("wrapup-sqlite-writer".into())
+            .spawn(move || run_writer(tx, queue, published, watched, counted))
+            .map_err(|e| StoreError::Database(format!("starting the writer thread: {e}")))?;
+        let readers = Arc::new(Readers::new(readers, commits));
+        tokio::spawn(run_checkpointer(
+            checkpointer,
+            readers.clone(),
+            writes.downgrade(),
+        ));
+        Ok(SqliteStore {
+            readers,
+            writes,
+            events,
+            observer,
+        })
+    }
+
+    /// A point read, on the calling thread (see [`Readers::read_now`]).
+    async fn read_now<T>(&self, op: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        self.readers.read_now(false, op).await
+    }
+
+    /// One page of a listing, decoded by `decode`.
+    async fn list<T: Send + 'static>(
+        &self,
+        listing: Listing<'_>,
+        grant: &DivisionGrant,
+        page: PageRequest,
+        decode: fn(&rusqlite::Row<'_>) -> Result<T, DbFailure>,
+    ) -> Result<Vec<T>> {
+        let Some(select) = listing.page_query::<Select>(grant, page) else {
+            return Ok(Vec::new());
+        };
+        self.readers
+            .read(move |conn| Ok(select.run(conn, decode)?))
+            .await
+    }
+}
+
+impl Backend for SqliteStore {
+    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
+        let (queued, answer) = QueuedOp::new(op);
+        self.writes
+            .send(Box::new(queued))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer_of(answer).await
+    }
+
+    fn events(&self) -> &broadcast::Sender<Arc<EventRecord>> {
+        &self.events
+    }
+
+    fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
+        &self.observer
+    }
+
+    async fn health(&self) -> Result<()> {
+        self.read_now(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await?;
+        if self.writes.is_closed() {
+            return Err(StoreError::Closed);
+        }
+        Ok(())
+    }
+
+    async fn get_division(&self, id: Uuid) -> Result<Option<Division>> {
+        self.read_now(move |conn| Ok(queries::division(conn, id)?))
+            .await
+    }
+
+    async fn list_divisions(
+        &self,
+        grant: &DivisionGrant,
+        page: PageRequest,
+    ) -> Result<Vec<(i64, Division)>> {
+        self.list(Listing::Divisions, grant, page, |r| schema::division(r))
+            .await
+    }
+
+    async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
+        self.read_now(move |conn| Ok(queries::code(conn, id)?))
+            .await
+    }
+
+    async fn list_codes(
+        &self,
+        grant: &DivisionGrant,
+        filter: &CodeFilter,
+        page: PageRequest,
+    ) -> Result<Vec<CodeRecord>> {
+        self.list(Listing::Codes(filter), grant, page, |r| schema::code(r))
+            .await
+    }
+
+    async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
+        self.read_now(move |conn| Ok(queries::interaction(conn, id)?))
+            .await
+    }
+
+    async fn list_interactions(
+        &self,
+        grant: &DivisionGrant,
+        filter: &InteractionFilter,
+        page: PageRequest,
+    ) -> Result<Vec<InteractionRecord>> {
+        self.list(Listing::Interactions(filter), grant, page, |r| {
+            schema::interaction(r)
+        })
+        .await
+    }
+
+    async fn assess_wrapup(
+        &self,
+        interaction: &InteractionRecord,
+        code_id: Option<Uuid>,
+        divisions: &DivisionGrant,
+        now_ms: i64,
+    ) -> Result<Vec<ErrorDetail>> {
+        let (rec, grant) = (interaction.clone(), divisions.clone());
+        self.readers
+            .read(move |conn| {
+                let assessed = run_ready(ops::assess(conn, &rec, code_id, &grant, now_ms))?;
+                Ok(assessed?.0)
+            })
+            .await
+    }
+
+    async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>> {
+        self.readers
+            .read(move |conn| Ok(queries::history(conn, interaction_id)?))
+            .await
+    }
+
+    async fn next_finalize_due(&self) -> Result<Option<i64>> {
+        self.read_now(|conn| Ok(queries::next_finalize_due(conn)?))
+            .await
+    }
+
+    async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>> {
+        // `wrapup clients create` may have added it from another process just now.
+        self.readers
+            .read_now(true, move |conn| Ok(queries::client(conn, id)?))
+            .await
+    }
+
+    async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>> {
+        let hash = *hash;
+        self.read_now(move |conn| Ok(queries::token(conn, hash)?))
+            .await
+    }
+
+    async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>> {
+        self.readers
+            .read(move |conn| Ok(queries::events_after(conn, after_seq, limit)?))
+            .await
+    }
+
+    async fn event_bounds(&self) -> Result<EventBounds> {
+        self.read_now(|conn| Ok(queries::event_bounds(conn)?)).await
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        self.read_now(move |conn| Ok(queries::meta(conn, key)?))
+            .await
+    }
+}

@@ -1,0 +1,278 @@
+//! The SQLite reads: each a function of a connection (a reader's, or the writer's inside
+//! its transaction), with cached prepared statements, decoding rows with `schema.rs`.
+
+use rusqlite::types::Value;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use uuid::Uuid;
+use wrapup_types::{Division, WrapUp};
+
+use crate::error::DbFailure;
+use crate::listing::PageQuery;
+use crate::records::{
+    ClientRecord, CodeRecord, EventBounds, EventRecord, InteractionRecord, TokenRecord,
+};
+use crate::schema::{
+    self, client_columns, code_columns, division_columns, event_columns, history_columns,
+    interaction_columns, token_columns, ResultRow, PRUNED_THROUGH,
+};
+use crate::write::Lookup;
+
+impl ResultRow for Row<'_> {
+    fn uuid(&self, column: usize) -> Result<Uuid, DbFailure> {
+        Ok(self.get(column)?)
+    }
+    fn opt_uuid(&self, column: usize) -> Result<Option<Uuid>, DbFailure> {
+        Ok(self.get(column)?)
+    }
+    fn int(&self, column: usize) -> Result<i64, DbFailure> {
+        Ok(self.get(column)?)
+    }
+    fn opt_int(&self, column: usize) -> Result<Option<i64>, DbFailure> {
+        Ok(self.get(column)?)
+    }
+    fn flag(&self, column: usize) -> Result<bool, DbFailure> {
+        Ok(self.get(column)?)
+    }
+    fn text(&self, column: usize) -> Result<String, DbFailure> {
+        Ok(self.get(column)?)
+    }
+    fn opt_text(&self, column: usize) -> Result<Option<String>, DbFailure> {
+        Ok(self.get(column)?)
+    }
+}
+
+/// Runs a query for at most one row and decodes it.
+pub(super) fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl FnOnce(&Row<'_>) -> Result<T, DbFailure>,
+) -> Result<Option<T>, DbFailure> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    match rows.next()? {
+        Some(row) => Ok(Some(decode(row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Runs a query and decodes every row.
+pub(super) fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&Row<'_>) -> Result<T, DbFailure>,
+) -> Result<Vec<T>, DbFailure> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+pub(super) fn interaction(
+    conn: &Connection,
+    id: Uuid,
+) -> Result<Option<InteractionRecord>, DbFailure> {
+    query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            interaction_columns!(),
+            " FROM interactions WHERE id = ?"
+        ),
+        [id],
+        |r| schema::interaction(r),
+    )
+}
+
+pub(super) fn code(conn: &Connection, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
+    query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            code_columns!(),
+            " FROM wrapup_codes WHERE id = ?"
+        ),
+        [id],
+        |r| schema::code(r),
+    )
+}
+
+pub(super) fn division(conn: &Connection, id: Uuid) -> Result<Option<Division>, DbFailure> {
+    query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            division_columns!(),
+            " FROM divisions WHERE id = ?"
+        ),
+        [id],
+        |r| Ok(schema::division(r)?.1),
+    )
+}
+
+/// Point reads as a read-only snapshot (or the writer's transaction) sees them.
+impl Lookup for Connection {
+    async fn code(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
+        code(self, id)
+    }
+
+    async fn division(&mut self, id: Uuid) -> Result<Option<Division>, DbFailure> {
+        division(self, id)
+    }
+}
+
+pub(super) fn history(conn: &Connection, interaction_id: Uuid) -> Result<Vec<WrapUp>, DbFailure> {
+    query_all(
+        conn,
+        concat!(
+            "SELECT ",
+            history_columns!(),
+            " FROM wrapup_history WHERE interaction_id = ? ORDER BY seq"
+        ),
+        [interaction_id],
+        |r| schema::history_entry(r),
+    )
+}
+
+pub(super) fn next_finalize_due(conn: &Connection) -> Result<Option<i64>, DbFailure> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT MIN(finalize_due_at) FROM interactions WHERE finalized = 0 AND state = 'closed'",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub(super) fn client(conn: &Connection, id: Uuid) -> Result<Option<ClientRecord>, DbFailure> {
+    query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            client_columns!(),
+            " FROM oauth_clients WHERE id = ?"
+        ),
+        [id],
+        |r| schema::client(r),
+    )
+}
+
+pub(super) fn token(conn: &Connection, hash: [u8; 32]) -> Result<Option<TokenRecord>, DbFailure> {
+    query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM access_tokens WHERE hash = ?"
+        ),
+        [&hash[..]],
+        |r| schema::token(r, hash),
+    )
+}
+
+pub(super) fn events_after(
+    conn: &Connection,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<EventRecord>, DbFailure> {
+    query_all(
+        conn,
+        concat!(
+            "SELECT ",
+            event_columns!(),
+            " FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        ),
+        params![after_seq, i64::from(limit)],
+        |r| schema::event(r),
+    )
+}
+
+pub(super) fn event_bounds(conn: &Connection) -> Result<EventBounds, DbFailure> {
+    let pruned = meta(conn, PRUNED_THROUGH)?;
+    // AUTOINCREMENT keeps the highest sequence number ever assigned here, even once the
+    // rows are pruned.
+    let latest: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM sqlite_sequence WHERE name = 'events'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(EventBounds {
+        pruned_through: schema::pruned_through(pruned)?,
+        latest: latest.unwrap_or(0),
+    })
+}
+
+pub(super) fn meta(conn: &Connection, key: &str) -> Result<Option<String>, DbFailure> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+/// A listing query being built: SQL text and its parameters.
+pub(super) struct Select {
+    pub(super) sql: String,
+    pub(super) params: Vec<Value>,
+}
+
+fn uuid_value(id: Uuid) -> Value {
+    Value::Blob(id.as_bytes().to_vec())
+}
+
+impl PageQuery for Select {
+    const FALSE: &'static str = "0";
+
+    fn new() -> Self {
+        Select {
+            sql: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    fn bind_int(&mut self, value: i64) {
+        self.sql.push('?');
+        self.params.push(Value::Integer(value));
+    }
+
+    fn bind_uuid(&mut self, value: Uuid) {
+        self.sql.push('?');
+        self.params.push(uuid_value(value));
+    }
+
+    fn bind_text(&mut self, value: String) {
+        self.sql.push('?');
+        self.params.push(Value::Text(value));
+    }
+
+    fn push_one_of(&mut self, column: &str, ids: &[Uuid]) {
+        self.push(&format!(" AND {column} IN ("));
+        for (n, id) in ids.iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.bind_uuid(*id);
+        }
+        self.push(")");
+    }
+}
+
+impl Select {
+    /// Runs the listing query and decodes every row.
+    pub(super) fn run<T>(
+        &self,
+        conn: &Connection,
+        decode: impl Fn(&Row<'_>) -> Result<T, DbFailure>,
+    ) -> Result<Vec<T>, DbFailure> {
+        query_all(
+            conn,
+            &self.sql,
+            rusqlite::params_from_iter(self.params.iter()),
+            decode,
+        )
+    }
+}

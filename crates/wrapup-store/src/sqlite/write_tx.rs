@@ -1,0 +1,341 @@
+//! The primitives of a SQLite write transaction ([`WriteTx`]): direct rusqlite calls with
+//! cached prepared statements, on the writer's connection, inside the batch's
+//! `BEGIN IMMEDIATE` transaction. None of them ever waits, so the writer thread runs an
+//! operation to its end with one poll.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+use wrapup_types::timestamp::to_millis;
+use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
+
+use super::queries;
+use crate::error::DbFailure;
+use crate::records::{ClientRecord, CodeRecord, EventRecord, InteractionRecord, TokenRecord};
+use crate::schema::{self, interaction_columns, StoredChanges};
+use crate::write::{Lookup, WriteTx};
+
+/// The writer's connection, and the events written by the batch so far (published once it
+/// commits).
+pub(super) struct SqliteWriteTx {
+    pub(super) conn: Connection,
+    pub(super) events: Vec<EventRecord>,
+}
+
+impl Lookup for SqliteWriteTx {
+    async fn code(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
+        queries::code(&self.conn, id)
+    }
+
+    async fn division(&mut self, id: Uuid) -> Result<Option<Division>, DbFailure> {
+        queries::division(&self.conn, id)
+    }
+}
+
+impl WriteTx for SqliteWriteTx {
+    // The batch's transaction began IMMEDIATE: the writer holds the database's write lock,
+    // so a row read is a row locked.
+    async fn interaction_for_update(
+        &mut self,
+        id: Uuid,
+    ) -> Result<Option<InteractionRecord>, DbFailure> {
+        queries::interaction(&self.conn, id)
+    }
+
+    async fn code_for_update(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
+        queries::code(&self.conn, id)
+    }
+
+    async fn code_name_taken(
+        &mut self,
+        division: Uuid,
+        name_key: &str,
+        other_than: Uuid,
+    ) -> Result<bool, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM wrapup_codes WHERE division_id = ? AND name_key = ? \
+                 AND archived = 0 AND id <> ?)",
+            )?
+            .query_row(params![division, name_key, other_than], |r| r.get(0))?)
+    }
+
+    async fn due_for_finalization(
+        &mut self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InteractionRecord>, DbFailure> {
+        queries::query_all(
+            &self.conn,
+            concat!(
+                "SELECT ",
+                interaction_columns!(),
+                " FROM interactions WHERE finalized = 0 AND state = 'closed' \
+                 AND finalize_due_at <= ? ORDER BY finalize_due_at LIMIT ?"
+            ),
+            params![now_ms, limit],
+            |r| schema::interaction(r),
+        )
+    }
+
+    async fn insert_division(
+        &mut self,
+        division: &Division,
+        name_key: &str,
+        now_ms: i64,
+    ) -> Result<bool, DbFailure> {
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO divisions (id, name, name_key, created_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )?
+            .execute(params![division.id, division.name, name_key, now_ms])?;
+        Ok(inserted > 0)
+    }
+
+    async fn insert_code(
+        &mut self,
+        code: &WrapUpCode,
+        name_key: &str,
+    ) -> Result<Option<i64>, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO wrapup_codes (id, division_id, name, name_key, description, archived, date_created, \
+                 date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    code.id,
+                    code.division_id,
+                    code.name,
+                    name_key,
+                    code.description,
+                    code.archived,
+                    to_millis(code.date_created),
+                    to_millis(code.date_modified)
+                ],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    async fn update_code(
+        &mut self,
+        id: Uuid,
+        name: &str,
+        name_key: &str,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "UPDATE wrapup_codes SET name = ?, name_key = ?, description = ?, date_modified = ? WHERE id = ?",
+            )?
+            .execute(params![name, name_key, description, now_ms, id])?;
+        Ok(())
+    }
+
+    async fn archive_code(&mut self, id: Uuid, now_ms: i64) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "UPDATE wrapup_codes SET archived = 1, date_modified = ? WHERE id = ? AND archived = 0",
+            )?
+            .execute(params![now_ms, id])?;
+        Ok(())
+    }
+
+    async fn insert_interaction(
+        &mut self,
+        rec: &InteractionRecord,
+    ) -> Result<Option<i64>, DbFailure> {
+        let i = &rec.interaction;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, version) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    i.id,
+                    i.division_id,
+                    i.channel.as_str(),
+                    i.state.as_str(),
+                    i.finalized,
+                    to_millis(i.created_at),
+                    i.version
+                ],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    async fn save_interaction(&mut self, rec: &InteractionRecord) -> Result<(), DbFailure> {
+        let c = StoredChanges::of(rec);
+        self.conn
+            .prepare_cached(
+                "UPDATE interactions SET state = ?, finalized = ?, active_at = ?, closed_at = ?, finalize_due_at = ?, \
+                 finalized_at = ?, wrapup_code_id = ?, wrapup_code_name = ?, wrapup_duration_ms = ?, wrapup_notes = ?, \
+                 wrapup_applied_at = ?, wrapup_applied_by = ?, version = ? WHERE id = ?",
+            )?
+            .execute(params![
+                c.state,
+                c.finalized,
+                c.active_at,
+                c.closed_at,
+                c.finalize_due_at,
+                c.finalized_at,
+                c.wrapup_code_id,
+                c.wrapup_code_name,
+                c.wrapup_duration_ms,
+                c.wrapup_notes,
+                c.wrapup_applied_at,
+                c.wrapup_applied_by,
+                c.version,
+                c.id,
+            ])?;
+        Ok(())
+    }
+
+    async fn insert_history(
+        &mut self,
+        interaction_id: Uuid,
+        entry: WrapUp,
+    ) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
+                 applied_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )?
+            .execute(params![
+                interaction_id,
+                entry.code_id,
+                entry.code_name,
+                i64::from(entry.duration_ms),
+                entry.notes,
+                to_millis(entry.applied_at),
+                entry.applied_by
+            ])?;
+        Ok(())
+    }
+
+    async fn append_event(
+        &mut self,
+        kind: EventKind,
+        rec: &InteractionRecord,
+        now_ms: i64,
+    ) -> Result<(), DbFailure> {
+        let data = schema::event_data(&rec.interaction)?;
+        let seq: i64 = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO events (kind, interaction_id, division_id, data, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    kind.as_str(),
+                    rec.interaction.id,
+                    rec.interaction.division_id,
+                    data,
+                    now_ms
+                ],
+                |r| r.get(0),
+            )?;
+        self.events.push(EventRecord {
+            seq,
+            kind,
+            division_id: rec.interaction.division_id,
+            interaction: rec.interaction.clone(),
+            created_ms: now_ms,
+        });
+        Ok(())
+    }
+
+    async fn insert_client(&mut self, c: &ClientRecord) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO oauth_clients (id, name, secret_hash, scopes, divisions, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                c.id,
+                c.name,
+                c.secret_hash,
+                c.scopes.to_string(),
+                schema::stored_grant(&c.divisions)?,
+                c.created_ms
+            ])?;
+        Ok(())
+    }
+
+    async fn insert_token(&mut self, t: &TokenRecord) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO access_tokens (hash, client_id, scopes, expires_at) VALUES (?, ?, ?, ?)",
+            )?
+            .execute(params![&t.hash[..], t.client_id, t.scopes.to_string(), t.expires_ms])?;
+        Ok(())
+    }
+
+    async fn delete_tokens_expired_before(&mut self, ms: i64) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?")?
+            .execute([ms])?;
+        Ok(())
+    }
+
+    async fn last_event_before(&mut self, ms: i64) -> Result<Option<i64>, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MAX(seq) FROM events WHERE created_at < ?")?
+            .query_row([ms], |r| r.get(0))?)
+    }
+
+    async fn delete_events_through(&mut self, seq: i64) -> Result<u64, DbFailure> {
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM events WHERE seq <= ?")?
+            .execute([seq])?;
+        Ok(deleted as u64)
+    }
+
+    async fn raise_meta_number(&mut self, key: &str, value: i64) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET \
+                 value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            )?
+            .execute(params![key, value.to_string()])?;
+        Ok(())
+    }
+
+    async fn set_meta(&mut self, key: &str, value: &str) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![key, value])?;
+        Ok(())
+    }
+
+    async fn insert_finalized(
+        &mut self,
+        division: Uuid,
+        ids: &[Uuid],
+        now_ms: i64,
+    ) -> Result<u64, DbFailure> {
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO interactions (id, division_id, channel, state, finalized, created_at, \
+             active_at, closed_at, finalize_due_at, finalized_at, version) \
+             VALUES (?, ?, 'voice', 'closed', 1, ?, ?, ?, ?, ?, 4)",
+        )?;
+        for id in ids {
+            insert.execute(params![
+                id, division, now_ms, now_ms, now_ms, now_ms, now_ms
+            ])?;
+        }
+        Ok(ids.len() as u64)
+    }
+}

@@ -1,0 +1,119 @@
+//! The [`Store`] trait: the storage interface of the server, in domain operations, and the
+//! [`StoreObserver`] it reports its work to. See the crate docs for what every
+//! implementation guarantees.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
+
+use crate::error::Result;
+use crate::records::{
+    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
+    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+};
+
+/// Told about the store's work, for metrics. Must not block.
+pub trait StoreObserver: Send + Sync + 'static {
+    /// A write batch of `jobs` jobs committed (or failed) after `elapsed`.
+    fn batch_committed(&self, jobs: usize, elapsed: std::time::Duration, ok: bool);
+}
+
+/// The storage interface of the server. See the crate docs for the invariants.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers once the store can serve requests.
+    async fn health(&self) -> Result<()>;
+
+    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division>;
+    async fn get_division(&self, id: Uuid) -> Result<Option<Division>>;
+    async fn list_divisions(
+        &self,
+        grant: &DivisionGrant,
+        page: PageRequest,
+    ) -> Result<Vec<(i64, Division)>>;
+
+    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord>;
+    async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>>;
+    async fn list_codes(
+        &self,
+        grant: &DivisionGrant,
+        filter: &CodeFilter,
+        page: PageRequest,
+    ) -> Result<Vec<CodeRecord>>;
+    /// Renames or describes a code; `Conflict` if the name is taken in its division.
+    async fn update_code(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> Result<CodeRecord>;
+    /// Archives a code (idempotent).
+    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord>;
+
+    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord>;
+    async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>>;
+    async fn list_interactions(
+        &self,
+        grant: &DivisionGrant,
+        filter: &InteractionFilter,
+        page: PageRequest,
+    ) -> Result<Vec<InteractionRecord>>;
+    /// Moves an interaction through its lifecycle. Closing sets the finalization deadline
+    /// `settle_ms` from now (finalizing at once when it is 0). `Rejected` when the
+    /// lifecycle does not allow the move.
+    async fn set_state(
+        &self,
+        id: Uuid,
+        to: InteractionState,
+        now_ms: i64,
+        settle_ms: i64,
+    ) -> Result<InteractionRecord>;
+    /// Applies a wrap-up after the state, finalization and code checks, all inside one
+    /// transaction; `Rejected` with every problem found otherwise.
+    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied>;
+    /// The state and code problems a wrap-up of `code_id` would meet now, without changing
+    /// anything (used to report every problem of an invalid body).
+    async fn assess_wrapup(
+        &self,
+        interaction: &InteractionRecord,
+        code_id: Option<Uuid>,
+        divisions: &DivisionGrant,
+        now_ms: i64,
+    ) -> Result<Vec<ErrorDetail>>;
+    async fn wrapup_history(&self, interaction_id: Uuid) -> Result<Vec<WrapUp>>;
+
+    /// Finalizes every closed interaction whose settle time is at or before `now_ms`,
+    /// writing its event. Returns the interactions finalized.
+    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>>;
+    /// The earliest pending finalization deadline.
+    async fn next_finalize_due(&self) -> Result<Option<i64>>;
+
+    async fn create_client(&self, client: &ClientRecord) -> Result<()>;
+    async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>>;
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
+    async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>>;
+
+    /// Stored events after `after_seq`, oldest first, at most `limit`.
+    async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>>;
+    /// Committed events, as they commit.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>>;
+    /// The range of the event log: the last sequence number pruned and the last assigned.
+    async fn event_bounds(&self) -> Result<EventBounds>;
+    /// Deletes the events created before `before_ms`; returns how many were deleted.
+    async fn prune_events(&self, before_ms: i64) -> Result<u64>;
+    /// Installs the observer told about every committed write batch (for metrics).
+    fn set_observer(&self, observer: Arc<dyn StoreObserver>);
+
+    /// The bulk path for benchmarks and load tests: inserts interactions with these ids
+    /// into `division`, closed and finalized at `now_ms`, in one transaction, without
+    /// events (the event log describes changes made through the API; seeded data is the
+    /// starting state). Returns how many were inserted.
+    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64>;
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+}

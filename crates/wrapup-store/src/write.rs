@@ -1,0 +1,288 @@
+//! Writes as data. Each write operation is one type implementing [`WriteOp`] (they are in
+//! `ops.rs`): its `run` is the operation's logic, written once for every backend, in terms
+//! of [`WriteTx`], the primitives of a write transaction (read a row for update, save an
+//! interaction, append an event, …), which each backend implements with its SQL. Adding an
+//! operation is a type in `ops.rs` and its `Store` method (`backend.rs` hands it to the
+//! backend's writer), plus a primitive per backend if it needs new SQL.
+//!
+//! Both backends' writers group-commit: a write is queued (as a [`QueuedOp`], which holds
+//! its typed answer until the batch commits) and run inside a transaction with the others
+//! waiting; its caller is answered only once that transaction committed. An operation is
+//! re-runnable from `&self`: PostgreSQL runs each write of a failed batch again, alone.
+//!
+//! The primitives are `async` because PostgreSQL's are network round trips. SQLite's are
+//! direct calls that never wait; its writer thread runs each operation to its end with one
+//! poll.
+
+use std::future::Future;
+
+use tokio::sync::oneshot;
+use uuid::Uuid;
+use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
+
+use crate::error::{DbFailure, Result, StoreError};
+use crate::records::{ClientRecord, CodeRecord, InteractionRecord, TokenRecord};
+
+/// Why a write operation did not give its output: a refusal (not found, rejected,
+/// conflict), which is the write's answer and leaves the transaction usable, or a
+/// [`DbFailure`], which rolls the transaction back.
+#[derive(Debug)]
+pub(crate) enum WriteError {
+    Refused(StoreError),
+    Failed(DbFailure),
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> Self {
+        WriteError::Refused(e)
+    }
+}
+
+impl From<DbFailure> for WriteError {
+    fn from(e: DbFailure) -> Self {
+        WriteError::Failed(e)
+    }
+}
+
+/// The reads a write and a read both make: rows looked up by id, as the transaction (or
+/// the read's snapshot) sees them.
+pub(crate) trait Lookup: Send {
+    fn code(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<CodeRecord>, DbFailure>> + Send;
+    fn division(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Division>, DbFailure>> + Send;
+}
+
+/// The primitives of a write transaction, in one backend's SQL. They do what they say and
+/// no more: which rows to change and how is the operations' business (`ops.rs`, with the
+/// rules in `rules.rs`). Every error is a [`DbFailure`]; what a write refuses is decided
+/// by the operation (a uniqueness rule a row would break is reported as `false` or `None`).
+pub(crate) trait WriteTx: Lookup {
+    /// An interaction, locked against other writers until the transaction ends.
+    fn interaction_for_update(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<InteractionRecord>, DbFailure>> + Send;
+    /// A wrap-up code, locked against other writers until the transaction ends.
+    fn code_for_update(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<CodeRecord>, DbFailure>> + Send;
+    /// Whether a code other than `other_than`, not archived, has the name key `name_key`
+    /// in `division`.
+    fn code_name_taken(
+        &mut self,
+        division: Uuid,
+        name_key: &str,
+        other_than: Uuid,
+    ) -> impl Future<Output = Result<bool, DbFailure>> + Send;
+    /// Closed interactions not finalized whose deadline is at or before `now_ms`, earliest
+    /// first, at most `limit`, locked (PostgreSQL skips those another node holds).
+    fn due_for_finalization(
+        &mut self,
+        now_ms: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<InteractionRecord>, DbFailure>> + Send;
+
+    /// Inserts a division; `false` when a uniqueness rule (id, name) refused it.
+    fn insert_division(
+        &mut self,
+        division: &Division,
+        name_key: &str,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, DbFailure>> + Send;
+    /// Inserts a code and returns its listing position; `None` when a uniqueness rule (id,
+    /// name in its division) refused it.
+    fn insert_code(
+        &mut self,
+        code: &WrapUpCode,
+        name_key: &str,
+    ) -> impl Future<Output = Result<Option<i64>, DbFailure>> + Send;
+    /// Renames and describes a code.
+    fn update_code(
+        &mut self,
+        id: Uuid,
+        name: &str,
+        name_key: &str,
+        description: Option<&str>,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Archives a code that is not archived yet.
+    fn archive_code(
+        &mut self,
+        id: Uuid,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Inserts a new interaction (its identity, state, flags, creation time and version)
+    /// and returns its listing position; `None` when one with its id exists.
+    fn insert_interaction(
+        &mut self,
+        rec: &InteractionRecord,
+    ) -> impl Future<Output = Result<Option<i64>, DbFailure>> + Send;
+    /// Writes a changed interaction back (every column a change can touch).
+    fn save_interaction(
+        &mut self,
+        rec: &InteractionRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Appends an entry to an interaction's wrap-up history.
+    fn insert_history(
+        &mut self,
+        interaction_id: Uuid,
+        entry: WrapUp,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Appends the event of a change to an interaction (published once the batch commits).
+    fn append_event(
+        &mut self,
+        kind: EventKind,
+        rec: &InteractionRecord,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Inserts a client, unless one with its id exists.
+    fn insert_client(
+        &mut self,
+        client: &ClientRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    fn insert_token(
+        &mut self,
+        token: &TokenRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    fn delete_tokens_expired_before(
+        &mut self,
+        ms: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// The sequence number of the last event created before `ms`.
+    fn last_event_before(
+        &mut self,
+        ms: i64,
+    ) -> impl Future<Output = Result<Option<i64>, DbFailure>> + Send;
+    /// Deletes the events up to sequence number `seq`; returns how many.
+    fn delete_events_through(
+        &mut self,
+        seq: i64,
+    ) -> impl Future<Output = Result<u64, DbFailure>> + Send;
+    /// Sets the `meta` number `key` to `value`, unless it is already higher.
+    fn raise_meta_number(
+        &mut self,
+        key: &str,
+        value: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    fn set_meta(
+        &mut self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Inserts interactions with these ids into `division`, closed and finalized at
+    /// `now_ms`, without events; returns how many.
+    fn insert_finalized(
+        &mut self,
+        division: Uuid,
+        ids: &[Uuid],
+        now_ms: i64,
+    ) -> impl Future<Output = Result<u64, DbFailure>> + Send;
+}
+
+/// The rows a batch's writes will read, for PostgreSQL to read (and lock) them all at once
+/// before the writes run.
+#[derive(Debug, Default)]
+pub(crate) struct Preload {
+    pub interactions: Vec<Uuid>,
+    pub codes: Vec<Uuid>,
+}
+
+/// One write operation, as data: what it changes is in `run`, written once for every
+/// backend. It must be re-runnable from `&self` (a failed PostgreSQL batch runs each of
+/// its writes again, alone).
+pub(crate) trait WriteOp: Send + Sync + 'static {
+    /// What the write answers when it succeeds.
+    type Output: Send + 'static;
+
+    /// Runs the write inside the batch transaction `tx`.
+    fn run<T: WriteTx>(
+        &self,
+        tx: &mut T,
+    ) -> impl Future<Output = Result<Self::Output, WriteError>> + Send;
+
+    /// Names the rows `run` will read, so that a batch can read them in one go.
+    fn preload(&self, _rows: &mut Preload) {}
+
+    /// What it means when a statement of this write breaks a uniqueness rule.
+    fn conflict(&self) -> String {
+        "the change conflicts with another one".into()
+    }
+}
+
+/// What a write answers its caller: its output, or why it was refused or failed.
+pub(crate) type Answer<T> = Result<T, StoreError>;
+
+/// A write operation in a writer's queue: the operation, the channel its caller waits on,
+/// and its answer once it ran (sent only once the batch committed).
+pub(crate) struct QueuedOp<Op: WriteOp> {
+    op: Op,
+    reply: oneshot::Sender<Answer<Op::Output>>,
+    answer: Option<Answer<Op::Output>>,
+}
+
+impl<Op: WriteOp> QueuedOp<Op> {
+    /// The queued write, and where its answer will come.
+    pub(crate) fn new(op: Op) -> (Self, oneshot::Receiver<Answer<Op::Output>>) {
+        let (reply, answer) = oneshot::channel();
+        (
+            QueuedOp {
+                op,
+                reply,
+                answer: None,
+            },
+            answer,
+        )
+    }
+
+    pub(crate) fn op(&self) -> &Op {
+        &self.op
+    }
+
+    /// Keeps the outcome of a run: `Err` when it failed (the batch must be rolled back).
+    pub(crate) fn keep_outcome(
+        &mut self,
+        outcome: Result<Op::Output, WriteError>,
+    ) -> Result<(), DbFailure> {
+        match outcome {
+            Ok(output) => self.answer = Some(Ok(output)),
+            Err(WriteError::Refused(e)) => self.answer = Some(Err(e)),
+            Err(WriteError::Failed(e)) => {
+                self.answer = None;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Answers the caller with the outcome of the last run; called once its batch
+    /// committed.
+    pub(crate) fn send_answer(self) {
+        let answer = self.answer.unwrap_or_else(|| {
+            Err(StoreError::Database(
+                "internal error: a write was answered before it ran".into(),
+            ))
+        });
+        let _ = self.reply.send(answer);
+    }
+
+    /// Answers the caller with an error.
+    pub(crate) fn send_error(self, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// Waits for a queued write's answer. A write dropped without one was in a batch that did
+/// not commit.
+pub(crate) async fn answer_of<T>(answer: oneshot::Receiver<Answer<T>>) -> Result<T> {
+    answer.await.unwrap_or_else(|_| {
+        Err(StoreError::Database(
+            "the write was not committed (see the server log)".into(),
+        ))
+    })
+}
