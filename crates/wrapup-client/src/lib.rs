@@ -1,4 +1,4 @@
-//! A client for the wrapup API (`shared/API.md`).
+//! A client for the wrapup API (`docs/api.md`).
 //!
 //! - [`Client`]: OAuth client credentials with a cached token renewed before it expires;
 //!   one typed method per operation ([`ops`]); retries with backoff and jitter for 5xx,

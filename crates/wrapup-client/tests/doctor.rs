@@ -1,5 +1,5 @@
-//! `Client::doctor` names the exact problem of every failure class of API.md, agrees with
-//! what a PUT would meet, and changes nothing.
+//! `Client::doctor` names the exact problem of every failure class of a wrap-up
+//! (docs/api.md#order-of-checks), agrees with what a PUT would meet, and changes nothing.
 
 use std::time::Duration;
 

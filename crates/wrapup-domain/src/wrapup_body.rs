@@ -2,7 +2,8 @@
 //! and nothing else.
 //!
 //! Validation never stops at the first problem: every field is checked and every problem
-//! reported, in the order of API.md's checks (unknown fields, code, duration, notes, nulls).
+//! reported, in the order of docs/api.md#order-of-checks, step 4 (unknown fields, code,
+//! duration, notes, nulls).
 
 use std::fmt;
 
@@ -157,7 +158,7 @@ pub fn describe(value: &Value) -> String {
 
 /// Checks every field of a parsed body and reports every problem.
 pub fn validate_fields(fields: &[(String, Value)]) -> Result<WrapUpRequest, Vec<ErrorDetail>> {
-    // One bucket per check, so details come out in the order API.md lists the checks.
+    // One bucket per check, so details come out in the order of docs/api.md#order-of-checks, step 4.
     let mut unknown = Vec::new();
     let mut code_problems = Vec::new();
     let mut duration_problems = Vec::new();
@@ -408,7 +409,7 @@ fn unknown_field(name: &str, value: &Value) -> ErrorDetail {
     detail.hint(hint)
 }
 
-/// Step 6 of the checks: the code a valid body names. `code` is the code looked up by id
+/// docs/api.md#order-of-checks, step 6: the code a valid body names. `code` is the code looked up by id
 /// (`None` if it does not exist); `code_visible` says whether the caller may see the
 /// code's division. `division_name` names a division for messages.
 pub fn check_code(

@@ -30,8 +30,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The longest the event stream stays silent: a keep-alive comment is sent then.
     pub keep_alive: Duration,
-    /// How long events are kept for `Last-Event-ID` resumes (the contract says at least
-    /// 24 hours; the CLI enforces that).
+    /// How long events are kept for `Last-Event-ID` resumes (at least 24 hours, as
+    /// docs/events.md#retention promises; the CLI enforces that).
     pub event_retention: Duration,
     /// The per-client rate limit; `None` for none.
     pub rate_limit: Option<RateLimit>,

@@ -13,7 +13,7 @@ use wrapup_types::{ErrorCode, ErrorDetail};
 
 use crate::error::{ApiError, Resource};
 
-/// Step 3 of the checks: the body is JSON, at most 64 KiB, and readable.
+/// docs/api.md#order-of-checks, step 3: the body is JSON, at most 64 KiB, and readable.
 pub async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)

@@ -8,7 +8,7 @@ use wrapup_store::Store;
 
 use crate::clock::Clock;
 
-/// How long events are kept by default: the contract's minimum.
+/// How long events are kept by default: the minimum docs/events.md#retention promises.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// How often the pruning pass runs.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);

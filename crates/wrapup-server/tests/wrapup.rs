@@ -1,5 +1,5 @@
-//! `PUT /api/v2/interactions/{id}/wrap-up`: every check of API.md, in order, and the
-//! success paths.
+//! `PUT /api/v2/interactions/{id}/wrap-up`: every step of docs/api.md#order-of-checks, in
+//! order, and the success paths.
 
 use reqwest::Method;
 use serde_json::json;

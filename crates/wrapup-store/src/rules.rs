@@ -87,9 +87,9 @@ pub(crate) fn divisions_to_name(
     }
 }
 
-/// The state (step 5) and code (step 6) problems of a wrap-up of `code_id` (looked up as
-/// `code`), and the code when it can be applied. `names` names the divisions
-/// [`divisions_to_name`] asked for.
+/// The state and code problems (docs/api.md#order-of-checks, steps 5 and 6) of a wrap-up of
+/// `code_id` (looked up as `code`), and the code when it can be applied. `names` names the
+/// divisions [`divisions_to_name`] asked for.
 pub(crate) fn assess(
     rec: &InteractionRecord,
     code_id: Option<Uuid>,

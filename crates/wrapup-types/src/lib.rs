@@ -1,4 +1,4 @@
-//! Wire types of the wrapup HTTP API (`shared/API.md`): the resources, request bodies and
+//! Wire types of the wrapup HTTP API (`docs/api.md`): the resources, request bodies and
 //! the error envelope, serialised exactly as the API writes them. The server and the client
 //! both use these types, so they cannot drift apart.
 

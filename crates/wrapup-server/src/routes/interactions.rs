@@ -25,7 +25,7 @@ use crate::pagination::{page, page_request};
 use crate::routes::divisions::require_granted;
 use crate::state::AppState;
 
-/// Step 2 of the checks: the interaction exists and the caller may see it. An interaction
+/// docs/api.md#order-of-checks, step 2: the interaction exists and the caller may see it. An interaction
 /// in a division the caller is not granted gets the very same answer as a random id.
 async fn visible_interaction(
     state: &AppState,
@@ -192,8 +192,9 @@ pub async fn put_wrapup(
     let interaction_id = path_id(&id, Resource::Interaction)?;
     let now = state.clock.now_ms();
     // The common case, a valid body, goes straight to the write, which checks that the
-    // interaction exists and is visible (step 2) inside its transaction: one trip to the
-    // store. A body with problems needs step 2 first, so the answer keeps the check order.
+    // interaction exists and is visible (docs/api.md#order-of-checks, step 2) inside its
+    // transaction: one trip to the store. A body with problems needs step 2 first, so the
+    // answer keeps the order of checks.
     let body = match read_json_body(&headers, body).await {
         Ok(bytes) => bytes,
         Err(problem) => {
