@@ -137,14 +137,16 @@ impl Client {
         .await
     }
 
-    /// `DELETE /api/v2/routing/wrapupcodes/{id}`: archives the code.
-    pub async fn archive_code(&self, id: Uuid) -> Result<WrapUpCode> {
-        self.call::<(), _>(
+    /// `DELETE /api/v2/routing/wrapupcodes/{id}`: archives (deletes) the code. It is then
+    /// gone from reads and listings, and a second delete is a `wrapup.code.not.found`.
+    pub async fn archive_code(&self, id: Uuid) -> Result<()> {
+        self.call_raw::<()>(
             Method::DELETE,
             &format!("/api/v2/routing/wrapupcodes/{id}"),
             None,
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     pub async fn create_interaction(

@@ -21,11 +21,7 @@ impl Principal {
         if self.scopes.contains(scope) {
             return Ok(());
         }
-        let has = if self.scopes.is_empty() {
-            "no scopes".to_string()
-        } else {
-            format!("the scopes \"{}\"", self.scopes)
-        };
+        let has = self.described_scopes();
         Err(ErrorDetail::new(
             ErrorCode::AuthorizationMissingScope,
             format!("This operation needs the scope \"{scope}\"; the token has {has}."),
@@ -34,6 +30,31 @@ impl Principal {
             "Request a token with scope {scope} from an OAuth client that is granted it \
              (wrapup clients create --scopes \"{scope} …\", or ask an admin)."
         )))
+    }
+
+    /// [`Principal::require`] for an operation of the Genesys dialect, whose callers know
+    /// Genesys permissions: the 403 names the permission the operation documents and the
+    /// wrapup scope that grants it.
+    pub fn require_permission(&self, permission: &str, scope: Scope) -> Result<(), ErrorDetail> {
+        self.require(scope).map_err(|mut problem| {
+            problem.message = format!(
+                "This operation needs the permission {permission} (wrapup scope {scope}); the token has {}.",
+                self.described_scopes()
+            );
+            problem.hint = Some(format!(
+                "Use a token of an OAuth client granted {permission} or {scope} \
+                 (wrapup clients create --scopes \"{permission} …\", or ask an admin); docs/genesys.md#permissions."
+            ));
+            problem
+        })
+    }
+
+    fn described_scopes(&self) -> String {
+        if self.scopes.is_empty() {
+            "no scopes".to_string()
+        } else {
+            format!("the scopes \"{}\"", self.scopes)
+        }
     }
 
     /// Whether objects of `division` are visible to this caller. Objects that are not must
@@ -59,5 +80,14 @@ mod tests {
         assert_eq!(e.error_code, ErrorCode::AuthorizationMissingScope);
         assert!(e.message.contains("\"interaction:write\""), "{}", e.message);
         assert!(e.message.contains("\"interaction:view\""), "{}", e.message);
+        let e = p
+            .require_permission("conversation:participant:wrapup", Scope::InteractionWrite)
+            .unwrap_err();
+        assert_eq!(e.error_code, ErrorCode::AuthorizationMissingScope);
+        assert!(
+            e.message.starts_with("This operation needs the permission conversation:participant:wrapup (wrapup scope interaction:write)"),
+            "{}",
+            e.message
+        );
     }
 }

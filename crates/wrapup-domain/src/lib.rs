@@ -7,9 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod genesys;
 pub mod lifecycle;
 pub mod names;
+pub mod new_wrapup;
 pub mod wrapup_body;
 
 pub use access::Principal;
+pub use new_wrapup::{NewWrapUp, WrapUpDuration};
 pub use wrapup_body::{validate_body, MAX_BODY_BYTES, MAX_DURATION_MS, MAX_NOTES_CHARS};

@@ -339,7 +339,7 @@ fn check_duration(value: &Value) -> Result<u32, ErrorDetail> {
     Ok(f as u32)
 }
 
-fn check_notes(value: &Value) -> Result<String, ErrorDetail> {
+pub(crate) fn check_notes(value: &Value) -> Result<String, ErrorDetail> {
     let invalid = |why: String| ErrorDetail::new(ErrorCode::WrapupNotesInvalid, why).field("notes");
     match value {
         Value::String(s) => {

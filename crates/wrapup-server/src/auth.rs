@@ -292,3 +292,59 @@ impl<S: RequiredScope, State: Send + Sync> FromRequestParts<State> for Authorize
         Ok(Authorized(principal, PhantomData))
     }
 }
+
+/// A Genesys Cloud permission, as a type, for [`Permitted`]: the permission the Genesys
+/// operation documents and the wrapup scope that stands for it
+/// (`wrapup_types::scope::GENESYS_PERMISSIONS`).
+pub trait RequiredPermission: Send + Sync {
+    const PERMISSION: &'static str;
+    const SCOPE: Scope;
+}
+
+macro_rules! permissions {
+    ($($name:ident => ($permission:literal, $scope:ident)),* $(,)?) => {$(
+        #[doc = concat!("Marker for the `", $permission, "` permission (scope `", stringify!($scope), "`).")]
+        pub struct $name;
+        impl RequiredPermission for $name {
+            const PERMISSION: &'static str = $permission;
+            const SCOPE: Scope = Scope::$scope;
+        }
+    )*};
+}
+
+permissions! {
+    CommunicationViewPermission => ("conversation:communication:view", InteractionView),
+    ParticipantWrapupPermission => ("conversation:participant:wrapup", InteractionWrite),
+    WrapupCodeViewPermission => ("routing:wrapupCode:view", WrapupCodeView),
+}
+
+/// [`Authorized`] for the operations of the Genesys dialect: the 403 names the Genesys
+/// permission beside the scope.
+pub struct Permitted<P: RequiredPermission>(pub Principal, pub PhantomData<P>);
+
+impl<P: RequiredPermission, State: Send + Sync> FromRequestParts<State> for Permitted<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
+        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
+        principal
+            .require_permission(P::PERMISSION, P::SCOPE)
+            .map_err(ApiError::one)?;
+        Ok(Permitted(principal, PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_marker_agrees_with_the_permission_table() {
+        fn check<P: RequiredPermission>() {
+            assert_eq!(Scope::of_genesys_permission(P::PERMISSION), Some(P::SCOPE));
+        }
+        check::<CommunicationViewPermission>();
+        check::<ParticipantWrapupPermission>();
+        check::<WrapupCodeViewPermission>();
+    }
+}

@@ -1,7 +1,9 @@
 //! The demo organisation `wrapup serve --demo` seeds: two divisions, codes in each (one
-//! archived), interactions in every state, a demo client with every scope and a viewer
-//! client limited to one division. Ids and secrets are fixed so the README's walkthrough
-//! can be pasted as is. Seeding is idempotent.
+//! archived), interactions in every state and of every channel, so that every Genesys
+//! conversation state shows too (alerting, connected, disconnected with after-call work
+//! pending, disconnected or terminated with it complete: docs/genesys.md#states), a demo
+//! client with every scope and a viewer client limited to one division. Ids and secrets
+//! are fixed so the README's walkthrough can be pasted as is. Seeding is idempotent.
 
 use uuid::{uuid, Uuid};
 use wrapup_store::{NewInteraction, Store, StoreError};
@@ -22,6 +24,12 @@ pub const INTERACTION_ACTIVE: Uuid = uuid!("00000000-0000-4000-8000-0000000000e2
 pub const INTERACTION_CLOSED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e3");
 pub const INTERACTION_COMPLETED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e4");
 pub const INTERACTION_SUPPORT_CLOSED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e5");
+/// A voice interaction wrapped up: a `terminated` call for the Genesys SDKs.
+pub const INTERACTION_CALL_COMPLETED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e6");
+/// A callback closed and waiting for its wrap-up.
+pub const INTERACTION_CALLBACK_CLOSED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e7");
+/// A message still queued: an `alerting` message for the Genesys SDKs.
+pub const INTERACTION_MESSAGE_QUEUED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e8");
 pub const DEMO_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d001");
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-not-for-production";
 pub const VIEWER_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d002");
@@ -90,10 +98,11 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
             archived,
             date_created: now,
             date_modified: now,
+            created_by: Some(DEMO_CLIENT_ID),
         };
         ignore_conflict(store.create_code(&code).await.map(drop))?;
     }
-    let lifecycle: [(Uuid, Uuid, Channel, &[InteractionState]); 5] = [
+    let lifecycle: [(Uuid, Uuid, Channel, &[InteractionState]); 8] = [
         (INTERACTION_QUEUED, SALES, Channel::Voice, &[]),
         (
             INTERACTION_ACTIVE,
@@ -119,6 +128,19 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
             Channel::Voice,
             &[InteractionState::Active, InteractionState::Closed],
         ),
+        (
+            INTERACTION_CALL_COMPLETED,
+            SALES,
+            Channel::Voice,
+            &[InteractionState::Active, InteractionState::Closed],
+        ),
+        (
+            INTERACTION_CALLBACK_CLOSED,
+            SALES,
+            Channel::Callback,
+            &[InteractionState::Active, InteractionState::Closed],
+        ),
+        (INTERACTION_MESSAGE_QUEUED, SALES, Channel::Message, &[]),
     ];
     for (id, division_id, channel, states) in lifecycle {
         let created = store
@@ -137,18 +159,21 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
             store.set_state(id, *state, now_ms, 0).await?;
         }
     }
-    let demo_wrapup = wrapup_store::ApplyWrapUp {
-        interaction_id: INTERACTION_COMPLETED,
-        request: WrapUpRequest {
-            code_id: CODE_SALE,
-            duration_ms: 90_000,
-            notes: Some("Seeded by --demo.".into()),
-        },
-        client_id: DEMO_CLIENT_ID,
-        divisions: DivisionGrant::All,
-        now_ms,
-    };
-    store.apply_wrapup(&demo_wrapup).await?;
+    for interaction_id in [INTERACTION_COMPLETED, INTERACTION_CALL_COMPLETED] {
+        let demo_wrapup = wrapup_store::ApplyWrapUp {
+            interaction_id,
+            request: WrapUpRequest {
+                code_id: CODE_SALE,
+                duration_ms: 90_000,
+                notes: Some("Seeded by --demo.".into()),
+            }
+            .into(),
+            client_id: DEMO_CLIENT_ID,
+            divisions: DivisionGrant::All,
+            now_ms,
+        };
+        store.apply_wrapup(&demo_wrapup).await?;
+    }
     let (demo, _) = new_client(
         DEMO_CLIENT_ID,
         "demo",

@@ -15,6 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 use wrapup_store::StoreError;
+use wrapup_types::genesys::GenesysErrorBody;
 use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail};
 
 use crate::request_context::RequestId;
@@ -84,6 +85,20 @@ pub enum Resource<'a> {
     GrantedDivision(Uuid),
     /// A division an admin grants to a new OAuth client.
     DivisionToGrant(Uuid),
+    /// The interaction at `/api/v2/conversations/…/{conversationId}`, as the path spells it.
+    Conversation(&'a str),
+    /// A participant of a conversation the caller sees, as the path spells it.
+    Participant {
+        conversation: Uuid,
+        participant: &'a str,
+    },
+    /// A communication of a participant, as the path spells it; `expected` is the
+    /// participant's one communication.
+    Communication {
+        participant: Uuid,
+        communication: &'a str,
+        expected: Uuid,
+    },
 }
 
 /// A name that must be unique, for the answer "it is taken".
@@ -128,6 +143,33 @@ impl ApiError {
                 ErrorDetail::new(ErrorCode::DivisionNotFound, format!("No division with id {id} exists."))
                     .field("divisions")
                     .hint("List divisions with GET /api/v2/authorization/divisions, or grant \"all\"."),
+            ),
+            Resource::Conversation(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::InteractionNotFound,
+                    format!("No conversation (interaction) with id {id} exists in the divisions this token can see."),
+                )
+                .hint("A conversation's id is its interaction's id: check it, and that the OAuth client is granted the interaction's division."),
+            ),
+            Resource::Participant { conversation, participant } => {
+                let ids = wrapup_domain::genesys::ConversationIds::of(conversation);
+                ApiError::one(
+                    ErrorDetail::new(
+                        ErrorCode::ParticipantNotFound,
+                        format!(
+                            "Conversation {conversation} has no participant {participant}; its participants are {} (customer) and {} (agent).",
+                            ids.customer, ids.agent
+                        ),
+                    )
+                    .hint(format!("Read the participants with GET /api/v2/conversations/{conversation}.")),
+                )
+            }
+            Resource::Communication { participant, communication, expected } => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::CommunicationNotFound,
+                    format!("Participant {participant} has no communication {communication}; its one communication is {expected}."),
+                )
+                .hint("A communication's id is in participants[].calls[].id (or callbacks, emails, messages) of GET /api/v2/conversations/{conversationId}."),
             ),
         }
     }
@@ -229,6 +271,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let api = request.uri().path().starts_with("/api/");
+    let genesys = request.uri().path().starts_with(GENESYS_PATHS);
     let method = request.method().clone();
     let mut response = next.run(request).await;
     let status = response.status();
@@ -264,7 +307,12 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         details,
         errors: Vec::new(),
     };
-    let json = serde_json::to_vec(&body).unwrap_or_default();
+    let json = if genesys {
+        serde_json::to_vec(&GenesysErrorBody::new(body, first.hint))
+    } else {
+        serde_json::to_vec(&body)
+    }
+    .unwrap_or_default();
     let (mut parts, _) = response.into_parts();
     parts.headers.insert(
         header::CONTENT_TYPE,
@@ -273,6 +321,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(json))
 }
+
+/// The paths of the Genesys dialect's own operations, whose errors are a
+/// [`GenesysErrorBody`] (docs/genesys.md#errors).
+const GENESYS_PATHS: &str = "/api/v2/conversations";
 
 fn body_is_empty(response: &Response) -> bool {
     use http_body::Body as _;

@@ -20,6 +20,7 @@ pub mod error;
 pub mod extract;
 pub mod finalizer;
 pub mod inspector;
+pub mod listing;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

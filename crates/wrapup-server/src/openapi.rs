@@ -101,6 +101,162 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
     ("listInspectedRequests", &[&[RequestQueryInvalid]]),
     ("getChaos", &[]),
     ("setChaos", &[JSON_BODY]),
+    // The Genesys dialect (docs/genesys.md): the media-free operations, then each media's.
+    ("getConversation", &[&[InteractionNotFound]]),
+    (
+        "patchConversationParticipant",
+        &[CONVERSATION_PARTICIPANT, PATCH_WRAPUP],
+    ),
+    (
+        "getConversationParticipantWrapup",
+        &[CONVERSATION_PARTICIPANT, WRAPUP_READ],
+    ),
+    (
+        "getConversationParticipantWrapupcodes",
+        &[CONVERSATION_PARTICIPANT],
+    ),
+    ("getConversationsCall", &[MEDIA_CONVERSATION]),
+    (
+        "patchConversationsCallParticipant",
+        &[MEDIA_PARTICIPANT, PATCH_WRAPUP],
+    ),
+    (
+        "postConversationsCallParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, POST_WRAPUP],
+    ),
+    (
+        "getConversationsCallParticipantWrapup",
+        &[MEDIA_PARTICIPANT, WRAPUP_READ],
+    ),
+    (
+        "getConversationsCallParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, WRAPUP_READ],
+    ),
+    (
+        "getConversationsCallParticipantWrapupcodes",
+        &[MEDIA_PARTICIPANT],
+    ),
+    ("getConversationsCallback", &[MEDIA_CONVERSATION]),
+    (
+        "patchConversationsCallbackParticipant",
+        &[MEDIA_PARTICIPANT, PATCH_WRAPUP],
+    ),
+    (
+        "postConversationsCallbackParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, POST_WRAPUP],
+    ),
+    (
+        "getConversationsCallbackParticipantWrapup",
+        &[MEDIA_PARTICIPANT, WRAPUP_READ],
+    ),
+    (
+        "getConversationsCallbackParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, WRAPUP_READ],
+    ),
+    (
+        "getConversationsCallbackParticipantWrapupcodes",
+        &[MEDIA_PARTICIPANT],
+    ),
+    ("getConversationsEmail", &[MEDIA_CONVERSATION]),
+    (
+        "patchConversationsEmailParticipant",
+        &[MEDIA_PARTICIPANT, PATCH_WRAPUP],
+    ),
+    (
+        "postConversationsEmailParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, POST_WRAPUP],
+    ),
+    (
+        "getConversationsEmailParticipantWrapup",
+        &[MEDIA_PARTICIPANT, WRAPUP_READ],
+    ),
+    (
+        "getConversationsEmailParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, WRAPUP_READ],
+    ),
+    (
+        "getConversationsEmailParticipantWrapupcodes",
+        &[MEDIA_PARTICIPANT],
+    ),
+    ("getConversationsMessage", &[MEDIA_CONVERSATION]),
+    (
+        "patchConversationsMessageParticipant",
+        &[MEDIA_PARTICIPANT, PATCH_WRAPUP],
+    ),
+    (
+        "postConversationsMessageParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, POST_WRAPUP],
+    ),
+    (
+        "getConversationsMessageParticipantWrapup",
+        &[MEDIA_PARTICIPANT, WRAPUP_READ],
+    ),
+    (
+        "getConversationsMessageParticipantCommunicationWrapup",
+        &[MEDIA_COMMUNICATION, WRAPUP_READ],
+    ),
+    (
+        "getConversationsMessageParticipantWrapupcodes",
+        &[MEDIA_PARTICIPANT],
+    ),
+];
+
+/// A conversation and a participant named in a path.
+const CONVERSATION_PARTICIPANT: &[ErrorCode] = &[InteractionNotFound, ParticipantNotFound];
+/// A conversation named in a path under a media segment.
+const MEDIA_CONVERSATION: &[ErrorCode] = &[InteractionNotFound, ConversationMediaMismatch];
+/// … and a participant.
+const MEDIA_PARTICIPANT: &[ErrorCode] = &[
+    InteractionNotFound,
+    ConversationMediaMismatch,
+    ParticipantNotFound,
+];
+/// … and a communication.
+const MEDIA_COMMUNICATION: &[ErrorCode] = &[
+    InteractionNotFound,
+    ConversationMediaMismatch,
+    ParticipantNotFound,
+    CommunicationNotFound,
+];
+/// A wrap-up read: its `provisional` query, and no wrap-up.
+const WRAPUP_READ: &[ErrorCode] = &[RequestQueryInvalid, WrapupNotFound];
+/// A `WrapupInput`, in the order of checks (docs/api.md#order-of-checks).
+const POST_WRAPUP: &[ErrorCode] = &[
+    ParticipantNotAgent,
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+    RequestFieldUnknown,
+    WrapupCodeMissing,
+    WrapupCodeInvalid,
+    RequestFieldInvalid,
+    WrapupNotesInvalid,
+    WrapupDurationInvalid,
+    InteractionNotClosed,
+    InteractionNotFinalized,
+    WrapupCodeNotFound,
+    WrapupCodeDivisionMismatch,
+    WrapupCodeArchived,
+];
+/// A `MediaParticipantRequest`: its own fields, then its `WrapupInput`.
+const PATCH_WRAPUP: &[ErrorCode] = &[
+    ParticipantNotAgent,
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+    RequestFieldUnsupported,
+    RequestFieldUnknown,
+    RequestFieldMissing,
+    WrapupCodeMissing,
+    WrapupCodeInvalid,
+    RequestFieldInvalid,
+    WrapupNotesInvalid,
+    WrapupDurationInvalid,
+    InteractionNotClosed,
+    InteractionNotFinalized,
+    WrapupCodeNotFound,
+    WrapupCodeDivisionMismatch,
+    WrapupCodeArchived,
 ];
 
 /// Operations that need a token but no particular scope.
@@ -171,8 +327,36 @@ answers 404 `request.path.unknown`.",
         routes::inspector::list_requests,
         routes::admin::get_chaos,
         routes::admin::set_chaos,
+        routes::conversations::get_conversation,
+        routes::conversations::patch_conversation_participant,
+        routes::conversations::get_conversation_participant_wrapup,
+        routes::conversations::get_conversation_participant_wrapupcodes,
+        routes::conversations::calls::get_media_conversation,
+        routes::conversations::calls::patch_participant,
+        routes::conversations::calls::post_communication_wrapup,
+        routes::conversations::calls::get_participant_wrapup,
+        routes::conversations::calls::get_communication_wrapup,
+        routes::conversations::calls::get_participant_wrapupcodes,
+        routes::conversations::callbacks::get_media_conversation,
+        routes::conversations::callbacks::patch_participant,
+        routes::conversations::callbacks::post_communication_wrapup,
+        routes::conversations::callbacks::get_participant_wrapup,
+        routes::conversations::callbacks::get_communication_wrapup,
+        routes::conversations::callbacks::get_participant_wrapupcodes,
+        routes::conversations::emails::get_media_conversation,
+        routes::conversations::emails::patch_participant,
+        routes::conversations::emails::post_communication_wrapup,
+        routes::conversations::emails::get_participant_wrapup,
+        routes::conversations::emails::get_communication_wrapup,
+        routes::conversations::emails::get_participant_wrapupcodes,
+        routes::conversations::messages::get_media_conversation,
+        routes::conversations::messages::patch_participant,
+        routes::conversations::messages::post_communication_wrapup,
+        routes::conversations::messages::get_participant_wrapup,
+        routes::conversations::messages::get_communication_wrapup,
+        routes::conversations::messages::get_participant_wrapupcodes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset)),
+    components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset, wrapup_types::genesys::GenesysErrorBody)),
     modifiers(&ErrorsAndSecurity),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
@@ -180,6 +364,8 @@ answers 404 `request.path.unknown`.",
         (name = "divisions", description = "Divisions partition interactions and codes; OAuth clients are granted divisions."),
         (name = "oauth", description = "OAuth 2.0 client credentials."),
         (name = "operations", description = "Health, metrics, the request inspector, fault injection and this document."),
+        (name = "genesys", description = "Genesys Cloud's conversation and wrap-up operations, as its official SDKs call them \
+(docs/genesys.md). Errors here put the hint in `message` and add `messageWithParams` and `messageParams`."),
     )
 )]
 pub struct ApiDoc;
@@ -216,6 +402,7 @@ impl Modify for ErrorsAndSecurity {
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
+                &mut item.patch,
             ]
             .into_iter()
             .flatten()

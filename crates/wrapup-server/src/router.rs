@@ -13,8 +13,8 @@ use crate::middleware::authenticate::AuthenticateLayer;
 use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{chaos, observe, request_id, timeout};
 use crate::routes::{
-    admin, clients, codes, divisions, events, fallback, inspector, interactions, metrics, oauth,
-    ops,
+    admin, clients, codes, conversations, divisions, events, fallback, inspector, interactions,
+    metrics, oauth, ops,
 };
 use crate::state::AppState;
 
@@ -96,6 +96,7 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
             "/api/v2/interactions/{id}/wrap-up/history",
             get(interactions::wrapup_history),
         )
+        .merge(conversations::routes())
         .route_layer(
             ServiceBuilder::new()
                 .layer(AuthenticateLayer(state))

@@ -294,15 +294,27 @@ async fn codes_and_divisions() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::WrapupCodeNameConflict));
-    let archived = admin.archive_code(sale.id).await.unwrap();
-    assert!(archived.archived);
-    assert!(
-        admin.archive_code(sale.id).await.unwrap().archived,
-        "archiving twice is fine"
+    // DELETE is Genesys Cloud's (docs/genesys.md#wrap-up-codes): the code is gone from
+    // reads, a second DELETE is a 404, and it stays archived in the store.
+    admin.archive_code(sale.id).await.unwrap();
+    assert_eq!(
+        admin.archive_code(sale.id).await.unwrap_err().code(),
+        Some(ErrorCode::WrapupCodeNotFound),
+        "a deleted code cannot be deleted again"
+    );
+    assert_eq!(
+        admin.get_code(sale.id).await.unwrap_err().code(),
+        Some(ErrorCode::WrapupCodeNotFound),
+        "a deleted code is not readable"
     );
     assert!(
-        admin.get_code(sale.id).await.unwrap().archived,
-        "archived codes stay readable"
+        s.store
+            .get_code(sale.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .code
+            .archived
     );
     let listed = admin.list_codes(&Default::default()).await.unwrap();
     assert_eq!(
@@ -511,6 +523,20 @@ impl Store for BrokenStore {
         _: PageRequest,
     ) -> wrapup_store::Result<Vec<(i64, Division)>> {
         std::future::pending().await
+    }
+    async fn search_divisions(
+        &self,
+        _: &DivisionGrant,
+        _: &Search,
+    ) -> wrapup_store::Result<Found<Division>> {
+        std::future::pending().await
+    }
+    async fn search_codes(
+        &self,
+        _: &DivisionGrant,
+        _: &CodeSearch,
+    ) -> wrapup_store::Result<Found<CodeRecord>> {
+        down()
     }
     async fn create_code(&self, _: &WrapUpCode) -> wrapup_store::Result<CodeRecord> {
         down()

@@ -547,6 +547,20 @@ impl Store for FailingStore {
     ) -> wrapup_store::Result<Vec<CodeRecord>> {
         self.0.list_codes(g, f, p).await
     }
+    async fn search_divisions(
+        &self,
+        g: &DivisionGrant,
+        s: &Search,
+    ) -> wrapup_store::Result<Found<Division>> {
+        self.0.search_divisions(g, s).await
+    }
+    async fn search_codes(
+        &self,
+        g: &DivisionGrant,
+        s: &CodeSearch,
+    ) -> wrapup_store::Result<Found<CodeRecord>> {
+        self.0.search_codes(g, s).await
+    }
     async fn update_code(
         &self,
         id: Uuid,

@@ -14,8 +14,9 @@ use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapU
 use crate::error::Result;
 use crate::ops;
 use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, TokenRecord,
+    WrapUpApplied,
 };
 use crate::store::{Store, StoreObserver};
 use crate::write::WriteOp;
@@ -37,7 +38,17 @@ pub(crate) trait Backend: Send + Sync + 'static {
         grant: &DivisionGrant,
         page: PageRequest,
     ) -> impl Future<Output = Result<Vec<(i64, Division)>>> + Send;
+    fn search_divisions(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> impl Future<Output = Result<Found<Division>>> + Send;
     fn get_code(&self, id: Uuid) -> impl Future<Output = Result<Option<CodeRecord>>> + Send;
+    fn search_codes(
+        &self,
+        grant: &DivisionGrant,
+        search: &CodeSearch,
+    ) -> impl Future<Output = Result<Found<CodeRecord>>> + Send;
     fn list_codes(
         &self,
         grant: &DivisionGrant,
@@ -102,6 +113,22 @@ impl<B: Backend> Store for B {
         page: PageRequest,
     ) -> Result<Vec<(i64, Division)>> {
         Backend::list_divisions(self, grant, page).await
+    }
+
+    async fn search_divisions(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<Division>> {
+        Backend::search_divisions(self, grant, search).await
+    }
+
+    async fn search_codes(
+        &self,
+        grant: &DivisionGrant,
+        search: &CodeSearch,
+    ) -> Result<Found<CodeRecord>> {
+        Backend::search_codes(self, grant, search).await
     }
 
     async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {

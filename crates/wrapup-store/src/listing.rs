@@ -1,19 +1,23 @@
-//! Listings, paged by listing position (`seq`): the query of one page, with its filters and
-//! the caller's division grant, is written here once, against [`PageQuery`], which each
-//! backend implements over its own query builder (placeholders, how a list of ids is bound
-//! and how `false` is spelled differ).
+//! Listings, paged by listing position (`seq`), and searches, ordered by name or id and
+//! paged by offset: the queries, with their filters and the caller's division grant, are
+//! written here once, against [`PageQuery`], which each backend implements over its own
+//! query builder (placeholders, how a list of ids is bound, how `false` is spelled and how
+//! text is ordered differ).
 
 use uuid::Uuid;
 use wrapup_domain::names::name_key;
 use wrapup_types::DivisionGrant;
 
-use crate::records::{CodeFilter, InteractionFilter, PageRequest};
+use crate::records::{CodeFilter, CodeSearch, InteractionFilter, PageRequest, Search, SortKey};
 use crate::schema::{code_columns, division_columns, interaction_columns};
 
 /// A query being built: SQL text and the values bound to its placeholders.
 pub(crate) trait PageQuery: Sized {
     /// `false` in the backend's SQL, compared with a boolean column.
     const FALSE: &'static str;
+    /// What follows a text column in `ORDER BY` so that it orders by code point (the order
+    /// of `name_key` must not depend on the database's locale).
+    const BY_CODE_POINT: &'static str;
     fn new() -> Self;
     fn push(&mut self, sql: &str);
     fn bind_int(&mut self, value: i64);
@@ -106,5 +110,121 @@ impl Listing<'_> {
         q.push(" ORDER BY seq LIMIT ");
         q.bind_int(i64::from(page.limit));
         Some(q)
+    }
+}
+
+/// What is searched.
+pub(crate) enum Searched<'a> {
+    /// Rows decoded by [`crate::schema::division`].
+    Divisions(&'a Search),
+    /// Rows decoded by [`crate::schema::code`].
+    Codes(&'a CodeSearch),
+}
+
+/// `name_key` LIKE pattern of a name pattern whose `*` matches any run of characters.
+fn like_pattern(pattern: &str) -> String {
+    let mut out = String::new();
+    for c in name_key(pattern).chars() {
+        match c {
+            '*' => out.push('%'),
+            '%' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Searched<'_> {
+    fn search(&self) -> &Search {
+        match self {
+            Searched::Divisions(s) => s,
+            Searched::Codes(c) => &c.search,
+        }
+    }
+
+    /// `FROM … WHERE …` of the search: the filters and the grant.
+    fn push_from<Q: PageQuery>(&self, q: &mut Q, grant: &DivisionGrant) {
+        let search = self.search();
+        let grant_column = match self {
+            Searched::Divisions(_) => {
+                q.push(" FROM divisions WHERE TRUE");
+                "id"
+            }
+            Searched::Codes(c) => {
+                q.push(" FROM wrapup_codes WHERE TRUE");
+                if !c.divisions.is_empty() {
+                    q.push_one_of("division_id", &c.divisions);
+                }
+                if !c.include_archived {
+                    q.push(" AND archived = ");
+                    q.push(Q::FALSE);
+                }
+                "division_id"
+            }
+        };
+        if !search.ids.is_empty() {
+            q.push_one_of("id", &search.ids);
+        }
+        match &search.name {
+            Some(pattern) if pattern.contains('*') => {
+                q.push(" AND name_key LIKE ");
+                q.bind_text(like_pattern(pattern));
+                q.push(" ESCAPE '\\'");
+            }
+            Some(name) => {
+                q.push(" AND name_key = ");
+                q.bind_text(name_key(name));
+            }
+            None => {}
+        }
+        if let DivisionGrant::Only(ids) = grant {
+            q.push_one_of(grant_column, ids);
+        }
+    }
+
+    /// The two queries of a search: how many rows match (one row, one column), and the
+    /// page of them. `None` when the grant lets the caller see nothing.
+    pub(crate) fn queries<Q: PageQuery>(&self, grant: &DivisionGrant) -> Option<(Q, Q)> {
+        if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
+            return None;
+        }
+        let mut count = Q::new();
+        count.push("SELECT COUNT(*)");
+        self.push_from(&mut count, grant);
+        let mut page = Q::new();
+        page.push(match self {
+            Searched::Divisions(_) => concat!("SELECT ", division_columns!()),
+            Searched::Codes(_) => concat!("SELECT ", code_columns!()),
+        });
+        self.push_from(&mut page, grant);
+        let search = self.search();
+        let direction = if search.descending { " DESC" } else { "" };
+        page.push(" ORDER BY ");
+        if search.sort == SortKey::Name {
+            page.push("name_key");
+            page.push(Q::BY_CODE_POINT);
+            page.push(direction);
+            page.push(", ");
+        }
+        page.push("id");
+        page.push(direction);
+        page.push(" LIMIT ");
+        page.bind_int(i64::from(search.limit));
+        page.push(" OFFSET ");
+        page.bind_int(i64::try_from(search.offset).unwrap_or(i64::MAX));
+        Some((count, page))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_patterns_escape_what_like_would_read() {
+        assert_eq!(super::like_pattern("Sa*"), "sa%");
+        assert_eq!(super::like_pattern("*100%_off*"), "%100\\%\\_off%");
+        assert_eq!(super::like_pattern(" a\\b "), "a\\\\b");
     }
 }

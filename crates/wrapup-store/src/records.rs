@@ -3,9 +3,9 @@
 //! and the commands that carry more than a few arguments.
 
 use uuid::Uuid;
+use wrapup_domain::NewWrapUp;
 use wrapup_types::{
     Channel, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet, WrapUpCode,
-    WrapUpRequest,
 };
 
 /// An interaction as stored, with what the API object does not show.
@@ -82,6 +82,47 @@ pub struct CodeFilter {
     pub include_archived: bool,
 }
 
+/// What a search orders its results by (then by id, so that the order is total).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// The name, ignoring case.
+    #[default]
+    Name,
+    Id,
+}
+
+/// A search of divisions or codes, ordered and paged by position (Genesys paging).
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Only these ids (any, when empty).
+    pub ids: Vec<Uuid>,
+    /// Only names matching this pattern, ignoring case: `*` matches any run of characters;
+    /// without `*`, the whole name.
+    pub name: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// How many matches to skip.
+    pub offset: u64,
+    /// The most matches to return.
+    pub limit: u32,
+}
+
+/// A search of wrap-up codes.
+#[derive(Debug, Clone, Default)]
+pub struct CodeSearch {
+    pub search: Search,
+    /// Only codes of these divisions (any granted, when empty).
+    pub divisions: Vec<Uuid>,
+    pub include_archived: bool,
+}
+
+/// The page a search found, and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+}
+
 /// One page of a listing: entities after the cursor position `after`, at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
@@ -89,11 +130,12 @@ pub struct PageRequest {
     pub limit: u32,
 }
 
-/// A wrap-up to apply, with who applies it and what they may see.
+/// A wrap-up to apply, with who applies it and what they may see. `request` comes from
+/// either dialect (`NewWrapUp::from` a `WrapUpRequest`, or a Genesys `WrapupInput`).
 #[derive(Debug, Clone)]
 pub struct ApplyWrapUp {
     pub interaction_id: Uuid,
-    pub request: WrapUpRequest,
+    pub request: NewWrapUp,
     pub client_id: Uuid,
     pub divisions: DivisionGrant,
     pub now_ms: i64,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wrapup_domain::lifecycle;
 use wrapup_domain::wrapup_body::check_code;
-use wrapup_types::timestamp::from_millis;
+use wrapup_types::timestamp::{from_millis, to_millis};
 use wrapup_types::{DivisionGrant, ErrorDetail, Interaction, InteractionState, WrapUp, WrapUpCode};
 
 use crate::error::StoreError;
@@ -125,27 +125,27 @@ pub(crate) fn assess(
     }
 }
 
-/// Decides a wrap-up that passed [`assess`] with `code`: `None` when the same wrap-up is
-/// already in place, otherwise the new wrap-up, already set on `rec` (which is now
-/// completed). The caller saves `rec`, appends the history row and writes the event.
+/// Decides a wrap-up that passed [`assess`] with `code` (with `NewWrapUp::decide`): `None`
+/// when the same wrap-up is already in place, otherwise the new wrap-up, already set on
+/// `rec` (which is now completed). The caller saves `rec`, appends the history row and
+/// writes the event.
 pub(crate) fn set_wrapup(
     rec: &mut InteractionRecord,
     cmd: &ApplyWrapUp,
     code: WrapUpCode,
 ) -> Option<WrapUp> {
     let req = &cmd.request;
-    if let Some(w) = &rec.interaction.wrap_up {
-        if w.code_id == req.code_id && w.duration_ms == req.duration_ms && w.notes == req.notes {
-            return None;
-        }
-    }
+    let closed_ms = rec.interaction.closed_at.map(to_millis);
+    let duration_ms = req.decide(rec.interaction.wrap_up.as_ref(), closed_ms, cmd.now_ms)?;
     let wrap_up = WrapUp {
         code_id: code.id,
         code_name: code.name,
-        duration_ms: req.duration_ms,
+        duration_ms,
         notes: req.notes.clone(),
         applied_at: from_millis(cmd.now_ms),
         applied_by: cmd.client_id,
+        tags: req.tags.clone(),
+        provisional: req.provisional,
     };
     rec.interaction.wrap_up = Some(wrap_up.clone());
     rec.interaction.state = InteractionState::Completed;

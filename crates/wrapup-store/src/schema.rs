@@ -32,13 +32,13 @@ macro_rules! interaction_columns {
     () => {
         "seq, id, division_id, channel, state, finalized, created_at, active_at, closed_at, \
          finalize_due_at, finalized_at, wrapup_code_id, wrapup_code_name, wrapup_duration_ms, \
-         wrapup_notes, wrapup_applied_at, wrapup_applied_by, version"
+         wrapup_notes, wrapup_applied_at, wrapup_applied_by, version, wrapup_tags, wrapup_provisional"
     };
 }
 /// The columns of a wrap-up code row, in the order [`code`] reads them.
 macro_rules! code_columns {
     () => {
-        "seq, id, division_id, name, description, archived, date_created, date_modified"
+        "seq, id, division_id, name, description, archived, date_created, date_modified, created_by"
     };
 }
 /// The columns of a division row, in the order [`division`] reads them.
@@ -68,7 +68,7 @@ macro_rules! event_columns {
 /// The columns of a wrap-up history row, in the order [`history_entry`] reads them.
 macro_rules! history_columns {
     () => {
-        "code_id, code_name, duration_ms, notes, applied_at, applied_by"
+        "code_id, code_name, duration_ms, notes, applied_at, applied_by, tags, provisional"
     };
 }
 pub(crate) use {
@@ -101,6 +101,8 @@ pub(crate) fn interaction(row: &impl ResultRow) -> Result<InteractionRecord, DbF
             notes: row.opt_text(14)?,
             applied_at: from_millis(row.int(15)?),
             applied_by: row.uuid(16)?,
+            tags: tags(row.opt_text(18)?)?,
+            provisional: row.flag(19)?,
         }),
         None => None,
     };
@@ -137,6 +139,7 @@ pub(crate) fn code(row: &impl ResultRow) -> Result<CodeRecord, DbFailure> {
             archived: row.flag(5)?,
             date_created: from_millis(row.int(6)?),
             date_modified: from_millis(row.int(7)?),
+            created_by: row.opt_uuid(8)?,
         },
     })
 }
@@ -201,7 +204,25 @@ pub(crate) fn history_entry(row: &impl ResultRow) -> Result<WrapUp, DbFailure> {
         notes: row.opt_text(3)?,
         applied_at: from_millis(row.int(4)?),
         applied_by: row.uuid(5)?,
+        tags: tags(row.opt_text(6)?)?,
+        provisional: row.flag(7)?,
     })
+}
+
+/// A wrap-up's tags as stored: a JSON array, NULL when there are none.
+fn tags(stored: Option<String>) -> Result<Vec<String>, DbFailure> {
+    match stored {
+        Some(text) => serde_json::from_str(&text).map_err(|_| DbFailure::corrupt("tags", &text)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Tags as stored (see [`tags`]).
+pub(crate) fn stored_tags(tags: &[String]) -> Result<Option<String>, DbFailure> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::to_string(tags)?))
 }
 
 /// The pruning horizon stored under [`PRUNED_THROUGH`] (0: nothing pruned yet).
@@ -240,14 +261,16 @@ pub(crate) struct StoredChanges<'a> {
     pub wrapup_notes: Option<&'a str>,
     pub wrapup_applied_at: Option<i64>,
     pub wrapup_applied_by: Option<Uuid>,
+    pub wrapup_tags: Option<String>,
+    pub wrapup_provisional: bool,
     pub version: i64,
 }
 
 impl<'a> StoredChanges<'a> {
-    pub(crate) fn of(rec: &'a InteractionRecord) -> Self {
+    pub(crate) fn of(rec: &'a InteractionRecord) -> Result<Self, DbFailure> {
         let i = &rec.interaction;
         let w = i.wrap_up.as_ref();
-        StoredChanges {
+        Ok(StoredChanges {
             id: i.id,
             state: i.state.as_str(),
             finalized: i.finalized,
@@ -261,7 +284,9 @@ impl<'a> StoredChanges<'a> {
             wrapup_notes: w.and_then(|w| w.notes.as_deref()),
             wrapup_applied_at: w.map(|w| to_millis(w.applied_at)),
             wrapup_applied_by: w.map(|w| w.applied_by),
+            wrapup_tags: stored_tags(w.map_or(&[][..], |w| &w.tags))?,
+            wrapup_provisional: w.is_some_and(|w| w.provisional),
             version: i.version,
-        }
+        })
     }
 }

@@ -11,8 +11,9 @@ use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapU
 
 use crate::error::Result;
 use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, TokenRecord,
+    WrapUpApplied,
 };
 
 /// Told about the store's work, for metrics. Must not block.
@@ -35,6 +36,14 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Vec<(i64, Division)>>;
 
+    /// The granted divisions that match `search`, in its order, one page of them, and how
+    /// many match in all.
+    async fn search_divisions(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<Division>>;
+
     async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord>;
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>>;
     async fn list_codes(
@@ -43,6 +52,13 @@ pub trait Store: Send + Sync + 'static {
         filter: &CodeFilter,
         page: PageRequest,
     ) -> Result<Vec<CodeRecord>>;
+    /// The codes of the granted divisions that match `search`, in its order, one page of
+    /// them, and how many match in all.
+    async fn search_codes(
+        &self,
+        grant: &DivisionGrant,
+        search: &CodeSearch,
+    ) -> Result<Found<CodeRecord>>;
     /// Renames or describes a code; `Conflict` if the name is taken in its division.
     async fn update_code(
         &self,

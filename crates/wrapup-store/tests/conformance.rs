@@ -88,6 +88,7 @@ async fn code(store: &dyn Store, division: Uuid, name: &str) -> Uuid {
         archived: false,
         date_created: t,
         date_modified: t,
+        created_by: None,
     };
     store.create_code(&c).await.unwrap().code.id
 }
@@ -99,7 +100,8 @@ fn apply(id: Uuid, code_id: Uuid, ms: u32) -> ApplyWrapUp {
             code_id,
             duration_ms: ms,
             notes: None,
-        },
+        }
+        .into(),
         client_id: Uuid::nil(),
         divisions: DivisionGrant::All,
         now_ms: NOW + 10_000,
@@ -393,6 +395,7 @@ async fn names_are_unique_where_the_rules_say(db: TestDb) {
         archived: false,
         date_created: t,
         date_modified: t,
+        created_by: None,
     };
     let m = conflict(store.create_code(&new_code(a, "sale")).await);
     assert!(m.contains("already exists"), "{m}");

@@ -112,6 +112,16 @@ error_codes! {
     InternalError = ("internal.error", 500),
     /// The store is not answering; retry later.
     ServiceUnavailable = ("service.unavailable", 503),
+    /// The conversation has no participant with this id.
+    ParticipantNotFound = ("participant.not.found", 404),
+    /// The participant has no communication with this id.
+    CommunicationNotFound = ("communication.not.found", 404),
+    /// A wrap-up was sent for the customer participant; wrap-ups belong to the agent.
+    ParticipantNotAgent = ("participant.not.agent", 400),
+    /// The conversation is not of the media the path names.
+    ConversationMediaMismatch = ("conversation.media.mismatch", 404),
+    /// The body has a field of the Genesys model that wrapup does not emulate.
+    RequestFieldUnsupported = ("request.field.unsupported", 400),
 }
 
 impl std::fmt::Display for ErrorCode {

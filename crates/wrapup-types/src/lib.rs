@@ -5,10 +5,13 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod genesys;
+pub mod listing;
 pub mod model;
 pub mod scope;
 pub mod timestamp;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
+pub use listing::*;
 pub use model::*;
 pub use scope::{Scope, ScopeSet};

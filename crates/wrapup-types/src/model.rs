@@ -49,10 +49,18 @@ pub enum Channel {
     Chat,
     Email,
     Message,
+    /// A call back to the customer (Genesys Cloud's `callbacks` media).
+    Callback,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 4] = [Self::Voice, Self::Chat, Self::Email, Self::Message];
+    pub const ALL: [Channel; 5] = [
+        Self::Voice,
+        Self::Chat,
+        Self::Email,
+        Self::Message,
+        Self::Callback,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +68,7 @@ impl Channel {
             Self::Chat => "chat",
             Self::Email => "email",
             Self::Message => "message",
+            Self::Callback => "callback",
         }
     }
 
@@ -87,6 +96,12 @@ pub struct WrapUp {
     pub applied_at: OffsetDateTime,
     /// The OAuth client id that applied it.
     pub applied_by: Uuid,
+    /// Tags given in the Genesys dialect (docs/genesys.md); left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// `true` for a provisional wrap-up given in the Genesys dialect; left out when `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
 }
 
 /// A contact-center interaction (a call, chat, email or message).
@@ -151,8 +166,11 @@ pub struct WrapUpCode {
     pub id: Uuid,
     pub name: String,
     pub division_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// An archived code stays readable and in history but can no longer be applied.
+    /// An archived (deleted) code stays in history and in wrap-ups already applied, but
+    /// can no longer be read on its own, updated or applied; listings leave it out unless
+    /// `includeArchived=true`.
     pub archived: bool,
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]
@@ -160,6 +178,10 @@ pub struct WrapUpCode {
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]
     pub date_modified: OffsetDateTime,
+    /// The OAuth client id that created the code; left out for codes created before
+    /// wrapup recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<Uuid>,
 }
 
 /// A division: a partition of interactions and codes that OAuth clients are granted.

@@ -93,13 +93,50 @@ impl ScopeSet {
         Scope::ALL.into_iter().filter(move |s| self.contains(*s))
     }
 
-    /// Parses a space-separated list; the error names the first unknown scope.
+    /// Parses a space-separated list of scopes, or of the Genesys Cloud permissions that
+    /// stand for them ([`GENESYS_PERMISSIONS`]); the error names the first unknown word.
     pub fn parse(s: &str) -> Result<ScopeSet, String> {
         let mut set = ScopeSet::default();
         for word in s.split([' ', ',']).filter(|w| !w.is_empty()) {
-            set.insert(Scope::parse(word).ok_or_else(|| word.to_string())?);
+            let scope = Scope::parse(word).or_else(|| Scope::of_genesys_permission(word));
+            set.insert(scope.ok_or_else(|| word.to_string())?);
         }
         Ok(set)
+    }
+}
+
+// ---- Genesys Cloud permissions (docs/genesys.md#permissions) -------------------------------
+
+/// The Genesys Cloud permissions wrapup accepts beside its scopes (when creating a client,
+/// when asking for a token), and the scope each one stands for. Several permissions may
+/// stand for one scope; `interaction:manage` has none (Genesys has no API that moves a
+/// conversation through its lifecycle the way wrapup's does).
+pub const GENESYS_PERMISSIONS: &[(&str, Scope)] = &[
+    ("conversation:communication:view", Scope::InteractionView),
+    ("conversation:participant:wrapup", Scope::InteractionWrite),
+    ("routing:wrapupCode:view", Scope::WrapupCodeView),
+    ("routing:wrapupCode:add", Scope::WrapupCodeManage),
+    ("routing:wrapupCode:edit", Scope::WrapupCodeManage),
+    ("routing:wrapupCode:delete", Scope::WrapupCodeManage),
+    ("authorization:division:add", Scope::Admin),
+    ("oauth:client:add", Scope::Admin),
+];
+
+impl Scope {
+    /// The scope a Genesys Cloud permission stands for (exact spelling, case included).
+    pub fn of_genesys_permission(permission: &str) -> Option<Scope> {
+        GENESYS_PERMISSIONS
+            .iter()
+            .find(|(p, _)| *p == permission)
+            .map(|(_, s)| *s)
+    }
+
+    /// The Genesys Cloud permissions that stand for this scope.
+    pub fn genesys_permissions(self) -> impl Iterator<Item = &'static str> {
+        GENESYS_PERMISSIONS
+            .iter()
+            .filter(move |(_, s)| *s == self)
+            .map(|(p, _)| *p)
     }
 }
 
@@ -132,5 +169,22 @@ mod tests {
         assert_eq!(set.to_string(), "interaction:view admin");
         assert_eq!(ScopeSet::parse("nope").unwrap_err(), "nope");
         assert!(set.is_subset(ScopeSet::all()));
+    }
+
+    #[test]
+    fn genesys_permissions_stand_for_scopes() {
+        let set =
+            ScopeSet::parse("conversation:participant:wrapup routing:wrapupCode:view").unwrap();
+        assert_eq!(set.to_string(), "interaction:write wrapup-code:view");
+        assert_eq!(
+            ScopeSet::parse("routing:wrapupcode:view").unwrap_err(),
+            "routing:wrapupcode:view",
+            "permissions are spelled exactly"
+        );
+        for (permission, scope) in GENESYS_PERMISSIONS {
+            assert!(scope.genesys_permissions().any(|p| p == *permission));
+            assert_eq!(Scope::parse(permission), None, "scope names stay wrapup's");
+        }
+        assert_eq!(Scope::InteractionManage.genesys_permissions().count(), 0);
     }
 }

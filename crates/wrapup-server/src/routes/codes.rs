@@ -1,41 +1,100 @@
-//! `/api/v2/routing/wrapupcodes`.
+//! `/api/v2/routing/wrapupcodes`, in one shape for wrapup's client and Genesys Cloud's SDKs
+//! (docs/genesys.md#wrap-up-codes): every code answered is a [`WrapUpCodeView`], the
+//! listing is an [`EntityListing`] paged by `pageNumber` or by `cursor`, and the request
+//! body may spell the division either way.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 use wrapup_domain::names::{check_description, check_name};
 use wrapup_domain::Principal;
-use wrapup_store::{CodeFilter, CodeRecord};
-use wrapup_types::{CreateWrapUpCode, Page, UpdateWrapUpCode, WrapUpCode};
+use wrapup_store::{CodeRecord, CodeSearch};
+use wrapup_types::{
+    EntityListing, ErrorCode, ErrorDetail, WrapUpCode, WrapUpCodeRequest, WrapUpCodeView,
+};
 
 use crate::auth::{Authorized, CodeManage, CodeView};
 use crate::error::{ApiError, OrNameTaken, OrNotFound, Resource, UniqueName};
-use crate::extract::{path_id, ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
+use crate::extract::{path_id, ApiJson};
+use crate::listing::{ListingQuery, Param};
 use crate::routes::divisions::require_granted;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+const PATH: &str = "/api/v2/routing/wrapupcodes";
+const LIST_PARAMS: &[Param] = &[
+    Param::PageSize,
+    Param::PageNumber,
+    Param::Cursor,
+    Param::SortBy,
+    Param::SortOrder,
+    Param::Name,
+    Param::Id,
+    Param::DivisionId,
+    Param::IncludeArchived,
+];
+
+/// The query parameters of `GET /api/v2/routing/wrapupcodes`, for the OpenAPI document (the
+/// handler reads them with [`ListingQuery`], which also takes lists comma-separated).
+#[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct ListCodesQuery {
-    /// Only codes of this division.
-    division_id: Option<Uuid>,
-    /// Only the code with this exact name, ignoring case.
-    name: Option<String>,
-    /// Include archived codes (default false).
-    include_archived: Option<bool>,
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
-    /// The `nextCursor` of the previous page.
+    /// The page, from 1 (default 1). Not with `cursor`.
+    #[param(minimum = 1)]
+    page_number: Option<u64>,
+    /// The `nextCursor` of the previous page. Not with `pageNumber`.
     cursor: Option<String>,
+    /// `name` (default) or `id`.
+    sort_by: Option<String>,
+    /// `ascending` (default) or `descending`.
+    sort_order: Option<String>,
+    /// Only codes with this name, ignoring case; `*` matches any run of characters.
+    name: Option<String>,
+    /// Only these codes: ids, comma-separated or the parameter repeated.
+    id: Option<Vec<Uuid>>,
+    /// Only codes of these divisions: ids, comma-separated or the parameter repeated.
+    division_id: Option<Vec<Uuid>>,
+    /// Include archived (deleted) codes (default false).
+    include_archived: Option<bool>,
 }
 
-/// The code, if the caller may see it; otherwise the same 404 as for a code that does not exist.
+/// The views of `codes`, their divisions named (one lookup per division).
+pub(crate) async fn views(
+    state: &AppState,
+    codes: Vec<WrapUpCode>,
+) -> Result<Vec<WrapUpCodeView>, ApiError> {
+    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let mut out = Vec::with_capacity(codes.len());
+    for code in codes {
+        let name = match names.get(&code.division_id) {
+            Some(name) => name.clone(),
+            None => {
+                let name = state
+                    .store
+                    .get_division(code.division_id)
+                    .await?
+                    .map_or_else(String::new, |d| d.name);
+                names.insert(code.division_id, name.clone());
+                name
+            }
+        };
+        out.push(WrapUpCodeView::new(code, name));
+    }
+    Ok(out)
+}
+
+async fn view(state: &AppState, code: WrapUpCode) -> Result<WrapUpCodeView, ApiError> {
+    Ok(views(state, vec![code]).await?.remove(0))
+}
+
+/// The code, if the caller may see it and it is not archived (deleted); otherwise the same
+/// 404 as for a code that does not exist.
 async fn visible_code(
     state: &AppState,
     principal: &Principal,
@@ -46,7 +105,7 @@ async fn visible_code(
         .store
         .get_code(id)
         .await?
-        .filter(|c| principal.sees(c.code.division_id))
+        .filter(|c| principal.sees(c.code.division_id) && !c.code.archived)
         .or_not_found(Resource::WrapUpCode(raw))
 }
 
@@ -62,124 +121,185 @@ fn check_fields(name: &str, description: Option<&str>) -> Result<String, ApiErro
     }
 }
 
+fn field_invalid(field: &str, message: String, hint: &str) -> ApiError {
+    ApiError::one(
+        ErrorDetail::new(ErrorCode::RequestFieldInvalid, message)
+            .field(field)
+            .hint(hint),
+    )
+}
+
+/// The division a request names, in either spelling (both is an error when they differ).
+fn requested_division(body: &WrapUpCodeRequest) -> Result<Option<Uuid>, ApiError> {
+    match (body.division_id, body.division.as_ref().map(|d| d.id)) {
+        (Some(a), Some(b)) if a != b => Err(field_invalid(
+            "division",
+            format!("divisionId ({a}) and division.id ({b}) name different divisions."),
+            "Send the division once: divisionId (wrapup) or division: {\"id\": …} (Genesys).",
+        )),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
 /// List wrap-up codes
 ///
-/// Lists the codes of the divisions granted to the token, without archived codes unless
-/// `includeArchived=true`.
+/// Codes of the divisions granted to the token, sorted by name (or `sortBy=id`), without
+/// archived (deleted) codes unless `includeArchived=true`. Page with `pageNumber` or with
+/// `cursor`; both are answered with the Genesys page fields and `nextCursor`.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes", operation_id = "listWrapUpCodes", tag = "wrapup-codes",
     params(ListCodesQuery),
-    responses((status = 200, description = "A page of codes.", body = Page<WrapUpCode>)),
+    responses((status = 200, description = "A page of codes.", body = EntityListing<WrapUpCodeView>)),
     security(("oauth2" = ["wrapup-code:view"])))]
 pub async fn list(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeView>,
-    ApiQuery(q): ApiQuery<ListCodesQuery>,
-) -> Result<Json<Page<WrapUpCode>>, ApiError> {
-    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
-    let filter = CodeFilter {
-        division: q.division_id,
-        name: q.name,
-        include_archived: q.include_archived.unwrap_or(false),
+    RawQuery(query): RawQuery,
+) -> Result<Json<EntityListing<WrapUpCodeView>>, ApiError> {
+    let q = ListingQuery::parse(query.as_deref().unwrap_or(""), LIST_PARAMS)?;
+    let search = CodeSearch {
+        search: q.search(),
+        divisions: q.division_ids.clone(),
+        include_archived: q.include_archived,
     };
-    let rows = state
+    let found = state
         .store
-        .list_codes(&principal.divisions, &filter, request)
+        .search_codes(&principal.divisions, &search)
         .await?;
-    Ok(Json(page(rows, size, |r| r.seq, |r| r.code)))
+    let codes = views(&state, found.items.into_iter().map(|r| r.code).collect()).await?;
+    Ok(Json(q.listing(
+        PATH,
+        wrapup_store::Found {
+            total: found.total,
+            items: codes,
+        },
+    )))
 }
 
 /// Create a wrap-up code
+///
+/// The division is `divisionId` (wrapup) or `division.id` (Genesys `WrapupCodeRequest`).
 #[utoipa::path(post, path = "/api/v2/routing/wrapupcodes", operation_id = "createWrapUpCode", tag = "wrapup-codes",
-    request_body = CreateWrapUpCode,
-    responses((status = 201, description = "The new code.", body = WrapUpCode)),
+    request_body = WrapUpCodeRequest,
+    responses((status = 201, description = "The new code.", body = WrapUpCodeView)),
     security(("oauth2" = ["wrapup-code:manage"])))]
 pub async fn create(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeManage>,
-    ApiJson(body): ApiJson<CreateWrapUpCode>,
-) -> Result<(StatusCode, Json<WrapUpCode>), ApiError> {
+    ApiJson(body): ApiJson<WrapUpCodeRequest>,
+) -> Result<(StatusCode, Json<WrapUpCodeView>), ApiError> {
     let name = check_fields(&body.name, body.description.as_deref())?;
-    require_granted(&state, &principal, body.division_id).await?;
+    let division_id = requested_division(&body)?.ok_or_else(|| {
+        ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::RequestFieldMissing,
+                "divisionId is required and was not sent.",
+            )
+            .field("divisionId")
+            .hint("Send the code's division as divisionId, or as division: {\"id\": …} (Genesys)."),
+        )
+    })?;
+    require_granted(&state, &principal, division_id).await?;
     let now = wrapup_types::timestamp::from_millis(state.clock.now_ms());
     let code = WrapUpCode {
         id: Uuid::new_v4(),
         name: name.clone(),
-        division_id: body.division_id,
+        division_id,
         description: body.description,
         archived: false,
         date_created: now,
         date_modified: now,
+        created_by: Some(principal.client_id),
     };
     let rec = state
         .store
         .create_code(&code)
         .await
         .or_name_taken(UniqueName::WrapUpCode(&name))?;
-    Ok((StatusCode::CREATED, Json(rec.code)))
+    Ok((StatusCode::CREATED, Json(view(&state, rec.code).await?)))
 }
 
 /// Get a wrap-up code
 ///
-/// Archived codes stay readable.
+/// An archived (deleted) code is answered 404, as one that never existed.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "getWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
-    responses((status = 200, description = "The code.", body = WrapUpCode)),
+    responses((status = 200, description = "The code.", body = WrapUpCodeView)),
     security(("oauth2" = ["wrapup-code:view"])))]
 pub async fn get(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeView>,
     Path(id): Path<String>,
-) -> Result<Json<WrapUpCode>, ApiError> {
-    Ok(Json(visible_code(&state, &principal, &id).await?.code))
+) -> Result<Json<WrapUpCodeView>, ApiError> {
+    let rec = visible_code(&state, &principal, &id).await?;
+    Ok(Json(view(&state, rec.code).await?))
 }
 
 /// Rename or describe a wrap-up code
+///
+/// The body may be the code as read, edited: read-only fields are ignored, and the
+/// division, if sent, must be the code's (codes do not move between divisions).
 #[utoipa::path(put, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "updateWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
-    request_body = UpdateWrapUpCode,
-    responses((status = 200, description = "The updated code.", body = WrapUpCode)),
+    request_body = WrapUpCodeRequest,
+    responses((status = 200, description = "The updated code.", body = WrapUpCodeView)),
     security(("oauth2" = ["wrapup-code:manage"])))]
 pub async fn update(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeManage>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpdateWrapUpCode>,
-) -> Result<Json<WrapUpCode>, ApiError> {
-    let existing = visible_code(&state, &principal, &id).await?;
+    ApiJson(body): ApiJson<WrapUpCodeRequest>,
+) -> Result<Json<WrapUpCodeView>, ApiError> {
+    let existing = visible_code(&state, &principal, &id).await?.code;
     let name = check_fields(&body.name, body.description.as_deref())?;
+    if let Some(sent) = body.id.filter(|sent| *sent != existing.id) {
+        return Err(field_invalid(
+            "id",
+            format!("id is {sent}, but the path names code {}.", existing.id),
+            "Leave id out, or send the id of the code being updated.",
+        ));
+    }
+    if let Some(division) = requested_division(&body)?.filter(|d| *d != existing.division_id) {
+        return Err(field_invalid(
+            "division",
+            format!(
+                "Code {} is in division {}; it cannot move to division {division}.",
+                existing.id, existing.division_id
+            ),
+            "Create a code in the other division instead, and delete this one if it is no longer needed.",
+        ));
+    }
     let rec = state
         .store
         .update_code(
-            existing.code.id,
+            existing.id,
             &name,
             body.description.as_deref(),
             state.clock.now_ms(),
         )
         .await
         .or_name_taken(UniqueName::WrapUpCode(&name))?;
-    Ok(Json(rec.code))
+    Ok(Json(view(&state, rec.code).await?))
 }
 
-/// Archive a wrap-up code
+/// Delete (archive) a wrap-up code
 ///
-/// The code stays readable and in history, and can no longer be applied. Archiving an
-/// archived code changes nothing.
+/// As Genesys Cloud: 204, then the code is gone from reads and listings (a second
+/// `DELETE` is a 404). It stays archived in the store: wrap-ups already applied keep its id
+/// and name, history keeps it, and `includeArchived=true` lists it.
 #[utoipa::path(delete, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "archiveWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
-    responses((status = 200, description = "The archived code.", body = WrapUpCode)),
+    responses((status = 204, description = "The code is deleted (archived).")),
     security(("oauth2" = ["wrapup-code:manage"])))]
 pub async fn archive(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeManage>,
     Path(id): Path<String>,
-) -> Result<Json<WrapUpCode>, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let existing = visible_code(&state, &principal, &id).await?;
-    Ok(Json(
-        state
-            .store
-            .archive_code(existing.code.id, state.clock.now_ms())
-            .await
-            .or_not_found(Resource::WrapUpCode(&id))?
-            .code,
-    ))
+    state
+        .store
+        .archive_code(existing.code.id, state.clock.now_ms())
+        .await
+        .or_not_found(Resource::WrapUpCode(&id))?;
+    Ok(StatusCode::NO_CONTENT)
 }

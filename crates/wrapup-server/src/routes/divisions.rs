@@ -1,29 +1,51 @@
 //! `/api/v2/authorization/divisions`.
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 use utoipa::IntoParams;
 use wrapup_domain::names::check_name;
 use wrapup_domain::Principal;
-use wrapup_types::{CreateDivision, Division, Page};
+use wrapup_types::{CreateDivision, Division, DivisionView, EntityListing};
 
 use crate::auth::{Admin, Authenticated, Authorized};
 use crate::error::{ApiError, OrNameTaken, Resource, UniqueName};
-use crate::extract::{ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
+use crate::extract::ApiJson;
+use crate::listing::{ListingQuery, Param};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+const LIST_PARAMS: &[Param] = &[
+    Param::PageSize,
+    Param::PageNumber,
+    Param::Cursor,
+    Param::SortBy,
+    Param::SortOrder,
+    Param::Name,
+    Param::Id,
+];
+
+/// The query parameters of `GET /api/v2/authorization/divisions`, for the OpenAPI document
+/// (the handler reads them with [`ListingQuery`]).
+#[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct ListDivisionsQuery {
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
-    /// The `nextCursor` of the previous page.
+    /// The page, from 1 (default 1). Not with `cursor`.
+    #[param(minimum = 1)]
+    page_number: Option<u64>,
+    /// The `nextCursor` of the previous page. Not with `pageNumber`.
     cursor: Option<String>,
+    /// `name` (default) or `id`.
+    sort_by: Option<String>,
+    /// `ascending` (default) or `descending`.
+    sort_order: Option<String>,
+    /// Only divisions with this name, ignoring case; `*` matches any run of characters.
+    name: Option<String>,
+    /// Only these divisions: ids, comma-separated or the parameter repeated.
+    id: Option<Vec<uuid::Uuid>>,
 }
 
 /// Checks that a division named in a body exists and is granted to the caller; both
@@ -41,22 +63,27 @@ pub async fn require_granted(
 
 /// List the divisions granted to the token
 ///
-/// Any valid token may call this; it lists only the divisions the OAuth client is granted.
+/// Any valid token may call this; it lists only the divisions the OAuth client is granted,
+/// sorted by name (or `sortBy=id`), paged by `pageNumber` or by `cursor`.
 #[utoipa::path(get, path = "/api/v2/authorization/divisions", operation_id = "listDivisions", tag = "divisions",
     params(ListDivisionsQuery),
-    responses((status = 200, description = "The granted divisions.", body = Page<Division>)),
+    responses((status = 200, description = "The granted divisions.", body = EntityListing<DivisionView>)),
     security(("oauth2" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    ApiQuery(q): ApiQuery<ListDivisionsQuery>,
-) -> Result<Json<Page<Division>>, ApiError> {
-    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
-    let rows = state
+    RawQuery(query): RawQuery,
+) -> Result<Json<EntityListing<DivisionView>>, ApiError> {
+    let q = ListingQuery::parse(query.as_deref().unwrap_or(""), LIST_PARAMS)?;
+    let found = state
         .store
-        .list_divisions(&principal.divisions, request)
+        .search_divisions(&principal.divisions, &q.search())
         .await?;
-    Ok(Json(page(rows, size, |(seq, _)| *seq, |(_, d)| d)))
+    let found = wrapup_store::Found {
+        total: found.total,
+        items: found.items.into_iter().map(DivisionView::from).collect(),
+    };
+    Ok(Json(q.listing("/api/v2/authorization/divisions", found)))
 }
 
 /// Create a division

@@ -230,7 +230,7 @@ pub async fn put_wrapup(
     };
     let cmd = ApplyWrapUp {
         interaction_id,
-        request,
+        request: request.into(),
         client_id: principal.client_id,
         divisions: principal.divisions.clone(),
         now_ms: now,

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod clients;
 pub mod codes;
+pub mod conversations;
 pub mod divisions;
 pub mod events;
 pub mod fallback;

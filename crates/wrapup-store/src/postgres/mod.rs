@@ -40,12 +40,13 @@ use self::tailer::Tailer;
 use self::writer::{run_writer, QueuedWrite, MAX_BATCH};
 use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
-use crate::listing::Listing;
+use crate::listing::{Listing, Searched};
 use crate::ops;
 use crate::records::{
-    ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, PageRequest, TokenRecord,
+    ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
+    InteractionFilter, InteractionRecord, PageRequest, Search, TokenRecord,
 };
+use crate::schema::ResultRow;
 use crate::schema::{
     self, client_columns, history_columns, interaction_columns, token_columns, EVENT_BUFFER,
     PRUNED_THROUGH,
@@ -154,6 +155,26 @@ impl PgStore {
         };
         Ok(query.run(&self.pool, decode).await?)
     }
+
+    /// A search: how many match, and the page.
+    async fn search<T>(
+        &self,
+        searched: Searched<'_>,
+        grant: &DivisionGrant,
+        decode: fn(&sqlx::postgres::PgRow) -> Result<T, DbFailure>,
+    ) -> Result<Found<T>> {
+        let Some((count, page)) = searched.queries::<PgPageQuery>(grant) else {
+            return Ok(Found {
+                total: 0,
+                items: Vec::new(),
+            });
+        };
+        let total = count.run(&self.pool, |r| r.int(0)).await?;
+        Ok(Found {
+            total: total.first().copied().unwrap_or(0).max(0) as u64,
+            items: page.run(&self.pool, decode).await?,
+        })
+    }
 }
 
 impl Backend for PgStore {
@@ -199,6 +220,26 @@ impl Backend for PgStore {
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>> {
         let mut conn = self.pool.acquire().await?;
         Ok(queries::code(&mut conn, id).await?)
+    }
+
+    async fn search_divisions(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<Division>> {
+        self.search(Searched::Divisions(search), grant, |r| {
+            Ok(schema::division(r)?.1)
+        })
+        .await
+    }
+
+    async fn search_codes(
+        &self,
+        grant: &DivisionGrant,
+        search: &CodeSearch,
+    ) -> Result<Found<CodeRecord>> {
+        self.search(Searched::Codes(search), grant, schema::code)
+            .await
     }
 
     async fn list_codes(

@@ -103,6 +103,7 @@ pub(super) struct PgPageQuery(QueryBuilder<'static, Postgres>);
 
 impl PageQuery for PgPageQuery {
     const FALSE: &'static str = "FALSE";
+    const BY_CODE_POINT: &'static str = " COLLATE \"C\"";
 
     fn new() -> Self {
         PgPageQuery(QueryBuilder::new(""))

@@ -100,12 +100,12 @@ impl PgWriteTx {
     /// Writes the changed interactions and the new history rows back, one statement each.
     async fn flush(&mut self) -> Result<(), DbFailure> {
         if !self.dirty.is_empty() {
-            let rows: Vec<StoredChanges> = self
+            let rows = self
                 .dirty
                 .iter()
                 .filter_map(|id| self.interactions.get(id))
                 .map(StoredChanges::of)
-                .collect();
+                .collect::<Result<Vec<StoredChanges>, DbFailure>>()?;
             let column = |f: fn(&StoredChanges) -> Option<i64>| -> Vec<Option<i64>> {
                 rows.iter().map(f).collect()
             };
@@ -114,11 +114,12 @@ impl PgWriteTx {
                  closed_at = u.closed_at, finalize_due_at = u.finalize_due_at, finalized_at = u.finalized_at, \
                  wrapup_code_id = u.code_id, wrapup_code_name = u.code_name, wrapup_duration_ms = u.duration_ms, \
                  wrapup_notes = u.notes, wrapup_applied_at = u.applied_at, wrapup_applied_by = u.applied_by, \
-                 version = u.version \
+                 wrapup_tags = u.tags, wrapup_provisional = u.provisional, version = u.version \
                  FROM UNNEST($1::uuid[], $2::text[], $3::bool[], $4::bigint[], $5::bigint[], $6::bigint[], \
                  $7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::uuid[], \
-                 $14::bigint[]) AS u (id, state, finalized, active_at, closed_at, finalize_due_at, finalized_at, \
-                 code_id, code_name, duration_ms, notes, applied_at, applied_by, version) \
+                 $14::bigint[], $15::text[], $16::bool[]) AS u (id, state, finalized, active_at, closed_at, \
+                 finalize_due_at, finalized_at, code_id, code_name, duration_ms, notes, applied_at, applied_by, \
+                 version, tags, provisional) \
                  WHERE i.id = u.id",
             )
             .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -135,16 +136,22 @@ impl PgWriteTx {
             .bind(column(|r| r.wrapup_applied_at))
             .bind(rows.iter().map(|r| r.wrapup_applied_by).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.wrapup_tags.as_deref()).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.wrapup_provisional).collect::<Vec<_>>())
             .execute(&mut *self.db)
             .await?;
             self.dirty.clear();
         }
         if !self.history.is_empty() {
             let h = std::mem::take(&mut self.history);
+            let tags = h
+                .iter()
+                .map(|(_, w)| schema::stored_tags(&w.tags))
+                .collect::<Result<Vec<_>, DbFailure>>()?;
             sqlx::query(
                 "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
-                 applied_by) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::text[], \
-                 $6::bigint[], $7::uuid[])",
+                 applied_by, tags, provisional) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], \
+                 $4::bigint[], $5::text[], $6::bigint[], $7::uuid[], $8::text[], $9::bool[])",
             )
             .bind(h.iter().map(|(id, _)| *id).collect::<Vec<_>>())
             .bind(h.iter().map(|(_, w)| w.code_id).collect::<Vec<_>>())
@@ -153,6 +160,8 @@ impl PgWriteTx {
             .bind(h.iter().map(|(_, w)| w.notes.as_deref()).collect::<Vec<_>>())
             .bind(h.iter().map(|(_, w)| to_millis(w.applied_at)).collect::<Vec<_>>())
             .bind(h.iter().map(|(_, w)| w.applied_by).collect::<Vec<_>>())
+            .bind(&tags)
+            .bind(h.iter().map(|(_, w)| w.provisional).collect::<Vec<_>>())
             .execute(&mut *self.db)
             .await?;
         }
@@ -333,7 +342,7 @@ impl WriteTx for PgWriteTx {
     ) -> Result<Option<i64>, DbFailure> {
         Ok(sqlx::query_scalar(
             "INSERT INTO wrapup_codes (id, division_id, name, name_key, description, archived, \
-             date_created, date_modified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             date_created, date_modified, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT DO NOTHING RETURNING seq",
         )
         .bind(c.id)
@@ -344,6 +353,7 @@ impl WriteTx for PgWriteTx {
         .bind(c.archived)
         .bind(to_millis(c.date_created))
         .bind(to_millis(c.date_modified))
+        .bind(c.created_by)
         .fetch_optional(&mut *self.db)
         .await?)
     }

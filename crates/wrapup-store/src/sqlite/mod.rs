@@ -39,12 +39,13 @@ use self::write_tx::SqliteWriteTx;
 use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
 use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
-use crate::listing::Listing;
+use crate::listing::{Listing, Searched};
 use crate::ops;
 use crate::records::{
-    ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, PageRequest, TokenRecord,
+    ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
+    InteractionFilter, InteractionRecord, PageRequest, Search, TokenRecord,
 };
+use crate::schema::ResultRow;
 use crate::schema::{self, EVENT_BUFFER};
 use crate::store::StoreObserver;
 use crate::write::{answer_of, QueuedOp, WriteOp};
@@ -184,6 +185,30 @@ impl SqliteStore {
             .read(move |conn| Ok(select.run(conn, decode)?))
             .await
     }
+
+    /// A search: how many match, and the page, read in one snapshot.
+    async fn search<T: Send + 'static>(
+        &self,
+        searched: Searched<'_>,
+        grant: &DivisionGrant,
+        decode: fn(&rusqlite::Row<'_>) -> Result<T, DbFailure>,
+    ) -> Result<Found<T>> {
+        let Some((count, page)) = searched.queries::<Select>(grant) else {
+            return Ok(Found {
+                total: 0,
+                items: Vec::new(),
+            });
+        };
+        self.readers
+            .read(move |conn| {
+                let total = count.run(conn, |r| r.int(0))?;
+                Ok(Found {
+                    total: total.first().copied().unwrap_or(0).max(0) as u64,
+                    items: page.run(conn, decode)?,
+                })
+            })
+            .await
+    }
 }
 
 impl Backend for SqliteStore {
@@ -224,6 +249,26 @@ impl Backend for SqliteStore {
         page: PageRequest,
     ) -> Result<Vec<(i64, Division)>> {
         self.list(Listing::Divisions, grant, page, |r| schema::division(r))
+            .await
+    }
+
+    async fn search_divisions(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<Division>> {
+        self.search(Searched::Divisions(search), grant, |r| {
+            Ok(schema::division(r)?.1)
+        })
+        .await
+    }
+
+    async fn search_codes(
+        &self,
+        grant: &DivisionGrant,
+        search: &CodeSearch,
+    ) -> Result<Found<CodeRecord>> {
+        self.search(Searched::Codes(search), grant, |r| schema::code(r))
             .await
     }
 

@@ -222,6 +222,8 @@ fn uuid_value(id: Uuid) -> Value {
 
 impl PageQuery for Select {
     const FALSE: &'static str = "0";
+    // SQLite compares text with BINARY: UTF-8 bytes, which is code point order.
+    const BY_CODE_POINT: &'static str = "";
 
     fn new() -> Self {
         Select {

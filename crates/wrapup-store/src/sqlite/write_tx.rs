@@ -103,7 +103,7 @@ impl WriteTx for SqliteWriteTx {
             .conn
             .prepare_cached(
                 "INSERT INTO wrapup_codes (id, division_id, name, name_key, description, archived, date_created, \
-                 date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+                 date_modified, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
             )?
             .query_row(
                 params![
@@ -114,7 +114,8 @@ impl WriteTx for SqliteWriteTx {
                     code.description,
                     code.archived,
                     to_millis(code.date_created),
-                    to_millis(code.date_modified)
+                    to_millis(code.date_modified),
+                    code.created_by
                 ],
                 |r| r.get(0),
             )
@@ -173,12 +174,13 @@ impl WriteTx for SqliteWriteTx {
     }
 
     async fn save_interaction(&mut self, rec: &InteractionRecord) -> Result<(), DbFailure> {
-        let c = StoredChanges::of(rec);
+        let c = StoredChanges::of(rec)?;
         self.conn
             .prepare_cached(
                 "UPDATE interactions SET state = ?, finalized = ?, active_at = ?, closed_at = ?, finalize_due_at = ?, \
                  finalized_at = ?, wrapup_code_id = ?, wrapup_code_name = ?, wrapup_duration_ms = ?, wrapup_notes = ?, \
-                 wrapup_applied_at = ?, wrapup_applied_by = ?, version = ? WHERE id = ?",
+                 wrapup_applied_at = ?, wrapup_applied_by = ?, wrapup_tags = ?, wrapup_provisional = ?, version = ? \
+                 WHERE id = ?",
             )?
             .execute(params![
                 c.state,
@@ -193,6 +195,8 @@ impl WriteTx for SqliteWriteTx {
                 c.wrapup_notes,
                 c.wrapup_applied_at,
                 c.wrapup_applied_by,
+                c.wrapup_tags,
+                c.wrapup_provisional,
                 c.version,
                 c.id,
             ])?;
@@ -207,7 +211,7 @@ impl WriteTx for SqliteWriteTx {
         self.conn
             .prepare_cached(
                 "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
-                 applied_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 applied_by, tags, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )?
             .execute(params![
                 interaction_id,
@@ -216,7 +220,9 @@ impl WriteTx for SqliteWriteTx {
                 i64::from(entry.duration_ms),
                 entry.notes,
                 to_millis(entry.applied_at),
-                entry.applied_by
+                entry.applied_by,
+                schema::stored_tags(&entry.tags)?,
+                entry.provisional
             ])?;
         Ok(())
     }

@@ -43,7 +43,8 @@ pub enum CodesCommand {
         #[arg(long)]
         description: Option<String>,
     },
-    /// Archive a code: it stays readable and in history, and can no longer be applied.
+    /// Archive (delete) a code: it stays in history and in wrap-ups already applied, and can
+    /// no longer be read, listed (without --include-archived) or applied.
     #[command(
         after_help = "Example:\n  wrapup codes archive 00000000-0000-4000-8000-0000000000c4"
     )]
@@ -95,11 +96,11 @@ pub async fn run(cmd: CodesCommand, global: &Global, sources: &Sources) -> anyho
             }
         }
         CodesCommand::Archive { id } => {
-            let c = client.archive_code(id).await?;
+            client.archive_code(id).await?;
             if global.json {
-                print_json(&c)?;
+                print_json(&serde_json::json!({"id": id, "archived": true}))?;
             } else {
-                println!("{}", code_line(&c));
+                println!("{id} (archived)");
             }
         }
     }

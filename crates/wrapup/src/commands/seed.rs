@@ -92,6 +92,8 @@ pub async fn run(args: SeedArgs, json: bool) -> anyhow::Result<u8> {
                     archived: false,
                     date_created: t,
                     date_modified: t,
+                    // Made on the database directly, by no OAuth client.
+                    created_by: None,
                 })
                 .await?
                 .code

@@ -1,0 +1,408 @@
+//! The query and the page of the listings wrapup shares with Genesys Cloud (wrap-up codes,
+//! divisions): Genesys paging (`pageSize`, `pageNumber`, `total`, the page URIs), sorting
+//! and filters, and wrapup's `cursor`/`nextCursor`, over one ordered result
+//! (docs/api.md#listings). The filters arrive as both SDKs send them: a list parameter
+//! comma-joined in one value (Python percent-encodes the comma, JavaScript does not) or
+//! repeated; `+` is a space; an empty value (what JavaScript sends for `null`) is no filter.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
+use wrapup_store::{Found, Search, SortKey};
+use wrapup_types::{EntityListing, ErrorCode, ErrorDetail};
+
+use crate::error::ApiError;
+use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
+/// A parameter a listing may accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    PageSize,
+    PageNumber,
+    Cursor,
+    SortBy,
+    SortOrder,
+    Name,
+    Id,
+    DivisionId,
+    IncludeArchived,
+}
+
+impl Param {
+    const ALL: [Param; 9] = [
+        Param::PageSize,
+        Param::PageNumber,
+        Param::Cursor,
+        Param::SortBy,
+        Param::SortOrder,
+        Param::Name,
+        Param::Id,
+        Param::DivisionId,
+        Param::IncludeArchived,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Param::PageSize => "pageSize",
+            Param::PageNumber => "pageNumber",
+            Param::Cursor => "cursor",
+            Param::SortBy => "sortBy",
+            Param::SortOrder => "sortOrder",
+            Param::Name => "name",
+            Param::Id => "id",
+            Param::DivisionId => "divisionId",
+            Param::IncludeArchived => "includeArchived",
+        }
+    }
+}
+
+/// A listing's query, checked.
+#[derive(Debug, Clone)]
+pub struct ListingQuery {
+    pub page_size: u32,
+    /// How many matches come before this page.
+    pub offset: u64,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub name: Option<String>,
+    pub ids: Vec<Uuid>,
+    pub division_ids: Vec<Uuid>,
+    pub include_archived: bool,
+}
+
+fn invalid(param: &str, message: String, hint: &str) -> ApiError {
+    ApiError::one(
+        ErrorDetail::new(ErrorCode::RequestQueryInvalid, message)
+            .field(param)
+            .hint(hint),
+    )
+}
+
+fn number(
+    param: Param,
+    value: &str,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ApiError> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            let name = param.name();
+            invalid(
+                name,
+                format!(
+                    "{name} must be a whole number from {} to {}; got \"{value}\".",
+                    range.start(),
+                    range.end()
+                ),
+                "Use pageSize up to 500 and pageNumber from 1, or follow nextCursor for more.",
+            )
+        })
+}
+
+fn uuids(param: Param, value: &str, into: &mut Vec<Uuid>) -> Result<(), ApiError> {
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let id = Uuid::parse_str(item).ok().filter(|_| item.len() == 36).ok_or_else(|| {
+            let name = param.name();
+            invalid(
+                name,
+                format!("{name} must be a list of ids (UUIDs), comma-separated or repeated; \"{item}\" is not one."),
+                "Send e.g. ?id=<uuid>,<uuid> or ?id=<uuid>&id=<uuid>.",
+            )
+        })?;
+        into.push(id);
+    }
+    Ok(())
+}
+
+fn decode_cursor(cursor: &str) -> Result<u64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse::<u64>().ok()))
+        .ok_or_else(|| {
+            invalid(
+                "cursor",
+                "cursor is not a cursor this server issued.".into(),
+                "Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page.",
+            )
+        })
+}
+
+fn encode_cursor(offset: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
+}
+
+impl ListingQuery {
+    /// Parses a raw query string; `accepted` are the parameters this listing takes.
+    pub fn parse(query: &str, accepted: &[Param]) -> Result<ListingQuery, ApiError> {
+        let mut q = ListingQuery {
+            page_size: DEFAULT_PAGE_SIZE,
+            offset: 0,
+            sort: SortKey::Name,
+            descending: false,
+            name: None,
+            ids: Vec::new(),
+            division_ids: Vec::new(),
+            include_archived: false,
+        };
+        let (mut page_number, mut cursor) = (None, None);
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let param = Param::ALL
+                .into_iter()
+                .find(|p| p.name() == key && accepted.contains(p))
+                .ok_or_else(|| {
+                    let names: Vec<&str> = accepted.iter().map(|p| p.name()).collect();
+                    invalid(
+                        &key,
+                        format!(
+                            "{key} is not a parameter of this listing; it accepts {}.",
+                            names.join(", ")
+                        ),
+                        "See the operation's parameters in GET /api/v2/openapi.json.",
+                    )
+                })?;
+            match param {
+                Param::PageSize => {
+                    q.page_size = number(param, &value, 1..=u64::from(MAX_PAGE_SIZE))? as u32
+                }
+                Param::PageNumber => page_number = Some(number(param, &value, 1..=1_000_000_000)?),
+                Param::Cursor => cursor = Some(decode_cursor(&value)?),
+                Param::SortBy => {
+                    q.sort = match value.to_ascii_lowercase().as_str() {
+                        "name" => SortKey::Name,
+                        "id" => SortKey::Id,
+                        _ => {
+                            return Err(invalid(
+                                "sortBy",
+                                format!("sortBy must be name or id; got \"{value}\"."),
+                                "Leave sortBy out to sort by name.",
+                            ))
+                        }
+                    }
+                }
+                Param::SortOrder => {
+                    q.descending = match value.to_ascii_lowercase().as_str() {
+                        "ascending" | "asc" => false,
+                        "descending" | "desc" => true,
+                        _ => {
+                            return Err(invalid(
+                                "sortOrder",
+                                format!(
+                                    "sortOrder must be ascending or descending; got \"{value}\"."
+                                ),
+                                "Leave sortOrder out for ascending.",
+                            ))
+                        }
+                    }
+                }
+                Param::Name => q.name = Some(value.into_owned()).filter(|v| !v.trim().is_empty()),
+                Param::Id => uuids(param, &value, &mut q.ids)?,
+                Param::DivisionId => uuids(param, &value, &mut q.division_ids)?,
+                Param::IncludeArchived => {
+                    q.include_archived = match value.as_ref() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(invalid(
+                                "includeArchived",
+                                format!("includeArchived must be true or false; got \"{value}\"."),
+                                "Send includeArchived=true to list archived codes too.",
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        q.offset = match (page_number, cursor) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "cursor",
+                    "Send either pageNumber or cursor, not both.".into(),
+                    "Page with pageNumber (and the page URIs), or follow nextCursor; the two do not mix.",
+                ))
+            }
+            (Some(n), None) => (n - 1).saturating_mul(u64::from(q.page_size)),
+            (None, Some(offset)) => offset,
+            (None, None) => 0,
+        };
+        Ok(q)
+    }
+
+    /// The store's search for this query.
+    pub fn search(&self) -> Search {
+        Search {
+            ids: self.ids.clone(),
+            name: self.name.clone(),
+            sort: self.sort,
+            descending: self.descending,
+            offset: self.offset,
+            limit: self.page_size,
+        }
+    }
+
+    /// The page number of this query's first match (a cursor need not fall on a page
+    /// boundary of this page size; its page is the one the first match is on).
+    fn page_number(&self) -> u64 {
+        self.offset / u64::from(self.page_size) + 1
+    }
+
+    /// The URI of page `n` of this query at `path`, with its filters, normalised.
+    fn uri(&self, path: &str, n: u64) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("pageSize", &self.page_size.to_string())
+            .append_pair("pageNumber", &n.to_string())
+            .append_pair(
+                "sortBy",
+                if self.sort == SortKey::Id {
+                    "id"
+                } else {
+                    "name"
+                },
+            )
+            .append_pair(
+                "sortOrder",
+                if self.descending {
+                    "descending"
+                } else {
+                    "ascending"
+                },
+            );
+        if let Some(name) = &self.name {
+            query.append_pair("name", name);
+        }
+        let list = |ids: &[Uuid]| {
+            ids.iter()
+                .map(Uuid::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if !self.ids.is_empty() {
+            query.append_pair("id", &list(&self.ids));
+        }
+        if !self.division_ids.is_empty() {
+            query.append_pair("divisionId", &list(&self.division_ids));
+        }
+        if self.include_archived {
+            query.append_pair("includeArchived", "true");
+        }
+        format!("{path}?{}", query.finish())
+    }
+
+    /// The page of `found` at `path`.
+    pub fn listing<T>(&self, path: &str, found: Found<T>) -> EntityListing<T> {
+        let size = u64::from(self.page_size);
+        let page_number = self.page_number();
+        let page_count = found.total.div_ceil(size);
+        let has_next = self.offset.saturating_add(size) < found.total;
+        EntityListing {
+            entities: found.items,
+            page_size: self.page_size,
+            page_number,
+            total: found.total,
+            page_count,
+            first_uri: self.uri(path, 1),
+            self_uri: self.uri(path, page_number),
+            next_uri: has_next.then(|| self.uri(path, page_number + 1)),
+            previous_uri: (page_number > 1).then(|| self.uri(path, page_number - 1)),
+            last_uri: self.uri(path, page_count.max(1)),
+            next_cursor: has_next.then(|| encode_cursor(self.offset + size)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &[Param] = &Param::ALL;
+
+    #[test]
+    fn both_sdks_spellings_of_a_list_are_read() {
+        let (a, b) = (
+            "00000000-0000-4000-8000-0000000000a1",
+            "00000000-0000-4000-8000-0000000000a2",
+        );
+        for query in [
+            format!("divisionId={a}%2C{b}"),
+            format!("divisionId={a},{b}"),
+            format!("divisionId={a}&divisionId={b}"),
+        ] {
+            let q = ListingQuery::parse(&query, ALL).unwrap();
+            assert_eq!(q.division_ids.len(), 2, "{query}");
+        }
+        let q = ListingQuery::parse("name=Sa%2A+le&pageSize=2&pageNumber=3", ALL).unwrap();
+        assert_eq!((q.name.as_deref(), q.offset), (Some("Sa* le"), 4));
+        assert_eq!(ListingQuery::parse("name=", ALL).unwrap().name, None);
+    }
+
+    #[test]
+    fn refusals_name_the_parameter() {
+        for (query, param) in [
+            ("pageSize=0", "pageSize"),
+            ("pageNumber=0", "pageNumber"),
+            ("sortBy=colour", "sortBy"),
+            ("sortOrder=up", "sortOrder"),
+            ("id=7", "id"),
+            ("cursor=nope", "cursor"),
+            ("colour=red", "colour"),
+        ] {
+            let e = ListingQuery::parse(query, ALL).unwrap_err();
+            assert_eq!(e.details[0].field_name.as_deref(), Some(param), "{query}");
+        }
+        let cursor = encode_cursor(25);
+        let e = ListingQuery::parse(&format!("cursor={cursor}&pageNumber=2"), ALL).unwrap_err();
+        assert!(e.details[0].message.contains("not both"));
+        let e = ListingQuery::parse("includeArchived=true", &[Param::PageSize]).unwrap_err();
+        assert!(e.details[0].message.contains("it accepts pageSize"));
+    }
+
+    #[test]
+    fn the_page_uris_and_the_cursor() {
+        let q = ListingQuery::parse("pageSize=2&pageNumber=2&name=S*", ALL).unwrap();
+        let page = q.listing(
+            "/p",
+            Found {
+                total: 5,
+                items: vec![1, 2],
+            },
+        );
+        assert_eq!((page.page_number, page.page_count), (2, 3));
+        assert_eq!(
+            page.self_uri,
+            "/p?pageSize=2&pageNumber=2&sortBy=name&sortOrder=ascending&name=S*"
+        );
+        assert!(page.previous_uri.unwrap().contains("pageNumber=1"));
+        assert!(page.last_uri.contains("pageNumber=3"));
+        let next = ListingQuery::parse(
+            &format!("pageSize=2&cursor={}", page.next_cursor.unwrap()),
+            ALL,
+        )
+        .unwrap();
+        assert_eq!(next.offset, 4);
+        let last = next.listing(
+            "/p",
+            Found {
+                total: 5,
+                items: vec![5],
+            },
+        );
+        assert_eq!(
+            (last.page_number, last.next_uri, last.next_cursor),
+            (3, None, None)
+        );
+        let empty = ListingQuery::parse("", ALL).unwrap().listing::<u8>(
+            "/p",
+            Found {
+                total: 0,
+                items: vec![],
+            },
+        );
+        assert_eq!((empty.page_count, empty.previous_uri.is_none()), (0, true));
+        assert!(empty.last_uri.contains("pageNumber=1"));
+    }
+}

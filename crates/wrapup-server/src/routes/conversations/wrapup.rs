@@ -1,0 +1,155 @@
+//! A wrap-up in the Genesys dialect: `POST …/communications/{communicationId}/wrapup` with a
+//! `WrapupInput`, or `PATCH …/participants/{participantId}` with `{"wrapup": …}`. After the
+//! body checks of the dialect (`wrapup_domain::genesys::wrapup_input`), it is the same
+//! wrap-up as `PUT /api/v2/interactions/{id}/wrap-up`: the same store operation, state and
+//! code checks, history entry and event.
+
+use axum::body::Body;
+use axum::http::HeaderMap;
+use wrapup_domain::genesys::wrapup_input::{GenesysWrapUp, InputProblems};
+use wrapup_domain::genesys::Role;
+use wrapup_domain::names::name_key;
+use wrapup_domain::Principal;
+use wrapup_store::{ApplyWrapUp, StoreError};
+use wrapup_types::genesys::Media;
+use wrapup_types::{ErrorCode, ErrorDetail};
+
+use super::Target;
+use crate::error::{ApiError, Resource};
+use crate::extract::read_json_body;
+use crate::state::AppState;
+
+/// Which body a wrap-up came in.
+#[derive(Clone, Copy)]
+pub(super) enum Form {
+    /// A `WrapupInput`, posted to the agent's communication.
+    Communication,
+    /// A `MediaParticipantRequest`, patched onto the agent participant.
+    Participant,
+}
+
+/// wrapup's field names in the problems of the shared checks, as the Genesys body spells
+/// them.
+fn genesys_field(detail: &mut ErrorDetail) {
+    let renamed = match detail.field_name.as_deref() {
+        Some("codeId") => "code",
+        Some("durationMs") => "durationSeconds",
+        _ => return,
+    };
+    detail.field_name = Some(renamed.to_string());
+}
+
+fn refused(mut problems: Vec<ErrorDetail>) -> ApiError {
+    problems.iter_mut().for_each(genesys_field);
+    ApiError::new(problems)
+}
+
+/// Applies the wrap-up a body carries to the conversation's agent.
+pub(super) async fn apply(
+    state: &AppState,
+    principal: &Principal,
+    media: Option<Media>,
+    ids: (&str, &str, Option<&str>),
+    form: Form,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(), ApiError> {
+    let (conversation_id, participant_id, communication_id) = ids;
+    let target = Target::find(state, principal, conversation_id, media).await?;
+    let role = target.participant(participant_id)?;
+    if let Some(communication) = communication_id {
+        target.communication(role, communication)?;
+    }
+    if role == Role::Customer {
+        return Err(ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::ParticipantNotAgent,
+                format!(
+                    "Participant {participant_id} is the customer; a wrap-up belongs to the agent participant {} (communication {}).",
+                    target.ids.agent, target.ids.agent_communication
+                ),
+            )
+            .hint("Find the participant whose purpose is \"agent\" in GET /api/v2/conversations/{conversationId}."),
+        ));
+    }
+    let bytes = read_json_body(headers, body).await?;
+    let parsed = match form {
+        Form::Communication => wrapup_domain::genesys::wrapup_input::parse_wrapup_input(&bytes),
+        Form::Participant => {
+            wrapup_domain::genesys::wrapup_input::parse_participant_request(&bytes)
+        }
+    };
+    let now = state.clock.now_ms();
+    let GenesysWrapUp { wrap_up, name } = match parsed {
+        Ok(input) => input,
+        Err(InputProblems {
+            mut problems,
+            code_id,
+        }) => {
+            // Report the state and code problems too, all in one answer, as wrapup's own
+            // wrap-up does.
+            if !problems
+                .iter()
+                .any(|p| p.error_code == ErrorCode::RequestBodyMalformed)
+            {
+                problems.extend(
+                    state
+                        .store
+                        .assess_wrapup(&target.rec, code_id, &principal.divisions, now)
+                        .await?,
+                );
+            }
+            return Err(refused(problems));
+        }
+    };
+    if let Some(name) = name {
+        check_name(state, principal, wrap_up.code_id, &name).await?;
+    }
+    let cmd = ApplyWrapUp {
+        interaction_id: target.id(),
+        request: wrap_up,
+        client_id: principal.client_id,
+        divisions: principal.divisions.clone(),
+        now_ms: now,
+    };
+    match state.store.apply_wrapup(&cmd).await {
+        Ok(_) => Ok(()),
+        Err(StoreError::NotFound) => {
+            Err(ApiError::not_found(Resource::Conversation(conversation_id)))
+        }
+        Err(StoreError::Rejected(problems)) => Err(refused(problems)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `name`, when a `WrapupInput` sends it, must be the name of its `code`. A code the caller
+/// cannot see is left to the code check, which says so.
+async fn check_name(
+    state: &AppState,
+    principal: &Principal,
+    code_id: uuid::Uuid,
+    name: &str,
+) -> Result<(), ApiError> {
+    let Some(code) = state
+        .store
+        .get_code(code_id)
+        .await?
+        .filter(|c| principal.sees(c.code.division_id))
+    else {
+        return Ok(());
+    };
+    if name_key(name) == name_key(&code.code.name) {
+        return Ok(());
+    }
+    Err(ApiError::one(
+        ErrorDetail::new(
+            ErrorCode::RequestFieldInvalid,
+            format!(
+                "name is \"{name}\", but code {code_id} is named \"{}\".",
+                code.code.name
+            ),
+        )
+        .field("name")
+        .hint("Leave name out (the code's id is enough), or send the code's name."),
+    ))
+}
