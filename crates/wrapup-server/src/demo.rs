@@ -202,3 +202,24 @@ fn ignore_conflict(result: Result<(), StoreError>) -> Result<(), StoreError> {
         other => other,
     }
 }
+
+/// A Python program that wraps up the demo's closed chat through Genesys Cloud's official
+/// Python SDK (`pip install purecloudplatformclientv2`), for `serve --demo` to print
+/// (docs/genesys.md#a-first-run). Running it again changes nothing.
+pub fn python_sdk_snippet(base_url: &str) -> String {
+    format!(
+        r#"import PureCloudPlatformClientV2 as G
+api = G.ApiClient(host="{base_url}").get_client_credentials_token(
+    "{DEMO_CLIENT_ID}", "{DEMO_CLIENT_SECRET}")
+conversations = G.ConversationsApi(api)
+conversation = conversations.get_conversation("{INTERACTION_CLOSED}")
+agent = next(p for p in conversation.participants if p.purpose == "agent")
+wrapup = G.WrapupInput()  # SDK models take no constructor arguments
+wrapup.code = "{CODE_SALE}"
+wrapup.notes = "Wrapped up with the Genesys Cloud Python SDK"
+conversations.post_conversations_message_participant_communication_wrapup(
+    conversation.id, agent.id, agent.messages[0].id, body=wrapup)
+print(conversations.get_conversation_participant_wrapup(conversation.id, agent.id))
+"#
+    )
+}

@@ -39,7 +39,7 @@ const LIST_PARAMS: &[Param] = &[
 /// The query parameters of `GET /api/v2/routing/wrapupcodes`, for the OpenAPI document (the
 /// handler reads them with [`ListingQuery`], which also takes lists comma-separated).
 #[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct ListCodesQuery {
     /// Entities per page, 1 to 500 (default 25).

@@ -27,7 +27,7 @@ const LIST_PARAMS: &[Param] = &[
 /// The query parameters of `GET /api/v2/authorization/divisions`, for the OpenAPI document
 /// (the handler reads them with [`ListingQuery`]).
 #[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
+#[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)]
 pub struct ListDivisionsQuery {
     /// Entities per page, 1 to 500 (default 25).

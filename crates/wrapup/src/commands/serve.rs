@@ -106,6 +106,10 @@ curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
         demo::DEMO_CLIENT_ID,
         demo::DEMO_CLIENT_SECRET,
     );
+    println!(
+        "Or with Genesys Cloud's Python SDK (pip install purecloudplatformclientv2; docs/genesys.md):\n\n{}",
+        demo::python_sdk_snippet(&format!("http://{addr}"))
+    );
 }
 
 async fn shutdown_signal() {
