@@ -56,9 +56,10 @@ pub fn derived_duration_ms(closed_ms: i64, until_ms: i64) -> u32 {
 impl NewWrapUp {
     /// What applying this wrap-up changes: `None` when the wrap-up in place (`current`) is
     /// already this one, so that sending the same request again changes nothing and writes
-    /// no history; otherwise the duration to store. A request without a duration is the
-    /// same as the one in place when everything else is: its duration was derived the
-    /// first time, and deriving it again would make every retry a new wrap-up.
+    /// no history; otherwise the duration to store. A request without a duration and
+    /// without an end time is the same as the one in place when everything else is: its
+    /// duration was measured to "now" the first time, and measuring it again would make
+    /// every retry a new wrap-up. (With an end time, the duration it gives is compared.)
     /// `closed_ms` is when the interaction closed; `now_ms` when the wrap-up is applied.
     pub fn decide(
         &self,
@@ -66,12 +67,16 @@ impl NewWrapUp {
         closed_ms: Option<i64>,
         now_ms: i64,
     ) -> Option<u32> {
+        let since = closed_ms.unwrap_or(now_ms);
+        let duration_ms = match self.duration {
+            WrapUpDuration::Given(ms) => Some(ms),
+            WrapUpDuration::SinceClose {
+                until_ms: Some(until),
+            } => Some(derived_duration_ms(since, until)),
+            WrapUpDuration::SinceClose { until_ms: None } => None,
+        };
         if let Some(w) = current {
-            let same_duration = match self.duration {
-                WrapUpDuration::Given(ms) => w.duration_ms == ms,
-                WrapUpDuration::SinceClose { .. } => true,
-            };
-            if same_duration
+            if duration_ms.is_none_or(|ms| w.duration_ms == ms)
                 && w.code_id == self.code_id
                 && w.notes == self.notes
                 && w.tags == self.tags
@@ -80,17 +85,12 @@ impl NewWrapUp {
                 return None;
             }
         }
-        Some(match self.duration {
-            WrapUpDuration::Given(ms) => ms,
-            WrapUpDuration::SinceClose { until_ms } => {
-                derived_duration_ms(closed_ms.unwrap_or(now_ms), until_ms.unwrap_or(now_ms))
-            }
-        })
+        Some(duration_ms.unwrap_or_else(|| derived_duration_ms(since, now_ms)))
     }
 }
 
 /// Checks the `tags` of a Genesys `WrapupInput`: a list of at most [`MAX_TAGS`] strings of 1
-/// to [`MAX_TAG_CHARS`] characters, without control characters.
+/// to [`MAX_TAG_CHARS`] characters.
 pub fn check_tags(value: &serde_json::Value) -> Result<Vec<String>, ErrorDetail> {
     let invalid = |why: String| {
         ErrorDetail::new(ErrorCode::RequestFieldInvalid, why)
@@ -116,16 +116,19 @@ pub fn check_tags(value: &serde_json::Value) -> Result<Vec<String>, ErrorDetail>
         .map(|item| match item.as_str() {
             Some(tag) => {
                 let chars = tag.chars().count();
-                if chars == 0 || chars > MAX_TAG_CHARS || tag.chars().any(char::is_control) {
+                if chars == 0 || chars > MAX_TAG_CHARS {
                     Err(invalid(format!(
-                        "every tag must be 1 to {MAX_TAG_CHARS} characters without control characters; got {}.",
+                        "every tag must be 1 to {MAX_TAG_CHARS} characters; got {}.",
                         describe(item)
                     )))
                 } else {
                     Ok(tag.to_string())
                 }
             }
-            None => Err(invalid(format!("every tag must be a string; got {}.", describe(item)))),
+            None => Err(invalid(format!(
+                "every tag must be a string; got {}.",
+                describe(item)
+            ))),
         })
         .collect()
 }
@@ -203,6 +206,17 @@ mod tests {
                 5_000
             ),
             Some(5_000)
+        );
+        let until = |ms| new(WrapUpDuration::SinceClose { until_ms: Some(ms) }, Some("n"));
+        assert_eq!(
+            until(60_000).decide(Some(&w), Some(0), 1),
+            None,
+            "the same end time"
+        );
+        assert_eq!(
+            until(61_000).decide(Some(&w), Some(0), 1),
+            Some(61_000),
+            "another end time"
         );
         let mut tagged = again.clone();
         tagged.tags = vec!["t".into()];

@@ -14,6 +14,26 @@ use wrapup_types::{EntityListing, ErrorCode, ErrorDetail};
 use crate::error::ApiError;
 use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
+/// `sortBy`, for the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum SortBy {
+    Name,
+    Id,
+}
+
+/// `sortOrder`, for the OpenAPI document (matched ignoring case).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum SortOrder {
+    Ascending,
+    Descending,
+    Asc,
+    Desc,
+}
+
 /// A parameter a listing may accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param {
@@ -151,6 +171,10 @@ impl ListingQuery {
         };
         let (mut page_number, mut cursor) = (None, None);
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            // An empty value is no value: the JavaScript SDK sends `name=` for `null`.
+            if value.trim().is_empty() && Param::ALL.iter().any(|p| p.name() == key) {
+                continue;
+            }
             let param = Param::ALL
                 .into_iter()
                 .find(|p| p.name() == key && accepted.contains(p))
@@ -199,7 +223,7 @@ impl ListingQuery {
                         }
                     }
                 }
-                Param::Name => q.name = Some(value.into_owned()).filter(|v| !v.trim().is_empty()),
+                Param::Name => q.name = Some(value.into_owned()),
                 Param::Id => uuids(param, &value, &mut q.ids)?,
                 Param::DivisionId => uuids(param, &value, &mut q.division_ids)?,
                 Param::IncludeArchived => {
@@ -317,7 +341,44 @@ impl ListingQuery {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        /// Walking the pages by number, or by cursor, visits every match once, in order, and
+        /// the page fields say where the other pages are.
+        #[test]
+        fn every_walk_visits_each_match_once(total in 0u64..400, size in 1u32..60) {
+            let items: Vec<u64> = (0..total).collect();
+            let page_of = |q: &ListingQuery| {
+                let start = q.offset.min(total) as usize;
+                let end = (q.offset + u64::from(q.page_size)).min(total) as usize;
+                q.listing("/p", Found { total, items: items[start..end].to_vec() })
+            };
+            let mut by_number = Vec::new();
+            let first = page_of(&ListingQuery::parse(&format!("pageSize={size}"), ALL).unwrap());
+            prop_assert_eq!(first.page_count, total.div_ceil(u64::from(size)));
+            for n in 1..=first.page_count.max(1) {
+                let page = page_of(&ListingQuery::parse(&format!("pageSize={size}&pageNumber={n}"), ALL).unwrap());
+                prop_assert_eq!(page.next_uri.is_some(), n < page.page_count);
+                prop_assert_eq!(page.previous_uri.is_some(), n > 1);
+                by_number.extend(page.entities);
+            }
+            prop_assert_eq!(&by_number, &items);
+            let mut by_cursor = Vec::new();
+            let mut query = format!("pageSize={size}");
+            loop {
+                let page = page_of(&ListingQuery::parse(&query, ALL).unwrap());
+                by_cursor.extend(page.entities);
+                match page.next_cursor {
+                    Some(c) => query = format!("pageSize={size}&cursor={c}"),
+                    None => break,
+                }
+            }
+            prop_assert_eq!(by_cursor, items);
+        }
+    }
 
     const ALL: &[Param] = &Param::ALL;
 
@@ -337,7 +398,8 @@ mod tests {
         }
         let q = ListingQuery::parse("name=Sa%2A+le&pageSize=2&pageNumber=3", ALL).unwrap();
         assert_eq!((q.name.as_deref(), q.offset), (Some("Sa* le"), 4));
-        assert_eq!(ListingQuery::parse("name=", ALL).unwrap().name, None);
+        let q = ListingQuery::parse("name=&cursor=&pageSize=&pageNumber=2", ALL).unwrap();
+        assert_eq!((q.name, q.offset), (None, 25), "empty values are no values");
     }
 
     #[test]

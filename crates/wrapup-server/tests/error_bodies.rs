@@ -96,6 +96,11 @@ fn cases() -> Vec<Case> {
     use ErrorCode::*;
     let put = |code, interaction: Uuid| case(code, Demo, Method::PUT, wrapup_path(interaction));
     let valid = |code: Uuid| json!({"codeId": code, "durationMs": 120_000});
+    let closed = wrapup_domain::genesys::ConversationIds::of(INTERACTION_CLOSED);
+    let genesys_wrapup = format!(
+        "/api/v2/conversations/messages/{INTERACTION_CLOSED}/participants/{}/communications/{}/wrapup",
+        closed.agent, closed.agent_communication
+    );
     vec![
         case(
             AuthenticationRequired,
@@ -213,6 +218,55 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/nothing/here",
         ),
+        // The Genesys dialect (docs/genesys.md#errors): its own codes, and a few shared ones
+        // as it renders them.
+        case(
+            ParticipantNotFound,
+            Demo,
+            Method::GET,
+            format!("/api/v2/conversations/{INTERACTION_CLOSED}/participants/{UNKNOWN}/wrapup"),
+        ),
+        case(
+            CommunicationNotFound,
+            Demo,
+            Method::GET,
+            format!(
+                "/api/v2/conversations/messages/{INTERACTION_CLOSED}/participants/{}/communications/{UNKNOWN}/wrapup",
+                closed.agent
+            ),
+        ),
+        case(
+            ParticipantNotAgent,
+            Demo,
+            Method::POST,
+            format!(
+                "/api/v2/conversations/messages/{INTERACTION_CLOSED}/participants/{}/communications/{}/wrapup",
+                closed.customer, closed.customer_communication
+            ),
+        )
+        .json(json!({"code": CODE_SALE})),
+        case(
+            ConversationMediaMismatch,
+            Demo,
+            Method::GET,
+            format!("/api/v2/conversations/calls/{INTERACTION_CLOSED}"),
+        ),
+        case(
+            RequestFieldUnsupported,
+            Demo,
+            Method::PATCH,
+            format!("/api/v2/conversations/{INTERACTION_CLOSED}/participants/{}", closed.agent),
+        )
+        .json(json!({"wrapup": {"code": CODE_SALE}, "wrapupSkipped": true})),
+        case(WrapupCodeDivisionMismatch, Demo, Method::POST, genesys_wrapup.clone())
+            .json(json!({"code": CODE_RESOLVED}))
+            .named("genesys", 400),
+        case(AuthorizationMissingScope, Viewer, Method::POST, genesys_wrapup.clone())
+            .json(json!({"code": CODE_SALE}))
+            .named("genesys", 403),
+        case(RequestBodyMalformed, Demo, Method::POST, genesys_wrapup)
+            .raw_body("application/json", "")
+            .named("genesys-empty-body", 400),
     ]
 }
 

@@ -111,7 +111,7 @@ pub struct DivisionIdRef {
 /// accepted and ignored; `id`, when sent, must be the code's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(example = json!({"name": "Sale", "divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "description": "The customer bought something."}))]
+#[schema(example = json!({"name": "Upsell", "division": {"id": "00000000-0000-4000-8000-0000000000a1"}, "description": "The customer bought more."}))]
 pub struct WrapUpCodeRequest {
     /// 1 to 100 characters, unique within the division ignoring case.
     pub name: String,

@@ -42,12 +42,12 @@ const CODE_HINT: &str =
     "Send the wrap-up code's id as code, e.g. \"code\": \"00000000-0000-4000-8000-0000000000c1\"; \
      GET …/participants/{participantId}/wrapupcodes lists the codes the participant may use.";
 
-/// A Genesys wrap-up that passed the body checks.
+/// A Genesys wrap-up that passed the body checks. (`name`, which the Genesys agent UI sends
+/// beside `code`, is checked to be a string and not used: the wrap-up takes the name the
+/// code has.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GenesysWrapUp {
     pub wrap_up: NewWrapUp,
-    /// `name`, when sent: it must be the code's name (checked once the code is known).
-    pub name: Option<String>,
 }
 
 /// Why a body cannot be applied: every problem, and the code it names when that could be
@@ -217,18 +217,13 @@ pub fn check_wrapup_input(fields: &[(String, Value)]) -> Result<GenesysWrapUp, I
             None
         }
     };
-    let name = match field("name") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            problems.push(invalid(
-                "name",
-                format!("name must be a string; got {}.", describe(other)),
-                "Leave name out, or send the code's name.",
-            ));
-            None
-        }
-    };
+    if let Some(other) = field("name").filter(|v| !v.is_string()) {
+        problems.push(invalid(
+            "name",
+            format!("name must be a string; got {}.", describe(other)),
+            "Leave name out: the code's id is enough.",
+        ));
+    }
     let notes = field("notes").and_then(|v| check_notes(v).map_err(|p| problems.push(p)).ok());
     let tags = field("tags")
         .and_then(|v| check_tags(v).map_err(|p| problems.push(p)).ok())
@@ -255,7 +250,6 @@ pub fn check_wrapup_input(fields: &[(String, Value)]) -> Result<GenesysWrapUp, I
                 tags,
                 provisional,
             },
-            name,
         }),
         _ => Err(InputProblems { problems, code_id }),
     }

@@ -46,14 +46,16 @@ pub struct ListCodesQuery {
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
     /// The page, from 1 (default 1). Not with `cursor`.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     page_number: Option<u64>,
     /// The `nextCursor` of the previous page. Not with `pageNumber`.
     cursor: Option<String>,
     /// `name` (default) or `id`.
-    sort_by: Option<String>,
+    #[param(inline)]
+    sort_by: Option<crate::listing::SortBy>,
     /// `ascending` (default) or `descending`.
-    sort_order: Option<String>,
+    #[param(inline)]
+    sort_order: Option<crate::listing::SortOrder>,
     /// Only codes with this name, ignoring case; `*` matches any run of characters.
     name: Option<String>,
     /// Only these codes: ids, comma-separated or the parameter repeated.

@@ -12,12 +12,13 @@ use uuid::Uuid;
 /// The body of `POST …/communications/{communicationId}/wrapup` and the `wrapup` of a
 /// participant `PATCH` (Genesys `WrapupInput`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(example = json!({"code": "00000000-0000-4000-8000-0000000000c1", "notes": "Upgraded to premium"}))]
 pub struct WrapupInput {
     /// The wrap-up code's id.
     pub code: Uuid,
-    /// The code's name; when sent, it must be the name of `code` (ignoring case).
+    /// The code's name, as the Genesys agent UI sends it beside `code`: accepted and not
+    /// used (the wrap-up takes the name the code has).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// At most 1024 characters.
@@ -26,6 +27,7 @@ pub struct WrapupInput {
     pub notes: Option<String>,
     /// At most 50 tags of 1 to 100 characters each; stored and returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 50, value_type = Option<Vec<Tag>>)]
     pub tags: Option<Vec<String>>,
     /// Whole seconds, 1 to 86 400. When absent, the time from the start of after-call work
     /// (the interaction closing) to the wrap-up, or to `endTime`.
@@ -61,12 +63,28 @@ impl WrapupInput {
     }
 }
 
+/// A tag of a wrap-up, for the OpenAPI document: 1 to 100 characters.
+pub struct Tag;
+
+impl utoipa::PartialSchema for Tag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .min_length(Some(1))
+            .max_length(Some(100))
+            .into()
+    }
+}
+
+impl ToSchema for Tag {}
+
 /// The body of `PATCH /api/v2/conversations/{conversationId}/participants/{participantId}`
 /// (Genesys `MediaParticipantRequest`). wrapup changes only the wrap-up: any other field
 /// of the Genesys model (`state`, `recording`, `muted`, `confined`, `held`,
 /// `wrapupSkipped`, `resumeTime`) is refused with `request.field.unsupported`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(example = json!({"wrapup": {"code": "00000000-0000-4000-8000-0000000000c1", "notes": "Upgraded to premium"}}))]
 pub struct MediaParticipantRequest {
     pub wrapup: WrapupInput,

@@ -39,10 +39,7 @@ fn a_minimal_input_has_no_duration_and_the_sdk_datetimes_are_read() {
         w.wrap_up.duration,
         WrapUpDuration::SinceClose { until_ms: None }
     );
-    assert_eq!(
-        (w.wrap_up.tags.len(), w.wrap_up.provisional, w.name),
-        (0, false, None)
-    );
+    assert_eq!((w.wrap_up.tags.len(), w.wrap_up.provisional), (0, false));
     for (end_time, ms) in [
         ("2026-11-24T22:21:57.239Z", 1_795_558_917_239),
         ("2026-11-24T22:21:57.239000+00:00", 1_795_558_917_239),
@@ -65,12 +62,9 @@ fn a_minimal_input_has_no_duration_and_the_sdk_datetimes_are_read() {
     let w = parse_wrapup_input(full.to_string().as_bytes()).unwrap();
     assert_eq!(w.wrap_up.duration, WrapUpDuration::Given(120_000));
     assert_eq!(
-        (
-            w.wrap_up.notes.as_deref(),
-            w.wrap_up.provisional,
-            w.name.as_deref()
-        ),
-        (Some("n"), true, Some("Sale"))
+        (w.wrap_up.notes.as_deref(), w.wrap_up.provisional),
+        (Some("n"), true),
+        "name is accepted and not used"
     );
     assert_eq!(w.wrap_up.tags, ["a"]);
 }

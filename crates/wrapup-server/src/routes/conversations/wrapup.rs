@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::HeaderMap;
 use wrapup_domain::genesys::wrapup_input::{GenesysWrapUp, InputProblems};
 use wrapup_domain::genesys::Role;
-use wrapup_domain::names::name_key;
 use wrapup_domain::Principal;
 use wrapup_store::{ApplyWrapUp, StoreError};
 use wrapup_types::genesys::Media;
@@ -69,7 +68,10 @@ pub(super) async fn apply(
                     target.ids.agent, target.ids.agent_communication
                 ),
             )
-            .hint("Find the participant whose purpose is \"agent\" in GET /api/v2/conversations/{conversationId}."),
+            .hint(format!(
+                "Find the participant whose purpose is \"agent\" in GET /api/v2/conversations/{}.",
+                target.id()
+            )),
         ));
     }
     let bytes = read_json_body(headers, body).await?;
@@ -80,7 +82,7 @@ pub(super) async fn apply(
         }
     };
     let now = state.clock.now_ms();
-    let GenesysWrapUp { wrap_up, name } = match parsed {
+    let GenesysWrapUp { wrap_up } = match parsed {
         Ok(input) => input,
         Err(InputProblems {
             mut problems,
@@ -102,9 +104,6 @@ pub(super) async fn apply(
             return Err(refused(problems));
         }
     };
-    if let Some(name) = name {
-        check_name(state, principal, wrap_up.code_id, &name).await?;
-    }
     let cmd = ApplyWrapUp {
         interaction_id: target.id(),
         request: wrap_up,
@@ -120,36 +119,4 @@ pub(super) async fn apply(
         Err(StoreError::Rejected(problems)) => Err(refused(problems)),
         Err(e) => Err(e.into()),
     }
-}
-
-/// `name`, when a `WrapupInput` sends it, must be the name of its `code`. A code the caller
-/// cannot see is left to the code check, which says so.
-async fn check_name(
-    state: &AppState,
-    principal: &Principal,
-    code_id: uuid::Uuid,
-    name: &str,
-) -> Result<(), ApiError> {
-    let Some(code) = state
-        .store
-        .get_code(code_id)
-        .await?
-        .filter(|c| principal.sees(c.code.division_id))
-    else {
-        return Ok(());
-    };
-    if name_key(name) == name_key(&code.code.name) {
-        return Ok(());
-    }
-    Err(ApiError::one(
-        ErrorDetail::new(
-            ErrorCode::RequestFieldInvalid,
-            format!(
-                "name is \"{name}\", but code {code_id} is named \"{}\".",
-                code.code.name
-            ),
-        )
-        .field("name")
-        .hint("Leave name out (the code's id is enough), or send the code's name."),
-    ))
 }
