@@ -593,3 +593,69 @@ async fn genesys_permissions_stand_for_scopes() {
         .unwrap_err();
     assert_eq!(e.code(), Some(wrapup_types::ErrorCode::RequestFieldInvalid));
 }
+
+/// What a subscriber of wrapup's event stream (`GET /api/v2/interactions/events`) sees of a
+/// wrap-up is the same whichever dialect made it.
+#[tokio::test]
+async fn the_event_stream_shows_both_dialects_wrapups_alike() {
+    let w = World::new().await;
+    let native = w.finalized(Channel::Chat).await;
+    let genesys = w.finalized(Channel::Chat).await;
+    let mut stream = w
+        .admin
+        .events(&wrapup_client::EventQuery {
+            interactions: vec![native, genesys],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    w.admin
+        .put_wrapup(
+            native,
+            &WrapUpRequest {
+                code_id: w.sale,
+                duration_ms: 30_000,
+                notes: None,
+            },
+        )
+        .await
+        .unwrap();
+    let patch = format!(
+        "/api/v2/conversations/messages/{genesys}/participants/{}",
+        ids(genesys).agent
+    );
+    let raw = call(
+        &w.admin,
+        Method::PATCH,
+        &patch,
+        Some(&json!({"wrapup": {"code": w.sale, "durationSeconds": 30}}).to_string()),
+    )
+    .await;
+    assert_eq!(raw.status, 202);
+    let mut seen = std::collections::HashMap::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while seen.len() < 2 {
+            match stream.next().await.unwrap().unwrap() {
+                wrapup_client::StreamEvent::Interaction {
+                    kind: EventKind::WrapUp,
+                    interaction,
+                    ..
+                } => {
+                    seen.insert(interaction.id, interaction);
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("both wrap-up events arrive");
+    let (a, b) = (&seen[&native], &seen[&genesys]);
+    assert_eq!(
+        essence(a.wrap_up.as_ref().unwrap()),
+        essence(b.wrap_up.as_ref().unwrap())
+    );
+    assert_eq!(
+        (a.state, a.version, a.channel),
+        (b.state, b.version, b.channel)
+    );
+}
