@@ -112,6 +112,15 @@ error_codes! {
     InternalError = ("internal.error", 500),
     /// The store is not answering; retry later.
     ServiceUnavailable = ("service.unavailable", 503),
+    /// No webhook endpoint with this id is visible to the token.
+    WebhookNotFound = ("webhook.not.found", 404),
+    /// The webhook URL is not an absolute `http` or `https` URL this server can send to.
+    WebhookUrlInvalid = ("webhook.url.invalid", 400),
+    /// The webhook URL names a private, loopback or link-local address, which this server
+    /// does not send to.
+    WebhookUrlRefused = ("webhook.url.refused", 400),
+    /// The event is not in the event log, or is not one this webhook endpoint receives.
+    WebhookEventNotFound = ("webhook.event.not.found", 404),
 }
 
 impl std::fmt::Display for ErrorCode {

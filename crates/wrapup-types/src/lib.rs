@@ -8,7 +8,9 @@ pub mod error;
 pub mod model;
 pub mod scope;
 pub mod timestamp;
+pub mod webhooks;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
 pub use model::*;
 pub use scope::{Scope, ScopeSet};
+pub use webhooks::*;
