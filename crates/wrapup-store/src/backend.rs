@@ -18,11 +18,12 @@ use crate::records::{
     InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
 };
 use crate::store::{Store, StoreObserver};
+use crate::webhooks::{WebhookBackend, WebhookStore};
 use crate::write::WriteOp;
 
 /// A storage backend: its writer, its reads (each as [`Store`] documents it) and where it
 /// publishes committed events.
-pub(crate) trait Backend: Send + Sync + 'static {
+pub(crate) trait Backend: WebhookBackend + Send + Sync + 'static {
     /// Runs `op` in the writer's next batch; answers once the batch committed.
     fn write<Op: WriteOp>(&self, op: Op) -> impl Future<Output = Result<Op::Output>> + Send;
     /// The channel committed events are published on.
@@ -257,5 +258,9 @@ impl<B: Backend> Store for B {
             value: value.to_string(),
         })
         .await
+    }
+
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self
     }
 }

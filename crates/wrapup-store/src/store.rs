@@ -14,6 +14,7 @@ use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
     InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
 };
+use crate::webhooks::WebhookStore;
 
 /// Told about the store's work, for metrics. Must not block.
 pub trait StoreObserver: Send + Sync + 'static {
@@ -116,4 +117,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Webhook endpoints, their delivery queues and attempt logs (docs/webhooks.md).
+    fn webhooks(&self) -> &dyn WebhookStore;
 }

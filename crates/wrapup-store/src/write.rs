@@ -22,6 +22,7 @@ use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
 use crate::error::{DbFailure, Result, StoreError};
 use crate::records::{ClientRecord, CodeRecord, InteractionRecord, TokenRecord};
+use crate::webhooks::WebhookTx;
 
 /// Why a write operation did not give its output: a refusal (not found, rejected,
 /// conflict), which is the write's answer and leaves the transaction usable, or a
@@ -61,7 +62,8 @@ pub(crate) trait Lookup: Send {
 /// no more: which rows to change and how is the operations' business (`ops.rs`, with the
 /// rules in `rules.rs`). Every error is a [`DbFailure`]; what a write refuses is decided
 /// by the operation (a uniqueness rule a row would break is reported as `false` or `None`).
-pub(crate) trait WriteTx: Lookup {
+/// The webhook tables' primitives are [`WebhookTx`] (`webhooks/ops.rs`).
+pub(crate) trait WriteTx: Lookup + WebhookTx {
     /// An interaction, locked against other writers until the transaction ends.
     fn interaction_for_update(
         &mut self,

@@ -11,7 +11,7 @@ use wrapup_store::testing::TestDb;
 use wrapup_store::*;
 use wrapup_types::*;
 
-const NOW: i64 = 1_795_000_000_000;
+pub(crate) const NOW: i64 = 1_795_000_000_000;
 
 /// Runs each listed test on both backends: `sqlite::name` and `postgres::name`.
 macro_rules! conformance {
@@ -51,6 +51,10 @@ conformance!(
     concurrent_wrapups_serialise,
     one_failing_write_does_not_fail_its_batch,
 );
+
+/// Webhook storage: endpoints, delivery queues, leases, the attempt log.
+#[path = "conformance/webhooks.rs"]
+mod webhooks;
 
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()

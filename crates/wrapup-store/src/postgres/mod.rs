@@ -16,11 +16,13 @@
 //! The finalization timer runs on every node; `FOR UPDATE SKIP LOCKED` and the
 //! `NOT finalized` condition make each interaction finalized (and its event written)
 //! exactly once. Reads (`queries.rs` and the `Backend` methods below) use a pool of
-//! connections.
+//! connections. The webhook tables' writes and reads are `webhook_tx.rs` and `webhooks.rs`.
 
 mod listener;
 mod queries;
 mod tailer;
+mod webhook_tx;
+mod webhooks;
 mod write_tx;
 mod writer;
 

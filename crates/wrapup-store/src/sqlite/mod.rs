@@ -10,12 +10,15 @@
 //!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
 //!   `queries.rs`: the reads.
 //! - `checkpoint.rs`: the WAL checkpoints, which keep the WAL bounded.
+//! - `webhook_tx.rs` and `webhooks.rs`: the webhook tables' writes and reads.
 //!
 //! Migrations are run with sqlx's migrator when the store opens.
 
 mod checkpoint;
 mod queries;
 mod readers;
+mod webhook_tx;
+mod webhooks;
 mod write_tx;
 mod writer;
 
