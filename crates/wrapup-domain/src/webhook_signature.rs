@@ -32,6 +32,18 @@ impl SigningKey {
         SigningKey(bytes)
     }
 
+    /// The key of an endpoint's secret `generation`, derived from the server's master key:
+    /// HMAC-SHA256(master, "wrapup webhook secret" ‖ endpoint id ‖ generation). The server
+    /// stores no endpoint secret; whoever lacks the master key cannot compute one.
+    pub fn derive(master: &[u8], webhook_id: uuid::Uuid, generation: i64) -> SigningKey {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(master).expect("HMAC takes keys of any length");
+        mac.update(b"wrapup webhook secret\0");
+        mac.update(webhook_id.as_bytes());
+        mac.update(&generation.to_be_bytes());
+        SigningKey(mac.finalize().into_bytes().to_vec())
+    }
+
     /// Parses `whsec_<base64>` (the prefix may be left out).
     pub fn parse(secret: &str) -> Result<SigningKey, String> {
         let encoded = secret
@@ -234,6 +246,24 @@ mod tests {
         assert_eq!(
             verify(&key, missing, BODY, TIMESTAMP),
             Err(VerifyError::MissingHeader("webhook-id"))
+        );
+    }
+
+    #[test]
+    fn derived_keys_differ_by_endpoint_generation_and_master() {
+        let id = uuid::Uuid::from_u128(7);
+        let key = SigningKey::derive(b"master", id, 1);
+        assert_eq!(key, SigningKey::derive(b"master", id, 1));
+        assert_ne!(key, SigningKey::derive(b"master", id, 2));
+        assert_ne!(
+            key,
+            SigningKey::derive(b"master", uuid::Uuid::from_u128(8), 1)
+        );
+        assert_ne!(key, SigningKey::derive(b"other", id, 1));
+        assert_eq!(
+            key.0.len(),
+            32,
+            "within the 24 to 64 bytes the specification asks"
         );
     }
 

@@ -19,6 +19,7 @@ use crate::metrics::{self, Metrics};
 use crate::ratelimit::{RateLimit, RateLimiter};
 use crate::router::router;
 use crate::state::{AppComponents, AppState};
+use crate::webhooks::{dispatcher, WebhookConfig, Webhooks};
 use crate::{finalizer, openapi, retention};
 
 /// Server settings.
@@ -39,6 +40,8 @@ pub struct Config {
     pub inspector_capacity: usize,
     /// Fault injection (off by default).
     pub chaos: ChaosSpec,
+    /// Webhook delivery (docs/webhooks.md).
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             rate_limit: None,
             inspector_capacity: 1_000,
             chaos: ChaosSpec::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -70,7 +74,8 @@ impl Drop for App {
 impl App {
     /// Builds the application and starts its background tasks: the finalization timer
     /// (which first finalizes whatever fell due while the server was down), event
-    /// retention, and the event counter of the metrics.
+    /// retention, the event counter of the metrics, and the webhook dispatcher (which first
+    /// delivers whatever was pending when the server stopped).
     pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> App {
         let metrics = Arc::new(Metrics::default());
         store.set_observer(Arc::new(metrics::CommitObserver(metrics.clone())));
@@ -91,12 +96,25 @@ impl App {
             inspector: Inspector::new(config.inspector_capacity),
             rate_limiter: RateLimiter::new(config.rate_limit),
             chaos: ChaosSwitch::new(config.chaos),
+            webhooks: Arc::new(Webhooks::new(config.webhooks.clone())),
         }));
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),
-            tokio::spawn(retention::run(store.clone(), clock, config.event_retention)),
-            tokio::spawn(metrics::count_events(store, metrics)),
+            tokio::spawn(retention::run(
+                store.clone(),
+                clock.clone(),
+                config.event_retention,
+            )),
+            tokio::spawn(metrics::count_events(store.clone(), metrics.clone())),
         ];
+        if config.webhooks.deliver {
+            tasks.push(tokio::spawn(dispatcher::run(
+                store,
+                clock,
+                state.webhooks.clone(),
+                metrics,
+            )));
+        }
         App { state, tasks }
     }
 

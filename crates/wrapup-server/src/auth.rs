@@ -258,6 +258,12 @@ impl<State: Send + Sync> FromRequestParts<State> for Authenticated {
 /// A scope, as a type, for [`Authorized`].
 pub trait RequiredScope: Send + Sync {
     const SCOPE: Scope;
+
+    /// Whether the caller may: by default, when its token has [`RequiredScope::SCOPE`];
+    /// otherwise the 403 naming it.
+    fn check(principal: &Principal) -> Result<(), ErrorDetail> {
+        principal.require(Self::SCOPE)
+    }
 }
 
 macro_rules! scopes {
@@ -279,6 +285,20 @@ scopes! {
     Admin => Admin,
 }
 
+/// Marker for the `webhook:manage` scope, which `admin` implies.
+pub struct WebhookManage;
+
+impl RequiredScope for WebhookManage {
+    const SCOPE: Scope = Scope::WebhookManage;
+
+    fn check(principal: &Principal) -> Result<(), ErrorDetail> {
+        if principal.scopes.contains(Scope::Admin) {
+            return Ok(());
+        }
+        principal.require(Scope::WebhookManage)
+    }
+}
+
 /// An authenticated caller whose token has scope `S`; checked before anything else of the
 /// request is looked at.
 pub struct Authorized<S: RequiredScope>(pub Principal, pub PhantomData<S>);
@@ -288,7 +308,7 @@ impl<S: RequiredScope, State: Send + Sync> FromRequestParts<State> for Authorize
 
     async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
         let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
-        principal.require(S::SCOPE).map_err(ApiError::one)?;
+        S::check(&principal).map_err(ApiError::one)?;
         Ok(Authorized(principal, PhantomData))
     }
 }

@@ -84,6 +84,10 @@ pub enum Resource<'a> {
     GrantedDivision(Uuid),
     /// A division an admin grants to a new OAuth client.
     DivisionToGrant(Uuid),
+    /// The webhook endpoint at `/api/v2/webhooks/{webhookId}`, as the path spells it.
+    Webhook(&'a str),
+    /// An event to resend to a webhook endpoint: not in the log, or not one it receives.
+    WebhookEvent(i64),
 }
 
 /// A name that must be unique, for the answer "it is taken".
@@ -123,6 +127,20 @@ impl ApiError {
                 )
                 .field("divisionId")
                 .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
+            ),
+            Resource::Webhook(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::WebhookNotFound,
+                    format!("No webhook endpoint with id {id} exists among those this token can manage."),
+                )
+                .hint("List the endpoints with GET /api/v2/webhooks (an endpoint is visible to tokens granted all of its divisions)."),
+            ),
+            Resource::WebhookEvent(seq) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::WebhookEventNotFound,
+                    format!("Event {seq} is not one this endpoint receives, or is no longer in the event log."),
+                )
+                .hint("Events are kept 24 hours at least; GET /api/v2/webhooks/{webhookId}/deliveries lists the events sent to the endpoint, and the endpoint receives only its eventTypes and divisions."),
             ),
             Resource::DivisionToGrant(id) => ApiError::one(
                 ErrorDetail::new(ErrorCode::DivisionNotFound, format!("No division with id {id} exists."))

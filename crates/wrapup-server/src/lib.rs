@@ -5,7 +5,7 @@
 //!
 //! The modules fall in three groups, and import only downwards (no module imports, directly
 //! or not, one that imports it): the components the server keeps (`auth`, `chaos`, `clock`,
-//! `inspector`, `metrics`, `ratelimit`, with `state` holding them), the request's layers
+//! `inspector`, `metrics`, `ratelimit`, `webhooks`, with `state` holding them), the request's layers
 //! (`middleware`) and handlers (`routes`), and what assembles them (`router`, `app`,
 //! `openapi`).
 
@@ -32,6 +32,7 @@ pub mod routes;
 pub mod state;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod webhooks;
 
 pub use crate::app::{App, Config};
 pub use crate::clock::{Clock, ManualClock, SystemClock};

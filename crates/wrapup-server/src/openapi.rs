@@ -101,6 +101,38 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
     ("listInspectedRequests", &[&[RequestQueryInvalid]]),
     ("getChaos", &[]),
     ("setChaos", &[JSON_BODY]),
+    (
+        "createWebhook",
+        &[
+            JSON_BODY,
+            &[WebhookUrlInvalid, WebhookUrlRefused, DivisionNotFound],
+        ],
+    ),
+    ("listWebhooks", &[&[RequestQueryInvalid]]),
+    ("getWebhook", &[&[WebhookNotFound]]),
+    (
+        "updateWebhook",
+        &[
+            &[WebhookNotFound],
+            JSON_BODY,
+            &[WebhookUrlInvalid, WebhookUrlRefused, DivisionNotFound],
+        ],
+    ),
+    ("deleteWebhook", &[&[WebhookNotFound]]),
+    (
+        "rotateWebhookSecret",
+        &[&[RequestQueryInvalid, WebhookNotFound]],
+    ),
+    (
+        "listWebhookDeliveries",
+        &[&[RequestQueryInvalid, WebhookNotFound]],
+    ),
+    (
+        "resendWebhookEvent",
+        &[&[WebhookNotFound, WebhookEventNotFound]],
+    ),
+    ("replayWebhook", &[&[WebhookNotFound], JSON_BODY]),
+    ("sendWebhookTest", &[&[WebhookNotFound]]),
 ];
 
 /// Operations that need a token but no particular scope.
@@ -171,8 +203,24 @@ answers 404 `request.path.unknown`.",
         routes::inspector::list_requests,
         routes::admin::get_chaos,
         routes::admin::set_chaos,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::get,
+        routes::webhooks::update,
+        routes::webhooks::delete,
+        routes::webhooks::rotate_secret,
+        routes::webhook_deliveries::list,
+        routes::webhook_deliveries::resend,
+        routes::webhook_deliveries::replay,
+        routes::webhook_deliveries::test,
     ),
-    components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset)),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        ErrorCode,
+        wrapup_types::EventReset,
+        wrapup_types::WebhookPayload
+    )),
     modifiers(&ErrorsAndSecurity),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
@@ -180,6 +228,7 @@ answers 404 `request.path.unknown`.",
         (name = "divisions", description = "Divisions partition interactions and codes; OAuth clients are granted divisions."),
         (name = "oauth", description = "OAuth 2.0 client credentials."),
         (name = "operations", description = "Health, metrics, the request inspector, fault injection and this document."),
+        (name = "webhooks", description = "Webhook endpoints: events POSTed to your URL, signed per Standard Webhooks, retried, with a delivery log and replays (docs/webhooks.md). Every delivery's body is a WebhookPayload."),
     )
 )]
 pub struct ApiDoc;
@@ -216,6 +265,7 @@ impl Modify for ErrorsAndSecurity {
                 &mut item.put,
                 &mut item.post,
                 &mut item.delete,
+                &mut item.patch,
             ]
             .into_iter()
             .flatten()

@@ -14,7 +14,7 @@ use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{chaos, observe, request_id, timeout};
 use crate::routes::{
     admin, clients, codes, divisions, events, fallback, inspector, interactions, metrics, oauth,
-    ops,
+    ops, webhook_deliveries, webhooks,
 };
 use crate::state::AppState;
 
@@ -95,6 +95,36 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/v2/interactions/{id}/wrap-up/history",
             get(interactions::wrapup_history),
+        )
+        .route(
+            "/api/v2/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/deliveries",
+            get(webhook_deliveries::list),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/events/{sequence}/resend",
+            post(webhook_deliveries::resend),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/replay",
+            post(webhook_deliveries::replay),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/test",
+            post(webhook_deliveries::test),
         )
         .route_layer(
             ServiceBuilder::new()

@@ -11,3 +11,5 @@ pub mod interactions;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod webhook_deliveries;
+pub mod webhooks;
