@@ -9,6 +9,7 @@
 //!   applies a wrap-up, idempotently.
 //! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
 //! - [`Client::events`]: the event stream as typed events.
+//! - Webhook endpoints, their delivery logs and replays (`webhooks.rs`).
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ mod events;
 mod ops;
 mod response;
 mod retry;
+mod webhooks;
 mod wrapup;
 
 pub use apply::{ApplyEffect, ApplyError, ApplyOptions, ApplyReport, Progress, WaitVia};
@@ -30,4 +32,5 @@ pub use events::{EventQuery, EventStream, StreamEvent};
 pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};
+pub use webhooks::DeliveryQuery;
 pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};

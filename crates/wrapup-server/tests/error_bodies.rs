@@ -641,4 +641,7 @@ impl Store for FailingStore {
     async fn set_meta(&self, k: &str, v: &str) -> wrapup_store::Result<()> {
         self.0.set_meta(k, v).await
     }
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self.0.webhooks()
+    }
 }
