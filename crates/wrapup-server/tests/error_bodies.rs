@@ -27,6 +27,8 @@ const UNKNOWN: Uuid = uuid!("00000000-0000-4000-8000-00000000dead");
 const CLOSING: Uuid = uuid!("00000000-0000-4000-8000-0000000000e9");
 /// Reading this interaction panics (in the failing store).
 const PANICS: Uuid = uuid!("00000000-0000-4000-8000-00000000bad0");
+/// A webhook endpoint (disabled, so nothing is sent to it).
+const WEBHOOK: Uuid = uuid!("00000000-0000-4000-8000-0000000000f1");
 
 /// Who sends a request.
 #[derive(Clone, Copy, Debug)]
@@ -213,6 +215,22 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/nothing/here",
         ),
+        case(
+            WebhookNotFound,
+            Demo,
+            Method::GET,
+            format!("/api/v2/webhooks/{UNKNOWN}"),
+        ),
+        case(WebhookUrlInvalid, Demo, Method::POST, "/api/v2/webhooks")
+            .json(json!({"url": "ftp://crm.example.com/hooks"})),
+        case(WebhookUrlRefused, Demo, Method::POST, "/api/v2/webhooks")
+            .json(json!({"url": "http://127.0.0.1:8000/hooks"})),
+        case(
+            WebhookEventNotFound,
+            Demo,
+            Method::POST,
+            format!("/api/v2/webhooks/{WEBHOOK}/events/999999/resend"),
+        ),
     ]
 }
 
@@ -258,6 +276,30 @@ async fn demo_server(config: Config) -> TestServer {
             .await
             .unwrap();
     }
+    let webhook = wrapup_store::webhooks::WebhookRecord {
+        id: WEBHOOK,
+        seq: 0,
+        url: "https://crm.example.com/hooks".into(),
+        description: None,
+        event_types: EventKind::ALL.to_vec(),
+        divisions: DivisionGrant::All,
+        enabled: false,
+        disabled_reason: Some("created disabled".into()),
+        disabled_ms: Some(now),
+        failing_since_ms: None,
+        secret_generation: 1,
+        previous_secret_expires_ms: None,
+        created_by: DEMO_CLIENT_ID,
+        created_ms: now,
+        updated_ms: now,
+        cursor: 0,
+    };
+    server
+        .store
+        .webhooks()
+        .create_webhook(&webhook)
+        .await
+        .unwrap();
     server
 }
 
