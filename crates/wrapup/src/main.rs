@@ -30,6 +30,7 @@ use crate::commands::lint::LintArgs;
 use crate::commands::seed::SeedArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::simulate::SimulateArgs;
+use crate::commands::webhooks::WebhooksCommand;
 use crate::exit::exit_codes;
 use crate::global::{Global, LogFormat, Sources};
 
@@ -42,7 +43,7 @@ const EXIT_CODES: &str = exit_codes!();
     version,
     about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.",
     long_about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.\n\n\
-Client commands (apply, doctor, lint, interactions, codes, token) talk to a server given by --url,\n\
+Client commands (apply, doctor, lint, interactions, codes, webhooks, token) talk to a server given by --url,\n\
 WRAPUP_URL or a profile of ~/.config/wrapup/config.toml, with OAuth client credentials from\n\
 --client-id/--client-secret, WRAPUP_CLIENT_ID/WRAPUP_CLIENT_SECRET or the profile.\n\
 Server commands (serve, clients, migrate) work on the database directly.",
@@ -86,6 +87,10 @@ enum Command {
     /// Print an access token for scripts (fetched with the configured credentials).
     #[command(after_help = commands::token::AFTER_HELP)]
     Token,
+    /// Webhook endpoints: create, list, update, rotate secrets, read delivery logs, replay,
+    /// and listen locally (docs/webhooks.md).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Show the settings the client commands use, and where each comes from.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -166,6 +171,7 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
         Command::Interactions(cmd) => commands::interactions::run(cmd, &global, &sources).await,
         Command::Codes(cmd) => commands::codes::run(cmd, &global, &sources).await,
         Command::Token => commands::token::run(&global, &sources).await,
+        Command::Webhooks(cmd) => commands::webhooks::run(cmd, &global, &sources).await,
         Command::Config(cmd) => commands::config::run(cmd, &global, &sources),
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Clients(cmd) => commands::clients::run(cmd, global.json).await,

@@ -13,8 +13,10 @@
 //! - `sender.rs`: one signed POST; `target.rs`: where webhooks may go (no private
 //!   addresses unless allowed, checked at send time against the resolved address);
 //!   `schedule.rs`: the retry rule; `payload.rs`: the `webhook-id` and the body.
+//! - `listen.rs`: a verifying receiver, for `wrapup webhooks listen`.
 
 pub mod dispatcher;
+pub mod listen;
 pub mod payload;
 pub mod schedule;
 pub mod sender;

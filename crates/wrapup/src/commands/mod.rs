@@ -17,4 +17,6 @@ pub mod seed;
 pub mod serve;
 pub mod simulate;
 pub mod token;
+pub mod webhooks;
+pub mod webhooks_listen;
 pub mod wrapup_args;

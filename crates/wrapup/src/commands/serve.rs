@@ -9,6 +9,7 @@ use wrapup_server::chaos::ChaosSpec;
 use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 
 use crate::commands::db::DbArg;
+use crate::commands::webhooks::WebhookServeArgs;
 use crate::exit;
 
 /// The examples and operations of `wrapup serve --help`.
@@ -45,6 +46,8 @@ pub struct ServeArgs {
     /// How many recent requests the request inspector keeps (0 turns it off).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     inspector_capacity: u32,
+    #[command(flatten)]
+    webhooks: WebhookServeArgs,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -72,8 +75,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         ),
         inspector_capacity: args.inspector_capacity as usize,
         chaos: args.chaos.unwrap_or_default(),
+        webhooks: args.webhooks.config(args.demo)?,
         ..Config::default()
     };
+    let webhooks = WebhookServeArgs::describe(&config.webhooks);
     let app = App::start(store, clock, config);
     let limit = args.rate_limit.map_or_else(
         || "no rate limit".to_string(),
@@ -84,6 +89,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         args.db.shown(),
         args.settle_ms
     );
+    eprintln!("{webhooks}");
     if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
         eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
     }
