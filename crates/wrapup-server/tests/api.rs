@@ -487,7 +487,8 @@ async fn clients_over_http() {
 }
 
 /// A store whose database is gone: every call fails, reading an interaction panics, and
-/// listing divisions never answers.
+/// listing divisions never answers. (Webhook storage, which these tests do not use, is the
+/// real one.)
 struct BrokenStore(Arc<dyn Store>);
 
 fn down<T>() -> wrapup_store::Result<T> {
@@ -618,6 +619,9 @@ impl Store for BrokenStore {
     }
     async fn set_meta(&self, _: &str, _: &str) -> wrapup_store::Result<()> {
         down()
+    }
+    fn webhooks(&self) -> &dyn wrapup_store::WebhookStore {
+        self.0.webhooks()
     }
 }
 

@@ -240,8 +240,12 @@ mod tests {
 
     #[test]
     fn urls_are_checked_when_stored() {
-        let ok = |u| check_url(TargetPolicy::PublicOnly, u).is_ok();
-        let code = |p, u| check_url(p, u).unwrap_err().error_code;
+        fn ok(u: &str) -> bool {
+            check_url(TargetPolicy::PublicOnly, u).is_ok()
+        }
+        fn code(p: TargetPolicy, u: &str) -> ErrorCode {
+            check_url(p, u).unwrap_err().error_code
+        }
         assert!(ok("https://crm.example.com/hooks?x=1"));
         assert!(ok("http://93.184.216.34:8080/"));
         for bad in [
