@@ -4,11 +4,10 @@ use uuid::Uuid;
 
 use super::webhook_tx::HEAD_OF_INTERACTION;
 use super::PgStore;
+use crate::backend::WebhookBackend;
 use crate::error::{DbFailure, Result};
 use crate::webhooks::schema::{attempt_columns, delivery_columns, webhook_columns};
-use crate::webhooks::{
-    schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookBackend, WebhookRecord,
-};
+use crate::webhooks::{schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookRecord};
 
 impl WebhookBackend for PgStore {
     async fn get_webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>> {

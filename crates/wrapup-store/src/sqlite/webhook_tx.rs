@@ -11,8 +11,9 @@ use crate::error::DbFailure;
 use crate::schema;
 use crate::webhooks::schema::{delivery_columns, stored_event_types, webhook_columns};
 use crate::webhooks::{
-    schema as webhook_schema, AttemptRecord, DeliveryRecord, NewDelivery, WebhookRecord, WebhookTx,
+    schema as webhook_schema, AttemptRecord, DeliveryRecord, NewDelivery, WebhookRecord,
 };
+use crate::write::WebhookTx;
 
 /// The pending deliveries of an endpoint that could be sent now: first of their
 /// interaction among the pending ones (shared with the reads in `webhooks.rs`).

@@ -6,11 +6,10 @@ use uuid::Uuid;
 use super::queries::{query_all, query_one};
 use super::webhook_tx::HEAD_OF_INTERACTION;
 use super::SqliteStore;
+use crate::backend::WebhookBackend;
 use crate::error::Result;
 use crate::webhooks::schema::{attempt_columns, delivery_columns, webhook_columns};
-use crate::webhooks::{
-    schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookBackend, WebhookRecord,
-};
+use crate::webhooks::{schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookRecord};
 
 impl WebhookBackend for SqliteStore {
     async fn get_webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>> {
