@@ -9,6 +9,8 @@
 //!   applies a wrap-up, idempotently.
 //! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
 //! - [`Client::events`]: the event stream as typed events.
+//! - [`Client::validate_wrapup`], [`Client::diagnose_request`]: why a wrap-up is refused,
+//!   and the body that would be accepted.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +19,7 @@ mod client;
 mod doctor;
 mod error;
 mod events;
+mod insight;
 mod ops;
 mod response;
 mod retry;
@@ -27,6 +30,7 @@ pub use client::{Client, HttpTrace};
 pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
+pub use insight::RequestStream;
 pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};

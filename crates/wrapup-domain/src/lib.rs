@@ -10,6 +10,8 @@ pub mod access;
 pub mod lifecycle;
 pub mod names;
 pub mod wrapup_body;
+pub mod wrapup_fix;
 
 pub use access::Principal;
 pub use wrapup_body::{validate_body, MAX_BODY_BYTES, MAX_DURATION_MS, MAX_NOTES_CHARS};
+pub use wrapup_fix::suggest_fix;

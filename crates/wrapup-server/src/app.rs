@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use wrapup_store::Store;
 
+use crate::activity::WrapUpActivityLog;
 use crate::auth::CredentialCache;
 use crate::chaos::{ChaosSpec, ChaosSwitch};
 use crate::clock::Clock;
@@ -39,6 +40,9 @@ pub struct Config {
     pub inspector_capacity: usize,
     /// Fault injection (off by default).
     pub chaos: ChaosSpec,
+    /// `wrapup serve --demo`: the demo clients are listed at `GET /api/v2/demo/clients`
+    /// for the console's one-click sign-in.
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -51,6 +55,7 @@ impl Default for Config {
             rate_limit: None,
             inspector_capacity: 1_000,
             chaos: ChaosSpec::default(),
+            demo: false,
         }
     }
 }
@@ -91,6 +96,8 @@ impl App {
             inspector: Inspector::new(config.inspector_capacity),
             rate_limiter: RateLimiter::new(config.rate_limit),
             chaos: ChaosSwitch::new(config.chaos),
+            activity: WrapUpActivityLog::default(),
+            demo: config.demo,
         }));
         let tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),

@@ -5,7 +5,9 @@
 
 use uuid::{uuid, Uuid};
 use wrapup_store::{NewInteraction, Store, StoreError};
-use wrapup_types::{Channel, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest};
+use wrapup_types::{
+    Channel, DemoClient, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest,
+};
 
 use crate::auth::new_client;
 
@@ -28,6 +30,31 @@ pub const VIEWER_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d002")
 pub const VIEWER_CLIENT_SECRET: &str = "viewer-secret-not-for-production";
 
 const SEEDED: &str = "demo.seeded";
+/// The viewer's scopes: it reads, and can change nothing.
+const VIEWER_SCOPES: &str = "interaction:view wrapup-code:view";
+
+/// The demo clients with their credentials, as `GET /api/v2/demo/clients` lists them.
+pub fn clients() -> Vec<DemoClient> {
+    let words = |set: ScopeSet| set.iter().map(|s| s.as_str().to_string()).collect();
+    vec![
+        DemoClient {
+            name: "demo".into(),
+            client_id: DEMO_CLIENT_ID,
+            client_secret: DEMO_CLIENT_SECRET.into(),
+            scopes: words(ScopeSet::all()),
+            divisions: DivisionGrant::All,
+            description: "Every scope, every division.".into(),
+        },
+        DemoClient {
+            name: "demo-viewer".into(),
+            client_id: VIEWER_CLIENT_ID,
+            client_secret: VIEWER_CLIENT_SECRET.into(),
+            scopes: words(ScopeSet::parse(VIEWER_SCOPES).expect("known scopes")),
+            divisions: DivisionGrant::Only(vec![SALES]),
+            description: "Read-only, Sales only.".into(),
+        },
+    ]
+}
 
 /// Seeds the demo organisation unless it is already there.
 pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
@@ -158,7 +185,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
         Some(DEMO_CLIENT_SECRET),
     );
     store.create_client(&demo).await?;
-    let viewer_scopes = ScopeSet::parse("interaction:view wrapup-code:view").expect("known scopes");
+    let viewer_scopes = ScopeSet::parse(VIEWER_SCOPES).expect("known scopes");
     let (viewer, _) = new_client(
         VIEWER_CLIENT_ID,
         "demo-viewer",

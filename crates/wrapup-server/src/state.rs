@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use wrapup_store::Store;
 
+use crate::activity::WrapUpActivityLog;
 use crate::auth::CredentialCache;
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
@@ -33,6 +34,10 @@ pub struct AppComponents {
     pub rate_limiter: RateLimiter,
     /// The faults injected now (changed at runtime by `PUT /api/v2/admin/chaos`).
     pub chaos: ChaosSwitch,
+    /// Wrap-ups accepted and refused in the last minutes.
+    pub activity: WrapUpActivityLog,
+    /// Started with `--demo`: `GET /api/v2/demo/clients` exists.
+    pub demo: bool,
 }
 
 /// The handle handlers and layers get (cheap to clone).

@@ -112,6 +112,9 @@ error_codes! {
     InternalError = ("internal.error", 500),
     /// The store is not answering; retry later.
     ServiceUnavailable = ("service.unavailable", 503),
+    /// The request inspector keeps no request with this id (it was never recorded, or
+    /// newer requests have pushed it out).
+    InspectorRequestNotFound = ("inspector.request.not.found", 404),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -4,11 +4,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod diagnosis;
 pub mod error;
 pub mod model;
+pub mod overview;
 pub mod scope;
 pub mod timestamp;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
+pub use diagnosis::{RequestDiagnosis, SuggestedBody, WrapUpValidation};
 pub use model::*;
+pub use overview::{ActivityMinute, DemoClient, DivisionCounts, InteractionCounts, WrapUpActivity};
 pub use scope::{Scope, ScopeSet};

@@ -3,6 +3,9 @@
 pub mod admin;
 pub mod clients;
 pub mod codes;
+pub mod console;
+pub mod demo;
+pub mod diagnosis;
 pub mod divisions;
 pub mod events;
 pub mod fallback;
@@ -11,3 +14,5 @@ pub mod interactions;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod overview;
+pub mod wrapup_check;

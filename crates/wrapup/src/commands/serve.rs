@@ -16,7 +16,8 @@ pub const AFTER_HELP: &str = "Examples:\n  wrapup serve --demo\n  wrapup serve -
 wrapup serve --rate-limit 300/min --log-format json\n\n\
 Operations:\n  GET /healthz                    200 once the store answers\n  \
 GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
-GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)";
+GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)\n  \
+GET /                           the web console (docs/console.md)";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -28,7 +29,8 @@ pub struct ServeArgs {
     /// Milliseconds between an interaction closing and being finalized (ready for wrap-up).
     #[arg(long, default_value_t = 1500)]
     settle_ms: u32,
-    /// Seed a demo organisation (idempotent) and print its credentials.
+    /// Seed a demo organisation (idempotent) and print its credentials; the web console
+    /// then offers the demo clients' sign-in in one click (GET /api/v2/demo/clients).
     #[arg(long)]
     demo: bool,
     /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that
@@ -72,6 +74,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         ),
         inspector_capacity: args.inspector_capacity as usize,
         chaos: args.chaos.unwrap_or_default(),
+        demo: args.demo,
         ..Config::default()
     };
     let app = App::start(store, clock, config);
@@ -84,6 +87,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         args.db.shown(),
         args.settle_ms
     );
+    eprintln!("web console: http://{addr}/ (see docs/console.md)");
     if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
         eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
     }
