@@ -212,7 +212,7 @@ test('every page loads from this origin only, and the API reference tries reques
   await operation.locator('.opblock-summary-control').click();
   await operation.getByRole('button', { name: 'Try it out' }).click();
   await operation.getByRole('button', { name: 'Execute' }).click();
-  await expect(operation.locator('.live-responses-table .response-col_status').first()).toHaveText('200');
+  await expect(operation.locator('.live-responses-table tbody .response-col_status').first()).toHaveText('200');
 
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.goto('/#/');

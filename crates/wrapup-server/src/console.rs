@@ -58,28 +58,29 @@ pub const ASSETS: &[Asset] = assets![
 /// The file served at `/`; `{{ASSETS}}` in it becomes the versioned asset prefix.
 const INDEX: &str = "index.html";
 
-const fn content_type(path: &str) -> &'static str {
-    let bytes = path.as_bytes();
-    let ends = |ext: &[u8]| {
-        if bytes.len() < ext.len() {
+const fn ends_with(bytes: &[u8], ext: &[u8]) -> bool {
+    if bytes.len() < ext.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < ext.len() {
+        if bytes[bytes.len() - ext.len() + i] != ext[i] {
             return false;
         }
-        let mut i = 0;
-        while i < ext.len() {
-            if bytes[bytes.len() - ext.len() + i] != ext[i] {
-                return false;
-            }
-            i += 1;
-        }
-        true
-    };
-    if ends(b".html") {
+        i += 1;
+    }
+    true
+}
+
+const fn content_type(path: &str) -> &'static str {
+    let bytes = path.as_bytes();
+    if ends_with(bytes, b".html") {
         "text/html; charset=utf-8"
-    } else if ends(b".css") {
+    } else if ends_with(bytes, b".css") {
         "text/css; charset=utf-8"
-    } else if ends(b".js") {
+    } else if ends_with(bytes, b".js") {
         "text/javascript; charset=utf-8"
-    } else if ends(b".svg") {
+    } else if ends_with(bytes, b".svg") {
         "image/svg+xml"
     } else {
         "application/octet-stream"
@@ -118,8 +119,8 @@ pub fn find(path: &str) -> Option<&'static Asset> {
 }
 
 /// The Content-Security-Policy of every console response: this origin only, no inline
-/// script, no framing. Inline `style` attributes are allowed for the vendored API
-/// reference (Swagger UI sets some); `data:` images are its icons.
+/// script, no framing. `data:` images are the icons of the vendored API reference (Swagger
+/// UI's stylesheet holds them inline).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

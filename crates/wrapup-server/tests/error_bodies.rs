@@ -213,6 +213,12 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/nothing/here",
         ),
+        case(
+            InspectorRequestNotFound,
+            Demo,
+            Method::GET,
+            "/api/v2/inspector/requests/not-a-recent-request/diagnosis",
+        ),
     ]
 }
 
@@ -576,6 +582,9 @@ impl Store for FailingStore {
         _: PageRequest,
     ) -> wrapup_store::Result<Vec<InteractionRecord>> {
         Err(StoreError::Database("disk I/O error".into()))
+    }
+    async fn count_interactions(&self, g: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
+        self.0.count_interactions(g).await
     }
     async fn set_state(
         &self,

@@ -73,9 +73,11 @@ function renderSession() {
     return;
   }
   const live = h('span', { class: 'badge offline', id: 'live-status', title: 'The event stream' }, 'offline');
+  // The event stream is open while a page follows it (overview, interactions).
   unlistenStatus = interactionEvents.onStatus((status) => {
+    live.hidden = status === 'stopped';
     live.className = `badge ${status === 'live' ? 'live' : 'offline'}`;
-    live.textContent = status === 'live' ? 'live' : status === 'reconnecting' ? 'reconnecting…' : 'offline';
+    live.textContent = status === 'live' ? 'live' : 'reconnecting…';
   });
   fill(sessionBox,
     live,

@@ -22,8 +22,9 @@ export function duration(ms) {
   return s ? `${min} min ${s} s` : `${min} min`;
 }
 
+/** An id shortened for a table: its first and last characters (demo ids differ at the end). */
 export function shortId(id) {
-  return id ? `${id.slice(0, 8)}…` : '—';
+  return id ? `${id.slice(0, 8)}…${id.slice(-4)}` : '—';
 }
 
 export function json(value) {

@@ -92,9 +92,9 @@ function codeRow(c, names, manage, reload) {
       toast(describeError(err), 'bad');
     }
   };
-  row.append(h('td', { class: 'row' },
+  row.append(h('td', {}, h('div', { class: 'actions' },
     h('button', { type: 'button', class: 'secondary', onclick: rename, 'aria-label': `Rename ${c.name}` }, 'Rename'),
-    c.archived ? null : h('button', { type: 'button', class: 'danger', onclick: archive, 'aria-label': `Archive ${c.name}` }, 'Archive')));
+    c.archived ? null : h('button', { type: 'button', class: 'danger', onclick: archive, 'aria-label': `Archive ${c.name}` }, 'Archive'))));
   return row;
 }
 
