@@ -22,7 +22,7 @@ module.exports = async function globalSetup() {
     const timer = setTimeout(() => reject(new Error(`wrapup serve did not start in 60 s:\n${seen}`)), 60_000);
     server.stderr.on('data', (chunk) => {
       seen += chunk;
-      const m = /wrapup listening on (http:\/\/[0-9.:]+)/.exec(seen);
+      const m = /wrapup listening on (http:\/\/[0-9.]+:[0-9]+)\s/.exec(seen); // the whole address
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -79,7 +79,7 @@ test('a wrap-up applied through the form shows in the timeline and the history',
   await expect(page.locator('#history')).toContainText('Applied from the console');
   await expect(page.locator('#current-wrapup')).toContainText('Sale');
   await expect(page.locator('#state [data-state="completed"]')).toBeVisible();
-  await screenshot(page, 'interaction');
+  await screenshot(page, 'interaction', { fullPage: true });
   const applied = await api('GET', `/api/v2/interactions/${id}/wrap-up`);
   expect(applied.body).toMatchObject({ codeId: SALE, durationMs: 120000, notes: 'Applied from the console' });
 });
@@ -108,7 +108,7 @@ test('a curl request with a nested code is diagnosed, diffed, and its corrected 
   await expect(page.locator('#headers')).toContainText('Bearer [redacted]');
   await expect(page.locator('#headers')).not.toContainText(TOKEN);
   await expect(page.locator('#error-body')).toContainText('request.field.unknown');
-  await screenshot(page, 'request');
+  await screenshot(page, 'request', { fullPage: true });
 
   const sentCurl = await page.locator('#curl-sent').textContent();
   const fixedCurl = await page.locator('#curl-fixed').textContent();

@@ -56,9 +56,11 @@ async function signIn(page, name = 'demo') {
   await base.expect(page.locator('#session')).toContainText(`Signed in as ${name}`);
 }
 
-async function screenshot(page, name) {
+/** Saves a screenshot of the page, from its top (the whole page with `fullPage`). */
+async function screenshot(page, name, { fullPage = false } = {}) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: false });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 const test = base.test.extend({
