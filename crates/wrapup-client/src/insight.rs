@@ -1,6 +1,6 @@
 //! The operations that look at many things at once or explain one: interaction counts,
-//! recent wrap-up activity, the wrap-up dry run, a recent request's diagnosis, the
-//! inspector's live request stream and the demo clients (what the web console uses).
+//! recent wrap-up activity, the wrap-up dry run, a recent request's diagnosis and the
+//! inspector's live request stream (what the web console uses).
 
 use std::pin::Pin;
 
@@ -10,13 +10,12 @@ use reqwest::header::{ACCEPT, AUTHORIZATION};
 use reqwest::Method;
 use uuid::Uuid;
 use wrapup_types::{
-    DemoClient, InspectedRequest, InteractionCounts, RequestDiagnosis, WrapUpActivity,
-    WrapUpValidation,
+    InspectedRequest, InteractionCounts, RequestDiagnosis, WrapUpActivity, WrapUpValidation,
 };
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::response::{api_error, decode, RawResponse};
+use crate::response::{api_error, RawResponse};
 
 type SseEvents = Pin<
     Box<
@@ -103,19 +102,6 @@ impl Client {
             None,
         )
         .await
-    }
-
-    /// `GET /api/v2/demo/clients`: the demo clients of a `--demo` server (no token).
-    pub async fn demo_clients(&self) -> Result<Vec<DemoClient>> {
-        let request = self
-            .http
-            .get(format!("{}/api/v2/demo/clients", self.base))
-            .build()?;
-        let raw = self.execute(request, None).await?;
-        if !raw.status.is_success() {
-            return Err(api_error(&raw));
-        }
-        decode(&raw)
     }
 
     /// Opens the inspector's request stream (admin), after `after_sequence` when given.

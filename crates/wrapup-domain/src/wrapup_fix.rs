@@ -30,7 +30,9 @@ pub const PLACEHOLDER_DURATION_MS: u64 = 1_000;
 /// its code is then a current code of `division_id` (a property test holds it to that).
 pub fn suggest_fix(body: &[u8], division_id: Uuid, codes: &[WrapUpCode]) -> Option<SuggestedBody> {
     let text = std::str::from_utf8(body).ok()?;
-    let Value::Object(fields) = serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')).ok()? else {
+    let Value::Object(fields) =
+        serde_json::from_str::<Value>(text.trim_start_matches('\u{feff}')).ok()?
+    else {
         return None;
     };
     let mut fix = Fix::default();
@@ -71,7 +73,12 @@ enum CodeRef {
 impl Fix {
     /// The code to send, from `codeId` or the fields SDKs use instead, moved to the
     /// interaction's division when it is a code of another one.
-    fn code(&mut self, fields: &Map<String, Value>, division: Uuid, codes: &[WrapUpCode]) -> Option<Uuid> {
+    fn code(
+        &mut self,
+        fields: &Map<String, Value>,
+        division: Uuid,
+        codes: &[WrapUpCode],
+    ) -> Option<Uuid> {
         let found = self.find_code(fields);
         let (reference, place) = match found {
             Some(found) => found,
@@ -95,9 +102,12 @@ impl Fix {
         let id = match reference {
             CodeRef::Id(id) => {
                 if place != "codeId" {
-                    self.changes.push(format!("{place} holds the code id; sent as the top-level string codeId."));
+                    self.changes.push(format!(
+                        "{place} holds the code id; sent as the top-level string codeId."
+                    ));
                 } else if fields.get("codeId") != Some(&Value::String(id.to_string())) {
-                    self.changes.push("codeId rewritten as a hyphenated lowercase UUID string.".into());
+                    self.changes
+                        .push("codeId rewritten as a hyphenated lowercase UUID string.".into());
                 }
                 id
             }
@@ -149,13 +159,20 @@ impl Fix {
     /// with `id` or `name`), then any field that means the code (`wrapUpCode`, `code`, …).
     fn find_code(&mut self, fields: &Map<String, Value>) -> Option<(CodeRef, String)> {
         let mut candidates: Vec<&String> = fields.keys().filter(|k| *k == "codeId").collect();
-        candidates.extend(fields.keys().filter(|k| *k != "codeId" && suggest_field(k) == Some("codeId")));
+        candidates.extend(
+            fields
+                .keys()
+                .filter(|k| *k != "codeId" && suggest_field(k) == Some("codeId")),
+        );
         for key in candidates {
             let found = match &fields[key] {
                 Value::String(s) => Some(code_ref(s, key.clone())),
                 Value::Object(inner) => match (inner.get("id"), inner.get("name")) {
                     (Some(Value::String(id)), _) => Some(code_ref(id, format!("{key}.id"))),
-                    (_, Some(Value::String(name))) => Some((CodeRef::Name(name.trim().to_string()), format!("{key}.name"))),
+                    (_, Some(Value::String(name))) => Some((
+                        CodeRef::Name(name.trim().to_string()),
+                        format!("{key}.name"),
+                    )),
                     _ => None,
                 },
                 _ => None,
@@ -177,9 +194,9 @@ impl Fix {
                 return ms;
             }
         } else {
-            let alias = fields
-                .iter()
-                .find(|(k, v)| *k != "durationMs" && !v.is_null() && suggest_field(k) == Some("durationMs"));
+            let alias = fields.iter().find(|(k, v)| {
+                *k != "durationMs" && !v.is_null() && suggest_field(k) == Some("durationMs")
+            });
             if let Some((key, value)) = alias {
                 let seconds = key.to_ascii_lowercase().contains("sec");
                 if let Some(ms) = self.milliseconds(key, value, if seconds { 1000 } else { 1 }) {
@@ -222,7 +239,8 @@ impl Fix {
         }
         let rounded = ms.round();
         if quoted {
-            self.changes.push(format!("{key} was a string; sent as a number."));
+            self.changes
+                .push(format!("{key} was a string; sent as a number."));
         }
         if rounded > MAX_DURATION_MS as f64 {
             self.changes.push(format!(
@@ -231,7 +249,9 @@ impl Fix {
             return Some(MAX_DURATION_MS);
         }
         if rounded != ms {
-            self.changes.push(format!("{key} was not a whole number of milliseconds; rounded to {rounded}."));
+            self.changes.push(format!(
+                "{key} was not a whole number of milliseconds; rounded to {rounded}."
+            ));
         }
         Some(rounded as u64)
     }
@@ -240,7 +260,10 @@ impl Fix {
     fn notes(&mut self, fields: &Map<String, Value>) -> Option<String> {
         let (key, value) = match fields.get("notes") {
             Some(Value::Null) => {
-                self.changes.push("notes was null; left out (leave optional fields out instead of sending null).".into());
+                self.changes.push(
+                    "notes was null; left out (leave optional fields out instead of sending null)."
+                        .into(),
+                );
                 return None;
             }
             Some(value) => ("notes".to_string(), value),
@@ -256,16 +279,21 @@ impl Fix {
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(_) | Value::Bool(_) => {
-                self.changes.push(format!("{key} was not a string; sent as the string {value}."));
+                self.changes.push(format!(
+                    "{key} was not a string; sent as the string {value}."
+                ));
                 value.to_string()
             }
             _ => {
-                self.changes.push(format!("{key} was not a string; left out."));
+                self.changes
+                    .push(format!("{key} was not a string; left out."));
                 return None;
             }
         };
         if text.chars().count() > MAX_NOTES_CHARS {
-            self.changes.push(format!("{key} was longer than {MAX_NOTES_CHARS} characters; cut to {MAX_NOTES_CHARS}."));
+            self.changes.push(format!(
+                "{key} was longer than {MAX_NOTES_CHARS} characters; cut to {MAX_NOTES_CHARS}."
+            ));
             return Some(text.chars().take(MAX_NOTES_CHARS).collect());
         }
         Some(text)
@@ -274,7 +302,8 @@ impl Fix {
     /// Reports every field that is not sent on, but those already used under another name.
     fn drop_unknown(&mut self, fields: &Map<String, Value>) {
         for (key, value) in fields {
-            if matches!(key.as_str(), "codeId" | "durationMs" | "notes") || self.used.contains(key) {
+            if matches!(key.as_str(), "codeId" | "durationMs" | "notes") || self.used.contains(key)
+            {
                 continue;
             }
             self.changes.push(if value.is_null() {
@@ -295,7 +324,11 @@ fn code_ref(text: &str, place: String) -> (CodeRef, String) {
 }
 
 /// The current (not archived) code of `division` named `name`, ignoring case.
-fn current_code_named<'a>(codes: &'a [WrapUpCode], division: Uuid, name: &str) -> Option<&'a WrapUpCode> {
+fn current_code_named<'a>(
+    codes: &'a [WrapUpCode],
+    division: Uuid,
+    name: &str,
+) -> Option<&'a WrapUpCode> {
     let key = name_key(name);
     codes
         .iter()

@@ -117,7 +117,11 @@ mod tests {
         assert_eq!((only_b.accepted, only_b.refused), (1, 0));
         let later = t0 + MINUTE_MS * i64::from(WINDOW_MINUTES);
         let w = log.window(later, &DivisionGrant::All);
-        assert_eq!((w.accepted, w.refused), (1, 0), "the first minute left the window");
+        assert_eq!(
+            (w.accepted, w.refused),
+            (1, 0),
+            "the first minute left the window"
+        );
         log.record(later + MINUTE_MS, b, false);
         assert_eq!(log.minutes.lock().unwrap().len(), 1);
     }

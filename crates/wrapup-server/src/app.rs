@@ -40,8 +40,8 @@ pub struct Config {
     pub inspector_capacity: usize,
     /// Fault injection (off by default).
     pub chaos: ChaosSpec,
-    /// `wrapup serve --demo`: the demo clients are listed at `GET /api/v2/demo/clients`
-    /// for the console's one-click sign-in.
+    /// `wrapup serve --demo`: the console's configuration (`/console/config.json`) lists
+    /// the demo clients, for its one-click sign-in.
     pub demo: bool,
 }
 

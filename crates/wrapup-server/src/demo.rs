@@ -3,11 +3,10 @@
 //! client limited to one division. Ids and secrets are fixed so the README's walkthrough
 //! can be pasted as is. Seeding is idempotent.
 
+use serde::Serialize;
 use uuid::{uuid, Uuid};
 use wrapup_store::{NewInteraction, Store, StoreError};
-use wrapup_types::{
-    Channel, DemoClient, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest,
-};
+use wrapup_types::{Channel, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest};
 
 use crate::auth::new_client;
 
@@ -33,7 +32,20 @@ const SEEDED: &str = "demo.seeded";
 /// The viewer's scopes: it reads, and can change nothing.
 const VIEWER_SCOPES: &str = "interaction:view wrapup-code:view";
 
-/// The demo clients with their credentials, as `GET /api/v2/demo/clients` lists them.
+/// A demo OAuth client with its fixed, public secret, as the console's configuration lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoClient {
+    pub name: String,
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    pub divisions: DivisionGrant,
+    /// What the client is for, in words.
+    pub description: String,
+}
+
+/// The demo clients with their credentials.
 pub fn clients() -> Vec<DemoClient> {
     let words = |set: ScopeSet| set.iter().map(|s| s.as_str().to_string()).collect();
     vec![

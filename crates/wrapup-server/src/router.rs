@@ -13,22 +13,17 @@ use crate::middleware::authenticate::AuthenticateLayer;
 use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{chaos, observe, request_id, timeout};
 use crate::routes::{
-    admin, clients, codes, console, demo, diagnosis, divisions, events, fallback, inspector,
+    admin, clients, codes, console, diagnosis, divisions, events, fallback, inspector,
     interactions, metrics, oauth, ops, overview,
 };
 use crate::state::AppState;
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
-    let demo_routes = if state.demo {
-        Router::new().route("/api/v2/demo/clients", get(demo::list))
-    } else {
-        Router::new()
-    };
     Router::new()
         .route("/", get(console::index))
+        .route("/console/config.json", get(console::config))
         .route("/console/{version}/{*path}", get(console::asset))
-        .merge(demo_routes)
         .route("/oauth/token", post(oauth::issue_token))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(metrics::metrics))

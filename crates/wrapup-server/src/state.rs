@@ -36,7 +36,7 @@ pub struct AppComponents {
     pub chaos: ChaosSwitch,
     /// Wrap-ups accepted and refused in the last minutes.
     pub activity: WrapUpActivityLog,
-    /// Started with `--demo`: `GET /api/v2/demo/clients` exists.
+    /// Started with `--demo`: the console's configuration lists the demo clients.
     pub demo: bool,
 }
 

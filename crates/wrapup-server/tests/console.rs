@@ -1,7 +1,7 @@
 //! The operations the web console needs, usable by every client (docs/api.md): counts by
 //! state, recent wrap-up activity, the wrap-up dry run, a request's diagnosis with the
-//! body that would have been accepted, the inspector's request stream, the demo clients;
-//! and the console itself, served at `/` with its security headers.
+//! body that would have been accepted, the inspector's request stream; and the console
+//! itself, served at `/` with its security headers and its configuration (the demo clients).
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -94,9 +94,21 @@ async fn wrapup_activity_counts_answers_about_visible_interactions_by_minute() {
     admin.put_wrapup(ready, &body(sale)).await.unwrap(); // the same again: 204 too
     admin.put_wrapup(active, &body(sale)).await.unwrap_err(); // not closed
     admin.put_wrapup(elsewhere, &body(sale)).await.unwrap_err(); // a Sales code
-    put_raw(&admin, &ready.to_string(), "application/json", b"{\"codeId\": 1}").await;
+    put_raw(
+        &admin,
+        &ready.to_string(),
+        "application/json",
+        b"{\"codeId\": 1}",
+    )
+    .await;
     // About no interaction (or one the caller cannot see): not counted.
-    put_raw(&admin, &Uuid::new_v4().to_string(), "application/json", b"{}").await;
+    put_raw(
+        &admin,
+        &Uuid::new_v4().to_string(),
+        "application/json",
+        b"{}",
+    )
+    .await;
 
     let all = admin.wrapup_activity().await.unwrap();
     assert_eq!((all.accepted, all.refused), (2, 3));
@@ -222,7 +234,11 @@ async fn the_dry_run_suggests_the_body_that_would_be_accepted() {
         );
         assert!(!fix.changes.is_empty());
         let again = admin.validate_wrapup(ready, &fix.body).await.unwrap();
-        assert!(again.valid, "the suggestion is accepted: {:?}", again.details);
+        assert!(
+            again.valid,
+            "the suggestion is accepted: {:?}",
+            again.details
+        );
     }
 }
 
@@ -241,7 +257,13 @@ async fn a_refused_wrapup_is_diagnosed_with_a_body_that_is_then_accepted() {
         .interaction(&admin, sales, &[TargetState::Active, TargetState::Closed])
         .await;
     let nested = json!({"wrapUpCode": {"id": sale}, "durationMs": 120000}).to_string();
-    let early = put_raw(&admin, &id.to_string(), "application/json", nested.as_bytes()).await;
+    let early = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        nested.as_bytes(),
+    )
+    .await;
     let diagnosis = admin.diagnose_request(&request_id(&early)).await.unwrap();
     assert_eq!(diagnosis.request.status, 400);
     assert_eq!(diagnosis.problems, error_of(&early).details);
@@ -259,7 +281,13 @@ async fn a_refused_wrapup_is_diagnosed_with_a_body_that_is_then_accepted() {
 
     s.clock.advance(SETTLE_MS);
     s.finalize_now().await;
-    let refused = put_raw(&admin, &id.to_string(), "application/json", nested.as_bytes()).await;
+    let refused = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        nested.as_bytes(),
+    )
+    .await;
     assert_eq!(refused.status, 400);
     let diagnosis = admin.diagnose_request(&request_id(&refused)).await.unwrap();
     assert!(
@@ -290,7 +318,10 @@ async fn a_refused_wrapup_is_diagnosed_with_a_body_that_is_then_accepted() {
     assert_eq!(accepted.status, 204);
 
     // A success, and a refusal that is not a wrap-up: words, no corrected body.
-    let ok = admin.diagnose_request(&request_id(&accepted)).await.unwrap();
+    let ok = admin
+        .diagnose_request(&request_id(&accepted))
+        .await
+        .unwrap();
     assert_eq!(ok.summary, "The request succeeded (204).");
     assert!(ok.suggestion.is_none() && ok.problems.is_empty());
     let missing = admin
@@ -361,11 +392,18 @@ async fn the_request_stream_follows_the_inspector_and_resumes() {
 }
 
 #[tokio::test]
-async fn demo_clients_are_listed_only_by_a_demo_server() {
+async fn the_console_configuration_lists_the_demo_clients_only_on_a_demo_server() {
+    let http = reqwest::Client::new();
     let s = TestServer::start().await;
-    let anonymous = Client::new(&s.url).with_retry(RetryPolicy::none());
-    let e = anonymous.demo_clients().await.unwrap_err();
-    assert_eq!(e.code(), Some(ErrorCode::RequestPathUnknown));
+    let config: Value = http
+        .get(format!("{}/console/config.json", s.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config, json!({"demo": false, "demoClients": []}));
 
     let s = TestServer::start_with(Config {
         demo: true,
@@ -373,17 +411,38 @@ async fn demo_clients_are_listed_only_by_a_demo_server() {
         ..Config::default()
     })
     .await;
-    demo::seed(s.store.as_ref(), s.clock.now_ms()).await.unwrap();
-    let anonymous = Client::new(&s.url).with_retry(RetryPolicy::none());
-    let clients = anonymous.demo_clients().await.unwrap();
-    let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+    demo::seed(s.store.as_ref(), s.clock.now_ms())
+        .await
+        .unwrap();
+    let response = http
+        .get(format!("{}/console/config.json", s.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("content-security-policy"));
+    let config: Value = response.json().await.unwrap();
+    assert_eq!(config["demo"], true);
+    let clients = config["demoClients"].as_array().unwrap();
+    let names: Vec<&str> = clients
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["demo", "demo-viewer"]);
-    for c in &clients {
+    for c in clients {
         let client = Client::new(&s.url)
-            .with_credentials(&c.client_id.to_string(), &c.client_secret)
+            .with_credentials(
+                c["clientId"].as_str().unwrap(),
+                c["clientSecret"].as_str().unwrap(),
+            )
             .with_retry(RetryPolicy::none());
         let granted = client.fetch_token().await.unwrap();
-        assert_eq!(granted.scope, c.scopes.join(" "), "{}", c.name);
+        let scopes: Vec<&str> = c["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert_eq!(granted.scope, scopes.join(" "), "{c}");
     }
 }
 
@@ -404,10 +463,7 @@ async fn interactions_carry_their_finalization_deadline_and_filter_by_channel() 
     s.clock.advance(SETTLE_MS);
     s.finalize_now().await;
     let settled = admin.get_interaction(chat.id).await.unwrap();
-    assert_eq!(
-        (settled.finalized, settled.finalizes_at),
-        (true, Some(due))
-    );
+    assert_eq!((settled.finalized, settled.finalizes_at), (true, Some(due)));
     s.interaction(&admin, sales, &[]).await; // voice
     let chats = admin
         .list_interactions(&InteractionQuery {
@@ -474,7 +530,11 @@ async fn the_console_is_served_with_its_security_headers_and_apart_from_the_api(
         format!("{prefix}/nothing.js"),
         format!("{prefix}/README.md"),
     ] {
-        let r = http.get(format!("{}{missing}", s.url)).send().await.unwrap();
+        let r = http
+            .get(format!("{}{missing}", s.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{missing}");
         let body: ErrorBody = r.json().await.unwrap();
         assert_eq!(body.code, ErrorCode::RequestPathUnknown);
@@ -492,7 +552,11 @@ async fn the_console_is_served_with_its_security_headers_and_apart_from_the_api(
         .await
         .unwrap();
     assert_eq!(
-        http.get(format!("{}/", s.url)).send().await.unwrap().status(),
+        http.get(format!("{}/", s.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     let logged = s.app.state.inspector.recent(1000, &Default::default());
@@ -519,7 +583,10 @@ fn every_file_of_the_console_folder_is_embedded() {
                 .to_string_lossy()
                 .replace('\\', "/");
             // Documentation and the vendored package's licence files are not served.
-            if relative == "README.md" || relative.ends_with("/LICENSE") || relative.ends_with("/NOTICE") {
+            if relative == "README.md"
+                || relative.ends_with("/LICENSE")
+                || relative.ends_with("/NOTICE")
+            {
                 continue;
             }
             found.push(relative);

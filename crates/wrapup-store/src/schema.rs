@@ -133,7 +133,8 @@ pub(crate) fn state_count(row: &impl ResultRow) -> Result<StateCount, DbFailure>
     let state = row.text(1)?;
     Ok(StateCount {
         division_id: row.uuid(0)?,
-        state: InteractionState::parse(&state).ok_or_else(|| DbFailure::corrupt("state", &state))?,
+        state: InteractionState::parse(&state)
+            .ok_or_else(|| DbFailure::corrupt("state", &state))?,
         finalized: row.flag(2)?,
         count: row.int(3)?.max(0) as u64,
     })

@@ -585,7 +585,10 @@ async fn counts_are_by_division_and_state_and_respect_grants(db: TestDb) {
     );
     let rec = store.get_interaction(settled).await.unwrap().unwrap();
     assert!(rec.interaction.finalized);
-    assert_eq!(rec.interaction.finalizes_at, Some(timestamp::from_millis(NOW)));
+    assert_eq!(
+        rec.interaction.finalizes_at,
+        Some(timestamp::from_millis(NOW))
+    );
 
     let mut all = store.count_interactions(&DivisionGrant::All).await.unwrap();
     all.sort_by_key(|c| (c.division_id == b, c.state.as_str(), c.finalized));

@@ -11,8 +11,8 @@ pub mod overview;
 pub mod scope;
 pub mod timestamp;
 
-pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
 pub use diagnosis::{RequestDiagnosis, SuggestedBody, WrapUpValidation};
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
 pub use model::*;
-pub use overview::{ActivityMinute, DemoClient, DivisionCounts, InteractionCounts, WrapUpActivity};
+pub use overview::{ActivityMinute, DivisionCounts, InteractionCounts, WrapUpActivity};
 pub use scope::{Scope, ScopeSet};

@@ -1,13 +1,11 @@
 //! Figures about many interactions at once, for dashboards such as the web console's
-//! overview: how many interactions are in each state per division, how many wrap-ups were
-//! accepted and refused lately, and the demo clients a `--demo` server offers.
+//! overview: how many interactions are in each state per division, and how many wrap-ups
+//! were accepted and refused lately.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-use crate::model::DivisionGrant;
 
 /// How many interactions of one division are at each point of the lifecycle.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -68,24 +66,4 @@ pub struct WrapUpActivity {
     pub refused: u64,
     /// The window minute by minute, oldest first, every minute listed.
     pub minutes: Vec<ActivityMinute>,
-}
-
-/// A demo OAuth client, as `GET /api/v2/demo/clients` lists it (`wrapup serve --demo` only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({
-    "name": "demo", "clientId": "00000000-0000-4000-8000-00000000d001",
-    "clientSecret": "demo-secret-not-for-production",
-    "scopes": ["interaction:view", "interaction:write", "interaction:manage", "wrapup-code:view", "wrapup-code:manage", "admin"],
-    "divisions": "all", "description": "Every scope, every division."
-}))]
-pub struct DemoClient {
-    pub name: String,
-    pub client_id: Uuid,
-    /// A fixed, public secret: demo data only.
-    pub client_secret: String,
-    pub scopes: Vec<String>,
-    pub divisions: DivisionGrant,
-    /// What the client is for, in words.
-    pub description: String,
 }

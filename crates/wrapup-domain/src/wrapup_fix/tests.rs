@@ -48,7 +48,10 @@ fn a_right_body_is_left_alone() {
 #[test]
 fn the_code_id_is_taken_out_of_a_nested_object() {
     let fixed = fix(json!({"wrapUpCode": {"id": SALE.to_string()}, "durationMs": 120000}));
-    assert_eq!(fixed.body, json!({"codeId": SALE.to_string(), "durationMs": 120000}));
+    assert_eq!(
+        fixed.body,
+        json!({"codeId": SALE.to_string(), "durationMs": 120000})
+    );
     assert_eq!(
         fixed.changes,
         ["wrapUpCode.id holds the code id; sent as the top-level string codeId."]
@@ -67,7 +70,11 @@ fn a_code_name_becomes_the_id_of_that_code_in_the_division() {
     ] {
         let fixed = fix(body.clone());
         assert_eq!(fixed.body["codeId"], json!(SALE.to_string()), "{body}");
-        assert!(fixed.unresolved.is_empty(), "{body}: {:?}", fixed.unresolved);
+        assert!(
+            fixed.unresolved.is_empty(),
+            "{body}: {:?}",
+            fixed.unresolved
+        );
     }
     let fixed = fix(json!({"codeId": "Refund", "durationMs": 1}));
     assert!(fixed.body.get("codeId").is_none());
@@ -78,7 +85,11 @@ fn a_code_name_becomes_the_id_of_that_code_in_the_division() {
 fn a_code_of_another_division_is_replaced_by_the_code_of_the_same_name() {
     let fixed = fix(json!({"codeId": SUPPORT_SALE.to_string(), "durationMs": 1000}));
     assert_eq!(fixed.body["codeId"], json!(SALE.to_string()));
-    assert!(fixed.changes[0].contains("another division"), "{:?}", fixed.changes);
+    assert!(
+        fixed.changes[0].contains("another division"),
+        "{:?}",
+        fixed.changes
+    );
     // No code of that name in the division: kept, and said so.
     let fixed = fix(json!({"codeId": RESOLVED.to_string(), "durationMs": 1000}));
     assert_eq!(fixed.body["codeId"], json!(RESOLVED.to_string()));
@@ -101,8 +112,15 @@ fn a_missing_or_zero_duration_gets_the_placeholder() {
         json!({"codeId": SALE.to_string(), "durationMs": "soon"}),
     ] {
         let fixed = fix(body.clone());
-        assert_eq!(fixed.body["durationMs"], json!(PLACEHOLDER_DURATION_MS), "{body}");
-        assert!(fixed.changes.iter().any(|c| c.contains("placeholder")), "{body}");
+        assert_eq!(
+            fixed.body["durationMs"],
+            json!(PLACEHOLDER_DURATION_MS),
+            "{body}"
+        );
+        assert!(
+            fixed.changes.iter().any(|c| c.contains("placeholder")),
+            "{body}"
+        );
     }
 }
 
@@ -128,7 +146,10 @@ fn nulls_and_unknown_fields_are_left_out() {
     let fixed = fix(json!({
         "codeId": SALE.to_string(), "durationMs": 10, "notes": null, "agent": "x", "queue": null
     }));
-    assert_eq!(fixed.body, json!({"codeId": SALE.to_string(), "durationMs": 10}));
+    assert_eq!(
+        fixed.body,
+        json!({"codeId": SALE.to_string(), "durationMs": 10})
+    );
     assert_eq!(fixed.changes.len(), 3, "{:?}", fixed.changes);
 }
 
@@ -149,7 +170,10 @@ fn notes_are_renamed_converted_or_cut() {
 #[test]
 fn what_is_not_an_object_has_no_correction() {
     for body in ["", "[1]", "\"x\"", "{", "null"] {
-        assert!(suggest_fix(body.as_bytes(), SALES, &codes()).is_none(), "{body:?}");
+        assert!(
+            suggest_fix(body.as_bytes(), SALES, &codes()).is_none(),
+            "{body:?}"
+        );
     }
 }
 
@@ -167,7 +191,11 @@ fn value() -> impl Strategy<Value = Value> {
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
         prop::collection::btree_map(
-            prop_oneof![Just("id".to_string()), Just("name".to_string()), "[a-z]{1,4}"],
+            prop_oneof![
+                Just("id".to_string()),
+                Just("name".to_string()),
+                "[a-z]{1,4}"
+            ],
             inner,
             0..3,
         )

@@ -14,8 +14,8 @@ use wrapup_store::{
     ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,
 };
 use wrapup_types::{
-    Channel, CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState,
-    WrapUp, WrapUpRequest, WrapUpValidation,
+    Channel, CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page,
+    SetState, WrapUp, WrapUpRequest, WrapUpValidation,
 };
 
 use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
@@ -323,5 +323,7 @@ pub async fn validate(
     let rec = visible_interaction(&state, &principal, &id).await?;
     let read: Result<Bytes, ApiError> = read_json_body(&headers, body).await;
     let body = read.as_ref().map(|b| b.as_ref()).map_err(Clone::clone);
-    Ok(Json(validation(&state, &principal, &rec, body, true).await?))
+    Ok(Json(
+        validation(&state, &principal, &rec, body, true).await?,
+    ))
 }

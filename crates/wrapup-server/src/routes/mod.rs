@@ -4,7 +4,6 @@ pub mod admin;
 pub mod clients;
 pub mod codes;
 pub mod console;
-pub mod demo;
 pub mod diagnosis;
 pub mod divisions;
 pub mod events;

@@ -30,7 +30,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1500)]
     settle_ms: u32,
     /// Seed a demo organisation (idempotent) and print its credentials; the web console
-    /// then offers the demo clients' sign-in in one click (GET /api/v2/demo/clients).
+    /// then offers the demo clients' sign-in in one click.
     #[arg(long)]
     demo: bool,
     /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that

@@ -1,5 +1,5 @@
-// Sign-in with OAuth client credentials. A `--demo` server lists its demo clients
-// (GET /api/v2/demo/clients), offered here in one click.
+// Sign-in with OAuth client credentials. A `--demo` server lists its demo clients in the
+// console's configuration (/console/config.json), offered here in one click.
 
 import { h, fill, field } from '../ui.js';
 import { signIn } from '../session.js';
@@ -34,9 +34,10 @@ export async function render(main) {
     h('section', { class: 'panel', 'aria-label': 'Client credentials' }, form, error)));
 
   try {
-    const response = await fetch('/api/v2/demo/clients', { credentials: 'omit' });
+    const response = await fetch('/console/config.json', { credentials: 'omit' });
     if (!response.ok) return;
-    const clients = await response.json();
+    const { demo: isDemo, demoClients: clients } = await response.json();
+    if (!isDemo || !clients.length) return;
     fill(demo, h('section', { class: 'panel', 'aria-labelledby': 'demo-title' },
       h('h2', { id: 'demo-title' }, 'Demo clients'),
       h('p', { class: 'muted small' }, 'This server runs with --demo: its demo clients have fixed, public credentials.'),
