@@ -2,7 +2,7 @@
 // Authorization header), resumed with Last-Event-ID after a drop. Nothing polls: a stream
 // stays open, and is reopened only when it ends.
 
-import { session, onSessionChange } from './session.js';
+import { session, onSessionChange, signOut } from './session.js';
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
@@ -24,6 +24,16 @@ export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null 
         const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${s.token}` };
         if (lastId !== null && lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
         const response = await fetch(path, { headers, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
+        if (response.status === 401) {
+          // The token expired or was revoked: reconnecting cannot help.
+          stopped = true;
+          signOut();
+          break;
+        }
+        if (response.status === 403) {
+          stopped = true; // the token lacks the scope: reconnecting cannot help either
+          break;
+        }
         if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
         onStatus('live');
         failures = 0;

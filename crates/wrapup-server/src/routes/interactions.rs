@@ -309,7 +309,7 @@ pub async fn wrapup_history(
 /// are answered as errors, as the PUT would answer them.
 #[utoipa::path(post, path = "/api/v2/interactions/{id}/wrap-up/validate", operation_id = "validateInteractionWrapUp", tag = "interactions",
     params(("id" = Uuid, Path, description = "The interaction's id.")),
-    request_body(content = serde_json::Value, description = "Any body: it is checked as the PUT would check it.",
+    request_body(content = Option<serde_json::Value>, description = "Any body, or none: it is checked as the PUT would check it.",
         example = json!({"wrapUpCode": {"id": "00000000-0000-4000-8000-0000000000c1"}})),
     responses((status = 200, description = "What the PUT would answer now.", body = WrapUpValidation)),
     security(("oauth2" = ["interaction:write"])))]
