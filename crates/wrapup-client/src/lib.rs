@@ -10,6 +10,8 @@
 //! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
 //! - [`Client::events`]: the event stream as typed events.
 //! - Webhook endpoints, their delivery logs and replays (`webhooks.rs`).
+//! - [`Client::validate_wrapup`], [`Client::diagnose_request`]: why a wrap-up is refused,
+//!   and the body that would be accepted.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +20,7 @@ mod client;
 mod doctor;
 mod error;
 mod events;
+mod insight;
 mod ops;
 mod response;
 mod retry;
@@ -29,6 +32,7 @@ pub use client::{Client, HttpTrace};
 pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
+pub use insight::RequestStream;
 pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};

@@ -22,6 +22,8 @@ pub struct InteractionQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub division_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wrapped_up: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,

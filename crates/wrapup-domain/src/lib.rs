@@ -12,6 +12,8 @@ pub mod lifecycle;
 pub mod names;
 pub mod webhook_signature;
 pub mod wrapup_body;
+pub mod wrapup_fix;
 
 pub use access::Principal;
 pub use wrapup_body::{validate_body, MAX_BODY_BYTES, MAX_DURATION_MS, MAX_NOTES_CHARS};
+pub use wrapup_fix::suggest_fix;

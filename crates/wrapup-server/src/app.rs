@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use wrapup_store::Store;
 
+use crate::activity::WrapUpActivityLog;
 use crate::auth::CredentialCache;
 use crate::chaos::{ChaosSpec, ChaosSwitch};
 use crate::clock::Clock;
@@ -42,6 +43,9 @@ pub struct Config {
     pub chaos: ChaosSpec,
     /// Webhook delivery (docs/webhooks.md).
     pub webhooks: WebhookConfig,
+    /// `wrapup serve --demo`: the console's configuration (`/console/config.json`) lists
+    /// the demo clients, for its one-click sign-in.
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -55,6 +59,7 @@ impl Default for Config {
             inspector_capacity: 1_000,
             chaos: ChaosSpec::default(),
             webhooks: WebhookConfig::default(),
+            demo: false,
         }
     }
 }
@@ -97,6 +102,8 @@ impl App {
             rate_limiter: RateLimiter::new(config.rate_limit),
             chaos: ChaosSwitch::new(config.chaos),
             webhooks: Arc::new(Webhooks::new(config.webhooks.clone())),
+            activity: WrapUpActivityLog::default(),
+            demo: config.demo,
         }));
         let mut tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),

@@ -4,17 +4,20 @@
 //! starts the finalization timer; [`App::serve`] serves it on a listener until shutdown.
 //!
 //! The modules fall in three groups, and import only downwards (no module imports, directly
-//! or not, one that imports it): the components the server keeps (`auth`, `chaos`, `clock`,
-//! `inspector`, `metrics`, `ratelimit`, `webhooks`, with `state` holding them), the request's layers
+//! or not, one that imports it): the components the server keeps (`activity`, `auth`,
+//! `chaos`, `clock`, `console`, `inspector`, `metrics`, `ratelimit`, `webhooks`, with
+//! `state` holding them), the request's layers
 //! (`middleware`) and handlers (`routes`), and what assembles them (`router`, `app`,
 //! `openapi`).
 
 #![forbid(unsafe_code)]
 
+pub mod activity;
 pub mod app;
 pub mod auth;
 pub mod chaos;
 pub mod clock;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod extract;

@@ -13,14 +13,17 @@ use crate::middleware::authenticate::AuthenticateLayer;
 use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{chaos, observe, request_id, timeout};
 use crate::routes::{
-    admin, clients, codes, divisions, events, fallback, inspector, interactions, metrics, oauth,
-    ops, webhook_deliveries, webhooks,
+    admin, clients, codes, console, diagnosis, divisions, events, fallback, inspector,
+    interactions, metrics, oauth, ops, overview, webhook_deliveries, webhooks,
 };
 use crate::state::AppState;
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(console::index))
+        .route("/console/config.json", get(console::config))
+        .route("/console/{version}/{*path}", get(console::asset))
         .route("/oauth/token", post(oauth::issue_token))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(metrics::metrics))
@@ -61,6 +64,11 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
         .then(|| RateLimitLayer(state.clone()));
     Router::new()
         .route("/api/v2/inspector/requests", get(inspector::list_requests))
+        .route("/api/v2/inspector/requests/stream", get(inspector::stream))
+        .route(
+            "/api/v2/inspector/requests/{requestId}/diagnosis",
+            get(diagnosis::diagnose),
+        )
         .route(
             "/api/v2/admin/chaos",
             get(admin::get_chaos).put(admin::set_chaos),
@@ -83,6 +91,11 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
             get(interactions::list).post(interactions::create),
         )
         .route("/api/v2/interactions/events", get(events::stream))
+        .route("/api/v2/interactions/counts", get(overview::counts))
+        .route(
+            "/api/v2/interactions/wrap-up-activity",
+            get(overview::wrapup_activity),
+        )
         .route("/api/v2/interactions/{id}", get(interactions::get))
         .route(
             "/api/v2/interactions/{id}/state",
@@ -91,6 +104,10 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/v2/interactions/{id}/wrap-up",
             get(interactions::get_wrapup).put(interactions::put_wrapup),
+        )
+        .route(
+            "/api/v2/interactions/{id}/wrap-up/validate",
+            post(interactions::validate),
         )
         .route(
             "/api/v2/interactions/{id}/wrap-up/history",

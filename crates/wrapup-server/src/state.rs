@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use wrapup_store::Store;
 
+use crate::activity::WrapUpActivityLog;
 use crate::auth::CredentialCache;
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
@@ -36,6 +37,10 @@ pub struct AppComponents {
     pub chaos: ChaosSwitch,
     /// Webhook settings, signing keys, and the dispatcher's wake-up signal.
     pub webhooks: Arc<Webhooks>,
+    /// Wrap-ups accepted and refused in the last minutes.
+    pub activity: WrapUpActivityLog,
+    /// Started with `--demo`: the console's configuration lists the demo clients.
+    pub demo: bool,
 }
 
 /// The handle handlers and layers get (cheap to clone).

@@ -556,6 +556,9 @@ impl Store for BrokenStore {
     ) -> wrapup_store::Result<Vec<InteractionRecord>> {
         down()
     }
+    async fn count_interactions(&self, _: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
+        down()
+    }
     async fn set_state(
         &self,
         _: Uuid,

@@ -231,6 +231,12 @@ fn cases() -> Vec<Case> {
             Method::POST,
             format!("/api/v2/webhooks/{WEBHOOK}/events/999999/resend"),
         ),
+        case(
+            InspectorRequestNotFound,
+            Demo,
+            Method::GET,
+            "/api/v2/inspector/requests/not-a-recent-request/diagnosis",
+        ),
     ]
 }
 
@@ -618,6 +624,9 @@ impl Store for FailingStore {
         _: PageRequest,
     ) -> wrapup_store::Result<Vec<InteractionRecord>> {
         Err(StoreError::Database("disk I/O error".into()))
+    }
+    async fn count_interactions(&self, g: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
+        self.0.count_interactions(g).await
     }
     async fn set_state(
         &self,

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::ops;
 use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    InteractionRecord, NewInteraction, PageRequest, StateCount, TokenRecord, WrapUpApplied,
 };
 use crate::store::{Store, StoreObserver};
 use crate::webhooks::ops::{
@@ -62,6 +62,10 @@ pub(crate) trait Backend: WebhookBackend + Send + Sync + 'static {
         filter: &InteractionFilter,
         page: PageRequest,
     ) -> impl Future<Output = Result<Vec<InteractionRecord>>> + Send;
+    fn count_interactions(
+        &self,
+        grant: &DivisionGrant,
+    ) -> impl Future<Output = Result<Vec<StateCount>>> + Send;
     fn assess_wrapup(
         &self,
         interaction: &InteractionRecord,
@@ -164,6 +168,10 @@ impl<B: Backend> Store for B {
         page: PageRequest,
     ) -> Result<Vec<InteractionRecord>> {
         Backend::list_interactions(self, grant, filter, page).await
+    }
+
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {
+        Backend::count_interactions(self, grant).await
     }
 
     async fn set_state(

@@ -52,7 +52,7 @@ pub use crate::error::{Result, StoreError};
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    InteractionRecord, NewInteraction, PageRequest, StateCount, TokenRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
 pub use crate::sqlite::{connect_options as sqlite_connect_options, SqliteStore};

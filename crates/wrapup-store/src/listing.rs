@@ -23,6 +23,22 @@ pub(crate) trait PageQuery: Sized {
     fn push_one_of(&mut self, column: &str, ids: &[Uuid]);
 }
 
+/// The query counting the interactions of the granted divisions by division, state and
+/// finalized (rows decoded by [`crate::schema::state_count`]). `None` when the grant lets
+/// the caller see nothing.
+pub(crate) fn count_query<Q: PageQuery>(grant: &DivisionGrant) -> Option<Q> {
+    if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
+        return None;
+    }
+    let mut q = Q::new();
+    q.push("SELECT division_id, state, finalized, COUNT(*) FROM interactions WHERE seq > 0");
+    if let DivisionGrant::Only(ids) = grant {
+        q.push_one_of("division_id", ids);
+    }
+    q.push(" GROUP BY division_id, state, finalized");
+    Some(q)
+}
+
 /// What is listed.
 pub(crate) enum Listing<'a> {
     /// Rows decoded by [`crate::schema::division`].
@@ -91,6 +107,10 @@ impl Listing<'_> {
                 if let Some(d) = filter.division {
                     q.push(" AND division_id = ");
                     q.bind_uuid(d);
+                }
+                if let Some(c) = filter.channel {
+                    q.push(" AND channel = ");
+                    q.bind_text(c.as_str().to_string());
                 }
                 match filter.wrapped_up {
                     Some(true) => q.push(" AND wrapup_code_id IS NOT NULL"),

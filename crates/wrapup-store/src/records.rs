@@ -18,6 +18,16 @@ pub struct InteractionRecord {
     pub finalize_due_ms: Option<i64>,
 }
 
+/// How many interactions of a division are in a state (`GET /api/v2/interactions/counts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateCount {
+    pub division_id: Uuid,
+    pub state: InteractionState,
+    /// Only ever `true` for closed interactions (and completed ones, which were finalized).
+    pub finalized: bool,
+    pub count: u64,
+}
+
 /// A wrap-up code as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeRecord {
@@ -70,6 +80,7 @@ pub struct TokenRecord {
 pub struct InteractionFilter {
     pub state: Option<InteractionState>,
     pub division: Option<Uuid>,
+    pub channel: Option<Channel>,
     pub wrapped_up: Option<bool>,
 }
 

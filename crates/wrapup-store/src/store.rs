@@ -12,7 +12,7 @@ use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapU
 use crate::error::Result;
 use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, NewInteraction, PageRequest, TokenRecord, WrapUpApplied,
+    InteractionRecord, NewInteraction, PageRequest, StateCount, TokenRecord, WrapUpApplied,
 };
 use crate::webhooks::WebhookStore;
 
@@ -63,6 +63,9 @@ pub trait Store: Send + Sync + 'static {
         filter: &InteractionFilter,
         page: PageRequest,
     ) -> Result<Vec<InteractionRecord>>;
+    /// How many interactions of the granted divisions are in each state, by division
+    /// (divisions without interactions are absent).
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>>;
     /// Moves an interaction through its lifecycle. Closing sets the finalization deadline
     /// `settle_ms` from now (finalizing at once when it is 0). `Rejected` when the
     /// lifecycle does not allow the move.

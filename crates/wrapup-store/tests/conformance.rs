@@ -46,6 +46,7 @@ conformance!(
     the_observer_hears_every_commit,
     names_are_unique_where_the_rules_say,
     listings_page_and_respect_grants,
+    counts_are_by_division_and_state_and_respect_grants,
     clients_tokens_and_meta_round_trip,
     lifecycle_moves_are_checked,
     concurrent_wrapups_serialise,
@@ -567,6 +568,72 @@ async fn listings_page_and_respect_grants(db: TestDb) {
     assert_eq!(divisions[0].1.name, "A");
     assert_eq!(store.get_division(b).await.unwrap().unwrap().name, "B");
     assert!(store.get_division(Uuid::new_v4()).await.unwrap().is_none());
+}
+
+/// Interactions are counted by division, state and finalization, in the granted divisions
+/// only; a closed interaction carries its finalization deadline.
+async fn counts_are_by_division_and_state_and_respect_grants(db: TestDb) {
+    let store = open_db(&db).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.create_division(a, "A", NOW).await.unwrap();
+    store.create_division(b, "B", NOW).await.unwrap();
+    interaction(store.as_ref(), a).await;
+    interaction(store.as_ref(), a).await;
+    let settling = closed_interaction(store.as_ref(), a, 1_000).await;
+    let settled = closed_interaction(store.as_ref(), b, 0).await;
+    store.finalize_due(NOW).await.unwrap();
+    let rec = store.get_interaction(settling).await.unwrap().unwrap();
+    assert_eq!(
+        rec.interaction.finalizes_at,
+        Some(timestamp::from_millis(NOW + 1_000))
+    );
+    let rec = store.get_interaction(settled).await.unwrap().unwrap();
+    assert!(rec.interaction.finalized);
+    assert_eq!(
+        rec.interaction.finalizes_at,
+        Some(timestamp::from_millis(NOW))
+    );
+
+    let mut all = store.count_interactions(&DivisionGrant::All).await.unwrap();
+    all.sort_by_key(|c| (c.division_id == b, c.state.as_str(), c.finalized));
+    let expected = |division, state, finalized, count| StateCount {
+        division_id: division,
+        state,
+        finalized,
+        count,
+    };
+    assert_eq!(
+        all,
+        [
+            expected(a, InteractionState::Closed, false, 1),
+            expected(a, InteractionState::Queued, false, 2),
+            expected(b, InteractionState::Closed, true, 1),
+        ]
+    );
+    let only_b = store
+        .count_interactions(&DivisionGrant::Only(vec![b]))
+        .await
+        .unwrap();
+    assert_eq!(only_b, [expected(b, InteractionState::Closed, true, 1)]);
+    assert!(store
+        .count_interactions(&DivisionGrant::Only(vec![]))
+        .await
+        .unwrap()
+        .is_empty());
+    // The listing filters by channel too (the closed ones are voice, the others email).
+    let voice = InteractionFilter {
+        channel: Some(Channel::Voice),
+        ..Default::default()
+    };
+    let found = store
+        .list_interactions(&DivisionGrant::All, &voice, page(None, 100))
+        .await
+        .unwrap();
+    let mut ids: Vec<Uuid> = found.iter().map(|r| r.interaction.id).collect();
+    ids.sort();
+    let mut expected = vec![settling, settled];
+    expected.sort();
+    assert_eq!(ids, expected);
 }
 
 async fn clients_tokens_and_meta_round_trip(db: TestDb) {

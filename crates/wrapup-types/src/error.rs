@@ -121,6 +121,9 @@ error_codes! {
     WebhookUrlRefused = ("webhook.url.refused", 400),
     /// The event is not in the event log, or is not one this webhook endpoint receives.
     WebhookEventNotFound = ("webhook.event.not.found", 404),
+    /// The request inspector keeps no request with this id (it was never recorded, or
+    /// newer requests have pushed it out).
+    InspectorRequestNotFound = ("inspector.request.not.found", 404),
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -96,7 +96,8 @@ pub struct WrapUp {
     "id": "3d5e7f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
     "channel": "voice", "state": "closed", "finalized": false,
     "createdAt": "2026-11-24T21:20:00.000Z", "activeAt": "2026-11-24T21:20:05.000Z",
-    "closedAt": "2026-11-24T21:27:40.000Z", "finalizedAt": null, "wrapUp": null, "version": 3
+    "closedAt": "2026-11-24T21:27:40.000Z", "finalizesAt": "2026-11-24T21:27:41.500Z",
+    "finalizedAt": null, "wrapUp": null, "version": 3
 }))]
 pub struct Interaction {
     pub id: Uuid,
@@ -115,6 +116,12 @@ pub struct Interaction {
     #[serde(with = "crate::timestamp::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<OffsetDateTime>,
+    /// When the closed interaction is (or was) due to be finalized: its close time plus the
+    /// server's settle time, so a client can count down without asking again. `null` until
+    /// it closes. (Absent from events stored before this field existed, hence the default.)
+    #[serde(default, with = "crate::timestamp::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finalizes_at: Option<OffsetDateTime>,
     #[serde(with = "crate::timestamp::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finalized_at: Option<OffsetDateTime>,
@@ -429,6 +436,10 @@ pub struct InspectedHeader {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InspectedRequest {
+    /// The entry's number in this server's inspector (1, 2, 3, …, in the order requests
+    /// finished): the event id on `GET /api/v2/inspector/requests/stream`.
+    #[serde(default)]
+    pub sequence: u64,
     /// When the request arrived.
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]

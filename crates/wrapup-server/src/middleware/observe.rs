@@ -95,6 +95,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
         let captured = captured.lock().unwrap_or_else(|e| e.into_inner());
         state.inspector.push(InspectedRequest {
+            sequence: 0, // numbered by the inspector
             time,
             request_id,
             method: method.to_string(),

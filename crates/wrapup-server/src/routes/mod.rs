@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod clients;
 pub mod codes;
+pub mod console;
+pub mod diagnosis;
 pub mod divisions;
 pub mod events;
 pub mod fallback;
@@ -13,3 +15,5 @@ pub mod oauth;
 pub mod ops;
 pub mod webhook_deliveries;
 pub mod webhooks;
+pub mod overview;
+pub mod wrapup_check;

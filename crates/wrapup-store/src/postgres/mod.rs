@@ -42,11 +42,11 @@ use self::tailer::Tailer;
 use self::writer::{run_writer, QueuedWrite, MAX_BATCH};
 use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
-use crate::listing::Listing;
+use crate::listing::{count_query, Listing};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, PageRequest, TokenRecord,
+    InteractionRecord, PageRequest, StateCount, TokenRecord,
 };
 use crate::schema::{
     self, client_columns, history_columns, interaction_columns, token_columns, EVENT_BUFFER,
@@ -238,6 +238,13 @@ impl Backend for PgStore {
             schema::interaction,
         )
         .await
+    }
+
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {
+        let Some(query) = count_query::<PgPageQuery>(grant) else {
+            return Ok(Vec::new());
+        };
+        Ok(query.run(&self.pool, schema::state_count).await?)
     }
 
     async fn assess_wrapup(

@@ -42,11 +42,11 @@ use self::write_tx::SqliteWriteTx;
 use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
 use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
-use crate::listing::Listing;
+use crate::listing::{count_query, Listing};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, EventBounds, EventRecord, InteractionFilter,
-    InteractionRecord, PageRequest, TokenRecord,
+    InteractionRecord, PageRequest, StateCount, TokenRecord,
 };
 use crate::schema::{self, EVENT_BUFFER};
 use crate::store::StoreObserver;
@@ -260,6 +260,15 @@ impl Backend for SqliteStore {
             schema::interaction(r)
         })
         .await
+    }
+
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {
+        let Some(select) = count_query::<Select>(grant) else {
+            return Ok(Vec::new());
+        };
+        self.readers
+            .read(move |conn| Ok(select.run(conn, |r| schema::state_count(r))?))
+            .await
     }
 
     async fn assess_wrapup(

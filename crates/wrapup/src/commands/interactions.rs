@@ -133,6 +133,7 @@ pub async fn run(
             let mut query = InteractionQuery {
                 state,
                 division_id: division,
+                channel: None,
                 wrapped_up,
                 page_size: Some(page_size),
                 cursor,

@@ -17,7 +17,8 @@ pub const AFTER_HELP: &str = "Examples:\n  wrapup serve --demo\n  wrapup serve -
 wrapup serve --rate-limit 300/min --log-format json\n\n\
 Operations:\n  GET /healthz                    200 once the store answers\n  \
 GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
-GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)";
+GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)\n  \
+GET /                           the web console (docs/console.md)";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -29,7 +30,8 @@ pub struct ServeArgs {
     /// Milliseconds between an interaction closing and being finalized (ready for wrap-up).
     #[arg(long, default_value_t = 1500)]
     settle_ms: u32,
-    /// Seed a demo organisation (idempotent) and print its credentials.
+    /// Seed a demo organisation (idempotent) and print its credentials; the web console
+    /// then offers the demo clients' sign-in in one click.
     #[arg(long)]
     demo: bool,
     /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that
@@ -76,6 +78,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         inspector_capacity: args.inspector_capacity as usize,
         chaos: args.chaos.unwrap_or_default(),
         webhooks: args.webhooks.config(args.demo)?,
+        demo: args.demo,
         ..Config::default()
     };
     let webhooks = WebhookServeArgs::describe(&config.webhooks);
@@ -90,6 +93,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         args.settle_ms
     );
     eprintln!("{webhooks}");
+    eprintln!("web console: http://{addr}/ (see docs/console.md)");
     if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
         eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
     }
