@@ -1,7 +1,8 @@
 //! [`App`]: the server's components wired together with its background tasks, and its
 //! settings, [`Config`].
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use crate::inspector::Inspector;
 use crate::metrics::{self, Metrics};
 use crate::ratelimit::{RateLimit, RateLimiter};
 use crate::router::router;
+use crate::shutdown::{InFlight, Shutdown};
 use crate::state::{AppComponents, AppState};
 use crate::{finalizer, openapi, retention};
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub inspector_capacity: usize,
     /// Fault injection (off by default).
     pub chaos: ChaosSpec,
+    /// How long a shutdown waits for the requests in flight before cutting them short.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -51,6 +55,7 @@ impl Default for Config {
             rate_limit: None,
             inspector_capacity: 1_000,
             chaos: ChaosSpec::default(),
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -59,6 +64,15 @@ impl Default for Config {
 pub struct App {
     pub state: AppState,
     tasks: Vec<JoinHandle<()>>,
+    shutdown_timeout: Duration,
+}
+
+/// How a shutdown went (see [`App::serve`]).
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// The requests still running when the shutdown timeout passed, longest-running
+    /// first; they were cut short (their clients see the connection close).
+    pub cut_short: Vec<InFlight>,
 }
 
 impl Drop for App {
@@ -91,27 +105,73 @@ impl App {
             inspector: Inspector::new(config.inspector_capacity),
             rate_limiter: RateLimiter::new(config.rate_limit),
             chaos: ChaosSwitch::new(config.chaos),
+            shutdown: Arc::new(Shutdown::default()),
         }));
         let tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),
             tokio::spawn(retention::run(store.clone(), clock, config.event_retention)),
             tokio::spawn(metrics::count_events(store, metrics)),
         ];
-        App { state, tasks }
+        App {
+            state,
+            tasks,
+            shutdown_timeout: config.shutdown_timeout,
+        }
     }
 
     pub fn router(&self) -> Router {
         router(self.state.clone())
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `signal` completes, then shuts down gracefully: stops accepting
+    /// connections, ends every event stream once it has sent what was committed, and waits
+    /// for the requests in flight, at most the configured `shutdown_timeout`; those still
+    /// running then are returned as cut short. Then call [`App::close`].
     pub async fn serve(
         &self,
         listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<Drained> {
+        let shutdown = self.state.shutdown.clone();
+        let begin = {
+            let shutdown = shutdown.clone();
+            async move {
+                signal.await;
+                shutdown.begin();
+            }
+        };
+        let server = axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(begin)
+        .into_future();
+        let deadline = async {
+            shutdown.begun().await;
+            tokio::time::sleep(self.shutdown_timeout).await;
+        };
+        tokio::select! {
+            served = server => served.map(|()| Drained::default()),
+            () = deadline => {
+                let cut_short = shutdown.in_flight();
+                for request in &cut_short {
+                    tracing::warn!(
+                        method = %request.method, path = %request.path, request_id = %request.request_id,
+                        running_ms = request.running_for().as_millis() as u64,
+                        "shutdown timeout passed: request cut short"
+                    );
+                }
+                Ok(Drained { cut_short })
+            }
+        }
+    }
+
+    /// The last step of a shutdown: stops the background tasks, then closes the store,
+    /// which commits and answers every write queued (including those of requests cut
+    /// short) before it returns.
+    pub async fn close(&self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+        self.state.store.close().await;
     }
 }

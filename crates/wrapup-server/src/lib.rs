@@ -5,7 +5,7 @@
 //!
 //! The modules fall in three groups, and import only downwards (no module imports, directly
 //! or not, one that imports it): the components the server keeps (`auth`, `chaos`, `clock`,
-//! `inspector`, `metrics`, `ratelimit`, with `state` holding them), the request's layers
+//! `inspector`, `metrics`, `ratelimit`, `shutdown`, with `state` holding them), the request's layers
 //! (`middleware`) and handlers (`routes`), and what assembles them (`router`, `app`,
 //! `openapi`).
 
@@ -29,11 +29,12 @@ pub mod request_context;
 pub mod retention;
 pub mod router;
 pub mod routes;
+pub mod shutdown;
 pub mod state;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use crate::app::{App, Config};
+pub use crate::app::{App, Config, Drained};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::ratelimit::RateLimit;
 pub use crate::router::router;

@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::shutdown::Shutdown;
 
 /// The server's long-lived components and settings, built once by `App::start`.
 pub struct AppComponents {
@@ -33,6 +34,8 @@ pub struct AppComponents {
     pub rate_limiter: RateLimiter,
     /// The faults injected now (changed at runtime by `PUT /api/v2/admin/chaos`).
     pub chaos: ChaosSwitch,
+    /// The shutdown switch event streams watch, and the requests in flight.
+    pub shutdown: Arc<Shutdown>,
 }
 
 /// The handle handlers and layers get (cheap to clone).

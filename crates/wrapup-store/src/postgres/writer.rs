@@ -118,9 +118,8 @@ pub(super) async fn run_writer(
     observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
 ) {
     let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
-    let mut closing = false;
     while let Some(first) = queue.recv().await {
-        closing = first.closes_writer();
+        let mut closing = first.closes_writer();
         batch.push(first);
         while batch.len() < MAX_BATCH && !closing {
             match queue.try_recv() {

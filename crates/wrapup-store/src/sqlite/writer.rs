@@ -132,9 +132,8 @@ pub(super) fn run_writer(
     commits: Arc<AtomicU64>,
 ) {
     let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
-    let mut closing = false;
     while let Some(first) = queue.blocking_recv() {
-        closing = first.closes_writer();
+        let mut closing = first.closes_writer();
         batch.push(first);
         while batch.len() < MAX_BATCH && !closing {
             match queue.try_recv() {

@@ -9,14 +9,19 @@ use wrapup_server::chaos::ChaosSpec;
 use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 
 use crate::commands::db::DbArg;
+use crate::commands::wrapup_args::duration_arg;
 use crate::exit;
+use crate::signals::StopSignals;
 
 /// The examples and operations of `wrapup serve --help`.
 pub const AFTER_HELP: &str = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500\n  \
 wrapup serve --rate-limit 300/min --log-format json\n\n\
 Operations:\n  GET /healthz                    200 once the store answers\n  \
 GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
-GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)";
+GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)\n\n\
+SIGTERM or SIGINT: stop accepting, end the event streams (clients resume with Last-Event-ID),\n\
+finish the requests in flight (at most --shutdown-timeout), commit every acknowledged write,\n\
+exit 0. A second signal exits at once (130). See docs/operations.md.";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -45,6 +50,10 @@ pub struct ServeArgs {
     /// How many recent requests the request inspector keeps (0 turns it off).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     inspector_capacity: u32,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish before they are
+    /// cut short (e.g. 10s, 500ms, 1m).
+    #[arg(long, value_parser = duration_arg, default_value = "10s")]
+    shutdown_timeout: std::time::Duration,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -72,9 +81,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         ),
         inspector_capacity: args.inspector_capacity as usize,
         chaos: args.chaos.unwrap_or_default(),
+        shutdown_timeout: args.shutdown_timeout,
         ..Config::default()
     };
     let app = App::start(store, clock, config);
+    // Before the "listening" line: a signal sent once it is printed is handled gracefully.
+    let signals = StopSignals::listen().context("listening for SIGTERM and SIGINT")?;
     let limit = args.rate_limit.map_or_else(
         || "no rate limit".to_string(),
         |l| format!("rate limit {l} per client"),
@@ -90,9 +102,52 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     if args.demo {
         print_demo(addr);
     }
-    app.serve(listener, shutdown_signal()).await?;
-    eprintln!("wrapup stopped.");
+    let state = app.state.clone();
+    let timeout = args.shutdown_timeout;
+    let signal = async move {
+        signals
+            .first_then_exit_on_second(
+                "shutting down",
+                "requests in flight are cut short; acknowledged writes are safe",
+            )
+            .await;
+        eprintln!(
+            "shutting down: no new connections; ending {} event stream(s) (clients resume with Last-Event-ID); \
+waiting up to {} for {} request(s) in flight",
+            state.metrics.sse_subscribers.get(),
+            humantime(timeout),
+            state.shutdown.in_flight().len(),
+        );
+    };
+    let drained = app.serve(listener, signal).await?;
+    if !drained.cut_short.is_empty() {
+        eprintln!(
+            "shutdown timeout ({}) passed: cutting short {} request(s):",
+            humantime(timeout),
+            drained.cut_short.len()
+        );
+        for r in &drained.cut_short {
+            eprintln!(
+                "  {} {} (running for {:.1} s, request id {})",
+                r.method,
+                r.path,
+                r.running_for().as_secs_f64(),
+                r.request_id
+            );
+        }
+    }
+    app.close().await;
+    eprintln!("wrapup stopped: every acknowledged write is committed.");
     Ok(exit::OK)
+}
+
+/// A duration as the flag takes it.
+fn humantime(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
 }
 
 fn print_demo(addr: SocketAddr) {
@@ -106,26 +161,4 @@ curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
         demo::DEMO_CLIENT_ID,
         demo::DEMO_CLIENT_SECRET,
     );
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    eprintln!("shutting down: finishing requests in flight…");
 }
