@@ -13,8 +13,10 @@ use tokio::task::JoinHandle;
 use wrapup_store::Store;
 
 use crate::auth::CredentialCache;
+use crate::auth_limits::{FailedAuthLimits, FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 use crate::chaos::{ChaosSpec, ChaosSwitch};
 use crate::clock::Clock;
+use crate::hashing::{HashingPool, HashingSettings};
 use crate::inspector::Inspector;
 use crate::metrics::{self, Metrics};
 use crate::ratelimit::{RateLimit, RateLimiter};
@@ -43,6 +45,12 @@ pub struct Config {
     pub chaos: ChaosSpec,
     /// How long a shutdown waits for the requests in flight before cutting them short.
     pub shutdown_timeout: Duration,
+    /// Failed token requests allowed per client id (docs/operations.md#failed-authentication).
+    pub auth_failures_per_client: FailureLimit,
+    /// Failed token requests allowed per source address.
+    pub auth_failures_per_address: FailureLimit,
+    /// The secret-hashing pool's threads and queue.
+    pub hashing: HashingSettings,
 }
 
 impl Default for Config {
@@ -56,6 +64,9 @@ impl Default for Config {
             inspector_capacity: 1_000,
             chaos: ChaosSpec::default(),
             shutdown_timeout: Duration::from_secs(10),
+            auth_failures_per_client: FailureLimit(Some(DEFAULT_PER_CLIENT)),
+            auth_failures_per_address: FailureLimit(Some(DEFAULT_PER_ADDRESS)),
+            hashing: HashingSettings::default(),
         }
     }
 }
@@ -106,6 +117,11 @@ impl App {
             rate_limiter: RateLimiter::new(config.rate_limit),
             chaos: ChaosSwitch::new(config.chaos),
             shutdown: Arc::new(Shutdown::default()),
+            auth_limits: FailedAuthLimits::new(
+                config.auth_failures_per_client,
+                config.auth_failures_per_address,
+            ),
+            hashing: HashingPool::new(config.hashing, metrics.clone()),
         }));
         let tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),

@@ -4,8 +4,8 @@
 //! starts the finalization timer; [`App::serve`] serves it on a listener until shutdown.
 //!
 //! The modules fall in three groups, and import only downwards (no module imports, directly
-//! or not, one that imports it): the components the server keeps (`auth`, `chaos`, `clock`,
-//! `inspector`, `metrics`, `ratelimit`, `shutdown`, with `state` holding them), the request's layers
+//! or not, one that imports it): the components the server keeps (`auth`, `auth_limits`, `chaos`, `clock`,
+//! `hashing`, `inspector`, `metrics`, `ratelimit`, `shutdown`, with `state` holding them), the request's layers
 //! (`middleware`) and handlers (`routes`), and what assembles them (`router`, `app`,
 //! `openapi`).
 
@@ -13,12 +13,14 @@
 
 pub mod app;
 pub mod auth;
+pub mod auth_limits;
 pub mod chaos;
 pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod finalizer;
+pub mod hashing;
 pub mod inspector;
 pub mod metrics;
 pub mod middleware;

@@ -36,6 +36,12 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// `client` (the client id's limit) or `address` (the source address's).
+    pub limit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventKindLabels {
     pub kind: String,
 }
@@ -59,6 +65,10 @@ pub struct Metrics {
     pub events_published: Family<EventKindLabels, Counter>,
     pub rate_limited: Counter,
     pub chaos_injected: Family<FaultLabels, Counter>,
+    pub token_failures: Counter,
+    pub token_limited: Family<LimitLabels, Counter>,
+    pub hashing_jobs: Gauge,
+    pub hashing_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -119,8 +129,36 @@ impl Default for Metrics {
             "Faults injected by --chaos, by kind",
             chaos_injected.clone(),
         );
+        let token_failures = Counter::default();
+        registry.register(
+            "token_authentication_failures",
+            "Token requests refused 401 invalid_client (unknown client or wrong secret)",
+            token_failures.clone(),
+        );
+        let token_limited = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "token_requests_limited",
+            "Token requests refused 429 by a failed-authentication limit, by limit (client or address)",
+            token_limited.clone(),
+        );
+        let hashing_jobs = Gauge::default();
+        registry.register(
+            "secret_hashing_jobs",
+            "Secret hashes (argon2) running or queued on the hashing pool",
+            hashing_jobs.clone(),
+        );
+        let hashing_refused = Counter::default();
+        registry.register(
+            "secret_hashing_refused",
+            "Secret hashes refused because the hashing pool's queue was full (503 temporarily_unavailable)",
+            hashing_refused.clone(),
+        );
         Metrics {
             registry,
+            token_failures,
+            token_limited,
+            hashing_jobs,
+            hashing_refused,
             chaos_injected,
             requests,
             request_seconds,

@@ -9,8 +9,10 @@ use axum::body::Bytes;
 use wrapup_store::Store;
 
 use crate::auth::CredentialCache;
+use crate::auth_limits::FailedAuthLimits;
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
+use crate::hashing::HashingPool;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
@@ -36,6 +38,10 @@ pub struct AppComponents {
     pub chaos: ChaosSwitch,
     /// The shutdown switch event streams watch, and the requests in flight.
     pub shutdown: Arc<Shutdown>,
+    /// The limits on failed token requests, per client id and per source address.
+    pub auth_limits: FailedAuthLimits,
+    /// Where secrets are hashed (argon2), apart from request handling.
+    pub hashing: HashingPool,
 }
 
 /// The handle handlers and layers get (cheap to clone).
