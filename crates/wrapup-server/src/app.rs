@@ -100,8 +100,7 @@ impl App {
         let metrics = Arc::new(Metrics::default());
         store.set_observer(Arc::new(metrics::CommitObserver(metrics.clone())));
         let openapi_json = Bytes::from(
-            openapi::document()
-                .to_pretty_json()
+            serde_json::to_vec_pretty(&openapi::document())
                 .expect("the OpenAPI document serialises"),
         );
         let state = AppState(Arc::new(AppComponents {

@@ -181,6 +181,10 @@ impl HttpBody for TeeBody {
     }
 }
 
+/// What a status filter is, as the OpenAPI document states it: a status (`404`) or a
+/// class (`4xx`, either case).
+pub const STATUS_FILTER_PATTERN: &str = "^[1-5]([0-9]{2}|[xX]{2})$";
+
 /// `?status=` of the inspector: an exact status (`404`) or a class (`4xx`).
 #[derive(Debug, Clone, Copy)]
 pub enum StatusFilter {
@@ -211,11 +215,13 @@ impl<'de> Deserialize<'de> for StatusFilter {
                 Ok(c @ 1..=5) if class.len() == 1 => Ok(StatusFilter::Class(c)),
                 _ => Err(bad()),
             }
-        } else {
+        } else if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
             match s.parse::<u16>() {
                 Ok(n @ 100..=599) => Ok(StatusFilter::Exact(n)),
                 _ => Err(bad()),
             }
+        } else {
+            Err(bad())
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod inspector;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_rules;
 pub mod pagination;
 pub mod ratelimit;
 pub mod request_context;

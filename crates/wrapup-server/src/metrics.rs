@@ -69,6 +69,7 @@ pub struct Metrics {
     pub token_limited: Family<LimitLabels, Counter>,
     pub hashing_jobs: Gauge,
     pub hashing_refused: Counter,
+    pub requests_in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -153,8 +154,15 @@ impl Default for Metrics {
             "Secret hashes refused because the hashing pool's queue was full (503 temporarily_unavailable)",
             hashing_refused.clone(),
         );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "Requests being handled now (an event stream only until its response begins)",
+            requests_in_flight.clone(),
+        );
         Metrics {
             registry,
+            requests_in_flight,
             token_failures,
             token_limited,
             hashing_jobs,

@@ -105,6 +105,11 @@ impl Shutdown {
         }
     }
 
+    /// How many requests are in flight now.
+    pub fn in_flight_count(&self) -> usize {
+        self.registry().len()
+    }
+
     /// The requests in flight now, longest-running first.
     pub fn in_flight(&self) -> Vec<InFlight> {
         let mut all: Vec<InFlight> = self.registry().values().cloned().collect();

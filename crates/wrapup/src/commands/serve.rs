@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use wrapup_server::auth_limits::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 use wrapup_server::chaos::ChaosSpec;
+use wrapup_server::hashing::HashingSettings;
 use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 
 use crate::commands::db::DbArg;
@@ -54,6 +56,20 @@ pub struct ServeArgs {
     /// cut short (e.g. 10s, 500ms, 1m).
     #[arg(long, value_parser = duration_arg, default_value = "10s")]
     shutdown_timeout: std::time::Duration,
+    /// Failed token requests allowed per client id, e.g. 10/min (then 429 until the bucket
+    /// refills), or off. A secret this server already accepted is never limited.
+    #[arg(long, default_value_t = FailureLimit(Some(DEFAULT_PER_CLIENT)))]
+    auth_failures_per_client: FailureLimit,
+    /// Failed token requests allowed per source address (IPv6: per /64), e.g. 60/min, or
+    /// off (behind a proxy every client has the proxy's address: raise it or turn it off).
+    #[arg(long, default_value_t = FailureLimit(Some(DEFAULT_PER_ADDRESS)))]
+    auth_failures_per_address: FailureLimit,
+    /// Threads that hash client secrets (argon2) [default: half the CPUs, at least 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    hashing_threads: Option<u32>,
+    /// Secret hashes that may wait for a thread; more are answered 503 at once.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    hashing_queue: u32,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -82,6 +98,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         inspector_capacity: args.inspector_capacity as usize,
         chaos: args.chaos.unwrap_or_default(),
         shutdown_timeout: args.shutdown_timeout,
+        auth_failures_per_client: args.auth_failures_per_client,
+        auth_failures_per_address: args.auth_failures_per_address,
+        hashing: HashingSettings {
+            threads: args
+                .hashing_threads
+                .map_or_else(|| HashingSettings::default().threads, |n| n as usize),
+            queue: args.hashing_queue as usize,
+        },
         ..Config::default()
     };
     let app = App::start(store, clock, config);

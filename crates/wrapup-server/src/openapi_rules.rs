@@ -1,0 +1,92 @@
+//! The rules of the API that the derived OpenAPI document cannot say by itself, written into
+//! it from where each rule is defined: the pattern of names (`wrapup_domain::names`), of
+//! cursors (`pagination`), of inspector status filters (`inspector`), the scopes
+//! (`wrapup_types::Scope`), and the shape of each event of the event stream. A schema that
+//! allows a value the server refuses is a bug the fuzzer finds (CI runs schemathesis); so
+//! is one that refuses a value the server accepts.
+
+use serde_json::{json, Value};
+use wrapup_domain::names::{MAX_DESCRIPTION_CHARS, NAME_PATTERN};
+use wrapup_types::{EventKind, Scope};
+
+use crate::inspector::STATUS_FILTER_PATTERN;
+use crate::pagination::CURSOR_PATTERN;
+
+/// Request bodies with a `name` checked by `check_name`.
+const NAMED_BODIES: &[&str] = &[
+    "CreateDivision",
+    "CreateWrapUpCode",
+    "UpdateWrapUpCode",
+    "CreateClient",
+];
+/// Request bodies with a `description` of at most 1024 characters.
+const DESCRIBED_BODIES: &[&str] = &["CreateWrapUpCode", "UpdateWrapUpCode"];
+
+/// Writes the rules into the document (see the module docs).
+pub fn apply(doc: &mut Value) {
+    let schemas = &mut doc["components"]["schemas"];
+    for body in NAMED_BODIES {
+        let name = &mut schemas[*body]["properties"]["name"];
+        name["pattern"] = json!(NAME_PATTERN);
+        name["description"] = json!(
+            "1 to 100 characters without control characters, once surrounding whitespace is trimmed (it is)."
+        );
+    }
+    for body in DESCRIBED_BODIES {
+        schemas[*body]["properties"]["description"]["maxLength"] = json!(MAX_DESCRIPTION_CHARS);
+    }
+    let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+    schemas["CreateClient"]["properties"]["scopes"]["items"] =
+        json!({"type": "string", "enum": scopes});
+
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
+                let pattern = match (path.as_str(), parameter["name"].as_str()) {
+                    (_, Some("cursor")) => CURSOR_PATTERN,
+                    ("/api/v2/inspector/requests", Some("status")) => STATUS_FILTER_PATTERN,
+                    _ => continue,
+                };
+                parameter["schema"]["pattern"] = json!(pattern);
+            }
+        }
+    }
+    let stream = &mut doc["paths"]["/api/v2/interactions/events"]["get"]["responses"]["200"]
+        ["content"]["text/event-stream"];
+    stream["schema"] = event_schema();
+}
+
+/// One event of the stream, as an event-stream parser reads it (`event`, `id`, `data`):
+/// an interaction event, whose data is the interaction, or `reset`, whose data is an
+/// `EventReset`. The keep-alive comments are not events.
+fn event_schema() -> Value {
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    let event = |name: Value, data: &str| {
+        json!({
+            "type": "object",
+            "required": ["event", "id", "data"],
+            "properties": {
+                "event": name,
+                "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's sequence number (for Last-Event-ID)."},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": format!("#/components/schemas/{data}")}
+                }
+            }
+        })
+    };
+    json!({
+        "description": "One event of the stream: an interaction event (data: the interaction after the change) or `reset` (data: an EventReset).",
+        "oneOf": [
+            event(json!({"type": "string", "enum": kinds}), "Interaction"),
+            event(json!({"type": "string", "const": "reset"}), "EventReset"),
+        ]
+    })
+}
