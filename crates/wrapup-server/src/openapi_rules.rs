@@ -22,22 +22,34 @@ const NAMED_BODIES: &[&str] = &[
 /// Request bodies with a `description` of at most 1024 characters.
 const DESCRIBED_BODIES: &[&str] = &["CreateWrapUpCode", "UpdateWrapUpCode"];
 
+/// The schema at `pointer` (a JSON pointer), which the derived document must have: a rule
+/// written for a schema that is not there is a bug of this module.
+fn at<'a>(doc: &'a mut Value, pointer: &str) -> &'a mut serde_json::Map<String, Value> {
+    doc.pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("the OpenAPI document has no schema at {pointer}"))
+}
+
 /// Writes the rules into the document (see the module docs).
 pub fn apply(doc: &mut Value) {
-    let schemas = &mut doc["components"]["schemas"];
     for body in NAMED_BODIES {
-        let name = &mut schemas[*body]["properties"]["name"];
-        name["pattern"] = json!(NAME_PATTERN);
-        name["description"] = json!(
-            "1 to 100 characters without control characters, once surrounding whitespace is trimmed (it is)."
+        let name = at(doc, &format!("/components/schemas/{body}/properties/name"));
+        name.insert("pattern".into(), json!(NAME_PATTERN));
+        name.insert(
+            "description".into(),
+            json!("1 to 100 characters without control characters, once surrounding whitespace is trimmed (it is)."),
         );
     }
     for body in DESCRIBED_BODIES {
-        schemas[*body]["properties"]["description"]["maxLength"] = json!(MAX_DESCRIPTION_CHARS);
+        at(
+            doc,
+            &format!("/components/schemas/{body}/properties/description"),
+        )
+        .insert("maxLength".into(), json!(MAX_DESCRIPTION_CHARS));
     }
     let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
-    schemas["CreateClient"]["properties"]["scopes"]["items"] =
-        json!({"type": "string", "enum": scopes});
+    at(doc, "/components/schemas/CreateClient/properties/scopes")
+        .insert("items".into(), json!({"type": "string", "enum": scopes}));
 
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
@@ -47,7 +59,10 @@ pub fn apply(doc: &mut Value) {
             continue;
         };
         for operation in item.values_mut() {
-            for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
+            let parameters = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for parameter in parameters.into_iter().flatten() {
                 let pattern = match (path.as_str(), parameter["name"].as_str()) {
                     (_, Some("cursor")) => CURSOR_PATTERN,
                     ("/api/v2/inspector/requests", Some("status")) => STATUS_FILTER_PATTERN,
@@ -57,9 +72,11 @@ pub fn apply(doc: &mut Value) {
             }
         }
     }
-    let stream = &mut doc["paths"]["/api/v2/interactions/events"]["get"]["responses"]["200"]
-        ["content"]["text/event-stream"];
-    stream["schema"] = event_schema();
+    at(
+        doc,
+        "/paths/~1api~1v2~1interactions~1events/get/responses/200/content/text~1event-stream",
+    )
+    .insert("schema".into(), event_schema());
 }
 
 /// One event of the stream, as an event-stream parser reads it (`event`, `id`, `data`):

@@ -107,14 +107,25 @@ async fn sigterm_ends_streams_keeps_acknowledged_writes_and_exits_promptly() {
     for (n, id) in ready[..10].iter().enumerate() {
         api.put_wrapup(*id, &body(n as u32)).await.unwrap();
     }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let in_flight: Vec<_> = ready[10..]
         .iter()
         .enumerate()
         .map(|(n, id)| {
-            let (api, id, body) = (api.clone(), *id, body(n as u32));
-            tokio::spawn(async move { (id, api.put_wrapup(id, &body).await.is_ok()) })
+            let (api, id, body, done) = (api.clone(), *id, body(n as u32), done.clone());
+            tokio::spawn(async move {
+                let ok = api.put_wrapup(id, &body).await.is_ok();
+                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                (id, ok)
+            })
         })
         .collect();
+    // The signal comes once the first few are answered: the others are on their way.
+    let waiting = Instant::now();
+    while done.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+        assert!(waiting.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     signal(&server, "TERM");
     let (code_exit, took) = wait_exit(&mut server, Duration::from_secs(5));
     assert_eq!(code_exit, Some(0), "a graceful shutdown exits 0");
