@@ -13,7 +13,7 @@ start_demo_server() {
     DEMO_PID=$!
     trap stop_demo_server EXIT
     local waited=0
-    until grep -q '^wrapup listening on http://' "$log"; do
+    until grep -qs '^wrapup listening on http://' "$log"; do
         if ! kill -0 "$DEMO_PID" 2>/dev/null; then
             echo "wrapup serve exited before listening:" >&2
             cat "$log" >&2

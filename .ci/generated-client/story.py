@@ -59,7 +59,7 @@ def main() -> None:
             client_secret=DEMO_CLIENT_SECRET,
         ),
     )
-    check(isinstance(token, TokenResponse), f"issueToken gives a token ({token!r:.80})")
+    check(isinstance(token, TokenResponse) and token.token_type == "bearer", "issueToken gives a bearer token")
     api = AuthenticatedClient(base_url=base_url, token=token.access_token)
 
     created = create_interaction.sync(

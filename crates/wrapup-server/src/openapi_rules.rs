@@ -1,7 +1,9 @@
 //! The rules of the API that the derived OpenAPI document cannot say by itself, written into
 //! it from where each rule is defined: the pattern of names (`wrapup_domain::names`), of
 //! cursors (`pagination`), of inspector status filters (`inspector`), the scopes
-//! (`wrapup_types::Scope`), and the shape of each event of the event stream. A schema that
+//! (`wrapup_types::Scope`), the shape of each event of the event stream, the links between
+//! operations (what a response gives the next request), and examples that work against
+//! `wrapup serve --demo` (they name its Sales division and Sale code). A schema that
 //! allows a value the server refuses is a bug the fuzzer finds (CI runs schemathesis); so
 //! is one that refuses a value the server accepts.
 
@@ -9,6 +11,7 @@ use serde_json::{json, Value};
 use wrapup_domain::names::{MAX_DESCRIPTION_CHARS, NAME_PATTERN};
 use wrapup_types::{EventKind, Scope};
 
+use crate::demo;
 use crate::inspector::STATUS_FILTER_PATTERN;
 use crate::pagination::CURSOR_PATTERN;
 
@@ -77,7 +80,96 @@ pub fn apply(doc: &mut Value) {
         "/paths/~1api~1v2~1interactions~1events/get/responses/200/content/text~1event-stream",
     )
     .insert("schema".into(), event_schema());
+
+    for (schema, field, value) in [
+        ("CreateInteraction", "divisionId", demo::SALES),
+        ("CreateWrapUpCode", "divisionId", demo::SALES),
+        ("WrapUpRequest", "codeId", demo::CODE_SALE),
+    ] {
+        at(doc, &format!("/components/schemas/{schema}/example"))
+            .insert(field.into(), json!(value));
+    }
+    for (path, method, status, links) in LINKS {
+        let pointer = format!(
+            "/paths/{}/{method}/responses/{status}",
+            path.replace('/', "~1")
+        );
+        let response = at(doc, &pointer);
+        let links: serde_json::Map<String, Value> = links
+            .iter()
+            .map(|(target, parameter, from)| {
+                (
+                    (*target).to_string(),
+                    json!({"operationId": target, "parameters": {*parameter: from}}),
+                )
+            })
+            .collect();
+        response.insert("links".into(), Value::Object(links));
+    }
 }
+
+/// What a response gives the next request (OpenAPI links: operation, parameter, where its
+/// value comes from). They follow the lifecycle: an interaction is created, moved, wrapped
+/// up, then its wrap-up is read; a new interaction has no wrap-up to read (404
+/// `wrapup.not.found`), so no link leads from its creation to `getInteractionWrapUp`.
+type Link = (&'static str, &'static str, &'static str);
+const LINKS: &[(&str, &str, &str, &[Link])] = &[
+    (
+        "/api/v2/interactions",
+        "post",
+        "201",
+        &[
+            ("getInteraction", "id", "$response.body#/id"),
+            ("setInteractionState", "id", "$response.body#/id"),
+            ("putInteractionWrapUp", "id", "$response.body#/id"),
+            ("getInteractionWrapUpHistory", "id", "$response.body#/id"),
+        ],
+    ),
+    (
+        "/api/v2/interactions/{id}/state",
+        "post",
+        "200",
+        &[
+            ("getInteraction", "id", "$response.body#/id"),
+            ("setInteractionState", "id", "$response.body#/id"),
+            ("putInteractionWrapUp", "id", "$response.body#/id"),
+        ],
+    ),
+    (
+        "/api/v2/interactions/{id}/wrap-up",
+        "put",
+        "204",
+        &[
+            ("getInteractionWrapUp", "id", "$request.path.id"),
+            ("getInteractionWrapUpHistory", "id", "$request.path.id"),
+        ],
+    ),
+    (
+        "/api/v2/routing/wrapupcodes",
+        "post",
+        "201",
+        &[
+            ("getWrapUpCode", "codeId", "$response.body#/id"),
+            ("updateWrapUpCode", "codeId", "$response.body#/id"),
+            ("archiveWrapUpCode", "codeId", "$response.body#/id"),
+        ],
+    ),
+    (
+        "/api/v2/routing/wrapupcodes/{codeId}",
+        "delete",
+        "204",
+        &[("getWrapUpCode", "codeId", "$request.path.codeId")],
+    ),
+    (
+        "/api/v2/authorization/divisions",
+        "post",
+        "201",
+        &[
+            ("listInteractions", "divisionId", "$response.body#/id"),
+            ("listWrapUpCodes", "divisionId", "$response.body#/id"),
+        ],
+    ),
+];
 
 /// One event of the stream, as an event-stream parser reads it (`event`, `id`, `data`):
 /// an interaction event, whose data is the interaction, or `reset`, whose data is an
