@@ -50,6 +50,14 @@ pub fn apply(doc: &mut Value) {
         )
         .insert("maxLength".into(), json!(MAX_DESCRIPTION_CHARS));
     }
+    // A form field is a string or absent: it has no `null`.
+    for field in ["scope", "client_id", "client_secret"] {
+        at(
+            doc,
+            &format!("/components/schemas/TokenForm/properties/{field}"),
+        )
+        .insert("type".into(), json!("string"));
+    }
     let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     at(doc, "/components/schemas/CreateClient/properties/scopes")
         .insert("items".into(), json!({"type": "string", "enum": scopes}));
