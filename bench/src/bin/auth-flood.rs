@@ -187,34 +187,41 @@ impl Phase {
 
 static FLOOD_SECONDS: AtomicU64 = AtomicU64::new(1);
 
-/// Measures for `seconds`: GETs back to back on one connection, and a good token request
-/// every 250 ms, alternately for the client seen before and a client never seen.
+/// Measures for `seconds`: GETs back to back on one connection and, on another task (so a
+/// slow token request never pauses the GETs), a good token request every 250 ms,
+/// alternately for the client seen before and a client never seen.
 async fn measure(
     url: &str,
     bearer: &str,
     interaction: &str,
     warm: &(String, String),
-    cold: &mut impl Iterator<Item = (String, String)>,
+    cold: Vec<(String, String)>,
     seconds: u64,
 ) -> Phase {
-    let get_http = reqwest::Client::new();
-    let token_http = reqwest::Client::new();
-    let mut phase = Phase::default();
     let until = Instant::now() + Duration::from_secs(seconds);
-    let mut next_token = Instant::now();
-    let mut warm_turn = true;
-    while Instant::now() < until {
-        if Instant::now() >= next_token {
-            next_token += Duration::from_millis(250);
-            if warm_turn {
-                phase
-                    .warm
-                    .push(token(&token_http, url, &warm.0, &warm.1).await);
-            } else if let Some((id, secret)) = cold.next() {
-                phase.cold.push(token(&token_http, url, &id, &secret).await);
+    let tokens = {
+        let (url, warm) = (url.to_string(), warm.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let (mut warm_results, mut cold_results) = (Vec::new(), Vec::new());
+            let mut cold = cold.into_iter();
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            let mut warm_turn = true;
+            while Instant::now() < until {
+                tick.tick().await;
+                if warm_turn {
+                    warm_results.push(token(&http, &url, &warm.0, &warm.1).await);
+                } else if let Some((id, secret)) = cold.next() {
+                    cold_results.push(token(&http, &url, &id, &secret).await);
+                }
+                warm_turn = !warm_turn;
             }
-            warm_turn = !warm_turn;
-        }
+            (warm_results, cold_results)
+        })
+    };
+    let get_http = reqwest::Client::new();
+    let mut phase = Phase::default();
+    while Instant::now() < until {
         let started = Instant::now();
         let r = get_http
             .get(format!("{url}/api/v2/interactions/{interaction}"))
@@ -226,6 +233,7 @@ async fn measure(
         r.bytes().await.expect("body");
         phase.gets.push(started.elapsed());
     }
+    (phase.warm, phase.cold) = tokens.await.expect("the token task");
     phase
 }
 
@@ -318,31 +326,15 @@ async fn scenario(args: &Args, name: &str, extra: &[&str]) -> Result<()> {
             created["clientSecret"].as_str().unwrap().to_string(),
         ));
     }
-    let mut fresh = fresh.into_iter();
+    let later = fresh.split_off(per_phase);
 
-    let mut idle = measure(
-        &url,
-        &bearer,
-        &interaction,
-        &victim,
-        &mut fresh,
-        args.seconds,
-    )
-    .await;
+    let mut idle = measure(&url, &bearer, &interaction, &victim, fresh, args.seconds).await;
     let idle_p99 = idle.print("idle", None);
 
     let stop = Arc::new(AtomicBool::new(false));
     let flooders = flood(&url, &victim.0, args.connections, stop.clone());
     FLOOD_SECONDS.store(args.seconds, Ordering::Relaxed);
-    let mut during = measure(
-        &url,
-        &bearer,
-        &interaction,
-        &victim,
-        &mut fresh,
-        args.seconds,
-    )
-    .await;
+    let mut during = measure(&url, &bearer, &interaction, &victim, later, args.seconds).await;
     stop.store(true, Ordering::Relaxed);
     let mut counts = [0u64; 4];
     for f in flooders {

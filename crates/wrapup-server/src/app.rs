@@ -51,6 +51,10 @@ pub struct Config {
     pub auth_failures_per_address: FailureLimit,
     /// The secret-hashing pool's threads and queue.
     pub hashing: HashingSettings,
+    /// How long a token request refused without a check (429 over a failed-authentication
+    /// limit, 503 with the hashing queue full) waits before its answer: a client retrying at
+    /// once, as a flood does, then costs one request a second per connection.
+    pub refusal_delay: Duration,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             auth_failures_per_client: FailureLimit(Some(DEFAULT_PER_CLIENT)),
             auth_failures_per_address: FailureLimit(Some(DEFAULT_PER_ADDRESS)),
             hashing: HashingSettings::default(),
+            refusal_delay: Duration::from_secs(1),
         }
     }
 }
@@ -121,6 +126,7 @@ impl App {
                 config.auth_failures_per_address,
             ),
             hashing: HashingPool::new(config.hashing, metrics.clone()),
+            refusal_delay: config.refusal_delay,
         }));
         let tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),

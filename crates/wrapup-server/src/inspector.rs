@@ -225,3 +225,22 @@ impl<'de> Deserialize<'de> for StatusFilter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The filters STATUS_FILTER_PATTERN allows are exactly those accepted.
+    #[test]
+    fn status_filters_have_the_documented_shape() {
+        let parse = |s: &str| serde_json::from_value::<StatusFilter>(serde_json::json!(s));
+        for ok in ["404", "100", "599", "4xx", "4XX", "5xX", "1xx"] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ok", "", "0404", "+404", "40", "4040", "600", "099", "6xx", "0xx", "4x", "44xx",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

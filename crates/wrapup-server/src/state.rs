@@ -42,6 +42,8 @@ pub struct AppComponents {
     pub auth_limits: FailedAuthLimits,
     /// Where secrets are hashed (argon2), apart from request handling.
     pub hashing: HashingPool,
+    /// How long a token request refused without a check waits for its answer.
+    pub refusal_delay: Duration,
 }
 
 /// The handle handlers and layers get (cheap to clone).

@@ -2,6 +2,8 @@
 //! endpoint's limits per client id and per source address, their answers (429,
 //! `Retry-After`, the RFC 6749 body, the metric) and their recovery, on the manual clock.
 
+use std::time::Duration;
+
 use serde_json::Value;
 use wrapup_server::auth_limits::FailureLimit;
 use wrapup_server::testkit::{TestServer, SETTLE_MS};
@@ -13,6 +15,8 @@ async fn server(per_client: &str, per_address: &str) -> TestServer {
         settle_ms: SETTLE_MS,
         auth_failures_per_client: per_client.parse::<FailureLimit>().unwrap(),
         auth_failures_per_address: per_address.parse::<FailureLimit>().unwrap(),
+        // Refusals are answered at once here; `refusals_wait_a_second` tests the pause.
+        refusal_delay: Duration::ZERO,
         ..Config::default()
     })
     .await
@@ -20,8 +24,12 @@ async fn server(per_client: &str, per_address: &str) -> TestServer {
 
 /// A token request with these credentials: status, `Retry-After`, body.
 async fn token(s: &TestServer, id: &str, secret: &str) -> (u16, Option<u64>, Value) {
+    token_at(&s.url, id, secret).await
+}
+
+async fn token_at(url: &str, id: &str, secret: &str) -> (u16, Option<u64>, Value) {
     let response = reqwest::Client::new()
-        .post(format!("{}/oauth/token", s.url))
+        .post(format!("{url}/oauth/token"))
         .basic_auth(id, Some(secret))
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -140,4 +148,37 @@ async fn limits_can_be_turned_off() {
     for _ in 0..12 {
         assert_eq!(token(&s, &id.to_string(), "wrong").await.0, 401);
     }
+}
+
+/// A refusal made without checking the secret is answered only after the refusal delay (on
+/// the server's clock): a flood retrying at once gets one answer a second per connection.
+#[tokio::test]
+async fn refusals_wait_a_second() {
+    let s = TestServer::start_with(Config {
+        settle_ms: SETTLE_MS,
+        auth_failures_per_client: "1/min".parse().unwrap(),
+        auth_failures_per_address: "off".parse().unwrap(),
+        ..Config::default()
+    })
+    .await;
+    let (id, secret) = s.credentials("interaction:view", DivisionGrant::All).await;
+    let id = id.to_string();
+    // A failure that was checked (401) is answered at once.
+    assert_eq!(token(&s, &id, "wrong").await.0, 401);
+    let url = s.url.clone();
+    let mut refused = tokio::spawn(async move { token_at(&url, &id, &secret).await });
+    // Held while the server's clock has not moved a full second (the clock is manual: the
+    // answer cannot come by itself, however long this waits).
+    for advance in [0, 999] {
+        s.clock.advance(advance);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), &mut refused)
+                .await
+                .is_err(),
+            "answered before the refusal delay"
+        );
+    }
+    s.clock.advance(1);
+    let (status, retry_after, _) = refused.await.unwrap();
+    assert_eq!((status, retry_after), (429, Some(59)));
 }

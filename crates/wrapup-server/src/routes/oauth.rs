@@ -308,6 +308,22 @@ fn credentials(
     }
 }
 
+/// Holds a refusal made without checking the secret (over a limit, the hashing queue full)
+/// for `refusal_delay` on the server's clock: retrying at once, as a flood does, then gets
+/// one answer a second per connection instead of thousands, which would take the CPUs from
+/// everyone else (docs/operations.md#failed-authentication).
+/// Returns the milliseconds paused.
+async fn refusal_pause(state: &AppState) -> u64 {
+    let delay = state.refusal_delay.as_millis() as u64;
+    if delay > 0 {
+        state
+            .clock
+            .sleep_until(state.clock.now_ms() + delay as i64)
+            .await;
+    }
+    delay
+}
+
 /// The client these credentials authenticate. A secret this server already verified is
 /// accepted at once; any other attempt must pass the failed-authentication limits (429)
 /// and is checked on the hashing pool (503 when its queue is full). A failure counts
@@ -336,10 +352,9 @@ async fn authenticate(
             return Ok(client.clone());
         }
     }
-    let attempt = state
-        .auth_limits
-        .attempt(id, peer, state.clock.now_ms())
-        .map_err(|limited| {
+    let attempt = match state.auth_limits.attempt(id, peer, state.clock.now_ms()) {
+        Ok(attempt) => attempt,
+        Err(mut limited) => {
             state
                 .metrics
                 .token_limited
@@ -347,8 +362,12 @@ async fn authenticate(
                     limit: limited.by.as_str().to_string(),
                 })
                 .inc();
-            OAuthError::limited(limited)
-        })?;
+            let paused = refusal_pause(state).await;
+            // Retry-After counts from the answer, which the pause delayed.
+            limited.retry_after_ms = limited.retry_after_ms.saturating_sub(paused);
+            return Err(OAuthError::limited(limited));
+        }
+    };
     let Some(client) = client else {
         return Err(unknown());
     };
@@ -364,6 +383,7 @@ async fn authenticate(
         Ok(false) => Err(unknown()),
         Err(_busy) => {
             attempt.not_a_failure();
+            refusal_pause(state).await;
             Err(OAuthError::unavailable(
                 "The server is checking too many secrets right now; retry in a second.",
             ))
