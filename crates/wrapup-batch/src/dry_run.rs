@@ -128,7 +128,12 @@ async fn check(api: &BatchApi, row: Row, offline: bool) -> Result<DryRunLine, Ba
         }
     };
     if let CodeRef::Id(_) = row.code {
-        let code = api.retrying(|| api.client.get_code(code_id)).await;
+        let code = api
+            .retrying(|| {
+                api.client
+                    .get_code_even_archived(code_id, Some(interaction.division_id))
+            })
+            .await;
         match code {
             Ok(c) if c.archived => {
                 return Ok(line(

@@ -379,7 +379,10 @@ impl Client {
         division_name: &impl Fn(Uuid) -> String,
     ) -> Option<WrapUpCode> {
         match code {
-            CodeRef::Id(id) => match self.get_code(*id).await {
+            CodeRef::Id(id) => match self
+                .get_code_even_archived(*id, Some(interaction.division_id))
+                .await
+            {
                 Ok(c) => {
                     list.pass(CODE_EXISTS, format!("{id} is \"{}\"", c.name));
                     Some(c)

@@ -5,6 +5,20 @@ use wrapup_types::{ErrorCode, ErrorDetail};
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 
+/// [`check_name`] as a regular expression (ECMA-262 and Python `re` alike), for the OpenAPI
+/// document: surrounding whitespace (which is trimmed), then 1 to 100 characters that are
+/// not control characters and neither start nor end with whitespace, then whitespace.
+/// Whitespace is Unicode's `White_Space` (what `str::trim` removes); control characters are
+/// `Cc` (U+0000–U+001F, U+007F–U+009F), refused anywhere but in the trimmed whitespace. A
+/// test holds it to `check_name` on arbitrary strings.
+pub const NAME_PATTERN: &str = concat!(
+    r"^[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*",
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
+    r"([^\u0000-\u001f\u007f-\u009f]{0,98}",
+    r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?",
+    r"[\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+);
+
 /// A name is 1 to 100 characters once trimmed of surrounding whitespace. Returns the
 /// trimmed name.
 pub fn check_name(field: &str, name: &str) -> Result<String, ErrorDetail> {
@@ -43,4 +57,87 @@ pub fn check_description(description: &str) -> Result<(), ErrorDetail> {
 /// The key under which names are unique: names compare ignoring case.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn pattern() -> regex::Regex {
+        regex::Regex::new(NAME_PATTERN).unwrap()
+    }
+
+    /// Characters that sit at the edges of the rule: whitespace that is and is not a
+    /// control character, controls, and ordinary letters.
+    fn tricky_char() -> impl Strategy<Value = char> {
+        prop_oneof![
+            prop::sample::select(vec![
+                '\t',
+                '\n',
+                '\u{b}',
+                '\u{c}',
+                '\r',
+                ' ',
+                '\u{85}',
+                '\u{a0}',
+                '\u{1680}',
+                '\u{2000}',
+                '\u{200a}',
+                '\u{2028}',
+                '\u{2029}',
+                '\u{202f}',
+                '\u{205f}',
+                '\u{3000}',
+                '\u{0}',
+                '\u{1f}',
+                '\u{7f}',
+                '\u{9f}',
+                '\u{200b}',
+                'a',
+                'Z',
+                'é',
+                '\u{1F600}',
+            ]),
+            any::<char>(),
+        ]
+    }
+
+    #[test]
+    fn the_pattern_and_the_rule_agree_on_known_names() {
+        for (name, ok) in [
+            ("Sale", true),
+            ("  Sale \t\n", true),
+            ("\u{a0}Sale\u{3000}", true),
+            ("Sa le", true),
+            ("", false),
+            ("   ", false),
+            ("\t", false),
+            ("Sa\tle", false),
+            ("Sa\u{85}le", false),
+            ("\u{0}", false),
+            (&"x".repeat(100), true),
+            (&"x".repeat(101), false),
+            (&format!("  {}  ", "x".repeat(100)), true),
+        ] {
+            assert_eq!(check_name("name", name).is_ok(), ok, "{name:?}");
+            assert_eq!(pattern().is_match(name), ok, "{name:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_pattern_is_the_rule(chars in prop::collection::vec(tricky_char(), 0..110)) {
+            let name: String = chars.into_iter().collect();
+            prop_assert_eq!(pattern().is_match(&name), check_name("name", &name).is_ok(), "{:?}", name);
+        }
+
+        #[test]
+        fn names_made_from_the_pattern_are_accepted(
+            name in NAME_PATTERN.trim_start_matches('^').trim_end_matches('$')
+        ) {
+            prop_assert!(check_name("name", &name).is_ok(), "{:?}", name);
+        }
+    }
 }

@@ -60,6 +60,19 @@ impl ApiError {
         )
     }
 
+    /// The database refused to store a write (`why`: the disk is full, …): nothing of the
+    /// request was changed, and it can succeed once the operator has made room.
+    pub fn not_written(why: &str) -> ApiError {
+        tracing::error!(reason = %why, "the database could not write");
+        ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::ServiceUnavailable,
+                format!("The server could not write to its database: {why}. Nothing was changed."),
+            )
+            .hint("Retry with backoff; the request will succeed once the operator has made room (the server log says what failed)."),
+        )
+    }
+
     pub fn unavailable(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "store unavailable");
         ApiError::one(
@@ -177,6 +190,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::Rejected(details) => ApiError::new(details),
+            StoreError::NotWritten(why) => ApiError::not_written(&why),
             StoreError::Database(_) | StoreError::Closed => ApiError::unavailable(e),
             StoreError::NotFound | StoreError::Conflict(_) => {
                 ApiError::internal("a store error without the resource it concerns", e)

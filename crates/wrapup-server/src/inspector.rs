@@ -249,6 +249,10 @@ impl HttpBody for TeeBody {
     }
 }
 
+/// What a status filter is, as the OpenAPI document states it: a status (`404`) or a
+/// class (`4xx`, either case).
+pub const STATUS_FILTER_PATTERN: &str = "^[1-5]([0-9]{2}|[xX]{2})$";
+
 /// `?status=` of the inspector: an exact status (`404`) or a class (`4xx`).
 #[derive(Debug, Clone, Copy)]
 pub enum StatusFilter {
@@ -279,11 +283,32 @@ impl<'de> Deserialize<'de> for StatusFilter {
                 Ok(c @ 1..=5) if class.len() == 1 => Ok(StatusFilter::Class(c)),
                 _ => Err(bad()),
             }
-        } else {
+        } else if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
             match s.parse::<u16>() {
                 Ok(n @ 100..=599) => Ok(StatusFilter::Exact(n)),
                 _ => Err(bad()),
             }
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The filters STATUS_FILTER_PATTERN allows are exactly those accepted.
+    #[test]
+    fn status_filters_have_the_documented_shape() {
+        let parse = |s: &str| serde_json::from_value::<StatusFilter>(serde_json::json!(s));
+        for ok in ["404", "100", "599", "4xx", "4XX", "5xX", "1xx"] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ok", "", "0404", "+404", "40", "4040", "600", "099", "6xx", "0xx", "4x", "44xx",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -37,6 +37,12 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// `client` (the client id's limit) or `address` (the source address's).
+    pub limit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventKindLabels {
     pub kind: String,
 }
@@ -75,6 +81,11 @@ pub struct Metrics {
     pub webhook_deliveries: Family<WebhookResultLabels, Counter>,
     pub webhook_delivery_seconds: Histogram,
     pub webhook_queue_depth: Family<WebhookLabels, Gauge>,
+    pub token_failures: Counter,
+    pub token_limited: Family<LimitLabels, Counter>,
+    pub hashing_jobs: Gauge,
+    pub hashing_refused: Counter,
+    pub requests_in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -153,9 +164,43 @@ impl Default for Metrics {
             "webhook_queue_depth",
             "Deliveries not yet delivered nor failed, per webhook endpoint",
             webhook_queue_depth.clone(),
+        let token_failures = Counter::default();
+        registry.register(
+            "token_authentication_failures",
+            "Token requests refused 401 invalid_client (unknown client or wrong secret)",
+            token_failures.clone(),
+        );
+        let token_limited = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "token_requests_limited",
+            "Token requests refused 429 by a failed-authentication limit, by limit (client or address)",
+            token_limited.clone(),
+        );
+        let hashing_jobs = Gauge::default();
+        registry.register(
+            "secret_hashing_jobs",
+            "Secret hashes (argon2) running or queued on the hashing pool",
+            hashing_jobs.clone(),
+        );
+        let hashing_refused = Counter::default();
+        registry.register(
+            "secret_hashing_refused",
+            "Secret hashes refused because the hashing pool's queue was full (503 temporarily_unavailable)",
+            hashing_refused.clone(),
+        );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "Requests being handled now (an event stream only until its response begins)",
+            requests_in_flight.clone(),
         );
         Metrics {
             registry,
+            requests_in_flight,
+            token_failures,
+            token_limited,
+            hashing_jobs,
+            hashing_refused,
             chaos_injected,
             webhook_deliveries,
             webhook_delivery_seconds,

@@ -365,7 +365,10 @@ const RATE_HEADERS: [(&str, &str); 3] = [
     ("RateLimit-Reset", "Seconds until the bucket is full again."),
 ];
 
-/// The document as served.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document as served: derived from the handlers, with the rules of
+/// `openapi_rules` written in.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    crate::openapi_rules::apply(&mut doc);
+    doc
 }

@@ -1,11 +1,17 @@
 //! `?pageSize=` and the opaque `cursor` of every list.
+//!
+//! A cursor is `c` and the listing position after which the next page starts, as 16
+//! hexadecimal digits: opaque to clients (pass `nextCursor` back unchanged), but of a shape
+//! the OpenAPI document can state exactly ([`CURSOR_PATTERN`]), and any value of that shape
+//! is a position to read from.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use wrapup_store::PageRequest;
 use wrapup_types::{ErrorCode, ErrorDetail, Page};
 
 use crate::error::ApiError;
+
+/// Every cursor this server issues or accepts.
+pub const CURSOR_PATTERN: &str = "^c[0-7][0-9a-f]{15}$";
 
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -38,12 +44,10 @@ pub fn page_request(
 }
 
 fn decode(cursor: &str) -> Result<i64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("seq:").and_then(|n| n.parse::<i64>().ok()))
-        .filter(|n| *n >= 0)
+    cursor
+        .strip_prefix('c')
+        .filter(|hex| hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .and_then(|hex| i64::from_str_radix(hex, 16).ok())
         .ok_or_else(|| {
             ApiError::one(
                 ErrorDetail::new(ErrorCode::RequestQueryInvalid, "cursor is not a cursor this server issued.")
@@ -54,7 +58,7 @@ fn decode(cursor: &str) -> Result<i64, ApiError> {
 }
 
 fn encode(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("seq:{seq}"))
+    format!("c{:016x}", seq.max(0))
 }
 
 /// Builds the page from the store's rows (at most `size + 1` of them).
@@ -73,5 +77,32 @@ pub fn page<R, T>(
     Page {
         entities: rows.into_iter().map(entity).collect(),
         next_cursor,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_only_their_shape_is_accepted() {
+        for seq in [0, 1, 255, 1 << 40, i64::MAX] {
+            let cursor = encode(seq);
+            assert_eq!(cursor.len(), 17);
+            assert_eq!(decode(&cursor).unwrap(), seq);
+        }
+        // The shape CURSOR_PATTERN states: c, then 16 lower-case hex digits below 8000….
+        for bad in [
+            "",
+            "c",
+            "c8000000000000000",
+            "c000000000000000A",
+            "C0000000000000001",
+            "c00000000000000001",
+            "+c0000000000000001",
+        ] {
+            assert!(decode(bad).is_err(), "{bad}");
+        }
+        assert_eq!(decode("c7fffffffffffffff").unwrap(), i64::MAX);
     }
 }

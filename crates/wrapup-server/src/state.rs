@@ -10,12 +10,15 @@ use wrapup_store::Store;
 
 use crate::activity::WrapUpActivityLog;
 use crate::auth::CredentialCache;
+use crate::auth_limits::FailedAuthLimits;
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
+use crate::hashing::HashingPool;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::webhooks::Webhooks;
+use crate::shutdown::Shutdown;
 
 /// The server's long-lived components and settings, built once by `App::start`.
 pub struct AppComponents {
@@ -41,6 +44,14 @@ pub struct AppComponents {
     pub activity: WrapUpActivityLog,
     /// Started with `--demo`: the console's configuration lists the demo clients.
     pub demo: bool,
+    /// The shutdown switch event streams watch, and the requests in flight.
+    pub shutdown: Arc<Shutdown>,
+    /// The limits on failed token requests, per client id and per source address.
+    pub auth_limits: FailedAuthLimits,
+    /// Where secrets are hashed (argon2), apart from request handling.
+    pub hashing: HashingPool,
+    /// How long a token request refused without a check waits for its answer.
+    pub refusal_delay: Duration,
 }
 
 /// The handle handlers and layers get (cheap to clone).

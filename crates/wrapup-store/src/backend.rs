@@ -37,6 +37,8 @@ pub(crate) trait Backend: WebhookBackend + Send + Sync + 'static {
     fn events(&self) -> &broadcast::Sender<Arc<EventRecord>>;
     /// The observer told about every write batch, once installed.
     fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>>;
+    /// Stops the writer after the writes queued now (see [`Store::close`]).
+    fn close(&self) -> impl Future<Output = ()> + Send;
 
     fn health(&self) -> impl Future<Output = Result<()>> + Send;
     fn get_division(&self, id: Uuid) -> impl Future<Output = Result<Option<Division>>> + Send;
@@ -97,6 +99,10 @@ pub(crate) trait Backend: WebhookBackend + Send + Sync + 'static {
 impl<B: Backend> Store for B {
     async fn health(&self) -> Result<()> {
         Backend::health(self).await
+    }
+
+    async fn close(&self) {
+        Backend::close(self).await
     }
 
     async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {

@@ -28,6 +28,13 @@ pub trait Store: Send + Sync + 'static {
     /// Answers once the store can serve requests.
     async fn health(&self) -> Result<()>;
 
+    /// Shuts the writer down: every write queued before this call is committed (or fails)
+    /// and is answered, then the writer stops; returns once it has. Writes after it answer
+    /// [`StoreError::Closed`](crate::StoreError::Closed). Reads go on working. For a
+    /// graceful shutdown: nothing acknowledged is lost, nothing queued is left unanswered.
+    /// The default does nothing, for stores without a writer of their own (test doubles).
+    async fn close(&self) {}
+
     async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division>;
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>>;
     async fn list_divisions(

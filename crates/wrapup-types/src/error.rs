@@ -110,7 +110,7 @@ error_codes! {
     RequestTimeout = ("request.timeout", 503),
     /// The server failed unexpectedly; the request may be retried.
     InternalError = ("internal.error", 500),
-    /// The store is not answering; retry later.
+    /// The server cannot serve the request now (its database cannot write, or is not answering); retry later.
     ServiceUnavailable = ("service.unavailable", 503),
     /// No webhook endpoint with this id is visible to the token.
     WebhookNotFound = ("webhook.not.found", 404),

@@ -159,7 +159,8 @@ pub struct WrapUpCode {
     pub name: String,
     pub division_id: Uuid,
     pub description: Option<String>,
-    /// An archived code stays readable and in history but can no longer be applied.
+    /// A deleted code is archived: it stays in wrap-up history and in listings with
+    /// `includeArchived=true`, but can no longer be read by id or applied.
     pub archived: bool,
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]

@@ -13,6 +13,7 @@ mod exit;
 mod global;
 mod output;
 mod render;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -139,6 +140,9 @@ fn main() -> ExitCode {
         .expect("a tokio runtime");
     let sources = Sources::of(&matches);
     let code = runtime.block_on(run(cli, sources));
+    // Tasks still running (requests a shutdown cut short) end with the runtime; a blocking
+    // read still in progress gets a moment, not a veto on exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     ExitCode::from(code)
 }
 
@@ -227,6 +231,7 @@ mod tests {
             (exit::REJECTED, "rejected"),
             (exit::TIMED_OUT, "timed out"),
             (exit::UNREACHABLE, "cannot reach"),
+            (exit::INTERRUPTED, "interrupted"),
         ] {
             assert!(
                 EXIT_CODES.contains(&format!("{code}  {what}")),

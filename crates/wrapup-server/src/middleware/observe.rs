@@ -38,6 +38,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .unwrap_or_default();
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
+    // In the registry until answered: a shutdown waits for it, within its bound.
+    let _in_flight = state.shutdown.track(method.as_str(), &path, &request_id);
 
     let inspect = state.inspector.records(&path).then(|| {
         // The arrival time is read only for the inspector; nothing else needs it.

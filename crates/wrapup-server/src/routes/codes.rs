@@ -26,7 +26,7 @@ pub struct ListCodesQuery {
     division_id: Option<Uuid>,
     /// Only the code with this exact name, ignoring case.
     name: Option<String>,
-    /// Include archived codes (default false).
+    /// Include deleted (archived) codes (default false): the one way to see them.
     include_archived: Option<bool>,
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
@@ -35,7 +35,8 @@ pub struct ListCodesQuery {
     cursor: Option<String>,
 }
 
-/// The code, if the caller may see it; otherwise the same 404 as for a code that does not exist.
+/// The code, if the caller may see it and it is not archived (deleted); otherwise the same
+/// 404 as for a code that does not exist.
 async fn visible_code(
     state: &AppState,
     principal: &Principal,
@@ -46,7 +47,7 @@ async fn visible_code(
         .store
         .get_code(id)
         .await?
-        .filter(|c| principal.sees(c.code.division_id))
+        .filter(|c| principal.sees(c.code.division_id) && !c.code.archived)
         .or_not_found(Resource::WrapUpCode(raw))
 }
 
@@ -64,8 +65,8 @@ fn check_fields(name: &str, description: Option<&str>) -> Result<String, ApiErro
 
 /// List wrap-up codes
 ///
-/// Lists the codes of the divisions granted to the token, without archived codes unless
-/// `includeArchived=true`.
+/// Lists the codes of the divisions granted to the token. Deleted (archived) codes are
+/// left out unless `includeArchived=true`, the one place they can still be seen.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes", operation_id = "listWrapUpCodes", tag = "wrapup-codes",
     params(ListCodesQuery),
     responses((status = 200, description = "A page of codes.", body = Page<WrapUpCode>)),
@@ -120,7 +121,8 @@ pub async fn create(
 
 /// Get a wrap-up code
 ///
-/// Archived codes stay readable.
+/// A deleted (archived) code is not found here (404); it stays in the wrap-up history and
+/// in listings with `includeArchived=true`.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "getWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
     responses((status = 200, description = "The code.", body = WrapUpCode)),
@@ -160,26 +162,26 @@ pub async fn update(
     Ok(Json(rec.code))
 }
 
-/// Archive a wrap-up code
+/// Delete a wrap-up code
 ///
-/// The code stays readable and in history, and can no longer be applied. Archiving an
-/// archived code changes nothing.
+/// The code can no longer be applied (`wrapup.code.archived`), read (404) or listed
+/// (unless `includeArchived=true`): it is archived, not erased, so the wrap-ups that used
+/// it keep its name in their history, and its name is free for a new code. A code already
+/// deleted is not found (404).
 #[utoipa::path(delete, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "archiveWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
-    responses((status = 200, description = "The archived code.", body = WrapUpCode)),
+    responses((status = 204, description = "Deleted (archived).")),
     security(("oauth2" = ["wrapup-code:manage"])))]
 pub async fn archive(
     State(state): State<AppState>,
     Authorized(principal, ..): Authorized<CodeManage>,
     Path(id): Path<String>,
-) -> Result<Json<WrapUpCode>, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let existing = visible_code(&state, &principal, &id).await?;
-    Ok(Json(
-        state
-            .store
-            .archive_code(existing.code.id, state.clock.now_ms())
-            .await
-            .or_not_found(Resource::WrapUpCode(&id))?
-            .code,
-    ))
+    state
+        .store
+        .archive_code(existing.code.id, state.clock.now_ms())
+        .await
+        .or_not_found(Resource::WrapUpCode(&id))?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -191,7 +191,8 @@ impl TestServer {
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
-    axum::serve(listener, router).await.unwrap();
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).await.unwrap();
 }
 
 /// A PUT of a raw wrap-up body.

@@ -176,6 +176,19 @@ impl Backend for PgStore {
         &self.observer
     }
 
+    async fn close(&self) {
+        let (closed, done) = tokio::sync::oneshot::channel();
+        if self
+            .writes
+            .send(Box::new(writer::CloseWriter(closed)))
+            .await
+            .is_ok()
+        {
+            // Dropped unanswered only if the writer already stopped: closed either way.
+            let _ = done.await;
+        }
+    }
+
     async fn health(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         if self.writes.is_closed() {

@@ -167,6 +167,18 @@ impl SqliteStore {
         })
     }
 
+    /// For tests (feature `testing`): caps the database at `pages` pages, so the next write
+    /// that needs another page fails as it would on a full disk (`SQLITE_FULL`); `None`
+    /// lifts the cap. A cap below the current size holds the database at its current size.
+    #[cfg(feature = "testing")]
+    pub async fn cap_pages_for_tests(&self, pages: Option<u32>) {
+        let (done, answered) = tokio::sync::oneshot::channel();
+        let cap = writer::CapPages(pages.unwrap_or(u32::MAX - 1), done);
+        if self.writes.send(Box::new(cap)).await.is_ok() {
+            let _ = answered.await;
+        }
+    }
+
     /// A point read, on the calling thread (see [`Readers::read_now`]).
     async fn read_now<T>(&self, op: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         self.readers.read_now(false, op).await
@@ -205,6 +217,19 @@ impl Backend for SqliteStore {
 
     fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
         &self.observer
+    }
+
+    async fn close(&self) {
+        let (closed, done) = tokio::sync::oneshot::channel();
+        if self
+            .writes
+            .send(Box::new(writer::CloseWriter(closed)))
+            .await
+            .is_ok()
+        {
+            // Dropped unanswered only if the writer already stopped: closed either way.
+            let _ = done.await;
+        }
     }
 
     async fn health(&self) -> Result<()> {

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use wrapup_batch::{Batch, BatchError, Counts, Format, Journal, Options, Records};
+use wrapup_batch::{Batch, BatchError, Counts, Format, Journal, Options, Records, RunEnd};
 use wrapup_client::RetryPolicy;
 
 use crate::commands::wrapup_args::duration_arg;
 use crate::exit::{self, exit_codes};
 use crate::global::{Global, Sources};
+use crate::signals::StopSignals;
 
 /// The examples and notes of `wrapup batch --help`.
 pub const AFTER_HELP: &str = concat!(
@@ -26,7 +27,9 @@ cat rows.jsonl | wrapup batch - --journal rows.journal.db\n\n\
 Each row: {\"interactionId\": \"…\", \"code\": \"Sale\" (or an id), \"durationMs\": 120000 (or \"duration\": \"2m\"), \"notes\": \"…\"}\n\
 (JSON Lines), or CSV with a header row of the same names. Interrupted? Run the same command\n\
 again: done rows are skipped, an in-flight row is checked before it is sent again.\n\
-Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out.\n\n",
+Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out.\n\
+SIGINT (Ctrl-C) or SIGTERM: no more rows are read, the rows in flight finish, the journal is\n\
+left consistent, exit 130; run the same command again to resume. A second signal stops at once.\n\n",
     exit_codes!()
 );
 
@@ -266,12 +269,20 @@ pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow
     let journal = Journal::open(&journal_path).await?;
     let batch = Batch::new(client, journal, options);
     let input = wrapup_batch::feed(records, args.concurrency as usize * 4);
-    let outcome = batch.run(input, |c| progress.update(c)).await;
+    let signals = StopSignals::listen().context("listening for SIGINT and SIGTERM")?;
+    let stop = signals.first_then_exit_on_second(
+        "reading no more rows; finishing the rows in flight",
+        "rows in flight stay `sending` in the journal and are checked with a GET when the batch is run again",
+    );
+    let outcome = batch.run_until(input, |c| progress.update(c), stop).await;
     progress.finish();
     if let Some(out) = report.as_mut() {
         batch.write_report(out).await.map_err(batch_error)?;
     }
-    let counts = outcome.map_err(batch_error)?;
+    let (counts, end) = outcome.map_err(batch_error)?;
+    if end == RunEnd::Interrupted {
+        return interrupted(&counts, started, global, &journal_path);
+    }
     finish(
         &counts,
         started,
@@ -290,6 +301,39 @@ fn batch_error(e: BatchError) -> anyhow::Error {
         }
         other => anyhow::Error::new(other),
     }
+}
+
+/// The summary of a batch stopped by a signal: what it did, and how to resume.
+fn interrupted(
+    c: &Counts,
+    started: Instant,
+    global: &Global,
+    journal: &Path,
+) -> anyhow::Result<u8> {
+    let code = exit::INTERRUPTED;
+    let elapsed = started.elapsed();
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "counts": c, "interrupted": true, "seconds": elapsed.as_secs_f64(),
+                "journal": journal, "exitCode": code,
+            })
+        );
+        return Ok(code);
+    }
+    println!(
+        "✗ interrupted after {:.1} s: {} rows read, {} done: {}",
+        elapsed.as_secs_f64(),
+        c.read,
+        c.done(),
+        summary_line(c)
+    );
+    println!(
+        "  journal: {} is consistent; run the same command again to resume",
+        journal.display()
+    );
+    Ok(code)
 }
 
 fn finish(

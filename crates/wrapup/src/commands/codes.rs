@@ -43,7 +43,8 @@ pub enum CodesCommand {
         #[arg(long)]
         description: Option<String>,
     },
-    /// Archive a code: it stays readable and in history, and can no longer be applied.
+    /// Archive (delete) a code: it can no longer be applied, read or listed (except with
+    /// --include-archived), and stays in wrap-up history.
     #[command(
         after_help = "Example:\n  wrapup codes archive 00000000-0000-4000-8000-0000000000c4"
     )]
@@ -95,11 +96,13 @@ pub async fn run(cmd: CodesCommand, global: &Global, sources: &Sources) -> anyho
             }
         }
         CodesCommand::Archive { id } => {
-            let c = client.archive_code(id).await?;
+            client.archive_code(id).await?;
             if global.json {
-                print_json(&c)?;
+                print_json(&serde_json::json!({"id": id, "archived": true}))?;
             } else {
-                println!("{}", code_line(&c));
+                println!(
+                    "{id}  (archived) — no longer applied, read or listed; kept in wrap-up history"
+                );
             }
         }
     }
