@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-use wrapup_domain::wrapup_body::{parse_object, validate_fields};
+use wrapup_domain::wrapup_body::{parse_object, valid_code_id, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
     ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,
@@ -213,12 +213,9 @@ pub async fn put_wrapup(
         Ok(request) => request,
         Err(mut problems) => {
             let rec = visible_interaction(&state, &principal, &id).await?;
-            // Report the state and code problems too, all in one answer.
-            let code_id = fields
-                .iter()
-                .find(|(k, _)| k == "codeId")
-                .and_then(|(_, v)| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok());
+            // Report the state and code problems too, all in one answer; the code is
+            // looked up only if step 4 accepted its id.
+            let code_id = valid_code_id(&fields);
             problems.extend(
                 state
                     .store
