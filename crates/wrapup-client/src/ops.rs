@@ -5,8 +5,8 @@ use serde::Serialize;
 use uuid::Uuid;
 use wrapup_types::{
     Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode,
-    Division, InspectedRequest, Interaction, InteractionState, Page, SetState, TargetState,
-    UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
+    Division, InspectedRequest, Interaction, InteractionState, Page, SetState, SortOrder,
+    TargetState, UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
 };
 
 use crate::client::Client;
@@ -23,6 +23,9 @@ pub struct InteractionQuery {
     pub division_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wrapped_up: Option<bool>,
+    /// `Desc`: newest first (the server's default is oldest first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]

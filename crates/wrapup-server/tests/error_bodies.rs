@@ -233,6 +233,16 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/nothing/here",
         ),
+        // A browser at the root; a client whose base URL ended with /api/v2; a typo.
+        case(RequestPathUnknown, Anonymous, Method::GET, "/").named("root", 404),
+        case(
+            RequestPathUnknown,
+            Demo,
+            Method::GET,
+            format!("/api/v2/api/v2/interactions/{INTERACTION_CLOSED}"),
+        )
+        .named("prefix-twice", 404),
+        case(RequestPathUnknown, Demo, Method::GET, "/api/v2/interaction").named("near-miss", 404),
     ]
 }
 

@@ -203,6 +203,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// The order of `GET /api/v2/interactions` (`sortOrder`): creation order, oldest first
+/// (`asc`, the default), or newest first (`desc`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
 /// Pagination query parameters shared by every list.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -393,6 +403,40 @@ pub struct TokenResponse {
 pub struct Health {
     /// `ok`, or `unavailable` with status 503.
     pub status: String,
+}
+
+/// `GET /api/v2`: where to start. Every operation of the API with its summary, and where
+/// the full description is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "service": "wrapup", "version": "0.1.0", "openapi": "/api/v2/openapi.json",
+    "documentation": "docs/api.md in the wrapup repository",
+    "operations": [{"method": "POST", "path": "/oauth/token", "summary": "Get an access token"}]
+}))]
+pub struct ApiIndex {
+    /// Always `wrapup`.
+    pub service: String,
+    /// The server's version.
+    pub version: String,
+    /// The OpenAPI document: every operation, parameter, schema and error code.
+    pub openapi: String,
+    /// Where the reference documentation is.
+    pub documentation: String,
+    /// Every operation, in the order of the OpenAPI document.
+    pub operations: Vec<EntryPoint>,
+}
+
+/// One operation of [`ApiIndex`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryPoint {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: String,
+    /// The path, with `{parameters}`.
+    pub path: String,
+    /// What it does, in a few words.
+    pub summary: String,
 }
 
 /// What an event on the stream reports.

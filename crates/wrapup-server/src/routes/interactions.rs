@@ -15,13 +15,13 @@ use wrapup_store::{
 };
 use wrapup_types::{
     CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState,
-    WrapUp, WrapUpRequest,
+    SortOrder, WrapUp, WrapUpRequest,
 };
 
 use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, read_json_body, ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
+use crate::pagination::{page_in, page_request_in};
 use crate::routes::divisions::require_granted;
 use crate::state::AppState;
 
@@ -60,6 +60,8 @@ pub struct ListInteractionsQuery {
     division_id: Option<Uuid>,
     /// `true`: only interactions with a wrap-up; `false`: only those without.
     wrapped_up: Option<bool>,
+    /// `asc` (the default): oldest first, in creation order; `desc`: newest first.
+    sort_order: Option<SortOrder>,
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
@@ -115,7 +117,8 @@ pub async fn get(
 
 /// List interactions
 ///
-/// Interactions of the granted divisions, oldest first.
+/// Interactions of the granted divisions, in creation order: oldest first, or newest first
+/// with `sortOrder=desc`.
 #[utoipa::path(get, path = "/api/v2/interactions", operation_id = "listInteractions", tag = "interactions",
     params(ListInteractionsQuery),
     responses((status = 200, description = "A page of interactions.", body = Page<Interaction>)),
@@ -125,17 +128,25 @@ pub async fn list(
     Authorized(principal, ..): Authorized<InteractionView>,
     ApiQuery(q): ApiQuery<ListInteractionsQuery>,
 ) -> Result<Json<Page<Interaction>>, ApiError> {
-    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
+    let order = q.sort_order.unwrap_or_default();
+    let (request, size) = page_request_in(order, q.page_size, q.cursor.as_deref())?;
     let filter = InteractionFilter {
         state: q.state,
         division: q.division_id,
         wrapped_up: q.wrapped_up,
+        newest_first: order == SortOrder::Desc,
     };
     let rows = state
         .store
         .list_interactions(&principal.divisions, &filter, request)
         .await?;
-    Ok(Json(page(rows, size, |r| r.seq, |r| r.interaction)))
+    Ok(Json(page_in(
+        order,
+        rows,
+        size,
+        |r| r.seq,
+        |r| r.interaction,
+    )))
 }
 
 /// Move an interaction through its lifecycle
