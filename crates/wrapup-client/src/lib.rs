@@ -14,20 +14,24 @@
 
 mod apply;
 mod client;
+mod codes;
 mod doctor;
 mod error;
 mod events;
 mod ops;
 mod response;
 mod retry;
+mod transport;
 mod wrapup;
 
 pub use apply::{ApplyEffect, ApplyError, ApplyOptions, ApplyReport, Progress, WaitVia};
 pub use client::{Client, HttpTrace};
+pub use codes::{division_namer, find_named, unknown_code};
 pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
 pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};
+pub use transport::{check_base_url, TransportFailure};
 pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};

@@ -68,14 +68,18 @@ impl Client {
     /// `GET /healthz`: `Ok` once the server and its store answer.
     pub async fn health(&self) -> Result<()> {
         let raw = self.public_get("/healthz").await?;
-        if raw.status.is_success() {
-            Ok(())
-        } else {
-            Err(Error::Unexpected {
-                status: raw.status.as_u16(),
-                message: "the server reports it is unhealthy (its store is not answering)".into(),
-            })
-        }
+        let message = match raw.status.as_u16() {
+            200..=299 => return Ok(()),
+            404 => format!(
+                "{}/healthz is not there: is {} the wrapup server's root URL (e.g. http://127.0.0.1:8080, without /api/v2)?",
+                self.base, self.base
+            ),
+            _ => "the server reports it is unhealthy (its store is not answering)".into(),
+        };
+        Err(Error::Unexpected {
+            status: raw.status.as_u16(),
+            message,
+        })
     }
 
     pub async fn openapi(&self) -> Result<serde_json::Value> {

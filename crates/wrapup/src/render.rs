@@ -1,6 +1,6 @@
 //! How the commands print what they got: JSON for scripts (`--json`), lines for people.
 
-use wrapup_types::{Interaction, InteractionState, WrapUpCode};
+use wrapup_types::{Division, Interaction, InteractionState, WrapUpCode};
 
 /// Prints `value` as one pretty JSON document on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
@@ -23,8 +23,9 @@ pub fn print_list<T: serde::Serialize>(
     if entities.is_empty() {
         println!("(no {what})");
     }
+    // On stderr: a pipe gets the entities only.
     if let Some(next) = next {
-        println!("more: --cursor {next} (or --all)");
+        eprintln!("more: --cursor {next} (or --all)");
     }
     Ok(())
 }
@@ -50,15 +51,25 @@ pub fn interaction_line(i: &Interaction) -> String {
     )
 }
 
-/// A wrap-up code on one line: id, name, division, archived.
-pub fn code_line(c: &WrapUpCode) -> String {
+/// A wrap-up code on one line: id, name, division (`division` is its name, or its id when
+/// the name is unknown), archived.
+pub fn code_line(c: &WrapUpCode, division: &str) -> String {
+    let division = if division == c.division_id.to_string() {
+        division.to_string()
+    } else {
+        format!("{division} ({})", c.division_id)
+    };
     format!(
-        "{}  {:<24}  division {}{}",
+        "{}  {:<24}  division {division}{}",
         c.id,
         c.name,
-        c.division_id,
         if c.archived { "  (archived)" } else { "" }
     )
+}
+
+/// A division on one line: id and name.
+pub fn division_line(d: &Division) -> String {
+    format!("{}  {}", d.id, d.name)
 }
 
 /// Milliseconds as people read them.

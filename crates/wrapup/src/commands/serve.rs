@@ -10,13 +10,20 @@ use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 
 use crate::commands::db::DbArg;
 use crate::exit;
+use crate::help::examples;
 
-/// The examples and operations of `wrapup serve --help`.
-pub const AFTER_HELP: &str = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500\n  \
-wrapup serve --rate-limit 300/min --log-format json\n\n\
-Operations:\n  GET /healthz                    200 once the store answers\n  \
-GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
-GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)";
+/// The examples of `wrapup serve --help`.
+pub const HELP: &str = examples!(
+    "wrapup serve --demo",
+    "wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500",
+    "wrapup serve --rate-limit 300/min --log-format json",
+);
+
+/// The operations listed by `wrapup serve --help`.
+pub const AFTER_HELP: &str = "Operations:\n  GET /api/v2            the API's entry points (no token)\n  \
+GET /healthz            200 once the store answers\n  \
+GET /metrics            Prometheus metrics (no token; keep it private)\n  \
+GET /api/v2/inspector/requests\n                          recent requests, to debug clients (admin scope)";
 
 #[derive(Args)]
 pub struct ServeArgs {
