@@ -157,9 +157,10 @@ impl TransportFailure {
     }
 }
 
-impl fmt::Display for TransportFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl TransportFailure {
+    /// What happened, in a few words.
+    pub fn as_str(self) -> &'static str {
+        match self {
             TransportFailure::BadUrl => "the URL cannot be requested",
             TransportFailure::Refused => "connection refused",
             TransportFailure::Tls => "the TLS handshake failed",
@@ -167,35 +168,45 @@ impl fmt::Display for TransportFailure {
             TransportFailure::Timeout => "no answer in time",
             TransportFailure::Dropped => "the connection dropped",
             TransportFailure::Other => "the request failed",
-        })
+        }
     }
 }
 
-/// A reqwest error as people read it: what happened, then reqwest's own account.
-pub(crate) fn describe(e: &reqwest::Error) -> String {
-    let mut chain = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !chain.contains(&text) {
-            chain.push(text);
-        }
-        source = s.source();
+impl fmt::Display for TransportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
+}
+
+/// A reqwest error as people read it: what happened and where, then (unless the words say
+/// it all) the innermost cause reqwest reports.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    let failure = TransportFailure::of(e);
     let at = e
         .url()
         .map(|u| {
             format!(
-                " ({} {})",
+                " at {}{}",
                 u.host_str().unwrap_or_default(),
                 u.port_or_known_default()
-                    .map(|p| format!("port {p}"))
+                    .map(|p| format!(":{p}"))
                     .unwrap_or_default()
             )
         })
         .unwrap_or_default();
-    let detail = chain.last().cloned().unwrap_or_else(|| e.to_string());
-    format!("{}{at}: {detail}", TransportFailure::of(e))
+    if matches!(
+        failure,
+        TransportFailure::Refused | TransportFailure::Timeout
+    ) {
+        return format!("{failure}{at}");
+    }
+    let mut innermost = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        innermost = s.to_string();
+        source = s.source();
+    }
+    format!("{failure}{at} ({innermost})")
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use clap::Args;
 use wrapup_client::{check_base_url, Client};
 
 use crate::config::{self, Given, Inputs, Resolved};
-use crate::output::StderrTrace;
+use crate::output::{RetryNotice, StderrTrace};
 
 /// Options every command accepts.
 ///
@@ -165,6 +165,8 @@ impl Global {
         }
         if self.verbose {
             client = client.with_trace(Arc::new(StderrTrace));
+        } else if !self.json {
+            client = client.with_trace(Arc::new(RetryNotice));
         }
         Ok(client)
     }

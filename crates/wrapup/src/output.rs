@@ -163,6 +163,23 @@ impl HttpTrace for StderrTrace {
     }
 }
 
+/// Says on stderr when the client retries (without `-v`, which shows every exchange), so a
+/// server that does not answer is not a silent wait.
+pub struct RetryNotice;
+
+impl HttpTrace for RetryNotice {
+    fn request(&self, _: &Method, _: &str, _: &HeaderMap, _: Option<&[u8]>) {}
+
+    fn response(&self, _: StatusCode, _: &HeaderMap, _: &[u8], _: Duration) {}
+
+    fn retry(&self, attempt: u32, delay: Duration, reason: &str) {
+        eprintln!(
+            "wrapup: attempt {attempt} failed ({reason}); retrying in {:.1} s (Ctrl-C to stop)",
+            delay.as_secs_f64()
+        );
+    }
+}
+
 /// A spinner on stderr, shown only to a person at a terminal.
 pub fn spinner(enabled: bool) -> Option<ProgressBar> {
     if !enabled || !std::io::stderr().is_terminal() {

@@ -30,8 +30,19 @@ pub fn print_list<T: serde::Serialize>(
     Ok(())
 }
 
-/// An interaction on one line: id, state, channel, division, wrap-up.
-pub fn interaction_line(i: &Interaction) -> String {
+/// A division as a line of output names it: `Sales (id)`, or the id when its name is
+/// unknown (`name` is then the id itself).
+fn division_label(name: &str, id: uuid::Uuid) -> String {
+    if name == id.to_string() {
+        name.to_string()
+    } else {
+        format!("{name} ({id})")
+    }
+}
+
+/// An interaction on one line: id, state, channel, division (`division` is its name, or
+/// its id when the name is unknown), wrap-up.
+pub fn interaction_line(i: &Interaction, division: &str) -> String {
     let state = if i.state == InteractionState::Closed && !i.finalized {
         "closed (not finalized)".to_string()
     } else {
@@ -47,22 +58,18 @@ pub fn interaction_line(i: &Interaction) -> String {
         i.id,
         state,
         i.channel.as_str(),
-        i.division_id
+        division_label(division, i.division_id)
     )
 }
 
 /// A wrap-up code on one line: id, name, division (`division` is its name, or its id when
 /// the name is unknown), archived.
 pub fn code_line(c: &WrapUpCode, division: &str) -> String {
-    let division = if division == c.division_id.to_string() {
-        division.to_string()
-    } else {
-        format!("{division} ({})", c.division_id)
-    };
     format!(
-        "{}  {:<24}  division {division}{}",
+        "{}  {:<24}  division {}{}",
         c.id,
         c.name,
+        division_label(division, c.division_id),
         if c.archived { "  (archived)" } else { "" }
     )
 }

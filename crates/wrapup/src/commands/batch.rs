@@ -170,25 +170,31 @@ fn rate(per_second: f64) -> String {
     }
 }
 
+/// The progress line: a bar with an ETA when the number of rows is known, a spinner with
+/// counts when it is not (standard input), where a bar would show `116/116` all along.
+fn template(total: Option<u64>) -> &'static str {
+    match total {
+        Some(_) => "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate} eta {eta}\n  {msg}",
+        None => "{spinner} [{elapsed_precise}] {pos} rows done, {rate}\n  {msg}",
+    }
+}
+
 impl Progress {
     fn new(total: Option<u64>, quiet: bool) -> Progress {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let (bar, template) = match total {
-                Some(n) => (
-                    ProgressBar::new(n),
-                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate} eta {eta}\n  {msg}",
-                ),
-                None => (
-                    ProgressBar::new_spinner(),
-                    "{spinner} [{elapsed_precise}] {pos} rows done, {rate}\n  {msg}",
-                ),
+            let bar = match total {
+                Some(n) => ProgressBar::new(n),
+                None => ProgressBar::new_spinner(),
             };
             bar.set_style(
-                ProgressStyle::with_template(template)
+                ProgressStyle::with_template(template(total))
                     .expect("a valid template")
-                    .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = w.write_str(&rate(state.per_sec()));
-                    }),
+                    .with_key(
+                        "rate",
+                        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = w.write_str(&rate(state.per_sec()));
+                        },
+                    ),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -449,4 +455,27 @@ fn finish(c: &Counts, ran: &Ran, failures: &Failures, global: &Global) -> anyhow
         }
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rate, template};
+
+    #[test]
+    fn progress_is_a_spinner_with_counts_when_the_total_is_unknown() {
+        let unknown = template(None);
+        assert!(unknown.contains("{pos} rows done"));
+        for bar_only in ["{len}", "{wide_bar}", "{eta}", "{per_sec}"] {
+            assert!(!unknown.contains(bar_only), "{bar_only}");
+        }
+        assert!(template(Some(10)).contains("{pos}/{len}"));
+        assert!(!template(Some(10)).contains("{per_sec}"));
+    }
+
+    #[test]
+    fn rates_are_rounded() {
+        assert_eq!(rate(1234.5678), "1235/s");
+        assert_eq!(rate(4.26), "4.3/s");
+        assert_eq!(rate(0.0), "0.0/s");
+    }
 }

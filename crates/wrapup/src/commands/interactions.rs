@@ -2,7 +2,7 @@
 
 use clap::{Subcommand, ValueEnum};
 use uuid::Uuid;
-use wrapup_client::InteractionQuery;
+use wrapup_client::{division_namer, InteractionQuery};
 use wrapup_types::{Channel, InteractionState, SortOrder, TargetState, WrapUp};
 
 use crate::commands::ids::{division_id, interaction_id};
@@ -140,13 +140,24 @@ pub async fn run(
     sources: &Sources,
 ) -> anyhow::Result<u8> {
     let client = global.client(sources)?;
+    // Divisions by name in lines for people (a failure to read them leaves the ids).
+    let namer = division_namer(&if global.json {
+        Vec::new()
+    } else {
+        client
+            .list_divisions()
+            .await
+            .map(|p| p.entities)
+            .unwrap_or_default()
+    });
+    let line = |i: &wrapup_types::Interaction| interaction_line(i, &namer(i.division_id));
     match cmd {
         InteractionsCommand::Get { id } => {
             let i = client.get_interaction(id).await?;
             if global.json {
                 print_json(&i)?;
             } else {
-                println!("{}", interaction_line(&i));
+                println!("{}", line(&i));
                 println!(
                     "  created {}  version {}",
                     wrapup_types::timestamp::format(i.created_at),
@@ -193,13 +204,7 @@ pub async fn run(
                 async move { client.list_interactions(&query).await }
             })
             .await?;
-            print_list(
-                global.json,
-                &entities,
-                next,
-                interaction_line,
-                "interactions",
-            )?;
+            print_list(global.json, &entities, next, line, "interactions")?;
         }
         InteractionsCommand::Create { division, channel } => {
             let i = client.create_interaction(division, channel).await?;
@@ -214,7 +219,7 @@ pub async fn run(
             if global.json {
                 print_json(&i)?;
             } else {
-                println!("{}", interaction_line(&i));
+                println!("{}", line(&i));
             }
         }
         InteractionsCommand::History { id } => {

@@ -104,15 +104,36 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
 
 fn print_demo(addr: SocketAddr) {
     println!(
-        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:\n  \
-curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
+        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:",
         demo::DEMO_CLIENT_ID,
         demo::DEMO_CLIENT_SECRET,
         demo::VIEWER_CLIENT_ID,
         demo::VIEWER_CLIENT_SECRET,
-        demo::DEMO_CLIENT_ID,
-        demo::DEMO_CLIENT_SECRET,
     );
+    for line in try_lines(addr) {
+        println!("  {line}");
+    }
+    println!();
+}
+
+/// What the demo banner suggests, one line each: only what exists (a web console, once
+/// there is one, is one more line here).
+fn try_lines(addr: SocketAddr) -> Vec<String> {
+    vec![
+        format!(
+            "README.md, \"The five-minute walkthrough\": why a wrap-up gets a 400, step by step (URL=http://{addr})"
+        ),
+        format!(
+            "export WRAPUP_URL=http://{addr} WRAPUP_CLIENT_ID={} WRAPUP_CLIENT_SECRET={}",
+            demo::DEMO_CLIENT_ID,
+            demo::DEMO_CLIENT_SECRET
+        ),
+        format!(
+            "wrapup doctor {} --code Sale --duration 2m    # every check, and how to fix what fails",
+            demo::INTERACTION_ACTIVE
+        ),
+        format!("curl http://{addr}/api/v2    # every operation of the API (no token needed)"),
+    ]
 }
 
 async fn shutdown_signal() {
