@@ -119,11 +119,11 @@ async fn check(api: &BatchApi, row: Row, offline: bool) -> Result<DryRunLine, Ba
     };
     let code_id = match api.resolve_code(interaction.division_id, &row.code).await? {
         Ok(c) => c,
-        Err(m) => {
+        Err(why) => {
             return Ok(line(
                 "failed",
                 None,
-                Some((ErrorCode::WrapupCodeNotFound.as_str().into(), m)),
+                Some((why.error_code.as_str().into(), why.message)),
             ))
         }
     };

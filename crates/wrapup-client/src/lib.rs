@@ -17,6 +17,7 @@
 
 mod apply;
 mod client;
+mod codes;
 mod doctor;
 mod error;
 mod events;
@@ -25,10 +26,12 @@ mod ops;
 mod response;
 mod retry;
 mod webhooks;
+mod transport;
 mod wrapup;
 
 pub use apply::{ApplyEffect, ApplyError, ApplyOptions, ApplyReport, Progress, WaitVia};
 pub use client::{Client, HttpTrace};
+pub use codes::{division_namer, find_named, unknown_code};
 pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
@@ -37,4 +40,5 @@ pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};
 pub use webhooks::DeliveryQuery;
+pub use transport::{check_base_url, TransportFailure};
 pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};

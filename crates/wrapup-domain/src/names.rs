@@ -59,6 +59,51 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// The candidate a mistyped `name` most probably meant: the nearest by edit distance
+/// (insertions, deletions, substitutions and swaps of two neighbours), ignoring case and
+/// surrounding whitespace, if it is near enough to be a typo (one edit per three
+/// characters, at least one). The one "did you mean" rule: body fields and code names both
+/// use it.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let key: Vec<char> = name_key(name).chars().collect();
+    let limit = (key.len() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                edit_distance(&key, &name_key(c).chars().collect::<Vec<_>>()),
+                c,
+            )
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Optimal string alignment distance: Levenshtein plus swaps of adjacent characters.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -124,6 +169,19 @@ mod tests {
             assert_eq!(check_name("name", name).is_ok(), ok, "{name:?}");
             assert_eq!(pattern().is_match(name), ok, "{name:?}");
         }
+    }
+
+    #[test]
+    fn typos_find_the_name_meant() {
+        let codes = ["Sale", "Callback", "Not interested"];
+        assert_eq!(closest("Sael", codes), Some("Sale"));
+        assert_eq!(closest("sale ", codes), Some("Sale"));
+        assert_eq!(closest("Calback", codes), Some("Callback"));
+        assert_eq!(closest("not intrested", codes), Some("Not interested"));
+        assert_eq!(closest("Resolved", codes), None);
+        assert_eq!(closest("S", codes), None);
+        assert_eq!(closest("x", ["notes"]), None);
+        assert_eq!(closest("anything", []), None);
     }
 
     proptest! {

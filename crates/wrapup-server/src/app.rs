@@ -114,8 +114,10 @@ impl App {
     pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> App {
         let metrics = Arc::new(Metrics::default());
         store.set_observer(Arc::new(metrics::CommitObserver(metrics.clone())));
+        let document = openapi::document();
+        let api_index = openapi::index(&document);
         let openapi_json = Bytes::from(
-            serde_json::to_vec_pretty(&openapi::document())
+            serde_json::to_vec_pretty(&document)
                 .expect("the OpenAPI document serialises"),
         );
         let state = AppState(Arc::new(AppComponents {
@@ -125,6 +127,7 @@ impl App {
             settle_ms: config.settle_ms.max(0),
             request_timeout: config.request_timeout,
             openapi_json,
+            api_index,
             keep_alive: config.keep_alive,
             metrics: metrics.clone(),
             inspector: Inspector::new(config.inspector_capacity),

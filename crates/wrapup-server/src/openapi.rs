@@ -12,7 +12,7 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi};
-use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail, Scope};
+use wrapup_types::{ApiIndex, EntryPoint, ErrorBody, ErrorCode, ErrorDetail, Scope};
 
 use crate::routes;
 use ErrorCode::*;
@@ -208,6 +208,7 @@ answers 404 `request.path.unknown`.",
         routes::ops::healthz,
         routes::metrics::metrics,
         routes::ops::openapi,
+        routes::ops::api_index,
         routes::inspector::list_requests,
         routes::inspector::stream,
         routes::diagnosis::diagnose,
@@ -371,4 +372,32 @@ pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
     crate::openapi_rules::apply(&mut doc);
     doc
+}
+
+/// What `GET /api/v2` answers: every operation of `doc`, with its summary.
+pub fn index(doc: &utoipa::openapi::OpenApi) -> ApiIndex {
+    let mut operations = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            if let Some(op) = op {
+                operations.push(EntryPoint {
+                    method: method.into(),
+                    path: path.clone(),
+                    summary: op.summary.clone().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    ApiIndex {
+        service: "wrapup".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        openapi: "/api/v2/openapi.json".into(),
+        documentation: "docs/api.md in the wrapup repository (every operation, the field rules, the order of checks); docs/errors.md (every error code)".into(),
+        operations,
+    }
 }

@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/token", post(oauth::issue_token))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/v2", get(ops::api_index))
         .route("/api/v2/openapi.json", get(ops::openapi))
         .merge(authenticated_routes(state.clone()))
         .fallback(fallback::unknown_path)

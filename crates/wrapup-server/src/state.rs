@@ -31,6 +31,9 @@ pub struct AppComponents {
     pub request_timeout: Duration,
     /// The OpenAPI document, serialised once.
     pub openapi_json: Bytes,
+    /// `GET /api/v2`: the operations of that document; also what the answer to an
+    /// unknown path suggests instead.
+    pub api_index: wrapup_types::ApiIndex,
     /// The longest the event stream stays silent.
     pub keep_alive: Duration,
     pub metrics: Arc<Metrics>,

@@ -399,6 +399,43 @@ async fn lists_are_paginated() {
         }
     }
     assert_eq!(seen, ids);
+    // Newest first, page by page; a cursor of one order is refused by the other.
+    let mut newest = Vec::new();
+    let mut cursor = None;
+    let mut first_cursor = None;
+    loop {
+        let page = admin
+            .list_interactions(&InteractionQuery {
+                page_size: Some(3),
+                sort_order: Some(SortOrder::Desc),
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        newest.extend(page.entities.iter().map(|i| i.id));
+        first_cursor = first_cursor.or(page.next_cursor.clone());
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(newest, ids.iter().rev().copied().collect::<Vec<_>>());
+    let r = admin
+        .raw(
+            Method::GET,
+            &format!(
+                "/api/v2/interactions?sortOrder=asc&cursor={}",
+                first_cursor.unwrap()
+            ),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes_of(&r), ["request.query.invalid"]);
+    let e = error_of(&r);
+    assert!(e.message.contains("sortOrder=desc"), "{}", e.message);
     let filtered = admin
         .list_interactions(&InteractionQuery {
             state: Some(InteractionState::Active),
@@ -423,6 +460,7 @@ async fn lists_are_paginated() {
         "pagesize=3",
         "state=done",
         "wrappedUp=maybe",
+        "sortOrder=newest",
     ] {
         let r = admin
             .raw(Method::GET, &format!("/api/v2/interactions?{q}"), &[], None)

@@ -134,6 +134,10 @@ fn cases() -> Vec<Case> {
             .json(json!({"wrapUpCode": {"id": CODE_SALE}, "durationMs": 120_000})),
         put(WrapupCodeMissing, INTERACTION_CLOSED).json(json!({"durationMs": 120_000})),
         put(WrapupCodeInvalid, INTERACTION_CLOSED).json(json!({"codeId": "7", "durationMs": 1000})),
+        // Without hyphens: invalid, and not also looked up (it names a Support code).
+        put(WrapupCodeInvalid, INTERACTION_CLOSED)
+            .json(json!({"codeId": CODE_RESOLVED.simple().to_string(), "durationMs": 1000}))
+            .named("without-hyphens", 400),
         put(WrapupDurationMissing, INTERACTION_CLOSED).json(json!({"codeId": CODE_SALE})),
         put(WrapupDurationInvalid, INTERACTION_CLOSED)
             .json(json!({"codeId": CODE_SALE, "durationMs": 0})),
@@ -174,6 +178,22 @@ fn cases() -> Vec<Case> {
             format!("/api/v2/interactions/{INTERACTION_ACTIVE}/state"),
         )
         .json(json!({"state": "active"})),
+        case(
+            InteractionTransitionInvalid,
+            Demo,
+            Method::POST,
+            format!("/api/v2/interactions/{INTERACTION_CLOSED}/state"),
+        )
+        .json(json!({"state": "active"}))
+        .named("from-closed", 409),
+        case(
+            InteractionTransitionInvalid,
+            Demo,
+            Method::POST,
+            format!("/api/v2/interactions/{INTERACTION_COMPLETED}/state"),
+        )
+        .json(json!({"state": "closed"}))
+        .named("from-completed", 409),
         case(
             RequestFieldMissing,
             Demo,
@@ -237,6 +257,15 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/inspector/requests/not-a-recent-request/diagnosis",
         ),
+        // A client whose base URL ended with /api/v2; a typo. (The root is the console.)
+        case(
+            RequestPathUnknown,
+            Demo,
+            Method::GET,
+            format!("/api/v2/api/v2/interactions/{INTERACTION_CLOSED}"),
+        )
+        .named("prefix-twice", 404),
+        case(RequestPathUnknown, Demo, Method::GET, "/api/v2/interaction").named("near-miss", 404),
     ]
 }
 

@@ -75,13 +75,16 @@ pub struct TokenRecord {
     pub expires_ms: i64,
 }
 
-/// Filters of `GET /api/v2/interactions`.
+/// Filters and order of `GET /api/v2/interactions`.
 #[derive(Debug, Clone, Default)]
 pub struct InteractionFilter {
     pub state: Option<InteractionState>,
     pub division: Option<Uuid>,
     pub channel: Option<Channel>,
     pub wrapped_up: Option<bool>,
+    /// Newest first (`sortOrder=desc`): the page holds the interactions created before
+    /// the cursor position, in reverse creation order.
+    pub newest_first: bool,
 }
 
 /// Filters of `GET /api/v2/routing/wrapupcodes`.
@@ -93,7 +96,8 @@ pub struct CodeFilter {
     pub include_archived: bool,
 }
 
-/// One page of a listing: entities after the cursor position `after`, at most `limit`.
+/// One page of a listing: entities after the cursor position `after` (in the listing's
+/// order), at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
     pub after: Option<i64>,

@@ -47,6 +47,7 @@ conformance!(
     names_are_unique_where_the_rules_say,
     listings_page_and_respect_grants,
     counts_are_by_division_and_state_and_respect_grants,
+    interactions_list_newest_first,
     clients_tokens_and_meta_round_trip,
     lifecycle_moves_are_checked,
     concurrent_wrapups_serialise,
@@ -458,6 +459,59 @@ async fn names_are_unique_where_the_rules_say(db: TestDb) {
         a,
         "the first interaction is untouched"
     );
+}
+
+/// Interactions listed newest first come in reverse creation order, and a page's last
+/// position continues the listing with the older ones, with filters and grants as ever.
+async fn interactions_list_newest_first(db: TestDb) {
+    let store = open_db(&db).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.create_division(a, "A", NOW).await.unwrap();
+    store.create_division(b, "B", NOW).await.unwrap();
+    let mut in_a = Vec::new();
+    for _ in 0..5 {
+        in_a.push(interaction(store.as_ref(), a).await);
+        interaction(store.as_ref(), b).await;
+    }
+    let newest = InteractionFilter {
+        newest_first: true,
+        ..Default::default()
+    };
+    let only_a = DivisionGrant::Only(vec![a]);
+    let first = store
+        .list_interactions(&only_a, &newest, page(None, 2))
+        .await
+        .unwrap();
+    let rest = store
+        .list_interactions(&only_a, &newest, page(Some(first[1].seq), 10))
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = first
+        .iter()
+        .chain(&rest)
+        .map(|r| r.interaction.id)
+        .collect();
+    let mut expected = in_a.clone();
+    expected.reverse();
+    assert_eq!(ids, expected);
+    let all_b = InteractionFilter {
+        division: Some(b),
+        ..newest
+    };
+    let seqs: Vec<i64> = store
+        .list_interactions(&DivisionGrant::All, &all_b, page(None, 100))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs.len(), 5);
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    assert!(store
+        .list_interactions(&only_a, &all_b, page(None, 100))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Listings return pages in creation order after a cursor, with filters, and only what

@@ -168,14 +168,17 @@ pub struct ErrorDetail {
     pub error_code: ErrorCode,
     /// The body field or parameter concerned, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field_name: Option<String>,
     /// What was wrong, what was received, what is accepted.
     pub message: String,
     /// What to do about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub hint: Option<String>,
     /// With `interaction.not.finalized`: how long until the interaction is settled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub retry_after_ms: Option<u64>,
 }
 

@@ -75,7 +75,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     state
         .metrics
         .record_request(method.as_str(), &route, status, elapsed);
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    // Whole microseconds: `latency_ms=0.938`, not `0.9383360000000001`.
+    let latency_ms = elapsed.as_micros() as f64 / 1000.0;
     tracing::info!(
         request_id = %request_id,
         method = %method,

@@ -8,20 +8,20 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-use wrapup_domain::wrapup_body::{parse_object, validate_fields};
+use wrapup_domain::wrapup_body::{parse_object, valid_code_id, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
     ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,
 };
 use wrapup_types::{
     Channel, CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page,
-    SetState, WrapUp, WrapUpRequest, WrapUpValidation,
+    SetState, SortOrder, WrapUp, WrapUpRequest, WrapUpValidation,
 };
 
 use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, read_json_body, ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
+use crate::pagination::{page_in, page_request_in};
 use crate::routes::divisions::require_granted;
 use crate::routes::wrapup_check::{problems_of, validation};
 use crate::state::AppState;
@@ -63,6 +63,8 @@ pub struct ListInteractionsQuery {
     channel: Option<Channel>,
     /// `true`: only interactions with a wrap-up; `false`: only those without.
     wrapped_up: Option<bool>,
+    /// `asc` (the default): oldest first, in creation order; `desc`: newest first.
+    sort_order: Option<SortOrder>,
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
@@ -118,7 +120,8 @@ pub async fn get(
 
 /// List interactions
 ///
-/// Interactions of the granted divisions, oldest first.
+/// Interactions of the granted divisions, in creation order: oldest first, or newest first
+/// with `sortOrder=desc`.
 #[utoipa::path(get, path = "/api/v2/interactions", operation_id = "listInteractions", tag = "interactions",
     params(ListInteractionsQuery),
     responses((status = 200, description = "A page of interactions.", body = Page<Interaction>)),
@@ -128,18 +131,26 @@ pub async fn list(
     Authorized(principal, ..): Authorized<InteractionView>,
     ApiQuery(q): ApiQuery<ListInteractionsQuery>,
 ) -> Result<Json<Page<Interaction>>, ApiError> {
-    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
+    let order = q.sort_order.unwrap_or_default();
+    let (request, size) = page_request_in(order, q.page_size, q.cursor.as_deref())?;
     let filter = InteractionFilter {
         state: q.state,
         division: q.division_id,
         channel: q.channel,
         wrapped_up: q.wrapped_up,
+        newest_first: order == SortOrder::Desc,
     };
     let rows = state
         .store
         .list_interactions(&principal.divisions, &filter, request)
         .await?;
-    Ok(Json(page(rows, size, |r| r.seq, |r| r.interaction)))
+    Ok(Json(page_in(
+        order,
+        rows,
+        size,
+        |r| r.seq,
+        |r| r.interaction,
+    )))
 }
 
 /// Move an interaction through its lifecycle

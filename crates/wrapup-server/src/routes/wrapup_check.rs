@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
-use wrapup_domain::wrapup_body::{parse_object, validate_fields};
+use wrapup_domain::wrapup_body::{parse_object, valid_code_id, validate_fields};
 use wrapup_domain::{suggest_fix, Principal};
 use wrapup_store::{CodeFilter, InteractionRecord, PageRequest};
 use wrapup_types::{ErrorDetail, SuggestedBody, WrapUpCode, WrapUpRequest, WrapUpValidation};
@@ -39,14 +39,8 @@ pub(crate) async fn problems_of(
     };
     let (mut problems, code_id) = match validate_fields(&fields) {
         Ok(WrapUpRequest { code_id, .. }) => (Vec::new(), Some(code_id)),
-        Err(problems) => {
-            let code_id = fields
-                .iter()
-                .find(|(k, _)| k == "codeId")
-                .and_then(|(_, v)| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok());
-            (problems, code_id)
-        }
+        // The code is looked up only if step 4 accepted its id.
+        Err(problems) => (problems, valid_code_id(&fields)),
     };
     problems.extend(
         state

@@ -14,15 +14,22 @@ use crate::commands::db::DbArg;
 use crate::commands::webhooks::WebhookServeArgs;
 use crate::commands::wrapup_args::duration_arg;
 use crate::exit;
+use crate::help::examples;
 use crate::signals::StopSignals;
 
-/// The examples and operations of `wrapup serve --help`.
-pub const AFTER_HELP: &str = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500\n  \
-wrapup serve --rate-limit 300/min --log-format json\n\n\
-Operations:\n  GET /healthz                    200 once the store answers\n  \
-GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
-GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)\n  \
-GET /                           the web console (docs/console.md)\n\n\
+/// The examples of `wrapup serve --help`.
+pub const HELP: &str = examples!(
+    "wrapup serve --demo",
+    "wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500",
+    "wrapup serve --rate-limit 300/min --log-format json",
+);
+
+/// The operations listed by `wrapup serve --help`.
+pub const AFTER_HELP: &str = "Operations:\n  GET /api/v2            the API's entry points (no token)\n  \
+GET /healthz            200 once the store answers\n  \
+GET /metrics            Prometheus metrics (no token; keep it private)\n  \
+GET /api/v2/inspector/requests\n                          recent requests, to debug clients (admin scope)\n  \
+GET /                   the web console (docs/console.md)\n\n\
 SIGTERM or SIGINT: stop accepting, end the event streams (clients resume with Last-Event-ID),\n\
 finish the requests in flight (at most --shutdown-timeout), commit every acknowledged write,\n\
 exit 0. A second signal exits at once (130). See docs/operations.md.";
@@ -186,13 +193,34 @@ fn humantime(d: std::time::Duration) -> String {
 
 fn print_demo(addr: SocketAddr) {
     println!(
-        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:\n  \
-curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
+        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:",
         demo::DEMO_CLIENT_ID,
         demo::DEMO_CLIENT_SECRET,
         demo::VIEWER_CLIENT_ID,
         demo::VIEWER_CLIENT_SECRET,
-        demo::DEMO_CLIENT_ID,
-        demo::DEMO_CLIENT_SECRET,
     );
+    for line in try_lines(addr) {
+        println!("  {line}");
+    }
+    println!();
+}
+
+/// What the demo banner suggests, one line each: only what exists (a web console, once
+/// there is one, is one more line here).
+fn try_lines(addr: SocketAddr) -> Vec<String> {
+    vec![
+        format!(
+            "README.md, \"The five-minute walkthrough\": why a wrap-up gets a 400, step by step (URL=http://{addr})"
+        ),
+        format!(
+            "export WRAPUP_URL=http://{addr} WRAPUP_CLIENT_ID={} WRAPUP_CLIENT_SECRET={}",
+            demo::DEMO_CLIENT_ID,
+            demo::DEMO_CLIENT_SECRET
+        ),
+        format!(
+            "wrapup doctor {} --code Sale --duration 2m    # every check, and how to fix what fails",
+            demo::INTERACTION_ACTIVE
+        ),
+        format!("curl http://{addr}/api/v2    # every operation of the API (no token needed)"),
+    ]
 }
