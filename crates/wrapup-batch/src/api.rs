@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 use wrapup_client::{
-    Client, CodeQuery, CodeRef, Error, EventQuery, EventStream, RetryPolicy, RetryVerdict,
+    division_namer, find_named, unknown_code, Client, CodeQuery, CodeRef, Error, EventQuery,
+    EventStream, RetryPolicy, RetryVerdict,
 };
+use wrapup_domain::names::name_key;
+use wrapup_types::{ErrorCode, ErrorDetail};
 
 use crate::counts::Tally;
 use crate::error::BatchError;
@@ -26,8 +29,20 @@ pub(crate) enum RequestFailure {
 }
 
 /// The id of a code named in a division, or why there is none (cached per division and
-/// lower-cased name).
-type CodeLookup = Result<Uuid, String>;
+/// name, compared as `names::name_key` compares names).
+pub(crate) type CodeLookup = Result<Uuid, ErrorDetail>;
+
+/// A refusal of a lookup, as the row's failure.
+fn refused(e: Error) -> ErrorDetail {
+    match e {
+        Error::Api { body, .. } => body
+            .details
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| ErrorDetail::new(body.code, body.message)),
+        other => ErrorDetail::new(ErrorCode::InternalError, other.to_string()),
+    }
+}
 
 /// The client with the batch's retry behaviour.
 pub(crate) struct BatchApi {
@@ -122,8 +137,10 @@ impl BatchApi {
         }
     }
 
-    /// The id of a code as the row names it: an id as is, a name looked up (once) among
-    /// the active codes of `division`, the interaction's. `Ok(Err(message))`: no such code.
+    /// The id of a code as the row names it: an id as is, a name looked up (once per
+    /// division and name, ignoring case) among the active codes of `division`, the
+    /// interaction's. `Ok(Err(detail))`: no such code, with why (the client's
+    /// [`unknown_code`]: the server's error code and words, or the name probably meant).
     pub(crate) async fn resolve_code(
         &self,
         division: Uuid,
@@ -131,9 +148,9 @@ impl BatchApi {
     ) -> Result<CodeLookup, BatchError> {
         let name = match code {
             CodeRef::Id(id) => return Ok(Ok(*id)),
-            CodeRef::Name(name) => name.to_lowercase(),
+            CodeRef::Name(name) => name,
         };
-        let key = (division, name.clone());
+        let key = (division, name_key(name));
         if let Some(hit) = self
             .codes
             .lock()
@@ -142,18 +159,9 @@ impl BatchApi {
         {
             return Ok(hit.clone());
         }
-        let query = CodeQuery {
-            division_id: Some(division),
-            name: Some(name.clone()),
-            ..CodeQuery::default()
-        };
-        let found = match self.retrying(|| self.client.list_codes(&query)).await {
-            Ok(page) => page
-                .entities
-                .first()
-                .map(|c| c.id)
-                .ok_or_else(|| format!("no active wrap-up code named \"{name}\" in division {division} (the interaction's)")),
-            Err(RequestFailure::Refused(e)) => Err(e.to_string()),
+        let found = match self.look_up(division, name).await {
+            Ok(found) => found,
+            Err(RequestFailure::Refused(e)) => Err(refused(e)),
             Err(RequestFailure::Stop(e)) => return Err(e),
         };
         self.codes
@@ -161,6 +169,35 @@ impl BatchApi {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, found.clone());
         Ok(found)
+    }
+
+    /// The reads behind [`BatchApi::resolve_code`]: the division's codes, then, on a miss,
+    /// the codes of that name elsewhere and the division names, for the explanation.
+    async fn look_up(&self, division: Uuid, name: &str) -> Result<CodeLookup, RequestFailure> {
+        let query = |division_id, name: Option<&str>| CodeQuery {
+            division_id,
+            name: name.map(str::to_string),
+            include_archived: Some(true),
+            page_size: Some(500),
+            ..CodeQuery::default()
+        };
+        let named = query(Some(division), Some(name));
+        let named = self.retrying(|| self.client.list_codes(&named)).await?;
+        if let Some(found) = find_named(name, &named.entities) {
+            return Ok(Ok(found.id));
+        }
+        let all = query(Some(division), None);
+        let in_division = self.retrying(|| self.client.list_codes(&all)).await?;
+        let anywhere = query(None, Some(name));
+        let elsewhere = self.retrying(|| self.client.list_codes(&anywhere)).await?;
+        let divisions = self.retrying(|| self.client.list_divisions()).await?;
+        Ok(Err(unknown_code(
+            name,
+            division,
+            &in_division.entities,
+            &elsewhere.entities,
+            division_namer(&divisions.entities),
+        )))
     }
 
     /// Opens the batch's one event stream (resuming after `last_event_id`), or `None` when

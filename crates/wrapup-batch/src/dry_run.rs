@@ -119,16 +119,21 @@ async fn check(api: &BatchApi, row: Row, offline: bool) -> Result<DryRunLine, Ba
     };
     let code_id = match api.resolve_code(interaction.division_id, &row.code).await? {
         Ok(c) => c,
-        Err(m) => {
+        Err(why) => {
             return Ok(line(
                 "failed",
                 None,
-                Some((ErrorCode::WrapupCodeNotFound.as_str().into(), m)),
+                Some((why.error_code.as_str().into(), why.message)),
             ))
         }
     };
     if let CodeRef::Id(_) = row.code {
-        let code = api.retrying(|| api.client.get_code(code_id)).await;
+        let code = api
+            .retrying(|| {
+                api.client
+                    .get_code_even_archived(code_id, Some(interaction.division_id))
+            })
+            .await;
         match code {
             Ok(c) if c.archived => {
                 return Ok(line(

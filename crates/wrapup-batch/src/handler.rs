@@ -157,9 +157,9 @@ impl RowHandler {
             .await?
         {
             Ok(id) => id,
-            Err(message) => {
+            Err(why) => {
                 return self
-                    .fail(&row, None, ErrorCode::WrapupCodeNotFound.as_str(), &message)
+                    .fail(&row, None, why.error_code.as_str(), &why.message)
                     .await
             }
         };

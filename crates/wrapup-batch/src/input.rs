@@ -1,7 +1,8 @@
 //! Batch input: JSON Lines or CSV, read as a stream (memory does not grow with the file).
 //!
 //! Each record names `interactionId`, `code` (a UUID or a name), `durationMs` (a number of
-//! milliseconds) or `duration` (`120000`, `120s`, `2m`, `1h30m`), and optionally `notes`.
+//! milliseconds) or `duration` (`120s`, `2m`, `1h30m`, or a bare number of milliseconds from
+//! 1000 up: `wrapup_client::parse_duration`), and optionally `notes`.
 //! A CSV file has a header row with those names. Records are numbered by their line in the
 //! input, which is how the journal recognises them on a re-run.
 

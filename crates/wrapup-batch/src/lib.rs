@@ -45,6 +45,15 @@ use crate::counts::Tally;
 use crate::handler::RowHandler;
 use crate::scheduler::Scheduler;
 
+/// How a batch run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every record of the input is done.
+    Complete,
+    /// Asked to stop: the rows in flight finished; the rest are for a re-run.
+    Interrupted,
+}
+
 /// A batch run.
 pub struct Batch {
     handler: Arc<RowHandler>,
@@ -77,11 +86,32 @@ impl Batch {
         input: mpsc::Receiver<InputItem>,
         progress: impl Fn(&Counts),
     ) -> Result<Counts, BatchError> {
-        Scheduler::start(self.handler.clone())
-            .await
-            .run(input, progress)
+        let (counts, _) = self
+            .run_until(input, progress, std::future::pending())
             .await?;
-        Ok(self.counts())
+        Ok(counts)
+    }
+
+    /// [`Batch::run`], which also ends when `stop` completes (SIGINT, SIGTERM): no more rows
+    /// are read and no new request is started; the rows in flight finish, so the journal
+    /// records each as done, or as `waiting`/`pending` for a re-run to resume. Returns the
+    /// counts and how the run ended.
+    pub async fn run_until(
+        &self,
+        input: mpsc::Receiver<InputItem>,
+        progress: impl Fn(&Counts),
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<(Counts, RunEnd), BatchError> {
+        let stopped = Scheduler::start(self.handler.clone())
+            .await
+            .run(input, progress, stop)
+            .await?;
+        let end = if stopped {
+            RunEnd::Interrupted
+        } else {
+            RunEnd::Complete
+        };
+        Ok((self.counts(), end))
     }
 
     /// Checks every record without applying anything or writing the journal: the record

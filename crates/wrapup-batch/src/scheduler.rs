@@ -3,7 +3,9 @@
 //! to one thing at a time: a row read ([`Scheduler::on_row`]), an event
 //! ([`Scheduler::on_event`]), the reconciliation tick ([`Scheduler::on_tick`]), a task
 //! finished ([`Scheduler::on_done`]). Rows of one interaction run one at a time, in input
-//! order; a semaphore bounds the tasks in flight.
+//! order; a semaphore bounds the tasks in flight. Asked to stop (SIGINT, SIGTERM), it reads
+//! no more rows and starts no new task, lets the tasks in flight finish (their journal
+//! entries are then final or `waiting`), and returns: a re-run resumes from the journal.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -51,6 +53,8 @@ pub(crate) struct Scheduler {
     /// input order.
     busy: HashMap<Uuid, VecDeque<Row>>,
     input_done: bool,
+    /// Asked to stop: no new rows, no new tasks; ends once the tasks in flight are done.
+    stopping: bool,
     tick: Interval,
 }
 
@@ -71,29 +75,38 @@ impl Scheduler {
             ready_seen: HashMap::new(),
             busy: HashMap::new(),
             input_done: false,
+            stopping: false,
             tick,
             handler,
         }
     }
 
-    /// Runs until every record of `input` is done, calling `progress` as it goes. On an
-    /// error the scheduler is dropped, and with it every task still in flight.
+    /// Runs until every record of `input` is done (`Ok(false)`), or until `stop` completes
+    /// and the tasks then in flight are done (`Ok(true)`), calling `progress` as it goes.
+    /// On an error the scheduler is dropped, and with it every task still in flight.
     pub(crate) async fn run(
         mut self,
         mut input: mpsc::Receiver<InputItem>,
         progress: impl Fn(&Counts),
-    ) -> Result<(), BatchError> {
+        stop: impl std::future::Future<Output = ()>,
+    ) -> Result<bool, BatchError> {
+        let mut stop = std::pin::pin!(stop);
         loop {
             let waiting = self.waiting_count as u64;
             self.handler.tally.add(|c| c.waiting = waiting);
             progress(&self.handler.tally.snapshot());
+            if self.stopping && self.tasks.is_empty() {
+                return Ok(true);
+            }
             if self.input_done && self.tasks.is_empty() && self.waiting_count == 0 {
-                return Ok(());
+                return Ok(false);
             }
             let can_read = !self.input_done
+                && !self.stopping
                 && self.waiting_count < self.handler.options.max_waiting
                 && self.permits.available_permits() > 0;
             tokio::select! {
+                () = &mut stop, if !self.stopping => self.stopping = true,
                 item = input.recv(), if can_read => self.on_row(item).await?,
                 event = next_event(&mut self.events), if self.events.is_some() => {
                     self.on_event(event).await
@@ -161,6 +174,10 @@ impl Scheduler {
                 self.last_event_id = Some(id.to_string());
                 if is_ready(interaction.state, interaction.finalized) {
                     self.ready_seen.insert(interaction.id, Instant::now());
+                    if self.stopping {
+                        // Its rows stay `waiting` in the journal; a re-run sends them.
+                        return;
+                    }
                     if let Some(rows) = self.waiting.remove(&interaction.id) {
                         self.waiting_count -= rows.len();
                         for w in rows {
@@ -191,6 +208,9 @@ impl Scheduler {
     /// The reconciliation tick: reopens the stream if it is down, and re-reads the rows
     /// that have waited long without news (or whose time is up).
     async fn on_tick(&mut self) {
+        if self.stopping {
+            return;
+        }
         let now = Instant::now();
         self.ready_seen
             .retain(|_, at| now.duration_since(*at) < READY_SEEN_FOR);
@@ -234,8 +254,9 @@ impl Scheduler {
         } = done?;
         match outcome? {
             RowOutcome::Done => {
-                // The interaction's next row, if the input had another.
-                if let Some(id) = interaction {
+                // The interaction's next row, if the input had another (when stopping, it
+                // is left for a re-run: it was read, not journaled).
+                if let Some(id) = interaction.filter(|_| !self.stopping) {
                     match self.busy.get_mut(&id).and_then(VecDeque::pop_front) {
                         Some(next) => {
                             let permit = self.permit().await;

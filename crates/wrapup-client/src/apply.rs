@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use uuid::Uuid;
 use wrapup_domain::lifecycle::is_ready;
-use wrapup_types::{ErrorCode, Interaction, InteractionState, WrapUpCode};
+use wrapup_types::{ErrorCode, ErrorDetail, Interaction, InteractionState};
 
 use crate::client::Client;
 use crate::error::Error;
 use crate::events::{EventQuery, StreamEvent};
-use crate::ops::CodeQuery;
-use crate::wrapup::{CodeRef, ValidWrapUp};
+use crate::wrapup::ValidWrapUp;
 
 /// Told what apply is doing, e.g. to show a spinner.
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
@@ -102,9 +101,10 @@ pub enum ApplyError {
         state: InteractionState,
         finalized: bool,
     },
-    /// The code name does not name a usable code in the interaction's division.
-    #[error("{message}")]
-    CodeNotFound { message: String },
+    /// The code name does not name a code that can be applied to the interaction: `detail`
+    /// says why, with the error code the server would answer (see `codes.rs`).
+    #[error("{}", .detail.message)]
+    Code { name: String, detail: ErrorDetail },
     /// The server refused, or could not be reached.
     #[error(transparent)]
     Failed(#[from] Error),
@@ -134,42 +134,6 @@ fn stream_unavailable(e: &Error) -> bool {
 }
 
 impl Client {
-    /// Resolves a code as a person names it, within the interaction's division: an id is
-    /// used as is (the server checks it); a name must match exactly one code, ignoring case.
-    pub async fn resolve_code(
-        &self,
-        interaction: &Interaction,
-        code: &CodeRef,
-    ) -> Result<Uuid, ApplyError> {
-        let name = match code {
-            CodeRef::Id(id) => return Ok(*id),
-            CodeRef::Name(name) => name,
-        };
-        let query = |include_archived| CodeQuery {
-            division_id: Some(interaction.division_id),
-            name: Some(name.clone()),
-            include_archived: Some(include_archived),
-            ..CodeQuery::default()
-        };
-        let found = self.list_codes(&query(false)).await?.entities;
-        if let Some(code) = found.first() {
-            return Ok(code.id);
-        }
-        let archived: Vec<WrapUpCode> = self.list_codes(&query(true)).await?.entities;
-        let message = if archived.is_empty() {
-            format!(
-                "no wrap-up code named \"{name}\" exists in division {} (the interaction's); list them with `wrapup codes list --division {}`",
-                interaction.division_id, interaction.division_id
-            )
-        } else {
-            format!(
-                "the wrap-up code \"{name}\" ({}) is archived and can no longer be applied; choose another with `wrapup codes list --division {}`",
-                archived[0].id, interaction.division_id
-            )
-        };
-        Err(ApplyError::CodeNotFound { message })
-    }
-
     /// Applies `wrapup` to interaction `id`: waits (up to `options.wait`) until it is
     /// closed and finalized, following the event stream (polling with backoff only if
     /// the stream is unavailable), then sends the PUT. `interaction.not.finalized` and

@@ -17,6 +17,7 @@ use wrapup_types::{ErrorCode, TokenResponse};
 use crate::error::{Error, Result};
 use crate::response::{api_error, decode, retry_after, unexpected, RawResponse};
 use crate::retry::{RetryPolicy, RetryVerdict};
+use crate::transport::TransportFailure;
 
 /// The longest an ordinary request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -147,7 +148,7 @@ impl Client {
             attempt += 1;
             let outcome = self.fetch_token_once(id, secret, scope.as_deref()).await;
             let reason = match &outcome {
-                Err(Error::Transport(_)) => "network error",
+                Err(Error::Transport(e)) => TransportFailure::of(e).as_str(),
                 Err(Error::OAuth { status, .. }) if *status >= 500 => "token endpoint unavailable",
                 Err(Error::Unexpected { status, .. }) if *status >= 500 => "server error",
                 _ => return outcome,
@@ -300,6 +301,9 @@ impl Client {
         } else {
             &[]
         };
+        // The token first: its endpoint has retries of its own, which the loop below must
+        // not multiply (each attempt would retry the token fetch again).
+        self.bearer().await?;
         let mut attempt = 0;
         let mut renewed = false;
         loop {
@@ -330,7 +334,12 @@ impl Client {
                 RetryVerdict::Transient {
                     reason,
                     retry_after,
-                } => (reason, retry_after),
+                } => (
+                    error
+                        .transport_failure()
+                        .map_or(reason, TransportFailure::as_str),
+                    retry_after,
+                ),
                 RetryVerdict::Never => return Err(error),
             };
             // An error without a JSON body still has the response's `Retry-After` header.

@@ -9,8 +9,10 @@ use uuid::Uuid;
 use wrapup_types::{ErrorCode, Interaction, InteractionState, Scope, WrapUpCode};
 
 use crate::client::Client;
+use crate::codes::unknown_code;
 use crate::error::Error;
 use crate::ops::CodeQuery;
+use crate::transport::TransportFailure;
 use crate::wrapup::CodeRef;
 
 /// What to check: the wrap-up a PUT would send.
@@ -186,14 +188,24 @@ impl Client {
                 REACHABLE,
                 format!("{} answered GET /healthz", self.base_url()),
             ),
-            Err(Error::Transport(e)) => {
+            Err(e @ Error::Transport(_)) => {
+                let failure = e.transport_failure().unwrap_or(TransportFailure::Other);
                 list.fail(
                     REACHABLE,
                     None,
-                    format!("cannot connect to {}: {e}", self.base_url()),
-                    "Check the URL (--url or WRAPUP_URL) and that `wrapup serve` is running there.",
+                    format!("{} did not answer: {e}", self.base_url()),
+                    failure.hint(self.base_url()),
                 );
                 return list.finish("the server is unreachable");
+            }
+            Err(Error::Unexpected { status: 404, .. }) => {
+                list.fail(
+                    REACHABLE,
+                    None,
+                    format!("{} answered, but has no /healthz", self.base_url()),
+                    "Use the wrapup server's root URL (e.g. http://127.0.0.1:8080, without /api/v2) in --url / WRAPUP_URL.",
+                );
+                return list.finish("the URL is not a wrapup server's root");
             }
             Err(e) => {
                 list.fail(
@@ -303,9 +315,20 @@ impl Client {
             Some(name) => format!("{name} ({id})"),
             None => id.to_string(),
         };
+        let plain_name = |id: Uuid| {
+            divisions
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| id.to_string())
+        };
         let code = if can_view_codes {
-            self.find_code(&mut list, &request.code, &interaction, &division_name)
-                .await
+            self.find_code(
+                &mut list,
+                &request.code,
+                &interaction,
+                (&division_name, &plain_name),
+            )
+            .await
         } else {
             let why = "the token lacks wrapup-code:view, so the code cannot be looked up (the PUT itself may still work)";
             list.skip(CODE_EXISTS, why);
@@ -376,10 +399,14 @@ impl Client {
         list: &mut Checklist,
         code: &CodeRef,
         interaction: &Interaction,
-        division_name: &impl Fn(Uuid) -> String,
+        // A division as `Sales (id)`, and by its name alone.
+        (division_name, plain_name): (&impl Fn(Uuid) -> String, &impl Fn(Uuid) -> String),
     ) -> Option<WrapUpCode> {
         match code {
-            CodeRef::Id(id) => match self.get_code(*id).await {
+            CodeRef::Id(id) => match self
+                .get_code_even_archived(*id, Some(interaction.division_id))
+                .await
+            {
                 Ok(c) => {
                     list.pass(CODE_EXISTS, format!("{id} is \"{}\"", c.name));
                     Some(c)
@@ -436,11 +463,25 @@ impl Client {
                         Some(c)
                     }
                     None => {
+                        // The division's codes, for the name probably meant.
+                        let all = CodeQuery {
+                            division_id: Some(interaction.division_id),
+                            include_archived: Some(true),
+                            page_size: Some(500),
+                            ..CodeQuery::default()
+                        };
+                        let codes = self
+                            .list_codes(&all)
+                            .await
+                            .map(|p| p.entities)
+                            .unwrap_or_default();
+                        let why =
+                            unknown_code(name, interaction.division_id, &codes, &[], plain_name);
                         list.fail(
                             CODE_EXISTS,
                             Some(ErrorCode::WrapupCodeNotFound),
-                            format!("no wrap-up code named \"{name}\" is visible to this token"),
-                            format!("List the codes of the interaction's division: `wrapup codes list --division {}`.", interaction.division_id),
+                            why.message,
+                            why.hint.unwrap_or_default(),
                         );
                         None
                     }

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use wrapup_types::{ErrorBody, ErrorCode, OAuthErrorBody};
 
+use crate::transport::TransportFailure;
+
 /// What can go wrong calling the API.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -17,8 +19,9 @@ pub enum Error {
     /// The token endpoint refused the credentials or the request.
     #[error("token request failed ({status}): {}: {}", .body.error, .body.error_description)]
     OAuth { status: u16, body: OAuthErrorBody },
-    /// The server could not be reached, or the connection failed.
-    #[error("cannot reach the server: {0}")]
+    /// The server could not be reached, or the connection failed
+    /// ([`Error::transport_failure`] says how).
+    #[error("cannot reach the server: {}", crate::transport::describe(.0))]
     Transport(#[from] reqwest::Error),
     /// The server answered something this client does not understand.
     #[error("unexpected response ({status}): {message}")]
@@ -35,6 +38,14 @@ impl Error {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Error::Api { body, .. } => Some(body.code),
+            _ => None,
+        }
+    }
+
+    /// Why the request got no answer, when it got none.
+    pub fn transport_failure(&self) -> Option<TransportFailure> {
+        match self {
+            Error::Transport(e) => Some(TransportFailure::of(e)),
             _ => None,
         }
     }

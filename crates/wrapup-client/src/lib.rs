@@ -9,25 +9,36 @@
 //!   applies a wrap-up, idempotently.
 //! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
 //! - [`Client::events`]: the event stream as typed events.
+//! - Webhook endpoints, their delivery logs and replays (`webhooks.rs`).
+//! - [`Client::validate_wrapup`], [`Client::diagnose_request`]: why a wrap-up is refused,
+//!   and the body that would be accepted.
 
 #![forbid(unsafe_code)]
 
 mod apply;
 mod client;
+mod codes;
 mod doctor;
 mod error;
 mod events;
+mod insight;
 mod ops;
 mod response;
 mod retry;
+mod webhooks;
+mod transport;
 mod wrapup;
 
 pub use apply::{ApplyEffect, ApplyError, ApplyOptions, ApplyReport, Progress, WaitVia};
 pub use client::{Client, HttpTrace};
+pub use codes::{division_namer, find_named, unknown_code};
 pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
+pub use insight::RequestStream;
 pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};
+pub use webhooks::DeliveryQuery;
+pub use transport::{check_base_url, TransportFailure};
 pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};

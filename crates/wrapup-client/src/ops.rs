@@ -5,8 +5,8 @@ use serde::Serialize;
 use uuid::Uuid;
 use wrapup_types::{
     Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode,
-    Division, InspectedRequest, Interaction, InteractionState, Page, SetState, TargetState,
-    UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
+    Division, InspectedRequest, Interaction, InteractionState, Page, SetState, SortOrder,
+    TargetState, UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
 };
 
 use crate::client::Client;
@@ -22,7 +22,12 @@ pub struct InteractionQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub division_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub wrapped_up: Option<bool>,
+    /// `Desc`: newest first (the server's default is oldest first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,14 +70,18 @@ impl Client {
     /// `GET /healthz`: `Ok` once the server and its store answer.
     pub async fn health(&self) -> Result<()> {
         let raw = self.public_get("/healthz").await?;
-        if raw.status.is_success() {
-            Ok(())
-        } else {
-            Err(Error::Unexpected {
-                status: raw.status.as_u16(),
-                message: "the server reports it is unhealthy (its store is not answering)".into(),
-            })
-        }
+        let message = match raw.status.as_u16() {
+            200..=299 => return Ok(()),
+            404 => format!(
+                "{}/healthz is not there: is {} the wrapup server's root URL (e.g. http://127.0.0.1:8080, without /api/v2)?",
+                self.base, self.base
+            ),
+            _ => "the server reports it is unhealthy (its store is not answering)".into(),
+        };
+        Err(Error::Unexpected {
+            status: raw.status.as_u16(),
+            message,
+        })
     }
 
     pub async fn openapi(&self) -> Result<serde_json::Value> {
@@ -137,8 +146,8 @@ impl Client {
         .await
     }
 
-    /// `DELETE /api/v2/routing/wrapupcodes/{id}`: archives (deletes) the code. It is then
-    /// gone from reads and listings, and a second delete is a `wrapup.code.not.found`.
+    /// `DELETE /api/v2/routing/wrapupcodes/{id}`: deletes (archives) the code; it is no
+    /// longer readable by id, only listed with `include_archived`.
     pub async fn archive_code(&self, id: Uuid) -> Result<()> {
         self.call_raw::<()>(
             Method::DELETE,

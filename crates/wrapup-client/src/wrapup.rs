@@ -127,9 +127,14 @@ impl fmt::Display for CodeRef {
     }
 }
 
-/// Parses a wrap-up duration as people write it: `120000` (milliseconds), `1500ms`,
-/// `120s`, `2m`, `1h30m`, `1h 30m 15s`. The result is not range-checked (see
-/// [`ValidWrapUp::new`]).
+/// The smallest bare number [`parse_duration`] takes (as milliseconds): `90` alone is too
+/// easily meant as seconds.
+pub const BARE_MS_FROM: u64 = 1000;
+
+/// Parses a wrap-up duration as people write it: `1500ms`, `120s`, `2m`, `1h30m`,
+/// `1h 30m 15s`, or a bare number of milliseconds from 1000 up (`120000`; `0` too). A bare
+/// number below 1000 is refused with a hint, since `--duration 90` is easily meant as 90
+/// seconds. The result is not range-checked (see [`ValidWrapUp::new`]).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let text = s.trim();
     let bad = || {
@@ -139,7 +144,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().map(Duration::from_millis).map_err(|_| bad());
+        let ms: u64 = text.parse().map_err(|_| bad())?;
+        if ms > 0 && ms < BARE_MS_FROM {
+            return Err(format!(
+                "`{s}` is not a duration without a unit: write {ms}s, {ms}m or {ms}ms (a bare number means milliseconds, and is taken only from {BARE_MS_FROM} up, so that {ms} is not mistaken for seconds)"
+            ));
+        }
+        return Ok(Duration::from_millis(ms));
     }
     let mut total = Duration::ZERO;
     let mut rest = text;
@@ -190,6 +201,17 @@ mod tests {
                 "{text}"
             );
         }
+        // A small bare number has no obvious unit: refused, with the units to choose from.
+        for ambiguous in ["90", "1", "999"] {
+            let err = parse_duration(ambiguous).unwrap_err();
+            assert!(
+                err.contains(&format!(
+                    "write {ambiguous}s, {ambiguous}m or {ambiguous}ms"
+                )),
+                "{err}"
+            );
+        }
+        assert_eq!(parse_duration("1000"), Ok(Duration::from_millis(1000)));
         for bad in [
             "",
             "2 minutes",

@@ -248,6 +248,76 @@ async fn code_names_resolve_within_the_interactions_division() {
     );
 }
 
+/// A name that is not in the interaction's division gets the reason the server would give
+/// for the code meant (another division, archived), or the name probably meant.
+#[tokio::test]
+async fn code_names_that_miss_say_why() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let sales = server.division(&admin, "Sales").await;
+    let support = server.division(&admin, "Support").await;
+    server.code(&admin, sales, "Sale").await;
+    server.code(&admin, sales, "Callback").await;
+    server.code(&admin, support, "Resolved").await;
+    let id = server.finalized(&admin, sales).await;
+    let interaction = admin.get_interaction(id).await.unwrap();
+    let miss = |e: ApplyError| match e {
+        ApplyError::Code { detail, .. } => detail,
+        other => panic!("{other:?}"),
+    };
+
+    let typo = miss(
+        admin
+            .resolve_code(&interaction, &CodeRef::Name("Sael".into()))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(typo.error_code, wrapup_types::ErrorCode::WrapupCodeNotFound);
+    assert!(
+        typo.message.contains("did you mean \"Sale\"?"),
+        "{}",
+        typo.message
+    );
+    assert!(
+        typo.message.contains(&format!("division Sales ({sales})")),
+        "{}",
+        typo.message
+    );
+
+    let unrelated = miss(
+        admin
+            .resolve_code(&interaction, &CodeRef::Name("Zebra".into()))
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        unrelated
+            .message
+            .contains("its codes are \"Sale\", \"Callback\""),
+        "{}",
+        unrelated.message
+    );
+
+    // What the server answers for that code, in its words: the divisions by name.
+    let other = miss(
+        admin
+            .resolve_code(&interaction, &CodeRef::Name("resolved".into()))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        other.error_code,
+        wrapup_types::ErrorCode::WrapupCodeDivisionMismatch
+    );
+    assert!(
+        other.message.contains(&format!(
+            "Wrap-up code \"Resolved\" belongs to division Support ({support}), but the interaction is in division Sales ({sales})."
+        )),
+        "{}",
+        other.message
+    );
+}
+
 #[tokio::test]
 async fn without_an_event_stream_apply_polls_with_backoff() {
     let id = Uuid::new_v4();

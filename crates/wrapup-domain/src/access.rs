@@ -62,6 +62,16 @@ impl Principal {
     pub fn sees(&self, division: Uuid) -> bool {
         self.divisions.allows(division)
     }
+
+    /// Whether every division of `grant` is visible to this caller: what a caller must see
+    /// of an object spanning divisions (a webhook endpoint) to manage it.
+    pub fn sees_all(&self, grant: &DivisionGrant) -> bool {
+        match (&self.divisions, grant) {
+            (DivisionGrant::All, _) => true,
+            (DivisionGrant::Only(_), DivisionGrant::All) => false,
+            (DivisionGrant::Only(_), DivisionGrant::Only(ids)) => ids.iter().all(|d| self.sees(*d)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -89,5 +99,23 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn sees_all_of_a_grant_only_when_granted_each_division() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let only_a = Principal {
+            client_id: Uuid::nil(),
+            scopes: ScopeSet::default(),
+            divisions: DivisionGrant::Only(vec![a]),
+        };
+        assert!(only_a.sees_all(&DivisionGrant::Only(vec![a])));
+        assert!(!only_a.sees_all(&DivisionGrant::Only(vec![a, b])));
+        assert!(!only_a.sees_all(&DivisionGrant::All));
+        let all = Principal {
+            divisions: DivisionGrant::All,
+            ..only_a
+        };
+        assert!(all.sees_all(&DivisionGrant::All));
     }
 }

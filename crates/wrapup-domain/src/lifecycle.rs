@@ -28,8 +28,11 @@ pub fn check_move(from: InteractionState, to: InteractionState) -> Result<(), Er
         format!("allowed from {from}: {}", names.join(", "))
     };
     let hint = match from {
-        InteractionState::Closed | InteractionState::Completed => {
-            "A closed interaction is finished; apply a wrap-up with PUT /api/v2/interactions/{id}/wrap-up to complete it."
+        InteractionState::Closed => {
+            "A closed interaction takes no more state changes: once it is finalized, apply a wrap-up with PUT /api/v2/interactions/{id}/wrap-up, which completes it."
+        }
+        InteractionState::Completed => {
+            "A completed interaction has its wrap-up and takes no more state changes. To change the wrap-up, PUT a new one to /api/v2/interactions/{id}/wrap-up: it replaces the current one, and the history keeps both."
         }
         _ => "Move the interaction through queued → active → closed, one step at a time.",
     };
@@ -116,6 +119,19 @@ mod tests {
             assert_eq!(e.error_code, ErrorCode::InteractionTransitionInvalid);
             assert!(e.message.contains(from.as_str()));
         }
+        // The hint fits the state: a closed interaction waits for its wrap-up, a completed
+        // one has it (and can only have it replaced).
+        let closed = check_move(Closed, Active).unwrap_err().hint.unwrap();
+        assert!(
+            closed.contains("once it is finalized, apply a wrap-up"),
+            "{closed}"
+        );
+        let completed = check_move(Completed, Closed).unwrap_err().hint.unwrap();
+        assert!(
+            completed.contains("has its wrap-up") && completed.contains("replaces"),
+            "{completed}"
+        );
+        assert!(!completed.contains("to complete it"), "{completed}");
         let e = check_move(Active, Active).unwrap_err();
         assert!(
             e.message.contains("allowed from active: closed"),

@@ -12,6 +12,8 @@ use serde_json::Value;
 use uuid::Uuid;
 use wrapup_types::{ErrorCode, ErrorDetail, WrapUpCode, WrapUpRequest};
 
+use crate::names;
+
 /// The largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The longest wrap-up, in milliseconds (24 hours).
@@ -264,14 +266,24 @@ fn check_code_id(value: &Value) -> Result<Uuid, ErrorDetail> {
                 "codeId must be a UUID like 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11; got \"{s}\"."
             ))
         }),
-        Value::String(_) => Err(invalid(format!(
-            "codeId must be a UUID like 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11 (36 characters, hyphenated); got {}.",
-            describe(value)
-        ))),
+        Value::String(s) => {
+            let problem = invalid(format!(
+                "codeId must be a UUID like 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11 (36 characters, hyphenated); got {}.",
+                describe(value)
+            ));
+            // A UUID in another spelling (no hyphens, braces, urn:uuid:): say how to write it.
+            Err(match Uuid::parse_str(s.trim()) {
+                Ok(id) => problem.hint(format!(
+                    "Send the id in its hyphenated form: \"codeId\": \"{id}\"."
+                )),
+                Err(_) => problem,
+            })
+        }
         Value::Object(map) => {
-            let nested = map.get("id").and_then(Value::as_str).map_or(String::new(), |id| {
-                format!(" Send \"codeId\": \"{id}\".")
-            });
+            let nested = map
+                .get("id")
+                .and_then(Value::as_str)
+                .map_or(String::new(), |id| format!(" Send \"codeId\": \"{id}\"."));
             Err(invalid(format!(
                 "codeId must be a UUID string; got {}.",
                 describe(value)
@@ -360,14 +372,19 @@ pub(crate) fn check_notes(value: &Value) -> Result<String, ErrorDetail> {
     }
 }
 
-/// The field a misspelled or misplaced field name probably meant.
-pub fn suggest_field(name: &str) -> Option<&'static str> {
-    let key: String = name
-        .chars()
+/// A field name compared the way [`suggest_field`] compares it: letters and digits only,
+/// lowercase (`code_id`, `CodeID` and `code-id` are all `codeid`).
+fn field_key(name: &str) -> String {
+    name.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
-        .to_ascii_lowercase();
-    match key.as_str() {
+        .to_ascii_lowercase()
+}
+
+/// The field a misspelled or misplaced field name probably meant: the usual names SDKs and
+/// people use for each, then any near miss of the three names ([`names::closest`]).
+pub fn suggest_field(name: &str) -> Option<&'static str> {
+    match field_key(name).as_str() {
         "codeid" | "code" | "wrapupcode" | "wrapupcodeid" | "wrapup" | "disposition"
         | "dispositionid" => Some("codeId"),
         "durationms"
@@ -380,6 +397,24 @@ pub fn suggest_field(name: &str) -> Option<&'static str> {
         | "wrapupdurationms"
         | "durationsec" => Some("durationMs"),
         "notes" | "note" | "comment" | "comments" | "wrapupnotes" => Some("notes"),
+        _ => names::closest(name, ["codeId", "durationMs", "notes"]),
+    }
+}
+
+/// Whether a field name says its value is in seconds (so the hint says to multiply).
+fn in_seconds(name: &str) -> bool {
+    matches!(
+        field_key(name).as_str(),
+        "durationseconds" | "durationsecs" | "durationsec"
+    )
+}
+
+/// The fields of the wrap-up `GET …/wrap-up` returns that are not part of the body.
+fn read_only_field(name: &str) -> Option<&'static str> {
+    match field_key(name).as_str() {
+        "codename" => Some("codeName"),
+        "appliedat" => Some("appliedAt"),
+        "appliedby" => Some("appliedBy"),
         _ => None,
     }
 }
@@ -390,6 +425,12 @@ fn unknown_field(name: &str, value: &Value) -> ErrorDetail {
         format!("{name} is not a field of a wrap-up body; only codeId, durationMs and notes are accepted."),
     )
     .field(name);
+    if let Some(field) = read_only_field(name) {
+        return detail.hint(format!(
+            "{field} is part of the wrap-up GET /api/v2/interactions/{{id}}/wrap-up returns, set by the server: \
+             leave it out and send only codeId, durationMs and notes."
+        ));
+    }
     let hint = match suggest_field(name) {
         Some("codeId") => match value {
             Value::Object(map) => {
@@ -400,13 +441,23 @@ fn unknown_field(name: &str, value: &Value) -> ErrorDetail {
             }
             _ => format!("Did you mean codeId? Send \"codeId\": \"<code id>\" instead of {name}."),
         },
-        Some("durationMs") if name.to_ascii_lowercase().contains("sec") => format!(
+        Some("durationMs") if in_seconds(name) => format!(
             "Did you mean durationMs? It is in milliseconds: send {name} × 1000 as durationMs (e.g. 120000 for two minutes)."
         ),
         Some(field) => format!("Did you mean {field}? Rename {name} to {field}."),
         None => "Remove this field: a wrap-up body is {\"codeId\", \"durationMs\", \"notes\"?} and nothing else.".into(),
     };
     detail.hint(hint)
+}
+
+/// The code id a body names, when step 4 accepted it (a 36-character hyphenated UUID):
+/// the code to look up at step 6 alongside other problems of the body. A `codeId` reported
+/// invalid is not looked up, whatever `Uuid::parse_str` would make of it.
+pub fn valid_code_id(fields: &[(String, Value)]) -> Option<Uuid> {
+    fields
+        .iter()
+        .find(|(k, _)| k == "codeId")
+        .and_then(|(_, v)| check_code_id(v).ok())
 }
 
 /// docs/api.md#order-of-checks, step 6: the code a valid body names. `code` is the code looked up by id

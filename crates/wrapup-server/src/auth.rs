@@ -25,6 +25,7 @@ use wrapup_store::{ClientRecord, Store, TokenRecord};
 use wrapup_types::{DivisionGrant, ErrorCode, ErrorDetail, Scope, ScopeSet};
 
 use crate::error::ApiError;
+use crate::hashing::{HashingPool, PoolBusy};
 
 /// How long an access token lives.
 pub const TOKEN_LIFETIME_SECS: u64 = 86_400;
@@ -185,26 +186,38 @@ impl CredentialCache {
         entry.principal_at(now_ms)
     }
 
-    /// Whether `secret` is `client`'s secret (argon2, on the blocking pool, once per pair).
-    pub async fn check_secret(&self, client: &ClientRecord, secret: &str) -> bool {
-        let key = sha256(&[client.id.as_bytes().as_slice(), secret.as_bytes()].concat());
-        if self
-            .verified
+    /// Whether `secret` was already verified as `client`'s secret on this server: then it
+    /// is, without argon2 (the pair is cached as its SHA-256).
+    pub fn already_verified(&self, client: &ClientRecord, secret: &str) -> bool {
+        self.verified
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&key)
-        {
-            return true;
+            .contains_key(&verified_key(client.id, secret))
+    }
+
+    /// Whether `secret` is `client`'s secret: argon2, on the hashing pool (refused at once
+    /// when its queue is full), once per pair.
+    pub async fn check_secret(
+        &self,
+        hashing: &HashingPool,
+        client: &ClientRecord,
+        secret: &str,
+    ) -> Result<bool, PoolBusy> {
+        if self.already_verified(client, secret) {
+            return Ok(true);
         }
+        let key = verified_key(client.id, secret);
         let (secret, phc) = (secret.to_string(), client.secret_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &phc))
-            .await
-            .unwrap_or(false);
+        let ok = hashing.run(move || verify_secret(&secret, &phc)).await?;
         if ok {
             insert_bounded(&self.verified, key, ());
         }
-        ok
+        Ok(ok)
     }
+}
+
+fn verified_key(client: Uuid, secret: &str) -> [u8; 32] {
+    sha256(&[client.as_bytes().as_slice(), secret.as_bytes()].concat())
 }
 
 /// The bearer token of a request, or the 401 saying what is wrong with the header.
@@ -258,6 +271,12 @@ impl<State: Send + Sync> FromRequestParts<State> for Authenticated {
 /// A scope, as a type, for [`Authorized`].
 pub trait RequiredScope: Send + Sync {
     const SCOPE: Scope;
+
+    /// Whether the caller may: by default, when its token has [`RequiredScope::SCOPE`];
+    /// otherwise the 403 naming it.
+    fn check(principal: &Principal) -> Result<(), ErrorDetail> {
+        principal.require(Self::SCOPE)
+    }
 }
 
 macro_rules! scopes {
@@ -279,6 +298,20 @@ scopes! {
     Admin => Admin,
 }
 
+/// Marker for the `webhook:manage` scope, which `admin` implies.
+pub struct WebhookManage;
+
+impl RequiredScope for WebhookManage {
+    const SCOPE: Scope = Scope::WebhookManage;
+
+    fn check(principal: &Principal) -> Result<(), ErrorDetail> {
+        if principal.scopes.contains(Scope::Admin) {
+            return Ok(());
+        }
+        principal.require(Scope::WebhookManage)
+    }
+}
+
 /// An authenticated caller whose token has scope `S`; checked before anything else of the
 /// request is looked at.
 pub struct Authorized<S: RequiredScope>(pub Principal, pub PhantomData<S>);
@@ -288,7 +321,7 @@ impl<S: RequiredScope, State: Send + Sync> FromRequestParts<State> for Authorize
 
     async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
         let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
-        principal.require(S::SCOPE).map_err(ApiError::one)?;
+        S::check(&principal).map_err(ApiError::one)?;
         Ok(Authorized(principal, PhantomData))
     }
 }

@@ -5,6 +5,7 @@
 //! client with every scope and a viewer client limited to one division. Ids and secrets
 //! are fixed so the README's walkthrough can be pasted as is. Seeding is idempotent.
 
+use serde::Serialize;
 use uuid::{uuid, Uuid};
 use wrapup_store::{NewInteraction, Store, StoreError};
 use wrapup_types::{Channel, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest};
@@ -36,6 +37,44 @@ pub const VIEWER_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d002")
 pub const VIEWER_CLIENT_SECRET: &str = "viewer-secret-not-for-production";
 
 const SEEDED: &str = "demo.seeded";
+/// The viewer's scopes: it reads, and can change nothing.
+const VIEWER_SCOPES: &str = "interaction:view wrapup-code:view";
+
+/// A demo OAuth client with its fixed, public secret, as the console's configuration lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoClient {
+    pub name: String,
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    pub divisions: DivisionGrant,
+    /// What the client is for, in words.
+    pub description: String,
+}
+
+/// The demo clients with their credentials.
+pub fn clients() -> Vec<DemoClient> {
+    let words = |set: ScopeSet| set.iter().map(|s| s.as_str().to_string()).collect();
+    vec![
+        DemoClient {
+            name: "demo".into(),
+            client_id: DEMO_CLIENT_ID,
+            client_secret: DEMO_CLIENT_SECRET.into(),
+            scopes: words(ScopeSet::all()),
+            divisions: DivisionGrant::All,
+            description: "Every scope, every division.".into(),
+        },
+        DemoClient {
+            name: "demo-viewer".into(),
+            client_id: VIEWER_CLIENT_ID,
+            client_secret: VIEWER_CLIENT_SECRET.into(),
+            scopes: words(ScopeSet::parse(VIEWER_SCOPES).expect("known scopes")),
+            divisions: DivisionGrant::Only(vec![SALES]),
+            description: "Read-only, Sales only.".into(),
+        },
+    ]
+}
 
 /// Seeds the demo organisation unless it is already there.
 pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
@@ -183,7 +222,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
         Some(DEMO_CLIENT_SECRET),
     );
     store.create_client(&demo).await?;
-    let viewer_scopes = ScopeSet::parse("interaction:view wrapup-code:view").expect("known scopes");
+    let viewer_scopes = ScopeSet::parse(VIEWER_SCOPES).expect("known scopes");
     let (viewer, _) = new_client(
         VIEWER_CLIENT_ID,
         "demo-viewer",

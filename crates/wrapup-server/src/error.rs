@@ -61,6 +61,19 @@ impl ApiError {
         )
     }
 
+    /// The database refused to store a write (`why`: the disk is full, …): nothing of the
+    /// request was changed, and it can succeed once the operator has made room.
+    pub fn not_written(why: &str) -> ApiError {
+        tracing::error!(reason = %why, "the database could not write");
+        ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::ServiceUnavailable,
+                format!("The server could not write to its database: {why}. Nothing was changed."),
+            )
+            .hint("Retry with backoff; the request will succeed once the operator has made room (the server log says what failed)."),
+        )
+    }
+
     pub fn unavailable(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "store unavailable");
         ApiError::one(
@@ -85,6 +98,10 @@ pub enum Resource<'a> {
     GrantedDivision(Uuid),
     /// A division an admin grants to a new OAuth client.
     DivisionToGrant(Uuid),
+    /// The webhook endpoint at `/api/v2/webhooks/{webhookId}`, as the path spells it.
+    Webhook(&'a str),
+    /// An event to resend to a webhook endpoint: not in the log, or not one it receives.
+    WebhookEvent(i64),
     /// The interaction at `/api/v2/conversations/…/{conversationId}`, as the path spells it.
     Conversation(&'a str),
     /// A participant of a conversation the caller sees, as the path spells it.
@@ -138,6 +155,20 @@ impl ApiError {
                 )
                 .field("divisionId")
                 .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
+            ),
+            Resource::Webhook(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::WebhookNotFound,
+                    format!("No webhook endpoint with id {id} exists among those this token can manage."),
+                )
+                .hint("List the endpoints with GET /api/v2/webhooks (an endpoint is visible to tokens granted all of its divisions)."),
+            ),
+            Resource::WebhookEvent(seq) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::WebhookEventNotFound,
+                    format!("Event {seq} is not one this endpoint receives, or is no longer in the event log."),
+                )
+                .hint("Events are kept 24 hours at least; GET /api/v2/webhooks/{webhookId}/deliveries lists the events sent to the endpoint, and the endpoint receives only its eventTypes and divisions."),
             ),
             Resource::DivisionToGrant(id) => ApiError::one(
                 ErrorDetail::new(ErrorCode::DivisionNotFound, format!("No division with id {id} exists."))
@@ -201,6 +232,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::Rejected(details) => ApiError::new(details),
+            StoreError::NotWritten(why) => ApiError::not_written(&why),
             StoreError::Database(_) | StoreError::Closed => ApiError::unavailable(e),
             StoreError::NotFound | StoreError::Conflict(_) => {
                 ApiError::internal("a store error without the resource it concerns", e)

@@ -3,7 +3,9 @@
 //! by `middleware::observe` and served by `routes::inspector` to whoever debugs a client.
 //!
 //! The body is captured as the handler reads it ([`TeeBody`]), so the inspector never
-//! changes how a request is read or limited.
+//! changes how a request is read or limited. Each entry gets the next `sequence` number
+//! and is also published on a broadcast channel, which `GET /api/v2/inspector/requests/stream`
+//! follows (resuming from the ring buffer after `Last-Event-ID`).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -14,6 +16,8 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use serde::Deserialize;
+use tokio::sync::broadcast;
+use uuid::Uuid;
 use wrapup_types::{InspectedHeader, InspectedRequest};
 
 /// The most request-body bytes kept per request.
@@ -23,10 +27,36 @@ pub const MAX_LIMIT: usize = 1_000;
 
 const REDACTED: &str = "[redacted]";
 
+/// How many new entries a slow stream subscriber may lag before it re-reads the buffer.
+const FEED_BUFFER: usize = 1_024;
+
 /// The ring buffer.
 pub struct Inspector {
     capacity: usize,
-    entries: Mutex<VecDeque<Arc<InspectedRequest>>>,
+    entries: Mutex<Entries>,
+    feed: broadcast::Sender<Arc<InspectedRequest>>,
+}
+
+struct Entries {
+    kept: VecDeque<Arc<InspectedRequest>>,
+    /// The `sequence` of the last entry pushed (0: none yet).
+    last: u64,
+}
+
+/// Which recent requests a listing returns.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter<'a> {
+    pub status: Option<StatusFilter>,
+    pub path_prefix: Option<&'a str>,
+    pub client_id: Option<Uuid>,
+}
+
+impl RequestFilter<'_> {
+    fn admits(&self, e: &InspectedRequest) -> bool {
+        self.status.is_none_or(|s| s.matches(e.status))
+            && self.path_prefix.is_none_or(|p| e.path.starts_with(p))
+            && self.client_id.is_none_or(|c| e.client_id == Some(c))
+    }
 }
 
 impl Inspector {
@@ -34,7 +64,11 @@ impl Inspector {
     pub fn new(capacity: usize) -> Inspector {
         Inspector {
             capacity,
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(MAX_LIMIT))),
+            entries: Mutex::new(Entries {
+                kept: VecDeque::with_capacity(capacity.min(MAX_LIMIT)),
+                last: 0,
+            }),
+            feed: broadcast::channel(FEED_BUFFER).0,
         }
     }
 
@@ -44,41 +78,75 @@ impl Inspector {
 
     /// Whether requests to `path` are recorded: not the inspector's own, nor the
     /// scrapes of `/metrics` and `/healthz`, which would crowd out everything else.
+    /// The web console's page and assets (`/`, `/console/…`) are not recorded either: they
+    /// are the inspector's own viewer.
     pub fn records(&self, path: &str) -> bool {
         self.enabled()
             && !path.starts_with("/api/v2/inspector/")
             && path != "/metrics"
             && path != "/healthz"
+            && path != "/"
+            && !path.starts_with("/console/")
     }
 
-    pub fn push(&self, entry: InspectedRequest) {
+    /// Keeps `entry` as the newest, numbering it, and publishes it to stream subscribers.
+    pub fn push(&self, mut entry: InspectedRequest) {
         if !self.enabled() {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() == self.capacity {
-            entries.pop_front();
+        if entries.kept.len() == self.capacity {
+            entries.kept.pop_front();
         }
-        entries.push_back(Arc::new(entry));
+        entries.last += 1;
+        entry.sequence = entries.last;
+        let entry = Arc::new(entry);
+        entries.kept.push_back(entry.clone());
+        // Sent under the lock, so subscribers receive entries in sequence order. No
+        // subscriber is not an error.
+        let _ = self.feed.send(entry);
     }
 
-    /// The most recent `limit` entries with this status and whose path starts with
-    /// `path_prefix`, newest first.
-    pub fn recent(
-        &self,
-        limit: usize,
-        status: Option<StatusFilter>,
-        path_prefix: Option<&str>,
-    ) -> Vec<InspectedRequest> {
+    /// The most recent `limit` entries that pass `filter`, newest first.
+    pub fn recent(&self, limit: usize, filter: &RequestFilter<'_>) -> Vec<InspectedRequest> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
+            .kept
             .iter()
             .rev()
-            .filter(|e| status.is_none_or(|s| s.matches(e.status)))
-            .filter(|e| path_prefix.is_none_or(|p| e.path.starts_with(p)))
+            .filter(|e| filter.admits(e))
             .take(limit)
             .map(|e| InspectedRequest::clone(e))
             .collect()
+    }
+
+    /// The kept entry of the request with this id.
+    pub fn find(&self, request_id: &str) -> Option<InspectedRequest> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .kept
+            .iter()
+            .rev()
+            .find(|e| e.request_id == request_id)
+            .map(|e| InspectedRequest::clone(e))
+    }
+
+    /// The kept entries after `sequence`, oldest first, and the last sequence number
+    /// assigned.
+    pub fn after(&self, sequence: u64) -> (Vec<Arc<InspectedRequest>>, u64) {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = entries
+            .kept
+            .iter()
+            .filter(|e| e.sequence > sequence)
+            .cloned()
+            .collect();
+        (newer, entries.last)
+    }
+
+    /// New entries, as they are pushed.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<InspectedRequest>> {
+        self.feed.subscribe()
     }
 }
 
@@ -181,6 +249,10 @@ impl HttpBody for TeeBody {
     }
 }
 
+/// What a status filter is, as the OpenAPI document states it: a status (`404`) or a
+/// class (`4xx`, either case).
+pub const STATUS_FILTER_PATTERN: &str = "^[1-5]([0-9]{2}|[xX]{2})$";
+
 /// `?status=` of the inspector: an exact status (`404`) or a class (`4xx`).
 #[derive(Debug, Clone, Copy)]
 pub enum StatusFilter {
@@ -211,11 +283,32 @@ impl<'de> Deserialize<'de> for StatusFilter {
                 Ok(c @ 1..=5) if class.len() == 1 => Ok(StatusFilter::Class(c)),
                 _ => Err(bad()),
             }
-        } else {
+        } else if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
             match s.parse::<u16>() {
                 Ok(n @ 100..=599) => Ok(StatusFilter::Exact(n)),
                 _ => Err(bad()),
             }
+        } else {
+            Err(bad())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The filters STATUS_FILTER_PATTERN allows are exactly those accepted.
+    #[test]
+    fn status_filters_have_the_documented_shape() {
+        let parse = |s: &str| serde_json::from_value::<StatusFilter>(serde_json::json!(s));
+        for ok in ["404", "100", "599", "4xx", "4XX", "5xX", "1xx"] {
+            assert!(parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ok", "", "0404", "+404", "40", "4040", "600", "099", "6xx", "0xx", "4x", "44xx",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
         }
     }
 }

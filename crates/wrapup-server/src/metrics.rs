@@ -4,7 +4,8 @@
 //! Requests by route and status and their latency are recorded by the `middleware::observe`
 //! layer, refusals by the `middleware::rate_limit` layer; store commits by the store through
 //! [`StoreObserver`]; published events by a task that follows the event broadcast; SSE
-//! subscribers by the event stream itself.
+//! subscribers by the event stream itself; webhook attempts and queue depths by the
+//! webhook dispatcher.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +37,26 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// `client` (the client id's limit) or `address` (the source address's).
+    pub limit: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EventKindLabels {
     pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookResultLabels {
+    /// `delivered`, `http_error`, `gone`, `timeout`, `connection` or `refused`.
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookLabels {
+    /// The endpoint's id.
+    pub webhook: String,
 }
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -59,6 +78,14 @@ pub struct Metrics {
     pub events_published: Family<EventKindLabels, Counter>,
     pub rate_limited: Counter,
     pub chaos_injected: Family<FaultLabels, Counter>,
+    pub webhook_deliveries: Family<WebhookResultLabels, Counter>,
+    pub webhook_delivery_seconds: Histogram,
+    pub webhook_queue_depth: Family<WebhookLabels, Gauge>,
+    pub token_failures: Counter,
+    pub token_limited: Family<LimitLabels, Counter>,
+    pub hashing_jobs: Gauge,
+    pub hashing_refused: Counter,
+    pub requests_in_flight: Gauge,
 }
 
 impl Default for Metrics {
@@ -119,9 +146,65 @@ impl Default for Metrics {
             "Faults injected by --chaos, by kind",
             chaos_injected.clone(),
         );
+        let webhook_deliveries = Family::<WebhookResultLabels, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts, by result",
+            webhook_deliveries.clone(),
+        );
+        // 1 ms … ~33 s: a receiver may take up to the 10 s timeout.
+        let webhook_delivery_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
+        registry.register(
+            "webhook_delivery_duration_seconds",
+            "Time from sending a webhook to its answer (or failure)",
+            webhook_delivery_seconds.clone(),
+        );
+        let webhook_queue_depth = Family::<WebhookLabels, Gauge>::default();
+        registry.register(
+            "webhook_queue_depth",
+            "Deliveries not yet delivered nor failed, per webhook endpoint",
+            webhook_queue_depth.clone(),
+        let token_failures = Counter::default();
+        registry.register(
+            "token_authentication_failures",
+            "Token requests refused 401 invalid_client (unknown client or wrong secret)",
+            token_failures.clone(),
+        );
+        let token_limited = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "token_requests_limited",
+            "Token requests refused 429 by a failed-authentication limit, by limit (client or address)",
+            token_limited.clone(),
+        );
+        let hashing_jobs = Gauge::default();
+        registry.register(
+            "secret_hashing_jobs",
+            "Secret hashes (argon2) running or queued on the hashing pool",
+            hashing_jobs.clone(),
+        );
+        let hashing_refused = Counter::default();
+        registry.register(
+            "secret_hashing_refused",
+            "Secret hashes refused because the hashing pool's queue was full (503 temporarily_unavailable)",
+            hashing_refused.clone(),
+        );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "Requests being handled now (an event stream only until its response begins)",
+            requests_in_flight.clone(),
+        );
         Metrics {
             registry,
+            requests_in_flight,
+            token_failures,
+            token_limited,
+            hashing_jobs,
+            hashing_refused,
             chaos_injected,
+            webhook_deliveries,
+            webhook_delivery_seconds,
+            webhook_queue_depth,
             requests,
             request_seconds,
             commit_seconds,
@@ -140,6 +223,25 @@ impl Metrics {
         let mut out = String::new();
         encode(&mut out, &self.registry).expect("writing to a String cannot fail");
         out
+    }
+
+    /// A webhook delivery attempt ended with `result` after `latency`.
+    pub fn webhook_attempt(&self, result: &str, latency: Duration) {
+        self.webhook_deliveries
+            .get_or_create(&WebhookResultLabels {
+                result: result.to_string(),
+            })
+            .inc();
+        self.webhook_delivery_seconds.observe(latency.as_secs_f64());
+    }
+
+    /// The deliveries pending for an endpoint.
+    pub fn webhook_queue_depth(&self, webhook: uuid::Uuid, pending: u64) {
+        self.webhook_queue_depth
+            .get_or_create(&WebhookLabels {
+                webhook: webhook.to_string(),
+            })
+            .set(pending as i64);
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -12,7 +12,7 @@ use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ServerBuilder};
 use utoipa::{Modify, OpenApi};
-use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail, Scope};
+use wrapup_types::{ApiIndex, EntryPoint, ErrorBody, ErrorCode, ErrorDetail, Scope};
 
 use crate::routes;
 use ErrorCode::*;
@@ -99,8 +99,45 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
         &[&[RequestQueryInvalid, DivisionNotFound]],
     ),
     ("listInspectedRequests", &[&[RequestQueryInvalid]]),
+    ("streamInspectedRequests", &[]),
+    ("diagnoseInspectedRequest", &[&[InspectorRequestNotFound]]),
+    ("countInteractions", &[]),
+    ("getWrapUpActivity", &[]),
+    ("validateInteractionWrapUp", &[&[InteractionNotFound]]),
     ("getChaos", &[]),
     ("setChaos", &[JSON_BODY]),
+    (
+        "createWebhook",
+        &[
+            JSON_BODY,
+            &[WebhookUrlInvalid, WebhookUrlRefused, DivisionNotFound],
+        ],
+    ),
+    ("listWebhooks", &[&[RequestQueryInvalid]]),
+    ("getWebhook", &[&[WebhookNotFound]]),
+    (
+        "updateWebhook",
+        &[
+            &[WebhookNotFound],
+            JSON_BODY,
+            &[WebhookUrlInvalid, WebhookUrlRefused, DivisionNotFound],
+        ],
+    ),
+    ("deleteWebhook", &[&[WebhookNotFound]]),
+    (
+        "rotateWebhookSecret",
+        &[&[RequestQueryInvalid, WebhookNotFound]],
+    ),
+    (
+        "listWebhookDeliveries",
+        &[&[RequestQueryInvalid, WebhookNotFound]],
+    ),
+    (
+        "resendWebhookEvent",
+        &[&[WebhookNotFound, WebhookEventNotFound]],
+    ),
+    ("replayWebhook", &[&[WebhookNotFound], JSON_BODY]),
+    ("sendWebhookTest", &[&[WebhookNotFound]]),
     // The Genesys dialect (docs/genesys.md): the media-free operations, then each media's.
     ("getConversation", &[&[InteractionNotFound]]),
     (
@@ -319,14 +356,30 @@ answers 404 `request.path.unknown`.",
         routes::interactions::put_wrapup,
         routes::interactions::get_wrapup,
         routes::interactions::wrapup_history,
+        routes::interactions::validate,
+        routes::overview::counts,
+        routes::overview::wrapup_activity,
         routes::events::stream,
         routes::clients::create,
         routes::ops::healthz,
         routes::metrics::metrics,
         routes::ops::openapi,
+        routes::ops::api_index,
         routes::inspector::list_requests,
+        routes::inspector::stream,
+        routes::diagnosis::diagnose,
         routes::admin::get_chaos,
         routes::admin::set_chaos,
+        routes::webhooks::create,
+        routes::webhooks::list,
+        routes::webhooks::get,
+        routes::webhooks::update,
+        routes::webhooks::delete,
+        routes::webhooks::rotate_secret,
+        routes::webhook_deliveries::list,
+        routes::webhook_deliveries::resend,
+        routes::webhook_deliveries::replay,
+        routes::webhook_deliveries::test,
         routes::conversations::get_conversation,
         routes::conversations::patch_conversation_participant,
         routes::conversations::get_conversation_participant_wrapup,
@@ -356,7 +409,14 @@ answers 404 `request.path.unknown`.",
         routes::conversations::messages::get_communication_wrapup,
         routes::conversations::messages::get_participant_wrapupcodes,
     ),
-    components(schemas(ErrorBody, ErrorDetail, ErrorCode, wrapup_types::EventReset, wrapup_types::genesys::GenesysErrorBody)),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        ErrorCode,
+        wrapup_types::EventReset,
+        wrapup_types::WebhookPayload,
+        wrapup_types::genesys::GenesysErrorBody
+    )),
     modifiers(&ErrorsAndSecurity),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
@@ -364,6 +424,7 @@ answers 404 `request.path.unknown`.",
         (name = "divisions", description = "Divisions partition interactions and codes; OAuth clients are granted divisions."),
         (name = "oauth", description = "OAuth 2.0 client credentials."),
         (name = "operations", description = "Health, metrics, the request inspector, fault injection and this document."),
+        (name = "webhooks", description = "Webhook endpoints: events POSTed to your URL, signed per Standard Webhooks, retried, with a delivery log and replays (docs/webhooks.md). Every delivery's body is a WebhookPayload."),
         (name = "genesys", description = "Genesys Cloud's conversation and wrap-up operations, as its official SDKs call them \
 (docs/genesys.md). Errors here put the hint in `message` and add `messageWithParams` and `messageParams`."),
     )
@@ -492,7 +553,38 @@ const RATE_HEADERS: [(&str, &str); 3] = [
     ("RateLimit-Reset", "Seconds until the bucket is full again."),
 ];
 
-/// The document as served.
-pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+/// The document as served: derived from the handlers, with the rules of
+/// `openapi_rules` written in.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+    crate::openapi_rules::apply(&mut doc);
+    doc
+}
+
+/// What `GET /api/v2` answers: every operation of `doc`, with its summary.
+pub fn index(doc: &utoipa::openapi::OpenApi) -> ApiIndex {
+    let mut operations = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ] {
+            if let Some(op) = op {
+                operations.push(EntryPoint {
+                    method: method.into(),
+                    path: path.clone(),
+                    summary: op.summary.clone().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    ApiIndex {
+        service: "wrapup".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        openapi: "/api/v2/openapi.json".into(),
+        documentation: "docs/api.md in the wrapup repository (every operation, the field rules, the order of checks); docs/errors.md (every error code)".into(),
+        operations,
+    }
 }

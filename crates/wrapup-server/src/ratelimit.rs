@@ -1,4 +1,6 @@
-//! Per-client rate limits: one token bucket per OAuth client.
+//! Rate limits as token buckets: [`Buckets`], the arithmetic, and [`RateLimiter`], one
+//! bucket per OAuth client for `--rate-limit` (the failed-authentication limits of
+//! `auth_limits.rs` use the same buckets).
 //!
 //! A limit of `N/period` is a bucket of `N` tokens refilled at `N` per period, so a client
 //! may burst up to `N` requests and then sustains `N` per period. Time comes from the
@@ -6,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::Hash;
 use std::str::FromStr;
 use std::sync::Mutex;
 
@@ -76,39 +79,54 @@ struct Bucket {
     updated_ms: i64,
 }
 
-/// The buckets of every client (off when no limit is configured).
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    limit: Option<RateLimit>,
-    buckets: Mutex<HashMap<Uuid, Bucket>>,
+/// Past this many buckets, full ones (which carry no state) are dropped.
+const PRUNE_ABOVE: usize = 100_000;
+/// Past this many buckets even after pruning (a flood from more keys than that, each
+/// refused recently), the map starts over rather than grow without bound.
+const HARD_LIMIT: usize = 400_000;
+
+/// Token buckets of one limit, by key (a client id, a source address): the arithmetic of
+/// every limit of the server, written once.
+#[derive(Debug)]
+pub struct Buckets<K> {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
-    pub fn new(limit: Option<RateLimit>) -> RateLimiter {
-        RateLimiter {
+impl<K: Eq + Hash + Copy> Buckets<K> {
+    pub fn new(limit: RateLimit) -> Buckets<K> {
+        Buckets {
             limit,
             buckets: Mutex::default(),
         }
     }
 
-    pub fn limit(&self) -> Option<RateLimit> {
+    pub fn limit(&self) -> RateLimit {
         self.limit
     }
 
-    /// Takes one token from `client`'s bucket at `now_ms`, if it has one. `None` when no
-    /// limit is configured.
-    pub fn take(&self, client: Uuid, now_ms: i64) -> Option<RateLimitDecision> {
-        let limit = self.limit?;
-        let capacity = f64::from(limit.requests);
-        let per_ms = capacity / f64::from(limit.period_ms);
+    fn per_ms(&self) -> f64 {
+        f64::from(self.limit.requests) / f64::from(self.limit.period_ms)
+    }
+
+    /// Takes one token from `key`'s bucket at `now_ms`, if it has one.
+    pub fn take(&self, key: K, now_ms: i64) -> RateLimitDecision {
+        let capacity = f64::from(self.limit.requests);
+        let per_ms = self.per_ms();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 100_000 {
-            // Full buckets carry no state; drop them so the map stays bounded.
+        if buckets.len() > PRUNE_ABOVE {
             buckets.retain(|_, b| {
                 b.tokens + (now_ms - b.updated_ms).max(0) as f64 * per_ms < capacity
             });
+            if buckets.len() > HARD_LIMIT {
+                tracing::warn!(
+                    keys = buckets.len(),
+                    "too many rate-limit buckets in use; starting over"
+                );
+                buckets.clear();
+            }
         }
-        let bucket = buckets.entry(client).or_insert(Bucket {
+        let bucket = buckets.entry(key).or_insert(Bucket {
             tokens: capacity,
             updated_ms: now_ms,
         });
@@ -120,9 +138,9 @@ impl RateLimiter {
             bucket.tokens -= 1.0;
         }
         let ms_until = |tokens: f64| ((tokens / per_ms).ceil().max(0.0)) as u64;
-        Some(RateLimitDecision {
+        RateLimitDecision {
             allowed,
-            limit: limit.requests,
+            limit: self.limit.requests,
             remaining: bucket.tokens.floor() as u32,
             reset_s: ms_until(capacity - bucket.tokens).div_ceil(1000),
             retry_after_ms: if allowed {
@@ -130,7 +148,40 @@ impl RateLimiter {
             } else {
                 ms_until(1.0 - bucket.tokens).max(1)
             },
-        })
+        }
+    }
+
+    /// Puts back a token [`Buckets::take`] took (what it was taken for did not count).
+    pub fn give_back(&self, key: K) {
+        let capacity = f64::from(self.limit.requests);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = buckets.get_mut(&key) {
+            bucket.tokens = (bucket.tokens + 1.0).min(capacity);
+        }
+    }
+}
+
+/// The buckets of every client (off when no limit is configured).
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    buckets: Option<Buckets<Uuid>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: Option<RateLimit>) -> RateLimiter {
+        RateLimiter {
+            buckets: limit.map(Buckets::new),
+        }
+    }
+
+    pub fn limit(&self) -> Option<RateLimit> {
+        self.buckets.as_ref().map(Buckets::limit)
+    }
+
+    /// Takes one token from `client`'s bucket at `now_ms`, if it has one. `None` when no
+    /// limit is configured.
+    pub fn take(&self, client: Uuid, now_ms: i64) -> Option<RateLimitDecision> {
+        Some(self.buckets.as_ref()?.take(client, now_ms))
     }
 }
 

@@ -1,5 +1,6 @@
-//! Event retention: events older than the retention period are pruned in the background.
-//! A `Last-Event-ID` from before the pruned range gets `event: reset` on the stream.
+//! Event retention: events older than the retention period are pruned in the background,
+//! and so is the webhook delivery log (attempts, and deliveries done). A `Last-Event-ID`
+//! from before the pruned range gets `event: reset` on the stream.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +14,20 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// How often the pruning pass runs.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Prunes the events older than `retention` at `clock`'s now; returns how many.
+/// Prunes the events older than `retention` at `clock`'s now, and the webhook log of
+/// that age; returns how many events were pruned.
 pub async fn prune_once(
     store: &dyn Store,
     clock: &dyn Clock,
     retention: Duration,
 ) -> wrapup_store::Result<u64> {
     let cutoff = clock.now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
-    store.prune_events(cutoff).await
+    let events = store.prune_events(cutoff).await?;
+    let log = store.webhooks().prune_webhook_log(cutoff).await?;
+    if log > 0 {
+        tracing::info!(pruned = log, "pruned old webhook attempts and deliveries");
+    }
+    Ok(events)
 }
 
 /// Runs a pruning pass now and then every [`PRUNE_EVERY`], until aborted.

@@ -13,17 +13,21 @@ use crate::middleware::authenticate::AuthenticateLayer;
 use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{chaos, observe, request_id, timeout};
 use crate::routes::{
-    admin, clients, codes, conversations, divisions, events, fallback, inspector, interactions,
-    metrics, oauth, ops,
+    admin, clients, codes, console, conversations, diagnosis, divisions, events, fallback,
+    inspector, interactions, metrics, oauth, ops, overview, webhook_deliveries, webhooks,
 };
 use crate::state::AppState;
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(console::index))
+        .route("/console/config.json", get(console::config))
+        .route("/console/{version}/{*path}", get(console::asset))
         .route("/oauth/token", post(oauth::issue_token))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/v2", get(ops::api_index))
         .route("/api/v2/openapi.json", get(ops::openapi))
         .merge(authenticated_routes(state.clone()))
         .fallback(fallback::unknown_path)
@@ -61,6 +65,11 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
         .then(|| RateLimitLayer(state.clone()));
     Router::new()
         .route("/api/v2/inspector/requests", get(inspector::list_requests))
+        .route("/api/v2/inspector/requests/stream", get(inspector::stream))
+        .route(
+            "/api/v2/inspector/requests/{requestId}/diagnosis",
+            get(diagnosis::diagnose),
+        )
         .route(
             "/api/v2/admin/chaos",
             get(admin::get_chaos).put(admin::set_chaos),
@@ -83,6 +92,11 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
             get(interactions::list).post(interactions::create),
         )
         .route("/api/v2/interactions/events", get(events::stream))
+        .route("/api/v2/interactions/counts", get(overview::counts))
+        .route(
+            "/api/v2/interactions/wrap-up-activity",
+            get(overview::wrapup_activity),
+        )
         .route("/api/v2/interactions/{id}", get(interactions::get))
         .route(
             "/api/v2/interactions/{id}/state",
@@ -93,8 +107,42 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
             get(interactions::get_wrapup).put(interactions::put_wrapup),
         )
         .route(
+            "/api/v2/interactions/{id}/wrap-up/validate",
+            post(interactions::validate),
+        )
+        .route(
             "/api/v2/interactions/{id}/wrap-up/history",
             get(interactions::wrapup_history),
+        )
+        .route(
+            "/api/v2/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/deliveries",
+            get(webhook_deliveries::list),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/events/{sequence}/resend",
+            post(webhook_deliveries::resend),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/replay",
+            post(webhook_deliveries::replay),
+        )
+        .route(
+            "/api/v2/webhooks/{webhookId}/test",
+            post(webhook_deliveries::test),
         )
         .merge(conversations::routes())
         .route_layer(

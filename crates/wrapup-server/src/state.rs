@@ -8,12 +8,17 @@ use std::time::Duration;
 use axum::body::Bytes;
 use wrapup_store::Store;
 
+use crate::activity::WrapUpActivityLog;
 use crate::auth::CredentialCache;
+use crate::auth_limits::FailedAuthLimits;
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
+use crate::hashing::HashingPool;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::webhooks::Webhooks;
+use crate::shutdown::Shutdown;
 
 /// The server's long-lived components and settings, built once by `App::start`.
 pub struct AppComponents {
@@ -26,6 +31,9 @@ pub struct AppComponents {
     pub request_timeout: Duration,
     /// The OpenAPI document, serialised once.
     pub openapi_json: Bytes,
+    /// `GET /api/v2`: the operations of that document; also what the answer to an
+    /// unknown path suggests instead.
+    pub api_index: wrapup_types::ApiIndex,
     /// The longest the event stream stays silent.
     pub keep_alive: Duration,
     pub metrics: Arc<Metrics>,
@@ -33,6 +41,20 @@ pub struct AppComponents {
     pub rate_limiter: RateLimiter,
     /// The faults injected now (changed at runtime by `PUT /api/v2/admin/chaos`).
     pub chaos: ChaosSwitch,
+    /// Webhook settings, signing keys, and the dispatcher's wake-up signal.
+    pub webhooks: Arc<Webhooks>,
+    /// Wrap-ups accepted and refused in the last minutes.
+    pub activity: WrapUpActivityLog,
+    /// Started with `--demo`: the console's configuration lists the demo clients.
+    pub demo: bool,
+    /// The shutdown switch event streams watch, and the requests in flight.
+    pub shutdown: Arc<Shutdown>,
+    /// The limits on failed token requests, per client id and per source address.
+    pub auth_limits: FailedAuthLimits,
+    /// Where secrets are hashed (argon2), apart from request handling.
+    pub hashing: HashingPool,
+    /// How long a token request refused without a check waits for its answer.
+    pub refusal_delay: Duration,
 }
 
 /// The handle handlers and layers get (cheap to clone).

@@ -294,19 +294,42 @@ async fn codes_and_divisions() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some(ErrorCode::WrapupCodeNameConflict));
-    // DELETE is Genesys Cloud's (docs/genesys.md#wrap-up-codes): the code is gone from
-    // reads, a second DELETE is a 404, and it stays archived in the store.
-    admin.archive_code(sale.id).await.unwrap();
-    assert_eq!(
-        admin.archive_code(sale.id).await.unwrap_err().code(),
-        Some(ErrorCode::WrapupCodeNotFound),
-        "a deleted code cannot be deleted again"
+    // DELETE answers 204 and the code is gone for reads (404, as for any unknown code) and
+    // default listings; it stays archived: listed with includeArchived=true, refused in
+    // wrap-ups as archived, named in history (docs/api.md, wrap-up codes).
+    let r = admin
+        .raw(
+            Method::DELETE,
+            &format!("/api/v2/routing/wrapupcodes/{}", sale.id),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.status.as_u16(), r.body.len()), (204, 0));
+    let e = admin.get_code(sale.id).await.unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::WrapupCodeNotFound));
+    assert!(
+        matches!(e, wrapup_client::Error::Api { status: 404, .. }),
+        "{e}"
     );
+    let e = admin.archive_code(sale.id).await.unwrap_err();
     assert_eq!(
-        admin.get_code(sale.id).await.unwrap_err().code(),
+        e.code(),
         Some(ErrorCode::WrapupCodeNotFound),
-        "a deleted code is not readable"
+        "deleting twice"
     );
+    let e = admin
+        .update_code(
+            sale.id,
+            &UpdateWrapUpCode {
+                name: "Sale again".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(ErrorCode::WrapupCodeNotFound));
     assert!(
         s.store
             .get_code(sale.id)
@@ -378,6 +401,43 @@ async fn lists_are_paginated() {
         }
     }
     assert_eq!(seen, ids);
+    // Newest first, page by page; a cursor of one order is refused by the other.
+    let mut newest = Vec::new();
+    let mut cursor = None;
+    let mut first_cursor = None;
+    loop {
+        let page = admin
+            .list_interactions(&InteractionQuery {
+                page_size: Some(3),
+                sort_order: Some(SortOrder::Desc),
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        newest.extend(page.entities.iter().map(|i| i.id));
+        first_cursor = first_cursor.or(page.next_cursor.clone());
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(newest, ids.iter().rev().copied().collect::<Vec<_>>());
+    let r = admin
+        .raw(
+            Method::GET,
+            &format!(
+                "/api/v2/interactions?sortOrder=asc&cursor={}",
+                first_cursor.unwrap()
+            ),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(codes_of(&r), ["request.query.invalid"]);
+    let e = error_of(&r);
+    assert!(e.message.contains("sortOrder=desc"), "{}", e.message);
     let filtered = admin
         .list_interactions(&InteractionQuery {
             state: Some(InteractionState::Active),
@@ -402,6 +462,7 @@ async fn lists_are_paginated() {
         "pagesize=3",
         "state=done",
         "wrappedUp=maybe",
+        "sortOrder=newest",
     ] {
         let r = admin
             .raw(Method::GET, &format!("/api/v2/interactions?{q}"), &[], None)
@@ -499,7 +560,8 @@ async fn clients_over_http() {
 }
 
 /// A store whose database is gone: every call fails, reading an interaction panics, and
-/// listing divisions never answers.
+/// listing divisions never answers. (Webhook storage, which these tests do not use, is the
+/// real one.)
 struct BrokenStore(Arc<dyn Store>);
 
 fn down<T>() -> wrapup_store::Result<T> {
@@ -581,6 +643,9 @@ impl Store for BrokenStore {
     ) -> wrapup_store::Result<Vec<InteractionRecord>> {
         down()
     }
+    async fn count_interactions(&self, _: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
+        down()
+    }
     async fn set_state(
         &self,
         _: Uuid,
@@ -644,6 +709,9 @@ impl Store for BrokenStore {
     }
     async fn set_meta(&self, _: &str, _: &str) -> wrapup_store::Result<()> {
         down()
+    }
+    fn webhooks(&self) -> &dyn wrapup_store::WebhookStore {
+        self.0.webhooks()
     }
 }
 

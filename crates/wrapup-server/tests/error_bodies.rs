@@ -27,6 +27,8 @@ const UNKNOWN: Uuid = uuid!("00000000-0000-4000-8000-00000000dead");
 const CLOSING: Uuid = uuid!("00000000-0000-4000-8000-0000000000e9");
 /// Reading this interaction panics (in the failing store).
 const PANICS: Uuid = uuid!("00000000-0000-4000-8000-00000000bad0");
+/// A webhook endpoint (disabled, so nothing is sent to it).
+const WEBHOOK: Uuid = uuid!("00000000-0000-4000-8000-0000000000f1");
 
 /// Who sends a request.
 #[derive(Clone, Copy, Debug)]
@@ -137,6 +139,10 @@ fn cases() -> Vec<Case> {
             .json(json!({"wrapUpCode": {"id": CODE_SALE}, "durationMs": 120_000})),
         put(WrapupCodeMissing, INTERACTION_CLOSED).json(json!({"durationMs": 120_000})),
         put(WrapupCodeInvalid, INTERACTION_CLOSED).json(json!({"codeId": "7", "durationMs": 1000})),
+        // Without hyphens: invalid, and not also looked up (it names a Support code).
+        put(WrapupCodeInvalid, INTERACTION_CLOSED)
+            .json(json!({"codeId": CODE_RESOLVED.simple().to_string(), "durationMs": 1000}))
+            .named("without-hyphens", 400),
         put(WrapupDurationMissing, INTERACTION_CLOSED).json(json!({"codeId": CODE_SALE})),
         put(WrapupDurationInvalid, INTERACTION_CLOSED)
             .json(json!({"codeId": CODE_SALE, "durationMs": 0})),
@@ -178,6 +184,22 @@ fn cases() -> Vec<Case> {
         )
         .json(json!({"state": "active"})),
         case(
+            InteractionTransitionInvalid,
+            Demo,
+            Method::POST,
+            format!("/api/v2/interactions/{INTERACTION_CLOSED}/state"),
+        )
+        .json(json!({"state": "active"}))
+        .named("from-closed", 409),
+        case(
+            InteractionTransitionInvalid,
+            Demo,
+            Method::POST,
+            format!("/api/v2/interactions/{INTERACTION_COMPLETED}/state"),
+        )
+        .json(json!({"state": "closed"}))
+        .named("from-completed", 409),
+        case(
             RequestFieldMissing,
             Demo,
             Method::POST,
@@ -218,6 +240,37 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/nothing/here",
         ),
+        case(
+            WebhookNotFound,
+            Demo,
+            Method::GET,
+            format!("/api/v2/webhooks/{UNKNOWN}"),
+        ),
+        case(WebhookUrlInvalid, Demo, Method::POST, "/api/v2/webhooks")
+            .json(json!({"url": "ftp://crm.example.com/hooks"})),
+        case(WebhookUrlRefused, Demo, Method::POST, "/api/v2/webhooks")
+            .json(json!({"url": "http://127.0.0.1:8000/hooks"})),
+        case(
+            WebhookEventNotFound,
+            Demo,
+            Method::POST,
+            format!("/api/v2/webhooks/{WEBHOOK}/events/999999/resend"),
+        ),
+        case(
+            InspectorRequestNotFound,
+            Demo,
+            Method::GET,
+            "/api/v2/inspector/requests/not-a-recent-request/diagnosis",
+        ),
+        // A client whose base URL ended with /api/v2; a typo. (The root is the console.)
+        case(
+            RequestPathUnknown,
+            Demo,
+            Method::GET,
+            format!("/api/v2/api/v2/interactions/{INTERACTION_CLOSED}"),
+        )
+        .named("prefix-twice", 404),
+        case(RequestPathUnknown, Demo, Method::GET, "/api/v2/interaction").named("near-miss", 404),
         // The Genesys dialect (docs/genesys.md#errors): its own codes, and a few shared ones
         // as it renders them.
         case(
@@ -312,6 +365,30 @@ async fn demo_server(config: Config) -> TestServer {
             .await
             .unwrap();
     }
+    let webhook = wrapup_store::webhooks::WebhookRecord {
+        id: WEBHOOK,
+        seq: 0,
+        url: "https://crm.example.com/hooks".into(),
+        description: None,
+        event_types: EventKind::ALL.to_vec(),
+        divisions: DivisionGrant::All,
+        enabled: false,
+        disabled_reason: Some("created disabled".into()),
+        disabled_ms: Some(now),
+        failing_since_ms: None,
+        secret_generation: 1,
+        previous_secret_expires_ms: None,
+        created_by: DEMO_CLIENT_ID,
+        created_ms: now,
+        updated_ms: now,
+        cursor: 0,
+    };
+    server
+        .store
+        .webhooks()
+        .create_webhook(&webhook)
+        .await
+        .unwrap();
     server
 }
 
@@ -645,6 +722,9 @@ impl Store for FailingStore {
     ) -> wrapup_store::Result<Vec<InteractionRecord>> {
         Err(StoreError::Database("disk I/O error".into()))
     }
+    async fn count_interactions(&self, g: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
+        self.0.count_interactions(g).await
+    }
     async fn set_state(
         &self,
         id: Uuid,
@@ -708,5 +788,8 @@ impl Store for FailingStore {
     }
     async fn set_meta(&self, k: &str, v: &str) -> wrapup_store::Result<()> {
         self.0.set_meta(k, v).await
+    }
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self.0.webhooks()
     }
 }

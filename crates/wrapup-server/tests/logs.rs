@@ -64,4 +64,8 @@ async fn one_log_line_per_request_and_never_a_secret() {
     assert_eq!(fields["status"], 200);
     assert_eq!(fields["client_id"], id.to_string());
     assert!(fields["latency_ms"].is_f64());
+    // Rounded to whole microseconds: at most three decimals.
+    let latency = fields["latency_ms"].to_string();
+    let decimals = latency.split_once('.').map_or(0, |(_, d)| d.len());
+    assert!(decimals <= 3, "latency_ms={latency}");
 }

@@ -343,3 +343,37 @@ async fn the_inspector_is_a_bounded_ring_and_cuts_large_bodies() {
     assert_eq!(entry.request_body.as_ref().unwrap().len(), 16 * 1024);
     assert_eq!(entry.request_body_bytes, 40 * 1024);
 }
+
+/// `GET /api/v2` needs no token and lists every operation of the OpenAPI document.
+#[tokio::test]
+async fn the_index_lists_every_operation() {
+    let server = TestServer::start().await;
+    let anonymous = wrapup_client::Client::new(&server.url);
+    let raw = anonymous
+        .raw(Method::GET, "/api/v2", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(raw.status, 200, "{}", String::from_utf8_lossy(&raw.body));
+    let index: wrapup_types::ApiIndex = serde_json::from_slice(&raw.body).unwrap();
+    assert_eq!(index.openapi, "/api/v2/openapi.json");
+    let doc = anonymous.openapi().await.unwrap();
+    let mut served = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            served += 1;
+            let method = method.to_uppercase();
+            assert!(
+                index
+                    .operations
+                    .iter()
+                    .any(|o| o.method == method && &o.path == path && !o.summary.is_empty()),
+                "{method} {path} is not in the index"
+            );
+        }
+    }
+    assert_eq!(index.operations.len(), served);
+    assert!(index
+        .operations
+        .iter()
+        .any(|o| o.method == "PUT" && o.path == "/api/v2/interactions/{id}/wrap-up"));
+}

@@ -295,6 +295,22 @@ async fn check_order_and_all_problems_together() {
             "wrapup.code.archived"
         ]
     );
+    // A codeId step 4 refused (a UUID without its hyphens) is not looked up at step 6: the
+    // answer is the one problem with it, not also a verdict on the code it might name.
+    let elsewhere = s.division(&admin, "Support").await;
+    let other = s.code(&admin, elsewhere, "Resolved").await;
+    for sent in [other, code, Uuid::new_v4()] {
+        let simple = json!({"codeId": sent.simple().to_string(), "durationMs": 1000}).to_string();
+        let finalized = s.finalized(&admin, div).await;
+        let r = put_raw(
+            &admin,
+            &finalized.to_string(),
+            "application/json",
+            simple.as_bytes(),
+        )
+        .await;
+        assert_eq!(codes_of(&r), ["wrapup.code.invalid"], "{simple}");
+    }
     // Nothing changed.
     let i = admin.get_interaction(active).await.unwrap();
     assert_eq!((i.version, i.wrap_up), (2, None));

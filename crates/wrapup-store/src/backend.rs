@@ -15,21 +15,31 @@ use crate::error::Result;
 use crate::ops;
 use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, TokenRecord,
-    WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, StateCount,
+    TokenRecord, WrapUpApplied,
 };
 use crate::store::{Store, StoreObserver};
+use crate::webhooks::ops::{
+    CreateWebhook, DeleteWebhook, MetaOrInsert, PruneWebhookLog, QueueDelivery, RewindWebhook,
+    RotateSecret, UpdateWebhook,
+};
+use crate::webhooks::{
+    AttemptQuery, AttemptRecord, AttemptRecorded, ClaimDeliveries, DeliveryRecord,
+    EnqueueDeliveries, NewDelivery, RecordAttempt, WebhookChanges, WebhookRecord, WebhookStore,
+};
 use crate::write::WriteOp;
 
 /// A storage backend: its writer, its reads (each as [`Store`] documents it) and where it
 /// publishes committed events.
-pub(crate) trait Backend: Send + Sync + 'static {
+pub(crate) trait Backend: WebhookBackend + Send + Sync + 'static {
     /// Runs `op` in the writer's next batch; answers once the batch committed.
     fn write<Op: WriteOp>(&self, op: Op) -> impl Future<Output = Result<Op::Output>> + Send;
     /// The channel committed events are published on.
     fn events(&self) -> &broadcast::Sender<Arc<EventRecord>>;
     /// The observer told about every write batch, once installed.
     fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>>;
+    /// Stops the writer after the writes queued now (see [`Store::close`]).
+    fn close(&self) -> impl Future<Output = ()> + Send;
 
     fn health(&self) -> impl Future<Output = Result<()>> + Send;
     fn get_division(&self, id: Uuid) -> impl Future<Output = Result<Option<Division>>> + Send;
@@ -65,6 +75,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
         filter: &InteractionFilter,
         page: PageRequest,
     ) -> impl Future<Output = Result<Vec<InteractionRecord>>> + Send;
+    fn count_interactions(
+        &self,
+        grant: &DivisionGrant,
+    ) -> impl Future<Output = Result<Vec<StateCount>>> + Send;
     fn assess_wrapup(
         &self,
         interaction: &InteractionRecord,
@@ -96,6 +110,10 @@ pub(crate) trait Backend: Send + Sync + 'static {
 impl<B: Backend> Store for B {
     async fn health(&self) -> Result<()> {
         Backend::health(self).await
+    }
+
+    async fn close(&self) {
+        Backend::close(self).await
     }
 
     async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {
@@ -183,6 +201,10 @@ impl<B: Backend> Store for B {
         page: PageRequest,
     ) -> Result<Vec<InteractionRecord>> {
         Backend::list_interactions(self, grant, filter, page).await
+    }
+
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {
+        Backend::count_interactions(self, grant).await
     }
 
     async fn set_state(
@@ -280,6 +302,159 @@ impl<B: Backend> Store for B {
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.write(ops::SetMeta {
+            key: key.to_string(),
+            value: value.to_string(),
+        })
+        .await
+    }
+
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self
+    }
+}
+
+/// The reads of webhook storage a backend provides (each as [`WebhookStore`] documents it).
+pub(crate) trait WebhookBackend: Send + Sync + 'static {
+    fn get_webhook(
+        &self,
+        id: Uuid,
+    ) -> impl std::future::Future<Output = Result<Option<WebhookRecord>>> + Send;
+    fn list_webhooks(
+        &self,
+        after: Option<i64>,
+        limit: u32,
+    ) -> impl std::future::Future<Output = Result<Vec<WebhookRecord>>> + Send;
+    fn get_delivery(
+        &self,
+        webhook_id: Uuid,
+        message_id: &str,
+    ) -> impl std::future::Future<Output = Result<Option<DeliveryRecord>>> + Send;
+    fn next_delivery_due(
+        &self,
+        webhook_id: Uuid,
+    ) -> impl std::future::Future<Output = Result<Option<i64>>> + Send;
+    fn pending_deliveries(
+        &self,
+        webhook_id: Uuid,
+    ) -> impl std::future::Future<Output = Result<u64>> + Send;
+    fn list_attempts(
+        &self,
+        query: AttemptQuery,
+    ) -> impl std::future::Future<Output = Result<Vec<AttemptRecord>>> + Send;
+    fn last_event_before(
+        &self,
+        ms: i64,
+    ) -> impl std::future::Future<Output = Result<Option<i64>>> + Send;
+}
+
+#[async_trait]
+impl<B: Backend> WebhookStore for B {
+    async fn create_webhook(&self, webhook: &WebhookRecord) -> Result<WebhookRecord> {
+        self.write(CreateWebhook(webhook.clone())).await
+    }
+
+    async fn get_webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>> {
+        WebhookBackend::get_webhook(self, id).await
+    }
+
+    async fn list_webhooks(&self, after: Option<i64>, limit: u32) -> Result<Vec<WebhookRecord>> {
+        WebhookBackend::list_webhooks(self, after, limit).await
+    }
+
+    async fn update_webhook(&self, id: Uuid, changes: &WebhookChanges) -> Result<WebhookRecord> {
+        self.write(UpdateWebhook {
+            id,
+            changes: changes.clone(),
+        })
+        .await
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<()> {
+        self.write(DeleteWebhook { id }).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: Uuid,
+        previous_expires_ms: i64,
+        now_ms: i64,
+    ) -> Result<WebhookRecord> {
+        self.write(RotateSecret {
+            id,
+            previous_expires_ms,
+            now_ms,
+        })
+        .await
+    }
+
+    async fn enqueue(&self, batch: &EnqueueDeliveries) -> Result<bool> {
+        self.write(batch.clone()).await
+    }
+
+    async fn rewind_webhook(&self, id: Uuid, to: i64, now_ms: i64) -> Result<WebhookRecord> {
+        self.write(RewindWebhook { id, to, now_ms }).await
+    }
+
+    async fn queue_delivery(
+        &self,
+        webhook_id: Uuid,
+        delivery: &NewDelivery,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.write(QueueDelivery {
+            webhook_id,
+            delivery: delivery.clone(),
+            now_ms,
+        })
+        .await
+    }
+
+    async fn claim(&self, claim: &ClaimDeliveries) -> Result<Vec<DeliveryRecord>> {
+        self.write(claim.clone()).await
+    }
+
+    async fn record_attempt(&self, attempt: &RecordAttempt) -> Result<AttemptRecorded> {
+        self.write(attempt.clone()).await
+    }
+
+    async fn get_delivery(
+        &self,
+        webhook_id: Uuid,
+        message_id: &str,
+    ) -> Result<Option<DeliveryRecord>> {
+        WebhookBackend::get_delivery(self, webhook_id, message_id).await
+    }
+
+    async fn next_delivery_due(&self, webhook_id: Uuid) -> Result<Option<i64>> {
+        WebhookBackend::next_delivery_due(self, webhook_id).await
+    }
+
+    async fn pending_deliveries(&self, webhook_id: Uuid) -> Result<u64> {
+        WebhookBackend::pending_deliveries(self, webhook_id).await
+    }
+
+    async fn list_attempts(&self, query: AttemptQuery) -> Result<Vec<AttemptRecord>> {
+        WebhookBackend::list_attempts(self, query).await
+    }
+
+    async fn get_event(&self, seq: i64) -> Result<Option<EventRecord>> {
+        if seq < 1 {
+            return Ok(None);
+        }
+        let found = Backend::events_after(self, seq - 1, 1).await?;
+        Ok(found.into_iter().find(|e| e.seq == seq))
+    }
+
+    async fn last_event_before(&self, ms: i64) -> Result<Option<i64>> {
+        WebhookBackend::last_event_before(self, ms).await
+    }
+
+    async fn prune_webhook_log(&self, before_ms: i64) -> Result<u64> {
+        self.write(PruneWebhookLog { before_ms }).await
+    }
+
+    async fn meta_or_insert(&self, key: &str, value: &str) -> Result<String> {
+        self.write(MetaOrInsert {
             key: key.to_string(),
             value: value.to_string(),
         })

@@ -17,6 +17,10 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Database(String),
+    /// The database refused to store a write (its disk is full, its file system is
+    /// read-only, an I/O error): nothing of the write was committed. The text says why.
+    #[error("the database could not write: {0}")]
+    NotWritten(String),
     /// The store has shut down.
     #[error("the store is closed")]
     Closed,
@@ -24,13 +28,13 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError::Database(e.to_string())
+        DbFailure::from(e).into()
     }
 }
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        DbFailure::from(e).into()
     }
 }
 
@@ -49,6 +53,10 @@ pub(crate) enum DbFailure {
     /// A statement named a row that does not exist (a foreign key).
     #[error("{0}")]
     ForeignKeyViolation(String),
+    /// The database could not store what it was given: its disk is full, its file system
+    /// read-only, or an I/O error. The text says which, in words an operator acts on.
+    #[error("{0}")]
+    Storage(String),
     /// Anything else.
     #[error("{0}")]
     Other(String),
@@ -64,6 +72,7 @@ impl DbFailure {
         match self {
             DbFailure::UniqueViolation(m)
             | DbFailure::ForeignKeyViolation(m)
+            | DbFailure::Storage(m)
             | DbFailure::Other(m) => m,
         }
     }
@@ -71,8 +80,16 @@ impl DbFailure {
 
 impl From<DbFailure> for StoreError {
     fn from(e: DbFailure) -> Self {
-        StoreError::Database(e.into_message())
+        match e {
+            DbFailure::Storage(m) => StoreError::NotWritten(m),
+            e => StoreError::Database(e.into_message()),
+        }
     }
+}
+
+/// What a storage failure means for the operator, from the database's own words.
+fn storage_failure(what: &str, message: &str) -> DbFailure {
+    DbFailure::Storage(format!("{what} ({message})"))
 }
 
 impl From<sqlx::Error> for DbFailure {
@@ -85,6 +102,14 @@ impl From<sqlx::Error> for DbFailure {
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
                 DbFailure::ForeignKeyViolation(message)
             }
+            // PostgreSQL's SQLSTATE classes: 53 insufficient resources (53100 disk full),
+            // 58 system errors (58030 I/O), 25006 a read-only transaction (a standby).
+            sqlx::Error::Database(db) => match db.code().as_deref() {
+                Some("53100") => storage_failure("the disk is full", &message),
+                Some(c) if c.starts_with("58") => storage_failure("an I/O error", &message),
+                Some("25006") => storage_failure("the database is read-only", &message),
+                _ => DbFailure::Other(message),
+            },
             _ => DbFailure::Other(message),
         }
     }
@@ -106,6 +131,15 @@ impl From<rusqlite::Error> for DbFailure {
             {
                 DbFailure::ForeignKeyViolation(message)
             }
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ffi::ErrorCode::DiskFull => storage_failure("the disk is full", &message),
+                ffi::ErrorCode::SystemIoFailure => storage_failure("an I/O error", &message),
+                ffi::ErrorCode::ReadOnly => storage_failure("the database is read-only", &message),
+                ffi::ErrorCode::CannotOpen => {
+                    storage_failure("the database file cannot be opened", &message)
+                }
+                _ => DbFailure::Other(message),
+            },
             _ => DbFailure::Other(message),
         }
     }

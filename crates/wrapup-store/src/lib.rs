@@ -25,7 +25,9 @@
 //! Each backend (`sqlite/`, `postgres/`) implements `WriteTx` in its SQL, runs its writer,
 //! and serves reads. Adding a write operation is a type in `ops.rs` and a `Store` method in
 //! `store.rs` and `backend.rs`, plus a `WriteTx` primitive per backend if it needs new SQL.
-//! `testing.rs` (feature `testing`) makes throw-away databases.
+//! `webhooks/` is the storage of webhook endpoints, their delivery queues and attempt logs
+//! ([`WebhookStore`], reached through [`Store::webhooks`]). `testing.rs` (feature
+//! `testing`) makes throw-away databases.
 
 #![forbid(unsafe_code)]
 
@@ -41,6 +43,7 @@ mod sqlite;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 mod write;
 
 use std::sync::Arc;
@@ -50,11 +53,12 @@ pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
     InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SortKey,
-    TokenRecord, WrapUpApplied,
+    StateCount, TokenRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
 pub use crate::sqlite::{connect_options as sqlite_connect_options, SqliteStore};
 pub use crate::store::{Store, StoreObserver};
+pub use crate::webhooks::WebhookStore;
 
 /// Opens the store a database URL names, creating and migrating it if needed:
 /// `postgres://…` (or `postgresql://…`) for PostgreSQL, `sqlite://path` (or a bare path) for

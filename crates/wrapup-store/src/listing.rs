@@ -27,6 +27,22 @@ pub(crate) trait PageQuery: Sized {
     fn push_one_of(&mut self, column: &str, ids: &[Uuid]);
 }
 
+/// The query counting the interactions of the granted divisions by division, state and
+/// finalized (rows decoded by [`crate::schema::state_count`]). `None` when the grant lets
+/// the caller see nothing.
+pub(crate) fn count_query<Q: PageQuery>(grant: &DivisionGrant) -> Option<Q> {
+    if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
+        return None;
+    }
+    let mut q = Q::new();
+    q.push("SELECT division_id, state, finalized, COUNT(*) FROM interactions WHERE seq > 0");
+    if let DivisionGrant::Only(ids) = grant {
+        q.push_one_of("division_id", ids);
+    }
+    q.push(" GROUP BY division_id, state, finalized");
+    Some(q)
+}
+
 /// What is listed.
 pub(crate) enum Listing<'a> {
     /// Rows decoded by [`crate::schema::division`].
@@ -39,8 +55,9 @@ pub(crate) enum Listing<'a> {
 
 impl Listing<'_> {
     /// The query of one page: the rows after position `page.after` that pass the filters,
-    /// in the granted divisions, in listing order, at most `page.limit`. `None` when the
-    /// grant lets the caller see nothing (the page is empty).
+    /// in the granted divisions, in listing order (creation order, or its reverse for
+    /// interactions listed newest first), at most `page.limit`. `None` when the grant lets
+    /// the caller see nothing (the page is empty).
     pub(crate) fn page_query<Q: PageQuery>(
         &self,
         grant: &DivisionGrant,
@@ -49,24 +66,25 @@ impl Listing<'_> {
         if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
             return None;
         }
+        let newest_first = matches!(self, Listing::Interactions(f) if f.newest_first);
         let mut q = Q::new();
-        let grant_column = match self {
-            Listing::Divisions => {
-                q.push(concat!(
-                    "SELECT ",
-                    division_columns!(),
-                    " FROM divisions WHERE seq > "
-                ));
-                q.bind_int(page.after.unwrap_or(0));
-                "id"
+        q.push(match self {
+            Listing::Divisions => concat!("SELECT ", division_columns!(), " FROM divisions"),
+            Listing::Codes(_) => concat!("SELECT ", code_columns!(), " FROM wrapup_codes"),
+            Listing::Interactions(_) => {
+                concat!("SELECT ", interaction_columns!(), " FROM interactions")
             }
+        });
+        if newest_first {
+            q.push(" WHERE seq < ");
+            q.bind_int(page.after.unwrap_or(i64::MAX));
+        } else {
+            q.push(" WHERE seq > ");
+            q.bind_int(page.after.unwrap_or(0));
+        }
+        let grant_column = match self {
+            Listing::Divisions => "id",
             Listing::Codes(filter) => {
-                q.push(concat!(
-                    "SELECT ",
-                    code_columns!(),
-                    " FROM wrapup_codes WHERE seq > "
-                ));
-                q.bind_int(page.after.unwrap_or(0));
                 if let Some(d) = filter.division {
                     q.push(" AND division_id = ");
                     q.bind_uuid(d);
@@ -82,12 +100,6 @@ impl Listing<'_> {
                 "division_id"
             }
             Listing::Interactions(filter) => {
-                q.push(concat!(
-                    "SELECT ",
-                    interaction_columns!(),
-                    " FROM interactions WHERE seq > "
-                ));
-                q.bind_int(page.after.unwrap_or(0));
                 if let Some(s) = filter.state {
                     q.push(" AND state = ");
                     q.bind_text(s.as_str().to_string());
@@ -95,6 +107,10 @@ impl Listing<'_> {
                 if let Some(d) = filter.division {
                     q.push(" AND division_id = ");
                     q.bind_uuid(d);
+                }
+                if let Some(c) = filter.channel {
+                    q.push(" AND channel = ");
+                    q.bind_text(c.as_str().to_string());
                 }
                 match filter.wrapped_up {
                     Some(true) => q.push(" AND wrapup_code_id IS NOT NULL"),
@@ -107,7 +123,11 @@ impl Listing<'_> {
         if let DivisionGrant::Only(ids) = grant {
             q.push_one_of(grant_column, ids);
         }
-        q.push(" ORDER BY seq LIMIT ");
+        q.push(if newest_first {
+            " ORDER BY seq DESC LIMIT "
+        } else {
+            " ORDER BY seq LIMIT "
+        });
         q.bind_int(i64::from(page.limit));
         Some(q)
     }

@@ -18,6 +18,16 @@ pub struct InteractionRecord {
     pub finalize_due_ms: Option<i64>,
 }
 
+/// How many interactions of a division are in a state (`GET /api/v2/interactions/counts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateCount {
+    pub division_id: Uuid,
+    pub state: InteractionState,
+    /// Only ever `true` for closed interactions (and completed ones, which were finalized).
+    pub finalized: bool,
+    pub count: u64,
+}
+
 /// A wrap-up code as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeRecord {
@@ -65,12 +75,16 @@ pub struct TokenRecord {
     pub expires_ms: i64,
 }
 
-/// Filters of `GET /api/v2/interactions`.
+/// Filters and order of `GET /api/v2/interactions`.
 #[derive(Debug, Clone, Default)]
 pub struct InteractionFilter {
     pub state: Option<InteractionState>,
     pub division: Option<Uuid>,
+    pub channel: Option<Channel>,
     pub wrapped_up: Option<bool>,
+    /// Newest first (`sortOrder=desc`): the page holds the interactions created before
+    /// the cursor position, in reverse creation order.
+    pub newest_first: bool,
 }
 
 /// Filters of `GET /api/v2/routing/wrapupcodes`.
@@ -123,7 +137,8 @@ pub struct Found<T> {
     pub items: Vec<T>,
 }
 
-/// One page of a listing: entities after the cursor position `after`, at most `limit`.
+/// One page of a listing: entities after the cursor position `after` (in the listing's
+/// order), at most `limit`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {
     pub after: Option<i64>,

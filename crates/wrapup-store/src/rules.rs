@@ -27,6 +27,7 @@ pub(crate) fn new_interaction(new: &NewInteraction, seq: i64) -> InteractionReco
             created_at: from_millis(new.now_ms),
             active_at: None,
             closed_at: None,
+            finalizes_at: None,
             finalized_at: None,
             wrap_up: None,
             version: 1,
@@ -50,7 +51,9 @@ pub(crate) fn move_state(
         InteractionState::Active => i.active_at = Some(from_millis(now_ms)),
         InteractionState::Closed => {
             i.closed_at = Some(from_millis(now_ms));
-            rec.finalize_due_ms = Some(now_ms + settle_ms.max(0));
+            let due = now_ms + settle_ms.max(0);
+            i.finalizes_at = Some(from_millis(due));
+            rec.finalize_due_ms = Some(due);
         }
         _ => {}
     }

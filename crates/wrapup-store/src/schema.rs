@@ -12,7 +12,9 @@ use wrapup_types::{
 };
 
 use crate::error::DbFailure;
-use crate::records::{ClientRecord, CodeRecord, EventRecord, InteractionRecord, TokenRecord};
+use crate::records::{
+    ClientRecord, CodeRecord, EventRecord, InteractionRecord, StateCount, TokenRecord,
+};
 
 /// How many committed events a slow subscriber may lag before it must re-read the log.
 pub const EVENT_BUFFER: usize = 16_384;
@@ -120,10 +122,23 @@ pub(crate) fn interaction(row: &impl ResultRow) -> Result<InteractionRecord, DbF
             created_at: from_millis(row.int(6)?),
             active_at: opt_time(7)?,
             closed_at: opt_time(8)?,
+            finalizes_at: opt_time(9)?,
             finalized_at: opt_time(10)?,
             wrap_up,
             version: row.int(17)?,
         },
+    })
+}
+
+/// A row of [`crate::listing::count_query`]: division, state, finalized, count.
+pub(crate) fn state_count(row: &impl ResultRow) -> Result<StateCount, DbFailure> {
+    let state = row.text(1)?;
+    Ok(StateCount {
+        division_id: row.uuid(0)?,
+        state: InteractionState::parse(&state)
+            .ok_or_else(|| DbFailure::corrupt("state", &state))?,
+        finalized: row.flag(2)?,
+        count: row.int(3)?.max(0) as u64,
     })
 }
 

@@ -12,9 +12,10 @@ use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapU
 use crate::error::Result;
 use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, TokenRecord,
-    WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, StateCount,
+    TokenRecord, WrapUpApplied,
 };
+use crate::webhooks::WebhookStore;
 
 /// Told about the store's work, for metrics. Must not block.
 pub trait StoreObserver: Send + Sync + 'static {
@@ -27,6 +28,13 @@ pub trait StoreObserver: Send + Sync + 'static {
 pub trait Store: Send + Sync + 'static {
     /// Answers once the store can serve requests.
     async fn health(&self) -> Result<()>;
+
+    /// Shuts the writer down: every write queued before this call is committed (or fails)
+    /// and is answered, then the writer stops; returns once it has. Writes after it answer
+    /// [`StoreError::Closed`](crate::StoreError::Closed). Reads go on working. For a
+    /// graceful shutdown: nothing acknowledged is lost, nothing queued is left unanswered.
+    /// The default does nothing, for stores without a writer of their own (test doubles).
+    async fn close(&self) {}
 
     async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division>;
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>>;
@@ -78,6 +86,9 @@ pub trait Store: Send + Sync + 'static {
         filter: &InteractionFilter,
         page: PageRequest,
     ) -> Result<Vec<InteractionRecord>>;
+    /// How many interactions of the granted divisions are in each state, by division
+    /// (divisions without interactions are absent).
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>>;
     /// Moves an interaction through its lifecycle. Closing sets the finalization deadline
     /// `settle_ms` from now (finalizing at once when it is 0). `Rejected` when the
     /// lifecycle does not allow the move.
@@ -132,4 +143,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+
+    /// Webhook endpoints, their delivery queues and attempt logs (docs/webhooks.md).
+    fn webhooks(&self) -> &dyn WebhookStore;
 }

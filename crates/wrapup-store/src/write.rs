@@ -22,6 +22,7 @@ use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
 use crate::error::{DbFailure, Result, StoreError};
 use crate::records::{ClientRecord, CodeRecord, InteractionRecord, TokenRecord};
+use crate::webhooks::records::{AttemptRecord, DeliveryRecord, NewDelivery, WebhookRecord};
 
 /// Why a write operation did not give its output: a refusal (not found, rejected,
 /// conflict), which is the write's answer and leaves the transaction usable, or a
@@ -61,7 +62,8 @@ pub(crate) trait Lookup: Send {
 /// no more: which rows to change and how is the operations' business (`ops.rs`, with the
 /// rules in `rules.rs`). Every error is a [`DbFailure`]; what a write refuses is decided
 /// by the operation (a uniqueness rule a row would break is reported as `false` or `None`).
-pub(crate) trait WriteTx: Lookup {
+/// The webhook tables' primitives are [`WebhookTx`].
+pub(crate) trait WriteTx: Lookup + WebhookTx {
     /// An interaction, locked against other writers until the transaction ends.
     fn interaction_for_update(
         &mut self,
@@ -183,6 +185,80 @@ pub(crate) trait WriteTx: Lookup {
         ids: &[Uuid],
         now_ms: i64,
     ) -> impl Future<Output = Result<u64, DbFailure>> + Send;
+}
+
+/// The primitives of a write transaction on the webhook tables. They do what they say and
+/// no more; what changes and why is the operations' business.
+pub(crate) trait WebhookTx: Send {
+    /// Inserts an endpoint; returns its listing position.
+    fn insert_webhook(
+        &mut self,
+        webhook: &WebhookRecord,
+    ) -> impl Future<Output = Result<i64, DbFailure>> + Send;
+    /// An endpoint, locked against other writers until the transaction ends.
+    fn webhook_for_update(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<WebhookRecord>, DbFailure>> + Send;
+    /// Writes every column of an endpoint but its identity back.
+    fn save_webhook(
+        &mut self,
+        webhook: &WebhookRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Deletes an endpoint, its deliveries and its attempts; `false` if there was none.
+    fn delete_webhook(&mut self, id: Uuid) -> impl Future<Output = Result<bool, DbFailure>> + Send;
+    /// Inserts a pending delivery due at `now_ms`, or puts an existing one with its message
+    /// id back to pending, from its first attempt, with this body.
+    fn upsert_delivery(
+        &mut self,
+        webhook_id: Uuid,
+        delivery: &NewDelivery,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Pending deliveries due at `now_ms`, not leased (or whose lease expired), and first
+    /// of their interaction among the pending ones; due first, at most `limit`, locked
+    /// (PostgreSQL skips those another transaction holds).
+    fn claimable_deliveries(
+        &mut self,
+        webhook_id: Uuid,
+        now_ms: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, DbFailure>> + Send;
+    /// Leases deliveries to `lease` until `expires_ms`.
+    fn lease_deliveries(
+        &mut self,
+        webhook_id: Uuid,
+        message_ids: &[String],
+        lease: Uuid,
+        expires_ms: i64,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// A delivery, locked against other writers until the transaction ends.
+    fn delivery_for_update(
+        &mut self,
+        webhook_id: Uuid,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<DeliveryRecord>, DbFailure>> + Send;
+    /// Writes a delivery's state back: status, attempts, next attempt, lease, update time.
+    fn save_delivery(
+        &mut self,
+        delivery: &DeliveryRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Appends an attempt to the log.
+    fn insert_attempt(
+        &mut self,
+        attempt: &AttemptRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Deletes attempts made before `before_ms` and deliveries done before it.
+    fn prune_webhook_log(
+        &mut self,
+        before_ms: i64,
+    ) -> impl Future<Output = Result<u64, DbFailure>> + Send;
+    /// The `meta` value of `key`, inserting `value` first if there is none.
+    fn meta_or_insert(
+        &mut self,
+        key: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<String, DbFailure>> + Send;
 }
 
 /// The rows a batch's writes will read, for PostgreSQL to read (and lock) them all at once

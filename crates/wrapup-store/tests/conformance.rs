@@ -11,7 +11,7 @@ use wrapup_store::testing::TestDb;
 use wrapup_store::*;
 use wrapup_types::*;
 
-const NOW: i64 = 1_795_000_000_000;
+pub(crate) const NOW: i64 = 1_795_000_000_000;
 
 /// Runs each listed test on both backends: `sqlite::name` and `postgres::name`.
 macro_rules! conformance {
@@ -46,11 +46,17 @@ conformance!(
     the_observer_hears_every_commit,
     names_are_unique_where_the_rules_say,
     listings_page_and_respect_grants,
+    counts_are_by_division_and_state_and_respect_grants,
+    interactions_list_newest_first,
     clients_tokens_and_meta_round_trip,
     lifecycle_moves_are_checked,
     concurrent_wrapups_serialise,
     one_failing_write_does_not_fail_its_batch,
 );
+
+/// Webhook storage: endpoints, delivery queues, leases, the attempt log.
+#[path = "conformance/webhooks.rs"]
+mod webhooks;
 
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
@@ -458,6 +464,59 @@ async fn names_are_unique_where_the_rules_say(db: TestDb) {
     );
 }
 
+/// Interactions listed newest first come in reverse creation order, and a page's last
+/// position continues the listing with the older ones, with filters and grants as ever.
+async fn interactions_list_newest_first(db: TestDb) {
+    let store = open_db(&db).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.create_division(a, "A", NOW).await.unwrap();
+    store.create_division(b, "B", NOW).await.unwrap();
+    let mut in_a = Vec::new();
+    for _ in 0..5 {
+        in_a.push(interaction(store.as_ref(), a).await);
+        interaction(store.as_ref(), b).await;
+    }
+    let newest = InteractionFilter {
+        newest_first: true,
+        ..Default::default()
+    };
+    let only_a = DivisionGrant::Only(vec![a]);
+    let first = store
+        .list_interactions(&only_a, &newest, page(None, 2))
+        .await
+        .unwrap();
+    let rest = store
+        .list_interactions(&only_a, &newest, page(Some(first[1].seq), 10))
+        .await
+        .unwrap();
+    let ids: Vec<Uuid> = first
+        .iter()
+        .chain(&rest)
+        .map(|r| r.interaction.id)
+        .collect();
+    let mut expected = in_a.clone();
+    expected.reverse();
+    assert_eq!(ids, expected);
+    let all_b = InteractionFilter {
+        division: Some(b),
+        ..newest
+    };
+    let seqs: Vec<i64> = store
+        .list_interactions(&DivisionGrant::All, &all_b, page(None, 100))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs.len(), 5);
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+    assert!(store
+        .list_interactions(&only_a, &all_b, page(None, 100))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
 /// Listings return pages in creation order after a cursor, with filters, and only what
 /// the grant allows.
 async fn listings_page_and_respect_grants(db: TestDb) {
@@ -566,6 +625,72 @@ async fn listings_page_and_respect_grants(db: TestDb) {
     assert_eq!(divisions[0].1.name, "A");
     assert_eq!(store.get_division(b).await.unwrap().unwrap().name, "B");
     assert!(store.get_division(Uuid::new_v4()).await.unwrap().is_none());
+}
+
+/// Interactions are counted by division, state and finalization, in the granted divisions
+/// only; a closed interaction carries its finalization deadline.
+async fn counts_are_by_division_and_state_and_respect_grants(db: TestDb) {
+    let store = open_db(&db).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    store.create_division(a, "A", NOW).await.unwrap();
+    store.create_division(b, "B", NOW).await.unwrap();
+    interaction(store.as_ref(), a).await;
+    interaction(store.as_ref(), a).await;
+    let settling = closed_interaction(store.as_ref(), a, 1_000).await;
+    let settled = closed_interaction(store.as_ref(), b, 0).await;
+    store.finalize_due(NOW).await.unwrap();
+    let rec = store.get_interaction(settling).await.unwrap().unwrap();
+    assert_eq!(
+        rec.interaction.finalizes_at,
+        Some(timestamp::from_millis(NOW + 1_000))
+    );
+    let rec = store.get_interaction(settled).await.unwrap().unwrap();
+    assert!(rec.interaction.finalized);
+    assert_eq!(
+        rec.interaction.finalizes_at,
+        Some(timestamp::from_millis(NOW))
+    );
+
+    let mut all = store.count_interactions(&DivisionGrant::All).await.unwrap();
+    all.sort_by_key(|c| (c.division_id == b, c.state.as_str(), c.finalized));
+    let expected = |division, state, finalized, count| StateCount {
+        division_id: division,
+        state,
+        finalized,
+        count,
+    };
+    assert_eq!(
+        all,
+        [
+            expected(a, InteractionState::Closed, false, 1),
+            expected(a, InteractionState::Queued, false, 2),
+            expected(b, InteractionState::Closed, true, 1),
+        ]
+    );
+    let only_b = store
+        .count_interactions(&DivisionGrant::Only(vec![b]))
+        .await
+        .unwrap();
+    assert_eq!(only_b, [expected(b, InteractionState::Closed, true, 1)]);
+    assert!(store
+        .count_interactions(&DivisionGrant::Only(vec![]))
+        .await
+        .unwrap()
+        .is_empty());
+    // The listing filters by channel too (the closed ones are voice, the others email).
+    let voice = InteractionFilter {
+        channel: Some(Channel::Voice),
+        ..Default::default()
+    };
+    let found = store
+        .list_interactions(&DivisionGrant::All, &voice, page(None, 100))
+        .await
+        .unwrap();
+    let mut ids: Vec<Uuid> = found.iter().map(|r| r.interaction.id).collect();
+    ids.sort();
+    let mut expected = vec![settling, settled];
+    expected.sort();
+    assert_eq!(ids, expected);
 }
 
 async fn clients_tokens_and_meta_round_trip(db: TestDb) {

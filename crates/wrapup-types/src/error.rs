@@ -110,8 +110,20 @@ error_codes! {
     RequestTimeout = ("request.timeout", 503),
     /// The server failed unexpectedly; the request may be retried.
     InternalError = ("internal.error", 500),
-    /// The store is not answering; retry later.
+    /// The server cannot serve the request now (its database cannot write, or is not answering); retry later.
     ServiceUnavailable = ("service.unavailable", 503),
+    /// No webhook endpoint with this id is visible to the token.
+    WebhookNotFound = ("webhook.not.found", 404),
+    /// The webhook URL is not an absolute `http` or `https` URL this server can send to.
+    WebhookUrlInvalid = ("webhook.url.invalid", 400),
+    /// The webhook URL names a private, loopback or link-local address, which this server
+    /// does not send to.
+    WebhookUrlRefused = ("webhook.url.refused", 400),
+    /// The event is not in the event log, or is not one this webhook endpoint receives.
+    WebhookEventNotFound = ("webhook.event.not.found", 404),
+    /// The request inspector keeps no request with this id (it was never recorded, or
+    /// newer requests have pushed it out).
+    InspectorRequestNotFound = ("inspector.request.not.found", 404),
     /// The conversation has no participant with this id.
     ParticipantNotFound = ("participant.not.found", 404),
     /// The participant has no communication with this id.
@@ -166,14 +178,17 @@ pub struct ErrorDetail {
     pub error_code: ErrorCode,
     /// The body field or parameter concerned, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub field_name: Option<String>,
     /// What was wrong, what was received, what is accepted.
     pub message: String,
     /// What to do about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub hint: Option<String>,
     /// With `interaction.not.finalized`: how long until the interaction is settled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub retry_after_ms: Option<u64>,
 }
 

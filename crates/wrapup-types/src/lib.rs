@@ -4,14 +4,20 @@
 
 #![forbid(unsafe_code)]
 
+pub mod diagnosis;
 pub mod error;
 pub mod genesys;
 pub mod listing;
 pub mod model;
+pub mod overview;
 pub mod scope;
 pub mod timestamp;
+pub mod webhooks;
 
+pub use diagnosis::{RequestDiagnosis, SuggestedBody, WrapUpValidation};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
 pub use listing::*;
 pub use model::*;
+pub use overview::{ActivityMinute, DivisionCounts, InteractionCounts, WrapUpActivity};
 pub use scope::{Scope, ScopeSet};
+pub use webhooks::*;

@@ -90,6 +90,9 @@ pub struct WrapUp {
     /// The code's name when the wrap-up was applied.
     pub code_name: String,
     pub duration_ms: u32,
+    /// Left out when none were sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub notes: Option<String>,
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]
@@ -111,7 +114,8 @@ pub struct WrapUp {
     "id": "3d5e7f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f", "divisionId": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
     "channel": "voice", "state": "closed", "finalized": false,
     "createdAt": "2026-11-24T21:20:00.000Z", "activeAt": "2026-11-24T21:20:05.000Z",
-    "closedAt": "2026-11-24T21:27:40.000Z", "finalizedAt": null, "wrapUp": null, "version": 3
+    "closedAt": "2026-11-24T21:27:40.000Z", "finalizesAt": "2026-11-24T21:27:41.500Z",
+    "version": 3
 }))]
 pub struct Interaction {
     pub id: Uuid,
@@ -124,15 +128,40 @@ pub struct Interaction {
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
-    #[serde(with = "crate::timestamp::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
     pub active_at: Option<OffsetDateTime>,
-    #[serde(with = "crate::timestamp::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
     pub closed_at: Option<OffsetDateTime>,
-    #[serde(with = "crate::timestamp::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// When the closed interaction is (or was) due to be finalized: its close time plus the
+    /// server's settle time, so a client can count down without asking again. Left out until
+    /// it closes (and from events stored before this field existed, hence the default).
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
+    pub finalizes_at: Option<OffsetDateTime>,
+    #[serde(
+        default,
+        with = "crate::timestamp::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime, nullable = false)]
     pub finalized_at: Option<OffsetDateTime>,
+    /// The current wrap-up; left out until one is applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub wrap_up: Option<WrapUp>,
     /// Grows by one on every change; `GET` returns it as a strong `ETag`.
     pub version: i64,
@@ -150,7 +179,7 @@ pub struct WrapUpRequest {
     pub duration_ms: u32,
     /// Free text, at most 1024 characters. Leave the field out rather than sending `null`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, nullable = false)]
     pub notes: Option<String>,
 }
 
@@ -166,11 +195,12 @@ pub struct WrapUpCode {
     pub id: Uuid,
     pub name: String,
     pub division_id: Uuid,
+    /// Left out when the code has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
-    /// An archived (deleted) code stays in history and in wrap-ups already applied, but
-    /// can no longer be read on its own, updated or applied; listings leave it out unless
-    /// `includeArchived=true`.
+    /// A deleted code is archived: it stays in wrap-up history and in listings with
+    /// `includeArchived=true`, but can no longer be read by id or applied.
     pub archived: bool,
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]
@@ -193,13 +223,25 @@ pub struct Division {
     pub name: String,
 }
 
-/// One page of a list. Pass `nextCursor` as `cursor` to get the next page; `null` means
-/// this was the last one.
+/// One page of a list. Pass `nextCursor` as `cursor` to get the next page; it is left
+/// out on the last page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub entities: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub next_cursor: Option<String>,
+}
+
+/// The order of `GET /api/v2/interactions` (`sortOrder`): creation order, oldest first
+/// (`asc`, the default), or newest first (`desc`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
 }
 
 /// Pagination query parameters shared by every list.
@@ -394,6 +436,40 @@ pub struct Health {
     pub status: String,
 }
 
+/// `GET /api/v2`: where to start. Every operation of the API with its summary, and where
+/// the full description is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "service": "wrapup", "version": "0.1.0", "openapi": "/api/v2/openapi.json",
+    "documentation": "docs/api.md in the wrapup repository",
+    "operations": [{"method": "POST", "path": "/oauth/token", "summary": "Get an access token"}]
+}))]
+pub struct ApiIndex {
+    /// Always `wrapup`.
+    pub service: String,
+    /// The server's version.
+    pub version: String,
+    /// The OpenAPI document: every operation, parameter, schema and error code.
+    pub openapi: String,
+    /// Where the reference documentation is.
+    pub documentation: String,
+    /// Every operation, in the order of the OpenAPI document.
+    pub operations: Vec<EntryPoint>,
+}
+
+/// One operation of [`ApiIndex`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryPoint {
+    /// `GET`, `POST`, `PUT` or `DELETE`.
+    pub method: String,
+    /// The path, with `{parameters}`.
+    pub path: String,
+    /// What it does, in a few words.
+    pub summary: String,
+}
+
 /// What an event on the stream reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum EventKind {
@@ -451,6 +527,10 @@ pub struct InspectedHeader {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InspectedRequest {
+    /// The entry's number in this server's inspector (1, 2, 3, …, in the order requests
+    /// finished): the event id on `GET /api/v2/inspector/requests/stream`.
+    #[serde(default)]
+    pub sequence: u64,
     /// When the request arrived.
     #[serde(with = "crate::timestamp")]
     #[schema(value_type = String, format = DateTime)]
@@ -462,18 +542,103 @@ pub struct InspectedRequest {
     pub path: String,
     pub status: u16,
     pub latency_ms: f64,
-    /// The OAuth client whose token authenticated the request, if one did.
+    /// The OAuth client whose token authenticated the request; left out if none did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_id: Option<Uuid>,
     /// Request headers, in the order received, with credentials redacted.
     pub request_headers: Vec<InspectedHeader>,
-    /// The request body as text (lossy UTF-8), cut at 16 KiB; `null` when there was none.
-    /// Client secrets in `/oauth/token` forms are redacted.
+    /// The request body as text (lossy UTF-8), cut at 16 KiB; left out when there was
+    /// none. Client secrets in `/oauth/token` forms are redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub request_body: Option<String>,
     /// The size of the request body the handler read, in bytes.
     pub request_body_bytes: u64,
     /// Whether `requestBody` was cut.
     pub request_body_truncated: bool,
-    /// The error body sent back, for responses with status 400 or above.
-    #[schema(value_type = Option<Object>)]
+    /// The error body sent back, for responses with status 400 or above (left out for
+    /// others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, nullable = false)]
     pub response_body: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_null(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Null => true,
+            serde_json::Value::Array(items) => items.iter().any(has_null),
+            serde_json::Value::Object(map) => map.values().any(has_null),
+            _ => false,
+        }
+    }
+
+    fn queued() -> Interaction {
+        Interaction {
+            id: Uuid::nil(),
+            division_id: Uuid::nil(),
+            channel: Channel::Voice,
+            state: InteractionState::Queued,
+            finalized: false,
+            created_at: crate::timestamp::from_millis(0),
+            active_at: None,
+            closed_at: None,
+            finalized_at: None,
+            wrap_up: None,
+            version: 1,
+        }
+    }
+
+    /// docs/api.md#conventions: an absent optional field is left out, never `null`.
+    #[test]
+    fn absent_fields_are_left_out() {
+        let mut interaction = queued();
+        let json = serde_json::to_value(&interaction).unwrap();
+        assert!(!has_null(&json), "{json}");
+        assert!(json.get("activeAt").is_none() && json.get("wrapUp").is_none());
+        interaction.wrap_up = Some(WrapUp {
+            code_id: Uuid::nil(),
+            code_name: "Sale".into(),
+            duration_ms: 1,
+            notes: None,
+            applied_at: crate::timestamp::from_millis(0),
+            applied_by: Uuid::nil(),
+        });
+        let json = serde_json::to_value(&interaction).unwrap();
+        assert!(!has_null(&json), "{json}");
+        assert!(json["wrapUp"].get("notes").is_none());
+        let page = Page::<Division> {
+            entities: vec![],
+            next_cursor: None,
+        };
+        assert_eq!(serde_json::to_string(&page).unwrap(), r#"{"entities":[]}"#);
+    }
+
+    /// What older servers sent (`null` for absent values) still reads, and so does the
+    /// omitted form.
+    #[test]
+    fn null_and_omitted_read_the_same() {
+        let omitted = serde_json::to_string(&queued()).unwrap();
+        let with_nulls = omitted.replace(
+            r#","version""#,
+            r#","activeAt":null,"closedAt":null,"finalizedAt":null,"wrapUp":null,"version""#,
+        );
+        assert_ne!(omitted, with_nulls);
+        for text in [&omitted, &with_nulls] {
+            let read: Interaction = serde_json::from_str(text).unwrap();
+            assert_eq!(read, queued());
+        }
+        let code: WrapUpCode = serde_json::from_str(
+            r#"{"id":"00000000-0000-0000-0000-000000000000","name":"Sale","divisionId":"00000000-0000-0000-0000-000000000000","description":null,"archived":false,"dateCreated":"2026-11-24T09:00:00.000Z","dateModified":"2026-11-24T09:00:00.000Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(code.description, None);
+        let page: Page<Division> =
+            serde_json::from_str(r#"{"entities":[],"nextCursor":null}"#).unwrap();
+        assert_eq!(page.next_cursor, None);
+    }
 }

@@ -17,16 +17,21 @@ pub enum Scope {
     WrapupCodeManage,
     /// Divisions, OAuth clients, the request inspector.
     Admin,
+    // Webhooks (docs/webhooks.md).
+    /// Manage webhook endpoints: create, update, rotate secrets, read delivery logs, replay.
+    WebhookManage,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::InteractionView,
         Scope::InteractionWrite,
         Scope::InteractionManage,
         Scope::WrapupCodeView,
         Scope::WrapupCodeManage,
         Scope::Admin,
+        // Webhooks.
+        Scope::WebhookManage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -37,6 +42,8 @@ impl Scope {
             Scope::WrapupCodeView => "wrapup-code:view",
             Scope::WrapupCodeManage => "wrapup-code:manage",
             Scope::Admin => "admin",
+            // Webhooks.
+            Scope::WebhookManage => "webhook:manage",
         }
     }
 
@@ -50,6 +57,10 @@ impl Scope {
             Scope::WrapupCodeView => "Read wrap-up codes",
             Scope::WrapupCodeManage => "Create, rename and archive wrap-up codes",
             Scope::Admin => "Divisions, OAuth clients, the request inspector",
+            // Webhooks.
+            Scope::WebhookManage => {
+                "Webhook endpoints, their secrets, delivery logs and replays (admin may too)"
+            }
         }
     }
 

@@ -36,7 +36,9 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D:
     OffsetDateTime::parse(&s, &Rfc3339).map_err(serde::de::Error::custom)
 }
 
-/// The same, for optional timestamps (`null` when absent).
+/// The same, for optional timestamps. Responses leave an absent one out (with
+/// `skip_serializing_if`, docs/api.md#conventions); `null`, which older servers sent, reads as
+/// absent.
 pub mod option {
     use super::*;
 

@@ -227,15 +227,62 @@ pub fn resolve(inputs: Inputs) -> anyhow::Result<Resolved> {
     })
 }
 
-/// A secret as `config show` prints it: its first four characters and its length.
+/// Secrets shorter than this show none of their characters (four of a short secret are
+/// too much of it).
+const SHOWN_FROM: usize = 16;
+
+/// A secret as `config show` prints it: its first four characters (of a long one) and its
+/// length, and a warning when it looks like a placeholder copied from an example (`…`,
+/// `<secret>`, `changeme`) rather than a real secret.
 pub fn mask(secret: &str) -> String {
-    let shown: String = secret.chars().take(4).collect();
-    format!("{shown}… ({} characters, hidden)", secret.chars().count())
+    let chars = secret.chars().count();
+    let length = format!(
+        "{chars} character{}, hidden",
+        if chars == 1 { "" } else { "s" }
+    );
+    let lower = secret.to_lowercase();
+    let placeholder = chars < 8
+        || [
+            "…",
+            "...",
+            "<",
+            ">",
+            "changeme",
+            "change-me",
+            "xxx",
+            "todo",
+            "your",
+        ]
+        .iter()
+        .any(|p| lower.contains(p));
+    let warning = if placeholder {
+        "; this looks like a placeholder, not a real secret"
+    } else {
+        ""
+    };
+    if chars >= SHOWN_FROM {
+        let shown: String = secret.chars().take(4).collect();
+        format!("{shown}… ({length}{warning})")
+    } else {
+        format!("(set, {length}{warning})")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_masked_and_placeholders_flagged() {
+        assert_eq!(mask("super-secret-value"), "supe… (18 characters, hidden)");
+        assert_eq!(
+            mask("…"),
+            "(set, 1 character, hidden; this looks like a placeholder, not a real secret)"
+        );
+        assert_eq!(mask("s3cr3t-value"), "(set, 12 characters, hidden)");
+        assert!(mask("<your client secret here>").contains("placeholder"));
+        assert!(!mask("demo-secret-not-for-production").contains("placeholder"));
+    }
 
     fn none() -> Given {
         Given {

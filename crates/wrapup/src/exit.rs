@@ -12,13 +12,18 @@ pub const REJECTED: u8 = 3;
 pub const TIMED_OUT: u8 = 4;
 /// Cannot reach the server, or cannot authenticate.
 pub const UNREACHABLE: u8 = 5;
+/// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it): `batch` finished the
+/// rows in flight and can be resumed; `serve` exits 0 after a graceful shutdown and with
+/// this code only on a second signal.
+pub const INTERRUPTED: u8 = 130;
 
 /// The exit-code table of `--help` (a macro, so `concat!` can use it).
 macro_rules! exit_codes {
     () => {
         "Exit codes:\n  0  success\n  1  other failure (file, database, setting)\n  2  usage error\n  \
 3  rejected by the server (or lint/doctor found the request would be)\n  4  timed out waiting for the interaction\n  \
-5  cannot reach the server or authenticate"
+5  cannot reach the server or authenticate\n  \
+130  interrupted (SIGINT or SIGTERM; batch: run it again to resume)"
     };
 }
 pub(crate) use exit_codes;

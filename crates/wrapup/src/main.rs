@@ -11,9 +11,12 @@ mod commands;
 mod config;
 mod exit;
 mod global;
+mod help;
 mod output;
 mod render;
+mod signals;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -24,14 +27,17 @@ use crate::commands::clients::ClientsCommand;
 use crate::commands::codes::CodesCommand;
 use crate::commands::config::ConfigCommand;
 use crate::commands::db::DbArg;
+use crate::commands::divisions::DivisionsCommand;
 use crate::commands::doctor::DoctorArgs;
 use crate::commands::interactions::InteractionsCommand;
 use crate::commands::lint::LintArgs;
 use crate::commands::seed::SeedArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::simulate::SimulateArgs;
+use crate::commands::webhooks::WebhooksCommand;
 use crate::exit::exit_codes;
 use crate::global::{Global, LogFormat, Sources};
+use crate::help::examples;
 
 #[cfg(test)]
 const EXIT_CODES: &str = exit_codes!();
@@ -42,16 +48,19 @@ const EXIT_CODES: &str = exit_codes!();
     version,
     about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.",
     long_about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.\n\n\
-Client commands (apply, doctor, lint, interactions, codes, token) talk to a server given by --url,\n\
-WRAPUP_URL or a profile of ~/.config/wrapup/config.toml, with OAuth client credentials from\n\
---client-id/--client-secret, WRAPUP_CLIENT_ID/WRAPUP_CLIENT_SECRET or the profile.\n\
-Server commands (serve, clients, migrate) work on the database directly.",
-    after_help = concat!(
-        "Examples:\n  wrapup serve --demo\n  export WRAPUP_CLIENT_ID=00000000-0000-4000-8000-00000000d001 WRAPUP_CLIENT_SECRET=demo-secret-not-for-production\n  \
-wrapup apply 00000000-0000-4000-8000-0000000000e3 --code Sale --duration 2m\n  \
-wrapup doctor 00000000-0000-4000-8000-0000000000e2 --code Sale --duration 2m\n  echo '{\"codeId\": 5}' | wrapup lint\n\n",
-        exit_codes!()
-    )
+Client commands (apply, doctor, interactions, codes, divisions, batch, simulate, webhooks,\n\
+token) talk to a server given by --url, WRAPUP_URL or a profile of ~/.config/wrapup/config.toml,\n\
+with OAuth client credentials from the environment (WRAPUP_CLIENT_ID, WRAPUP_CLIENT_SECRET),\n\
+the profile, or --client-id/--client-secret.\n\
+`lint` works offline. Server commands (serve, clients, seed, migrate) work on the database directly.",
+    help_template = examples!(
+        "wrapup serve --demo",
+        "export WRAPUP_CLIENT_ID=00000000-0000-4000-8000-00000000d001 WRAPUP_CLIENT_SECRET=demo-secret-not-for-production",
+        "wrapup doctor 00000000-0000-4000-8000-0000000000e2 --code Sale --duration 2m",
+        "wrapup apply 00000000-0000-4000-8000-0000000000e3 --code Sale --duration 2m",
+        "echo '{\"codeId\": 5}' | wrapup lint",
+    ),
+    after_help = exit_codes!()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -63,43 +72,50 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply a wrap-up: wait until the interaction is closed and finalized, then send it.
-    #[command(after_help = commands::apply::AFTER_HELP)]
+    #[command(help_template = commands::apply::HELP, after_help = commands::apply::AFTER_HELP)]
     Apply(ApplyArgs),
     /// Check everything a wrap-up needs, change nothing, and say how to fix what fails.
-    #[command(after_help = commands::doctor::AFTER_HELP)]
+    #[command(help_template = commands::doctor::HELP, after_help = commands::doctor::AFTER_HELP)]
     Doctor(DoctorArgs),
     /// Apply wrap-ups from a file by the thousand, with a journal: nothing lost, nothing twice.
-    #[command(after_help = commands::batch::AFTER_HELP)]
+    #[command(help_template = commands::batch::HELP, after_help = commands::batch::AFTER_HELP)]
     Batch(BatchArgs),
     /// Drive interactions through their lifecycle (create, activate, close), for demos and tests.
-    #[command(after_help = commands::simulate::AFTER_HELP)]
+    #[command(help_template = commands::simulate::HELP, after_help = commands::simulate::AFTER_HELP)]
     Simulate(SimulateArgs),
     /// Validate a wrap-up request body offline, with the server's own rules.
-    #[command(after_help = commands::lint::AFTER_HELP)]
+    #[command(help_template = commands::lint::HELP, after_help = commands::lint::AFTER_HELP)]
     Lint(LintArgs),
-    /// Read, list, create interactions and move them through their lifecycle.
-    #[command(subcommand)]
+    /// Read, list, create interactions, move them through their lifecycle, show their wrap-ups.
+    #[command(subcommand, help_template = commands::interactions::HELP)]
     Interactions(InteractionsCommand),
     /// List, create and archive wrap-up codes.
-    #[command(subcommand)]
+    #[command(subcommand, help_template = commands::codes::HELP)]
     Codes(CodesCommand),
+    /// List and create divisions (every interaction and code is in one).
+    #[command(subcommand, help_template = commands::divisions::HELP)]
+    Divisions(DivisionsCommand),
     /// Print an access token for scripts (fetched with the configured credentials).
-    #[command(after_help = commands::token::AFTER_HELP)]
+    #[command(help_template = commands::token::HELP)]
     Token,
-    /// Show the settings the client commands use, and where each comes from.
+    /// Webhook endpoints: create, list, update, rotate secrets, read delivery logs, replay,
+    /// and listen locally (docs/webhooks.md).
     #[command(subcommand)]
+    Webhooks(WebhooksCommand),
+    /// Show the settings the client commands use, and where each comes from.
+    #[command(subcommand, help_template = commands::config::HELP)]
     Config(ConfigCommand),
     /// Run the server.
-    #[command(after_help = commands::serve::AFTER_HELP)]
+    #[command(help_template = commands::serve::HELP, after_help = commands::serve::AFTER_HELP)]
     Serve(ServeArgs),
     /// Manage OAuth clients (on the database directly).
-    #[command(subcommand)]
+    #[command(subcommand, help_template = commands::clients::HELP)]
     Clients(ClientsCommand),
     /// Bulk-insert closed, finalized interactions for load tests (on the database directly).
-    #[command(after_help = commands::seed::AFTER_HELP)]
+    #[command(help_template = commands::seed::HELP, after_help = commands::seed::AFTER_HELP)]
     Seed(SeedArgs),
     /// Create or migrate the database, then exit.
-    #[command(after_help = commands::migrate::AFTER_HELP)]
+    #[command(help_template = commands::migrate::HELP)]
     Migrate(DbArg),
 }
 
@@ -118,6 +134,8 @@ fn main() -> ExitCode {
         Err(e) => return usage_exit(e),
     };
     let logs = tracing_subscriber::fmt()
+        // Colour only for a person at a terminal, not in a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WRAPUP_LOG").unwrap_or_else(|_| {
                 tracing_subscriber::EnvFilter::new(default_log_filter(&cli.command))
@@ -132,8 +150,11 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let sources = Sources::of(&matches);
+    let sources = Sources::from_env();
     let code = runtime.block_on(run(cli, sources));
+    // Tasks still running (requests a shutdown cut short) end with the runtime; a blocking
+    // read still in progress gets a moment, not a veto on exiting.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     ExitCode::from(code)
 }
 
@@ -165,7 +186,9 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
         Command::Lint(args) => commands::lint::run(&args, &global),
         Command::Interactions(cmd) => commands::interactions::run(cmd, &global, &sources).await,
         Command::Codes(cmd) => commands::codes::run(cmd, &global, &sources).await,
+        Command::Divisions(cmd) => commands::divisions::run(cmd, &global, &sources).await,
         Command::Token => commands::token::run(&global, &sources).await,
+        Command::Webhooks(cmd) => commands::webhooks::run(cmd, &global, &sources).await,
         Command::Config(cmd) => commands::config::run(cmd, &global, &sources),
         Command::Serve(args) => commands::serve::run(args).await,
         Command::Clients(cmd) => commands::clients::run(cmd, global.json).await,
@@ -192,24 +215,75 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
 mod tests {
     use super::*;
 
-    /// Every command's `--help` teaches by example.
+    /// Every command and subcommand (groups too) has examples in its `--help`, every
+    /// example is a command line `wrapup` accepts, and no example is ever split: rendered
+    /// at a narrow width, each comes out whole on a line of its own.
     #[test]
-    fn every_command_has_an_example() {
-        fn walk(cmd: &clap::Command, path: &str) {
-            let path = format!("{path} {}", cmd.get_name());
-            if cmd.get_subcommands().next().is_none() {
-                let help = cmd
-                    .get_after_help()
-                    .map(|h| h.to_string())
-                    .unwrap_or_default();
-                assert!(help.contains("Example"), "`{path} --help` has no example");
+    fn every_command_has_examples_that_parse_and_are_never_wrapped() {
+        fn walk(cmd: &clap::Command, path: &str, seen: &mut usize) {
+            let path = format!("{path} {}", cmd.get_name()).trim().to_string();
+            // Never wrapped at all (width 0): the examples as written.
+            let examples = help::examples_in(&cmd.clone().term_width(0).render_help().to_string());
+            assert!(!examples.is_empty(), "`{path} --help` has no example");
+            for width in [40, 60] {
+                let mut narrow = cmd.clone().term_width(width);
+                for help in [narrow.render_help(), narrow.render_long_help()] {
+                    let help = help.to_string();
+                    for example in &examples {
+                        assert!(
+                            help.lines().any(|l| l == format!("  {example}")),
+                            "`{path} --help` at {width} columns splits\n  {example}\n{help}"
+                        );
+                    }
+                }
+            }
+            for example in &examples {
+                // Quoted JSON came through clap's template whole.
+                for quoted in example.split('\'').skip(1).step_by(2) {
+                    if quoted.starts_with('{') {
+                        assert!(
+                            serde_json::from_str::<serde_json::Value>(quoted).is_ok(),
+                            "`{path} --help`: the JSON of `{example}` was mangled"
+                        );
+                    }
+                }
+                let Some(words) = help::command_words(example) else {
+                    continue;
+                };
+                let parsed = Cli::command().try_get_matches_from(&words);
+                assert!(
+                    parsed.is_ok(),
+                    "`{path} --help`: the example `{example}` does not parse: {}",
+                    parsed.err().unwrap()
+                );
+                *seen += 1;
             }
             for sub in cmd.get_subcommands() {
-                walk(sub, &path);
+                walk(sub, &path, seen);
             }
         }
         Cli::command().debug_assert();
-        walk(&Cli::command(), "");
+        let mut parsed = 0;
+        walk(&Cli::command(), "", &mut parsed);
+        assert!(parsed > 30, "{parsed} examples parsed");
+    }
+
+    /// A usage error does not list the connection settings the environment or a profile
+    /// supplies, as if they had to be flags.
+    #[test]
+    fn usage_lines_do_not_ask_for_credentials_as_flags() {
+        let error = Cli::command()
+            .try_get_matches_from([
+                "wrapup",
+                "apply",
+                "00000000-0000-4000-8000-0000000000e3",
+                "--duration",
+                "2m",
+            ])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--code <CODE>"), "{error}");
+        assert!(!error.contains("--client-secret"), "{error}");
     }
 
     #[test]
@@ -221,6 +295,7 @@ mod tests {
             (exit::REJECTED, "rejected"),
             (exit::TIMED_OUT, "timed out"),
             (exit::UNREACHABLE, "cannot reach"),
+            (exit::INTERRUPTED, "interrupted"),
         ] {
             assert!(
                 EXIT_CODES.contains(&format!("{code}  {what}")),

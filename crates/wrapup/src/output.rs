@@ -7,9 +7,18 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
-use wrapup_client::{ApplyError, Error, HttpTrace, InvalidWrapUp};
+use wrapup_client::{ApplyError, Error, HttpTrace, InvalidWrapUp, TransportFailure};
 
 use crate::exit;
+
+/// A batch that stopped before its end because the server could not be reached, kept
+/// failing, kept answering 429 past the retries, or refused the credentials: exit 5, as
+/// docs/batch.md says, whatever the last answer was.
+#[derive(Debug, thiserror::Error)]
+#[error("the batch stopped: {cause}")]
+pub struct BatchStopped {
+    pub cause: Error,
+}
 
 /// The exit code and the message for a failed command.
 pub fn classify(e: &anyhow::Error) -> (u8, String) {
@@ -19,9 +28,28 @@ pub fn classify(e: &anyhow::Error) -> (u8, String) {
                 exit::TIMED_OUT,
                 format!("{apply}. Wait longer with --wait, or run `wrapup doctor` to see why."),
             ),
-            ApplyError::CodeNotFound { .. } => (exit::REJECTED, apply.to_string()),
+            ApplyError::Code { detail, .. } => (
+                exit::REJECTED,
+                format!(
+                    "{}: {}{}",
+                    detail.error_code,
+                    detail.message,
+                    detail
+                        .hint
+                        .as_deref()
+                        .map(|h| format!("\n  hint: {h}"))
+                        .unwrap_or_default()
+                ),
+            ),
             ApplyError::Failed(inner) => client_error(inner),
         };
+    }
+    if let Some(stopped) = e.downcast_ref::<BatchStopped>() {
+        let (_, message) = client_error(&stopped.cause);
+        return (
+            exit::UNREACHABLE,
+            format!("the batch stopped: {message}\n  Run the same command again to resume (the journal keeps every row's status)."),
+        );
     }
     if let Some(invalid) = e.downcast_ref::<InvalidWrapUp>() {
         return (
@@ -60,9 +88,14 @@ fn client_error(e: &Error) -> (u8, String) {
             ));
             text
         }
-        Error::Transport(inner) => format!(
-            "cannot reach the server: {inner}\n  hint: check --url / WRAPUP_URL and that the server is running (`wrapup doctor` checks it)"
-        ),
+        Error::Transport(inner) => {
+            let failure = e.transport_failure().unwrap_or(TransportFailure::Other);
+            let base = inner
+                .url()
+                .map(|u| format!("{}://{}", u.scheme(), u.authority()))
+                .unwrap_or_default();
+            format!("{e}\n  hint: {}", failure.hint(&base))
+        }
         Error::OAuth { body, .. } => format!(
             "the server refused the credentials: {}: {}\n  hint: check the client id and secret (`wrapup config show`)",
             body.error, body.error_description
@@ -126,6 +159,23 @@ impl HttpTrace for StderrTrace {
         eprintln!(
             "* attempt {attempt} failed ({reason}); retrying in {:.0} ms",
             delay.as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// Says on stderr when the client retries (without `-v`, which shows every exchange), so a
+/// server that does not answer is not a silent wait.
+pub struct RetryNotice;
+
+impl HttpTrace for RetryNotice {
+    fn request(&self, _: &Method, _: &str, _: &HeaderMap, _: Option<&[u8]>) {}
+
+    fn response(&self, _: StatusCode, _: &HeaderMap, _: &[u8], _: Duration) {}
+
+    fn retry(&self, attempt: u32, delay: Duration, reason: &str) {
+        eprintln!(
+            "wrapup: attempt {attempt} failed ({reason}); retrying in {:.1} s (Ctrl-C to stop)",
+            delay.as_secs_f64()
         );
     }
 }

@@ -1,6 +1,6 @@
 //! How the commands print what they got: JSON for scripts (`--json`), lines for people.
 
-use wrapup_types::{Interaction, InteractionState, WrapUpCode};
+use wrapup_types::{Division, Interaction, InteractionState, WrapUpCode};
 
 /// Prints `value` as one pretty JSON document on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
@@ -23,14 +23,26 @@ pub fn print_list<T: serde::Serialize>(
     if entities.is_empty() {
         println!("(no {what})");
     }
+    // On stderr: a pipe gets the entities only.
     if let Some(next) = next {
-        println!("more: --cursor {next} (or --all)");
+        eprintln!("more: --cursor {next} (or --all)");
     }
     Ok(())
 }
 
-/// An interaction on one line: id, state, channel, division, wrap-up.
-pub fn interaction_line(i: &Interaction) -> String {
+/// A division as a line of output names it: `Sales (id)`, or the id when its name is
+/// unknown (`name` is then the id itself).
+fn division_label(name: &str, id: uuid::Uuid) -> String {
+    if name == id.to_string() {
+        name.to_string()
+    } else {
+        format!("{name} ({id})")
+    }
+}
+
+/// An interaction on one line: id, state, channel, division (`division` is its name, or
+/// its id when the name is unknown), wrap-up.
+pub fn interaction_line(i: &Interaction, division: &str) -> String {
     let state = if i.state == InteractionState::Closed && !i.finalized {
         "closed (not finalized)".to_string()
     } else {
@@ -46,19 +58,25 @@ pub fn interaction_line(i: &Interaction) -> String {
         i.id,
         state,
         i.channel.as_str(),
-        i.division_id
+        division_label(division, i.division_id)
     )
 }
 
-/// A wrap-up code on one line: id, name, division, archived.
-pub fn code_line(c: &WrapUpCode) -> String {
+/// A wrap-up code on one line: id, name, division (`division` is its name, or its id when
+/// the name is unknown), archived.
+pub fn code_line(c: &WrapUpCode, division: &str) -> String {
     format!(
         "{}  {:<24}  division {}{}",
         c.id,
         c.name,
-        c.division_id,
+        division_label(division, c.division_id),
         if c.archived { "  (archived)" } else { "" }
     )
+}
+
+/// A division on one line: id and name.
+pub fn division_line(d: &Division) -> String {
+    format!("{}  {}", d.id, d.name)
 }
 
 /// Milliseconds as people read them.

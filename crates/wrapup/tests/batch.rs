@@ -327,6 +327,87 @@ async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
     server.kill();
 }
 
+/// SIGTERM mid-batch: no more rows are started, the rows in flight finish, the batch exits
+/// 130 with no row left `sending`, and a re-run completes with every row applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_batch_with_a_consistent_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let creds = common::create_client(&format!("sqlite://{}", db.display()));
+    let server = serve(&db, "127.0.0.1:0");
+    let client = Client::new(&server.url)
+        .with_credentials(&creds.0.to_string(), &creds.1)
+        .with_retry(RetryPolicy::none());
+    let division = client.create_division("Sales").await.unwrap().id;
+    client
+        .create_code(&wrapup_types::CreateWrapUpCode {
+            name: "Sale".into(),
+            division_id: division,
+            description: None,
+        })
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    {
+        let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
+        for _ in 0..400 {
+            let id = client
+                .create_interaction(division, Channel::Chat)
+                .await
+                .unwrap()
+                .id;
+            client.set_state(id, TargetState::Closed).await.unwrap(); // settle time 0
+            writeln!(
+                rows,
+                "{}",
+                serde_json::json!({"interactionId": id, "code": "Sale", "duration": "90s"})
+            )
+            .unwrap();
+            ids.push(id);
+        }
+    }
+    let journal = dir.path().join("journal.db");
+    let mut batch = batch_command(&server.url, &creds, dir.path(), &["--concurrency", "8"])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while count_applied(&journal) < 50 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the batch makes progress"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &batch.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = wait(&mut batch, Duration::from_secs(30));
+    let text = output(batch);
+    assert_eq!(code, Some(130), "{text}");
+    assert!(text.contains("interrupted after"), "{text}");
+    assert!(
+        text.contains("run the same command again to resume"),
+        "{text}"
+    );
+    assert!(
+        journal_rows(&journal, "sending").is_empty(),
+        "no row left in flight"
+    );
+    let applied = count_applied(&journal);
+    assert!(applied < ids.len(), "it stopped early: {applied} applied");
+
+    let mut rerun = batch_command(&server.url, &creds, dir.path(), &[])
+        .spawn()
+        .unwrap();
+    let code = wait(&mut rerun, Duration::from_secs(120));
+    assert_eq!(code, Some(0), "{}", output(rerun));
+    for id in &ids {
+        assert_eq!(client.wrapup_history(*id).await.unwrap().len(), 1);
+    }
+}
+
 fn journal_rows(journal: &Path, query: &str) -> Vec<i64> {
     // Read with the sqlite3-free path: the batch's own journal API.
     let rt = tokio::runtime::Builder::new_current_thread()

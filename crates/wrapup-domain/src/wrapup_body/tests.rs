@@ -102,6 +102,77 @@ fn misspelled_fields_suggest_the_right_one() {
         );
     }
     assert_eq!(suggest_field("foo"), None);
+    // A near miss of one of the three names, whatever it is.
+    assert_eq!(suggest_field("cdoeId"), Some("codeId"));
+    assert_eq!(suggest_field("durationMz"), Some("durationMs"));
+}
+
+#[test]
+fn only_a_field_in_seconds_is_told_to_multiply() {
+    let hint = |name: &str| {
+        let body = json!({ name: 120 }).to_string();
+        validate_body(body.as_bytes()).unwrap_err()[0]
+            .hint
+            .clone()
+            .unwrap()
+    };
+    for name in ["durationSeconds", "durationSecs", "duration_sec"] {
+        assert!(hint(name).contains("× 1000"), "{name}: {}", hint(name));
+    }
+    for name in [
+        "durationMilliseconds",
+        "durationMillis",
+        "duration_ms",
+        "duration",
+    ] {
+        let h = hint(name);
+        assert!(!h.contains("1000"), "{name}: {h}");
+        assert_eq!(
+            h,
+            format!("Did you mean durationMs? Rename {name} to durationMs.")
+        );
+    }
+}
+
+#[test]
+fn fields_of_the_returned_wrap_up_are_explained() {
+    for name in ["codeName", "appliedAt", "appliedBy"] {
+        let body = json!({"codeId": CODE, "durationMs": 1000, name: "x"}).to_string();
+        let p = validate_body(body.as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].error_code, ErrorCode::RequestFieldUnknown);
+        let hint = p[0].hint.as_deref().unwrap();
+        assert!(
+            hint.contains(name) && hint.contains("leave it out"),
+            "{hint}"
+        );
+    }
+}
+
+#[test]
+fn only_an_accepted_code_id_is_looked_up() {
+    let fields = |value: Value| vec![("codeId".to_string(), value)];
+    assert_eq!(
+        valid_code_id(&fields(json!(CODE))),
+        Some(CODE.parse().unwrap())
+    );
+    for refused in [
+        json!(CODE.replace('-', "")),
+        json!(format!("{{{CODE}}}")),
+        json!(format!("urn:uuid:{CODE}")),
+        json!(42),
+    ] {
+        assert_eq!(valid_code_id(&fields(refused.clone())), None, "{refused}");
+    }
+    assert_eq!(valid_code_id(&[]), None);
+    // The refusal says how to write the id.
+    let body = json!({"codeId": CODE.replace('-', ""), "durationMs": 1000}).to_string();
+    let p = validate_body(body.as_bytes()).unwrap_err();
+    assert!(p[0]
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains(&format!("\"codeId\": \"{CODE}\"")));
 }
 
 #[test]

@@ -38,6 +38,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .unwrap_or_default();
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
+    // In the registry until answered: a shutdown waits for it, within its bound.
+    let _in_flight = state.shutdown.track(method.as_str(), &path, &request_id);
 
     let inspect = state.inspector.records(&path).then(|| {
         // The arrival time is read only for the inspector; nothing else needs it.
@@ -73,7 +75,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     state
         .metrics
         .record_request(method.as_str(), &route, status, elapsed);
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
+    // Whole microseconds: `latency_ms=0.938`, not `0.9383360000000001`.
+    let latency_ms = elapsed.as_micros() as f64 / 1000.0;
     tracing::info!(
         request_id = %request_id,
         method = %method,
@@ -95,6 +98,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         }
         let captured = captured.lock().unwrap_or_else(|e| e.into_inner());
         state.inspector.push(InspectedRequest {
+            sequence: 0, // numbered by the inspector
             time,
             request_id,
             method: method.to_string(),

@@ -44,10 +44,20 @@ pub async fn create(
         }
     }
     let (id, divisions, now) = (Uuid::new_v4(), body.divisions.clone(), state.clock.now_ms());
-    let (record, secret) =
-        tokio::task::spawn_blocking(move || new_client(id, &name, scopes, divisions, now, None))
-            .await
-            .map_err(|e| ApiError::internal("hashing a client secret", e))?;
+    let (record, secret) = state
+        .hashing
+        .run(move || new_client(id, &name, scopes, divisions, now, None))
+        .await
+        .map_err(|_busy| {
+            ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::ServiceUnavailable,
+                    "The server is hashing too many secrets right now; nothing was created.",
+                )
+                .hint("Retry in a second.")
+                .retry_after_ms(1000),
+            )
+        })?;
     state.store.create_client(&record).await?;
     Ok((
         StatusCode::CREATED,

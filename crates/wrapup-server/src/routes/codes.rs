@@ -145,9 +145,10 @@ fn requested_division(body: &WrapUpCodeRequest) -> Result<Option<Uuid>, ApiError
 
 /// List wrap-up codes
 ///
-/// Codes of the divisions granted to the token, sorted by name (or `sortBy=id`), without
-/// archived (deleted) codes unless `includeArchived=true`. Page with `pageNumber` or with
-/// `cursor`; both are answered with the Genesys page fields and `nextCursor`.
+/// Codes of the divisions granted to the token, sorted by name (or `sortBy=id`). Deleted
+/// (archived) codes are left out unless `includeArchived=true`, the one place they can still
+/// be seen. Page with `pageNumber` or with `cursor`; both are answered with the Genesys page
+/// fields and `nextCursor`.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes", operation_id = "listWrapUpCodes", tag = "wrapup-codes",
     params(ListCodesQuery),
     responses((status = 200, description = "A page of codes.", body = EntityListing<WrapUpCodeView>)),
@@ -222,7 +223,8 @@ pub async fn create(
 
 /// Get a wrap-up code
 ///
-/// An archived (deleted) code is answered 404, as one that never existed.
+/// A deleted (archived) code is not found here (404); it stays in the wrap-up history and
+/// in listings with `includeArchived=true`.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "getWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
     responses((status = 200, description = "The code.", body = WrapUpCodeView)),
@@ -283,14 +285,15 @@ pub async fn update(
     Ok(Json(view(&state, rec.code).await?))
 }
 
-/// Delete (archive) a wrap-up code
+/// Delete a wrap-up code
 ///
-/// As Genesys Cloud: 204, then the code is gone from reads and listings (a second
-/// `DELETE` is a 404). It stays archived in the store: wrap-ups already applied keep its id
-/// and name, history keeps it, and `includeArchived=true` lists it.
+/// The code can no longer be applied (`wrapup.code.archived`), read (404) or listed
+/// (unless `includeArchived=true`): it is archived, not erased, so the wrap-ups that used
+/// it keep its name in their history, and its name is free for a new code. A code already
+/// deleted is not found (404), as in Genesys Cloud.
 #[utoipa::path(delete, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "archiveWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
-    responses((status = 204, description = "The code is deleted (archived).")),
+    responses((status = 204, description = "Deleted (archived).")),
     security(("oauth2" = ["wrapup-code:manage"])))]
 pub async fn archive(
     State(state): State<AppState>,

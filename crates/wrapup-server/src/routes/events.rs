@@ -5,7 +5,9 @@
 //! `Last-Event-ID`, and a subscriber that fell so far behind that the broadcast dropped
 //! events for it (a slow reader never slows the writer or other subscribers: it lags, then
 //! catches up from the log). The subscription is taken before the response head is sent,
-//! so a client that has the head will see every event committed from then on.
+//! so a client that has the head will see every event committed from then on. When the
+//! server shuts down, each stream sends the events already committed and ends: the client
+//! resumes with `Last-Event-ID` (docs/operations.md#shutdown).
 
 use std::collections::{HashSet, VecDeque};
 use std::convert::Infallible;
@@ -16,7 +18,8 @@ use axum::http::{HeaderMap, Uri};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::watch;
 use uuid::Uuid;
 use wrapup_domain::Principal;
 use wrapup_store::{EventRecord, Store};
@@ -151,6 +154,9 @@ struct Subscription {
     last: i64,
     /// Whether events may be in the log that the broadcast will not deliver.
     catching_up: bool,
+    /// The server's shutdown switch; once it is on, the stream ends after what was
+    /// committed.
+    shutdown: watch::Receiver<bool>,
     ready: VecDeque<Event>,
     _gauge: SubscriberGauge,
 }
@@ -192,7 +198,21 @@ impl Subscription {
                 }
                 continue;
             }
-            match self.live.recv().await {
+            if *self.shutdown.borrow() {
+                // Shutting down: what is committed (and published) is sent, then the end.
+                match self.live.try_recv() {
+                    Ok(event) if event.seq > self.last + 1 => self.catching_up = true,
+                    Ok(event) => self.take(&event),
+                    Err(TryRecvError::Lagged(_)) => self.catching_up = true,
+                    Err(TryRecvError::Empty | TryRecvError::Closed) => return None,
+                }
+                continue;
+            }
+            let received = tokio::select! {
+                received = self.live.recv() => received,
+                _ = self.shutdown.wait_for(|begun| *begun) => continue,
+            };
+            match received {
                 // A gap means events committed that this subscriber has not seen (they
                 // can reach the log before the broadcast): read them from the log.
                 Ok(event) if event.seq > self.last + 1 => self.catching_up = true,
@@ -259,6 +279,7 @@ pub async fn stream(
         },
         last,
         catching_up: true,
+        shutdown: state.shutdown.watch(),
         ready: VecDeque::new(),
         _gauge: SubscriberGauge::new(state.metrics.clone()),
     };

@@ -1,6 +1,6 @@
 //! `/api/v2/interactions`: the lifecycle, and applying a wrap-up.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,26 +8,27 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-use wrapup_domain::wrapup_body::{parse_object, validate_fields};
+use wrapup_domain::wrapup_body::{parse_object, valid_code_id, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
     ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,
 };
 use wrapup_types::{
-    CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page, SetState,
-    WrapUp, WrapUpRequest,
+    Channel, CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page,
+    SetState, SortOrder, WrapUp, WrapUpRequest, WrapUpValidation,
 };
 
 use crate::auth::{Authorized, InteractionManage, InteractionView, InteractionWrite};
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, read_json_body, ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
+use crate::pagination::{page_in, page_request_in};
 use crate::routes::divisions::require_granted;
+use crate::routes::wrapup_check::{problems_of, validation};
 use crate::state::AppState;
 
 /// docs/api.md#order-of-checks, step 2: the interaction exists and the caller may see it. An interaction
 /// in a division the caller is not granted gets the very same answer as a random id.
-async fn visible_interaction(
+pub(crate) async fn visible_interaction(
     state: &AppState,
     principal: &Principal,
     raw: &str,
@@ -58,8 +59,12 @@ pub struct ListInteractionsQuery {
     state: Option<InteractionState>,
     /// Only interactions of this division.
     division_id: Option<Uuid>,
+    /// Only interactions of this channel.
+    channel: Option<Channel>,
     /// `true`: only interactions with a wrap-up; `false`: only those without.
     wrapped_up: Option<bool>,
+    /// `asc` (the default): oldest first, in creation order; `desc`: newest first.
+    sort_order: Option<SortOrder>,
     /// Entities per page, 1 to 500 (default 25).
     #[param(minimum = 1, maximum = 500)]
     page_size: Option<u32>,
@@ -115,7 +120,8 @@ pub async fn get(
 
 /// List interactions
 ///
-/// Interactions of the granted divisions, oldest first.
+/// Interactions of the granted divisions, in creation order: oldest first, or newest first
+/// with `sortOrder=desc`.
 #[utoipa::path(get, path = "/api/v2/interactions", operation_id = "listInteractions", tag = "interactions",
     params(ListInteractionsQuery),
     responses((status = 200, description = "A page of interactions.", body = Page<Interaction>)),
@@ -125,17 +131,26 @@ pub async fn list(
     Authorized(principal, ..): Authorized<InteractionView>,
     ApiQuery(q): ApiQuery<ListInteractionsQuery>,
 ) -> Result<Json<Page<Interaction>>, ApiError> {
-    let (request, size) = page_request(q.page_size, q.cursor.as_deref())?;
+    let order = q.sort_order.unwrap_or_default();
+    let (request, size) = page_request_in(order, q.page_size, q.cursor.as_deref())?;
     let filter = InteractionFilter {
         state: q.state,
         division: q.division_id,
+        channel: q.channel,
         wrapped_up: q.wrapped_up,
+        newest_first: order == SortOrder::Desc,
     };
     let rows = state
         .store
         .list_interactions(&principal.divisions, &filter, request)
         .await?;
-    Ok(Json(page(rows, size, |r| r.seq, |r| r.interaction)))
+    Ok(Json(page_in(
+        order,
+        rows,
+        size,
+        |r| r.seq,
+        |r| r.interaction,
+    )))
 }
 
 /// Move an interaction through its lifecycle
@@ -191,40 +206,54 @@ pub async fn put_wrapup(
 ) -> Result<StatusCode, ApiError> {
     let interaction_id = path_id(&id, Resource::Interaction)?;
     let now = state.clock.now_ms();
+    let outcome = apply_wrapup(&state, &principal, &id, interaction_id, &headers, body, now).await;
+    // Counted for GET /api/v2/interactions/wrap-up-activity, under the interaction's
+    // division: only answers about an interaction the caller can see.
+    let division = match &outcome {
+        Ok(division) => Some(*division),
+        Err(e) if e.status == StatusCode::NOT_FOUND || e.status.is_server_error() => None,
+        Err(_) => state
+            .store
+            .get_interaction(interaction_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.interaction.division_id)
+            .filter(|d| principal.sees(*d)),
+    };
+    if let Some(division) = division {
+        state.activity.record(now, division, outcome.is_ok());
+    }
+    outcome.map(|_| StatusCode::NO_CONTENT)
+}
+
+/// Applies the wrap-up; the interaction's division when it is in place.
+async fn apply_wrapup(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    interaction_id: Uuid,
+    headers: &HeaderMap,
+    body: Body,
+    now: i64,
+) -> Result<Uuid, ApiError> {
     // The common case, a valid body, goes straight to the write, which checks that the
     // interaction exists and is visible (docs/api.md#order-of-checks, step 2) inside its
     // transaction: one trip to the store. A body with problems needs step 2 first, so the
     // answer keeps the order of checks.
-    let body = match read_json_body(&headers, body).await {
+    let body = match read_json_body(headers, body).await {
         Ok(bytes) => bytes,
         Err(problem) => {
-            visible_interaction(&state, &principal, &id).await?;
+            visible_interaction(state, principal, id).await?;
             return Err(problem);
         }
     };
-    let fields = match parse_object(&body) {
-        Ok(fields) => fields,
-        Err(problem) => {
-            visible_interaction(&state, &principal, &id).await?;
-            return Err(ApiError::one(problem));
-        }
-    };
-    let request = match validate_fields(&fields) {
-        Ok(request) => request,
-        Err(mut problems) => {
-            let rec = visible_interaction(&state, &principal, &id).await?;
+    let request = match parse_object(&body).map(|fields| validate_fields(&fields)) {
+        Ok(Ok(request)) => request,
+        _ => {
             // Report the state and code problems too, all in one answer.
-            let code_id = fields
-                .iter()
-                .find(|(k, _)| k == "codeId")
-                .and_then(|(_, v)| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok());
-            problems.extend(
-                state
-                    .store
-                    .assess_wrapup(&rec, code_id, &principal.divisions, now)
-                    .await?,
-            );
+            let rec = visible_interaction(state, principal, id).await?;
+            let problems = problems_of(state, principal, &rec, Ok(&body), now).await?;
             return Err(ApiError::new(problems));
         }
     };
@@ -236,8 +265,10 @@ pub async fn put_wrapup(
         now_ms: now,
     };
     match state.store.apply_wrapup(&cmd).await {
-        Ok(WrapUpApplied::Applied(_) | WrapUpApplied::Unchanged(_)) => Ok(StatusCode::NO_CONTENT),
-        Err(e) => Err(e).or_not_found(Resource::Interaction(&id)),
+        Ok(WrapUpApplied::Applied(rec) | WrapUpApplied::Unchanged(rec)) => {
+            Ok(rec.interaction.division_id)
+        }
+        Err(e) => Err(e).or_not_found(Resource::Interaction(id)),
     }
 }
 
@@ -277,4 +308,33 @@ pub async fn wrapup_history(
 ) -> Result<Json<Vec<WrapUp>>, ApiError> {
     let rec = visible_interaction(&state, &principal, &id).await?;
     Ok(Json(state.store.wrapup_history(rec.interaction.id).await?))
+}
+
+/// Validate a wrap-up without applying it (dry run)
+///
+/// Runs every check of `PUT /api/v2/interactions/{id}/wrap-up` on the body, against the
+/// interaction as it is now, and changes nothing. Answers `200` with the verdict: `valid`,
+/// the `status` the PUT would answer, every problem in the order of checks, and, for a
+/// refused body that is a JSON object, the body that would be accepted (see
+/// docs/api.md#the-corrected-body). Only authentication, scope and an unknown interaction
+/// are answered as errors, as the PUT would answer them.
+#[utoipa::path(post, path = "/api/v2/interactions/{id}/wrap-up/validate", operation_id = "validateInteractionWrapUp", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    request_body(content = Option<serde_json::Value>, description = "Any body, or none: it is checked as the PUT would check it.",
+        example = json!({"wrapUpCode": {"id": "00000000-0000-4000-8000-0000000000c1"}})),
+    responses((status = 200, description = "What the PUT would answer now.", body = WrapUpValidation)),
+    security(("oauth2" = ["interaction:write"])))]
+pub async fn validate(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionWrite>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<WrapUpValidation>, ApiError> {
+    let rec = visible_interaction(&state, &principal, &id).await?;
+    let read: Result<Bytes, ApiError> = read_json_body(&headers, body).await;
+    let body = read.as_ref().map(|b| b.as_ref()).map_err(Clone::clone);
+    Ok(Json(
+        validation(&state, &principal, &rec, body, true).await?,
+    ))
 }

@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// Prometheus metrics
 ///
-/// Requests by route and status, request latency, store commit latency and batch sizes,
+/// Requests by route and status, requests in flight, request latency, store commit latency and batch sizes,
 /// event-stream subscribers and published events, in the OpenMetrics text format
 /// (which Prometheus scrapes natively). Needs no token: bind the server to a private
 /// address or restrict `/metrics` at the proxy.
@@ -19,6 +19,10 @@ use crate::state::AppState;
         example = "# HELP wrapup_sse_subscribers Clients connected to the event stream.\n# TYPE wrapup_sse_subscribers gauge\nwrapup_sse_subscribers 3\n# EOF\n")),
     security(()))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    state
+        .metrics
+        .requests_in_flight
+        .set(state.shutdown.in_flight_count() as i64);
     (
         [(
             header::CONTENT_TYPE,

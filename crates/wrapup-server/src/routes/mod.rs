@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod clients;
 pub mod codes;
+pub mod console;
+pub mod diagnosis;
 pub mod conversations;
 pub mod divisions;
 pub mod events;
@@ -12,3 +14,7 @@ pub mod interactions;
 pub mod metrics;
 pub mod oauth;
 pub mod ops;
+pub mod webhook_deliveries;
+pub mod webhooks;
+pub mod overview;
+pub mod wrapup_check;

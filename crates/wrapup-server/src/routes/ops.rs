@@ -1,10 +1,10 @@
-//! `/healthz` and `/api/v2/openapi.json`.
+//! `/healthz`, `/api/v2` (the index) and `/api/v2/openapi.json`.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use wrapup_types::Health;
+use wrapup_types::{ApiIndex, Health};
 
 use crate::state::AppState;
 
@@ -47,4 +47,15 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
         state.openapi_json.clone(),
     )
         .into_response()
+}
+
+/// The API's entry points
+///
+/// Every operation with its summary, and where the full description is: where to start
+/// when all you know is the server's address.
+#[utoipa::path(get, path = "/api/v2", operation_id = "getApiIndex", tag = "operations",
+    responses((status = 200, description = "The operations of this API.", body = ApiIndex)),
+    security(()))]
+pub async fn api_index(State(state): State<AppState>) -> Json<ApiIndex> {
+    Json(state.api_index.clone())
 }

@@ -16,11 +16,13 @@
 //! The finalization timer runs on every node; `FOR UPDATE SKIP LOCKED` and the
 //! `NOT finalized` condition make each interaction finalized (and its event written)
 //! exactly once. Reads (`queries.rs` and the `Backend` methods below) use a pool of
-//! connections.
+//! connections. The webhook tables' writes and reads are `webhook_tx.rs` and `webhooks.rs`.
 
 mod listener;
 mod queries;
 mod tailer;
+mod webhook_tx;
+mod webhooks;
 mod write_tx;
 mod writer;
 
@@ -40,11 +42,11 @@ use self::tailer::Tailer;
 use self::writer::{run_writer, QueuedWrite, MAX_BATCH};
 use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
-use crate::listing::{Listing, Searched};
+use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, Search, StateCount, TokenRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{
@@ -195,6 +197,19 @@ impl Backend for PgStore {
         &self.observer
     }
 
+    async fn close(&self) {
+        let (closed, done) = tokio::sync::oneshot::channel();
+        if self
+            .writes
+            .send(Box::new(writer::CloseWriter(closed)))
+            .await
+            .is_ok()
+        {
+            // Dropped unanswered only if the writer already stopped: closed either way.
+            let _ = done.await;
+        }
+    }
+
     async fn health(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         if self.writes.is_closed() {
@@ -277,6 +292,13 @@ impl Backend for PgStore {
             schema::interaction,
         )
         .await
+    }
+
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {
+        let Some(query) = count_query::<PgPageQuery>(grant) else {
+            return Ok(Vec::new());
+        };
+        Ok(query.run(&self.pool, schema::state_count).await?)
     }
 
     async fn assess_wrapup(

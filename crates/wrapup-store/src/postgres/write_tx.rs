@@ -30,7 +30,7 @@ struct UnnumberedEvent {
 
 /// A write transaction and the batch's rows, as changed so far.
 pub(super) struct PgWriteTx {
-    db: Transaction<'static, Postgres>,
+    pub(super) db: Transaction<'static, Postgres>,
     /// Interactions read (and locked `FOR UPDATE`) in this transaction, as changed so far.
     interactions: HashMap<Uuid, InteractionRecord>,
     /// Interactions changed since the last [`PgWriteTx::flush`], in the order first changed.

@@ -40,6 +40,39 @@ pub(super) trait QueuedWrite: Send {
     fn send_answer(self: Box<Self>);
     /// Answers the caller with an error.
     fn send_error(self: Box<Self>, error: StoreError);
+    /// Whether this is [`CloseWriter`]: the writer stops once it is answered.
+    fn closes_writer(&self) -> bool {
+        false
+    }
+}
+
+/// The last entry of the queue: the writer answers it once every write queued before it
+/// was committed (or failed) and answered, then stops. Writes queued after it are dropped
+/// unanswered, which their callers read as "the store is closed".
+pub(super) struct CloseWriter(pub(super) tokio::sync::oneshot::Sender<()>);
+
+impl QueuedWrite for CloseWriter {
+    fn preload(&self, _rows: &mut Preload) {}
+
+    fn run<'a>(&'a mut self, _tx: &'a mut PgWriteTx) -> Running<'a> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn conflict(&self) -> String {
+        String::new()
+    }
+
+    fn send_answer(self: Box<Self>) {
+        let _ = self.0.send(());
+    }
+
+    fn send_error(self: Box<Self>, _error: StoreError) {
+        let _ = self.0.send(());
+    }
+
+    fn closes_writer(&self) -> bool {
+        true
+    }
 }
 
 impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
@@ -75,7 +108,8 @@ enum BatchFailure {
     Commit(sqlx::Error),
 }
 
-/// The writer task: batches queued writes into transactions until the store is dropped.
+/// The writer task: batches queued writes into transactions until the store is dropped or
+/// a [`CloseWriter`] is answered.
 /// The events of each committed batch go to the tailer, in commit order.
 pub(super) async fn run_writer(
     pool: PgPool,
@@ -85,10 +119,14 @@ pub(super) async fn run_writer(
 ) {
     let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.recv().await {
+        let mut closing = first.closes_writer();
         batch.push(first);
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && !closing {
             match queue.try_recv() {
-                Ok(write) => batch.push(write),
+                Ok(write) => {
+                    closing = write.closes_writer();
+                    batch.push(write);
+                }
                 Err(_) => break,
             }
         }
@@ -126,6 +164,18 @@ pub(super) async fn run_writer(
                 }
             }
         }
+        if closing {
+            return refuse_the_rest(queue);
+        }
+    }
+}
+
+/// After a [`CloseWriter`]: refuses new writes, and answers those queued after it as
+/// refused by a closed store (they never ran).
+fn refuse_the_rest(mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>) {
+    queue.close();
+    while let Ok(write) = queue.try_recv() {
+        write.send_error(StoreError::Closed);
     }
 }
 
@@ -144,7 +194,10 @@ fn single_failure(e: BatchFailure, write: &dyn QueuedWrite) -> StoreError {
         }
         BatchFailure::Commit(e) => {
             tracing::error!(error = %e, "commit failed; the writes were not acknowledged");
-            StoreError::Database(format!("commit failed: {e}"))
+            match DbFailure::from(e) {
+                DbFailure::Storage(m) => StoreError::NotWritten(m),
+                other => StoreError::Database(format!("commit failed: {other}")),
+            }
         }
     }
 }

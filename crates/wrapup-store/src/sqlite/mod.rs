@@ -10,12 +10,15 @@
 //!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
 //!   `queries.rs`: the reads.
 //! - `checkpoint.rs`: the WAL checkpoints, which keep the WAL bounded.
+//! - `webhook_tx.rs` and `webhooks.rs`: the webhook tables' writes and reads.
 //!
 //! Migrations are run with sqlx's migrator when the store opens.
 
 mod checkpoint;
 mod queries;
 mod readers;
+mod webhook_tx;
+mod webhooks;
 mod write_tx;
 mod writer;
 
@@ -39,11 +42,11 @@ use self::write_tx::SqliteWriteTx;
 use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
 use crate::backend::Backend;
 use crate::error::{DbFailure, Result, StoreError};
-use crate::listing::{Listing, Searched};
+use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, Search, StateCount, TokenRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{self, EVENT_BUFFER};
@@ -165,6 +168,18 @@ impl SqliteStore {
         })
     }
 
+    /// For tests (feature `testing`): caps the database at `pages` pages, so the next write
+    /// that needs another page fails as it would on a full disk (`SQLITE_FULL`); `None`
+    /// lifts the cap. A cap below the current size holds the database at its current size.
+    #[cfg(feature = "testing")]
+    pub async fn cap_pages_for_tests(&self, pages: Option<u32>) {
+        let (done, answered) = tokio::sync::oneshot::channel();
+        let cap = writer::CapPages(pages.unwrap_or(u32::MAX - 1), done);
+        if self.writes.send(Box::new(cap)).await.is_ok() {
+            let _ = answered.await;
+        }
+    }
+
     /// A point read, on the calling thread (see [`Readers::read_now`]).
     async fn read_now<T>(&self, op: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         self.readers.read_now(false, op).await
@@ -227,6 +242,19 @@ impl Backend for SqliteStore {
 
     fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
         &self.observer
+    }
+
+    async fn close(&self) {
+        let (closed, done) = tokio::sync::oneshot::channel();
+        if self
+            .writes
+            .send(Box::new(writer::CloseWriter(closed)))
+            .await
+            .is_ok()
+        {
+            // Dropped unanswered only if the writer already stopped: closed either way.
+            let _ = done.await;
+        }
     }
 
     async fn health(&self) -> Result<()> {
@@ -302,6 +330,15 @@ impl Backend for SqliteStore {
             schema::interaction(r)
         })
         .await
+    }
+
+    async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {
+        let Some(select) = count_query::<Select>(grant) else {
+            return Ok(Vec::new());
+        };
+        self.readers
+            .read(move |conn| Ok(select.run(conn, |r| schema::state_count(r))?))
+            .await
     }
 
     async fn assess_wrapup(

@@ -2,8 +2,10 @@
 //! queue (up to [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits
 //! once, so one fsync covers the whole batch. Answers are sent only after the commit
 //! succeeded, and after the commit counter the readers watch was bumped; if a write fails
-//! (a [`DbFailure`]), the whole batch is rolled back and nothing of it is acknowledged. The
-//! batch's events are published once it committed.
+//! (a [`DbFailure`]), the whole batch is rolled back and every write of it is answered with
+//! the failure (a full disk says so). The batch's events are published once it committed.
+//! [`CloseWriter`] in the queue makes the writer commit and answer everything queued before
+//! it, then stop: what `Store::close` does at shutdown.
 
 use std::future::Future;
 use std::pin::pin;
@@ -15,7 +17,7 @@ use std::time::Instant;
 use tokio::sync::{broadcast, mpsc};
 
 use super::write_tx::SqliteWriteTx;
-use crate::error::DbFailure;
+use crate::error::{DbFailure, StoreError};
 use crate::records::EventRecord;
 use crate::store::StoreObserver;
 use crate::write::{QueuedOp, WriteOp};
@@ -28,9 +30,14 @@ pub(super) trait QueuedWrite: Send {
     /// Runs the write inside the batch transaction; `Err` when the batch must be rolled
     /// back.
     fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure>;
-    /// Answers the caller; called only once the batch committed. Dropping the write
-    /// instead tells the caller it was not committed.
+    /// Answers the caller; called only once the batch committed.
     fn send_answer(self: Box<Self>);
+    /// Answers the caller that the write was not committed, and why.
+    fn send_error(self: Box<Self>, error: StoreError);
+    /// Whether this is [`CloseWriter`]: the writer stops once it is answered.
+    fn closes_writer(&self) -> bool {
+        false
+    }
 }
 
 impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
@@ -41,6 +48,33 @@ impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
 
     fn send_answer(self: Box<Self>) {
         (*self).send_answer()
+    }
+
+    fn send_error(self: Box<Self>, error: StoreError) {
+        (*self).send_error(error)
+    }
+}
+
+/// The last entry of the queue: the writer answers it once every write queued before it
+/// committed (or failed) and was answered, then stops. Writes queued after it are dropped
+/// unanswered, which their callers read as "the store is closed".
+pub(super) struct CloseWriter(pub(super) tokio::sync::oneshot::Sender<()>);
+
+impl QueuedWrite for CloseWriter {
+    fn run(&mut self, _tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+        Ok(())
+    }
+
+    fn send_answer(self: Box<Self>) {
+        let _ = self.0.send(());
+    }
+
+    fn send_error(self: Box<Self>, _error: StoreError) {
+        let _ = self.0.send(());
+    }
+
+    fn closes_writer(&self) -> bool {
+        true
     }
 }
 
@@ -62,8 +96,34 @@ pub(super) fn run_ready<F: Future>(future: F) -> Result<F::Output, DbFailure> {
     }
 }
 
+/// For tests (feature `testing`): sets SQLite's `max_page_count` on the writer's
+/// connection, so a write that needs a page beyond it fails with `SQLITE_FULL`, exactly as
+/// on a full disk (a cap below the current size caps it at the current size).
+#[cfg(feature = "testing")]
+pub(super) struct CapPages(pub(super) u32, pub(super) tokio::sync::oneshot::Sender<()>);
+
+#[cfg(feature = "testing")]
+impl QueuedWrite for CapPages {
+    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+        tx.conn
+            .query_row(&format!("PRAGMA max_page_count = {}", self.0), [], |_| {
+                Ok(())
+            })?;
+        Ok(())
+    }
+
+    fn send_answer(self: Box<Self>) {
+        let _ = self.1.send(());
+    }
+
+    fn send_error(self: Box<Self>, _error: StoreError) {
+        let _ = self.1.send(());
+    }
+}
+
 /// The writer thread: takes every queued write, runs them in one transaction, commits once,
-/// then replies and publishes the events. Ends when the store is dropped.
+/// then replies and publishes the events. Ends when the store is dropped, or after a
+/// [`CloseWriter`].
 pub(super) fn run_writer(
     mut tx: SqliteWriteTx,
     mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>,
@@ -73,10 +133,14 @@ pub(super) fn run_writer(
 ) {
     let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
+        let mut closing = first.closes_writer();
         batch.push(first);
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && !closing {
             match queue.try_recv() {
-                Ok(write) => batch.push(write),
+                Ok(write) => {
+                    closing = write.closes_writer();
+                    batch.push(write);
+                }
                 Err(_) => break,
             }
         }
@@ -85,24 +149,33 @@ pub(super) fn run_writer(
         tx.events.clear();
         if let Err(e) = tx.conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, writes, "could not start a write transaction");
-            batch.clear();
+            fail_all(&mut batch, DbFailure::from(e).into());
+            if closing {
+                return refuse_the_rest(queue);
+            }
             continue;
         }
-        let mut poisoned = false;
+        let mut failure = None;
         for write in batch.iter_mut() {
             if let Err(e) = write.run(&mut tx) {
                 tracing::error!(error = %e, "a write failed; its batch will be rolled back");
-                poisoned = true;
+                failure.get_or_insert(e);
             }
         }
-        let ended = tx
-            .conn
-            .execute_batch(if poisoned { "ROLLBACK" } else { "COMMIT" });
+        let ended = tx.conn.execute_batch(if failure.is_some() {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        });
         if let Some(observer) = observer.get() {
-            observer.batch_committed(writes, started.elapsed(), ended.is_ok() && !poisoned);
+            observer.batch_committed(
+                writes,
+                started.elapsed(),
+                ended.is_ok() && failure.is_none(),
+            );
         }
-        match ended {
-            Ok(()) if !poisoned => {
+        match (ended, failure) {
+            (Ok(()), None) => {
                 // Before anyone hears of the commit: readers then take new snapshots.
                 commits.fetch_add(1, Ordering::AcqRel);
                 for event in tx.events.drain(..) {
@@ -110,15 +183,34 @@ pub(super) fn run_writer(
                 }
                 batch.drain(..).for_each(|write| write.send_answer());
             }
-            Ok(()) => {
+            (Ok(()), Some(failure)) => {
                 tracing::error!(writes, "a write failed; its batch was rolled back");
-                batch.clear();
+                fail_all(&mut batch, failure.into());
             }
-            Err(e) => {
+            (Err(e), _) => {
                 tracing::error!(error = %e, writes, "commit failed; the batch was not acknowledged");
                 let _ = tx.conn.execute_batch("ROLLBACK");
-                batch.clear();
+                fail_all(&mut batch, DbFailure::from(e).into());
             }
         }
+        if closing {
+            return refuse_the_rest(queue);
+        }
+    }
+}
+
+/// After a [`CloseWriter`]: refuses new writes, and answers those queued after it as
+/// refused by a closed store (they never ran).
+fn refuse_the_rest(mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>) {
+    queue.close();
+    while let Ok(write) = queue.try_recv() {
+        write.send_error(StoreError::Closed);
+    }
+}
+
+/// Answers every write of a batch that did not commit with why.
+fn fail_all(batch: &mut Vec<Box<dyn QueuedWrite>>, error: StoreError) {
+    for write in batch.drain(..) {
+        write.send_error(error.clone());
     }
 }

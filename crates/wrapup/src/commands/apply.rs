@@ -11,16 +11,21 @@ use wrapup_client::{ApplyEffect, ApplyOptions, CodeRef, ValidWrapUp, WaitVia};
 use crate::commands::wrapup_args::{duration_arg, WrapUpArgs};
 use crate::exit::{self, exit_codes};
 use crate::global::{Global, Sources};
+use crate::help::examples;
 use crate::output::spinner;
 use crate::render::{human_ms, print_json, shell_quote};
 
-/// The examples and notes of `wrapup apply --help`.
+/// The examples of `wrapup apply --help`.
+pub const HELP: &str = examples!(
+    "wrapup apply 00000000-0000-4000-8000-0000000000e3 --code Sale --duration 2m",
+    "wrapup apply $ID --code 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11 --duration 1h30m --notes \"Upgraded\" --wait 10m",
+    "wrapup apply $ID --code Sale --duration 120s --curl      # print the equivalent curl, send nothing",
+);
+
+/// The notes of `wrapup apply --help`.
 pub const AFTER_HELP: &str = concat!(
-    "Examples:\n  wrapup apply 00000000-0000-4000-8000-0000000000e3 --code Sale --duration 2m\n  \
-wrapup apply $ID --code 7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11 --duration 1h30m --notes \"Upgraded\" --wait 10m\n  \
-wrapup apply $ID --code Sale --duration 120s --curl      # print the equivalent curl, send nothing\n\n\
-The code is a UUID, or a name looked up (ignoring case) in the interaction's division.\n\
-The duration is milliseconds (120000) or units: 120s, 2m, 1h30m, 1500ms.\n\
+    "The code is a UUID, or a name looked up (ignoring case) in the interaction's division.\n\
+The duration takes a unit: 120s, 2m, 1h30m, 1500ms (a bare number is milliseconds, from 1000 up).\n\
 Applying the same wrap-up again succeeds and changes nothing; a different one replaces it.\n\n",
     exit_codes!()
 );

@@ -9,24 +9,34 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use wrapup_batch::{Batch, BatchError, Counts, Format, Journal, Options, Records};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
+use wrapup_batch::{Batch, BatchError, Counts, Format, Journal, Options, Records, RunEnd};
 use wrapup_client::RetryPolicy;
 
 use crate::commands::wrapup_args::duration_arg;
 use crate::exit::{self, exit_codes};
 use crate::global::{Global, Sources};
+use crate::help::examples;
+use crate::output::BatchStopped;
+use crate::signals::StopSignals;
 
-/// The examples and notes of `wrapup batch --help`.
+/// The examples of `wrapup batch --help`.
+pub const HELP: &str = examples!(
+    "wrapup batch wrapups.jsonl --report results.jsonl",
+    "wrapup batch export.csv --concurrency 32 --wait 30m",
+    "wrapup batch wrapups.jsonl --dry-run          # check every row, apply nothing",
+    "cat rows.jsonl | wrapup batch - --journal rows.journal.db",
+);
+
+/// The notes of `wrapup batch --help`.
 pub const AFTER_HELP: &str = concat!(
-    "Examples:\n  wrapup batch wrapups.jsonl --report results.jsonl\n  \
-wrapup batch export.csv --concurrency 32 --wait 30m\n  \
-wrapup batch wrapups.jsonl --dry-run          # check every row, apply nothing\n  \
-cat rows.jsonl | wrapup batch - --journal rows.journal.db\n\n\
-Each row: {\"interactionId\": \"…\", \"code\": \"Sale\" (or an id), \"durationMs\": 120000 (or \"duration\": \"2m\"), \"notes\": \"…\"}\n\
+    "Each row: {\"interactionId\": \"…\", \"code\": \"Sale\" (or an id), \"durationMs\": 120000 (or \"duration\": \"2m\"), \"notes\": \"…\"}\n\
 (JSON Lines), or CSV with a header row of the same names. Interrupted? Run the same command\n\
 again: done rows are skipped, an in-flight row is checked before it is sent again.\n\
-Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out.\n\n",
+Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out,\n\
+5 when the batch stopped (the server unreachable, failing or rate limiting past the retries).\n\
+SIGINT (Ctrl-C) or SIGTERM: no more rows are read, the rows in flight finish, the journal is\n\
+left consistent, exit 130; run the same command again to resume. A second signal stops at once.\n\n",
     exit_codes!()
 );
 
@@ -146,11 +156,30 @@ fn summary_line(c: &Counts) -> String {
     parts.join(" · ")
 }
 
-/// Shows progress: a bar on a terminal, a line every 5 s otherwise.
+/// Shows progress: a bar on a terminal (a spinner with counts when the total is unknown,
+/// as when reading standard input), a line every 5 s otherwise.
 struct Progress {
     bar: Option<ProgressBar>,
     last_line: Mutex<Instant>,
     quiet: bool,
+}
+
+/// The rate as people read it: whole rows per second (one decimal below 10).
+fn rate(per_second: f64) -> String {
+    if per_second < 10.0 {
+        format!("{per_second:.1}/s")
+    } else {
+        format!("{per_second:.0}/s")
+    }
+}
+
+/// The progress line: a bar with an ETA when the number of rows is known, a spinner with
+/// counts when it is not (standard input), where a bar would show `116/116` all along.
+fn template(total: Option<u64>) -> &'static str {
+    match total {
+        Some(_) => "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {rate} eta {eta}\n  {msg}",
+        None => "{spinner} [{elapsed_precise}] {pos} rows done, {rate}\n  {msg}",
+    }
 }
 
 impl Progress {
@@ -161,10 +190,14 @@ impl Progress {
                 None => ProgressBar::new_spinner(),
             };
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} eta {eta}\n  {msg}",
-                )
-                .expect("a valid template"),
+                ProgressStyle::with_template(template(total))
+                    .expect("a valid template")
+                    .with_key(
+                        "rate",
+                        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = w.write_str(&rate(state.per_sec()));
+                        },
+                    ),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -201,6 +234,60 @@ impl Progress {
     }
 }
 
+/// The failed rows the summary shows, with the server's reason.
+const FAILURES_SHOWN: usize = 10;
+
+/// The failed rows of a run, as the summary lists them: the first few, and how many.
+#[derive(Default)]
+struct Failures {
+    shown: Vec<String>,
+    count: u64,
+}
+
+impl Failures {
+    /// Takes one line of the report (or of a dry run) into account.
+    fn add(&mut self, line: &serde_json::Value) {
+        if line["status"] != "failed" {
+            return;
+        }
+        self.count += 1;
+        if self.shown.len() < FAILURES_SHOWN {
+            let text = |key: &str| line[key].as_str().unwrap_or("-").to_string();
+            self.shown.push(format!(
+                "line {}: {} {}: {}",
+                line["line"],
+                text("interactionId"),
+                text("errorCode"),
+                text("message")
+            ));
+        }
+    }
+}
+
+/// A writer that reads the report as it is written, keeping only its failures.
+#[derive(Default)]
+struct FailureSink {
+    pending: Vec<u8>,
+    failures: Failures,
+}
+
+impl Write for FailureSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            if let Ok(value) = serde_json::from_slice(&line) {
+                self.failures.add(&value);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
     // The batch retries by itself (pausing every row on 429), so the client does not.
     let client = global.client(sources)?.with_retry(RetryPolicy::none());
@@ -234,11 +321,15 @@ pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow
         let batch = Batch::new(client, journal, options);
         let input = wrapup_batch::feed(records, args.concurrency as usize * 4);
         let mut write_error = None;
+        let mut failures = Failures::default();
         let outcome = batch
             .dry_run(
                 input,
                 args.offline,
                 |line| {
+                    if let Ok(value) = serde_json::to_value(line) {
+                        failures.add(&value);
+                    }
                     if let Some(out) = report.as_mut() {
                         if let Err(e) = serde_json::to_writer(&mut *out, line)
                             .map_err(std::io::Error::other)
@@ -259,47 +350,100 @@ pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow
             out.flush()?;
         }
         let counts = outcome.map_err(batch_error)?;
-        return finish(&counts, started, global, None, args.report.as_deref(), true);
+        let ran = Ran {
+            started,
+            journal: None,
+            report: args.report.as_deref(),
+            dry_run: true,
+        };
+        return finish(&counts, &ran, &failures, global);
     }
 
     let journal_path = journal_path(args)?;
     let journal = Journal::open(&journal_path).await?;
     let batch = Batch::new(client, journal, options);
     let input = wrapup_batch::feed(records, args.concurrency as usize * 4);
-    let outcome = batch.run(input, |c| progress.update(c)).await;
+    let signals = StopSignals::listen().context("listening for SIGINT and SIGTERM")?;
+    let stop = signals.first_then_exit_on_second(
+        "reading no more rows; finishing the rows in flight",
+        "rows in flight stay `sending` in the journal and are checked with a GET when the batch is run again",
+    );
+    let outcome = batch.run_until(input, |c| progress.update(c), stop).await;
     progress.finish();
     if let Some(out) = report.as_mut() {
         batch.write_report(out).await.map_err(batch_error)?;
     }
-    let counts = outcome.map_err(batch_error)?;
-    finish(
-        &counts,
+    let (counts, end) = outcome.map_err(batch_error)?;
+    if end == RunEnd::Interrupted {
+        return interrupted(&counts, started, global, &journal_path);
+    }
+    // The journal has every row's answer: the summary shows the failures' reasons.
+    let mut sink = FailureSink::default();
+    if counts.failed > 0 {
+        batch.write_report(&mut sink).await.map_err(batch_error)?;
+    }
+    let ran = Ran {
         started,
-        global,
-        Some(&journal_path),
-        args.report.as_deref(),
-        false,
-    )
+        journal: Some(&journal_path),
+        report: args.report.as_deref(),
+        dry_run: false,
+    };
+    finish(&counts, &ran, &sink.failures, global)
 }
 
+/// Why a batch ended early: a stop (exit 5, whatever the last answer was), or an error of
+/// the input, the journal or a task.
 fn batch_error(e: BatchError) -> anyhow::Error {
     match e {
-        BatchError::Unreachable(inner) | BatchError::Unauthorized(inner) => {
-            anyhow::Error::new(inner)
-                .context("the batch stopped; run the same command again to resume")
+        BatchError::Unreachable(cause) | BatchError::Unauthorized(cause) => {
+            anyhow::Error::new(BatchStopped { cause })
         }
         other => anyhow::Error::new(other),
     }
 }
 
-fn finish(
+/// The summary of a batch stopped by a signal: what it did, and how to resume.
+fn interrupted(
     c: &Counts,
     started: Instant,
     global: &Global,
-    journal: Option<&Path>,
-    report: Option<&Path>,
-    dry_run: bool,
+    journal: &Path,
 ) -> anyhow::Result<u8> {
+    let code = exit::INTERRUPTED;
+    let elapsed = started.elapsed();
+    if global.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "counts": c, "interrupted": true, "seconds": elapsed.as_secs_f64(),
+                "journal": journal, "exitCode": code,
+            })
+        );
+        return Ok(code);
+    }
+    println!(
+        "✗ interrupted after {:.1} s: {} rows read, {} done: {}",
+        elapsed.as_secs_f64(),
+        c.read,
+        c.done(),
+        summary_line(c)
+    );
+    println!(
+        "  journal: {} is consistent; run the same command again to resume",
+        journal.display()
+    );
+    Ok(code)
+}
+
+/// What the summary says about the run besides its counts.
+struct Ran<'a> {
+    started: Instant,
+    journal: Option<&'a Path>,
+    report: Option<&'a Path>,
+    dry_run: bool,
+}
+
+fn finish(c: &Counts, ran: &Ran, failures: &Failures, global: &Global) -> anyhow::Result<u8> {
     let code = if c.failed == 0 {
         exit::OK
     } else if c.failed == c.timed_out {
@@ -307,36 +451,75 @@ fn finish(
     } else {
         exit::REJECTED
     };
-    let elapsed = started.elapsed();
+    let elapsed = ran.started.elapsed();
+    let seconds = elapsed.as_millis() as f64 / 1000.0;
     if global.json {
         println!(
             "{}",
             serde_json::json!({
-                "counts": c, "dryRun": dry_run, "seconds": elapsed.as_secs_f64(),
-                "journal": journal, "report": report, "exitCode": code,
+                "counts": c, "dryRun": ran.dry_run, "seconds": seconds,
+                "journal": ran.journal, "report": ran.report, "exitCode": code,
+                "failures": failures.shown,
             })
         );
         return Ok(code);
     }
-    let rate = (c.applied + c.would_apply) as f64 / elapsed.as_secs_f64().max(0.001);
+    let per_second = (c.applied + c.would_apply) as f64 / elapsed.as_secs_f64().max(0.001);
     println!(
-        "{} {} rows in {:.1} s ({rate:.0}/s): {}",
+        "{} {} rows in {seconds:.1} s ({}): {}",
         if code == exit::OK { "✓" } else { "✗" },
         c.read,
-        elapsed.as_secs_f64(),
+        rate(per_second),
         summary_line(c)
     );
-    if let Some(journal) = journal {
+    if let Some(journal) = ran.journal {
         println!(
             "  journal: {} (run the same command again to resume or re-check)",
             journal.display()
         );
     }
-    if let Some(report) = report {
+    if let Some(report) = ran.report {
         println!("  report:  {}", report.display());
     }
-    if c.failed > 0 {
-        println!("  failed rows are in the report (--report) and the journal, each with the server's error code and message");
+    if !failures.shown.is_empty() {
+        println!("  failed rows, with the server's reason:");
+        for failure in &failures.shown {
+            println!("    {failure}");
+        }
+        let more = failures.count.saturating_sub(failures.shown.len() as u64);
+        if more > 0 {
+            println!(
+                "    … and {more} more ({})",
+                match (ran.report, ran.dry_run) {
+                    (Some(_), _) => "all are in the report",
+                    (None, true) => "--report PATH writes every row",
+                    (None, false) => "all are in the journal; --report PATH writes them out",
+                }
+            );
+        }
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{rate, template};
+
+    #[test]
+    fn progress_is_a_spinner_with_counts_when_the_total_is_unknown() {
+        let unknown = template(None);
+        assert!(unknown.contains("{pos} rows done"));
+        for bar_only in ["{len}", "{wide_bar}", "{eta}", "{per_sec}"] {
+            assert!(!unknown.contains(bar_only), "{bar_only}");
+        }
+        assert!(template(Some(10)).contains("{pos}/{len}"));
+        assert!(!template(Some(10)).contains("{per_sec}"));
+    }
+
+    #[test]
+    fn rates_are_rounded() {
+        assert_eq!(rate(1234.5678), "1235/s");
+        assert_eq!(rate(4.26), "4.3/s");
+        assert_eq!(rate(0.0), "0.0/s");
+    }
 }

@@ -8,14 +8,20 @@ use wrapup_types::{DivisionGrant, ScopeSet};
 
 use crate::commands::db::DbArg;
 use crate::exit;
+use crate::help::examples;
+
+/// The examples of `wrapup clients --help`.
+pub const HELP: &str = examples!(
+    "wrapup clients create --db sqlite://wrapup.db --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all",
+);
 
 #[derive(Subcommand)]
 pub enum ClientsCommand {
     /// Create an OAuth client and print its id and secret (shown only this once).
-    #[command(
-        after_help = "Examples:\n  wrapup clients create --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all\n  \
-wrapup clients create --name sales-only --scopes interaction:view --divisions 00000000-0000-4000-8000-0000000000a1 --json"
-    )]
+    #[command(help_template = examples!(
+        "wrapup clients create --db sqlite://wrapup.db --name crm-sync --scopes \"interaction:view interaction:write\" --divisions all",
+        "wrapup clients create --name sales-only --scopes interaction:view --divisions 00000000-0000-4000-8000-0000000000a1 --json",
+    ), after_help = "Use the database the server runs on (--db, or WRAPUP_DB): credentials made in another are refused by that server.")]
     Create(CreateClientArgs),
 }
 
@@ -58,7 +64,16 @@ pub async fn run(cmd: ClientsCommand, json: bool) -> anyhow::Result<u8> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         DivisionGrant::Only(ids)
     };
+    // A relative SQLite path depends on the current directory: a new, empty database there
+    // gives credentials the running server (on its own database) refuses. Say so.
+    let created = args.db.sqlite_file().filter(|file| !file.exists());
     let store = args.db.open().await?;
+    if created.is_some() {
+        eprintln!(
+            "warning: {} did not exist, so a new, empty database was created there. A server running on another database refuses these credentials: pass its database with --db (or WRAPUP_DB).",
+            args.db.described()
+        );
+    }
     if let DivisionGrant::Only(ids) = &divisions {
         for id in ids {
             if store.get_division(*id).await?.is_none() {
@@ -76,10 +91,13 @@ pub async fn run(cmd: ClientsCommand, json: bool) -> anyhow::Result<u8> {
     if json {
         println!(
             "{}",
-            serde_json::json!({"clientId": record.id, "clientSecret": secret, "scopes": scope_list, "divisions": record.divisions})
+            serde_json::json!({"clientId": record.id, "clientSecret": secret, "scopes": scope_list, "divisions": record.divisions, "database": args.db.described(), "databaseCreated": created.is_some()})
         );
     } else {
-        println!("Created OAuth client \"{name}\".");
+        println!(
+            "Created OAuth client \"{name}\" in the database {}.",
+            args.db.described()
+        );
         println!("  client id:     {}", record.id);
         println!("  client secret: {secret}");
         println!("  scopes:        {}", scope_list.join(" "));

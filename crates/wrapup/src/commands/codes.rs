@@ -2,22 +2,40 @@
 
 use clap::Subcommand;
 use uuid::Uuid;
-use wrapup_client::CodeQuery;
+use wrapup_client::{division_namer, Client, CodeQuery};
 use wrapup_types::CreateWrapUpCode;
 
+use crate::commands::ids::{code_id, division_id};
 use crate::commands::pages::collect_pages;
 use crate::exit;
 use crate::global::{Global, Sources};
+use crate::help::examples;
 use crate::render::{code_line, print_json, print_list};
+
+/// A division's name for a line of output, or its id if it cannot be read.
+async fn division_label(client: &Client, id: Uuid) -> String {
+    match client.list_divisions().await {
+        Ok(page) => division_namer(&page.entities)(id),
+        Err(_) => id.to_string(),
+    }
+}
+
+/// The examples of `wrapup codes --help`.
+pub const HELP: &str = examples!(
+    "wrapup codes list --division 00000000-0000-4000-8000-0000000000a1",
+    "wrapup codes create --division 00000000-0000-4000-8000-0000000000a1 --name Upsell",
+    "wrapup codes archive 00000000-0000-4000-8000-0000000000c4",
+);
 
 #[derive(Subcommand)]
 pub enum CodesCommand {
-    /// List wrap-up codes.
-    #[command(
-        after_help = "Examples:\n  wrapup codes list --division 00000000-0000-4000-8000-0000000000a1\n  wrapup codes list --name sale --include-archived --json"
-    )]
+    /// List wrap-up codes, with their division's name.
+    #[command(help_template = examples!(
+        "wrapup codes list --division 00000000-0000-4000-8000-0000000000a1",
+        "wrapup codes list --name sale --include-archived --json",
+    ))]
     List {
-        #[arg(long)]
+        #[arg(long, value_parser = division_id)]
         division: Option<Uuid>,
         /// Exact name, ignoring case.
         #[arg(long)]
@@ -32,23 +50,27 @@ pub enum CodesCommand {
         all: bool,
     },
     /// Create a wrap-up code in a division.
-    #[command(
-        after_help = "Example:\n  wrapup codes create --division 00000000-0000-4000-8000-0000000000a1 --name \"Upsell\" --description \"Bought more\""
-    )]
+    #[command(help_template = examples!(
+        "wrapup codes create --division 00000000-0000-4000-8000-0000000000a1 --name Upsell --description \"Bought more\"",
+        "wrapup codes create --division $DIV --name \"No answer\" --json",
+    ))]
     Create {
-        #[arg(long)]
+        #[arg(long, value_parser = division_id)]
         division: Uuid,
         #[arg(long)]
         name: String,
         #[arg(long)]
         description: Option<String>,
     },
-    /// Archive (delete) a code: it stays in history and in wrap-ups already applied, and can
-    /// no longer be read, listed (without --include-archived) or applied.
-    #[command(
-        after_help = "Example:\n  wrapup codes archive 00000000-0000-4000-8000-0000000000c4"
-    )]
-    Archive { id: Uuid },
+    /// Archive (delete) a code: it can no longer be applied, read or listed (except with
+    /// --include-archived), and stays in wrap-up history.
+    #[command(help_template = examples!(
+        "wrapup codes archive 00000000-0000-4000-8000-0000000000c4",
+    ))]
+    Archive {
+        #[arg(value_parser = code_id)]
+        id: Uuid,
+    },
 }
 
 pub async fn run(cmd: CodesCommand, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
@@ -75,7 +97,20 @@ pub async fn run(cmd: CodesCommand, global: &Global, sources: &Sources) -> anyho
                 async move { client.list_codes(&query).await }
             })
             .await?;
-            print_list(global.json, &entities, next, code_line, "codes")?;
+            // Divisions by name: every command wants a division id, and a name says which.
+            let divisions = if global.json {
+                Vec::new()
+            } else {
+                client.list_divisions().await?.entities
+            };
+            let namer = division_namer(&divisions);
+            print_list(
+                global.json,
+                &entities,
+                next,
+                |c| code_line(c, &namer(c.division_id)),
+                "codes",
+            )?;
         }
         CodesCommand::Create {
             division,
@@ -92,7 +127,10 @@ pub async fn run(cmd: CodesCommand, global: &Global, sources: &Sources) -> anyho
             if global.json {
                 print_json(&c)?;
             } else {
-                println!("{}", code_line(&c));
+                println!(
+                    "{}",
+                    code_line(&c, &division_label(&client, c.division_id).await)
+                );
             }
         }
         CodesCommand::Archive { id } => {
@@ -100,7 +138,9 @@ pub async fn run(cmd: CodesCommand, global: &Global, sources: &Sources) -> anyho
             if global.json {
                 print_json(&serde_json::json!({"id": id, "archived": true}))?;
             } else {
-                println!("{id} (archived)");
+                println!(
+                    "{id}  (archived) — no longer applied, read or listed; kept in wrap-up history"
+                );
             }
         }
     }

@@ -5,14 +5,19 @@ use clap::Subcommand;
 use crate::config;
 use crate::exit;
 use crate::global::{Global, Sources};
+use crate::help::examples;
 use crate::render::print_json;
+
+/// The examples of `wrapup config --help`.
+pub const HELP: &str = examples!("wrapup config show", "wrapup --profile prod config show",);
 
 #[derive(Subcommand)]
 pub enum ConfigCommand {
     /// Print the URL, profile and credentials in effect (secrets masked) and their sources.
-    #[command(
-        after_help = "Examples:\n  wrapup config show\n  wrapup --profile prod config show --json"
-    )]
+    #[command(help_template = examples!(
+        "wrapup config show",
+        "wrapup --profile prod config show --json",
+    ))]
     Show,
 }
 

@@ -1,5 +1,6 @@
 //! The database the server commands work on directly (`--db`).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -25,5 +26,24 @@ impl DbArg {
     /// The URL fit to print (no password).
     pub fn shown(&self) -> String {
         wrapup_store::redact_url(&self.db)
+    }
+
+    /// The SQLite file the URL names, made absolute (`None` for PostgreSQL).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        if wrapup_store::is_postgres(&self.db) {
+            return None;
+        }
+        let options = wrapup_store::sqlite_connect_options(&self.db).ok()?;
+        let path = options.get_filename();
+        Some(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
+
+    /// The database as a person needs to know it: the URL, and for SQLite the file it
+    /// resolved to (a relative path depends on the current directory).
+    pub fn described(&self) -> String {
+        match self.sqlite_file() {
+            Some(file) => format!("{} ({})", self.shown(), file.display()),
+            None => self.shown(),
+        }
     }
 }

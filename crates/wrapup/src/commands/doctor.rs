@@ -7,13 +7,18 @@ use wrapup_client::{CheckStatus, DoctorRequest};
 use crate::commands::wrapup_args::WrapUpArgs;
 use crate::exit::{self, exit_codes};
 use crate::global::{Global, Sources};
+use crate::help::examples;
 use crate::render::print_json;
 
-/// The examples and notes of `wrapup doctor --help`.
+/// The examples of `wrapup doctor --help`.
+pub const HELP: &str = examples!(
+    "wrapup doctor 00000000-0000-4000-8000-0000000000e2 --code Sale --duration 2m",
+    "wrapup doctor $ID --code Resolved --duration 2m --json",
+);
+
+/// The notes of `wrapup doctor --help`.
 pub const AFTER_HELP: &str = concat!(
-    "Examples:\n  wrapup doctor 00000000-0000-4000-8000-0000000000e2 --code Sale --duration 2m\n  \
-wrapup doctor $ID --code Resolved --duration 120000 --json\n\n\
-Checks: server reachable, credentials valid, token scopes, interaction visible, closed,\n\
+    "Checks: server reachable, credentials valid, token scopes, interaction visible, closed,\n\
 finalized, code exists, not archived, in the interaction's division, payload valid.\n\
 Exits 0 only if a PUT would succeed now.\n\n",
     exit_codes!()

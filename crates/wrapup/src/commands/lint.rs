@@ -8,11 +8,18 @@ use clap::Args;
 
 use crate::exit;
 use crate::global::Global;
+use crate::help::examples;
 use crate::render::print_json;
 
 /// The examples of `wrapup lint --help`.
-pub const AFTER_HELP: &str = "Examples:\n  wrapup lint body.json\n  echo '{\"wrapUpCode\": {\"id\": \"7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11\"}}' | wrapup lint\n  \
-wrapup lint - --json < body.json\n\nExits 0 when the body is valid, 3 when the server would reject it, 1 when the file cannot be read.";
+pub const HELP: &str = examples!(
+    "wrapup lint body.json",
+    "echo '{\"codeId\": \"7c1f9a2e-5b7d-4f0e-9a51-0c8d2b7e4f11\", \"duration\": 120}' | wrapup lint",
+    "wrapup lint - --json < body.json",
+);
+
+/// The notes of `wrapup lint --help`.
+pub const AFTER_HELP: &str = "Exits 0 when the body is valid, 3 when the server would reject it, 1 when the file cannot be read.";
 
 #[derive(Args)]
 pub struct LintArgs {

@@ -7,12 +7,17 @@ use wrapup_types::DivisionGrant;
 
 use crate::commands::db::DbArg;
 use crate::exit;
+use crate::help::examples;
 
 /// The examples of `wrapup seed --help`.
+pub const HELP: &str = examples!(
+    "wrapup seed --db sqlite:///tmp/load.db --interactions 10000000",
+    "wrapup seed --db sqlite:///tmp/load.db --interactions 1000 --first 10000000 --json",
+);
+
+/// The notes of `wrapup seed --help`.
 pub const AFTER_HELP: &str =
-    "Examples:\n  wrapup seed --db sqlite:///tmp/load.db --interactions 10000000\n  \
-wrapup seed --db sqlite:///tmp/load.db --interactions 1000 --first 10000000 --json\n\n\
-Interaction i gets the id 00000000-0000-5eed-0000-{i in 12 hex digits}, so a load generator can\n\
+    "Interaction i gets the id 00000000-0000-5eed-0000-{i in 12 hex digits}, so a load generator can\n\
 address any of them; they have no events (they are the starting state, not changes).";
 
 #[derive(Args)]

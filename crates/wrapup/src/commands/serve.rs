@@ -5,18 +5,34 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use wrapup_server::auth_limits::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 use wrapup_server::chaos::ChaosSpec;
+use wrapup_server::hashing::HashingSettings;
 use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
 
 use crate::commands::db::DbArg;
+use crate::commands::webhooks::WebhookServeArgs;
+use crate::commands::wrapup_args::duration_arg;
 use crate::exit;
+use crate::help::examples;
+use crate::signals::StopSignals;
 
-/// The examples and operations of `wrapup serve --help`.
-pub const AFTER_HELP: &str = "Examples:\n  wrapup serve --demo\n  wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500\n  \
-wrapup serve --rate-limit 300/min --log-format json\n\n\
-Operations:\n  GET /healthz                    200 once the store answers\n  \
-GET /metrics                    Prometheus metrics (no token; keep it private)\n  \
-GET /api/v2/inspector/requests  recent requests, for debugging clients (admin scope)";
+/// The examples of `wrapup serve --help`.
+pub const HELP: &str = examples!(
+    "wrapup serve --demo",
+    "wrapup serve --listen 0.0.0.0:8080 --db sqlite:///var/lib/wrapup/wrapup.db --settle-ms 1500",
+    "wrapup serve --rate-limit 300/min --log-format json",
+);
+
+/// The operations listed by `wrapup serve --help`.
+pub const AFTER_HELP: &str = "Operations:\n  GET /api/v2            the API's entry points (no token)\n  \
+GET /healthz            200 once the store answers\n  \
+GET /metrics            Prometheus metrics (no token; keep it private)\n  \
+GET /api/v2/inspector/requests\n                          recent requests, to debug clients (admin scope)\n  \
+GET /                   the web console (docs/console.md)\n\n\
+SIGTERM or SIGINT: stop accepting, end the event streams (clients resume with Last-Event-ID),\n\
+finish the requests in flight (at most --shutdown-timeout), commit every acknowledged write,\n\
+exit 0. A second signal exits at once (130). See docs/operations.md.";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -28,7 +44,8 @@ pub struct ServeArgs {
     /// Milliseconds between an interaction closing and being finalized (ready for wrap-up).
     #[arg(long, default_value_t = 1500)]
     settle_ms: u32,
-    /// Seed a demo organisation (idempotent) and print its credentials.
+    /// Seed a demo organisation (idempotent) and print its credentials; the web console
+    /// then offers the demo clients' sign-in in one click.
     #[arg(long)]
     demo: bool,
     /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that
@@ -45,6 +62,26 @@ pub struct ServeArgs {
     /// How many recent requests the request inspector keeps (0 turns it off).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     inspector_capacity: u32,
+    #[command(flatten)]
+    webhooks: WebhookServeArgs,
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish before they are
+    /// cut short (e.g. 10s, 500ms, 1m).
+    #[arg(long, value_parser = duration_arg, default_value = "10s")]
+    shutdown_timeout: std::time::Duration,
+    /// Failed token requests allowed per client id, e.g. 10/min (then 429 until the bucket
+    /// refills), or off. A secret this server already accepted is never limited.
+    #[arg(long, default_value_t = FailureLimit(Some(DEFAULT_PER_CLIENT)))]
+    auth_failures_per_client: FailureLimit,
+    /// Failed token requests allowed per source address (IPv6: per /64), e.g. 60/min, or
+    /// off (behind a proxy every client has the proxy's address: raise it or turn it off).
+    #[arg(long, default_value_t = FailureLimit(Some(DEFAULT_PER_ADDRESS)))]
+    auth_failures_per_address: FailureLimit,
+    /// Threads that hash client secrets (argon2) [default: half the CPUs, at least 1].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    hashing_threads: Option<u32>,
+    /// Secret hashes that may wait for a thread; more are answered 503 at once.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    hashing_queue: u32,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
@@ -72,9 +109,23 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         ),
         inspector_capacity: args.inspector_capacity as usize,
         chaos: args.chaos.unwrap_or_default(),
+        webhooks: args.webhooks.config(args.demo)?,
+        demo: args.demo,
+        shutdown_timeout: args.shutdown_timeout,
+        auth_failures_per_client: args.auth_failures_per_client,
+        auth_failures_per_address: args.auth_failures_per_address,
+        hashing: HashingSettings {
+            threads: args
+                .hashing_threads
+                .map_or_else(|| HashingSettings::default().threads, |n| n as usize),
+            queue: args.hashing_queue as usize,
+        },
         ..Config::default()
     };
+    let webhooks = WebhookServeArgs::describe(&config.webhooks);
     let app = App::start(store, clock, config);
+    // Before the "listening" line: a signal sent once it is printed is handled gracefully.
+    let signals = StopSignals::listen().context("listening for SIGTERM and SIGINT")?;
     let limit = args.rate_limit.map_or_else(
         || "no rate limit".to_string(),
         |l| format!("rate limit {l} per client"),
@@ -84,52 +135,96 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         args.db.shown(),
         args.settle_ms
     );
+    eprintln!("{webhooks}");
+    eprintln!("web console: http://{addr}/ (see docs/console.md)");
     if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
         eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
     }
     if args.demo {
         print_demo(addr);
     }
-    app.serve(listener, shutdown_signal()).await?;
-    eprintln!("wrapup stopped.");
+    let state = app.state.clone();
+    let timeout = args.shutdown_timeout;
+    let signal = async move {
+        signals
+            .first_then_exit_on_second(
+                "shutting down",
+                "requests in flight are cut short; acknowledged writes are safe",
+            )
+            .await;
+        eprintln!(
+            "shutting down: no new connections; ending {} event stream(s) (clients resume with Last-Event-ID); \
+waiting up to {} for {} request(s) in flight",
+            state.metrics.sse_subscribers.get(),
+            humantime(timeout),
+            state.shutdown.in_flight().len(),
+        );
+    };
+    let drained = app.serve(listener, signal).await?;
+    if !drained.cut_short.is_empty() {
+        eprintln!(
+            "shutdown timeout ({}) passed: cutting short {} request(s):",
+            humantime(timeout),
+            drained.cut_short.len()
+        );
+        for r in &drained.cut_short {
+            eprintln!(
+                "  {} {} (running for {:.1} s, request id {})",
+                r.method,
+                r.path,
+                r.running_for().as_secs_f64(),
+                r.request_id
+            );
+        }
+    }
+    app.close().await;
+    eprintln!("wrapup stopped: every acknowledged write is committed.");
     Ok(exit::OK)
+}
+
+/// A duration as the flag takes it.
+fn humantime(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
 }
 
 fn print_demo(addr: SocketAddr) {
     println!(
-        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:\n  \
-curl -s -u {}:{} -d grant_type=client_credentials http://{addr}/oauth/token\n",
+        "\nDemo organisation ready.\n  client id:     {}\n  client secret: {}\n  (viewer, Sales only, read-only: {} / {})\n\nTry:",
         demo::DEMO_CLIENT_ID,
         demo::DEMO_CLIENT_SECRET,
         demo::VIEWER_CLIENT_ID,
         demo::VIEWER_CLIENT_SECRET,
-        demo::DEMO_CLIENT_ID,
-        demo::DEMO_CLIENT_SECRET,
     );
+    for line in try_lines(addr) {
+        println!("  {line}");
+    }
+    println!();
     println!(
         "Or with Genesys Cloud's Python SDK (pip install purecloudplatformclientv2; docs/genesys.md):\n\n{}",
         demo::python_sdk_snippet(&format!("http://{addr}"))
     );
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    eprintln!("shutting down: finishing requests in flight…");
+/// What the demo banner suggests, one line each: only what exists (a web console, once
+/// there is one, is one more line here).
+fn try_lines(addr: SocketAddr) -> Vec<String> {
+    vec![
+        format!(
+            "README.md, \"The five-minute walkthrough\": why a wrap-up gets a 400, step by step (URL=http://{addr})"
+        ),
+        format!(
+            "export WRAPUP_URL=http://{addr} WRAPUP_CLIENT_ID={} WRAPUP_CLIENT_SECRET={}",
+            demo::DEMO_CLIENT_ID,
+            demo::DEMO_CLIENT_SECRET
+        ),
+        format!(
+            "wrapup doctor {} --code Sale --duration 2m    # every check, and how to fix what fails",
+            demo::INTERACTION_ACTIVE
+        ),
+        format!("curl http://{addr}/api/v2    # every operation of the API (no token needed)"),
+    ]
 }

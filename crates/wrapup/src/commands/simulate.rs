@@ -2,7 +2,7 @@
 //! close), for demos, benchmarks and tests.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -14,13 +14,23 @@ use wrapup_client::parse_duration;
 use wrapup_server::RateLimit;
 use wrapup_types::{Channel, TargetState};
 
+use crate::commands::ids::division_id;
+use crate::commands::wrapup_args::duration_arg;
 use crate::exit;
 use crate::global::{Global, Sources};
+use crate::help::examples;
 
 /// The examples of `wrapup simulate --help`.
-pub const AFTER_HELP: &str = "Examples:\n  wrapup simulate --division 00000000-0000-4000-8000-0000000000a1 --interactions 100 --rate 20/s\n  \
-wrapup simulate --division $DIV --interactions 1000 --rate 100/s --close-after 0s..5s --batch-code Sale > rows.jsonl\n\n\
-Prints each interaction id (or, with --batch-code, a batch input line) as it is created.";
+pub const HELP: &str = examples!(
+    "wrapup simulate --division 00000000-0000-4000-8000-0000000000a1 --interactions 100 --rate 20/s",
+    "wrapup simulate --division $DIV --interactions 1000 --rate 100/s --close-after 0s..5s --batch-code Sale > rows.jsonl",
+);
+
+/// The notes of `wrapup simulate --help`.
+pub const AFTER_HELP: &str =
+    "Prints each interaction id (or, with --batch-code, a batch input line) as it is created.\n\
+If the reader of its output goes away (`wrapup simulate … | wrapup batch -` when the batch\n\
+stops), it stops creating interactions and says how many it created.";
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -31,7 +41,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value = "20/s", value_parser = clap::value_parser!(RateLimit))]
     rate: RateLimit,
     /// The division to create them in.
-    #[arg(long)]
+    #[arg(long, value_parser = division_id)]
     division: Uuid,
     /// How long each stays active before it closes: a range, e.g. 0s..5s.
     #[arg(long, default_value = "0s..2s")]
@@ -42,9 +52,9 @@ pub struct SimulateArgs {
     /// Print one batch input line (JSON) per interaction with this code, instead of ids.
     #[arg(long)]
     batch_code: Option<String>,
-    /// The duration of the printed batch lines.
-    #[arg(long, default_value = "2m")]
-    batch_duration: String,
+    /// The duration of the printed batch lines (120s, 2m, …).
+    #[arg(long, default_value = "2m", value_parser = duration_arg)]
+    batch_duration: Duration,
 }
 
 fn range_ms(s: &str) -> anyhow::Result<(u64, u64)> {
@@ -70,31 +80,27 @@ pub async fn run(args: &SimulateArgs, global: &Global, sources: &Sources) -> any
         .filter(|p| (0.0..=100.0).contains(p))
         .with_context(|| format!("--abandon {}: write a percentage, e.g. 10%", args.abandon))?
         / 100.0;
-    let batch_duration = parse_duration(&args.batch_duration).map_err(anyhow::Error::msg)?;
+    let batch_duration = args.batch_duration;
     let every = Duration::from_secs_f64(
         f64::from(args.rate.period_ms) / 1000.0 / f64::from(args.rate.requests),
     );
     let mut ticker = tokio::time::interval(every);
     let mut tasks = JoinSet::new();
     let started = Instant::now();
-    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let mut out = std::io::stdout();
+    let mut created = 0u32;
+    let mut reader_gone = false;
     for _ in 0..args.interactions {
         ticker.tick().await;
         let interaction = client
             .create_interaction(args.division, Channel::Voice)
             .await?;
         let id = interaction.id;
-        {
-            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-            match &args.batch_code {
-                Some(code) => writeln!(
-                    out,
-                    "{}",
-                    serde_json::json!({"interactionId": id, "code": code, "durationMs": batch_duration.as_millis() as u64})
-                )?,
-                None => writeln!(out, "{id}")?,
-            }
-        }
+        created += 1;
+        let line = match &args.batch_code {
+            Some(code) => serde_json::json!({"interactionId": id, "code": code, "durationMs": batch_duration.as_millis() as u64}).to_string(),
+            None => id.to_string(),
+        };
         let (abandoned, after) = {
             let mut rng = rand::thread_rng();
             (rng.gen::<f64>() < abandon, rng.gen_range(lo..=hi))
@@ -108,6 +114,16 @@ pub async fn run(args: &SimulateArgs, global: &Global, sources: &Sources) -> any
             client.set_state(id, TargetState::Closed).await?;
             anyhow::Ok(())
         });
+        // A closed pipe (`simulate | batch -` when the batch stops) ends the run quietly:
+        // the interactions made so far still go through their lifecycle.
+        match writeln!(out, "{line}").and_then(|()| out.flush()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                reader_gone = true;
+                break;
+            }
+            Err(e) => return Err(e).context("writing to standard output"),
+        }
     }
     let mut failed = 0;
     while let Some(done) = tasks.join_next().await {
@@ -116,12 +132,17 @@ pub async fn run(args: &SimulateArgs, global: &Global, sources: &Sources) -> any
             eprintln!("warning: {e:#}");
         }
     }
-    eprintln!(
-        "simulate: {} interactions created and closed in {:.1} s ({} failed moves)",
-        args.interactions,
-        started.elapsed().as_secs_f64(),
-        failed
-    );
+    if reader_gone {
+        eprintln!(
+            "simulate: the reader of its output went away (closed pipe), so it stopped: {created} of {} interactions created in division {} (the last one's id was not printed), each activated and closed as planned ({failed} failed moves)",
+            args.interactions, args.division
+        );
+    } else {
+        eprintln!(
+            "simulate: {created} interactions created and closed in {:.1} s ({failed} failed moves)",
+            started.elapsed().as_secs_f64(),
+        );
+    }
     Ok(if failed == 0 {
         exit::OK
     } else {

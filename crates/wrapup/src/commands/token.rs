@@ -2,11 +2,15 @@
 
 use crate::exit;
 use crate::global::{Global, Sources};
+use crate::help::examples;
 use crate::render::print_json;
 
 /// The examples of `wrapup token --help`.
-pub const AFTER_HELP: &str = "Examples:\n  TOKEN=$(wrapup token)\n  curl -H \"Authorization: Bearer $(wrapup token)\" http://127.0.0.1:8080/api/v2/interactions\n  \
-wrapup token --scope interaction:view --json";
+pub const HELP: &str = examples!(
+    "TOKEN=$(wrapup token)",
+    "curl -H \"Authorization: Bearer $(wrapup token)\" http://127.0.0.1:8080/api/v2/interactions",
+    "wrapup token --scope interaction:view --json",
+);
 
 pub async fn run(global: &Global, sources: &Sources) -> anyhow::Result<u8> {
     let client = global.client(sources)?;

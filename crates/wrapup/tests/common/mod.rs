@@ -5,6 +5,8 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
@@ -34,6 +36,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// `http://` and `addr`.
     pub url: String,
+    /// What it printed on stderr so far.
+    log: Arc<Mutex<String>>,
 }
 
 impl Server {
@@ -57,22 +61,48 @@ impl Server {
         // The server prints "wrapup listening on http://ADDR (…)" once it is bound; the
         // socket accepts connections from then on.
         let mut lines = BufReader::new(process.stderr.take().unwrap()).lines();
+        let log = Arc::new(Mutex::new(String::new()));
         let addr = loop {
             let Some(line) = lines.next() else {
                 let status = process.wait().unwrap();
                 panic!("`wrapup serve --listen {listen}` exited ({status}) before listening");
             };
             let line = line.unwrap();
+            log.lock().unwrap().push_str(&format!("{line}\n"));
             if let Some(rest) = line.strip_prefix("wrapup listening on http://") {
                 break rest.split_whitespace().next().unwrap().parse().unwrap();
             }
         };
         // Keep reading its stderr, so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
         Server {
             process,
             addr,
             url: format!("http://{addr}"),
+            log,
+        }
+    }
+
+    /// What the server printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the server has printed `text` on stderr (at most 10 s).
+    pub fn wait_for_stderr(&self, text: &str) {
+        let started = Instant::now();
+        while !self.stderr().contains(text) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the server did not print {text:?} within 10 s:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 

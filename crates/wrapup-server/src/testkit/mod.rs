@@ -2,7 +2,9 @@
 //! throw-away database, a clock the test controls, and real clients. The server's, the
 //! client's and the CLI's tests all use it. The database is SQLite, or PostgreSQL when
 //! `WRAPUP_TEST_BACKEND=postgres` (with `WRAPUP_TEST_POSTGRES_URL`): the same tests then
-//! run on the other backend.
+//! run on the other backend. `receiver` is a scriptable webhook receiver.
+
+pub mod receiver;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -189,7 +191,8 @@ impl TestServer {
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
-    axum::serve(listener, router).await.unwrap();
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).await.unwrap();
 }
 
 /// A PUT of a raw wrap-up body.

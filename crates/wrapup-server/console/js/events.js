@@ -1,0 +1,166 @@
+// Live updates: server-sent events read with fetch (EventSource cannot send an
+// Authorization header), resumed with Last-Event-ID after a drop. Nothing polls: a stream
+// stays open, and is reopened only when it ends.
+
+import { session, onSessionChange, signOut } from './session.js';
+
+const RETRY_MS = [500, 1000, 2000, 5000, 10000];
+
+/**
+ * Follows the SSE stream at `path` until `stop()`: `onEvent({id, event, data})` for each
+ * event, `onStatus('live' | 'reconnecting' | 'stopped')` as the connection changes.
+ */
+export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null }) {
+  const controller = new AbortController();
+  let lastId = lastEventId;
+  let stopped = false;
+  let failures = 0;
+
+  async function run() {
+    while (!stopped) {
+      const s = session();
+      if (!s) break;
+      try {
+        const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${s.token}` };
+        if (lastId !== null && lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
+        const response = await fetch(path, { headers, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
+        if (response.status === 401) {
+          // The token expired or was revoked: reconnecting cannot help.
+          stopped = true;
+          signOut();
+          break;
+        }
+        if (response.status === 403) {
+          stopped = true; // the token lacks the scope: reconnecting cannot help either
+          break;
+        }
+        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+        onStatus('live');
+        failures = 0;
+        await read(response.body, (event) => {
+          if (event.id !== undefined) lastId = event.id;
+          onEvent(event);
+        });
+      } catch (e) {
+        if (stopped || controller.signal.aborted) break;
+      }
+      if (stopped) break;
+      onStatus('reconnecting');
+      const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)];
+      failures += 1;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    onStatus('stopped');
+  }
+
+  run();
+  return {
+    stop() {
+      stopped = true;
+      controller.abort();
+    },
+    get lastEventId() {
+      return lastId;
+    },
+  };
+}
+
+/** Reads an SSE body, calling `emit` for each complete event. */
+async function read(body, emit) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let event = { data: [] };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let newline;
+    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+      if (line === '') {
+        if (event.data.length) {
+          emit({ id: event.id, event: event.event || 'message', data: event.data.join('\n') });
+        }
+        event = { data: [] };
+        continue;
+      }
+      if (line.startsWith(':')) continue; // keep-alive comment
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'data') event.data.push(value);
+      else if (field === 'event') event.event = value;
+      else if (field === 'id') event.id = value;
+    }
+  }
+}
+
+/**
+ * A stream shared by every page that listens: opened when the first listener arrives,
+ * closed with the last one, and across sign-out.
+ */
+function hub(path, parse) {
+  const listeners = new Set();
+  const statusListeners = new Set();
+  let stream = null;
+  let status = 'stopped';
+  const setStatus = (s) => {
+    status = s;
+    statusListeners.forEach((l) => l(s));
+  };
+  const open = () => {
+    stream = follow(path, {
+      onEvent: (e) => {
+        const parsed = parse(e);
+        if (parsed) listeners.forEach((l) => l(parsed));
+      },
+      onStatus: setStatus,
+    });
+  };
+  onSessionChange(() => {
+    if (stream) {
+      stream.stop();
+      stream = null;
+    }
+    if (session() && listeners.size) open();
+  });
+  return {
+    listen(listener) {
+      listeners.add(listener);
+      if (!stream && session()) open();
+      return () => {
+        listeners.delete(listener);
+        if (!listeners.size && stream) {
+          stream.stop();
+          stream = null;
+        }
+      };
+    },
+    onStatus(listener) {
+      statusListeners.add(listener);
+      listener(status);
+      return () => statusListeners.delete(listener);
+    },
+  };
+}
+
+/** Interaction events: `{id, kind, interaction}` (and `{kind: 'reset'}`). */
+export const interactionEvents = hub('/api/v2/interactions/events', (e) => {
+  try {
+    const data = JSON.parse(e.data);
+    return e.event === 'reset' ? { kind: 'reset', reset: data } : { id: Number(e.id), kind: e.event, interaction: data };
+  } catch {
+    return null;
+  }
+});
+
+/** Requests the inspector records (admin): each an InspectedRequest. */
+export const requestEvents = hub('/api/v2/inspector/requests/stream', (e) => {
+  try {
+    return JSON.parse(e.data);
+  } catch {
+    return null;
+  }
+});

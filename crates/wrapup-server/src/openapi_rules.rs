@@ -1,0 +1,209 @@
+//! The rules of the API that the derived OpenAPI document cannot say by itself, written into
+//! it from where each rule is defined: the pattern of names (`wrapup_domain::names`), of
+//! cursors (`pagination`), of inspector status filters (`inspector`), the scopes
+//! (`wrapup_types::Scope`), the shape of each event of the event stream, the links between
+//! operations (what a response gives the next request), and examples that work against
+//! `wrapup serve --demo` (they name its Sales division and Sale code). A schema that
+//! allows a value the server refuses is a bug the fuzzer finds (CI runs schemathesis); so
+//! is one that refuses a value the server accepts.
+
+use serde_json::{json, Value};
+use wrapup_domain::names::{MAX_DESCRIPTION_CHARS, NAME_PATTERN};
+use wrapup_types::{EventKind, Scope};
+
+use crate::demo;
+use crate::inspector::STATUS_FILTER_PATTERN;
+use crate::pagination::CURSOR_PATTERN;
+
+/// Request bodies with a `name` checked by `check_name`.
+const NAMED_BODIES: &[&str] = &[
+    "CreateDivision",
+    "CreateWrapUpCode",
+    "UpdateWrapUpCode",
+    "CreateClient",
+];
+/// Request bodies with a `description` of at most 1024 characters.
+const DESCRIBED_BODIES: &[&str] = &["CreateWrapUpCode", "UpdateWrapUpCode"];
+
+/// The schema at `pointer` (a JSON pointer), which the derived document must have: a rule
+/// written for a schema that is not there is a bug of this module.
+fn at<'a>(doc: &'a mut Value, pointer: &str) -> &'a mut serde_json::Map<String, Value> {
+    doc.pointer_mut(pointer)
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("the OpenAPI document has no schema at {pointer}"))
+}
+
+/// Writes the rules into the document (see the module docs).
+pub fn apply(doc: &mut Value) {
+    for body in NAMED_BODIES {
+        let name = at(doc, &format!("/components/schemas/{body}/properties/name"));
+        name.insert("pattern".into(), json!(NAME_PATTERN));
+        name.insert(
+            "description".into(),
+            json!("1 to 100 characters without control characters, once surrounding whitespace is trimmed (it is)."),
+        );
+    }
+    for body in DESCRIBED_BODIES {
+        at(
+            doc,
+            &format!("/components/schemas/{body}/properties/description"),
+        )
+        .insert("maxLength".into(), json!(MAX_DESCRIPTION_CHARS));
+    }
+    // A form field is a string or absent: it has no `null`.
+    for field in ["scope", "client_id", "client_secret"] {
+        at(
+            doc,
+            &format!("/components/schemas/TokenForm/properties/{field}"),
+        )
+        .insert("type".into(), json!("string"));
+    }
+    let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+    at(doc, "/components/schemas/CreateClient/properties/scopes")
+        .insert("items".into(), json!({"type": "string", "enum": scopes}));
+
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            let parameters = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut);
+            for parameter in parameters.into_iter().flatten() {
+                let pattern = match (path.as_str(), parameter["name"].as_str()) {
+                    (_, Some("cursor")) => CURSOR_PATTERN,
+                    ("/api/v2/inspector/requests", Some("status")) => STATUS_FILTER_PATTERN,
+                    _ => continue,
+                };
+                parameter["schema"]["pattern"] = json!(pattern);
+            }
+        }
+    }
+    at(
+        doc,
+        "/paths/~1api~1v2~1interactions~1events/get/responses/200/content/text~1event-stream",
+    )
+    .insert("schema".into(), event_schema());
+
+    for (schema, field, value) in [
+        ("CreateInteraction", "divisionId", demo::SALES),
+        ("CreateWrapUpCode", "divisionId", demo::SALES),
+        ("WrapUpRequest", "codeId", demo::CODE_SALE),
+    ] {
+        at(doc, &format!("/components/schemas/{schema}/example"))
+            .insert(field.into(), json!(value));
+    }
+    for (path, method, status, links) in LINKS {
+        let pointer = format!(
+            "/paths/{}/{method}/responses/{status}",
+            path.replace('/', "~1")
+        );
+        let response = at(doc, &pointer);
+        let links: serde_json::Map<String, Value> = links
+            .iter()
+            .map(|(target, parameter, from)| {
+                (
+                    (*target).to_string(),
+                    json!({"operationId": target, "parameters": {*parameter: from}}),
+                )
+            })
+            .collect();
+        response.insert("links".into(), Value::Object(links));
+    }
+}
+
+/// What a response gives the next request (OpenAPI links: operation, parameter, where its
+/// value comes from). They follow the lifecycle: an interaction is created, moved, wrapped
+/// up, then its wrap-up is read; a new interaction has no wrap-up to read (404
+/// `wrapup.not.found`), so no link leads from its creation to `getInteractionWrapUp`.
+type Link = (&'static str, &'static str, &'static str);
+const LINKS: &[(&str, &str, &str, &[Link])] = &[
+    (
+        "/api/v2/interactions",
+        "post",
+        "201",
+        &[
+            ("getInteraction", "id", "$response.body#/id"),
+            ("setInteractionState", "id", "$response.body#/id"),
+            ("putInteractionWrapUp", "id", "$response.body#/id"),
+            ("getInteractionWrapUpHistory", "id", "$response.body#/id"),
+        ],
+    ),
+    (
+        "/api/v2/interactions/{id}/state",
+        "post",
+        "200",
+        &[
+            ("getInteraction", "id", "$response.body#/id"),
+            ("setInteractionState", "id", "$response.body#/id"),
+            ("putInteractionWrapUp", "id", "$response.body#/id"),
+        ],
+    ),
+    (
+        "/api/v2/interactions/{id}/wrap-up",
+        "put",
+        "204",
+        &[
+            ("getInteractionWrapUp", "id", "$request.path.id"),
+            ("getInteractionWrapUpHistory", "id", "$request.path.id"),
+        ],
+    ),
+    (
+        "/api/v2/routing/wrapupcodes",
+        "post",
+        "201",
+        &[
+            ("getWrapUpCode", "codeId", "$response.body#/id"),
+            ("updateWrapUpCode", "codeId", "$response.body#/id"),
+            ("archiveWrapUpCode", "codeId", "$response.body#/id"),
+        ],
+    ),
+    (
+        "/api/v2/routing/wrapupcodes/{codeId}",
+        "delete",
+        "204",
+        &[("getWrapUpCode", "codeId", "$request.path.codeId")],
+    ),
+    (
+        "/api/v2/authorization/divisions",
+        "post",
+        "201",
+        &[
+            ("listInteractions", "divisionId", "$response.body#/id"),
+            ("listWrapUpCodes", "divisionId", "$response.body#/id"),
+        ],
+    ),
+];
+
+/// One event of the stream, as an event-stream parser reads it (`event`, `id`, `data`):
+/// an interaction event, whose data is the interaction, or `reset`, whose data is an
+/// `EventReset`. The keep-alive comments are not events.
+fn event_schema() -> Value {
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    let event = |name: Value, data: &str| {
+        json!({
+            "type": "object",
+            "required": ["event", "id", "data"],
+            "properties": {
+                "event": name,
+                "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The event's sequence number (for Last-Event-ID)."},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": format!("#/components/schemas/{data}")}
+                }
+            }
+        })
+    };
+    json!({
+        "description": "One event of the stream: an interaction event (data: the interaction after the change) or `reset` (data: an EventReset).",
+        "oneOf": [
+            event(json!({"type": "string", "enum": kinds}), "Interaction"),
+            event(json!({"type": "string", "const": "reset"}), "EventReset"),
+        ]
+    })
+}

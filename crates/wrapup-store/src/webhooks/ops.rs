@@ -1,0 +1,330 @@
+//! The webhook write operations, each defined once for both backends (see `write.rs`),
+//! over the webhook tables' primitives ([`WebhookTx`](crate::write::WebhookTx)), which each
+//! backend implements in its `webhook_tx.rs`.
+
+use uuid::Uuid;
+use wrapup_types::timestamp::{format, from_millis};
+use wrapup_types::AttemptResult;
+
+use super::records::*;
+use crate::error::StoreError;
+use crate::write::{WriteError, WriteOp, WriteTx};
+
+pub(crate) struct CreateWebhook(pub WebhookRecord);
+
+impl WriteOp for CreateWebhook {
+    type Output = WebhookRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
+        let mut webhook = self.0.clone();
+        webhook.seq = tx.insert_webhook(&webhook).await?;
+        Ok(webhook)
+    }
+
+    fn conflict(&self) -> String {
+        format!("webhook {} already exists", self.0.id)
+    }
+}
+
+pub(crate) struct UpdateWebhook {
+    pub id: Uuid,
+    pub changes: WebhookChanges,
+}
+
+impl WriteOp for UpdateWebhook {
+    type Output = WebhookRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
+        let mut w = tx
+            .webhook_for_update(self.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let c = &self.changes;
+        if let Some(url) = &c.url {
+            w.url = url.clone();
+        }
+        if let Some(kinds) = &c.event_types {
+            w.event_types = kinds.clone();
+        }
+        if let Some(divisions) = &c.divisions {
+            w.divisions = divisions.clone();
+        }
+        if let Some(description) = &c.description {
+            w.description = description.clone();
+        }
+        match c.enabled {
+            Some(true) if !w.enabled => {
+                w.enabled = true;
+                w.disabled_reason = None;
+                w.disabled_ms = None;
+                w.failing_since_ms = None;
+            }
+            Some(false) if w.enabled => {
+                w.enabled = false;
+                w.disabled_reason = Some(format!(
+                    "disabled through the API at {}",
+                    format(from_millis(c.now_ms))
+                ));
+                w.disabled_ms = Some(c.now_ms);
+            }
+            _ => {}
+        }
+        w.updated_ms = c.now_ms;
+        tx.save_webhook(&w).await?;
+        Ok(w)
+    }
+}
+
+pub(crate) struct DeleteWebhook {
+    pub id: Uuid,
+}
+
+impl WriteOp for DeleteWebhook {
+    type Output = ();
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<(), WriteError> {
+        if tx.delete_webhook(self.id).await? {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound.into())
+        }
+    }
+}
+
+pub(crate) struct RotateSecret {
+    pub id: Uuid,
+    pub previous_expires_ms: i64,
+    pub now_ms: i64,
+}
+
+impl WriteOp for RotateSecret {
+    type Output = WebhookRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
+        let mut w = tx
+            .webhook_for_update(self.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        w.secret_generation += 1;
+        w.previous_secret_expires_ms =
+            Some(self.previous_expires_ms).filter(|expires| *expires > self.now_ms);
+        w.updated_ms = self.now_ms;
+        tx.save_webhook(&w).await?;
+        Ok(w)
+    }
+}
+
+impl WriteOp for EnqueueDeliveries {
+    type Output = bool;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<bool, WriteError> {
+        let Some(mut w) = tx.webhook_for_update(self.webhook_id).await? else {
+            return Ok(false);
+        };
+        if w.cursor != self.expected_cursor {
+            return Ok(false);
+        }
+        for delivery in &self.deliveries {
+            tx.upsert_delivery(self.webhook_id, delivery, self.now_ms)
+                .await?;
+        }
+        w.cursor = self.new_cursor;
+        tx.save_webhook(&w).await?;
+        Ok(true)
+    }
+}
+
+pub(crate) struct RewindWebhook {
+    pub id: Uuid,
+    pub to: i64,
+    pub now_ms: i64,
+}
+
+impl WriteOp for RewindWebhook {
+    type Output = WebhookRecord;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
+        let mut w = tx
+            .webhook_for_update(self.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if self.to < w.cursor {
+            w.cursor = self.to.max(0);
+            w.updated_ms = self.now_ms;
+            tx.save_webhook(&w).await?;
+        }
+        Ok(w)
+    }
+}
+
+pub(crate) struct QueueDelivery {
+    pub webhook_id: Uuid,
+    pub delivery: NewDelivery,
+    pub now_ms: i64,
+}
+
+impl WriteOp for QueueDelivery {
+    type Output = ();
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<(), WriteError> {
+        // Locks the endpoint, so a delivery is never queued for one deleted meanwhile.
+        tx.webhook_for_update(self.webhook_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tx.upsert_delivery(self.webhook_id, &self.delivery, self.now_ms)
+            .await?;
+        Ok(())
+    }
+}
+
+impl WriteOp for ClaimDeliveries {
+    type Output = Vec<DeliveryRecord>;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<Vec<DeliveryRecord>, WriteError> {
+        // Locks the endpoint (before its deliveries, as every operation does): claims of one
+        // endpoint on several nodes take turns, and never meet a half-recorded attempt.
+        let enabled = match tx.webhook_for_update(self.webhook_id).await? {
+            Some(w) => w.enabled,
+            None => false,
+        };
+        if !enabled || self.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut due = tx
+            .claimable_deliveries(self.webhook_id, self.now_ms, self.limit)
+            .await?;
+        if due.is_empty() {
+            return Ok(due);
+        }
+        let expires = self.now_ms + self.lease_ms;
+        let ids: Vec<String> = due.iter().map(|d| d.message_id.clone()).collect();
+        tx.lease_deliveries(self.webhook_id, &ids, self.lease, expires)
+            .await?;
+        for d in &mut due {
+            d.lease = Some(self.lease);
+            d.lease_expires_ms = Some(expires);
+        }
+        Ok(due)
+    }
+}
+
+impl WriteOp for RecordAttempt {
+    type Output = AttemptRecorded;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<AttemptRecorded, WriteError> {
+        // The endpoint first, then the delivery: every operation locks in that order, so
+        // two nodes' transactions never wait for each other in a cycle.
+        let mut webhook = tx
+            .webhook_for_update(self.webhook_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut delivery = tx
+            .delivery_for_update(self.webhook_id, &self.message_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (result, next_attempt_ms) = match self.outcome {
+            AttemptOutcome::Delivered => (AttemptResult::Delivered, None),
+            AttemptOutcome::Retry { at_ms } => (AttemptResult::Retrying, Some(at_ms)),
+            AttemptOutcome::Failed | AttemptOutcome::Gone => (AttemptResult::Failed, None),
+        };
+        let holds_lease =
+            delivery.status == DeliveryStatus::Pending && delivery.lease == Some(self.lease);
+        if holds_lease {
+            delivery.status = match result {
+                AttemptResult::Delivered => DeliveryStatus::Delivered,
+                AttemptResult::Retrying => DeliveryStatus::Pending,
+                AttemptResult::Failed => DeliveryStatus::Failed,
+            };
+            delivery.attempts = self.attempt;
+            delivery.next_attempt_ms = next_attempt_ms.unwrap_or(delivery.next_attempt_ms);
+            delivery.lease = None;
+            delivery.lease_expires_ms = None;
+            delivery.updated_ms = self.now_ms;
+            tx.save_delivery(&delivery).await?;
+        }
+        tx.insert_attempt(&AttemptRecord {
+            seq: 0,
+            webhook_id: self.webhook_id,
+            message_id: self.message_id.clone(),
+            event_seq: delivery.event_seq,
+            event_type: delivery.event_type.clone(),
+            attempt: self.attempt,
+            attempted_ms: self.attempted_ms,
+            response_status: self.response_status,
+            response_body: self.response_body.clone(),
+            error: self.error.clone(),
+            latency_ms: self.latency_ms,
+            result,
+            next_attempt_ms,
+        })
+        .await?;
+        let disabled = self.follow_up(&mut webhook);
+        tx.save_webhook(&webhook).await?;
+        Ok(AttemptRecorded { result, disabled })
+    }
+}
+
+impl RecordAttempt {
+    /// What the attempt means for its endpoint: a success ends its failure streak; a 410,
+    /// or a streak as long as `disable_after_ms`, disables it. Returns why it was disabled,
+    /// when this attempt did it.
+    fn follow_up(&self, w: &mut WebhookRecord) -> Option<String> {
+        let since = match self.outcome {
+            AttemptOutcome::Delivered => {
+                w.failing_since_ms = None;
+                return None;
+            }
+            _ => *w.failing_since_ms.get_or_insert(self.attempted_ms),
+        };
+        if !w.enabled {
+            return None;
+        }
+        let what = self
+            .error
+            .clone()
+            .unwrap_or_else(|| "the delivery failed".into());
+        let reason = if self.outcome == AttemptOutcome::Gone {
+            format!(
+                "the endpoint answered 410 Gone at {}",
+                format(from_millis(self.attempted_ms))
+            )
+        } else if self.now_ms - since >= self.disable_after_ms {
+            format!(
+                "every delivery attempt has failed since {} (the last: {what})",
+                format(from_millis(since))
+            )
+        } else {
+            return None;
+        };
+        w.enabled = false;
+        w.disabled_reason = Some(reason.clone());
+        w.disabled_ms = Some(self.now_ms);
+        w.updated_ms = self.now_ms;
+        Some(reason)
+    }
+}
+
+pub(crate) struct PruneWebhookLog {
+    pub before_ms: i64,
+}
+
+impl WriteOp for PruneWebhookLog {
+    type Output = u64;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<u64, WriteError> {
+        Ok(tx.prune_webhook_log(self.before_ms).await?)
+    }
+}
+
+pub(crate) struct MetaOrInsert {
+    pub key: String,
+    pub value: String,
+}
+
+impl WriteOp for MetaOrInsert {
+    type Output = String;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<String, WriteError> {
+        Ok(tx.meta_or_insert(&self.key, &self.value).await?)
+    }
+}
