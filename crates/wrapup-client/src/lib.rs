@@ -25,8 +25,8 @@ mod insight;
 mod ops;
 mod response;
 mod retry;
-mod webhooks;
 mod transport;
+mod webhooks;
 mod wrapup;
 
 pub use apply::{ApplyEffect, ApplyError, ApplyOptions, ApplyReport, Progress, WaitVia};
@@ -39,6 +39,6 @@ pub use insight::RequestStream;
 pub use ops::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};
-pub use webhooks::DeliveryQuery;
 pub use transport::{check_base_url, TransportFailure};
+pub use webhooks::DeliveryQuery;
 pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};

@@ -158,6 +158,36 @@ impl Client {
         Ok(())
     }
 
+    /// The code with this id, deleted (archived) or not: a deleted code is not readable by
+    /// id, so it is looked for in the listing with `include_archived` (of `division`, when
+    /// known). The 404 of the read when it is not there either.
+    pub async fn get_code_even_archived(
+        &self,
+        id: Uuid,
+        division: Option<Uuid>,
+    ) -> Result<WrapUpCode> {
+        let missing = match self.get_code(id).await {
+            Err(e) if e.code() == Some(wrapup_types::ErrorCode::WrapupCodeNotFound) => e,
+            other => return other,
+        };
+        let mut query = CodeQuery {
+            division_id: division,
+            include_archived: Some(true),
+            page_size: Some(500),
+            ..Default::default()
+        };
+        loop {
+            let page = self.list_codes(&query).await?;
+            if let Some(code) = page.entities.into_iter().find(|c| c.id == id) {
+                return Ok(code);
+            }
+            match page.next_cursor {
+                Some(cursor) => query.cursor = Some(cursor),
+                None => return Err(missing),
+            }
+        }
+    }
+
     pub async fn create_interaction(
         &self,
         division_id: Uuid,

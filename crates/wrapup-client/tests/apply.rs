@@ -293,7 +293,7 @@ async fn code_names_that_miss_say_why() {
     assert!(
         unrelated
             .message
-            .contains("its codes are \"Sale\", \"Callback\""),
+            .contains("its codes are \"Callback\", \"Sale\""),
         "{}",
         unrelated.message
     );

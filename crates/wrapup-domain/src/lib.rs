@@ -11,8 +11,8 @@ pub mod access;
 pub mod genesys;
 pub mod lifecycle;
 pub mod names;
-pub mod webhook_signature;
 pub mod new_wrapup;
+pub mod webhook_signature;
 pub mod wrapup_body;
 pub mod wrapup_fix;
 

@@ -117,8 +117,7 @@ impl App {
         let document = openapi::document();
         let api_index = openapi::index(&document);
         let openapi_json = Bytes::from(
-            serde_json::to_vec_pretty(&document)
-                .expect("the OpenAPI document serialises"),
+            serde_json::to_vec_pretty(&document).expect("the OpenAPI document serialises"),
         );
         let state = AppState(Arc::new(AppComponents {
             store: store.clone(),

@@ -164,6 +164,7 @@ impl Default for Metrics {
             "webhook_queue_depth",
             "Deliveries not yet delivered nor failed, per webhook endpoint",
             webhook_queue_depth.clone(),
+        );
         let token_failures = Counter::default();
         registry.register(
             "token_authentication_failures",

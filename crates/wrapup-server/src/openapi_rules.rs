@@ -16,14 +16,9 @@ use crate::inspector::STATUS_FILTER_PATTERN;
 use crate::pagination::CURSOR_PATTERN;
 
 /// Request bodies with a `name` checked by `check_name`.
-const NAMED_BODIES: &[&str] = &[
-    "CreateDivision",
-    "CreateWrapUpCode",
-    "UpdateWrapUpCode",
-    "CreateClient",
-];
+const NAMED_BODIES: &[&str] = &["CreateDivision", "WrapUpCodeRequest", "CreateClient"];
 /// Request bodies with a `description` of at most 1024 characters.
-const DESCRIBED_BODIES: &[&str] = &["CreateWrapUpCode", "UpdateWrapUpCode"];
+const DESCRIBED_BODIES: &[&str] = &["WrapUpCodeRequest"];
 
 /// The schema at `pointer` (a JSON pointer), which the derived document must have: a rule
 /// written for a schema that is not there is a bug of this module.
@@ -90,12 +85,11 @@ pub fn apply(doc: &mut Value) {
     .insert("schema".into(), event_schema());
 
     for (schema, field, value) in [
-        ("CreateInteraction", "divisionId", demo::SALES),
-        ("CreateWrapUpCode", "divisionId", demo::SALES),
-        ("WrapUpRequest", "codeId", demo::CODE_SALE),
+        ("CreateInteraction", "divisionId", json!(demo::SALES)),
+        ("WrapUpCodeRequest", "division", json!({"id": demo::SALES})),
+        ("WrapUpRequest", "codeId", json!(demo::CODE_SALE)),
     ] {
-        at(doc, &format!("/components/schemas/{schema}/example"))
-            .insert(field.into(), json!(value));
+        at(doc, &format!("/components/schemas/{schema}/example")).insert(field.into(), value);
     }
     for (path, method, status, links) in LINKS {
         let pointer = format!(

@@ -136,12 +136,16 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_only_their_shape_is_accepted() {
-        for seq in [0, 1, 255, 1 << 40, i64::MAX] {
-            let cursor = encode(seq);
-            assert_eq!(cursor.len(), 17);
-            assert_eq!(decode(&cursor).unwrap(), seq);
+        let pattern = regex::Regex::new(CURSOR_PATTERN).unwrap();
+        for order in [SortOrder::Asc, SortOrder::Desc] {
+            for seq in [0, 1, 255, 1 << 40, i64::MAX] {
+                let cursor = encode(order, seq);
+                assert_eq!(cursor.len(), 17);
+                assert!(pattern.is_match(&cursor), "{cursor}");
+                assert_eq!(decode(order, &cursor).unwrap(), seq);
+            }
         }
-        // The shape CURSOR_PATTERN states: c, then 16 lower-case hex digits below 8000….
+        // The shape CURSOR_PATTERN states: c (or d), then 16 lower-case hex digits below 8000….
         for bad in [
             "",
             "c",
@@ -151,8 +155,29 @@ mod tests {
             "c00000000000000001",
             "+c0000000000000001",
         ] {
-            assert!(decode(bad).is_err(), "{bad}");
+            assert!(decode(SortOrder::Asc, bad).is_err(), "{bad}");
+            assert!(!pattern.is_match(bad), "{bad}");
         }
-        assert_eq!(decode("c7fffffffffffffff").unwrap(), i64::MAX);
+        assert_eq!(
+            decode(SortOrder::Asc, "c7fffffffffffffff").unwrap(),
+            i64::MAX
+        );
+        assert_eq!(
+            decode(SortOrder::Desc, "d7fffffffffffffff").unwrap(),
+            i64::MAX
+        );
+    }
+
+    /// A cursor of one order is refused by a list of the other, with a message saying so.
+    #[test]
+    fn a_cursor_keeps_its_order() {
+        let asc = encode(SortOrder::Asc, 5);
+        let e = decode(SortOrder::Desc, &asc).unwrap_err();
+        assert!(
+            e.details[0].message.contains("sortOrder=asc"),
+            "{:?}",
+            e.details
+        );
+        assert!(decode(SortOrder::Asc, &encode(SortOrder::Desc, 5)).is_err());
     }
 }

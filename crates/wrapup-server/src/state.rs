@@ -17,8 +17,8 @@ use crate::hashing::HashingPool;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::webhooks::Webhooks;
 use crate::shutdown::Shutdown;
+use crate::webhooks::Webhooks;
 
 /// The server's long-lived components and settings, built once by `App::start`.
 pub struct AppComponents {

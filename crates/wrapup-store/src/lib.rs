@@ -52,8 +52,8 @@ pub use crate::error::{Result, StoreError};
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SortKey,
-    StateCount, TokenRecord, WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SortKey, StateCount,
+    TokenRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
 pub use crate::sqlite::{connect_options as sqlite_connect_options, SqliteStore};

@@ -587,6 +587,7 @@ mod tests {
             created_at: crate::timestamp::from_millis(0),
             active_at: None,
             closed_at: None,
+            finalizes_at: None,
             finalized_at: None,
             wrap_up: None,
             version: 1,
@@ -607,6 +608,8 @@ mod tests {
             notes: None,
             applied_at: crate::timestamp::from_millis(0),
             applied_by: Uuid::nil(),
+            tags: Vec::new(),
+            provisional: false,
         });
         let json = serde_json::to_value(&interaction).unwrap();
         assert!(!has_null(&json), "{json}");

@@ -100,7 +100,7 @@ enum Command {
     Token,
     /// Webhook endpoints: create, list, update, rotate secrets, read delivery logs, replay,
     /// and listen locally (docs/webhooks.md).
-    #[command(subcommand)]
+    #[command(subcommand, help_template = commands::webhooks::HELP)]
     Webhooks(WebhooksCommand),
     /// Show the settings the client commands use, and where each comes from.
     #[command(subcommand, help_template = commands::config::HELP)]

@@ -320,6 +320,7 @@ mod tests {
             created_at: from_millis(1_000),
             active_at: (state != Queued).then(|| from_millis(2_000)),
             closed_at: closed.then(|| from_millis(5_000)),
+            finalizes_at: closed.then(|| from_millis(6_000)),
             finalized_at: closed.then(|| from_millis(6_000)),
             wrap_up,
             version: 1,

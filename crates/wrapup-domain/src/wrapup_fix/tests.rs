@@ -20,6 +20,7 @@ fn code(id: Uuid, division: Uuid, name: &str, archived: bool) -> WrapUpCode {
         archived,
         date_created: OffsetDateTime::UNIX_EPOCH,
         date_modified: OffsetDateTime::UNIX_EPOCH,
+        created_by: None,
     }
 }
 

@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-use wrapup_domain::wrapup_body::{parse_object, valid_code_id, validate_fields};
+use wrapup_domain::wrapup_body::{parse_object, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
     ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,

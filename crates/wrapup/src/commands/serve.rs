@@ -209,10 +209,10 @@ fn print_demo(addr: SocketAddr) {
     );
 }
 
-/// What the demo banner suggests, one line each: only what exists (a web console, once
-/// there is one, is one more line here).
+/// What the demo banner suggests, one line each: only what exists.
 fn try_lines(addr: SocketAddr) -> Vec<String> {
     vec![
+        format!("http://{addr}/    the web console: sign in with the demo client in one click"),
         format!(
             "README.md, \"The five-minute walkthrough\": why a wrap-up gets a 400, step by step (URL=http://{addr})"
         ),

@@ -17,6 +17,7 @@ use crate::commands::pages::collect_pages;
 use crate::commands::webhooks_listen::{self, ListenArgs};
 use crate::exit;
 use crate::global::{Global, Sources};
+use crate::help::examples;
 use crate::render::{print_json, print_list};
 
 /// The `--webhooks-…` options of `wrapup serve`.
@@ -92,12 +93,21 @@ fn parse_events(list: &str) -> Result<Vec<EventKind>, String> {
         .collect()
 }
 
+/// The examples of `wrapup webhooks --help`.
+pub const HELP: &str = examples!(
+    "wrapup webhooks create --url https://crm.example.com/hooks/wrapup",
+    "wrapup webhooks list",
+    "wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
+    "wrapup webhooks listen",
+);
+
 #[derive(Subcommand)]
 pub enum WebhooksCommand {
     /// Create an endpoint; prints its signing secret (shown this once).
-    #[command(
-        after_help = "Examples:\n  wrapup webhooks create --url https://crm.example.com/hooks/wrapup\n  wrapup webhooks create --url http://127.0.0.1:8000/hooks/wrapup --events interaction.finalized,interaction.wrapup --division 00000000-0000-4000-8000-0000000000a1"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks create --url https://crm.example.com/hooks/wrapup",
+        "wrapup webhooks create --url http://127.0.0.1:8000/hooks/wrapup --events interaction.finalized,interaction.wrapup --division 00000000-0000-4000-8000-0000000000a1",
+    ))]
     Create {
         #[arg(long)]
         url: String,
@@ -114,9 +124,10 @@ pub enum WebhooksCommand {
         disabled: bool,
     },
     /// List endpoints.
-    #[command(
-        after_help = "Examples:\n  wrapup webhooks list\n  wrapup webhooks list --all --json"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks list",
+        "wrapup webhooks list --all --json",
+    ))]
     List {
         #[arg(long)]
         cursor: Option<String>,
@@ -125,12 +136,15 @@ pub enum WebhooksCommand {
         all: bool,
     },
     /// Show an endpoint (and why it is disabled, if it is).
-    #[command(after_help = "Example:\n  wrapup webhooks get 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10")]
+    #[command(help_template = examples!(
+        "wrapup webhooks get 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
+    ))]
     Get { id: Uuid },
     /// Change an endpoint; --enable re-enables a disabled one.
-    #[command(
-        after_help = "Examples:\n  wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --enable\n  wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --url https://crm.example.com/v2/hooks"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --enable",
+        "wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --url https://crm.example.com/v2/hooks",
+    ))]
     Update {
         id: Uuid,
         #[arg(long)]
@@ -148,14 +162,15 @@ pub enum WebhooksCommand {
         disable: bool,
     },
     /// Delete an endpoint, its queue and its delivery log.
-    #[command(
-        after_help = "Example:\n  wrapup webhooks delete 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks delete 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
+    ))]
     Delete { id: Uuid },
     /// Make a new signing secret; the previous one keeps signing during --grace.
-    #[command(
-        after_help = "Examples:\n  wrapup webhooks rotate 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10\n  wrapup webhooks rotate 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --grace 1h"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks rotate 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
+        "wrapup webhooks rotate 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --grace 1h",
+    ))]
     Rotate {
         id: Uuid,
         /// How long the previous secret keeps signing, e.g. 1h, 24h, 0s (default 24h).
@@ -163,9 +178,10 @@ pub enum WebhooksCommand {
         grace: Option<Duration>,
     },
     /// The delivery log: attempts, newest first.
-    #[command(
-        after_help = "Examples:\n  wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10\n  wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --sequence 42 --json"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
+        "wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --sequence 42 --json",
+    ))]
     Deliveries {
         id: Uuid,
         /// Only the attempts at this event.
@@ -177,9 +193,10 @@ pub enum WebhooksCommand {
         all: bool,
     },
     /// Deliver again every event from a sequence number, or since a time.
-    #[command(
-        after_help = "Examples:\n  wrapup webhooks replay 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --from 1200\n  wrapup webhooks replay 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --since 2026-11-24T09:00:00Z"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks replay 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --from 1200",
+        "wrapup webhooks replay 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --since 2026-11-24T09:00:00Z",
+    ))]
     Replay {
         id: Uuid,
         #[arg(long, conflicts_with = "since", required_unless_present = "since")]
@@ -189,17 +206,17 @@ pub enum WebhooksCommand {
         since: Option<String>,
     },
     /// Deliver one event again.
-    #[command(
-        after_help = "Example:\n  wrapup webhooks resend 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 42"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks resend 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 42",
+    ))]
     Resend { id: Uuid, sequence: i64 },
     /// Send a signed webhook.test delivery.
-    #[command(
-        after_help = "Example:\n  wrapup webhooks test 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10"
-    )]
+    #[command(help_template = examples!(
+        "wrapup webhooks test 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
+    ))]
     Test { id: Uuid },
     /// Receive deliveries here, verify their signatures and print them.
-    #[command(after_help = webhooks_listen::AFTER_HELP)]
+    #[command(help_template = webhooks_listen::HELP, after_help = webhooks_listen::AFTER_HELP)]
     Listen(ListenArgs),
 }
 

@@ -15,11 +15,18 @@ use wrapup_types::{CreateWebhook, EventKind};
 
 use crate::exit;
 use crate::global::{Global, Sources};
+use crate::help::examples;
 
-pub const AFTER_HELP: &str = "Examples:\n  wrapup webhooks listen                      # registers a temporary endpoint on the server\n  \
-wrapup webhooks listen --port 8787 --secret whsec_…   # for an endpoint created before\n  \
-wrapup webhooks listen --events interaction.finalized --json\n\n\
-Each delivery is printed with ✓ when its signature verified (answered 200) or ✗ and why not\n\
+/// The examples of `wrapup webhooks listen --help`.
+pub const HELP: &str = examples!(
+    "wrapup webhooks listen                      # registers a temporary endpoint on the server",
+    "wrapup webhooks listen --port 8787 --secret whsec_…   # for an endpoint created before",
+    "wrapup webhooks listen --events interaction.finalized --json",
+);
+
+/// What `wrapup webhooks listen --help` says after its examples.
+pub const AFTER_HELP: &str =
+    "Each delivery is printed with ✓ when its signature verified (answered 200) or ✗ and why not\n\
 (answered 401). --json prints one object per delivery: webhookId, verified, error, payload.";
 
 #[derive(Args)]
