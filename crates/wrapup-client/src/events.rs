@@ -24,6 +24,9 @@ pub struct EventQuery {
 }
 
 /// One event of the stream.
+// Events are handled one at a time as they arrive, never stored in bulk, so the size of the
+// common variant costs nothing; boxing it would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     /// An interaction changed; `interaction` is its state after the change.

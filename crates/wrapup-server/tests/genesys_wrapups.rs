@@ -635,15 +635,13 @@ async fn the_event_stream_shows_both_dialects_wrapups_alike() {
     let mut seen = std::collections::HashMap::new();
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while seen.len() < 2 {
-            match stream.next().await.unwrap().unwrap() {
-                wrapup_client::StreamEvent::Interaction {
-                    kind: EventKind::WrapUp,
-                    interaction,
-                    ..
-                } => {
-                    seen.insert(interaction.id, interaction);
-                }
-                _ => {}
+            if let wrapup_client::StreamEvent::Interaction {
+                kind: EventKind::WrapUp,
+                interaction,
+                ..
+            } = stream.next().await.unwrap().unwrap()
+            {
+                seen.insert(interaction.id, interaction);
             }
         }
     })
