@@ -89,3 +89,28 @@ fn every_error_code_is_documented() {
         }
     }
 }
+
+/// Every `$ref` names a schema the document has: a generator (openapi-python-client, the
+/// SDK generators) drops an operation whose parameter or body it cannot resolve.
+#[test]
+fn every_reference_resolves() {
+    fn walk(v: &serde_json::Value, doc: &serde_json::Value, missing: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let pointer = r.trim_start_matches('#');
+                    if doc.pointer(pointer).is_none() {
+                        missing.push(r.to_string());
+                    }
+                }
+                map.values().for_each(|v| walk(v, doc, missing));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, doc, missing)),
+            _ => {}
+        }
+    }
+    let doc = doc_json();
+    let mut missing = Vec::new();
+    walk(&doc, &doc, &mut missing);
+    assert!(missing.is_empty(), "unresolved references: {missing:?}");
+}
