@@ -123,7 +123,7 @@ async fn work(s: Shared, id: Uuid) {
     let capacity = s.webhooks.config.concurrency.max(1) as usize;
     loop {
         let pass = pass(&s, id, capacity - in_flight.len()).await;
-        let (more_events, next_due) = match pass {
+        let (more_events, next_due, claimed_at) = match pass {
             Ok(Pass::Stop) => {
                 in_flight.shutdown().await;
                 return;
@@ -132,11 +132,12 @@ async fn work(s: Shared, id: Uuid) {
                 deliveries,
                 more_events,
                 next_due,
+                claimed_at,
             }) => {
                 for d in deliveries {
                     in_flight.spawn(deliver(s.clone(), d));
                 }
-                (more_events, next_due)
+                (more_events, next_due, claimed_at)
             }
             Err(e) => {
                 tracing::warn!(webhook = %id, error = %e, "a webhook delivery pass failed; retrying in 1 s");
@@ -147,10 +148,14 @@ async fn work(s: Shared, id: Uuid) {
         if more_events {
             continue;
         }
-        let now = s.clock.now_ms();
-        // Something due now that could not be claimed is held by another node (or the
-        // worker is full): look again shortly rather than at once.
-        let wake_at = next_due.map(|due| due.max(now + 1));
+        // Something that was due when the pass claimed but could not be claimed is held by
+        // another node (or the worker is full): look again shortly rather than at once.
+        // Measured against the time the claim used, not the clock now: if the clock moved
+        // past `next_due` during the pass, the delivery became due after the claim and is
+        // claimable at once (the sleep ends immediately). Waiting for `now + 1` instead
+        // would wait for the clock to move again, which the manual clock never does by
+        // itself (a lost wake-up).
+        let wake_at = next_due.map(|due| due.max(claimed_at + 1));
         let has_room = in_flight.len() < capacity;
         tokio::select! {
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
@@ -180,6 +185,9 @@ enum Pass {
         more_events: bool,
         /// When a delivery can next be claimed.
         next_due: Option<i64>,
+        /// The clock's time the claim was made at: what was due then was claimed (as far
+        /// as there was room and no other node held it).
+        claimed_at: i64,
     },
 }
 
@@ -209,11 +217,12 @@ async fn pass(s: &Shared, id: Uuid, room: usize) -> wrapup_store::Result<Pass> {
             })
             .await?;
     }
+    let claimed_at = s.clock.now_ms();
     let deliveries = if room > 0 {
         hooks
             .claim(&ClaimDeliveries {
                 webhook_id: id,
-                now_ms: s.clock.now_ms(),
+                now_ms: claimed_at,
                 limit: room as u32,
                 lease: s.node,
                 lease_ms: s.webhooks.config.lease().as_millis() as i64,
@@ -228,6 +237,7 @@ async fn pass(s: &Shared, id: Uuid, room: usize) -> wrapup_store::Result<Pass> {
         deliveries,
         more_events,
         next_due: hooks.next_delivery_due(id).await?,
+        claimed_at,
     })
 }
 
