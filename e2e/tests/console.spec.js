@@ -13,11 +13,11 @@ test('sign-in offers the demo clients, and the overview shows the demo data', as
   await page.locator('[data-demo-client="demo"]').click();
   await expect(page.locator('#session')).toContainText('Signed in as demo');
   const sales = page.locator('#counts tr[data-division="Sales"]');
-  await expect(sales.locator('[data-column="queued"]')).toHaveText('1');
+  await expect(sales.locator('[data-column="queued"]')).toHaveText('2');
   await expect(sales.locator('[data-column="active"]')).toHaveText('1');
-  await expect(sales.locator('[data-column="finalized"]')).toHaveText('1');
-  await expect(sales.locator('[data-column="completed"]')).toHaveText('1');
-  await expect(sales.locator('[data-column="total"]')).toHaveText('4');
+  await expect(sales.locator('[data-column="finalized"]')).toHaveText('2');
+  await expect(sales.locator('[data-column="completed"]')).toHaveText('2');
+  await expect(sales.locator('[data-column="total"]')).toHaveText('7');
   await expect(page.locator('#counts tr[data-division="Support"] [data-column="total"]')).toHaveText('1');
   await expect(page.locator('#live-status')).toHaveText('live');
   // The token is in session storage, never in the address.
@@ -27,7 +27,7 @@ test('sign-in offers the demo clients, and the overview shows the demo data', as
   // A change made elsewhere reaches the live feed and the counts without a reload.
   const id = await interaction();
   await expect(page.locator(`#feed li[data-interaction="${id}"][data-kind="interaction.created"]`)).toBeVisible();
-  await expect(sales.locator('[data-column="queued"]')).toHaveText('2');
+  await expect(sales.locator('[data-column="queued"]')).toHaveText('3');
   await screenshot(page, 'overview');
   // Sign-out forgets the token.
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -34,7 +34,7 @@ export async function render(main, { query }) {
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter interactions', onchange: (e) => apply(e), onsubmit: (e) => apply(e) },
     sel('state', 'State', [['', 'any'], ['queued', 'queued'], ['active', 'active'], ['closed', 'closed'], ['completed', 'completed']]),
     sel('divisionId', 'Division', [['', 'any'], ...divisions.map((d) => [d.id, d.name])]),
-    sel('channel', 'Channel', [['', 'any'], ['voice', 'voice'], ['chat', 'chat'], ['email', 'email'], ['message', 'message']]),
+    sel('channel', 'Channel', [['', 'any'], ['voice', 'voice'], ['chat', 'chat'], ['email', 'email'], ['message', 'message'], ['callback', 'callback']]),
     sel('wrappedUp', 'Wrapped up', [['', 'any'], ['true', 'yes'], ['false', 'no']]));
   function apply(e) {
     e.preventDefault();
@@ -103,7 +103,7 @@ export async function render(main, { query }) {
 
 function createForm(divisions) {
   const division = h('select', { name: 'divisionId' }, options(divisions.map((d) => [d.id, d.name])));
-  const channel = h('select', { name: 'channel' }, options([['voice', 'voice'], ['chat', 'chat'], ['email', 'email'], ['message', 'message']]));
+  const channel = h('select', { name: 'channel' }, options([['voice', 'voice'], ['chat', 'chat'], ['email', 'email'], ['message', 'message'], ['callback', 'callback']]));
   return panel('Create an interaction', h('form', {
     class: 'filters',
     onsubmit: async (e) => {
