@@ -5,14 +5,12 @@
 //! comma-joined in one value (Python percent-encodes the comma, JavaScript does not) or
 //! repeated; `+` is a space; an empty value (what JavaScript sends for `null`) is no filter.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use uuid::Uuid;
 use wrapup_store::{Found, Search, SortKey};
 use wrapup_types::{EntityListing, ErrorCode, ErrorDetail};
 
 use crate::error::ApiError;
-use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::pagination::{decode_offset, encode_offset, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// `sortBy`, for the OpenAPI document.
 #[derive(utoipa::ToSchema)]
@@ -137,25 +135,6 @@ fn uuids(param: Param, value: &str, into: &mut Vec<Uuid>) -> Result<(), ApiError
     Ok(())
 }
 
-fn decode_cursor(cursor: &str) -> Result<u64, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse::<u64>().ok()))
-        .ok_or_else(|| {
-            invalid(
-                "cursor",
-                "cursor is not a cursor this server issued.".into(),
-                "Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page.",
-            )
-        })
-}
-
-fn encode_cursor(offset: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
-}
-
 impl ListingQuery {
     /// Parses a raw query string; `accepted` are the parameters this listing takes.
     pub fn parse(query: &str, accepted: &[Param]) -> Result<ListingQuery, ApiError> {
@@ -194,7 +173,7 @@ impl ListingQuery {
                     q.page_size = number(param, &value, 1..=u64::from(MAX_PAGE_SIZE))? as u32
                 }
                 Param::PageNumber => page_number = Some(number(param, &value, 1..=1_000_000_000)?),
-                Param::Cursor => cursor = Some(decode_cursor(&value)?),
+                Param::Cursor => cursor = Some(decode_offset(&value)?),
                 Param::SortBy => {
                     q.sort = match value.to_ascii_lowercase().as_str() {
                         "name" => SortKey::Name,
@@ -334,7 +313,7 @@ impl ListingQuery {
             next_uri: has_next.then(|| self.uri(path, page_number + 1)),
             previous_uri: (page_number > 1).then(|| self.uri(path, page_number - 1)),
             last_uri: self.uri(path, page_count.max(1)),
-            next_cursor: has_next.then(|| encode_cursor(self.offset + size)),
+            next_cursor: has_next.then(|| encode_offset(self.offset + size)),
         }
     }
 }
@@ -416,7 +395,7 @@ mod tests {
             let e = ListingQuery::parse(query, ALL).unwrap_err();
             assert_eq!(e.details[0].field_name.as_deref(), Some(param), "{query}");
         }
-        let cursor = encode_cursor(25);
+        let cursor = encode_offset(25);
         let e = ListingQuery::parse(&format!("cursor={cursor}&pageNumber=2"), ALL).unwrap_err();
         assert!(e.details[0].message.contains("not both"));
         let e = ListingQuery::parse("includeArchived=true", &[Param::PageSize]).unwrap_err();

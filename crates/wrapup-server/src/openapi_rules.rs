@@ -13,7 +13,7 @@ use wrapup_types::{EventKind, Scope};
 
 use crate::demo;
 use crate::inspector::STATUS_FILTER_PATTERN;
-use crate::pagination::CURSOR_PATTERN;
+use crate::pagination::{CURSOR_PATTERN, OFFSET_CURSOR_PATTERN, ORDERED_CURSOR_PATTERN};
 
 /// Request bodies with a `name` checked by `check_name`.
 const NAMED_BODIES: &[&str] = &["CreateDivision", "WrapUpCodeRequest", "CreateClient"];
@@ -70,6 +70,11 @@ pub fn apply(doc: &mut Value) {
                 .and_then(Value::as_array_mut);
             for parameter in parameters.into_iter().flatten() {
                 let pattern = match (path.as_str(), parameter["name"].as_str()) {
+                    ("/api/v2/interactions", Some("cursor")) => ORDERED_CURSOR_PATTERN,
+                    (
+                        "/api/v2/authorization/divisions" | "/api/v2/routing/wrapupcodes",
+                        Some("cursor"),
+                    ) => OFFSET_CURSOR_PATTERN,
                     (_, Some("cursor")) => CURSOR_PATTERN,
                     ("/api/v2/inspector/requests", Some("status")) => STATUS_FILTER_PATTERN,
                     _ => continue,
@@ -78,6 +83,19 @@ pub fn apply(doc: &mut Value) {
             }
         }
     }
+    // A new code names its division in either spelling (both, when they agree).
+    let body = at(
+        doc,
+        "/paths/~1api~1v2~1routing~1wrapupcodes/post/requestBody/content/application~1json",
+    );
+    let schema = body["schema"].take();
+    body.insert(
+        "schema".into(),
+        json!({
+            "allOf": [schema],
+            "anyOf": [{"required": ["divisionId"]}, {"required": ["division"]}],
+        }),
+    );
     at(
         doc,
         "/paths/~1api~1v2~1interactions~1events/get/responses/200/content/text~1event-stream",

@@ -10,8 +10,15 @@ use wrapup_types::{ErrorCode, ErrorDetail, Page, SortOrder};
 
 use crate::error::ApiError;
 
-/// Every cursor this server issues or accepts.
-pub const CURSOR_PATTERN: &str = "^[cd][0-7][0-9a-f]{15}$";
+/// The cursors of a list in one order (ascending): every list but the interactions'.
+pub const CURSOR_PATTERN: &str = "^c[0-7][0-9a-f]{15}$";
+/// The cursors of `GET /api/v2/interactions`, whose order the request chooses: `c`
+/// ascending, `d` descending.
+pub const ORDERED_CURSOR_PATTERN: &str = "^[cd][0-7][0-9a-f]{15}$";
+/// The cursors of the listings paged by position as well as by number (divisions and
+/// codes, `crate::listing`): `o` and the offset of the next page. Empty is absent there,
+/// as the Genesys SDKs send it.
+pub const OFFSET_CURSOR_PATTERN: &str = "^(o[0-7][0-9a-f]{15})?$";
 
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -22,16 +29,44 @@ pub fn page_request(
     page_size: Option<u32>,
     cursor: Option<&str>,
 ) -> Result<(PageRequest, u32), ApiError> {
-    page_request_in(SortOrder::Asc, page_size, cursor)
+    let size = checked_size(page_size)?;
+    let after = cursor.map(|c| decode(SortOrder::Asc, c)).transpose()?;
+    Ok((
+        PageRequest {
+            after,
+            limit: size + 1,
+        },
+        size,
+    ))
 }
 
-/// [`page_request`] for a list in `order`: a cursor says which order it was issued for,
-/// and one of the other order is refused rather than read backwards.
+/// [`page_request`] for a list whose order the request may choose (`sortOrder`): a cursor
+/// continues the list it was issued for, in that list's order, whatever `requested` says
+/// (so following `nextCursor` never needs the other parameters repeated, and no cursor is
+/// refused for its order). Returns the order to list in.
 pub fn page_request_in(
-    order: SortOrder,
+    requested: Option<SortOrder>,
     page_size: Option<u32>,
     cursor: Option<&str>,
-) -> Result<(PageRequest, u32), ApiError> {
+) -> Result<(PageRequest, u32, SortOrder), ApiError> {
+    let order = match cursor.and_then(|c| c.chars().next()) {
+        Some(letter) if letter == prefix(SortOrder::Desc) => SortOrder::Desc,
+        Some(letter) if letter == prefix(SortOrder::Asc) => SortOrder::Asc,
+        _ => requested.unwrap_or_default(),
+    };
+    let size = checked_size(page_size)?;
+    let after = cursor.map(|c| decode(order, c)).transpose()?;
+    Ok((
+        PageRequest {
+            after,
+            limit: size + 1,
+        },
+        size,
+        order,
+    ))
+}
+
+fn checked_size(page_size: Option<u32>) -> Result<u32, ApiError> {
     let size = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if !(1..=MAX_PAGE_SIZE).contains(&size) {
         return Err(ApiError::one(
@@ -43,14 +78,7 @@ pub fn page_request_in(
             .hint("Use pageSize up to 500 and follow nextCursor for more."),
         ));
     }
-    let after = cursor.map(|c| decode(order, c)).transpose()?;
-    Ok((
-        PageRequest {
-            after,
-            limit: size + 1,
-        },
-        size,
-    ))
+    Ok(size)
 }
 
 /// The cursor's first letter: the order it is a position in.
@@ -62,41 +90,43 @@ fn prefix(order: SortOrder) -> char {
 }
 
 fn decode(order: SortOrder, cursor: &str) -> Result<i64, ApiError> {
-    let invalid = |message: &str, hint: &str| {
-        ApiError::one(
-            ErrorDetail::new(ErrorCode::RequestQueryInvalid, message)
-                .field("cursor")
-                .hint(hint),
-        )
-    };
-    let other = match order {
-        SortOrder::Asc => SortOrder::Desc,
-        SortOrder::Desc => SortOrder::Asc,
-    };
-    if cursor.starts_with(prefix(other)) {
-        let (this, that) = match order {
-            SortOrder::Asc => ("asc", "desc"),
-            SortOrder::Desc => ("desc", "asc"),
-        };
-        return Err(invalid(
-            &format!("cursor was issued for sortOrder={that}, and this request lists with sortOrder={this}."),
-            &format!("Keep sortOrder={that} (and the same filters) while following its cursors, or leave cursor out to start over."),
-        ));
-    }
-    cursor
-        .strip_prefix(prefix(order))
-        .filter(|hex| hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        .and_then(|hex| i64::from_str_radix(hex, 16).ok())
-        .ok_or_else(|| {
-            invalid(
-                "cursor is not a cursor this server issued.",
-                "Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page.",
-            )
-        })
+    unhex(prefix(order), cursor).ok_or_else(not_issued)
 }
 
 fn encode(order: SortOrder, seq: i64) -> String {
-    format!("{}{:016x}", prefix(order), seq.max(0))
+    hex(prefix(order), seq)
+}
+
+fn hex(letter: char, position: i64) -> String {
+    format!("{letter}{:016x}", position.max(0))
+}
+
+/// The position a cursor of this letter holds, if it has the shape the patterns state.
+fn unhex(letter: char, cursor: &str) -> Option<i64> {
+    cursor
+        .strip_prefix(letter)
+        .filter(|hex| hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .and_then(|hex| i64::from_str_radix(hex, 16).ok())
+}
+
+fn not_issued() -> ApiError {
+    ApiError::one(
+        ErrorDetail::new(ErrorCode::RequestQueryInvalid, "cursor is not a cursor this server issued.")
+            .field("cursor")
+            .hint("Pass the nextCursor of the previous page unchanged, or leave cursor out for the first page."),
+    )
+}
+
+/// The cursor of a listing's next page, at `offset` ([`OFFSET_CURSOR_PATTERN`]).
+pub fn encode_offset(offset: u64) -> String {
+    hex('o', i64::try_from(offset).unwrap_or(i64::MAX))
+}
+
+/// The offset an [`encode_offset`] cursor holds.
+pub fn decode_offset(cursor: &str) -> Result<u64, ApiError> {
+    unhex('o', cursor)
+        .map(|n| n as u64)
+        .ok_or_else(not_issued)
 }
 
 /// Builds the page from the store's rows (at most `size + 1` of them), of a list in
@@ -136,7 +166,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_only_their_shape_is_accepted() {
-        let pattern = regex::Regex::new(CURSOR_PATTERN).unwrap();
+        let pattern = regex::Regex::new(ORDERED_CURSOR_PATTERN).unwrap();
         for order in [SortOrder::Asc, SortOrder::Desc] {
             for seq in [0, 1, 255, 1 << 40, i64::MAX] {
                 let cursor = encode(order, seq);
@@ -168,16 +198,16 @@ mod tests {
         );
     }
 
-    /// A cursor of one order is refused by a list of the other, with a message saying so.
+    /// A cursor continues its own list's order, whatever sortOrder says.
     #[test]
     fn a_cursor_keeps_its_order() {
-        let asc = encode(SortOrder::Asc, 5);
-        let e = decode(SortOrder::Desc, &asc).unwrap_err();
-        assert!(
-            e.details[0].message.contains("sortOrder=asc"),
-            "{:?}",
-            e.details
-        );
-        assert!(decode(SortOrder::Asc, &encode(SortOrder::Desc, 5)).is_err());
+        let desc = encode(SortOrder::Desc, 5);
+        let (request, _, order) =
+            page_request_in(Some(SortOrder::Asc), None, Some(&desc)).unwrap();
+        assert_eq!((request.after, order), (Some(5), SortOrder::Desc));
+        let (_, _, order) = page_request_in(Some(SortOrder::Desc), None, None).unwrap();
+        assert_eq!(order, SortOrder::Desc);
+        // A list that has one order only reads its own cursors.
+        assert!(page_request(None, Some(&desc)).is_err());
     }
 }

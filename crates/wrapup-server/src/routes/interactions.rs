@@ -131,8 +131,7 @@ pub async fn list(
     Authorized(principal, ..): Authorized<InteractionView>,
     ApiQuery(q): ApiQuery<ListInteractionsQuery>,
 ) -> Result<Json<Page<Interaction>>, ApiError> {
-    let order = q.sort_order.unwrap_or_default();
-    let (request, size) = page_request_in(order, q.page_size, q.cursor.as_deref())?;
+    let (request, size, order) = page_request_in(q.sort_order, q.page_size, q.cursor.as_deref())?;
     let filter = InteractionFilter {
         state: q.state,
         division: q.division_id,
