@@ -105,7 +105,9 @@ fn hex(letter: char, position: i64) -> String {
 fn unhex(letter: char, cursor: &str) -> Option<i64> {
     cursor
         .strip_prefix(letter)
-        .filter(|hex| hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .filter(|hex| {
+            hex.len() == 16 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
         .and_then(|hex| i64::from_str_radix(hex, 16).ok())
 }
 
@@ -124,9 +126,7 @@ pub fn encode_offset(offset: u64) -> String {
 
 /// The offset an [`encode_offset`] cursor holds.
 pub fn decode_offset(cursor: &str) -> Result<u64, ApiError> {
-    unhex('o', cursor)
-        .map(|n| n as u64)
-        .ok_or_else(not_issued)
+    unhex('o', cursor).map(|n| n as u64).ok_or_else(not_issued)
 }
 
 /// Builds the page from the store's rows (at most `size + 1` of them), of a list in
@@ -202,8 +202,7 @@ mod tests {
     #[test]
     fn a_cursor_keeps_its_order() {
         let desc = encode(SortOrder::Desc, 5);
-        let (request, _, order) =
-            page_request_in(Some(SortOrder::Asc), None, Some(&desc)).unwrap();
+        let (request, _, order) = page_request_in(Some(SortOrder::Asc), None, Some(&desc)).unwrap();
         assert_eq!((request.after, order), (Some(5), SortOrder::Desc));
         let (_, _, order) = page_request_in(Some(SortOrder::Desc), None, None).unwrap();
         assert_eq!(order, SortOrder::Desc);
