@@ -220,16 +220,11 @@ impl ListingQuery {
                 }
             }
         }
+        // A cursor is the position a previous page handed out: it wins over a pageNumber
+        // sent with it (an SDK that always sends pageNumber can still follow nextCursor).
         q.offset = match (page_number, cursor) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "cursor",
-                    "Send either pageNumber or cursor, not both.".into(),
-                    "Page with pageNumber (and the page URIs), or follow nextCursor; the two do not mix.",
-                ))
-            }
+            (_, Some(offset)) => offset,
             (Some(n), None) => (n - 1).saturating_mul(u64::from(q.page_size)),
-            (None, Some(offset)) => offset,
             (None, None) => 0,
         };
         Ok(q)
@@ -395,11 +390,18 @@ mod tests {
             let e = ListingQuery::parse(query, ALL).unwrap_err();
             assert_eq!(e.details[0].field_name.as_deref(), Some(param), "{query}");
         }
-        let cursor = encode_offset(25);
-        let e = ListingQuery::parse(&format!("cursor={cursor}&pageNumber=2"), ALL).unwrap_err();
-        assert!(e.details[0].message.contains("not both"));
+        let e = ListingQuery::parse("includeArchived=maybe", ALL).unwrap_err();
+        assert_eq!(e.details[0].field_name.as_deref(), Some("includeArchived"));
         let e = ListingQuery::parse("includeArchived=true", &[Param::PageSize]).unwrap_err();
         assert!(e.details[0].message.contains("it accepts pageSize"));
+    }
+
+    #[test]
+    fn a_cursor_wins_over_a_page_number() {
+        let cursor = encode_offset(25);
+        let q =
+            ListingQuery::parse(&format!("cursor={cursor}&pageNumber=2&pageSize=10"), ALL).unwrap();
+        assert_eq!(q.search().offset, 25);
     }
 
     #[test]

@@ -414,6 +414,7 @@ answers 404 `request.path.unknown`.",
         ErrorDetail,
         ErrorCode,
         wrapup_types::EventReset,
+        wrapup_types::InspectedRequest,
         wrapup_types::SortOrder,
         wrapup_types::WebhookPayload,
         wrapup_types::genesys::GenesysErrorBody

@@ -69,6 +69,20 @@ pub fn apply(doc: &mut Value) {
                 .get_mut("parameters")
                 .and_then(Value::as_array_mut);
             for parameter in parameters.into_iter().flatten() {
+                // The listings of divisions and codes read an empty id as none (the Genesys
+                // SDKs send empty values): `id=` is an empty item, not an invalid one.
+                if matches!(
+                    (path.as_str(), parameter["name"].as_str()),
+                    (
+                        "/api/v2/authorization/divisions" | "/api/v2/routing/wrapupcodes",
+                        Some("id" | "divisionId")
+                    )
+                ) {
+                    parameter["schema"]["items"] = json!({
+                        "type": "string",
+                        "anyOf": [{"format": "uuid"}, {"maxLength": 0}],
+                    });
+                }
                 let pattern = match (path.as_str(), parameter["name"].as_str()) {
                     ("/api/v2/interactions", Some("cursor")) => ORDERED_CURSOR_PATTERN,
                     (
@@ -83,6 +97,14 @@ pub fn apply(doc: &mut Value) {
             }
         }
     }
+    // A replay names exactly one starting point (a null is no starting point).
+    at(doc, "/components/schemas/ReplayWebhook").insert(
+        "oneOf".into(),
+        json!([
+            {"required": ["fromSequence"], "properties": {"fromSequence": {"type": "integer"}}},
+            {"required": ["since"], "properties": {"since": {"type": "string"}}},
+        ]),
+    );
     // A new code names its division in either spelling (both, when they agree).
     let body = at(
         doc,
@@ -101,6 +123,11 @@ pub fn apply(doc: &mut Value) {
         "/paths/~1api~1v2~1interactions~1events/get/responses/200/content/text~1event-stream",
     )
     .insert("schema".into(), event_schema());
+    at(
+        doc,
+        "/paths/~1api~1v2~1inspector~1requests~1stream/get/responses/200/content/text~1event-stream",
+    )
+    .insert("schema".into(), request_event_schema());
 
     for (schema, field, value) in [
         ("CreateInteraction", "divisionId", json!(demo::SALES)),
@@ -194,6 +221,24 @@ const LINKS: &[(&str, &str, &str, &[Link])] = &[
 /// One event of the stream, as an event-stream parser reads it (`event`, `id`, `data`):
 /// an interaction event, whose data is the interaction, or `reset`, whose data is an
 /// `EventReset`. The keep-alive comments are not events.
+/// One event of the inspector's request stream, as an event-stream parser reads it.
+fn request_event_schema() -> Value {
+    json!({
+        "description": "One recorded request: `event: request`, `id` its sequence, `data` the entry as the list shows it.",
+        "type": "object",
+        "required": ["event", "id", "data"],
+        "properties": {
+            "event": {"type": "string", "const": "request"},
+            "id": {"type": "string", "pattern": "^[0-9]+$", "description": "The entry's sequence (for Last-Event-ID)."},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/InspectedRequest"}
+            }
+        }
+    })
+}
+
 fn event_schema() -> Value {
     let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     let event = |name: Value, data: &str| {

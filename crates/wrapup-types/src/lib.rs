@@ -13,6 +13,7 @@ pub mod overview;
 pub mod scope;
 pub mod timestamp;
 pub mod webhooks;
+pub mod whole_number;
 
 pub use diagnosis::{RequestDiagnosis, SuggestedBody, WrapUpValidation};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};

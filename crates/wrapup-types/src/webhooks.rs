@@ -213,7 +213,11 @@ pub struct WebhookAttempt {
 #[schema(example = json!({"fromSequence": 1200}))]
 pub struct ReplayWebhook {
     /// Deliver again every event from this sequence number on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "crate::whole_number::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from_sequence: Option<i64>,
     /// Deliver again every event that occurred at or after this time.
     #[serde(
