@@ -151,7 +151,7 @@ impl ListingQuery {
         let (mut page_number, mut cursor) = (None, None);
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {
             // An empty value is no value: the JavaScript SDK sends `name=` for `null`.
-            if value.trim().is_empty() && Param::ALL.iter().any(|p| p.name() == key) {
+            if value.is_empty() && Param::ALL.iter().any(|p| p.name() == key) {
                 continue;
             }
             let param = Param::ALL

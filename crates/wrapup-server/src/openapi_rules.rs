@@ -69,19 +69,23 @@ pub fn apply(doc: &mut Value) {
                 .get_mut("parameters")
                 .and_then(Value::as_array_mut);
             for parameter in parameters.into_iter().flatten() {
-                // The listings of divisions and codes read an empty id as none (the Genesys
-                // SDKs send empty values): `id=` is an empty item, not an invalid one.
+                // The listings of divisions and codes read an empty value as none (the
+                // Genesys SDKs send empty values): `id=` is an empty item, `sortOrder=` no
+                // order, not invalid ones.
                 if matches!(
-                    (path.as_str(), parameter["name"].as_str()),
-                    (
-                        "/api/v2/authorization/divisions" | "/api/v2/routing/wrapupcodes",
-                        Some("id" | "divisionId")
-                    )
-                ) {
-                    parameter["schema"]["items"] = json!({
-                        "type": "string",
-                        "anyOf": [{"format": "uuid"}, {"maxLength": 0}],
-                    });
+                    path.as_str(),
+                    "/api/v2/authorization/divisions" | "/api/v2/routing/wrapupcodes"
+                ) && parameter["in"] == "query"
+                {
+                    let empty = json!({"type": "string", "maxLength": 0});
+                    let schema = &mut parameter["schema"];
+                    if schema["type"] == "array" {
+                        let item = schema["items"].take();
+                        schema["items"] = json!({"anyOf": [item, empty]});
+                    } else if schema["type"] != "string" || schema.get("enum").is_some() {
+                        let original = schema.take();
+                        *schema = json!({"anyOf": [original, empty]});
+                    }
                 }
                 let pattern = match (path.as_str(), parameter["name"].as_str()) {
                     ("/api/v2/interactions", Some("cursor")) => ORDERED_CURSOR_PATTERN,
