@@ -1,0 +1,184 @@
+//! `POST /api/v2/interactions/wrap-ups`: many wrap-ups in one request
+//! (docs/api.md#post-apiv2interactionswrap-ups). Each item goes through the very checks of
+//! `PUT /api/v2/interactions/{id}/wrap-up` (`interactions::wrapup_command`, then the write's
+//! own checks); the items that pass them go to the store together, as one write in one
+//! transaction, and each item is answered on its own.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
+use uuid::Uuid;
+use wrapup_domain::bulk_wrapups::{bulk_too_large, parse_bulk, BulkItem, MAX_BULK_BODY_BYTES};
+use wrapup_domain::Principal;
+use wrapup_store::{ApplyWrapUp, WrapUpApplied};
+use wrapup_types::{BulkOutcome, BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult};
+
+use crate::auth::{Authorized, InteractionWrite};
+use crate::error::{ApiError, Resource};
+use crate::extract::{path_id, read_json_body_up_to};
+use crate::middleware::rate_limit::rate_limited;
+use crate::request_context::RequestContext;
+use crate::routes::interactions::{
+    applied_record, record_activity, wrapup_command, wrapup_written,
+};
+use crate::state::AppState;
+
+/// Apply many wrap-ups
+///
+/// Up to 1000 wrap-ups in one request, each `{"interactionId", "codeId", "durationMs",
+/// "notes"?}`, applied with the rules of `PUT /api/v2/interactions/{id}/wrap-up` in one
+/// transaction. Answers `200` with one result per item, in order: `applied`, `unchanged`
+/// (the same wrap-up was in place) or `refused`, with the `status` and `details` the PUT
+/// would have answered for that item. One refused item never fails the others. A body that
+/// is not a JSON array of objects, or holds more than 1000 items, is refused as a whole.
+/// With a rate limit, every item counts as one request.
+#[utoipa::path(post, path = "/api/v2/interactions/wrap-ups", operation_id = "applyInteractionWrapUps", tag = "interactions",
+    request_body(content = Vec<BulkWrapUp>, description = "At most 1000 items; the body at most 1 MiB."),
+    responses((status = 200, description = "One result per item, in the order of the request.", body = BulkWrapUpResponse)),
+    security(("oauth2" = ["interaction:write"])))]
+pub async fn apply_many(
+    State(state): State<AppState>,
+    Authorized(principal, ..): Authorized<InteractionWrite>,
+    context: Option<Extension<RequestContext>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<BulkWrapUpResponse>, ApiError> {
+    let bytes = read_json_body_up_to(&headers, body, MAX_BULK_BODY_BYTES, bulk_too_large).await?;
+    let items = parse_bulk(&bytes).map_err(ApiError::one)?;
+    let now = state.clock.now_ms();
+    charge_items(&state, &principal, context, items.len(), now)?;
+
+    // Steps 2 and 4 item by item (reads only for items with problems); what passes is
+    // written together.
+    let mut outcomes: Vec<Option<Result<Uuid, ApiError>>> = Vec::with_capacity(items.len());
+    let mut ids: Vec<Option<Uuid>> = Vec::with_capacity(items.len());
+    let mut to_write: Vec<(usize, ApplyWrapUp)> = Vec::new();
+    for (at, item) in items.iter().enumerate() {
+        let prepared = prepare(&state, &principal, item, now).await;
+        ids.push(
+            prepared
+                .as_ref()
+                .ok()
+                .map(|cmd| cmd.interaction_id)
+                .or_else(|| {
+                    item.interaction_id
+                        .as_ref()
+                        .ok()
+                        .and_then(|raw| path_id(raw, Resource::Interaction).ok())
+                }),
+        );
+        match prepared {
+            Ok(cmd) => {
+                to_write.push((at, cmd));
+                outcomes.push(None);
+            }
+            Err(refused) => outcomes.push(Some(Err(refused))),
+        }
+    }
+    let mut applied: Vec<Option<WrapUpApplied>> = vec![None; items.len()];
+    if !to_write.is_empty() {
+        let (positions, cmds): (Vec<usize>, Vec<ApplyWrapUp>) = to_write.into_iter().unzip();
+        let written = state.store.apply_wrapups(cmds).await?;
+        for (at, written) in positions.into_iter().zip(written) {
+            let raw = item_id(&items[at]);
+            match wrapup_written(written, raw) {
+                Ok(done) => {
+                    outcomes[at] = Some(Ok(applied_record(&done).interaction.division_id));
+                    applied[at] = Some(done);
+                }
+                Err(refused) => outcomes[at] = Some(Err(refused)),
+            }
+        }
+    }
+
+    let mut results = Vec::with_capacity(items.len());
+    for (at, outcome) in outcomes.into_iter().enumerate() {
+        let outcome = outcome.unwrap_or_else(|| {
+            Err(ApiError::internal(
+                "bulk wrap-up",
+                "an item was not answered",
+            ))
+        });
+        if let Some(id) = ids[at] {
+            record_activity(&state, &principal, id, &outcome, now).await;
+        }
+        let interaction_id = items[at].interaction_id.as_ref().ok().cloned();
+        results.push(match (outcome, applied[at].take()) {
+            (Ok(_), Some(done)) => BulkWrapUpResult {
+                interaction_id,
+                outcome: match done {
+                    WrapUpApplied::Applied(_) => BulkOutcome::Applied,
+                    WrapUpApplied::Unchanged(_) => BulkOutcome::Unchanged,
+                },
+                status: StatusCode::NO_CONTENT.as_u16(),
+                details: Vec::new(),
+            },
+            (Ok(_), None) => unreachable!("an item in place has the store's answer"),
+            (Err(refused), _) => BulkWrapUpResult {
+                interaction_id,
+                outcome: BulkOutcome::Refused,
+                status: refused.status.as_u16(),
+                details: refused.details,
+            },
+        });
+    }
+    Ok(Json(BulkWrapUpResponse { results }))
+}
+
+/// The interaction an item names, as sent ("" when it names none: only used for messages
+/// of items that got past [`prepare`], which all name one).
+fn item_id(item: &BulkItem) -> &str {
+    item.interaction_id.as_deref().unwrap_or("")
+}
+
+/// One item through the PUT's checks before its write: the command, or its refusal.
+async fn prepare(
+    state: &AppState,
+    principal: &Principal,
+    item: &BulkItem,
+    now: i64,
+) -> Result<ApplyWrapUp, ApiError> {
+    let raw = item
+        .interaction_id
+        .as_ref()
+        .map_err(|problem| ApiError::one(problem.clone()))?;
+    let interaction_id = path_id(raw, Resource::Interaction)?;
+    wrapup_command(
+        state,
+        principal,
+        raw,
+        interaction_id,
+        Ok(item.fields.clone()),
+        now,
+    )
+    .await
+}
+
+/// The rate limit counts every item as one request: `rate_limit` took one token for the
+/// request; the others are taken here, all or none, before anything is checked or written.
+/// Refused, the whole request is answered 429 (nothing applied) and may be sent again.
+fn charge_items(
+    state: &AppState,
+    principal: &Principal,
+    context: Option<Extension<RequestContext>>,
+    items: usize,
+    now: i64,
+) -> Result<(), ApiError> {
+    let more = u32::try_from(items.saturating_sub(1)).unwrap_or(u32::MAX);
+    if more == 0 {
+        return Ok(());
+    }
+    let limiter = &state.rate_limiter;
+    let Some(decision) = limiter.take_n(principal.client_id, more, now) else {
+        return Ok(());
+    };
+    if let Some(Extension(context)) = context {
+        context.update(|facts| facts.rate = Some(decision));
+    }
+    if decision.allowed {
+        return Ok(());
+    }
+    state.metrics.rate_limited.inc();
+    Err(rate_limited(limiter, decision))
+}
