@@ -428,3 +428,34 @@ async fn every_item_counts_against_the_rate_limit() {
     assert_eq!(raw.status, 200);
     assert_eq!(admin.wrapup_history(id).await.unwrap().len(), 1);
 }
+
+/// The console's wrap-up activity counts each item as the single PUT would count it: accepted
+/// when in place, refused when about an interaction the caller sees, not at all otherwise.
+#[tokio::test]
+async fn each_item_counts_in_the_activity_as_a_put_would() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let sales = s.division(&admin, "Sales").await;
+    let sale = s.code(&admin, sales, "Sale").await;
+    let applied = s.finalized(&admin, sales).await;
+    let refused = s.finalized(&admin, sales).await;
+    let items = [
+        json!({"interactionId": applied, "codeId": sale, "durationMs": 1_000}),
+        json!({"interactionId": applied, "codeId": sale, "durationMs": 1_000}),
+        json!({"interactionId": refused, "codeId": sale, "durationMs": 0}),
+        json!({"interactionId": Uuid::new_v4(), "codeId": sale, "durationMs": 1_000}),
+        json!({"codeId": sale, "durationMs": 1_000}),
+    ];
+    let before = admin.wrapup_activity().await.unwrap();
+    assert_eq!((before.accepted, before.refused), (0, 0));
+    post_items(&admin, &items).await;
+    let after = admin.wrapup_activity().await.unwrap();
+    assert_eq!((after.accepted, after.refused), (2, 1));
+    // The same items as single PUTs add the same counts.
+    for item in &items[..4] {
+        let id = item["interactionId"].as_str().unwrap();
+        put_raw(&admin, id, "application/json", &put_body(item)).await;
+    }
+    let puts = admin.wrapup_activity().await.unwrap();
+    assert_eq!((puts.accepted, puts.refused), (4, 2));
+}
