@@ -419,10 +419,15 @@ async fn every_item_counts_against_the_rate_limit() {
     let raw = send(2).await;
     assert_eq!(raw.status, 200, "{}", String::from_utf8_lossy(&raw.body));
     assert_eq!(header(&raw, "ratelimit-remaining").as_deref(), Some("0"));
-    // A full bucket later, more items than the bucket holds never pass.
+    // More items than the bucket holds could never pass: a 400 that says so, not a 429
+    // a client would retry forever.
     s.clock.advance(60_000);
     let raw = send(11).await;
-    assert_eq!(raw.status, 429);
+    assert_eq!(raw.status, 400);
+    let e = error_of(&raw);
+    assert_eq!(e.code, ErrorCode::RequestFieldInvalid);
+    assert!(e.message.contains("at most 10"), "{}", e.message);
+    // A full bucket later, an array of its size passes.
     s.clock.advance(60_000);
     let raw = send(10).await;
     assert_eq!(raw.status, 200);

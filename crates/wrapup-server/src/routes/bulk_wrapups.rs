@@ -12,7 +12,9 @@ use uuid::Uuid;
 use wrapup_domain::bulk_wrapups::{bulk_too_large, parse_bulk, BulkItem, MAX_BULK_BODY_BYTES};
 use wrapup_domain::Principal;
 use wrapup_store::{ApplyWrapUp, WrapUpApplied};
-use wrapup_types::{BulkOutcome, BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult};
+use wrapup_types::{
+    BulkOutcome, BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult, ErrorCode, ErrorDetail,
+};
 
 use crate::auth::{Authorized, InteractionWrite};
 use crate::error::{ApiError, Resource};
@@ -157,7 +159,9 @@ async fn prepare(
 
 /// The rate limit counts every item as one request: `rate_limit` took one token for the
 /// request; the others are taken here, all or none, before anything is checked or written.
-/// Refused, the whole request is answered 429 (nothing applied) and may be sent again.
+/// Refused, the whole request is answered 429 (nothing applied) and may be sent again. An
+/// array larger than the bucket could never pass: that is a 400, not a 429 a client would
+/// retry forever.
 fn charge_items(
     state: &AppState,
     principal: &Principal,
@@ -170,6 +174,21 @@ fn charge_items(
         return Ok(());
     }
     let limiter = &state.rate_limiter;
+    if let Some(limit) = limiter.limit().filter(|l| items > l.requests as usize) {
+        return Err(ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::RequestFieldInvalid,
+                format!(
+                    "The body holds {items} wrap-ups; this server's rate limit ({limit}) lets a client send at most {} in one request.",
+                    limit.requests
+                ),
+            )
+            .hint(format!(
+                "Split the array into requests of at most {} items.",
+                limit.requests
+            )),
+        ));
+    }
     let Some(decision) = limiter.take_n(principal.client_id, more, now) else {
         return Ok(());
     };
