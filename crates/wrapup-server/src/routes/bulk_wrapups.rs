@@ -51,87 +51,73 @@ pub async fn apply_many(
     let now = state.clock.now_ms();
     charge_items(&state, &principal, context, items.len(), now)?;
 
-    // Steps 2 and 4 item by item (reads only for items with problems); what passes is
-    // written together.
-    let mut outcomes: Vec<Option<Result<Uuid, ApiError>>> = Vec::with_capacity(items.len());
-    let mut ids: Vec<Option<Uuid>> = Vec::with_capacity(items.len());
+    // Steps 2 and 4 item by item (reads only for items with problems); the items that pass
+    // are written together, in one store write.
+    let mut answers: Vec<Option<Result<WrapUpApplied, ApiError>>> = Vec::with_capacity(items.len());
     let mut to_write: Vec<(usize, ApplyWrapUp)> = Vec::new();
     for (at, item) in items.iter().enumerate() {
-        let prepared = prepare(&state, &principal, item, now).await;
-        ids.push(
-            prepared
-                .as_ref()
-                .ok()
-                .map(|cmd| cmd.interaction_id)
-                .or_else(|| {
-                    item.interaction_id
-                        .as_ref()
-                        .ok()
-                        .and_then(|raw| path_id(raw, Resource::Interaction).ok())
-                }),
-        );
-        match prepared {
+        match prepare(&state, &principal, item, now).await {
             Ok(cmd) => {
                 to_write.push((at, cmd));
-                outcomes.push(None);
+                answers.push(None);
             }
-            Err(refused) => outcomes.push(Some(Err(refused))),
+            Err(refused) => answers.push(Some(Err(refused))),
         }
     }
-    let mut applied: Vec<Option<WrapUpApplied>> = vec![None; items.len()];
     if !to_write.is_empty() {
         let (positions, cmds): (Vec<usize>, Vec<ApplyWrapUp>) = to_write.into_iter().unzip();
         let written = state.store.apply_wrapups(cmds).await?;
         for (at, written) in positions.into_iter().zip(written) {
-            let raw = item_id(&items[at]);
-            match wrapup_written(written, raw) {
-                Ok(done) => {
-                    outcomes[at] = Some(Ok(applied_record(&done).interaction.division_id));
-                    applied[at] = Some(done);
-                }
-                Err(refused) => outcomes[at] = Some(Err(refused)),
-            }
+            let raw = items[at].interaction_id.as_deref().unwrap_or_default();
+            answers[at] = Some(wrapup_written(written, raw));
         }
     }
 
     let mut results = Vec::with_capacity(items.len());
-    for (at, outcome) in outcomes.into_iter().enumerate() {
-        let outcome = outcome.unwrap_or_else(|| {
+    for (item, answer) in items.iter().zip(answers) {
+        let answer = answer.unwrap_or_else(|| {
             Err(ApiError::internal(
                 "bulk wrap-up",
-                "an item was not answered",
+                "an item got no answer from the store",
             ))
         });
-        if let Some(id) = ids[at] {
-            record_activity(&state, &principal, id, &outcome, now).await;
+        if let Some(id) = named_interaction(item) {
+            let division = answer
+                .as_ref()
+                .map(|done| applied_record(done).interaction.division_id);
+            record_activity(&state, &principal, id, division, now).await;
         }
-        let interaction_id = items[at].interaction_id.as_ref().ok().cloned();
-        results.push(match (outcome, applied[at].take()) {
-            (Ok(_), Some(done)) => BulkWrapUpResult {
-                interaction_id,
-                outcome: match done {
-                    WrapUpApplied::Applied(_) => BulkOutcome::Applied,
-                    WrapUpApplied::Unchanged(_) => BulkOutcome::Unchanged,
-                },
-                status: StatusCode::NO_CONTENT.as_u16(),
-                details: Vec::new(),
-            },
-            (Ok(_), None) => unreachable!("an item in place has the store's answer"),
-            (Err(refused), _) => BulkWrapUpResult {
-                interaction_id,
-                outcome: BulkOutcome::Refused,
-                status: refused.status.as_u16(),
-                details: refused.details,
-            },
-        });
+        results.push(result_of(item, answer));
     }
     Ok(Json(BulkWrapUpResponse { results }))
 }
 
-/// The interaction an item names, as sent ("" when it names none: only used for messages
-/// of items that got past [`prepare`], which all name one).
-fn item_id(item: &BulkItem) -> &str {
-    item.interaction_id.as_deref().unwrap_or("")
+/// The interaction an item names, when it names one.
+fn named_interaction(item: &BulkItem) -> Option<Uuid> {
+    let raw = item.interaction_id.as_ref().ok()?;
+    path_id(raw, Resource::Interaction).ok()
+}
+
+/// An item's result: what the PUT would have answered, as an entry of the array.
+fn result_of(item: &BulkItem, answer: Result<WrapUpApplied, ApiError>) -> BulkWrapUpResult {
+    let interaction_id = item.interaction_id.as_ref().ok().cloned();
+    match answer {
+        Ok(done) => BulkWrapUpResult {
+            interaction_id,
+            outcome: match done {
+                WrapUpApplied::Applied(_) => BulkOutcome::Applied,
+                WrapUpApplied::Unchanged(_) => BulkOutcome::Unchanged,
+            },
+            status: StatusCode::NO_CONTENT.as_u16(),
+            details: Vec::new(),
+        },
+        Err(refused) => BulkWrapUpResult {
+            interaction_id,
+            outcome: BulkOutcome::Refused,
+            status: refused.status.as_u16(),
+            details: refused.details,
+        },
+    }
 }
 
 /// One item through the PUT's checks before its write: the command, or its refusal.

@@ -207,7 +207,14 @@ pub async fn put_wrapup(
     let interaction_id = path_id(&id, Resource::Interaction)?;
     let now = state.clock.now_ms();
     let outcome = apply_wrapup(&state, &principal, &id, interaction_id, &headers, body, now).await;
-    record_activity(&state, &principal, interaction_id, &outcome, now).await;
+    record_activity(
+        &state,
+        &principal,
+        interaction_id,
+        outcome.as_ref().copied(),
+        now,
+    )
+    .await;
     outcome.map(|_| StatusCode::NO_CONTENT)
 }
 
@@ -218,11 +225,11 @@ pub(crate) async fn record_activity(
     state: &AppState,
     principal: &Principal,
     interaction_id: Uuid,
-    outcome: &Result<Uuid, ApiError>,
+    outcome: Result<Uuid, &ApiError>,
     now: i64,
 ) {
     let division = match outcome {
-        Ok(division) => Some(*division),
+        Ok(division) => Some(division),
         Err(e) if e.status == StatusCode::NOT_FOUND || e.status.is_server_error() => None,
         Err(_) => state
             .store
