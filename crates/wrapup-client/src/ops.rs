@@ -4,9 +4,10 @@ use reqwest::Method;
 use serde::Serialize;
 use uuid::Uuid;
 use wrapup_types::{
-    Channel, ClientCredentials, CreateClient, CreateDivision, CreateInteraction, CreateWrapUpCode,
-    Division, InspectedRequest, Interaction, InteractionState, Page, SetState, SortOrder,
-    TargetState, UpdateWrapUpCode, WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
+    BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult, Channel, ClientCredentials, CreateClient,
+    CreateDivision, CreateInteraction, CreateWrapUpCode, Division, InspectedRequest, Interaction,
+    InteractionState, Page, SetState, SortOrder, TargetState, UpdateWrapUpCode,
+    WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
 };
 
 use crate::client::Client;
@@ -242,6 +243,18 @@ impl Client {
             None,
         )
         .await
+    }
+
+    /// `POST /api/v2/interactions/wrap-ups`: applies up to
+    /// [`MAX_BULK_ITEMS`](wrapup_domain::bulk_wrapups::MAX_BULK_ITEMS) wrap-ups in one
+    /// request and one transaction; one result per item, in order (`applied`, `unchanged`,
+    /// or `refused` with the details the single PUT would give). Sending the same array
+    /// again is safe: what is in place answers `unchanged`.
+    pub async fn apply_wrapups(&self, items: &[BulkWrapUp]) -> Result<Vec<BulkWrapUpResult>> {
+        let answer: BulkWrapUpResponse = self
+            .call(Method::POST, "/api/v2/interactions/wrap-ups", Some(items))
+            .await?;
+        Ok(answer.results)
     }
 
     pub async fn wrapup_history(&self, id: Uuid) -> Result<Vec<AppliedWrapUp>> {

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod bulk_wrapups;
 pub mod genesys;
 pub mod lifecycle;
 pub mod names;

@@ -89,12 +89,12 @@ fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
-enum TopLevel {
+pub(crate) enum TopLevel {
     Object(Vec<(String, Value)>),
     Other(&'static str),
 }
 
-struct ObjectVisitor;
+pub(crate) struct ObjectVisitor;
 
 impl<'de> Visitor<'de> for ObjectVisitor {
     type Value = TopLevel;

@@ -15,6 +15,18 @@ use crate::error::{ApiError, Resource};
 
 /// docs/api.md#order-of-checks, step 3: the body is JSON, at most 64 KiB, and readable.
 pub async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    read_json_body_up_to(headers, body, MAX_BODY_BYTES, too_large).await
+}
+
+/// [`read_json_body`] with another size limit (`POST /api/v2/interactions/wrap-ups` takes
+/// up to [`wrapup_domain::bulk_wrapups::MAX_BULK_BODY_BYTES`]); `too_large` is the problem
+/// for a body declared longer.
+pub async fn read_json_body_up_to(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    too_large: fn(usize) -> ErrorDetail,
+) -> Result<Bytes, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -44,15 +56,15 @@ pub async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Ap
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if let Some(len) = declared.filter(|len| *len > MAX_BODY_BYTES) {
+    if let Some(len) = declared.filter(|len| *len > limit) {
         return Err(ApiError::one(too_large(len)));
     }
-    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+    match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => Ok(bytes),
         Err(e) if is_length_limit(&e) => Err(ApiError::one(
             ErrorDetail::new(
                 ErrorCode::RequestBodyTooLarge,
-                format!("The body is larger than {MAX_BODY_BYTES} bytes, the most accepted."),
+                format!("The body is larger than {limit} bytes, the most accepted."),
             )
             .hint("A request body here is a few small fields; check that the right payload is being sent."),
         )),

@@ -89,6 +89,15 @@ pub const OPERATION_ERRORS: &[(&str, &[&[ErrorCode]])] = &[
         ]],
     ),
     (
+        "applyInteractionWrapUps",
+        &[&[
+            RequestMediaUnsupported,
+            RequestBodyTooLarge,
+            RequestBodyMalformed,
+            RequestFieldInvalid,
+        ]],
+    ),
+    (
         "getInteractionWrapUp",
         &[&[InteractionNotFound, WrapupNotFound]],
     ),
@@ -354,6 +363,7 @@ answers 404 `request.path.unknown`.",
         routes::interactions::get,
         routes::interactions::set_state,
         routes::interactions::put_wrapup,
+        routes::bulk_wrapups::apply_many,
         routes::interactions::get_wrapup,
         routes::interactions::wrapup_history,
         routes::interactions::validate,

@@ -111,6 +111,14 @@ impl<K: Eq + Hash + Copy> Buckets<K> {
 
     /// Takes one token from `key`'s bucket at `now_ms`, if it has one.
     pub fn take(&self, key: K, now_ms: i64) -> RateLimitDecision {
+        self.take_n(key, 1, now_ms)
+    }
+
+    /// Takes `n` tokens from `key`'s bucket at `now_ms` if it has them all, else none (a
+    /// request of `n` items, each counted; a bucket never holds more than the limit, so
+    /// `n` above it is always refused).
+    pub fn take_n(&self, key: K, n: u32, now_ms: i64) -> RateLimitDecision {
+        let wanted = f64::from(n);
         let capacity = f64::from(self.limit.requests);
         let per_ms = self.per_ms();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -133,9 +141,9 @@ impl<K: Eq + Hash + Copy> Buckets<K> {
         let elapsed = (now_ms - bucket.updated_ms).max(0) as f64;
         bucket.tokens = (bucket.tokens + elapsed * per_ms).min(capacity);
         bucket.updated_ms = bucket.updated_ms.max(now_ms);
-        let allowed = bucket.tokens >= 1.0;
+        let allowed = bucket.tokens >= wanted;
         if allowed {
-            bucket.tokens -= 1.0;
+            bucket.tokens -= wanted;
         }
         let ms_until = |tokens: f64| ((tokens / per_ms).ceil().max(0.0)) as u64;
         RateLimitDecision {
@@ -146,7 +154,7 @@ impl<K: Eq + Hash + Copy> Buckets<K> {
             retry_after_ms: if allowed {
                 0
             } else {
-                ms_until(1.0 - bucket.tokens).max(1)
+                ms_until(wanted.min(capacity) - bucket.tokens).max(1)
             },
         }
     }
@@ -182,6 +190,12 @@ impl RateLimiter {
     /// limit is configured.
     pub fn take(&self, client: Uuid, now_ms: i64) -> Option<RateLimitDecision> {
         Some(self.buckets.as_ref()?.take(client, now_ms))
+    }
+
+    /// Takes `n` tokens from `client`'s bucket at `now_ms`, all or none (see
+    /// [`Buckets::take_n`]). `None` when no limit is configured.
+    pub fn take_n(&self, client: Uuid, n: u32, now_ms: i64) -> Option<RateLimitDecision> {
+        Some(self.buckets.as_ref()?.take_n(client, n, now_ms))
     }
 }
 
@@ -233,6 +247,22 @@ mod tests {
         let d = limiter.take(client, 10_000).unwrap();
         assert!(d.allowed);
         assert_eq!(d.remaining, 2);
+    }
+
+    #[test]
+    fn many_tokens_are_taken_all_or_none() {
+        let limiter = RateLimiter::new(Some("10/s".parse().unwrap()));
+        let client = Uuid::new_v4();
+        let d = limiter.take_n(client, 7, 0).unwrap();
+        assert!(d.allowed);
+        assert_eq!(d.remaining, 3);
+        let refused = limiter.take_n(client, 4, 0).unwrap();
+        assert!(!refused.allowed);
+        assert_eq!(refused.remaining, 3, "a refusal takes nothing");
+        assert_eq!(refused.retry_after_ms, 100); // one more token in 100 ms
+        assert!(limiter.take_n(client, 3, 0).unwrap().allowed);
+        // More than the bucket holds is never allowed.
+        assert!(!limiter.take_n(client, 11, 60_000).unwrap().allowed);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crate::middleware::authenticate::AuthenticateLayer;
 use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{chaos, observe, request_id, timeout};
 use crate::routes::{
-    admin, clients, codes, console, conversations, diagnosis, divisions, events, fallback,
-    inspector, interactions, metrics, oauth, ops, overview, webhook_deliveries, webhooks,
+    admin, bulk_wrapups, clients, codes, console, conversations, diagnosis, divisions, events,
+    fallback, inspector, interactions, metrics, oauth, ops, overview, webhook_deliveries, webhooks,
 };
 use crate::state::AppState;
 
@@ -92,6 +92,10 @@ fn authenticated_routes(state: AppState) -> Router<AppState> {
             get(interactions::list).post(interactions::create),
         )
         .route("/api/v2/interactions/events", get(events::stream))
+        .route(
+            "/api/v2/interactions/wrap-ups",
+            post(bulk_wrapups::apply_many),
+        )
         .route("/api/v2/interactions/counts", get(overview::counts))
         .route(
             "/api/v2/interactions/wrap-up-activity",

@@ -658,6 +658,12 @@ impl Store for BrokenStore {
     async fn apply_wrapup(&self, _: &ApplyWrapUp) -> wrapup_store::Result<WrapUpApplied> {
         down()
     }
+    async fn apply_wrapups(
+        &self,
+        _: Vec<ApplyWrapUp>,
+    ) -> wrapup_store::Result<Vec<wrapup_store::Result<WrapUpApplied>>> {
+        down()
+    }
     async fn assess_wrapup(
         &self,
         _: &InteractionRecord,

@@ -737,6 +737,12 @@ impl Store for FailingStore {
     async fn apply_wrapup(&self, c: &ApplyWrapUp) -> wrapup_store::Result<WrapUpApplied> {
         self.0.apply_wrapup(c).await
     }
+    async fn apply_wrapups(
+        &self,
+        c: Vec<ApplyWrapUp>,
+    ) -> wrapup_store::Result<Vec<wrapup_store::Result<WrapUpApplied>>> {
+        self.0.apply_wrapups(c).await
+    }
     async fn assess_wrapup(
         &self,
         i: &InteractionRecord,

@@ -227,6 +227,10 @@ impl<B: Backend> Store for B {
         self.write(cmd.clone()).await
     }
 
+    async fn apply_wrapups(&self, cmds: Vec<ApplyWrapUp>) -> Result<Vec<Result<WrapUpApplied>>> {
+        self.write(ops::ApplyWrapUps(cmds)).await
+    }
+
     async fn assess_wrapup(
         &self,
         interaction: &InteractionRecord,

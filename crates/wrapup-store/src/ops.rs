@@ -259,6 +259,35 @@ impl WriteOp for ApplyWrapUp {
     }
 }
 
+/// Many wrap-ups in one transaction (`POST /api/v2/interactions/wrap-ups`): each runs
+/// exactly as [`ApplyWrapUp`] runs alone, in the order given (so two wrap-ups of one
+/// interaction apply in order), and each answers on its own: a refusal is that wrap-up's
+/// answer and leaves the transaction usable for its neighbours. Only a database failure
+/// fails them all (and rolls the batch back).
+pub(crate) struct ApplyWrapUps(pub Vec<ApplyWrapUp>);
+
+impl WriteOp for ApplyWrapUps {
+    type Output = Vec<Result<WrapUpApplied, StoreError>>;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<Self::Output, WriteError> {
+        let mut outcomes = Vec::with_capacity(self.0.len());
+        for cmd in &self.0 {
+            match cmd.run(tx).await {
+                Ok(applied) => outcomes.push(Ok(applied)),
+                Err(WriteError::Refused(refusal)) => outcomes.push(Err(refusal)),
+                Err(failure @ WriteError::Failed(_)) => return Err(failure),
+            }
+        }
+        Ok(outcomes)
+    }
+
+    fn preload(&self, rows: &mut Preload) {
+        for cmd in &self.0 {
+            cmd.preload(rows);
+        }
+    }
+}
+
 /// Finalizes the closed interactions whose settle time is at or before `now_ms` (at most
 /// [`FINALIZE_BATCH`] at a time).
 pub(crate) struct FinalizeDue {

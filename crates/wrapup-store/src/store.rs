@@ -102,6 +102,10 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a wrap-up after the state, finalization and code checks, all inside one
     /// transaction; `Rejected` with every problem found otherwise.
     async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied>;
+    /// Applies many wrap-ups in one store trip and one transaction, each exactly as
+    /// [`Store::apply_wrapup`] would, in order; one answer per wrap-up, in the same order
+    /// (a refusal of one does not affect the others). `Err` only when nothing was written.
+    async fn apply_wrapups(&self, cmds: Vec<ApplyWrapUp>) -> Result<Vec<Result<WrapUpApplied>>>;
     /// The state and code problems a wrap-up of `code_id` would meet now, without changing
     /// anything (used to report every problem of an invalid body).
     async fn assess_wrapup(

@@ -54,6 +54,10 @@ conformance!(
     one_failing_write_does_not_fail_its_batch,
 );
 
+/// Many wrap-ups in one write.
+#[path = "conformance/bulk.rs"]
+mod bulk;
+
 /// Webhook storage: endpoints, delivery queues, leases, the attempt log.
 #[path = "conformance/webhooks.rs"]
 mod webhooks;

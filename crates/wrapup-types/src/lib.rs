@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bulk;
 pub mod diagnosis;
 pub mod error;
 pub mod genesys;
@@ -15,6 +16,7 @@ pub mod timestamp;
 pub mod webhooks;
 pub mod whole_number;
 
+pub use bulk::{BulkOutcome, BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult};
 pub use diagnosis::{RequestDiagnosis, SuggestedBody, WrapUpValidation};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, OAuthErrorBody};
 pub use listing::*;

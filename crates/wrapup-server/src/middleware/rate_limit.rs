@@ -73,7 +73,9 @@ where
     }
 }
 
-fn rate_limited(limiter: &RateLimiter, decision: RateLimitDecision) -> ApiError {
+/// The 429 for a refused `decision` (also what `POST /api/v2/interactions/wrap-ups`
+/// answers when its items exceed the budget left).
+pub(crate) fn rate_limited(limiter: &RateLimiter, decision: RateLimitDecision) -> ApiError {
     let limit = limiter.limit().map(|l| l.to_string()).unwrap_or_default();
     let seconds = decision.retry_after_ms.div_ceil(1000).max(1);
     ApiError::one(

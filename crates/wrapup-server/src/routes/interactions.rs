@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use serde_json::Value;
 use utoipa::IntoParams;
 use uuid::Uuid;
 use wrapup_domain::wrapup_body::{parse_object, validate_fields};
@@ -23,7 +24,7 @@ use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, read_json_body, ApiJson, ApiQuery};
 use crate::pagination::{page_in, page_request_in};
 use crate::routes::divisions::require_granted;
-use crate::routes::wrapup_check::{problems_of, validation};
+use crate::routes::wrapup_check::{problems_of_fields, validation};
 use crate::state::AppState;
 
 /// docs/api.md#order-of-checks, step 2: the interaction exists and the caller may see it. An interaction
@@ -206,10 +207,29 @@ pub async fn put_wrapup(
     let interaction_id = path_id(&id, Resource::Interaction)?;
     let now = state.clock.now_ms();
     let outcome = apply_wrapup(&state, &principal, &id, interaction_id, &headers, body, now).await;
-    // Counted for GET /api/v2/interactions/wrap-up-activity, under the interaction's
-    // division: only answers about an interaction the caller can see.
-    let division = match &outcome {
-        Ok(division) => Some(*division),
+    record_activity(
+        &state,
+        &principal,
+        interaction_id,
+        outcome.as_ref().copied(),
+        now,
+    )
+    .await;
+    outcome.map(|_| StatusCode::NO_CONTENT)
+}
+
+/// Counts an answer about a wrap-up of `interaction_id` (its division when it is in place)
+/// for GET /api/v2/interactions/wrap-up-activity, under the interaction's division: only
+/// answers about an interaction the caller can see.
+pub(crate) async fn record_activity(
+    state: &AppState,
+    principal: &Principal,
+    interaction_id: Uuid,
+    outcome: Result<Uuid, &ApiError>,
+    now: i64,
+) {
+    let division = match outcome {
+        Ok(division) => Some(division),
         Err(e) if e.status == StatusCode::NOT_FOUND || e.status.is_server_error() => None,
         Err(_) => state
             .store
@@ -223,7 +243,6 @@ pub async fn put_wrapup(
     if let Some(division) = division {
         state.activity.record(now, division, outcome.is_ok());
     }
-    outcome.map(|_| StatusCode::NO_CONTENT)
 }
 
 /// Applies the wrap-up; the interaction's division when it is in place.
@@ -236,38 +255,68 @@ async fn apply_wrapup(
     body: Body,
     now: i64,
 ) -> Result<Uuid, ApiError> {
+    let fields = match read_json_body(headers, body).await {
+        Ok(bytes) => parse_object(&bytes).map_err(ApiError::one),
+        Err(problem) => Err(problem),
+    };
+    let cmd = wrapup_command(state, principal, id, interaction_id, fields, now).await?;
+    let applied = state.store.apply_wrapup(&cmd).await;
+    wrapup_written(applied, id).map(|applied| applied_record(&applied).interaction.division_id)
+}
+
+/// The checks of a wrap-up before its write (docs/api.md#order-of-checks), for the
+/// interaction `id` (as sent; `interaction_id` parsed) and a body read as one JSON object's
+/// `fields`, or refused by step 3: the command to write, or every problem, as the PUT
+/// answers them. `POST /api/v2/interactions/wrap-ups` runs each item through it too.
+pub(crate) async fn wrapup_command(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    interaction_id: Uuid,
+    fields: Result<Vec<(String, Value)>, ApiError>,
+    now: i64,
+) -> Result<ApplyWrapUp, ApiError> {
     // The common case, a valid body, goes straight to the write, which checks that the
     // interaction exists and is visible (docs/api.md#order-of-checks, step 2) inside its
     // transaction: one trip to the store. A body with problems needs step 2 first, so the
     // answer keeps the order of checks.
-    let body = match read_json_body(headers, body).await {
-        Ok(bytes) => bytes,
+    let fields = match fields {
+        Ok(fields) => fields,
         Err(problem) => {
             visible_interaction(state, principal, id).await?;
             return Err(problem);
         }
     };
-    let request = match parse_object(&body).map(|fields| validate_fields(&fields)) {
-        Ok(Ok(request)) => request,
-        _ => {
+    match validate_fields(&fields) {
+        Ok(request) => Ok(ApplyWrapUp {
+            interaction_id,
+            request: request.into(),
+            client_id: principal.client_id,
+            divisions: principal.divisions.clone(),
+            now_ms: now,
+        }),
+        Err(_) => {
             // Report the state and code problems too, all in one answer.
             let rec = visible_interaction(state, principal, id).await?;
-            let problems = problems_of(state, principal, &rec, Ok(&body), now).await?;
-            return Err(ApiError::new(problems));
+            let problems = problems_of_fields(state, principal, &rec, &fields, now).await?;
+            Err(ApiError::new(problems))
         }
-    };
-    let cmd = ApplyWrapUp {
-        interaction_id,
-        request: request.into(),
-        client_id: principal.client_id,
-        divisions: principal.divisions.clone(),
-        now_ms: now,
-    };
-    match state.store.apply_wrapup(&cmd).await {
-        Ok(WrapUpApplied::Applied(rec) | WrapUpApplied::Unchanged(rec)) => {
-            Ok(rec.interaction.division_id)
-        }
-        Err(e) => Err(e).or_not_found(Resource::Interaction(id)),
+    }
+}
+
+/// What the store answered a wrap-up of the interaction `id` (as sent), as the PUT answers
+/// it: an interaction the write did not find, or that the caller may not see, is not found.
+pub(crate) fn wrapup_written(
+    written: wrapup_store::Result<WrapUpApplied>,
+    id: &str,
+) -> Result<WrapUpApplied, ApiError> {
+    written.or_not_found(Resource::Interaction(id))
+}
+
+/// The interaction as a wrap-up left it, applied or unchanged.
+pub(crate) fn applied_record(applied: &WrapUpApplied) -> &InteractionRecord {
+    match applied {
+        WrapUpApplied::Applied(rec) | WrapUpApplied::Unchanged(rec) => rec,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every handler, one module per resource (and one per operational endpoint).
 
 pub mod admin;
+pub mod bulk_wrapups;
 pub mod clients;
 pub mod codes;
 pub mod console;

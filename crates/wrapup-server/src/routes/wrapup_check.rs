@@ -37,10 +37,22 @@ pub(crate) async fn problems_of(
         Ok(fields) => fields,
         Err(problem) => return Ok(vec![problem]),
     };
-    let (mut problems, code_id) = match validate_fields(&fields) {
+    problems_of_fields(state, principal, rec, &fields, now_ms).await
+}
+
+/// [`problems_of`] for a body already read as one JSON object's `fields` (in order): steps
+/// 4 to 6. `POST /api/v2/interactions/wrap-ups` checks each item with it.
+pub(crate) async fn problems_of_fields(
+    state: &AppState,
+    principal: &Principal,
+    rec: &InteractionRecord,
+    fields: &[(String, Value)],
+    now_ms: i64,
+) -> Result<Vec<ErrorDetail>, ApiError> {
+    let (mut problems, code_id) = match validate_fields(fields) {
         Ok(WrapUpRequest { code_id, .. }) => (Vec::new(), Some(code_id)),
         // The code is looked up only if step 4 accepted its id.
-        Err(problems) => (problems, valid_code_id(&fields)),
+        Err(problems) => (problems, valid_code_id(fields)),
     };
     problems.extend(
         state
