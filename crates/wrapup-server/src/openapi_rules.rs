@@ -101,6 +101,15 @@ pub fn apply(doc: &mut Value) {
             }
         }
     }
+    // A bulk apply takes at most MAX_BULK_ITEMS items.
+    at(
+        doc,
+        "/paths/~1api~1v2~1interactions~1wrap-ups/post/requestBody/content/application~1json/schema",
+    )
+    .insert(
+        "maxItems".into(),
+        json!(wrapup_domain::bulk_wrapups::MAX_BULK_ITEMS),
+    );
     // A replay names exactly one starting point (a null is no starting point).
     at(doc, "/components/schemas/ReplayWebhook").insert(
         "oneOf".into(),
