@@ -51,6 +51,8 @@ pub const ASSETS: &[Asset] = assets![
     "js/pages/requests.js",
     "js/pages/sandbox.js",
     "js/pages/signin.js",
+    "js/pages/webhook.js",
+    "js/pages/webhooks.js",
     "vendor/swagger-ui/swagger-ui-bundle.js",
     "vendor/swagger-ui/swagger-ui.css",
 ];

@@ -19,6 +19,8 @@ export const PAGES = [
   { path: '/requests/:id', title: 'Request', scope: 'admin', load: () => import('./pages/request.js') },
   { path: '/codes', title: 'Codes and divisions', nav: true, scope: 'wrapup-code:view', load: () => import('./pages/codes.js') },
   { path: '/reference', title: 'API reference', nav: true, scope: null, load: () => import('./pages/reference.js') },
+  { path: '/webhooks', title: 'Webhooks', nav: true, scope: 'webhook:manage', load: () => import('./pages/webhooks.js') },
+  { path: '/webhooks/:id', title: 'Webhook endpoint', scope: 'webhook:manage', load: () => import('./pages/webhook.js') },
   { path: '/sandbox', title: 'Sandbox', nav: true, scope: null, load: () => import('./pages/sandbox.js') },
 ];
 
