@@ -1,7 +1,9 @@
 //! `wrapup batch` end to end: wrap-ups per second and the batch process's peak RSS on
 //! already-finalized interactions, next to a baseline measured in the same run (the same
 //! PUTs sent by a bare loop of the client library: no journal, no reads); and the peak RSS
-//! of an offline dry run over 100,000 and 1,000,000 rows, to show memory stays flat.
+//! of an offline dry run over 100,000 and 1,000,000 rows, to show memory stays flat. Also the
+//! server's own durable bulk rate (`POST /api/v2/interactions/wrap-ups`, `--bulk-size` per
+//! request, four requests at a time), which the batch is measured against.
 //! See docs/benchmarks.md.
 //!
 //!     cargo build --release -p wrapup -p wrapup-bench
@@ -18,7 +20,9 @@ use clap::Parser;
 use uuid::Uuid;
 use wrapup_server::{Clock, Config, SystemClock};
 use wrapup_store::{NewInteraction, Store};
-use wrapup_types::{Channel, CreateWrapUpCode, InteractionState, WrapUpRequest};
+use wrapup_types::{
+    BulkOutcome, BulkWrapUp, Channel, CreateWrapUpCode, InteractionState, WrapUpRequest,
+};
 
 #[derive(Parser)]
 struct Args {
@@ -31,6 +35,12 @@ struct Args {
     /// Rows of the baseline loop.
     #[arg(long, default_value_t = 20_000)]
     baseline_rows: usize,
+    /// Wrap-ups sent through the bulk apply operation (the server's own bulk rate).
+    #[arg(long, default_value_t = 50_000)]
+    bulk_rows: usize,
+    /// Wrap-ups per bulk request.
+    #[arg(long, default_value_t = 500)]
+    bulk_size: usize,
     /// Rows of the large dry run (memory only).
     #[arg(long, default_value_t = 1_000_000)]
     dry_run_rows: usize,
@@ -163,14 +173,20 @@ async fn run(args: Args) -> Result<()> {
         .id;
 
     let seeding = Instant::now();
-    let ids = seed(&store, division, args.rows + args.baseline_rows).await?;
+    let ids = seed(
+        &store,
+        division,
+        args.rows + args.baseline_rows + args.bulk_rows,
+    )
+    .await?;
     println!(
         "batch-throughput: seeded {} finalized interactions in {:.1} s; concurrency {}; SQLite WAL synchronous=FULL",
         ids.len(),
         seeding.elapsed().as_secs_f64(),
         args.concurrency
     );
-    let (measured, baseline) = ids.split_at(args.rows);
+    let (measured, rest) = ids.split_at(args.rows);
+    let (baseline, bulk) = rest.split_at(args.baseline_rows);
 
     // Baseline: the same PUTs from a bare loop of the client library.
     let client = Arc::new(client);
@@ -198,6 +214,35 @@ async fn run(args: Args) -> Result<()> {
         done??;
     }
     let baseline_rate = baseline.len() as f64 / started.elapsed().as_secs_f64();
+
+    // The server's own bulk rate: the same wrap-ups, `bulk_size` per request.
+    let started = Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(4));
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in bulk.chunks(args.bulk_size.max(1)) {
+        let items: Vec<BulkWrapUp> = chunk
+            .iter()
+            .map(|id| BulkWrapUp {
+                interaction_id: *id,
+                code_id: code,
+                duration_ms: 120_000,
+                notes: None,
+            })
+            .collect();
+        let client = client.clone();
+        let permit = permits.clone().acquire_owned().await?;
+        tasks.spawn(async move {
+            let _permit = permit;
+            client.apply_wrapups(&items).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let results = done??;
+        if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
+            bail!("a bulk item was not applied: {r:?}");
+        }
+    }
+    let bulk_rate = bulk.len() as f64 / started.elapsed().as_secs_f64();
 
     // The batch, end to end (a process: read, journal, GET, PUT, journal).
     let rows = dir.path().join("rows.jsonl");
@@ -229,7 +274,17 @@ async fn run(args: Args) -> Result<()> {
         baseline.len(),
         baseline_rate
     );
+    println!(
+        "  server bulk apply, {} wrap-ups, {} per request:             {:>8.0}/s",
+        bulk.len(),
+        args.bulk_size,
+        bulk_rate
+    );
     println!("  batch / baseline: {:.2}x", batch_rate / baseline_rate);
+    println!(
+        "  batch / server bulk apply: {:.2}x",
+        batch_rate / bulk_rate
+    );
 
     // Memory stays flat with the input's size: offline dry runs of 100k and 1M rows.
     println!(
