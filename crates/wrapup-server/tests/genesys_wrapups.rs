@@ -15,8 +15,25 @@ use wrapup_store::EventRecord;
 use wrapup_types::{Channel, DivisionGrant, EventKind, TargetState, WrapUp, WrapUpRequest};
 
 /// The events received so far (each write is answered only once its events are published).
-fn received(rx: &mut tokio::sync::broadcast::Receiver<Arc<EventRecord>>) -> Vec<Arc<EventRecord>> {
-    std::iter::from_fn(|| rx.try_recv().ok()).collect()
+/// The events received until each of `ids` has its `interaction.wrapup` event, then any
+/// already queued behind them (the store's feed is asynchronous on PostgreSQL: an event
+/// committed before the response may reach subscribers just after it).
+async fn received(
+    rx: &mut tokio::sync::broadcast::Receiver<Arc<EventRecord>>,
+    ids: &[uuid::Uuid],
+) -> Vec<Arc<EventRecord>> {
+    let mut events = Vec::new();
+    let all_seen =
+        |events: &[Arc<EventRecord>]| ids.iter().all(|id| !wrapups_of(events, *id).is_empty());
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while !all_seen(&events) {
+            events.push(rx.recv().await.expect("the store's event feed"));
+        }
+    })
+    .await
+    .expect("the wrap-up events arrive");
+    events.extend(std::iter::from_fn(|| rx.try_recv().ok()));
+    events
 }
 
 /// The wrap-ups of the `interaction.wrapup` events about `id` among `events`.
@@ -80,7 +97,7 @@ async fn a_wrapup_through_either_dialect_is_the_same_wrapup() {
     assert_eq!((raw.status.as_u16(), raw.body.len()), (204, 0));
 
     // The same history, the same event, the same interaction.
-    let events = received(&mut rx);
+    let events = received(&mut rx, &[native, genesys]).await;
     let (a, b) = (wrapups_of(&events, native), wrapups_of(&events, genesys));
     assert_eq!(
         (a.len(), b.len()),
@@ -156,7 +173,10 @@ async fn a_wrapup_through_either_dialect_is_the_same_wrapup() {
     let history = w.admin.wrapup_history(genesys).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[1], applied);
-    assert_eq!(wrapups_of(&received(&mut rx), genesys), vec![applied]);
+    assert_eq!(
+        wrapups_of(&received(&mut rx, &[genesys]).await, genesys),
+        vec![applied]
+    );
     // wrapup's own wrap-up shows neither when there are none.
     let raw = call(
         &w.admin,
@@ -244,7 +264,7 @@ async fn without_duration_seconds_the_duration_runs_from_the_close_and_a_repeat_
     assert_eq!(w.admin.get_wrapup(id).await.unwrap(), applied);
     assert_eq!(w.admin.wrapup_history(id).await.unwrap().len(), 1);
     assert_eq!(w.admin.get_interaction(id).await.unwrap().version, version);
-    assert_eq!(wrapups_of(&received(&mut rx), id).len(), 1);
+    assert_eq!(wrapups_of(&received(&mut rx, &[id]).await, id).len(), 1);
 
     // endTime derives the duration, in every spelling the SDKs send; one before the close
     // is the shortest duration.
