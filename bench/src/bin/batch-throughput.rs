@@ -44,8 +44,13 @@ struct Args {
     /// Rows of the large dry run (memory only).
     #[arg(long, default_value_t = 1_000_000)]
     dry_run_rows: usize,
+    /// Requests in flight at once for the baseline loop.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// `wrapup batch --concurrency` (bulk requests in flight; the server's bulk rate is
+    /// measured with four).
+    #[arg(long, default_value_t = 4)]
+    batch_concurrency: usize,
 }
 
 fn main() -> Result<()> {
@@ -108,12 +113,40 @@ where
 }
 
 /// Runs a command, polling its peak RSS (VmHWM) until it exits.
+/// A process's run: elapsed time, peak RSS (KiB), CPU time (user + system, as last read
+/// from /proc, every 10 ms) and its output.
+struct Measured {
+    elapsed: Duration,
+    peak_kb: u64,
+    cpu: Duration,
+    text: String,
+}
+
 fn run_measured(cmd: &mut Command) -> Result<(Duration, u64, String)> {
+    let m = run_measured_cpu(cmd)?;
+    Ok((m.elapsed, m.peak_kb, m.text))
+}
+
+fn run_measured_cpu(cmd: &mut Command) -> Result<Measured> {
     let started = Instant::now();
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let status_path = format!("/proc/{}/status", child.id());
+    let stat_path = format!("/proc/{}/stat", child.id());
     let mut peak_kb = 0;
+    let mut cpu_ticks = 0;
     loop {
+        if let Ok(stat) = std::fs::read_to_string(&stat_path) {
+            // Fields 14 and 15 (utime, stime), counted after the command's name.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace()
+                .collect();
+            let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+            if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
+                cpu_ticks = user + system;
+            }
+        }
         if let Ok(status) = std::fs::read_to_string(&status_path) {
             if let Some(kb) = status
                 .lines()
@@ -138,7 +171,14 @@ fn run_measured(cmd: &mut Command) -> Result<(Duration, u64, String)> {
     if !out.status.success() {
         bail!("{:?} failed: {text}", cmd);
     }
-    Ok((elapsed, peak_kb, text))
+    // Clock ticks are 1/100 s on Linux.
+    let cpu = Duration::from_millis(cpu_ticks * 10);
+    Ok(Measured {
+        elapsed,
+        peak_kb,
+        cpu,
+        text,
+    })
 }
 
 fn write_rows(path: &Path, ids: impl Iterator<Item = Uuid>, code: &str) -> Result<()> {
@@ -176,7 +216,7 @@ async fn run(args: Args) -> Result<()> {
     let ids = seed(
         &store,
         division,
-        args.rows + args.baseline_rows + args.bulk_rows,
+        args.rows + args.rows / 10 + args.baseline_rows + args.bulk_rows,
     )
     .await?;
     println!(
@@ -186,6 +226,7 @@ async fn run(args: Args) -> Result<()> {
         args.concurrency
     );
     let (measured, rest) = ids.split_at(args.rows);
+    let (small, rest) = rest.split_at(args.rows / 10);
     let (baseline, bulk) = rest.split_at(args.baseline_rows);
 
     // Baseline: the same PUTs from a bare loop of the client library.
@@ -215,71 +256,114 @@ async fn run(args: Args) -> Result<()> {
     }
     let baseline_rate = baseline.len() as f64 / started.elapsed().as_secs_f64();
 
-    // The server's own bulk rate: the same wrap-ups, `bulk_size` per request.
-    let started = Instant::now();
-    let permits = Arc::new(tokio::sync::Semaphore::new(4));
-    let mut tasks = tokio::task::JoinSet::new();
-    for chunk in bulk.chunks(args.bulk_size.max(1)) {
-        let items: Vec<BulkWrapUp> = chunk
-            .iter()
-            .map(|id| BulkWrapUp {
-                interaction_id: *id,
-                code_id: code,
-                duration_ms: 120_000,
-                notes: None,
-            })
-            .collect();
+    // The server's own bulk rate: the same wrap-ups, `bulk_size` per request, four requests
+    // in flight; half before the batch runs and half after, since every run leaves the
+    // database larger for the next (the batch is compared with the mean).
+    let bulk_apply = |ids: &[Uuid]| {
+        let ids = ids.to_vec();
         let client = client.clone();
-        let permit = permits.clone().acquire_owned().await?;
-        tasks.spawn(async move {
-            let _permit = permit;
-            client.apply_wrapups(&items).await
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        let results = done??;
-        if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
-            bail!("a bulk item was not applied: {r:?}");
+        let bulk_size = args.bulk_size.max(1);
+        async move {
+            let started = Instant::now();
+            let permits = Arc::new(tokio::sync::Semaphore::new(4));
+            let mut tasks = tokio::task::JoinSet::new();
+            for chunk in ids.chunks(bulk_size) {
+                let items: Vec<BulkWrapUp> = chunk
+                    .iter()
+                    .map(|id| BulkWrapUp {
+                        interaction_id: *id,
+                        code_id: code,
+                        duration_ms: 120_000,
+                        notes: None,
+                    })
+                    .collect();
+                let client = client.clone();
+                let permit = permits.clone().acquire_owned().await?;
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    client.apply_wrapups(&items).await
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                let results = done??;
+                if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
+                    bail!("a bulk item was not applied: {r:?}");
+                }
+            }
+            anyhow::Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
         }
-    }
-    let bulk_rate = bulk.len() as f64 / started.elapsed().as_secs_f64();
+    };
+    let (bulk_before, bulk_after) = bulk.split_at(bulk.len() / 2);
+    let bulk_rate_before = bulk_apply(bulk_before).await?;
 
-    // The batch, end to end (a process: read, journal, GET, PUT, journal).
-    let rows = dir.path().join("rows.jsonl");
-    write_rows(&rows, measured.iter().copied(), &code.to_string())?;
-    let concurrency = args.concurrency.to_string();
-    let (elapsed, peak_kb, text) = run_measured(
-        Command::new(&args.wrapup)
-            .args(["batch", "--concurrency", &concurrency, "--json"])
-            .arg(&rows)
-            .env("WRAPUP_URL", &base)
-            .env("WRAPUP_CLIENT_ID", client_id.to_string())
-            .env("WRAPUP_CLIENT_SECRET", &secret)
-            .env("XDG_CONFIG_HOME", dir.path()),
-    )?;
-    let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or("{}"))
-        .context("the batch's JSON summary")?;
-    let applied = summary["counts"]["applied"].as_u64().unwrap_or(0);
-    if applied != measured.len() as u64 {
-        bail!(
-            "the batch applied {applied} of {} rows: {text}",
-            measured.len()
-        );
-    }
-    let batch_rate = applied as f64 / elapsed.as_secs_f64();
+    // The batch, end to end (a process: read, journal, bulk requests, journal), on a tenth of
+    // the rows and then on all of them: its memory must not grow with the input.
+    let batch = |ids: &[Uuid], name: &str| {
+        let rows = dir.path().join(name);
+        write_rows(&rows, ids.iter().copied(), &code.to_string())?;
+        let concurrency = args.batch_concurrency.to_string();
+        let chunk = args.bulk_size.to_string();
+        let Measured {
+            elapsed,
+            peak_kb,
+            cpu,
+            text,
+        } = run_measured_cpu(
+            Command::new(&args.wrapup)
+                .args(["batch", "--json", "--concurrency", &concurrency])
+                .args(["--chunk-size", &chunk])
+                .arg(&rows)
+                .env("WRAPUP_URL", &base)
+                .env("WRAPUP_CLIENT_ID", client_id.to_string())
+                .env("WRAPUP_CLIENT_SECRET", &secret)
+                .env("XDG_CONFIG_HOME", dir.path()),
+        )?;
+        let summary: serde_json::Value = serde_json::from_str(text.lines().last().unwrap_or("{}"))
+            .context("the batch's JSON summary")?;
+        let applied = summary["counts"]["applied"].as_u64().unwrap_or(0);
+        if applied != ids.len() as u64 {
+            bail!("the batch applied {applied} of {} rows: {text}", ids.len());
+        }
+        let cpu_per_row = cpu.as_secs_f64() * 1e6 / applied as f64;
+        anyhow::Ok((applied as f64 / elapsed.as_secs_f64(), peak_kb, cpu_per_row))
+    };
+    let (small_rate, small_kb, _) = batch(small, "small.jsonl")?;
+    let (batch_rate, peak_kb, cpu_per_row) = batch(measured, "rows.jsonl")?;
+    let bulk_rate_after = bulk_apply(bulk_after).await?;
+    let bulk_rate = (bulk_rate_before + bulk_rate_after) / 2.0;
+    let applied = measured.len();
     println!("\nwrap-ups on finalized interactions:");
-    println!("  wrapup batch, {} rows (process, journal, GET + PUT per row): {:>8.0}/s   peak RSS {:>6.1} MiB", applied, batch_rate, peak_kb as f64 / 1024.0);
+    println!(
+        "  wrapup batch, {} rows (process, journal, {} per request, {} at a time): {:>8.0}/s   peak RSS {:>6.1} MiB",
+        small.len(),
+        args.bulk_size,
+        args.batch_concurrency,
+        small_rate,
+        small_kb as f64 / 1024.0
+    );
+    println!(
+        "  wrapup batch, {} rows (process, journal, {} per request, {} at a time): {:>8.0}/s   peak RSS {:>6.1} MiB ({:.2}x the smaller input's)",
+        applied,
+        args.bulk_size,
+        args.batch_concurrency,
+        batch_rate,
+        peak_kb as f64 / 1024.0,
+        peak_kb as f64 / small_kb as f64
+    );
     println!(
         "  baseline: bare client loop, {} PUTs:                     {:>8.0}/s",
         baseline.len(),
         baseline_rate
     );
     println!(
-        "  server bulk apply, {} wrap-ups, {} per request:             {:>8.0}/s",
+        "  server bulk apply, {} wrap-ups, {} per request, 4 at a time: {:>8.0}/s (before the batch {:.0}/s, after {:.0}/s)",
         bulk.len(),
         args.bulk_size,
-        bulk_rate
+        bulk_rate,
+        bulk_rate_before,
+        bulk_rate_after
     );
+    println!("  the batch process's CPU (user + system): {cpu_per_row:.1} µs per row");
     println!("  batch / baseline: {:.2}x", batch_rate / baseline_rate);
     println!(
         "  batch / server bulk apply: {:.2}x",

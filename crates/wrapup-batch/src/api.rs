@@ -1,10 +1,14 @@
 //! The API as the batch uses it: a 429 pauses every request of the batch at once, 5xx and
 //! network errors back off and retry, credentials refused stop the batch, and code names
 //! are resolved once per division. What may be retried is the client's one rule
-//! ([`RetryVerdict`]); every request the batch sends is idempotent (GET or PUT).
+//! ([`RetryVerdict`]); every request the batch sends is idempotent (GETs, and bulk applies:
+//! sending the same wrap-up again changes nothing). A bulk request the server refuses as a
+//! whole for its size (a rate limit smaller than the chunk, a body over the limit) is split
+//! in halves, and later chunks are made no larger.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +18,7 @@ use wrapup_client::{
     EventStream, RetryPolicy, RetryVerdict,
 };
 use wrapup_domain::names::name_key;
-use wrapup_types::{ErrorCode, ErrorDetail};
+use wrapup_types::{BulkOutcome, BulkWrapUp, BulkWrapUpResult, ErrorCode, ErrorDetail, EventKind};
 
 use crate::counts::Tally;
 use crate::error::BatchError;
@@ -44,6 +48,33 @@ fn refused(e: Error) -> ErrorDetail {
     }
 }
 
+/// The most wrap-ups the server takes in one bulk request.
+pub(crate) const MAX_CHUNK: usize = 1000;
+
+/// Whether a bulk request was refused as a whole for its size (413, or a 400 saying the
+/// array is larger than the rate limit lets one request be).
+fn too_large(e: &Error) -> bool {
+    match e {
+        Error::Api { status: 413, .. } => true,
+        Error::Api {
+            status: 400, body, ..
+        } => body.code == ErrorCode::RequestFieldInvalid,
+        _ => false,
+    }
+}
+
+/// A whole request's refusal as the details of each of its items.
+fn refusal_details(e: &Error) -> Vec<ErrorDetail> {
+    match e {
+        Error::Api { body, .. } if !body.details.is_empty() => body.details.clone(),
+        Error::Api { body, .. } => vec![ErrorDetail::new(body.code, body.message.clone())],
+        other => vec![ErrorDetail::new(
+            ErrorCode::InternalError,
+            other.to_string(),
+        )],
+    }
+}
+
 /// The client with the batch's retry behaviour.
 pub(crate) struct BatchApi {
     pub(crate) client: Client,
@@ -55,6 +86,17 @@ pub(crate) struct BatchApi {
     /// How many 429s a request may meet before the batch stops.
     max_rate_limited: u32,
     codes: Mutex<HashMap<(Uuid, String), CodeLookup>>,
+    /// The most rows a chunk may hold: `--chunk-size`, lowered when the server refuses a
+    /// bulk request as too large.
+    chunk_limit: AtomicUsize,
+}
+
+/// The answer for one item of a bulk apply: the server's result, and whether an earlier
+/// attempt of the request carrying it failed in a way that may have taken effect (so an
+/// `unchanged` may be this batch's own attempt, whose answer was lost).
+pub(crate) struct ItemAnswer {
+    pub(crate) result: BulkWrapUpResult,
+    pub(crate) resent: bool,
 }
 
 impl BatchApi {
@@ -72,7 +114,74 @@ impl BatchApi {
             },
             max_rate_limited: options.max_retries.saturating_mul(10),
             codes: Mutex::new(HashMap::new()),
+            chunk_limit: AtomicUsize::new(options.chunk_size.clamp(1, MAX_CHUNK)),
         }
+    }
+
+    /// The most rows the next chunk may hold.
+    pub(crate) fn chunk_limit(&self) -> usize {
+        self.chunk_limit.load(Ordering::Relaxed)
+    }
+
+    /// Applies `items` in bulk requests (one, unless the server refuses it as too large:
+    /// then in halves), with the batch's retries. One answer per item, in order; an error
+    /// only when the whole batch must stop.
+    pub(crate) async fn apply(&self, items: &[BulkWrapUp]) -> Result<Vec<ItemAnswer>, BatchError> {
+        let mut answers = Vec::with_capacity(items.len());
+        // Parts still to send, last first (a stack, so the answers stay in input order).
+        let mut parts = vec![items];
+        while let Some(part) = parts.pop() {
+            let (sent, ambiguous) = self
+                .retrying_counted(|| self.client.apply_wrapups(part))
+                .await;
+            match sent {
+                Ok(results) if results.len() == part.len() => {
+                    let resent = ambiguous > 0;
+                    answers.extend(
+                        results
+                            .into_iter()
+                            .map(|result| ItemAnswer { result, resent }),
+                    );
+                }
+                Ok(results) => {
+                    return Err(BatchError::Unreachable(Error::Unexpected {
+                        status: 200,
+                        message: format!(
+                            "the server answered {} results for {} wrap-ups",
+                            results.len(),
+                            part.len()
+                        ),
+                    }))
+                }
+                Err(RequestFailure::Refused(e)) if part.len() > 1 && too_large(&e) => {
+                    let half = part.len() / 2;
+                    self.chunk_limit.fetch_min(half, Ordering::Relaxed);
+                    tracing::info!(rows = half, error = %e, "the server refused a chunk as too large; sending smaller ones");
+                    let (first, second) = part.split_at(half);
+                    parts.push(second);
+                    parts.push(first);
+                }
+                Err(RequestFailure::Refused(e)) => {
+                    // Refused as a whole: every item of it fails with the diagnosis.
+                    let details = refusal_details(&e);
+                    let status = match &e {
+                        Error::Api { status, .. } => *status,
+                        _ => 0,
+                    };
+                    answers.extend(part.iter().map(|item| ItemAnswer {
+                        result: BulkWrapUpResult {
+                            interaction_id: Some(item.interaction_id.to_string()),
+                            outcome: BulkOutcome::Refused,
+                            status,
+                            details: details.clone(),
+                        },
+                        resent: false,
+                    }));
+                }
+                Err(RequestFailure::Stop(e)) => return Err(e),
+            }
+        }
+        Ok(answers)
     }
 
     /// Waits while the batch is paused by a 429.
@@ -100,25 +209,41 @@ impl BatchApi {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        self.retrying_counted(request).await.0
+    }
+
+    /// [`BatchApi::retrying`], also saying how many attempts failed in a way that may have
+    /// taken effect all the same (5xx, network errors; not a 429, which applies nothing).
+    async fn retrying_counted<T, F, Fut>(&self, request: F) -> (Result<T, RequestFailure>, u32)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
         let mut failures = 0;
         let mut rate_limited = 0;
         loop {
             self.paused().await;
             let error = match request().await {
-                Ok(v) => return Ok(v),
+                Ok(v) => return (Ok(v), failures),
                 Err(e) => e,
             };
             if matches!(
                 error,
                 Error::Api { status: 401, .. } | Error::OAuth { .. } | Error::NoCredentials
             ) {
-                return Err(RequestFailure::Stop(BatchError::Unauthorized(error)));
+                return (
+                    Err(RequestFailure::Stop(BatchError::Unauthorized(error))),
+                    failures,
+                );
             }
             match RetryVerdict::of(&error, true) {
                 RetryVerdict::RateLimited { retry_after } => {
                     rate_limited += 1;
                     if rate_limited > self.max_rate_limited {
-                        return Err(RequestFailure::Stop(BatchError::Unreachable(error)));
+                        return (
+                            Err(RequestFailure::Stop(BatchError::Unreachable(error))),
+                            failures,
+                        );
                     }
                     self.pause(retry_after.unwrap_or(Duration::from_secs(1)));
                     self.tally.add(|c| c.retries += 1);
@@ -127,12 +252,15 @@ impl BatchApi {
                     failures += 1;
                     // Exponential backoff with full jitter; None once the retries are spent.
                     let Some(delay) = self.backoff.delay(failures, None) else {
-                        return Err(RequestFailure::Stop(BatchError::Unreachable(error)));
+                        return (
+                            Err(RequestFailure::Stop(BatchError::Unreachable(error))),
+                            failures,
+                        );
                     };
                     self.tally.add(|c| c.retries += 1);
                     tokio::time::sleep(delay).await;
                 }
-                RetryVerdict::Never => return Err(RequestFailure::Refused(error)),
+                RetryVerdict::Never => return (Err(RequestFailure::Refused(error)), failures),
             }
         }
     }
@@ -201,9 +329,12 @@ impl BatchApi {
     }
 
     /// Opens the batch's one event stream (resuming after `last_event_id`), or `None` when
-    /// it is unavailable: waiting rows are then re-read on every tick instead.
+    /// it is unavailable: waiting rows are then re-read on every tick instead. Only the
+    /// events that can make an interaction ready are asked for (not the wrap-ups, one per
+    /// row the batch applies).
     pub(crate) async fn open_stream(&self, last_event_id: Option<String>) -> Option<EventStream> {
         let query = EventQuery {
+            kinds: vec![EventKind::State, EventKind::Finalized],
             last_event_id,
             ..EventQuery::default()
         };

@@ -1,25 +1,31 @@
-//! The life of one row, step by step: read its interaction, resolve its code, apply it if
-//! ready, or wait; every step recorded in the journal. A row's PUT is sent only after its
-//! journal entry says `sending`, and a row not recorded as done is read with a GET before it
-//! is sent, so a PUT that took effect just before a crash is recognised instead of sent
-//! twice.
+//! The work of a task: a chunk of rows, or the re-read of a waiting row.
+//!
+//! A chunk is handled in three steps: its rows' journal entries are read at once (rows an
+//! earlier run finished are skipped); each row's code is resolved (an id as is; a name in
+//! its interaction's division, which takes a GET of the interaction); then every row to
+//! apply goes out in one bulk request, optimistically: nothing is read first, because the
+//! server answers an identical wrap-up as `unchanged` and changes nothing, so a row whose
+//! outcome was lost (a crash, a reset connection) is simply sent again. The chunk's
+//! outcomes are then committed to the journal in one transaction, before any of its rows
+//! counts as done (and before an interaction's next row may start).
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::StreamExt;
 use uuid::Uuid;
-use wrapup_client::{Error, ValidWrapUp};
+use wrapup_client::{CodeRef, Error, ValidWrapUp};
 use wrapup_domain::lifecycle::is_ready;
-use wrapup_types::{ErrorCode, InteractionState};
+use wrapup_types::{BulkOutcome, ErrorCode, InteractionState};
 
-use crate::api::{BatchApi, RequestFailure};
+use crate::api::{BatchApi, ItemAnswer, RequestFailure};
 use crate::counts::Tally;
 use crate::error::{BatchError, WAIT_TIMEOUT};
 use crate::journal::{Journal, JournalEntry, RowStatus};
 use crate::options::Options;
-use crate::row::{Row, RowError, RowOutcome, RowTask, WaitingRow};
+use crate::row::{ChunkItem, Row, RowError, RowOutcome, RowTask, WaitingRow};
 
-/// Runs the steps of rows; one per batch, shared by every row's task.
+/// Runs the tasks of a batch; one per batch, shared by every task.
 pub(crate) struct RowHandler {
     pub(crate) api: Arc<BatchApi>,
     pub(crate) journal: Journal,
@@ -27,15 +33,63 @@ pub(crate) struct RowHandler {
     pub(crate) tally: Arc<Tally>,
 }
 
+/// Where each row of a task ended, by interaction (none for an invalid record).
+pub(crate) type Outcomes = Vec<(Option<Uuid>, RowOutcome)>;
+
+/// What a task decided, before it is committed: the journal entries to write (all in one
+/// transaction) and each row's outcome.
+#[derive(Default)]
+struct Settled {
+    entries: Vec<JournalEntry>,
+    outcomes: Outcomes,
+}
+
+impl Settled {
+    fn record(
+        &mut self,
+        row: &Row,
+        status: RowStatus,
+        code_id: Option<Uuid>,
+        error: Option<(&str, &str)>,
+    ) {
+        self.entries.push(JournalEntry {
+            line: row.line,
+            interaction_id: Some(row.interaction_id),
+            status,
+            spec: row.spec(),
+            code_id,
+            error_code: error.map(|e| e.0.to_string()),
+            message: error.map(|e| e.1.to_string()),
+        });
+    }
+
+    fn done(&mut self, row: &Row) {
+        self.outcomes
+            .push((Some(row.interaction_id), RowOutcome::Done));
+    }
+}
+
+/// A row ready to go out in the chunk's bulk request.
+struct ToSend {
+    row: Row,
+    wrapup: ValidWrapUp,
+    /// An earlier run recorded it `sending` (a journal written before chunks): an
+    /// `unchanged` answer is then that run's request, which took effect.
+    was_sending: bool,
+    /// When it started waiting and when it times out, if it has waited already.
+    waited: Option<(Instant, Instant)>,
+}
+
 impl RowHandler {
-    /// Runs one task to its row's next resting point.
-    pub(crate) async fn run(&self, task: RowTask) -> Result<RowOutcome, BatchError> {
+    /// Runs one task; returns where each of its rows stands, once that is committed.
+    pub(crate) async fn run(&self, task: RowTask) -> Result<Outcomes, BatchError> {
+        let mut settled = Settled::default();
         match task {
-            RowTask::Process(row) => self.process(row).await,
-            RowTask::Invalid(e) => self.invalid(e).await,
-            RowTask::Send(w) => self.send(w.row, w.wrapup).await,
-            RowTask::Reconcile(w) => self.reconcile(w).await,
+            RowTask::Chunk(items) => self.chunk(items, &mut settled).await?,
+            RowTask::Reconcile(w) => self.reconcile(w, &mut settled).await?,
         }
+        self.journal.put_all(settled.entries).await?;
+        Ok(settled.outcomes)
     }
 
     /// Counts a row an earlier run finished: failures still count as failures (so the
@@ -52,193 +106,276 @@ impl RowHandler {
         });
     }
 
-    async fn record(
+    fn fail(
         &self,
-        row: &Row,
-        status: RowStatus,
-        code_id: Option<Uuid>,
-        error: Option<(&str, &str)>,
-    ) -> Result<(), BatchError> {
-        self.journal
-            .put(JournalEntry {
-                line: row.line,
-                interaction_id: Some(row.interaction_id),
-                status,
-                spec: row.spec(),
-                code_id,
-                error_code: error.map(|e| e.0.to_string()),
-                message: error.map(|e| e.1.to_string()),
-            })
-            .await?;
-        Ok(())
-    }
-
-    async fn fail(
-        &self,
+        settled: &mut Settled,
         row: &Row,
         code_id: Option<Uuid>,
         code: &str,
         message: &str,
-    ) -> Result<RowOutcome, BatchError> {
-        self.record(row, RowStatus::Failed, code_id, Some((code, message)))
-            .await?;
+    ) {
+        settled.record(row, RowStatus::Failed, code_id, Some((code, message)));
+        settled.done(row);
         self.tally.add(|c| c.failed += 1);
-        Ok(RowOutcome::Done)
     }
 
     /// Fails the row with the server's diagnosis of a refused request.
-    async fn refused(
-        &self,
-        row: &Row,
-        code_id: Option<Uuid>,
-        e: &Error,
-    ) -> Result<RowOutcome, BatchError> {
+    fn refused(&self, settled: &mut Settled, row: &Row, code_id: Option<Uuid>, e: &Error) {
         let (code, message) = match e {
             Error::Api { body, .. } => (body.code.as_str().to_string(), body.message.clone()),
             other => ("request.failed".to_string(), other.to_string()),
         };
-        self.fail(row, code_id, &code, &message).await
+        self.fail(settled, row, code_id, &code, &message);
+    }
+
+    /// A row applied (by this batch, or found in place already).
+    fn applied(&self, settled: &mut Settled, row: &Row, code_id: Uuid, ours: bool) {
+        let status = if ours {
+            RowStatus::Applied
+        } else {
+            RowStatus::AlreadyApplied
+        };
+        settled.record(row, status, Some(code_id), None);
+        settled.done(row);
+        self.tally.add(|c| {
+            if ours {
+                c.applied += 1
+            } else {
+                c.already_applied += 1
+            }
+        });
+    }
+
+    /// Records that a row waits for its interaction (read at `read_at`), and hands it to
+    /// the scheduler; a row that waited already keeps its start and its deadline.
+    fn wait(&self, settled: &mut Settled, send: ToSend, read_at: Instant) {
+        settled.record(
+            &send.row,
+            RowStatus::Waiting,
+            Some(send.wrapup.code_id()),
+            None,
+        );
+        let (since, deadline) = send
+            .waited
+            .unwrap_or((read_at, read_at + self.options.wait));
+        settled.outcomes.push((
+            Some(send.row.interaction_id),
+            RowOutcome::Waiting(WaitingRow {
+                row: send.row,
+                wrapup: send.wrapup,
+                since,
+                deadline,
+                checked: read_at,
+            }),
+        ));
     }
 
     /// Records a record that is not a valid row as failed (unless an earlier run did).
-    async fn invalid(&self, e: RowError) -> Result<RowOutcome, BatchError> {
+    fn invalid(&self, settled: &mut Settled, e: RowError, earlier: Option<&JournalEntry>) {
         let spec = format!("invalid record: {}", e.message);
-        if let Some(entry) = self.journal.get(e.line).await? {
-            if entry.status.is_done() && entry.spec == spec {
-                self.count_earlier(&entry);
-                return Ok(RowOutcome::Done);
-            }
+        settled.outcomes.push((None, RowOutcome::Done));
+        if let Some(entry) = earlier.filter(|x| x.status.is_done() && x.spec == spec) {
+            self.count_earlier(entry);
+            return;
         }
-        self.journal
-            .put(JournalEntry {
-                line: e.line,
-                interaction_id: e.interaction_id,
-                status: RowStatus::Failed,
-                spec,
-                code_id: None,
-                error_code: Some(e.code.clone()),
-                message: Some(e.message.clone()),
-            })
-            .await?;
+        settled.entries.push(JournalEntry {
+            line: e.line,
+            interaction_id: e.interaction_id,
+            status: RowStatus::Failed,
+            spec,
+            code_id: None,
+            error_code: Some(e.code),
+            message: Some(e.message),
+        });
         self.tally.add(|c| c.failed += 1);
-        Ok(RowOutcome::Done)
     }
 
-    /// Looks a row over: skips it if done, fails it if invalid, applies it if ready.
-    async fn process(&self, row: Row) -> Result<RowOutcome, BatchError> {
-        let earlier = self.journal.get(row.line).await?;
-        if let Some(entry) = &earlier {
-            if entry.spec != row.spec() {
-                return Err(BatchError::InputChanged {
-                    line: row.line,
-                    journal: self.journal.path().to_string(),
-                });
-            }
-            if entry.status.is_done()
-                && !(self.options.retry_failed && entry.status == RowStatus::Failed)
-            {
-                self.count_earlier(entry);
-                return Ok(RowOutcome::Done);
-            }
-        }
-        let id = row.interaction_id;
-        let interaction = match self
-            .api
-            .retrying(|| self.api.client.get_interaction(id))
-            .await
-        {
-            Ok(i) => i,
-            Err(RequestFailure::Refused(e)) => return self.refused(&row, None, &e).await,
-            Err(RequestFailure::Stop(e)) => return Err(e),
-        };
-        let code_id = match self
-            .api
-            .resolve_code(interaction.division_id, &row.code)
-            .await?
-        {
-            Ok(id) => id,
-            Err(why) => {
-                return self
-                    .fail(&row, None, why.error_code.as_str(), &why.message)
-                    .await
-            }
-        };
-        let wrapup = match row.wrapup(code_id) {
-            Ok(w) => w,
-            Err(e) => return self.fail(&row, Some(code_id), &e.code, &e.message).await,
-        };
-        if let Some(applied) = &interaction.wrap_up {
-            if wrapup.matches(applied) {
-                // In flight when an earlier run died: that run's PUT took effect.
-                let ours = earlier.is_some_and(|e| e.status == RowStatus::Sending);
-                let status = if ours {
-                    RowStatus::Applied
-                } else {
-                    RowStatus::AlreadyApplied
-                };
-                self.record(&row, status, Some(code_id), None).await?;
-                self.tally.add(|c| {
-                    if ours {
-                        c.applied += 1
-                    } else {
-                        c.already_applied += 1
+    /// The three steps of a chunk (see the module documentation).
+    async fn chunk(&self, items: Vec<ChunkItem>, settled: &mut Settled) -> Result<(), BatchError> {
+        let lines: Vec<u64> = items
+            .iter()
+            .filter_map(|item| match item {
+                ChunkItem::Fresh(row) => Some(row.line),
+                ChunkItem::Invalid(e) => Some(e.line),
+                ChunkItem::Ready(_) => None,
+            })
+            .collect();
+        let earlier = self.journal.get_many(&lines).await?;
+        let mut send = Vec::with_capacity(items.len());
+        let mut named = Vec::new();
+        for item in items {
+            match item {
+                ChunkItem::Invalid(e) => {
+                    let entry = earlier.get(&e.line);
+                    self.invalid(settled, e, entry);
+                }
+                ChunkItem::Ready(w) => send.push(ToSend {
+                    row: w.row,
+                    wrapup: w.wrapup,
+                    was_sending: false,
+                    waited: Some((w.since, w.deadline)),
+                }),
+                ChunkItem::Fresh(row) => {
+                    let entry = earlier.get(&row.line);
+                    if let Some(entry) = entry {
+                        if entry.spec != row.spec() {
+                            return Err(BatchError::InputChanged {
+                                line: row.line,
+                                journal: self.journal.path().to_string(),
+                            });
+                        }
+                        if entry.status.is_done()
+                            && !(self.options.retry_failed && entry.status == RowStatus::Failed)
+                        {
+                            self.count_earlier(entry);
+                            settled.done(&row);
+                            continue;
+                        }
                     }
-                });
-                return Ok(RowOutcome::Done);
+                    let was_sending = entry.is_some_and(|e| e.status == RowStatus::Sending);
+                    match row.code {
+                        CodeRef::Id(code_id) => {
+                            if let Some(s) = self.prepare(settled, row, code_id, was_sending) {
+                                send.push(s);
+                            }
+                        }
+                        CodeRef::Name(_) => named.push((row, was_sending)),
+                    }
+                }
             }
         }
-        if is_ready(interaction.state, interaction.finalized) {
-            return self.send(row, wrapup).await;
-        }
-        self.wait(row, wrapup).await
+        self.resolve_named(named, settled, &mut send).await?;
+        self.send(send, settled).await
     }
 
-    /// Records that a row waits for its interaction, and hands it to the scheduler.
-    async fn wait(&self, row: Row, wrapup: ValidWrapUp) -> Result<RowOutcome, BatchError> {
-        self.record(&row, RowStatus::Waiting, Some(wrapup.code_id()), None)
-            .await?;
-        let now = Instant::now();
-        Ok(RowOutcome::Waiting(WaitingRow {
-            row,
-            wrapup,
-            since: now,
-            deadline: now + self.options.wait,
-            checked: now,
-        }))
-    }
-
-    /// Sends the PUT, with the journal written before and after it.
-    async fn send(&self, row: Row, wrapup: ValidWrapUp) -> Result<RowOutcome, BatchError> {
-        let code_id = Some(wrapup.code_id());
-        self.record(&row, RowStatus::Sending, code_id, None).await?;
-        let body = wrapup.request();
-        let id = row.interaction_id;
-        match self
-            .api
-            .retrying(|| self.api.client.put_wrapup(id, &body))
-            .await
-        {
-            Ok(()) => {
-                self.record(&row, RowStatus::Applied, code_id, None).await?;
-                self.tally.add(|c| c.applied += 1);
-                Ok(RowOutcome::Done)
+    /// The row's wrap-up with its code known, or the row failed (recorded) if invalid.
+    fn prepare(
+        &self,
+        settled: &mut Settled,
+        row: Row,
+        code_id: Uuid,
+        was_sending: bool,
+    ) -> Option<ToSend> {
+        match row.wrapup(code_id) {
+            Ok(wrapup) => Some(ToSend {
+                row,
+                wrapup,
+                was_sending,
+                waited: None,
+            }),
+            Err(e) => {
+                self.fail(settled, &row, Some(code_id), &e.code, &e.message);
+                None
             }
-            Err(RequestFailure::Refused(e))
-                if matches!(
-                    e.code(),
-                    Some(ErrorCode::InteractionNotFinalized | ErrorCode::InteractionNotClosed)
-                ) =>
+        }
+    }
+
+    /// Rows naming their code: each interaction is read (its division says which code the
+    /// name means), `concurrency` at a time. A row whose wrap-up is in place already is
+    /// done; one whose interaction is not ready waits without being sent.
+    async fn resolve_named(
+        &self,
+        named: Vec<(Row, bool)>,
+        settled: &mut Settled,
+        send: &mut Vec<ToSend>,
+    ) -> Result<(), BatchError> {
+        let mut reads = futures::stream::iter(named)
+            .map(|(row, was_sending)| async move {
+                let id = row.interaction_id;
+                let read = self
+                    .api
+                    .retrying(|| self.api.client.get_interaction(id))
+                    .await;
+                (row, was_sending, read, Instant::now())
+            })
+            .buffered(self.options.concurrency.max(1));
+        while let Some((row, was_sending, read, read_at)) = reads.next().await {
+            let interaction = match read {
+                Ok(i) => i,
+                Err(RequestFailure::Refused(e)) => {
+                    self.refused(settled, &row, None, &e);
+                    continue;
+                }
+                Err(RequestFailure::Stop(e)) => return Err(e),
+            };
+            let code_id = match self
+                .api
+                .resolve_code(interaction.division_id, &row.code)
+                .await?
             {
-                self.wait(row, wrapup).await
+                Ok(id) => id,
+                Err(why) => {
+                    self.fail(settled, &row, None, why.error_code.as_str(), &why.message);
+                    continue;
+                }
+            };
+            let Some(ready) = self.prepare(settled, row, code_id, was_sending) else {
+                continue;
+            };
+            if let Some(applied) = &interaction.wrap_up {
+                if ready.wrapup.matches(applied) {
+                    self.applied(settled, &ready.row, code_id, was_sending);
+                    continue;
+                }
             }
-            Err(RequestFailure::Refused(e)) => self.refused(&row, code_id, &e).await,
-            Err(RequestFailure::Stop(e)) => Err(e),
+            if is_ready(interaction.state, interaction.finalized) {
+                send.push(ready);
+            } else {
+                self.wait(settled, ready, read_at);
+            }
         }
+        Ok(())
     }
 
-    /// Re-reads a waiting row's interaction: applies it if ready, fails it if its time is
+    /// Sends the rows in one bulk request (split if the server says it is too large) and
+    /// settles each by its answer.
+    async fn send(&self, send: Vec<ToSend>, settled: &mut Settled) -> Result<(), BatchError> {
+        if send.is_empty() {
+            return Ok(());
+        }
+        let items: Vec<_> = send
+            .iter()
+            .map(|s| s.wrapup.bulk_item(s.row.interaction_id))
+            .collect();
+        let sent_at = Instant::now();
+        let answers = self.api.apply(&items).await?;
+        for (s, ItemAnswer { result, resent }) in send.into_iter().zip(answers) {
+            let code_id = s.wrapup.code_id();
+            match result.outcome {
+                BulkOutcome::Applied => self.applied(settled, &s.row, code_id, true),
+                BulkOutcome::Unchanged => {
+                    self.applied(settled, &s.row, code_id, s.was_sending || resent)
+                }
+                BulkOutcome::Refused => {
+                    let first = result.details.first();
+                    let not_ready = first.is_some_and(|d| {
+                        matches!(
+                            d.error_code,
+                            ErrorCode::InteractionNotFinalized | ErrorCode::InteractionNotClosed
+                        )
+                    });
+                    if not_ready {
+                        self.wait(settled, s, sent_at);
+                    } else {
+                        let (code, message) = first
+                            .map_or(("request.failed", "refused without details"), |d| {
+                                (d.error_code.as_str(), d.message.as_str())
+                            });
+                        self.fail(settled, &s.row, Some(code_id), code, message);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-reads a waiting row's interaction: hands it back ready, fails it if its time is
     /// up, or leaves it waiting.
-    async fn reconcile(&self, mut waiting: WaitingRow) -> Result<RowOutcome, BatchError> {
+    async fn reconcile(
+        &self,
+        mut waiting: WaitingRow,
+        settled: &mut Settled,
+    ) -> Result<(), BatchError> {
         let id = waiting.row.interaction_id;
         let interaction = match self
             .api
@@ -247,14 +384,16 @@ impl RowHandler {
         {
             Ok(i) => i,
             Err(RequestFailure::Refused(e)) => {
-                return self
-                    .refused(&waiting.row, Some(waiting.wrapup.code_id()), &e)
-                    .await
+                self.refused(settled, &waiting.row, Some(waiting.wrapup.code_id()), &e);
+                return Ok(());
             }
             Err(RequestFailure::Stop(e)) => return Err(e),
         };
         if is_ready(interaction.state, interaction.finalized) {
-            return self.send(waiting.row, waiting.wrapup).await;
+            settled
+                .outcomes
+                .push((Some(id), RowOutcome::Ready(waiting)));
+            return Ok(());
         }
         if Instant::now() >= waiting.deadline {
             self.tally.add(|c| c.timed_out += 1);
@@ -267,16 +406,14 @@ impl RowHandler {
                 },
                 waiting.since.elapsed().as_secs()
             );
-            return self
-                .fail(
-                    &waiting.row,
-                    Some(waiting.wrapup.code_id()),
-                    WAIT_TIMEOUT,
-                    &message,
-                )
-                .await;
+            let code_id = Some(waiting.wrapup.code_id());
+            self.fail(settled, &waiting.row, code_id, WAIT_TIMEOUT, &message);
+            return Ok(());
         }
         waiting.checked = Instant::now();
-        Ok(RowOutcome::Waiting(waiting))
+        settled
+            .outcomes
+            .push((Some(id), RowOutcome::Waiting(waiting)));
+        Ok(())
     }
 }

@@ -313,5 +313,12 @@ mod tests {
             "{{\"duration\": \"2m\", \"code\": \"Sale\", \"interactionId\": \"{ID}\"}}"
         ));
         assert_eq!(a[0].as_ref().unwrap().spec(), b[0].as_ref().unwrap().spec());
+        // The exact text journals hold (a journal written by an earlier version must match).
+        assert_eq!(
+            a[0].as_ref().unwrap().spec(),
+            format!(
+                "{{\"interactionId\":\"{ID}\",\"code\":\"Sale\",\"durationMs\":120000,\"notes\":null}}"
+            )
+        );
     }
 }

@@ -2,10 +2,11 @@
 //!
 //! Writes go through one writer task that commits whatever is queued in one transaction
 //! (WAL, `synchronous=NORMAL`: a killed process loses nothing committed; a power cut may
-//! lose the last commits, which a re-run repairs, because every row not known to be done is
-//! checked with a GET before it is sent again, and sending the same wrap-up twice is a
-//! no-op on the server).
+//! lose the last commits, which a re-run repairs: every row not known to be done is sent
+//! again, and sending the same wrap-up twice is a no-op on the server). The batch writes a
+//! whole chunk's entries with one [`Journal::put_all`], so a chunk costs one commit.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -101,7 +102,11 @@ type Ack = oneshot::Sender<Result<(), String>>;
 pub struct Journal {
     pool: SqlitePool,
     path: String,
-    writes: mpsc::Sender<(JournalEntry, Ack)>,
+    writes: mpsc::Sender<(Vec<JournalEntry>, Ack)>,
+    /// The highest line recorded when the journal was opened: lines after it had no entry
+    /// then, so a run reads nothing for them (this process writes each line only after
+    /// reading it).
+    last_line_at_open: u64,
 }
 
 impl Journal {
@@ -138,12 +143,17 @@ impl Journal {
         .execute(&pool)
         .await
         .map_err(db)?;
+        let last_line_at_open: Option<i64> = sqlx::query_scalar("SELECT MAX(line) FROM rows")
+            .fetch_one(&pool)
+            .await
+            .map_err(db)?;
         let (writes, rx) = mpsc::channel(1024);
         tokio::spawn(run_writer(pool.clone(), rx, display.clone()));
         Ok(Journal {
             pool,
             path: display,
             writes,
+            last_line_at_open: last_line_at_open.map_or(0, |l| l as u64),
         })
     }
 
@@ -168,11 +178,42 @@ impl Journal {
         Ok(row.as_ref().map(entry_of))
     }
 
+    /// The entries of input lines `lines` (those that have one), in one read; none at all
+    /// when every line is past the journal's end (a first run reads nothing).
+    pub async fn get_many(
+        &self,
+        lines: &[u64],
+    ) -> Result<HashMap<u64, JournalEntry>, JournalError> {
+        let lines: Vec<u64> = lines
+            .iter()
+            .copied()
+            .filter(|l| *l <= self.last_line_at_open)
+            .collect();
+        if lines.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let list = serde_json::to_string(&lines).expect("numbers serialize");
+        let rows = sqlx::query("SELECT * FROM rows WHERE line IN (SELECT value FROM json_each(?))")
+            .bind(list)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.db(e))?;
+        Ok(rows.iter().map(entry_of).map(|e| (e.line, e)).collect())
+    }
+
     /// Records `entry`; returns once it is committed.
     pub async fn put(&self, entry: JournalEntry) -> Result<(), JournalError> {
+        self.put_all(vec![entry]).await
+    }
+
+    /// Records `entries` in one transaction; returns once they are committed.
+    pub async fn put_all(&self, entries: Vec<JournalEntry>) -> Result<(), JournalError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let (ack, done) = oneshot::channel();
         self.writes
-            .send((entry, ack))
+            .send((entries, ack))
             .await
             .map_err(|_| JournalError::Closed)?;
         match done.await {
@@ -234,9 +275,13 @@ fn entry_of(row: &sqlx::sqlite::SqliteRow) -> JournalEntry {
 }
 
 /// Commits every queued write in one transaction, then acknowledges them.
-async fn run_writer(pool: SqlitePool, mut rx: mpsc::Receiver<(JournalEntry, Ack)>, path: String) {
-    let mut batch = Vec::with_capacity(256);
-    while rx.recv_many(&mut batch, 256).await > 0 {
+async fn run_writer(
+    pool: SqlitePool,
+    mut rx: mpsc::Receiver<(Vec<JournalEntry>, Ack)>,
+    path: String,
+) {
+    let mut batch = Vec::with_capacity(64);
+    while rx.recv_many(&mut batch, 64).await > 0 {
         let result = write_all(&pool, &batch).await;
         if let Err(e) = &result {
             tracing::error!(journal = %path, error = %e, "writing the journal failed");
@@ -247,29 +292,39 @@ async fn run_writer(pool: SqlitePool, mut rx: mpsc::Receiver<(JournalEntry, Ack)
     }
 }
 
-async fn write_all(pool: &SqlitePool, batch: &[(JournalEntry, Ack)]) -> Result<(), sqlx::Error> {
+async fn write_all(
+    pool: &SqlitePool,
+    batch: &[(Vec<JournalEntry>, Ack)],
+) -> Result<(), sqlx::Error> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
+    // Multi-row statements of up to ROWS_PER_STATEMENT entries (the full-size statement is
+    // prepared once and reused); VALUES keeps the order, so a line written twice in one
+    // commit ends as the later.
+    const ROWS_PER_STATEMENT: usize = 100;
+    let entries: Vec<&JournalEntry> = batch.iter().flat_map(|(entries, _)| entries).collect();
     let mut tx = pool.begin().await?;
-    for (e, _) in batch {
-        sqlx::query(
-            "INSERT INTO rows (line, interaction_id, status, spec, code_id, error_code, message, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (line) DO UPDATE SET interaction_id = excluded.interaction_id,
+    for part in entries.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO rows (line, interaction_id, status, spec, code_id, error_code, message, updated_at) ",
+        );
+        insert.push_values(part, |mut row, e| {
+            row.push_bind(e.line as i64)
+                .push_bind(e.interaction_id.map(|i| i.to_string()))
+                .push_bind(e.status.as_str())
+                .push_bind(e.spec.as_str())
+                .push_bind(e.code_id.map(|i| i.to_string()))
+                .push_bind(e.error_code.as_deref())
+                .push_bind(e.message.as_deref())
+                .push_bind(now);
+        });
+        insert.push(
+            " ON CONFLICT (line) DO UPDATE SET interaction_id = excluded.interaction_id,
                status = excluded.status, spec = excluded.spec, code_id = excluded.code_id,
                error_code = excluded.error_code, message = excluded.message, updated_at = excluded.updated_at",
-        )
-        .bind(e.line as i64)
-        .bind(e.interaction_id.map(|i| i.to_string()))
-        .bind(e.status.as_str())
-        .bind(&e.spec)
-        .bind(e.code_id.map(|i| i.to_string()))
-        .bind(&e.error_code)
-        .bind(&e.message)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        );
+        insert.build().execute(&mut *tx).await?;
     }
     tx.commit().await
 }
@@ -304,6 +359,10 @@ mod tests {
             RowStatus::Applied
         );
         assert_eq!(journal.get(9).await.unwrap(), None);
+        let some = journal.get_many(&[1, 2, 9]).await.unwrap();
+        assert_eq!(some.len(), 2);
+        assert_eq!(some[&2].status, RowStatus::Applied);
+        assert_eq!(some[&1].status, RowStatus::Sending);
         let mut counts = journal.counts().await.unwrap();
         counts.sort_by_key(|c| c.0.as_str());
         assert_eq!(counts, [(RowStatus::Applied, 1), (RowStatus::Sending, 2)]);

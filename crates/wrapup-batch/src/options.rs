@@ -5,8 +5,12 @@ use std::time::Duration;
 /// How a batch runs.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Rows handled at once (reads and PUTs in flight).
+    /// Requests in flight at once: bulk requests of up to `chunk_size` rows, and the reads
+    /// of rows that name their code or have waited long.
     pub concurrency: usize,
+    /// The most rows sent in one bulk request (1 to 1000). Chunks are smaller when rows
+    /// come slower than the server answers: a chunk leaves as soon as a request may start.
+    pub chunk_size: usize,
     /// The longest a row may wait for its interaction to be ready before it fails as
     /// `timed out`.
     pub wait: Duration,
@@ -29,7 +33,8 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            concurrency: 16,
+            concurrency: 4,
+            chunk_size: 500,
             wait: Duration::from_secs(600),
             max_retries: 8,
             reconcile_after: Duration::from_secs(60),

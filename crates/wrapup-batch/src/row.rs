@@ -20,13 +20,26 @@ pub struct Row {
 impl Row {
     /// The record in a canonical form, stored in the journal to notice a changed input.
     pub fn spec(&self) -> String {
-        serde_json::json!({
-            "interactionId": self.interaction_id,
-            "code": match &self.code { CodeRef::Id(id) => id.to_string(), CodeRef::Name(n) => n.clone() },
-            "durationMs": self.duration.as_millis() as u64,
-            "notes": self.notes,
+        // The field order and `"notes":null` are part of the format: journals written
+        // earlier are compared against it.
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Spec<'a> {
+            interaction_id: Uuid,
+            code: std::borrow::Cow<'a, str>,
+            duration_ms: u64,
+            notes: Option<&'a str>,
+        }
+        serde_json::to_string(&Spec {
+            interaction_id: self.interaction_id,
+            code: match &self.code {
+                CodeRef::Id(id) => id.to_string().into(),
+                CodeRef::Name(n) => n.as_str().into(),
+            },
+            duration_ms: self.duration.as_millis() as u64,
+            notes: self.notes.as_deref(),
         })
-        .to_string()
+        .expect("a spec serializes")
     }
 
     /// The wrap-up, once the code is known; refused with the server's own code.
@@ -76,28 +89,26 @@ pub(crate) enum RowOutcome {
     Done,
     /// Its interaction is not ready: the scheduler keeps it until it is.
     Waiting(WaitingRow),
+    /// Its interaction is ready: the scheduler puts it in the next chunk.
+    Ready(WaitingRow),
 }
 
-/// The step a row's task runs.
-pub(crate) enum RowTask {
-    /// A row just read: look it over and apply it if its interaction is ready.
-    Process(Row),
-    /// A record that is not a valid row: record it as failed.
+/// One item of a chunk: what the chunk's task does with it depends on where it stands.
+pub(crate) enum ChunkItem {
+    /// A row just read (or an interaction's next row): looked up in the journal, its code
+    /// resolved, then sent.
+    Fresh(Row),
+    /// A record that is not a valid row: recorded as failed.
     Invalid(RowError),
-    /// A waiting row whose interaction became ready: send it.
-    Send(WaitingRow),
+    /// A waiting row whose interaction became ready: sent again.
+    Ready(WaitingRow),
+}
+
+/// The work of one task.
+pub(crate) enum RowTask {
+    /// Rows to send together, in one bulk request (with the journal read and written once
+    /// for them all).
+    Chunk(Vec<ChunkItem>),
     /// A waiting row without news for a while: read its interaction again.
     Reconcile(WaitingRow),
-}
-
-impl RowTask {
-    /// The interaction the task works on (none for an invalid record): its rows run one at
-    /// a time, in input order.
-    pub(crate) fn interaction(&self) -> Option<Uuid> {
-        match self {
-            RowTask::Process(row) => Some(row.interaction_id),
-            RowTask::Send(w) | RowTask::Reconcile(w) => Some(w.row.interaction_id),
-            RowTask::Invalid(_) => None,
-        }
-    }
 }

@@ -1,11 +1,15 @@
 //! Which row runs when. The scheduler owns the batch's moving parts — the input, the one
-//! event stream, the rows waiting for their interaction, the tasks in flight — and reacts
-//! to one thing at a time: a row read ([`Scheduler::on_row`]), an event
-//! ([`Scheduler::on_event`]), the reconciliation tick ([`Scheduler::on_tick`]), a task
-//! finished ([`Scheduler::on_done`]). Rows of one interaction run one at a time, in input
-//! order; a semaphore bounds the tasks in flight. Asked to stop (SIGINT, SIGTERM), it reads
-//! no more rows and starts no new task, lets the tasks in flight finish (their journal
-//! entries are then final or `waiting`), and returns: a re-run resumes from the journal.
+//! event stream, the rows waiting for their interaction, the chunk being filled, the tasks
+//! in flight — and reacts to one thing at a time: rows read ([`Scheduler::on_row`]), an
+//! event ([`Scheduler::on_event`]), the reconciliation tick ([`Scheduler::on_tick`]), a
+//! task finished ([`Scheduler::on_done`]). Rows to send (read, or ready after waiting) go
+//! into the chunk, which leaves as a task as soon as a permit is free (so chunks are large
+//! when the server is the bottleneck, small when the input is) or when it is full. Rows of
+//! one interaction run one at a time, in input order: an interaction's next row joins a
+//! chunk only once the row before it is committed as done. A semaphore bounds the tasks in
+//! flight. Asked to stop (SIGINT, SIGTERM), it reads no more rows and starts no new task,
+//! lets the tasks in flight finish (their journal entries are then final or `waiting`), and
+//! returns: a re-run resumes from the journal.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -20,19 +24,15 @@ use wrapup_domain::lifecycle::is_ready;
 
 use crate::counts::Counts;
 use crate::error::BatchError;
-use crate::handler::RowHandler;
+use crate::handler::{Outcomes, RowHandler};
 use crate::input::InputItem;
-use crate::row::{Row, RowOutcome, RowTask, WaitingRow};
+use crate::row::{ChunkItem, Row, RowOutcome, RowTask, WaitingRow};
 
 /// How long an interaction seen ready is remembered, for rows whose read raced the event.
 const READY_SEEN_FOR: Duration = Duration::from_secs(120);
 
-/// What a row's task returns: its interaction (none for an invalid record) and where the
-/// row stands.
-struct TaskDone {
-    interaction: Option<Uuid>,
-    outcome: Result<RowOutcome, BatchError>,
-}
+/// What a task returns: where each of its rows stands, by interaction.
+type TaskDone = Result<Outcomes, BatchError>;
 
 /// The state of a running batch (see the module documentation).
 pub(crate) struct Scheduler {
@@ -40,6 +40,8 @@ pub(crate) struct Scheduler {
     /// One permit per task in flight (`concurrency` in all).
     permits: Arc<Semaphore>,
     tasks: JoinSet<TaskDone>,
+    /// The chunk being filled: rows to send in the next bulk request.
+    chunk: Vec<ChunkItem>,
     /// `None` while the stream is unavailable (waiting rows are then re-read each tick).
     events: Option<EventStream>,
     /// The last event seen, to resume the stream after it drops.
@@ -68,6 +70,7 @@ impl Scheduler {
         Scheduler {
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             tasks: JoinSet::new(),
+            chunk: Vec::new(),
             events: handler.api.open_stream(None).await,
             last_event_id: None,
             waiting: HashMap::new(),
@@ -96,18 +99,24 @@ impl Scheduler {
             self.handler.tally.add(|c| c.waiting = waiting);
             progress(&self.handler.tally.snapshot());
             if self.stopping && self.tasks.is_empty() {
+                // Rows read but not sent have no journal entry yet: a re-run reads them.
                 return Ok(true);
             }
-            if self.input_done && self.tasks.is_empty() && self.waiting_count == 0 {
+            self.flush();
+            if self.input_done
+                && self.tasks.is_empty()
+                && self.waiting_count == 0
+                && self.chunk.is_empty()
+            {
                 return Ok(false);
             }
             let can_read = !self.input_done
                 && !self.stopping
                 && self.waiting_count < self.handler.options.max_waiting
-                && self.permits.available_permits() > 0;
+                && self.chunk.len() < self.handler.api.chunk_limit();
             tokio::select! {
                 () = &mut stop, if !self.stopping => self.stopping = true,
-                item = input.recv(), if can_read => self.on_row(item).await?,
+                item = input.recv(), if can_read => self.on_row(item, &mut input)?,
                 event = next_event(&mut self.events), if self.events.is_some() => {
                     self.on_event(event).await
                 }
@@ -130,39 +139,69 @@ impl Scheduler {
     /// Runs `task` on its own tokio task, holding `permit` until it finishes.
     fn spawn(&mut self, task: RowTask, permit: OwnedSemaphorePermit) {
         let handler = self.handler.clone();
-        let interaction = task.interaction();
         self.tasks.spawn(async move {
             let _permit = permit;
-            let outcome = handler.run(task).await;
-            TaskDone {
-                interaction,
-                outcome,
-            }
+            handler.run(task).await
         });
     }
 
-    /// A record read from the input (`None`: the input ended).
-    async fn on_row(&mut self, item: Option<InputItem>) -> Result<(), BatchError> {
-        let permit = self.permit().await;
-        match item {
-            None => self.input_done = true,
-            Some(Err(e)) => return Err(e.into()),
-            Some(Ok(Ok(row))) => {
-                self.handler.tally.add(|c| c.read += 1);
-                match self.busy.get_mut(&row.interaction_id) {
-                    Some(parked) => parked.push_back(row),
-                    None => {
-                        self.busy.insert(row.interaction_id, VecDeque::new());
-                        self.spawn(RowTask::Process(row), permit);
+    /// Sends the chunk being filled if a permit is free (and not stopping), up to the
+    /// chunk limit.
+    fn flush(&mut self) {
+        if self.chunk.is_empty() || self.stopping {
+            return;
+        }
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return;
+        };
+        let limit = self.handler.api.chunk_limit();
+        let rest = if self.chunk.len() > limit {
+            self.chunk.split_off(limit)
+        } else {
+            Vec::new()
+        };
+        let chunk = std::mem::replace(&mut self.chunk, rest);
+        self.spawn(RowTask::Chunk(chunk), permit);
+    }
+
+    /// Records read from the input (`None`: the input ended): `item`, then whatever else is
+    /// queued already, up to a full chunk.
+    fn on_row(
+        &mut self,
+        mut item: Option<InputItem>,
+        input: &mut mpsc::Receiver<InputItem>,
+    ) -> Result<(), std::io::Error> {
+        loop {
+            match item {
+                None => {
+                    self.input_done = true;
+                    return Ok(());
+                }
+                Some(Err(e)) => return Err(e),
+                Some(Ok(Ok(row))) => {
+                    self.handler.tally.add(|c| c.read += 1);
+                    match self.busy.get_mut(&row.interaction_id) {
+                        Some(parked) => parked.push_back(row),
+                        None => {
+                            self.busy.insert(row.interaction_id, VecDeque::new());
+                            self.chunk.push(ChunkItem::Fresh(row));
+                        }
                     }
                 }
+                Some(Ok(Err(invalid))) => {
+                    self.handler.tally.add(|c| c.read += 1);
+                    self.chunk.push(ChunkItem::Invalid(invalid));
+                }
             }
-            Some(Ok(Err(invalid))) => {
-                self.handler.tally.add(|c| c.read += 1);
-                self.spawn(RowTask::Invalid(invalid), permit);
+            if self.chunk.len() >= self.handler.api.chunk_limit() {
+                return Ok(());
             }
+            item = match input.try_recv() {
+                Ok(next) => Some(next),
+                Err(mpsc::error::TryRecvError::Empty) => return Ok(()),
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            };
         }
-        Ok(())
     }
 
     /// An event of the stream (`None` or an error: the stream dropped).
@@ -180,10 +219,7 @@ impl Scheduler {
                     }
                     if let Some(rows) = self.waiting.remove(&interaction.id) {
                         self.waiting_count -= rows.len();
-                        for w in rows {
-                            let permit = self.permit().await;
-                            self.spawn(RowTask::Send(w), permit);
-                        }
+                        self.chunk.extend(rows.into_iter().map(ChunkItem::Ready));
                     }
                 }
             }
@@ -248,39 +284,35 @@ impl Scheduler {
     /// A row's task finished: start the interaction's next row, or keep the row waiting.
     /// A task that crashed (panicked) stops the batch as an internal error.
     async fn on_done(&mut self, done: Result<TaskDone, JoinError>) -> Result<(), BatchError> {
-        let TaskDone {
-            interaction,
-            outcome,
-        } = done?;
-        match outcome? {
-            RowOutcome::Done => {
-                // The interaction's next row, if the input had another (when stopping, it
-                // is left for a re-run: it was read, not journaled).
-                if let Some(id) = interaction.filter(|_| !self.stopping) {
-                    match self.busy.get_mut(&id).and_then(VecDeque::pop_front) {
-                        Some(next) => {
-                            let permit = self.permit().await;
-                            self.spawn(RowTask::Process(next), permit);
-                        }
-                        None => {
-                            self.busy.remove(&id);
+        for (interaction, outcome) in done?? {
+            match outcome {
+                RowOutcome::Done => {
+                    // The interaction's next row, if the input had another (when stopping,
+                    // it is left for a re-run: it was read, not journaled).
+                    if let Some(id) = interaction.filter(|_| !self.stopping) {
+                        match self.busy.get_mut(&id).and_then(VecDeque::pop_front) {
+                            Some(next) => self.chunk.push(ChunkItem::Fresh(next)),
+                            None => {
+                                self.busy.remove(&id);
+                            }
                         }
                     }
                 }
-            }
-            RowOutcome::Waiting(w) => {
-                let id = w.row.interaction_id;
-                let read_at = w
-                    .checked
-                    .checked_sub(Duration::from_secs(1))
-                    .unwrap_or(w.checked);
-                if self.ready_seen.get(&id).is_some_and(|at| *at >= read_at) {
-                    // It became ready while its row was being read.
-                    let permit = self.permit().await;
-                    self.spawn(RowTask::Reconcile(w), permit);
-                } else {
-                    self.waiting_count += 1;
-                    self.waiting.entry(id).or_default().push(w);
+                RowOutcome::Ready(w) => self.chunk.push(ChunkItem::Ready(w)),
+                RowOutcome::Waiting(w) => {
+                    let id = w.row.interaction_id;
+                    let read_at = w
+                        .checked
+                        .checked_sub(Duration::from_secs(1))
+                        .unwrap_or(w.checked);
+                    if self.ready_seen.get(&id).is_some_and(|at| *at >= read_at) {
+                        // It became ready while its row was being read.
+                        let permit = self.permit().await;
+                        self.spawn(RowTask::Reconcile(w), permit);
+                    } else {
+                        self.waiting_count += 1;
+                        self.waiting.entry(id).or_default().push(w);
+                    }
                 }
             }
         }

@@ -19,6 +19,8 @@ pub struct EventQuery {
     pub divisions: Vec<Uuid>,
     /// Only these interactions; empty for all.
     pub interactions: Vec<Uuid>,
+    /// Only events of these types; empty for all.
+    pub kinds: Vec<EventKind>,
     /// Resume after this event id (`Last-Event-ID`).
     pub last_event_id: Option<String>,
 }
@@ -135,6 +137,7 @@ impl Client {
                 .iter()
                 .map(|i| ("interactionId", i.to_string())),
         );
+        params.extend(query.kinds.iter().map(|k| ("type", k.as_str().to_string())));
         let mut request = self
             .stream_http
             .get(format!("{}/api/v2/interactions/events", self.base))

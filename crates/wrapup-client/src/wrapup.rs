@@ -88,6 +88,16 @@ impl ValidWrapUp {
         }
     }
 
+    /// The item of `POST /api/v2/interactions/wrap-ups` applying it to `interaction_id`.
+    pub fn bulk_item(&self, interaction_id: Uuid) -> wrapup_types::BulkWrapUp {
+        wrapup_types::BulkWrapUp {
+            interaction_id,
+            code_id: self.code_id,
+            duration_ms: self.duration_ms,
+            notes: self.notes.clone(),
+        }
+    }
+
     /// Whether an applied wrap-up is this one (so applying it again changes nothing).
     pub fn matches(&self, applied: &wrapup_types::WrapUp) -> bool {
         applied.code_id == self.code_id

@@ -106,6 +106,50 @@ async fn a_subscriber_sees_the_whole_lifecycle_in_order() {
     assert_eq!(seen[4].2.wrap_up.as_ref().unwrap().code_id, code);
 }
 
+/// `?type=` narrows the stream to those event types; the ids stay the global sequence.
+#[tokio::test]
+async fn a_subscriber_asking_for_some_types_gets_only_those() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let code = server.code(&admin, division, "Sale").await;
+    let query = EventQuery {
+        kinds: vec![EventKind::State, EventKind::Finalized],
+        ..EventQuery::default()
+    };
+    let mut stream = admin.events(&query).await.unwrap();
+    let mut everything = admin.events(&EventQuery::default()).await.unwrap();
+
+    let id = server.interaction(&admin, division, &[]).await;
+    full_lifecycle(&server, &admin, id, code).await;
+
+    let mut all = Vec::new();
+    for _ in 0..5 {
+        all.push(next_interaction(&mut everything).await);
+    }
+    let mut some = Vec::new();
+    for _ in 0..3 {
+        some.push(next_interaction(&mut stream).await);
+    }
+    let kinds: Vec<EventKind> = some.iter().map(|(_, k, _)| *k).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::State, EventKind::State, EventKind::Finalized]
+    );
+    let ids: Vec<i64> = some.iter().map(|(id, _, _)| *id).collect();
+    let same: Vec<i64> = all
+        .iter()
+        .filter(|(_, k, _)| matches!(k, EventKind::State | EventKind::Finalized))
+        .map(|(id, _, _)| *id)
+        .collect();
+    assert_eq!(ids, same, "the same ids as on the whole stream");
+    // The wrap-up event is not sent: the next one is the next interaction's state change.
+    let other = server.interaction(&admin, division, &[]).await;
+    admin.set_state(other, TargetState::Active).await.unwrap();
+    let (_, kind, interaction) = next_interaction(&mut stream).await;
+    assert_eq!((kind, interaction.id), (EventKind::State, other));
+}
+
 #[tokio::test]
 async fn the_finalization_timer_publishes_when_the_settle_time_passes() {
     let server = TestServer::start().await;
@@ -229,6 +273,7 @@ async fn query_and_scope_errors() {
         ("?divisonId=1", "divisonId"),
         ("?interactionId=not-a-uuid", "interactionId"),
         ("?divisionId=", "divisionId"),
+        ("?type=interaction.closed", "type"),
     ] {
         let raw = admin
             .raw(

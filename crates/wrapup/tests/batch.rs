@@ -366,8 +366,21 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
             ids.push(id);
         }
     }
+    // Slow the batch down enough to be mid-way when the signal comes: small chunks, two at
+    // a time, each request delayed by the server.
+    let chaos = client
+        .raw(
+            reqwest::Method::PUT,
+            "/api/v2/admin/chaos",
+            &[("content-type", "application/json")],
+            Some(br#"{"spec": "delay=20ms..40ms"}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(chaos.status, 200);
     let journal = dir.path().join("journal.db");
-    let mut batch = batch_command(&server.url, &creds, dir.path(), &["--concurrency", "8"])
+    let slow = ["--concurrency", "2", "--chunk-size", "5"];
+    let mut batch = batch_command(&server.url, &creds, dir.path(), &slow)
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -398,6 +411,16 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
     let applied = count_applied(&journal);
     assert!(applied < ids.len(), "it stopped early: {applied} applied");
 
+    let chaos = client
+        .raw(
+            reqwest::Method::PUT,
+            "/api/v2/admin/chaos",
+            &[("content-type", "application/json")],
+            Some(br#"{"spec": "off"}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(chaos.status, 200);
     let mut rerun = batch_command(&server.url, &creds, dir.path(), &[])
         .spawn()
         .unwrap();
@@ -641,4 +664,113 @@ async fn rows_of_one_interaction_apply_in_input_order() {
         // The same row three times is one wrap-up.
         assert_eq!(admin.wrapup_history(*id).await.unwrap().len(), 1);
     }
+}
+
+/// Rows naming their code by id go out in bulk requests, with no read before them; a
+/// chunk larger than the server's rate limit allows in one request is split and the batch
+/// completes; a second batch of the same rows (a new journal) finds every wrap-up in place
+/// and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_go_out_in_bulk_requests_split_to_fit_the_rate_limit() {
+    let server = TestServer::start_with(wrapup_server::Config {
+        rate_limit: Some(wrapup_server::RateLimit {
+            requests: 100,
+            period_ms: 1_000,
+        }),
+        ..wrapup_server::Config::default()
+    })
+    .await;
+    let admin = server.admin().await;
+    let division = server.division(&admin, "Sales").await;
+    let sale = server.code(&admin, division, "Sale").await;
+    let ids = closed_interactions(&server, division, 300, true).await;
+    server.clock.advance(SETTLE_MS);
+    server.finalize_now().await;
+    let creds = server.credentials(ALL, DivisionGrant::All).await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
+        for id in &ids {
+            let row = serde_json::json!({"interactionId": id, "code": sale, "durationMs": 1500});
+            writeln!(rows, "{row}").unwrap();
+        }
+    }
+    // Time passes on the server's clock while the batch runs: the bucket refills.
+    let run = |extra: &'static [&'static str]| {
+        let mut child = batch_command(&server.url, &creds, dir.path(), extra)
+            .spawn()
+            .unwrap();
+        let clock = server.clock.clone();
+        async move {
+            let started = Instant::now();
+            loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    eprintln!("batch ran {:?}", started.elapsed());
+                    return (status.code(), output(child));
+                }
+                if started.elapsed() > Duration::from_secs(60) {
+                    child.kill().unwrap();
+                    panic!("the batch did not end:\n{}", output(child));
+                }
+                clock.advance(1_000);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    let (code, text) = run(&["--concurrency", "1"]).await;
+    assert_eq!(code, Some(0), "{text}");
+    let report = std::fs::read_to_string(dir.path().join("report.jsonl")).unwrap();
+    assert_eq!(
+        report.matches("\"status\":\"applied\"").count(),
+        300,
+        "{report}"
+    );
+    let history_lengths = || async {
+        let mut lengths = Vec::new();
+        for id in &ids {
+            lengths.push(server.store.wrapup_history(*id).await.unwrap().len());
+        }
+        lengths
+    };
+    assert!(history_lengths().await.iter().all(|n| *n == 1));
+    server.clock.advance(1_000);
+    let metrics = admin.metrics().await.unwrap();
+    let requests = |method: &str, route: &str, status: u16| -> u64 {
+        metrics
+            .lines()
+            .filter(|l| {
+                l.starts_with("wrapup_http_requests_total")
+                    && l.contains(&format!("method=\"{method}\""))
+                    && l.contains(&format!("route=\"{route}\""))
+                    && l.contains(&format!("status=\"{status}\""))
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    let bulk = "/api/v2/interactions/wrap-ups";
+    assert!(
+        requests("POST", bulk, 400) >= 1,
+        "a chunk was split:\n{metrics}"
+    );
+    assert!(
+        (3..=60).contains(&requests("POST", bulk, 200)),
+        "chunks of at most 100 rows:\n{metrics}"
+    );
+    assert_eq!(
+        requests("GET", "/api/v2/interactions/{id}", 200),
+        0,
+        "no read before a send"
+    );
+
+    // The same rows again, with a new journal: all in place already, nothing changes.
+    std::fs::remove_file(dir.path().join("journal.db")).unwrap();
+    let (code, text) = run(&[]).await;
+    assert_eq!(code, Some(0), "{text}");
+    let report = std::fs::read_to_string(dir.path().join("report.jsonl")).unwrap();
+    assert_eq!(
+        report.matches("\"status\":\"already-applied\"").count(),
+        300,
+        "{report}"
+    );
+    assert!(history_lengths().await.iter().all(|n| *n == 1));
 }

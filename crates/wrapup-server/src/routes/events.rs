@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use wrapup_domain::Principal;
 use wrapup_store::{EventRecord, Store};
-use wrapup_types::{ErrorCode, ErrorDetail, EventReset};
+use wrapup_types::{ErrorCode, ErrorDetail, EventKind, EventReset};
 
 use crate::auth::{Authorized, InteractionView};
 use crate::error::ApiError;
@@ -42,11 +42,13 @@ struct EventFilter {
     principal: Principal,
     divisions: Option<HashSet<Uuid>>,
     interactions: Option<HashSet<Uuid>>,
+    kinds: Option<HashSet<EventKind>>,
 }
 
 impl EventFilter {
     fn admits(&self, event: &EventRecord) -> bool {
         self.principal.sees(event.division_id)
+            && self.kinds.as_ref().is_none_or(|k| k.contains(&event.kind))
             && self
                 .divisions
                 .as_ref()
@@ -62,21 +64,42 @@ fn query_error(field: &str, message: String) -> ApiError {
     ApiError::one(
         ErrorDetail::new(ErrorCode::RequestQueryInvalid, message)
             .field(field)
-            .hint("Filter with ?divisionId=<uuid> and ?interactionId=<uuid>, each repeatable."),
+            .hint("Filter with ?divisionId=<uuid>, ?interactionId=<uuid> and ?type=<event type>, each repeatable."),
     )
 }
 
-/// Parses `?divisionId=…&interactionId=…` (each repeatable, at most 100 values).
-fn parse_query(uri: &Uri) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
-    let (mut divisions, mut interactions) = (Vec::new(), Vec::new());
+/// The filters of a subscription's query string.
+#[derive(Default)]
+struct StreamQuery {
+    divisions: Vec<Uuid>,
+    interactions: Vec<Uuid>,
+    kinds: Vec<EventKind>,
+}
+
+/// Parses `?divisionId=…&interactionId=…&type=…` (each repeatable, at most 100 values).
+fn parse_query(uri: &Uri) -> Result<StreamQuery, ApiError> {
+    let mut query = StreamQuery::default();
     for (key, value) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+        if key == "type" {
+            let kind = EventKind::parse(&value).ok_or_else(|| {
+                let known: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+                query_error(
+                    "type",
+                    format!("type must be one of {}; got \"{value}\".", known.join(", ")),
+                )
+            })?;
+            if !query.kinds.contains(&kind) {
+                query.kinds.push(kind);
+            }
+            continue;
+        }
         let list = match key.as_ref() {
-            "divisionId" => &mut divisions,
-            "interactionId" => &mut interactions,
+            "divisionId" => &mut query.divisions,
+            "interactionId" => &mut query.interactions,
             other => {
                 return Err(query_error(
                     other,
-                    format!("The query string is not valid: unknown parameter `{other}`; expected `divisionId` or `interactionId`."),
+                    format!("The query string is not valid: unknown parameter `{other}`; expected `divisionId`, `interactionId` or `type`."),
                 ))
             }
         };
@@ -90,7 +113,7 @@ fn parse_query(uri: &Uri) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
         }
         list.push(id);
     }
-    Ok((divisions, interactions))
+    Ok(query)
 }
 
 /// Where a subscription starts.
@@ -238,11 +261,12 @@ impl Subscription {
 /// the client to re-read state. Without `Last-Event-ID` the stream starts with the next
 /// event. A comment line (`: keep-alive`) is sent at least every 15 s. Only events of
 /// granted divisions are sent; `divisionId` and `interactionId` (each repeatable, up to
-/// 100) narrow the stream further.
+/// 100) and `type` (repeatable) narrow the stream further.
 #[utoipa::path(get, path = "/api/v2/interactions/events", operation_id = "streamInteractionEvents", tag = "interactions",
     params(
         ("divisionId" = Option<Vec<Uuid>>, Query, description = "Only events of these divisions (repeatable); each must be granted to the token.", explode = true),
         ("interactionId" = Option<Vec<Uuid>>, Query, description = "Only events of these interactions (repeatable).", explode = true),
+        ("type" = Option<Vec<EventKind>>, Query, description = "Only events of these types (repeatable), e.g. `interaction.state` and `interaction.finalized` to learn when interactions become ready for a wrap-up. Event ids stay global: the ids of the events left out are skipped.", explode = true),
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id."),
     ),
     responses((status = 200, description = "An endless stream of server-sent events.",
@@ -255,7 +279,11 @@ pub async fn stream(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (divisions, interactions) = parse_query(&uri)?;
+    let StreamQuery {
+        divisions,
+        interactions,
+        kinds,
+    } = parse_query(&uri)?;
     for division in &divisions {
         require_granted(&state, &principal, *division).await?;
     }
@@ -276,6 +304,7 @@ pub async fn stream(
             principal,
             divisions: (!divisions.is_empty()).then(|| divisions.into_iter().collect()),
             interactions: (!interactions.is_empty()).then(|| interactions.into_iter().collect()),
+            kinds: (!kinds.is_empty()).then(|| kinds.into_iter().collect()),
         },
         last,
         catching_up: true,

@@ -23,7 +23,7 @@ use crate::signals::StopSignals;
 /// The examples of `wrapup batch --help`.
 pub const HELP: &str = examples!(
     "wrapup batch wrapups.jsonl --report results.jsonl",
-    "wrapup batch export.csv --concurrency 32 --wait 30m",
+    "wrapup batch export.csv --concurrency 8 --wait 30m",
     "wrapup batch wrapups.jsonl --dry-run          # check every row, apply nothing",
     "cat rows.jsonl | wrapup batch - --journal rows.journal.db",
 );
@@ -32,7 +32,7 @@ pub const HELP: &str = examples!(
 pub const AFTER_HELP: &str = concat!(
     "Each row: {\"interactionId\": \"…\", \"code\": \"Sale\" (or an id), \"durationMs\": 120000 (or \"duration\": \"2m\"), \"notes\": \"…\"}\n\
 (JSON Lines), or CSV with a header row of the same names. Interrupted? Run the same command\n\
-again: done rows are skipped, an in-flight row is checked before it is sent again.\n\
+again: done rows are skipped, a row in flight is sent again (the same wrap-up twice is a no-op).\n\
 Exits 0 when every row is applied (or was already), 3 when some failed, 4 when some timed out,\n\
 5 when the batch stopped (the server unreachable, failing or rate limiting past the retries).\n\
 SIGINT (Ctrl-C) or SIGTERM: no more rows are read, the rows in flight finish, the journal is\n\
@@ -58,9 +58,13 @@ pub struct BatchArgs {
     /// The input format [default: from the extension, or the first byte: `{` is JSON Lines].
     #[arg(long)]
     format: Option<InputFormat>,
-    /// Rows handled at once.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=512))]
+    /// Requests in flight at once (bulk requests of up to --chunk-size rows, and the reads
+    /// of rows that name their code).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=512))]
     concurrency: u32,
+    /// The most rows sent in one bulk request (smaller when the server's rate limit says so).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    chunk_size: u32,
     /// The longest a row waits for its interaction to be closed and finalized.
     #[arg(long, value_parser = duration_arg, default_value = "10m")]
     wait: Duration,
@@ -293,6 +297,7 @@ pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow
     let client = global.client(sources)?.with_retry(RetryPolicy::none());
     let options = Options {
         concurrency: args.concurrency as usize,
+        chunk_size: args.chunk_size as usize,
         wait: args.wait,
         max_retries: args.max_retries,
         reconcile_after: args.reconcile_after,
@@ -362,11 +367,12 @@ pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow
     let journal_path = journal_path(args)?;
     let journal = Journal::open(&journal_path).await?;
     let batch = Batch::new(client, journal, options);
-    let input = wrapup_batch::feed(records, args.concurrency as usize * 4);
+    // Room for two chunks, so the next one fills while one is read.
+    let input = wrapup_batch::feed(records, args.chunk_size as usize * 2);
     let signals = StopSignals::listen().context("listening for SIGINT and SIGTERM")?;
     let stop = signals.first_then_exit_on_second(
         "reading no more rows; finishing the rows in flight",
-        "rows in flight stay `sending` in the journal and are checked with a GET when the batch is run again",
+        "rows in flight are sent again when the batch is run again (the same wrap-up twice is a no-op)",
     );
     let outcome = batch.run_until(input, |c| progress.update(c), stop).await;
     progress.finish();
