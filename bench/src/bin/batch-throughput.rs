@@ -47,9 +47,8 @@ struct Args {
     /// Requests in flight at once for the baseline loop.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
-    /// `wrapup batch --concurrency` (bulk requests in flight; the server's bulk rate is
-    /// measured with four).
-    #[arg(long, default_value_t = 4)]
+    /// `wrapup batch --concurrency` (requests in flight; its default).
+    #[arg(long, default_value_t = 8)]
     batch_concurrency: usize,
 }
 

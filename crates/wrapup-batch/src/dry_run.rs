@@ -64,6 +64,13 @@ pub(crate) async fn dry_run(
                         continue;
                     }
                 };
+                if offline {
+                    // Nothing to wait for: checked here, without a task.
+                    let line = check(&api, row, true).await?;
+                    count(tally, &line);
+                    report(&line);
+                    continue;
+                }
                 let permit = permits.clone().acquire_owned().await.expect("the semaphore is never closed");
                 let api = api.clone();
                 tasks.spawn(async move {
@@ -73,16 +80,20 @@ pub(crate) async fn dry_run(
             }
             done = tasks.join_next(), if !tasks.is_empty() => {
                 let line = done.expect("guarded by is_empty")??;
-                tally.add(|c| match line.status {
-                    "would-apply" => c.would_apply += 1,
-                    "would-wait" => c.would_wait += 1,
-                    "already-applied" => c.already_applied += 1,
-                    _ => c.failed += 1,
-                });
+                count(tally, &line);
                 report(&line);
             }
         }
     }
+}
+
+fn count(tally: &Tally, line: &DryRunLine) {
+    tally.add(|c| match line.status {
+        "would-apply" => c.would_apply += 1,
+        "would-wait" => c.would_wait += 1,
+        "already-applied" => c.already_applied += 1,
+        _ => c.failed += 1,
+    });
 }
 
 /// The dry-run verdict on one row.

@@ -1,17 +1,19 @@
 //! Apply wrap-ups by the thousand: nothing lost, nothing applied twice.
 //!
-//! [`Batch::run`] reads records as a stream, records each one's status in a durable
-//! [`Journal`] before and after its PUT, waits for interactions that are not ready on one
-//! shared event stream (with a reconciliation read for rows that wait long), pauses the
-//! whole batch on 429, retries 5xx and network errors with backoff and jitter, and fails a
-//! row only for a permanent refusal, with the server's diagnosis. A re-run with the same
-//! journal skips what is done and checks anything that was in flight with a GET before
-//! sending it again; and sending the same wrap-up twice is a no-op on the server anyway.
+//! [`Batch::run`] reads records as a stream and sends them in chunks through the bulk apply
+//! operation (`POST /api/v2/interactions/wrap-ups`), recording each chunk's outcomes in a
+//! durable [`Journal`] in one commit; rows whose interaction is not ready wait on one shared
+//! event stream (with a reconciliation read for rows that wait long) and join a later chunk.
+//! It pauses the whole batch on 429, retries 5xx and network errors with backoff and
+//! jitter, and fails a row only for a permanent refusal, with the server's diagnosis. A
+//! re-run with the same journal skips what is done and sends everything else again: sending
+//! the same wrap-up twice is a no-op on the server (`unchanged`), so nothing is read first.
 //!
 //! The parts: [`input`] reads records into [`Row`]s (the row model is in `row.rs`);
-//! `scheduler.rs` decides which row runs when; `handler.rs` runs a row's steps; `api.rs`
-//! is the client with the batch's retries; [`journal`] is the durable record; `dry_run.rs`
-//! checks rows without applying them.
+//! `scheduler.rs` decides which row runs when and fills the chunks; `handler.rs` runs a
+//! chunk (or a waiting row's re-read); `api.rs` is the client with the batch's retries and
+//! the chunk splitting; [`journal`] is the durable record; `dry_run.rs` checks rows without
+//! applying them.
 
 #![forbid(unsafe_code)]
 

@@ -33,7 +33,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            concurrency: 4,
+            concurrency: 8,
             chunk_size: 500,
             wait: Duration::from_secs(600),
             max_retries: 8,

@@ -60,7 +60,7 @@ pub struct BatchArgs {
     format: Option<InputFormat>,
     /// Requests in flight at once (bulk requests of up to --chunk-size rows, and the reads
     /// of rows that name their code).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=512))]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=512))]
     concurrency: u32,
     /// The most rows sent in one bulk request (smaller when the server's rate limit says so).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -324,7 +324,7 @@ pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow
         let journal_dir = tempfile::tempdir()?;
         let journal = Journal::open(&journal_dir.path().join("dry-run.db")).await?;
         let batch = Batch::new(client, journal, options);
-        let input = wrapup_batch::feed(records, args.concurrency as usize * 4);
+        let input = wrapup_batch::feed(records, args.chunk_size as usize * 2);
         let mut write_error = None;
         let mut failures = Failures::default();
         let outcome = batch
