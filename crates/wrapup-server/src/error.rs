@@ -3,22 +3,19 @@
 //! Handlers return [`ApiError`] (a status and every problem found); what a store's
 //! `NotFound` or `Conflict` means for the resource a request names is written here once
 //! ([`Resource`], [`UniqueName`]). An error's response carries
-//! the problems as an extension; [`render_errors`], the outermost middleware, turns them
+//! the problems as an extension; [`ErrorContext::render`], called by the outermost middleware (`middleware::observe`), turns them
 //! into the error envelope with the request's `contextId`. Responses the router makes by
 //! itself (unknown path, method not allowed) get their envelope there too, so every
 //! non-2xx response under `/api/v2` has the same body.
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use uuid::Uuid;
 use wrapup_store::StoreError;
 use wrapup_types::genesys::GenesysErrorBody;
 use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail};
-
-use crate::request_context::RequestId;
 
 /// An API error: the HTTP status and every problem found, first one first.
 #[derive(Debug, Clone)]
@@ -295,17 +292,40 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Renders the error envelope of every error response (see the module docs).
-pub async fn render_errors(request: Request, next: Next) -> Response {
-    let context_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let api = request.uri().path().starts_with("/api/");
-    let genesys = request.uri().path().starts_with(GENESYS_PATHS);
-    let method = request.method().clone();
-    let mut response = next.run(request).await;
+/// What the error renderer needs to know of a request, taken before it is handled.
+pub struct ErrorContext {
+    context_id: String,
+    api: bool,
+    genesys: bool,
+    method: Method,
+}
+
+impl ErrorContext {
+    /// `context_id`: the request's id (see `middleware::request_id`).
+    pub fn of(request: &Request, context_id: &str) -> ErrorContext {
+        let path = request.uri().path();
+        ErrorContext {
+            context_id: context_id.to_string(),
+            api: path.starts_with("/api/"),
+            genesys: path.starts_with(GENESYS_PATHS),
+            method: request.method().clone(),
+        }
+    }
+
+    /// Renders the error envelope of an error response (see the module docs); other
+    /// responses pass unchanged. Called by `middleware::observe` on every response.
+    pub fn render(self, response: Response) -> Response {
+        render_errors(self, response)
+    }
+}
+
+fn render_errors(context: ErrorContext, mut response: Response) -> Response {
+    let ErrorContext {
+        context_id,
+        api,
+        genesys,
+        method,
+    } = context;
     let status = response.status();
     let details = match response.extensions_mut().remove::<PendingError>() {
         Some(PendingError(details)) => details,

@@ -8,10 +8,10 @@ use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::error::{self, ApiError};
+use crate::error::ApiError;
 use crate::middleware::authenticate::AuthenticateLayer;
 use crate::middleware::rate_limit::RateLimitLayer;
-use crate::middleware::{chaos, observe, request_id, timeout};
+use crate::middleware::{observe, timeout};
 use crate::routes::{
     admin, bulk_wrapups, clients, codes, console, conversations, diagnosis, divisions, events,
     fallback, inspector, interactions, metrics, oauth, ops, overview, webhook_deliveries, webhooks,
@@ -36,12 +36,10 @@ pub fn router(state: AppState) -> Router {
         // again at each level below it; one composed layer is one level.
         .layer(
             ServiceBuilder::new()
-                .layer(middleware::from_fn(request_id::request_id))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
                     observe::observe,
                 ))
-                .layer(middleware::from_fn(error::render_errors))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::internal("handler panicked", "panic").into_response()
                 }))
@@ -49,7 +47,6 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     timeout::timeout,
                 ))
-                .layer(middleware::from_fn_with_state(state.clone(), chaos::inject))
                 .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES)),
         )
         .with_state(state)

@@ -1,8 +1,8 @@
 //! Injects the faults in force (see [`crate::chaos`]) into API requests: decided before
-//! the request is handled, except `after-commit-reset`.
+//! the request is handled, except `after-commit-reset`. A step of the `timeout` layer.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +32,7 @@ fn applies(path: &str) -> bool {
     path.starts_with("/api/v2/") && path != "/api/v2/admin/chaos" && path != "/api/v2/openapi.json"
 }
 
-pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn inject(state: &AppState, request: Request, next: Next) -> Response {
     let spec = state.chaos.get();
     if spec.is_off() || !applies(request.uri().path()) {
         return next.run(request).await;

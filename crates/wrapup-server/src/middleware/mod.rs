@@ -1,7 +1,9 @@
-//! The layers every request passes, outermost first: `request_id`, `observe` (log line,
-//! metrics, rate-limit headers, inspector), the error renderer (`crate::error`), panic
-//! catching, `timeout`, `chaos`; then, on the routes that need a token, `authenticate` and
-//! `rate_limit` (when a limit is set). `crate::router` puts them in that order.
+//! The layers every request passes, outermost first: `observe` (the request id, the error
+//! renderer of `crate::error`, log line, metrics, rate-limit headers, inspector), panic
+//! catching, `timeout` (with `chaos` inside it); then, on the routes that need a token,
+//! `authenticate` and `rate_limit` (when a limit is set). `crate::router` puts them in that
+//! order. Steps that always run together are one layer: each `from_fn` layer costs every
+//! request a boxed future and a move of the request.
 
 pub mod authenticate;
 pub mod chaos;

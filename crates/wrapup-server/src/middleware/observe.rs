@@ -1,10 +1,13 @@
-//! The middleware that watches every request: one structured log line, the request
-//! metrics, the rate-limit headers and the inspector entry.
+//! The outermost middleware, which watches every request: it assigns the request id
+//! (`request_id`), renders error bodies (`crate::error::ErrorContext`), and writes one
+//! structured log line, the request metrics, the rate-limit headers and the inspector entry.
 //!
-//! It runs inside the request-id layer and outside the error renderer, so it sees the
-//! request id and the final error body. The inner layers report what only they know (the
-//! authenticated client, the rate-limit decision) through the [`RequestContext`] slot it
-//! puts in the request's extensions.
+//! Those are steps of one layer rather than layers of their own: each `from_fn` layer costs
+//! every request a boxed future and a move of the request (docs/benchmarks.md). The order is
+//! that of the layers they were: the id first; the error body rendered (and the id echoed) before anything below
+//! records the response, so the log, metrics and inspector see the final body. The inner layers report what only they know (the authenticated client, the
+//! rate-limit decision) through the [`RequestContext`] slot it puts in the request's
+//! extensions.
 
 use std::time::Instant;
 
@@ -15,8 +18,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use wrapup_types::InspectedRequest;
 
+use crate::error::ErrorContext;
 use crate::inspector::{body_text, redacted_headers, TeeBody};
-use crate::request_context::{RequestContext, RequestId};
+use crate::middleware::request_id;
+use crate::request_context::RequestContext;
 use crate::state::AppState;
 
 /// The largest error body the inspector keeps (error bodies are small; this bounds it).
@@ -31,11 +36,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let request_id = request_id::assign(&mut request);
+    let errors = ErrorContext::of(&request, &request_id);
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
     // In the registry until answered: a shutdown waits for it, within its bound.
@@ -56,7 +58,8 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         (time, path_and_query, headers, captured)
     });
 
-    let mut response = next.run(request).await;
+    let mut response = errors.render(next.run(request).await);
+    request_id::echo(&mut response, &request_id);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     let facts = context.facts();

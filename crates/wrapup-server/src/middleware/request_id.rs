@@ -3,7 +3,6 @@
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::request_context::RequestId;
@@ -18,7 +17,10 @@ fn sane(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
 }
 
-pub async fn request_id(mut request: Request, next: Next) -> Response {
+/// The request's id (the client's, when sane; a new UUID otherwise), put in its extensions
+/// for the handlers and the error bodies. Called first thing by `observe`, the outermost
+/// layer.
+pub fn assign(request: &mut Request) -> String {
     let id = request
         .headers()
         .get(HEADER)
@@ -27,11 +29,14 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    id
+}
+
+/// Repeats the id on the response.
+pub fn echo(response: &mut Response, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(HEADER, value);
     }
-    response
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The time limit of a request: past it, the request is abandoned and answered 503
-//! `request.timeout`.
+//! `request.timeout`. The fault injection (`chaos`) runs inside it as a step of the same
+//! layer, not a layer of its own (each `from_fn` layer costs every request a boxed future),
+//! so an injected delay counts against the limit as it did.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -10,7 +12,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+    let handled = super::chaos::inject(&state, request, next);
+    match tokio::time::timeout(state.request_timeout, handled).await {
         Ok(response) => response,
         Err(_) => ApiError::code(
             ErrorCode::RequestTimeout,
