@@ -62,6 +62,10 @@ mod bulk;
 #[path = "conformance/webhooks.rs"]
 mod webhooks;
 
+/// What the Genesys dialect relies on: searches, tags, provisional flags, creators.
+#[path = "conformance/genesys.rs"]
+mod genesys;
+
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }

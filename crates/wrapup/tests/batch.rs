@@ -13,7 +13,7 @@ mod common;
 use common::{wrapup_for, Server};
 use rand::Rng;
 use uuid::Uuid;
-use wrapup_client::{Client, RetryPolicy};
+use wrapup_client::Client;
 use wrapup_server::testkit::*;
 use wrapup_store::NewInteraction;
 use wrapup_types::{Channel, DivisionGrant, InteractionState, TargetState};
@@ -135,16 +135,7 @@ async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
         }
     }
     let creds = server.credentials(ALL, DivisionGrant::All).await;
-    let chaos = admin
-        .raw(
-            reqwest::Method::PUT,
-            "/api/v2/admin/chaos",
-            &[("content-type", "application/json")],
-            Some(br#"{"spec": "503=10%,429=5%,reset=2%,after-commit-reset=2%"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(chaos.status, 200);
+    set_chaos(&admin, "503=10%,429=5%,reset=2%,after-commit-reset=2%").await;
 
     let mut rng = rand::thread_rng();
     for kill in 0..3 {
@@ -197,15 +188,7 @@ async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
     assert!(finished, "the batch completes");
 
     // Every interaction has exactly one wrap-up, with the right code.
-    admin
-        .raw(
-            reqwest::Method::PUT,
-            "/api/v2/admin/chaos",
-            &[("content-type", "application/json")],
-            Some(br#"{"spec": "off"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
+    set_chaos(&admin, "off").await;
     for (id, code) in &expected {
         let history = admin.wrapup_history(*id).await.unwrap();
         assert_eq!(history.len(), 1, "{id}: applied exactly once");
@@ -234,6 +217,35 @@ async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
     }
 }
 
+/// Sets the server's fault injection (`off` to stop it).
+async fn set_chaos(admin: &Client, spec: &str) {
+    let body = serde_json::json!({ "spec": spec }).to_string().into_bytes();
+    let answer = admin
+        .raw(
+            reqwest::Method::PUT,
+            "/api/v2/admin/chaos",
+            &[("content-type", "application/json")],
+            Some(body),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+}
+
+/// Creates the division "Sales" with the code "Sale"; returns the division.
+async fn sales_with_a_sale_code(client: &Client) -> Uuid {
+    let division = client.create_division("Sales").await.unwrap().id;
+    client
+        .create_code(&wrapup_types::CreateWrapUpCode {
+            name: "Sale".into(),
+            division_id: division,
+            description: None,
+        })
+        .await
+        .unwrap();
+    division
+}
+
 /// A `wrapup serve` process on a database file, finalizing at once, listening on `listen`.
 fn serve(db: &Path, listen: &str) -> Server {
     Server::start_at(
@@ -250,18 +262,8 @@ async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
     let creds = common::create_client(&format!("sqlite://{}", db.display()));
     let mut server = serve(&db, "127.0.0.1:0");
     let url = server.url.clone();
-    let client = Client::new(&url)
-        .with_credentials(&creds.0.to_string(), &creds.1)
-        .with_retry(RetryPolicy::none());
-    let division = client.create_division("Sales").await.unwrap().id;
-    client
-        .create_code(&wrapup_types::CreateWrapUpCode {
-            name: "Sale".into(),
-            division_id: division,
-            description: None,
-        })
-        .await
-        .unwrap();
+    let client = common::api_client(&url, &creds);
+    let division = sales_with_a_sale_code(&client).await;
     let mut ids = Vec::new();
     {
         let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
@@ -335,18 +337,8 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
     let db = dir.path().join("server.db");
     let creds = common::create_client(&format!("sqlite://{}", db.display()));
     let server = serve(&db, "127.0.0.1:0");
-    let client = Client::new(&server.url)
-        .with_credentials(&creds.0.to_string(), &creds.1)
-        .with_retry(RetryPolicy::none());
-    let division = client.create_division("Sales").await.unwrap().id;
-    client
-        .create_code(&wrapup_types::CreateWrapUpCode {
-            name: "Sale".into(),
-            division_id: division,
-            description: None,
-        })
-        .await
-        .unwrap();
+    let client = common::api_client(&server.url, &creds);
+    let division = sales_with_a_sale_code(&client).await;
     let mut ids = Vec::new();
     {
         let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
@@ -368,16 +360,7 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
     }
     // Slow the batch down enough to be mid-way when the signal comes: small chunks, two at
     // a time, each request delayed by the server.
-    let chaos = client
-        .raw(
-            reqwest::Method::PUT,
-            "/api/v2/admin/chaos",
-            &[("content-type", "application/json")],
-            Some(br#"{"spec": "delay=20ms..40ms"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(chaos.status, 200);
+    set_chaos(&client, "delay=20ms..40ms").await;
     let journal = dir.path().join("journal.db");
     let slow = ["--concurrency", "2", "--chunk-size", "5"];
     let mut batch = batch_command(&server.url, &creds, dir.path(), &slow)
@@ -411,16 +394,7 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
     let applied = count_applied(&journal);
     assert!(applied < ids.len(), "it stopped early: {applied} applied");
 
-    let chaos = client
-        .raw(
-            reqwest::Method::PUT,
-            "/api/v2/admin/chaos",
-            &[("content-type", "application/json")],
-            Some(br#"{"spec": "off"}"#.to_vec()),
-        )
-        .await
-        .unwrap();
-    assert_eq!(chaos.status, 200);
+    set_chaos(&client, "off").await;
     let mut rerun = batch_command(&server.url, &creds, dir.path(), &[])
         .spawn()
         .unwrap();

@@ -13,7 +13,7 @@ mod common;
 use common::Server;
 
 use uuid::Uuid;
-use wrapup_client::{Client, EventQuery, RetryPolicy, StreamEvent};
+use wrapup_client::{Client, EventQuery, StreamEvent};
 use wrapup_store::testing::TestDb;
 use wrapup_types::{Channel, CreateWrapUpCode, EventKind, TargetState, WrapUpRequest};
 
@@ -31,9 +31,7 @@ impl Node {
     }
 
     fn client(&self, creds: &(Uuid, String)) -> Client {
-        Client::new(&self.server.url)
-            .with_credentials(&creds.0.to_string(), &creds.1)
-            .with_retry(RetryPolicy::none())
+        common::api_client(&self.server.url, creds)
     }
 
     /// SIGKILL.

@@ -12,14 +12,12 @@ mod common;
 
 use common::Server;
 use uuid::Uuid;
-use wrapup_client::{Client, EventQuery, RetryPolicy, StreamEvent};
+use wrapup_client::{Client, EventQuery, StreamEvent};
 use wrapup_store::testing::TestDb;
 use wrapup_types::{Channel, CreateWrapUpCode, TargetState, WrapUpRequest};
 
 fn client(server: &Server, creds: &(Uuid, String)) -> Client {
-    Client::new(&server.url)
-        .with_credentials(&creds.0.to_string(), &creds.1)
-        .with_retry(RetryPolicy::none())
+    common::api_client(&server.url, creds)
 }
 
 fn signal(server: &Server, name: &str) {

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod common;
 
 use common::Server;
-use wrapup_client::{Client, RetryPolicy};
 use wrapup_server::testkit::receiver::{Received, Reply, WebhookReceiver};
 use wrapup_store::testing::TestDb;
 use wrapup_types::{Channel, CreateWebhook, TargetState};
@@ -62,9 +61,7 @@ async fn deliveries_pending_at_a_crash_are_all_made_after_a_restart() {
     let receiver = WebhookReceiver::start().await;
     receiver.script(|_| Reply::Hang);
     let mut server = Server::start(&db.url, FLAGS);
-    let client = Client::new(&server.url)
-        .with_credentials(&creds.0.to_string(), &creds.1)
-        .with_retry(RetryPolicy::none());
+    let client = common::api_client(&server.url, &creds);
     let division = client.create_division("Sales").await.unwrap().id;
     let hook = client
         .create_webhook(&CreateWebhook {
@@ -171,9 +168,7 @@ async fn listen_registers_itself_and_prints_verified_deliveries() {
     let line = stderr.next().unwrap().unwrap();
     assert!(line.starts_with("registered endpoint "), "{line}");
     std::thread::spawn(move || stderr.for_each(drop));
-    let client = Client::new(&server.url)
-        .with_credentials(&creds.0.to_string(), &creds.1)
-        .with_retry(RetryPolicy::none());
+    let client = common::api_client(&server.url, &creds);
     let division = client.create_division("Listen").await.unwrap().id;
     let id = client
         .create_interaction(division, Channel::Voice)

@@ -10,6 +10,26 @@ use super::records::*;
 use crate::error::StoreError;
 use crate::write::{WriteError, WriteOp, WriteTx};
 
+/// The endpoint `id`, locked for the rest of the write (`NotFound` if there is none).
+async fn locked_webhook<T: WriteTx>(tx: &mut T, id: Uuid) -> Result<WebhookRecord, WriteError> {
+    Ok(tx
+        .webhook_for_update(id)
+        .await?
+        .ok_or(StoreError::NotFound)?)
+}
+
+/// Locks the endpoint `id`, applies `change` to it and saves it.
+async fn modify_webhook<T: WriteTx>(
+    tx: &mut T,
+    id: Uuid,
+    change: impl FnOnce(&mut WebhookRecord),
+) -> Result<WebhookRecord, WriteError> {
+    let mut webhook = locked_webhook(tx, id).await?;
+    change(&mut webhook);
+    tx.save_webhook(&webhook).await?;
+    Ok(webhook)
+}
+
 pub(crate) struct CreateWebhook(pub WebhookRecord);
 
 impl WriteOp for CreateWebhook {
@@ -35,43 +55,40 @@ impl WriteOp for UpdateWebhook {
     type Output = WebhookRecord;
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
-        let mut w = tx
-            .webhook_for_update(self.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
         let c = &self.changes;
-        if let Some(url) = &c.url {
-            w.url = url.clone();
-        }
-        if let Some(kinds) = &c.event_types {
-            w.event_types = kinds.clone();
-        }
-        if let Some(divisions) = &c.divisions {
-            w.divisions = divisions.clone();
-        }
-        if let Some(description) = &c.description {
-            w.description = description.clone();
-        }
-        match c.enabled {
-            Some(true) if !w.enabled => {
-                w.enabled = true;
-                w.disabled_reason = None;
-                w.disabled_ms = None;
-                w.failing_since_ms = None;
+        modify_webhook(tx, self.id, |w| {
+            if let Some(url) = &c.url {
+                w.url = url.clone();
             }
-            Some(false) if w.enabled => {
-                w.enabled = false;
-                w.disabled_reason = Some(format!(
-                    "disabled through the API at {}",
-                    format(from_millis(c.now_ms))
-                ));
-                w.disabled_ms = Some(c.now_ms);
+            if let Some(kinds) = &c.event_types {
+                w.event_types = kinds.clone();
             }
-            _ => {}
-        }
-        w.updated_ms = c.now_ms;
-        tx.save_webhook(&w).await?;
-        Ok(w)
+            if let Some(divisions) = &c.divisions {
+                w.divisions = divisions.clone();
+            }
+            if let Some(description) = &c.description {
+                w.description = description.clone();
+            }
+            match c.enabled {
+                Some(true) if !w.enabled => {
+                    w.enabled = true;
+                    w.disabled_reason = None;
+                    w.disabled_ms = None;
+                    w.failing_since_ms = None;
+                }
+                Some(false) if w.enabled => {
+                    w.enabled = false;
+                    w.disabled_reason = Some(format!(
+                        "disabled through the API at {}",
+                        format(from_millis(c.now_ms))
+                    ));
+                    w.disabled_ms = Some(c.now_ms);
+                }
+                _ => {}
+            }
+            w.updated_ms = c.now_ms;
+        })
+        .await
     }
 }
 
@@ -101,16 +118,13 @@ impl WriteOp for RotateSecret {
     type Output = WebhookRecord;
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
-        let mut w = tx
-            .webhook_for_update(self.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        w.secret_generation += 1;
-        w.previous_secret_expires_ms =
-            Some(self.previous_expires_ms).filter(|expires| *expires > self.now_ms);
-        w.updated_ms = self.now_ms;
-        tx.save_webhook(&w).await?;
-        Ok(w)
+        modify_webhook(tx, self.id, |w| {
+            w.secret_generation += 1;
+            w.previous_secret_expires_ms =
+                Some(self.previous_expires_ms).filter(|expires| *expires > self.now_ms);
+            w.updated_ms = self.now_ms;
+        })
+        .await
     }
 }
 
@@ -144,10 +158,7 @@ impl WriteOp for RewindWebhook {
     type Output = WebhookRecord;
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WebhookRecord, WriteError> {
-        let mut w = tx
-            .webhook_for_update(self.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut w = locked_webhook(tx, self.id).await?;
         if self.to < w.cursor {
             w.cursor = self.to.max(0);
             w.updated_ms = self.now_ms;
@@ -168,9 +179,7 @@ impl WriteOp for QueueDelivery {
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<(), WriteError> {
         // Locks the endpoint, so a delivery is never queued for one deleted meanwhile.
-        tx.webhook_for_update(self.webhook_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        locked_webhook(tx, self.webhook_id).await?;
         tx.upsert_delivery(self.webhook_id, &self.delivery, self.now_ms)
             .await?;
         Ok(())
@@ -214,10 +223,7 @@ impl WriteOp for RecordAttempt {
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<AttemptRecorded, WriteError> {
         // The endpoint first, then the delivery: every operation locks in that order, so
         // two nodes' transactions never wait for each other in a cycle.
-        let mut webhook = tx
-            .webhook_for_update(self.webhook_id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let mut webhook = locked_webhook(tx, self.webhook_id).await?;
         let mut delivery = tx
             .delivery_for_update(self.webhook_id, &self.message_id)
             .await?

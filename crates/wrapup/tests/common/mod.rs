@@ -12,6 +12,14 @@ use uuid::Uuid;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wrapup");
 
+/// The client library pointed at `url` with the client credentials `creds`, retrying
+/// nothing (a test says what it expects of each request).
+pub fn api_client(url: &str, creds: &(Uuid, String)) -> wrapup_client::Client {
+    wrapup_client::Client::new(url)
+        .with_credentials(&creds.0.to_string(), &creds.1)
+        .with_retry(wrapup_client::RetryPolicy::none())
+}
+
 /// `wrapup` pointed at `url` with the client credentials `creds`, and nothing from the
 /// environment or config file of whoever runs the tests.
 pub fn wrapup_for(url: &str, creds: &(Uuid, String)) -> Command {

@@ -4,49 +4,19 @@
 //! read, and a wrap-up whose duration is measured from the close. Each test runs on SQLite,
 //! and on PostgreSQL when `WRAPUP_TEST_POSTGRES_URL` names a server.
 
-use std::sync::Arc;
-
 use uuid::Uuid;
 use wrapup_domain::{NewWrapUp, WrapUpDuration};
 use wrapup_store::testing::TestDb;
 use wrapup_store::*;
 use wrapup_types::*;
 
-const NOW: i64 = 1_795_000_000_000;
-
-/// Runs each listed test on both backends: `sqlite::name` and `postgres::name`.
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name(super::TestDb::sqlite()).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    if let Some(db) = super::TestDb::postgres().await {
-                        super::$name(db).await
-                    }
-                }
-            )*
-        }
-    };
-}
+use super::{open_db, NOW};
 
 conformance!(
     searches_filter_order_page_and_count,
     tags_provisional_and_creators_are_kept,
     a_duration_not_sent_is_measured_from_the_close_once,
 );
-
-async fn open_db(db: &TestDb) -> Arc<dyn Store> {
-    open(&db.url).await.unwrap()
-}
 
 async fn code(store: &dyn Store, division: Uuid, name: &str, by: Option<Uuid>) -> Uuid {
     let t = wrapup_types::timestamp::from_millis(NOW);
@@ -68,16 +38,7 @@ async fn code(store: &dyn Store, division: Uuid, name: &str, by: Option<Uuid>) -
 }
 
 async fn finalized(store: &dyn Store, division: Uuid) -> Uuid {
-    let id = Uuid::new_v4();
-    store
-        .create_interaction(&NewInteraction {
-            id,
-            division_id: division,
-            channel: Channel::Email,
-            now_ms: NOW,
-        })
-        .await
-        .unwrap();
+    let id = super::interaction(store, division).await;
     for state in [InteractionState::Active, InteractionState::Closed] {
         store.set_state(id, state, NOW, 0).await.unwrap();
     }
