@@ -93,6 +93,11 @@ async fn closed_interaction(store: &dyn Store, division: Uuid, settle: i64) -> U
 }
 
 async fn code(store: &dyn Store, division: Uuid, name: &str) -> Uuid {
+    code_by(store, division, name, None).await
+}
+
+/// A new active code named `name` in `division`, created by the client `by`.
+async fn code_by(store: &dyn Store, division: Uuid, name: &str, by: Option<Uuid>) -> Uuid {
     let t = timestamp::from_millis(NOW);
     let c = WrapUpCode {
         id: Uuid::new_v4(),
@@ -102,7 +107,7 @@ async fn code(store: &dyn Store, division: Uuid, name: &str) -> Uuid {
         archived: false,
         date_created: t,
         date_modified: t,
-        created_by: None,
+        created_by: by,
     };
     store.create_code(&c).await.unwrap().code.id
 }
@@ -904,6 +909,10 @@ async fn postgres_nodes_share_changes_and_events() {
     };
     let a = open_db(&db).await;
     let b = open_db(&db).await;
+    // Subscribed before anything is written: a node hands its own commits to its
+    // subscribers just after acknowledging them, so a subscription taken later could still
+    // receive an earlier event.
+    let mut on_a = a.subscribe();
     let mut on_b = b.subscribe();
     let div = Uuid::new_v4();
     a.create_division(div, "D", NOW).await.unwrap();
@@ -916,25 +925,25 @@ async fn postgres_nodes_share_changes_and_events() {
             .interaction
             .finalized
     );
-    let mut seen = Vec::new();
-    for _ in 0..4 {
-        let e = next_event(&mut on_b).await;
-        assert_eq!(e.interaction.id, id);
-        seen.push((e.seq, e.kind));
+    for on in [&mut on_b, &mut on_a] {
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            let e = next_event(on).await;
+            assert_eq!(e.interaction.id, id);
+            seen.push((e.seq, e.kind));
+        }
+        assert_eq!(
+            seen,
+            [
+                (1, EventKind::Created),
+                (2, EventKind::State),
+                (3, EventKind::State),
+                (4, EventKind::Finalized)
+            ]
+        );
     }
-    assert_eq!(
-        seen,
-        [
-            (1, EventKind::Created),
-            (2, EventKind::State),
-            (3, EventKind::State),
-            (4, EventKind::Finalized)
-        ]
-    );
 
     // Writes through both nodes at once: every event reaches both, in one order.
-    let mut on_a = a.subscribe();
-    let mut on_b = b.subscribe();
     let writes = (0..20).map(|n| {
         let node = if n % 2 == 0 { a.clone() } else { b.clone() };
         async move { interaction(node.as_ref(), div).await }

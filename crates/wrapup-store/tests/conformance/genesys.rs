@@ -10,32 +10,13 @@ use wrapup_store::testing::TestDb;
 use wrapup_store::*;
 use wrapup_types::*;
 
-use super::{open_db, NOW};
+use super::{code_by as code, open_db, NOW};
 
 conformance!(
     searches_filter_order_page_and_count,
     tags_provisional_and_creators_are_kept,
     a_duration_not_sent_is_measured_from_the_close_once,
 );
-
-async fn code(store: &dyn Store, division: Uuid, name: &str, by: Option<Uuid>) -> Uuid {
-    let t = wrapup_types::timestamp::from_millis(NOW);
-    store
-        .create_code(&WrapUpCode {
-            id: Uuid::new_v4(),
-            name: name.into(),
-            division_id: division,
-            description: None,
-            archived: false,
-            date_created: t,
-            date_modified: t,
-            created_by: by,
-        })
-        .await
-        .unwrap()
-        .code
-        .id
-}
 
 async fn finalized(store: &dyn Store, division: Uuid) -> Uuid {
     let id = super::interaction(store, division).await;
