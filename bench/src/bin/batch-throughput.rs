@@ -121,12 +121,7 @@ struct Measured {
     text: String,
 }
 
-fn run_measured(cmd: &mut Command) -> Result<(Duration, u64, String)> {
-    let m = run_measured_cpu(cmd)?;
-    Ok((m.elapsed, m.peak_kb, m.text))
-}
-
-fn run_measured_cpu(cmd: &mut Command) -> Result<Measured> {
+fn run_measured(cmd: &mut Command) -> Result<Measured> {
     let started = Instant::now();
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let status_path = format!("/proc/{}/status", child.id());
@@ -307,7 +302,7 @@ async fn run(args: Args) -> Result<()> {
             peak_kb,
             cpu,
             text,
-        } = run_measured_cpu(
+        } = run_measured(
             Command::new(&args.wrapup)
                 .args(["batch", "--json", "--concurrency", &concurrency])
                 .args(["--chunk-size", &chunk])
@@ -377,7 +372,9 @@ async fn run(args: Args) -> Result<()> {
     for n in [args.rows, args.dry_run_rows] {
         let path = dir.path().join(format!("dry-{n}.jsonl"));
         write_rows(&path, (0..n).map(|_| Uuid::new_v4()), "Sale")?;
-        let (elapsed, peak_kb, _) = run_measured(
+        let Measured {
+            elapsed, peak_kb, ..
+        } = run_measured(
             Command::new(&args.wrapup)
                 .args(["batch", "--dry-run", "--offline", "--json"])
                 .arg(&path)

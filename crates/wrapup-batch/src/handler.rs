@@ -16,7 +16,7 @@ use futures::StreamExt;
 use uuid::Uuid;
 use wrapup_client::{CodeRef, Error, ValidWrapUp};
 use wrapup_domain::lifecycle::is_ready;
-use wrapup_types::{BulkOutcome, ErrorCode, InteractionState};
+use wrapup_types::{BulkOutcome, InteractionState};
 
 use crate::api::{BatchApi, ItemAnswer, RequestFailure};
 use crate::counts::Tally;
@@ -348,12 +348,7 @@ impl RowHandler {
                 }
                 BulkOutcome::Refused => {
                     let first = result.details.first();
-                    let not_ready = first.is_some_and(|d| {
-                        matches!(
-                            d.error_code,
-                            ErrorCode::InteractionNotFinalized | ErrorCode::InteractionNotClosed
-                        )
-                    });
+                    let not_ready = first.is_some_and(|d| d.error_code.means_not_ready());
                     if not_ready {
                         self.wait(settled, s, sent_at);
                     } else {

@@ -168,16 +168,6 @@ impl Journal {
         }
     }
 
-    /// The entry of input line `line`.
-    pub async fn get(&self, line: u64) -> Result<Option<JournalEntry>, JournalError> {
-        let row = sqlx::query("SELECT * FROM rows WHERE line = ?")
-            .bind(line as i64)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.db(e))?;
-        Ok(row.as_ref().map(entry_of))
-    }
-
     /// The entries of input lines `lines` (those that have one), in one read; none at all
     /// when every line is past the journal's end (a first run reads nothing).
     pub async fn get_many(
@@ -199,11 +189,6 @@ impl Journal {
             .await
             .map_err(|e| self.db(e))?;
         Ok(rows.iter().map(entry_of).map(|e| (e.line, e)).collect())
-    }
-
-    /// Records `entry`; returns once it is committed.
-    pub async fn put(&self, entry: JournalEntry) -> Result<(), JournalError> {
-        self.put_all(vec![entry]).await
     }
 
     /// Records `entries` in one transaction; returns once they are committed.
@@ -348,17 +333,21 @@ mod tests {
             error_code: None,
             message: None,
         };
-        for line in 1..=3 {
-            journal.put(entry(line, RowStatus::Sending)).await.unwrap();
-        }
-        journal.put(entry(2, RowStatus::Applied)).await.unwrap();
+        let sending = (1..=3)
+            .map(|line| entry(line, RowStatus::Sending))
+            .collect();
+        journal.put_all(sending).await.unwrap();
+        journal
+            .put_all(vec![entry(2, RowStatus::Applied)])
+            .await
+            .unwrap();
         drop(journal);
         let journal = Journal::open(&path).await.unwrap();
         assert_eq!(
-            journal.get(2).await.unwrap().unwrap().status,
+            journal.get_many(&[2]).await.unwrap()[&2].status,
             RowStatus::Applied
         );
-        assert_eq!(journal.get(9).await.unwrap(), None);
+        assert!(journal.get_many(&[9]).await.unwrap().is_empty());
         let some = journal.get_many(&[1, 2, 9]).await.unwrap();
         assert_eq!(some.len(), 2);
         assert_eq!(some[&2].status, RowStatus::Applied);

@@ -181,10 +181,8 @@ impl Client {
                     return Ok(report);
                 }
                 Err(e)
-                    if matches!(
-                        e.code(),
-                        Some(ErrorCode::InteractionNotFinalized | ErrorCode::InteractionNotClosed)
-                    ) && Instant::now() < deadline =>
+                    if e.code().is_some_and(ErrorCode::means_not_ready)
+                        && Instant::now() < deadline =>
                 {
                     // The server sees it as not ready yet (e.g. another node that has not
                     // settled it): wait for it again.

@@ -314,64 +314,60 @@ impl ErrorContext {
 
     /// Renders the error envelope of an error response (see the module docs); other
     /// responses pass unchanged. Called by `middleware::observe` on every response.
-    pub fn render(self, response: Response) -> Response {
-        render_errors(self, response)
-    }
-}
-
-fn render_errors(context: ErrorContext, mut response: Response) -> Response {
-    let ErrorContext {
-        context_id,
-        api,
-        genesys,
-        method,
-    } = context;
-    let status = response.status();
-    let details = match response.extensions_mut().remove::<PendingError>() {
-        Some(PendingError(details)) => details,
-        None if api && status == StatusCode::METHOD_NOT_ALLOWED => {
-            vec![ErrorDetail::new(
+    pub fn render(self, mut response: Response) -> Response {
+        let ErrorContext {
+            context_id,
+            api,
+            genesys,
+            method,
+        } = self;
+        let status = response.status();
+        let details = match response.extensions_mut().remove::<PendingError>() {
+            Some(PendingError(details)) => details,
+            None if api && status == StatusCode::METHOD_NOT_ALLOWED => {
+                vec![ErrorDetail::new(
                 ErrorCode::RequestMethodUnsupported,
                 format!("This path does not support the {method} method; the Allow header lists those it supports."),
             )
             .hint("Check the method in the API reference (GET /api/v2/openapi.json).")]
+            }
+            None if api
+                && (status.is_client_error() || status.is_server_error())
+                && body_is_empty(&response) =>
+            {
+                vec![ErrorDetail::new(
+                    ErrorCode::InternalError,
+                    format!("The request failed with status {status}."),
+                )]
+            }
+            None => return response,
+        };
+        let first = details
+            .first()
+            .cloned()
+            .unwrap_or_else(|| ErrorDetail::new(ErrorCode::InternalError, ""));
+        let body = ErrorBody {
+            status: status.as_u16(),
+            code: first.error_code,
+            message: first.message,
+            context_id,
+            details,
+            errors: Vec::new(),
+        };
+        let json = if genesys {
+            serde_json::to_vec(&GenesysErrorBody::new(body, first.hint))
+        } else {
+            serde_json::to_vec(&body)
         }
-        None if api
-            && (status.is_client_error() || status.is_server_error())
-            && body_is_empty(&response) =>
-        {
-            vec![ErrorDetail::new(
-                ErrorCode::InternalError,
-                format!("The request failed with status {status}."),
-            )]
-        }
-        None => return response,
-    };
-    let first = details
-        .first()
-        .cloned()
-        .unwrap_or_else(|| ErrorDetail::new(ErrorCode::InternalError, ""));
-    let body = ErrorBody {
-        status: status.as_u16(),
-        code: first.error_code,
-        message: first.message,
-        context_id,
-        details,
-        errors: Vec::new(),
-    };
-    let json = if genesys {
-        serde_json::to_vec(&GenesysErrorBody::new(body, first.hint))
-    } else {
-        serde_json::to_vec(&body)
+        .unwrap_or_default();
+        let (mut parts, _) = response.into_parts();
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        parts.headers.remove(header::CONTENT_LENGTH);
+        Response::from_parts(parts, Body::from(json))
     }
-    .unwrap_or_default();
-    let (mut parts, _) = response.into_parts();
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(json))
 }
 
 /// The paths of the Genesys dialect's own operations, whose errors are a

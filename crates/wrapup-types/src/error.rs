@@ -42,6 +42,19 @@ macro_rules! error_codes {
     };
 }
 
+impl ErrorCode {
+    /// Whether a refusal with this code only means the interaction is not ready for a
+    /// wrap-up yet (still open, or closed but not settled): nothing is wrong with the
+    /// request, and the same request will be accepted once it is. The client's `apply` and
+    /// the batch wait and send it again.
+    pub fn means_not_ready(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::InteractionNotClosed | ErrorCode::InteractionNotFinalized
+        )
+    }
+}
+
 error_codes! {
     /// No `Authorization: Bearer` header, or a malformed one.
     AuthenticationRequired = ("authentication.required", 401),
