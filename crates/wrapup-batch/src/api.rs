@@ -227,6 +227,7 @@ impl BatchApi {
                 Ok(v) => return (Ok(v), failures),
                 Err(e) => e,
             };
+            tracing::debug!(error = %error, failures, rate_limited, "a request failed");
             if matches!(
                 error,
                 Error::Api { status: 401, .. } | Error::OAuth { .. } | Error::NoCredentials

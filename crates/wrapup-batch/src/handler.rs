@@ -16,9 +16,9 @@ use futures::StreamExt;
 use uuid::Uuid;
 use wrapup_client::{CodeRef, Error, ValidWrapUp};
 use wrapup_domain::lifecycle::is_ready;
-use wrapup_types::{BulkOutcome, InteractionState};
+use wrapup_types::{BulkOutcome, Interaction, InteractionState};
 
-use crate::api::{BatchApi, ItemAnswer, RequestFailure};
+use crate::api::{BatchApi, CodeLookup, ItemAnswer, RequestFailure};
 use crate::counts::Tally;
 use crate::error::{BatchError, WAIT_TIMEOUT};
 use crate::journal::{Journal, JournalEntry, RowStatus};
@@ -84,11 +84,13 @@ impl RowHandler {
     /// Runs one task; returns where each of its rows stands, once that is committed.
     pub(crate) async fn run(&self, task: RowTask) -> Result<Outcomes, BatchError> {
         let mut settled = Settled::default();
+        tracing::debug!(task = %task, "task started");
         match task {
             RowTask::Chunk(items) => self.chunk(items, &mut settled).await?,
             RowTask::Reconcile(w) => self.reconcile(w, &mut settled).await?,
         }
         self.journal.put_all(settled.entries).await?;
+        tracing::debug!(rows = settled.outcomes.len(), "task committed");
         Ok(settled.outcomes)
     }
 
@@ -271,8 +273,13 @@ impl RowHandler {
     }
 
     /// Rows naming their code: each interaction is read (its division says which code the
-    /// name means), `concurrency` at a time. A row whose wrap-up is in place already is
-    /// done; one whose interaction is not ready waits without being sent.
+    /// name means) and the name resolved, `concurrency` rows at a time. A row whose wrap-up
+    /// is in place already is done; one whose interaction is not ready waits without being
+    /// sent.
+    ///
+    /// All the awaiting happens inside the buffered futures; the loop body only records.
+    /// A body that awaited a request would stop polling the reads in flight, and one of them
+    /// may hold what that request needs (the client's token lock): a deadlock.
     async fn resolve_named(
         &self,
         named: Vec<(Row, bool)>,
@@ -281,33 +288,22 @@ impl RowHandler {
     ) -> Result<(), BatchError> {
         let mut reads = futures::stream::iter(named)
             .map(|(row, was_sending)| async move {
-                let id = row.interaction_id;
-                let read = self
-                    .api
-                    .retrying(|| self.api.client.get_interaction(id))
-                    .await;
-                (row, was_sending, read, Instant::now())
+                let read = self.read_named(&row).await;
+                (row, was_sending, read)
             })
             .buffered(self.options.concurrency.max(1));
-        while let Some((row, was_sending, read, read_at)) = reads.next().await {
-            let interaction = match read {
-                Ok(i) => i,
+        while let Some((row, was_sending, read)) = reads.next().await {
+            let (interaction, read_at, code_id) = match read {
+                Ok((interaction, read_at, Ok(code_id))) => (interaction, read_at, code_id),
+                Ok((_, _, Err(why))) => {
+                    self.fail(settled, &row, None, why.error_code.as_str(), &why.message);
+                    continue;
+                }
                 Err(RequestFailure::Refused(e)) => {
                     self.refused(settled, &row, None, &e);
                     continue;
                 }
                 Err(RequestFailure::Stop(e)) => return Err(e),
-            };
-            let code_id = match self
-                .api
-                .resolve_code(interaction.division_id, &row.code)
-                .await?
-            {
-                Ok(id) => id,
-                Err(why) => {
-                    self.fail(settled, &row, None, why.error_code.as_str(), &why.message);
-                    continue;
-                }
             };
             let Some(ready) = self.prepare(settled, row, code_id, was_sending) else {
                 continue;
@@ -325,6 +321,25 @@ impl RowHandler {
             }
         }
         Ok(())
+    }
+
+    /// A named row's interaction (and when it was read), and the code its name means there.
+    async fn read_named(
+        &self,
+        row: &Row,
+    ) -> Result<(Interaction, Instant, CodeLookup), RequestFailure> {
+        let id = row.interaction_id;
+        let interaction = self
+            .api
+            .retrying(|| self.api.client.get_interaction(id))
+            .await?;
+        let read_at = Instant::now();
+        let code = self
+            .api
+            .resolve_code(interaction.division_id, &row.code)
+            .await
+            .map_err(RequestFailure::Stop)?;
+        Ok((interaction, read_at, code))
     }
 
     /// Sends the rows in one bulk request (split if the server says it is too large) and

@@ -112,3 +112,13 @@ pub(crate) enum RowTask {
     /// A waiting row without news for a while: read its interaction again.
     Reconcile(WaitingRow),
 }
+
+impl std::fmt::Display for RowTask {
+    /// For the debug log: which rows a task holds.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowTask::Chunk(items) => write!(f, "a chunk of {} rows", items.len()),
+            RowTask::Reconcile(w) => write!(f, "a re-read of line {}", w.row.line),
+        }
+    }
+}

@@ -232,6 +232,7 @@ impl Scheduler {
                 }
             }
             Some(Err(_)) | None => {
+                tracing::debug!(?event, "the event stream dropped; reopening it");
                 self.events = self
                     .handler
                     .api
@@ -244,6 +245,18 @@ impl Scheduler {
     /// The reconciliation tick: reopens the stream if it is down, and re-reads the rows
     /// that have waited long without news (or whose time is up).
     async fn on_tick(&mut self) {
+        tracing::debug!(
+            tasks = self.tasks.len(),
+            free_permits = self.permits.available_permits(),
+            chunk = self.chunk.len(),
+            waiting = self.waiting_count,
+            waiting_interactions = self.waiting.len(),
+            busy_interactions = self.busy.len(),
+            input_done = self.input_done,
+            stream = self.events.is_some(),
+            stopping = self.stopping,
+            "batch state"
+        );
         if self.stopping {
             return;
         }

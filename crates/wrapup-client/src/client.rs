@@ -4,14 +4,13 @@
 //! `wrapup -v`, which only ever sees a masked `Authorization`. The operations are in
 //! `ops.rs`, `events.rs`, `apply.rs` and `doctor.rs`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tokio::sync::Mutex;
 use wrapup_types::{ErrorCode, TokenResponse};
 
 use crate::error::{Error, Result};
@@ -60,7 +59,11 @@ pub struct Client {
     pub(crate) stream_http: reqwest::Client,
     pub(crate) base: String,
     auth: Auth,
+    /// The token in use. Reading it never waits: the lock is a plain one, held for a copy.
     cached: Mutex<Option<CachedToken>>,
+    /// Held while a token is fetched, so that requests needing one at the same time make
+    /// one token request (see [`Client::bearer`]).
+    fetching: tokio::sync::Mutex<()>,
     retry: RetryPolicy,
     trace: Option<Arc<dyn HttpTrace>>,
 }
@@ -88,6 +91,7 @@ impl Client {
             base: base_url.trim_end_matches('/').to_string(),
             auth: Auth::None,
             cached: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
             retry: RetryPolicy::default(),
             trace: None,
         }
@@ -195,13 +199,18 @@ impl Client {
             Auth::None => Ok(None),
             Auth::Token(t) => Ok(Some(t.clone())),
             Auth::Credentials { .. } => {
-                let mut cached = self.cached.lock().await;
-                if let Some(c) = cached.as_ref().filter(|c| Instant::now() < c.renew_at) {
-                    return Ok(Some(c.token.clone()));
+                if let Some(token) = self.cached_token() {
+                    return Ok(Some(token));
+                }
+                // Only a request that needs a new token waits here; the first to get the
+                // lock fetches it, the others then find it cached.
+                let _fetching = self.fetching.lock().await;
+                if let Some(token) = self.cached_token() {
+                    return Ok(Some(token));
                 }
                 let fetched = self.fetch_token().await?;
                 let lifetime = Duration::from_secs(fetched.expires_in).saturating_sub(RENEW_BEFORE);
-                *cached = Some(CachedToken {
+                *self.token_slot() = Some(CachedToken {
                     token: fetched.access_token.clone(),
                     scope: fetched.scope,
                     renew_at: Instant::now() + lifetime,
@@ -220,11 +229,26 @@ impl Client {
             Auth::Credentials { .. } => {}
         }
         self.bearer().await?;
-        Ok(self.cached.lock().await.as_ref().map(|c| c.scope.clone()))
+        Ok(self.token_slot().as_ref().map(|c| c.scope.clone()))
     }
 
-    async fn forget_token(&self) {
-        *self.cached.lock().await = None;
+    /// The cached token, if it is not due for renewal. A plain lock held for a copy, never
+    /// across an await: a request holding an async lock could be a future its caller has
+    /// stopped polling for a while (one of a `buffered` stream whose loop body awaits
+    /// another request), and every request of the client would then wait for it forever.
+    fn cached_token(&self) -> Option<String> {
+        self.token_slot()
+            .as_ref()
+            .filter(|c| Instant::now() < c.renew_at)
+            .map(|c| c.token.clone())
+    }
+
+    fn token_slot(&self) -> std::sync::MutexGuard<'_, Option<CachedToken>> {
+        self.cached.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn forget_token(&self) {
+        *self.token_slot() = None;
     }
 
     /// Sends a request once, as is, and returns the response as is (after
@@ -322,7 +346,7 @@ impl Client {
                             // ahead): fetch a new one and send again, once.
                             renewed = true;
                             attempt -= 1;
-                            self.forget_token().await;
+                            self.forget_token();
                             continue;
                         }
                         (error, retry_after(&raw, None))
@@ -368,5 +392,27 @@ impl Client {
     ) -> Result<RawResponse> {
         let bytes = body.map(|b| serde_json::to_vec(b).expect("request bodies serialise"));
         self.send(method, path, bytes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    /// A request that has a valid token does not wait for anyone, not even for a token
+    /// fetch in progress in a future its caller is not polling (here: a lock nobody
+    /// releases). See `tests/concurrency.rs` for the deadlock this prevents.
+    #[tokio::test]
+    async fn a_cached_token_is_read_without_waiting_for_a_fetch() {
+        let client = Client::new("http://127.0.0.1:9").with_credentials("id", "secret");
+        *client.token_slot() = Some(CachedToken {
+            token: "cached".into(),
+            scope: "interaction:view".into(),
+            renew_at: Instant::now() + Duration::from_secs(600),
+        });
+        let _fetch_in_progress = client.fetching.lock().await;
+        let token = client.bearer().now_or_never().expect("ready at once");
+        assert_eq!(token.unwrap().as_deref(), Some("cached"));
     }
 }

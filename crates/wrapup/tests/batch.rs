@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -29,14 +29,21 @@ fn batch_command(url: &str, creds: &(Uuid, String), dir: &Path, extra: &[&str]) 
         .arg("--report")
         .arg(dir.join("report.jsonl"))
         .args(["--max-retries", "30", "--reconcile-after", "500ms"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .args(extra);
+    // The output goes to a file, not a pipe: a pipe nobody reads until the batch exits
+    // would stop a batch that writes more than the pipe holds (e.g. with WRAPUP_LOG=debug).
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("batch.log"))
+        .unwrap();
+    cmd.stdout(log.try_clone().unwrap()).stderr(log);
     cmd
 }
 
-/// Waits for a child, bounded.
-fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
+/// Waits for a batch started by [`batch_command`], bounded; on timeout kills it and fails
+/// with its output (so a hang shows where the batch stood).
+async fn wait(child: &mut Child, dir: &Path, limit: Duration) -> Option<i32> {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -44,19 +51,23 @@ fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
         }
         if started.elapsed() > limit {
             child.kill().unwrap();
-            panic!("the batch did not finish within {limit:?}");
+            child.wait().unwrap();
+            panic!(
+                "the batch did not finish within {limit:?}; its output:\n{}",
+                output(dir)
+            );
         }
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-fn output(child: Child) -> String {
-    let out = child.wait_with_output().unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+/// What the batches run in `dir` wrote (stdout and stderr), taken: the next call returns
+/// only what is written after this one.
+fn output(dir: &Path) -> String {
+    let path = dir.join("batch.log");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, "").unwrap();
+    text
 }
 
 /// Creates `n` interactions straight in the store, closed; the caller finalizes them.
@@ -172,8 +183,8 @@ async fn two_thousand_rows_under_chaos_with_the_batch_killed_three_times() {
         let mut child = batch_command(&server.url, &creds, dir.path(), &[])
             .spawn()
             .unwrap();
-        let code = wait(&mut child, Duration::from_secs(180));
-        let text = output(child);
+        let code = wait(&mut child, dir.path(), Duration::from_secs(180)).await;
+        let text = output(dir.path());
         eprintln!("final run {run}: exit {code:?}\n{text}");
         if code == Some(0) {
             finished = true;
@@ -297,17 +308,18 @@ async fn the_server_killed_mid_batch_loses_no_acknowledged_wrapup() {
         }
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "the batch makes progress"
+            "the batch makes progress; its output:\n{}",
+            output(dir.path())
         );
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill(); // SIGKILL
     let acknowledged = applied_rows(&journal);
-    std::thread::sleep(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // Restarted where the batch expects it.
     let mut server = serve(&db, &server.addr.to_string());
-    let code = wait(&mut batch, Duration::from_secs(180));
-    let text = output(batch);
+    let code = wait(&mut batch, dir.path(), Duration::from_secs(180)).await;
+    let text = output(dir.path());
     assert_eq!(
         code,
         Some(0),
@@ -370,17 +382,18 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
     while count_applied(&journal) < 50 {
         assert!(
             started.elapsed() < Duration::from_secs(60),
-            "the batch makes progress"
+            "the batch makes progress; its output:\n{}",
+            output(dir.path())
         );
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let status = Command::new("kill")
         .args(["-TERM", &batch.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let code = wait(&mut batch, Duration::from_secs(30));
-    let text = output(batch);
+    let code = wait(&mut batch, dir.path(), Duration::from_secs(30)).await;
+    let text = output(dir.path());
     assert_eq!(code, Some(130), "{text}");
     assert!(text.contains("interrupted after"), "{text}");
     assert!(
@@ -398,8 +411,8 @@ async fn sigterm_stops_the_batch_with_a_consistent_journal() {
     let mut rerun = batch_command(&server.url, &creds, dir.path(), &[])
         .spawn()
         .unwrap();
-    let code = wait(&mut rerun, Duration::from_secs(120));
-    assert_eq!(code, Some(0), "{}", output(rerun));
+    let code = wait(&mut rerun, dir.path(), Duration::from_secs(120)).await;
+    assert_eq!(code, Some(0), "{}", output(dir.path()));
     for id in &ids {
         assert_eq!(client.wrapup_history(*id).await.unwrap().len(), 1);
     }
@@ -622,14 +635,11 @@ async fn rows_of_one_interaction_apply_in_input_order() {
         }
     }
     for run in 0..2 {
-        let out = batch_command(&server.url, &creds, dir.path(), &[])
-            .output()
+        let mut child = batch_command(&server.url, &creds, dir.path(), &[])
+            .spawn()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "run {run}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        let code = wait(&mut child, dir.path(), Duration::from_secs(60)).await;
+        assert_eq!(code, Some(0), "run {run}: {}", output(dir.path()));
     }
     let history = admin.wrapup_history(twice).await.unwrap();
     let applied: Vec<(Uuid, u32)> = history.iter().map(|w| (w.code_id, w.duration_ms)).collect();
@@ -675,16 +685,18 @@ async fn rows_go_out_in_bulk_requests_split_to_fit_the_rate_limit() {
             .spawn()
             .unwrap();
         let clock = server.clock.clone();
+        let dir = dir.path().to_path_buf();
         async move {
             let started = Instant::now();
             loop {
                 if let Some(status) = child.try_wait().unwrap() {
                     eprintln!("batch ran {:?}", started.elapsed());
-                    return (status.code(), output(child));
+                    return (status.code(), output(&dir));
                 }
                 if started.elapsed() > Duration::from_secs(60) {
                     child.kill().unwrap();
-                    panic!("the batch did not end:\n{}", output(child));
+                    child.wait().unwrap();
+                    panic!("the batch did not end:\n{}", output(&dir));
                 }
                 clock.advance(1_000);
                 tokio::time::sleep(Duration::from_millis(5)).await;
