@@ -15,8 +15,8 @@ use crate::error::Result;
 use crate::ops;
 use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, StateCount,
-    TokenRecord, WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
+    StateCount, TokenRecord, WrapUpApplied,
 };
 use crate::store::{Store, StoreObserver};
 use crate::webhooks::ops::{
@@ -69,6 +69,18 @@ pub(crate) trait Backend: WebhookBackend + Send + Sync + 'static {
         &self,
         id: Uuid,
     ) -> impl Future<Output = Result<Option<InteractionRecord>>> + Send;
+    /// See [`Store::get_interaction_shared`]; a backend without a cache reads.
+    fn get_interaction_shared(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<Arc<SharedInteraction>>>> + Send {
+        async move {
+            Ok(self
+                .get_interaction(id)
+                .await?
+                .map(SharedInteraction::shared))
+        }
+    }
     fn list_interactions(
         &self,
         grant: &DivisionGrant,
@@ -192,6 +204,10 @@ impl<B: Backend> Store for B {
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
         Backend::get_interaction(self, id).await
+    }
+
+    async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {
+        Backend::get_interaction_shared(self, id).await
     }
 
     async fn list_interactions(

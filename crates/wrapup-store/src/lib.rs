@@ -52,11 +52,13 @@ pub use crate::error::{Result, StoreError};
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SortKey, StateCount,
-    TokenRecord, WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
+    SortKey, StateCount, TokenRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
-pub use crate::sqlite::{connect_options as sqlite_connect_options, SqliteStore};
+pub use crate::sqlite::{
+    connect_options as sqlite_connect_options, SqliteStore, READ_CACHE_ENTRIES,
+};
 pub use crate::store::{Store, StoreObserver};
 pub use crate::webhooks::WebhookStore;
 
@@ -64,10 +66,18 @@ pub use crate::webhooks::WebhookStore;
 /// `postgres://…` (or `postgresql://…`) for PostgreSQL, `sqlite://path` (or a bare path) for
 /// SQLite.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with_read_cache(url, READ_CACHE_ENTRIES).await
+}
+
+/// [`open`], keeping at most `entries` interactions in the read cache on SQLite (0 turns it
+/// off; PostgreSQL has none).
+pub async fn open_with_read_cache(url: &str, entries: usize) -> Result<Arc<dyn Store>> {
     if is_postgres(url) {
         return Ok(Arc::new(PgStore::open(url).await?));
     }
-    Ok(Arc::new(SqliteStore::open(url).await?))
+    Ok(Arc::new(
+        SqliteStore::open_with(url, EVENT_BUFFER, entries).await?,
+    ))
 }
 
 /// A database URL fit to print: the password, if any, is replaced by `***`.

@@ -174,3 +174,34 @@ pub struct NewInteraction {
     pub channel: Channel,
     pub now_ms: i64,
 }
+
+/// An interaction as a point read returns it, shared: the record, and its rendering by the
+/// API (its JSON body), made at most once per version. On SQLite it may come from the store's
+/// cache of hot interactions ([`crate::Store::get_interaction_shared`]).
+#[derive(Debug)]
+pub struct SharedInteraction {
+    pub record: InteractionRecord,
+    rendered: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl SharedInteraction {
+    pub fn new(record: InteractionRecord) -> SharedInteraction {
+        SharedInteraction {
+            record,
+            rendered: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A record just read, shared.
+    pub fn shared(record: InteractionRecord) -> std::sync::Arc<SharedInteraction> {
+        std::sync::Arc::new(SharedInteraction::new(record))
+    }
+
+    /// The record rendered by `render`, which runs only for the first caller.
+    pub fn rendered(
+        &self,
+        render: impl FnOnce(&InteractionRecord) -> bytes::Bytes,
+    ) -> bytes::Bytes {
+        self.rendered.get_or_init(|| render(&self.record)).clone()
+    }
+}

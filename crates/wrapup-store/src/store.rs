@@ -12,8 +12,8 @@ use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapU
 use crate::error::Result;
 use crate::records::{
     ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, StateCount,
-    TokenRecord, WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
+    StateCount, TokenRecord, WrapUpApplied,
 };
 use crate::webhooks::WebhookStore;
 
@@ -80,6 +80,16 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord>;
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>>;
+    /// [`Store::get_interaction`], shared, with a slot for its API rendering. On SQLite it
+    /// may be answered from the cache of hot interactions, which never holds an interaction
+    /// older than a write this store has acknowledged (`sqlite/read_cache.rs`); PostgreSQL
+    /// reads every time (other nodes' writes reach a node only after the fact).
+    async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {
+        Ok(self
+            .get_interaction(id)
+            .await?
+            .map(SharedInteraction::shared))
+    }
     async fn list_interactions(
         &self,
         grant: &DivisionGrant,

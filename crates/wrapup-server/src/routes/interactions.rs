@@ -1,5 +1,7 @@
 //! `/api/v2/interactions`: the lifecycle, and applying a wrap-up.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -12,7 +14,8 @@ use uuid::Uuid;
 use wrapup_domain::wrapup_body::{parse_object, validate_fields};
 use wrapup_domain::Principal;
 use wrapup_store::{
-    ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, WrapUpApplied,
+    ApplyWrapUp, InteractionFilter, InteractionRecord, NewInteraction, SharedInteraction,
+    WrapUpApplied,
 };
 use wrapup_types::{
     Channel, CreateInteraction, ErrorCode, ErrorDetail, Interaction, InteractionState, Page,
@@ -34,12 +37,22 @@ pub(crate) async fn visible_interaction(
     principal: &Principal,
     raw: &str,
 ) -> Result<InteractionRecord, ApiError> {
+    Ok(visible_shared(state, principal, raw).await?.record.clone())
+}
+
+/// [`visible_interaction`], shared: on SQLite a hot interaction comes from the store's cache,
+/// with its JSON rendered once.
+async fn visible_shared(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+) -> Result<Arc<SharedInteraction>, ApiError> {
     let id = path_id(raw, Resource::Interaction)?;
     state
         .store
-        .get_interaction(id)
+        .get_interaction_shared(id)
         .await?
-        .filter(|r| principal.sees(r.interaction.division_id))
+        .filter(|found| principal.sees(found.record.interaction.division_id))
         .or_not_found(Resource::Interaction(raw))
 }
 
@@ -112,11 +125,22 @@ pub async fn get(
     Authorized(principal, ..): Authorized<InteractionView>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(with_etag(
-        visible_interaction(&state, &principal, &id)
-            .await?
-            .interaction,
-    ))
+    let found = visible_shared(&state, &principal, &id).await?;
+    let body = found.rendered(|rec| {
+        serde_json::to_vec(&rec.interaction)
+            .expect("an interaction serializes")
+            .into()
+    });
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", found.record.interaction.version)) {
+        headers.insert(header::ETAG, v);
+    }
+    Ok(response)
 }
 
 /// List interactions

@@ -9,6 +9,8 @@
 //! - `readers.rs`: the read-only connections, which keep their snapshot between uses until
 //!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
 //!   `queries.rs`: the reads.
+//! - `read_cache.rs`: the cache of hot interactions, exact because the writer forgets what
+//!   it wrote before it answers.
 //! - `checkpoint.rs`: the WAL checkpoints, which keep the WAL bounded.
 //! - `webhook_tx.rs` and `webhooks.rs`: the webhook tables' writes and reads.
 //!
@@ -16,6 +18,7 @@
 
 mod checkpoint;
 mod queries;
+mod read_cache;
 mod readers;
 mod webhook_tx;
 mod webhooks;
@@ -37,6 +40,7 @@ use wrapup_types::{Division, DivisionGrant, ErrorDetail, WrapUp};
 
 use self::checkpoint::{run_checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::queries::Select;
+use self::read_cache::ReadCache;
 use self::readers::{Readers, READERS};
 use self::write_tx::SqliteWriteTx;
 use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
@@ -46,16 +50,22 @@ use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, StateCount, TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, Search, SharedInteraction, StateCount,
+    TokenRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{self, EVENT_BUFFER};
 use crate::store::StoreObserver;
 use crate::write::{answer_of, QueuedOp, WriteOp};
 
+/// How many hot interactions a SQLite store keeps in its read cache by default (about 1 KiB
+/// each); see `read_cache.rs`.
+pub const READ_CACHE_ENTRIES: usize = 100_000;
+
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     readers: Arc<Readers>,
+    cache: Arc<ReadCache>,
     writes: mpsc::Sender<Box<dyn QueuedWrite>>,
     events: broadcast::Sender<Arc<EventRecord>>,
     observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
@@ -116,6 +126,16 @@ impl SqliteStore {
     /// subscribers (a subscriber that falls further behind re-reads the log). Small values
     /// are for tests of that fallback.
     pub async fn open_with_event_buffer(url: &str, event_buffer: usize) -> Result<SqliteStore> {
+        Self::open_with(url, event_buffer, READ_CACHE_ENTRIES).await
+    }
+
+    /// Like [`SqliteStore::open_with_event_buffer`], keeping at most `read_cache_entries`
+    /// interactions in the read cache (0 turns it off).
+    pub async fn open_with(
+        url: &str,
+        event_buffer: usize,
+        read_cache_entries: usize,
+    ) -> Result<SqliteStore> {
         let options = connect_options(url)?;
         let path: PathBuf = options.get_filename().to_path_buf();
         {
@@ -148,11 +168,18 @@ impl SqliteStore {
         let tx = SqliteWriteTx {
             conn: writer,
             events: Vec::new(),
+            touched: Vec::new(),
         };
-        let (published, watched, counted) = (events.clone(), observer.clone(), commits.clone());
+        let cache = Arc::new(ReadCache::new(commits.clone(), read_cache_entries));
+        let (published, watched, counted, forgets) = (
+            events.clone(),
+            observer.clone(),
+            commits.clone(),
+            cache.clone(),
+        );
         std::thread::Builder::new()
             .name("wrapup-sqlite-writer".into())
-            .spawn(move || run_writer(tx, queue, published, watched, counted))
+            .spawn(move || run_writer(tx, queue, published, watched, counted, forgets))
             .map_err(|e| StoreError::Database(format!("starting the writer thread: {e}")))?;
         let readers = Arc::new(Readers::new(readers, commits));
         tokio::spawn(run_checkpointer(
@@ -162,6 +189,7 @@ impl SqliteStore {
         ));
         Ok(SqliteStore {
             readers,
+            cache,
             writes,
             events,
             observer,
@@ -318,6 +346,19 @@ impl Backend for SqliteStore {
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
         self.read_now(move |conn| Ok(queries::interaction(conn, id)?))
             .await
+    }
+
+    async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {
+        if let Some(hit) = self.cache.get(id) {
+            return Ok(Some(hit));
+        }
+        let began = self.cache.read_begins();
+        let Some(found) = self.get_interaction(id).await? else {
+            return Ok(None);
+        };
+        let found = SharedInteraction::shared(found);
+        self.cache.insert(found.clone(), began);
+        Ok(Some(found))
     }
 
     async fn list_interactions(

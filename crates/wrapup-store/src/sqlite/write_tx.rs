@@ -14,11 +14,14 @@ use crate::records::{ClientRecord, CodeRecord, EventRecord, InteractionRecord, T
 use crate::schema::{self, interaction_columns, StoredChanges};
 use crate::write::{Lookup, WriteTx};
 
-/// The writer's connection, and the events written by the batch so far (published once it
-/// commits).
+/// The writer's connection, the events written by the batch so far (published once it
+/// commits), and the interactions it wrote (forgotten by the read cache once it commits).
 pub(super) struct SqliteWriteTx {
     pub(super) conn: Connection,
     pub(super) events: Vec<EventRecord>,
+    /// Every statement that writes the `interactions` table notes its ids here
+    /// (`read_cache.rs` relies on it).
+    pub(super) touched: Vec<Uuid>,
 }
 
 impl Lookup for SqliteWriteTx {
@@ -152,6 +155,7 @@ impl WriteTx for SqliteWriteTx {
         rec: &InteractionRecord,
     ) -> Result<Option<i64>, DbFailure> {
         let i = &rec.interaction;
+        self.touched.push(i.id);
         Ok(self
             .conn
             .prepare_cached(
@@ -174,6 +178,7 @@ impl WriteTx for SqliteWriteTx {
     }
 
     async fn save_interaction(&mut self, rec: &InteractionRecord) -> Result<(), DbFailure> {
+        self.touched.push(rec.interaction.id);
         let c = StoredChanges::of(rec)?;
         self.conn
             .prepare_cached(
@@ -337,6 +342,7 @@ impl WriteTx for SqliteWriteTx {
              active_at, closed_at, finalize_due_at, finalized_at, version) \
              VALUES (?, ?, 'voice', 'closed', 1, ?, ?, ?, ?, ?, 4)",
         )?;
+        self.touched.extend_from_slice(ids);
         for id in ids {
             insert.execute(params![
                 id, division, now_ms, now_ms, now_ms, now_ms, now_ms

@@ -1,7 +1,8 @@
 //! The SQLite writer: one OS thread that group-commits. It takes every write waiting in its
 //! queue (up to [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits
 //! once, so one fsync covers the whole batch. Answers are sent only after the commit
-//! succeeded, and after the commit counter the readers watch was bumped; if a write fails
+//! succeeded, after the commit counter the readers watch was bumped, and after the read cache
+//! forgot the interactions the batch wrote; if a write fails
 //! (a [`DbFailure`]), the whole batch is rolled back and every write of it is answered with
 //! the failure (a full disk says so). The batch's events are published once it committed.
 //! [`CloseWriter`] in the queue makes the writer commit and answer everything queued before
@@ -16,6 +17,7 @@ use std::time::Instant;
 
 use tokio::sync::{broadcast, mpsc};
 
+use super::read_cache::ReadCache;
 use super::write_tx::SqliteWriteTx;
 use crate::error::{DbFailure, StoreError};
 use crate::records::EventRecord;
@@ -130,6 +132,7 @@ pub(super) fn run_writer(
     events: broadcast::Sender<Arc<EventRecord>>,
     observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
     commits: Arc<AtomicU64>,
+    cache: Arc<ReadCache>,
 ) {
     let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
@@ -147,6 +150,7 @@ pub(super) fn run_writer(
         let started = Instant::now();
         let writes = batch.len();
         tx.events.clear();
+        tx.touched.clear();
         if let Err(e) = tx.conn.execute_batch("BEGIN IMMEDIATE") {
             tracing::error!(error = %e, writes, "could not start a write transaction");
             fail_all(&mut batch, DbFailure::from(e).into());
@@ -176,8 +180,10 @@ pub(super) fn run_writer(
         }
         match (ended, failure) {
             (Ok(()), None) => {
-                // Before anyone hears of the commit: readers then take new snapshots.
+                // Before anyone hears of the commit: readers then take new snapshots, and
+                // the cache forgets what the batch wrote (read_cache.rs).
                 commits.fetch_add(1, Ordering::AcqRel);
+                cache.invalidate(&tx.touched);
                 for event in tx.events.drain(..) {
                     let _ = events.send(Arc::new(event));
                 }

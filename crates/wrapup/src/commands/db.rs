@@ -23,6 +23,17 @@ impl DbArg {
             .with_context(|| format!("opening {}", self.shown()))
     }
 
+    /// Opens (and migrates) the database for `wrapup serve`, with a read cache of
+    /// `read_cache` interactions on SQLite.
+    pub async fn open_for_serving(
+        &self,
+        read_cache: usize,
+    ) -> anyhow::Result<Arc<dyn wrapup_store::Store>> {
+        wrapup_store::open_with_read_cache(&self.db, read_cache)
+            .await
+            .with_context(|| format!("opening {}", self.shown()))
+    }
+
     /// The URL fit to print (no password).
     pub fn shown(&self) -> String {
         wrapup_store::redact_url(&self.db)

@@ -62,6 +62,11 @@ pub struct ServeArgs {
     /// How many recent requests the request inspector keeps (0 turns it off).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
     inspector_capacity: u32,
+    /// SQLite: how many hot interactions a GET may be answered from memory (about 1 KiB
+    /// each; 0 turns the cache off). Exact: a write forgets what it changed before it is
+    /// acknowledged. PostgreSQL reads every time.
+    #[arg(long, default_value_t = wrapup_store::READ_CACHE_ENTRIES as u32, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    read_cache: u32,
     #[command(flatten)]
     webhooks: WebhookServeArgs,
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish before they are
@@ -85,7 +90,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
-    let store = args.db.open().await?;
+    let store = args.db.open_for_serving(args.read_cache as usize).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.demo {
         demo::seed(store.as_ref(), clock.now_ms())

@@ -1,0 +1,144 @@
+//! The cache of hot interactions: what a point read of an interaction found, kept until a
+//! write changes it, so that a GET of a hot interaction costs neither SQLite nor JSON
+//! (the entry keeps its rendering, [`SharedInteraction::rendered`]).
+//!
+//! Exact by construction, for the writes of this process (every write of a SQLite database
+//! served by `wrapup serve` goes through its one writer):
+//! - the writer notes every interaction a batch writes (`SqliteWriteTx::touched`: the only
+//!   statements that write the `interactions` table note their ids), and once the batch
+//!   committed it bumps the commit count, then removes those entries, and only then answers
+//!   the writes. A write acknowledged to anyone is never behind a cached entry.
+//! - a read loads the commit count before it reads, and its entry goes in only if no batch
+//!   committed since (checked under the map's lock, which the writer's removal also takes).
+//!   A read that raced a commit is simply not cached; it never puts back what the writer
+//!   just removed.
+//!
+//! Writes of other processes (a `wrapup seed` into the live database) are not seen: as for
+//! the readers' reused snapshots (`readers.rs`), the server must be the database's only
+//! writer of interactions.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use uuid::Uuid;
+
+use crate::records::SharedInteraction;
+
+/// Holds at most `capacity` interactions (`wrapup serve --read-cache`; about 1 KiB each
+/// with their JSON); past it the cache starts over empty, so it holds the interactions read
+/// since.
+pub(super) struct ReadCache {
+    entries: Mutex<HashMap<Uuid, Arc<SharedInteraction>>>,
+    /// The writer's count of committed batches (shared with the readers).
+    commits: Arc<AtomicU64>,
+    capacity: usize,
+}
+
+impl ReadCache {
+    pub(super) fn new(commits: Arc<AtomicU64>, capacity: usize) -> ReadCache {
+        ReadCache {
+            entries: Mutex::new(HashMap::new()),
+            commits,
+            capacity,
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<Uuid, Arc<SharedInteraction>>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn get(&self, id: Uuid) -> Option<Arc<SharedInteraction>> {
+        self.entries().get(&id).cloned()
+    }
+
+    /// The commit count to load before a read whose result may be cached.
+    pub(super) fn read_begins(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
+    }
+
+    /// Keeps what a read that began at `read_began` ([`ReadCache::read_begins`]) found,
+    /// unless a batch committed since.
+    pub(super) fn insert(&self, found: Arc<SharedInteraction>, read_began: u64) {
+        let mut entries = self.entries();
+        if self.commits.load(Ordering::Acquire) != read_began || self.capacity == 0 {
+            return;
+        }
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(found.record.interaction.id, found);
+    }
+
+    /// Forgets the interactions a committed batch wrote; called by the writer after it
+    /// bumped the commit count and before it answers the batch's writes.
+    pub(super) fn invalidate(&self, written: &[Uuid]) {
+        if written.is_empty() {
+            return;
+        }
+        let mut entries = self.entries();
+        for id in written {
+            entries.remove(id);
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::NewInteraction;
+    use wrapup_types::Channel;
+
+    fn found(id: Uuid) -> Arc<SharedInteraction> {
+        let new = NewInteraction {
+            id,
+            division_id: Uuid::nil(),
+            channel: Channel::Voice,
+            now_ms: 0,
+        };
+        Arc::new(SharedInteraction::new(crate::rules::new_interaction(
+            &new, 1,
+        )))
+    }
+
+    #[test]
+    fn a_read_that_raced_a_commit_is_not_kept() {
+        let commits = Arc::new(AtomicU64::new(7));
+        let cache = ReadCache::new(commits.clone(), 10);
+        let id = Uuid::new_v4();
+        let began = cache.read_begins();
+        commits.fetch_add(1, Ordering::AcqRel); // a batch commits during the read
+        cache.insert(found(id), began);
+        assert!(cache.get(id).is_none());
+        // A read begun after it is kept, until a batch writes the interaction.
+        cache.insert(found(id), cache.read_begins());
+        assert!(cache.get(id).is_some());
+        commits.fetch_add(1, Ordering::AcqRel);
+        cache.invalidate(&[Uuid::new_v4()]);
+        assert!(cache.get(id).is_some(), "a batch that did not write it");
+        cache.invalidate(&[id]);
+        assert!(cache.get(id).is_none());
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_and_capacity_zero_keeps_nothing() {
+        let commits = Arc::new(AtomicU64::new(0));
+        let cache = ReadCache::new(commits.clone(), 3);
+        for _ in 0..3 {
+            cache.insert(found(Uuid::new_v4()), 0);
+        }
+        assert_eq!(cache.len(), 3);
+        let last = Uuid::new_v4();
+        cache.insert(found(last), 0);
+        assert_eq!(cache.len(), 1);
+        assert!(cache.get(last).is_some());
+        let off = ReadCache::new(commits, 0);
+        off.insert(found(last), 0);
+        assert_eq!(off.len(), 0);
+    }
+}
