@@ -57,9 +57,13 @@ async fn visible_shared(
 }
 
 fn with_etag(interaction: Interaction) -> Response {
-    let etag = format!("\"{}\"", interaction.version);
-    let mut response = Json(interaction).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    let version = interaction.version;
+    tagged(Json(interaction).into_response(), version)
+}
+
+/// `response` with the interaction's `version` as its strong entity tag.
+fn tagged(mut response: Response, version: i64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
     }
     response
@@ -131,16 +135,11 @@ pub async fn get(
             .expect("an interaction serializes")
             .into()
     });
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", found.record.interaction.version)) {
-        headers.insert(header::ETAG, v);
-    }
-    Ok(response)
+    let json = [(header::CONTENT_TYPE, "application/json")];
+    Ok(tagged(
+        (json, body).into_response(),
+        found.record.interaction.version,
+    ))
 }
 
 /// List interactions

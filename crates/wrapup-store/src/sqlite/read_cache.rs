@@ -101,9 +101,7 @@ mod tests {
             channel: Channel::Voice,
             now_ms: 0,
         };
-        Arc::new(SharedInteraction::new(crate::rules::new_interaction(
-            &new, 1,
-        )))
+        SharedInteraction::shared(crate::rules::new_interaction(&new, 1))
     }
 
     #[test]
