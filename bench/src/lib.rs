@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use uuid::Uuid;
-use wrapup_server::auth::new_client;
+use wrapup_server::new_client;
 use wrapup_server::{App, Clock, Config, SystemClock};
 use wrapup_store::{SqliteStore, Store};
 use wrapup_types::{DivisionGrant, ScopeSet};

@@ -13,7 +13,7 @@ use wrapup_types::{ErrorCode, ErrorDetail, Interaction, WrapUpCode};
 
 use crate::apply::ApplyError;
 use crate::client::Client;
-use crate::ops::CodeQuery;
+use crate::operations::CodeQuery;
 use crate::wrapup::CodeRef;
 
 /// How many code names the answer lists when it has no better suggestion.

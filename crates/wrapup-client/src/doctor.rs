@@ -11,7 +11,7 @@ use wrapup_types::{ErrorCode, Interaction, InteractionState, Scope, WrapUpCode};
 use crate::client::Client;
 use crate::codes::unknown_code;
 use crate::error::Error;
-use crate::ops::CodeQuery;
+use crate::operations::CodeQuery;
 use crate::transport::TransportFailure;
 use crate::wrapup::CodeRef;
 

@@ -1,7 +1,7 @@
 //! A client for the wrapup API (`docs/api.md`).
 //!
 //! - [`Client`]: OAuth client credentials with a cached token renewed before it expires;
-//!   one typed method per operation ([`ops`]); retries with backoff and jitter for 5xx,
+//!   one typed method per operation (`operations.rs`); retries with backoff and jitter for 5xx,
 //!   network errors and 429 (honouring `Retry-After`), never for other 4xx; typed errors
 //!   carrying the API's error body.
 //! - [`ValidWrapUp`]: a wrap-up to apply that cannot hold an invalid value.
@@ -22,7 +22,7 @@ mod doctor;
 mod error;
 mod events;
 mod insight;
-mod ops;
+mod operations;
 mod response;
 mod retry;
 mod transport;
@@ -36,9 +36,10 @@ pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
 pub use insight::RequestStream;
-pub use ops::{CodeQuery, InteractionQuery};
+pub use operations::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};
 pub use transport::{check_base_url, TransportFailure};
 pub use webhooks::DeliveryQuery;
-pub use wrapup::{parse_duration, CodeRef, InvalidWrapUp, ValidWrapUp};
+pub use wrapup::{CodeRef, InvalidWrapUp, ValidWrapUp};
+pub use wrapup_types::duration::parse_duration;

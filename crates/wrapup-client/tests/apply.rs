@@ -21,7 +21,7 @@ fn wrapup(code: Uuid, ms: u64) -> ValidWrapUp {
 /// Waits (bounded) until the server has `n` event-stream subscribers.
 async fn subscribers(server: &TestServer, n: i64) {
     tokio::time::timeout(Duration::from_secs(10), async {
-        while server.app.state.metrics.sse_subscribers.get() != n {
+        while server.app.load().event_streams() != n {
             tokio::task::yield_now().await;
         }
     })

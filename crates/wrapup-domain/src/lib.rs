@@ -18,6 +18,6 @@ pub mod wrapup_body;
 pub mod wrapup_fix;
 
 pub use access::Principal;
-pub use new_wrapup::{NewWrapUp, WrapUpDuration};
+pub use new_wrapup::{BodyProblems, NewWrapUp, WrapUpDuration};
 pub use wrapup_body::{validate_body, MAX_BODY_BYTES, MAX_DURATION_MS, MAX_NOTES_CHARS};
 pub use wrapup_fix::suggest_fix;

@@ -2,10 +2,11 @@
 //! `WrapupInput`), and the rule that decides what applying it changes: written once, run
 //! by the store inside the transaction that applies it.
 
+use serde_json::Value;
 use uuid::Uuid;
 use wrapup_types::{ErrorCode, ErrorDetail, WrapUp, WrapUpRequest};
 
-use crate::wrapup_body::{describe, MAX_DURATION_MS};
+use crate::wrapup_body::{describe, valid_code_id, validate_fields, MAX_DURATION_MS};
 
 /// The most tags a wrap-up may carry.
 pub const MAX_TAGS: usize = 50;
@@ -45,6 +46,49 @@ impl From<WrapUpRequest> for NewWrapUp {
             provisional: false,
         }
     }
+}
+
+/// Why a wrap-up body cannot be applied, whichever dialect it is in: every problem of its
+/// fields, and the code it names when that could be read, so that the state and code checks
+/// can report their problems in the same answer (docs/api.md#order-of-checks).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyProblems {
+    pub problems: Vec<ErrorDetail>,
+    pub code_id: Option<Uuid>,
+}
+
+impl BodyProblems {
+    /// One problem, and no code read.
+    pub fn one(problem: ErrorDetail) -> BodyProblems {
+        BodyProblems {
+            problems: vec![problem],
+            code_id: None,
+        }
+    }
+
+    /// Whether the body could not be read at all (step 3: its media type, its size, or not
+    /// one JSON object): then the state and code are not checked.
+    pub fn unreadable(&self) -> bool {
+        self.problems.iter().any(|p| {
+            matches!(
+                p.error_code,
+                ErrorCode::RequestMediaUnsupported
+                    | ErrorCode::RequestBodyTooLarge
+                    | ErrorCode::RequestBodyMalformed
+            )
+        })
+    }
+}
+
+/// Step 4 for wrapup's own body, read as one JSON object's `fields`: the wrap-up to
+/// apply, or every problem of the fields and the code they name (see `wrapup_body::valid_code_id`).
+pub fn check_fields(fields: &[(String, Value)]) -> Result<NewWrapUp, BodyProblems> {
+    validate_fields(fields)
+        .map(NewWrapUp::from)
+        .map_err(|problems| BodyProblems {
+            problems,
+            code_id: valid_code_id(fields),
+        })
 }
 
 /// The duration of a wrap-up whose duration was not sent: from `closed_ms` to `until_ms`,

@@ -1,95 +1,56 @@
-//! [`App`]: the server's components wired together with its background tasks, and its
-//! settings, [`Config`].
+//! [`App`]: the server's parts wired together with its background tasks.
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use wrapup_store::Store;
 
 use crate::activity::WrapUpActivityLog;
-use crate::auth::CredentialCache;
-use crate::auth_limits::{FailedAuthLimits, FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
-use crate::chaos::{ChaosSpec, ChaosSwitch};
+use crate::auth::hashing::HashingPool;
+use crate::auth::limits::FailedAuthLimits;
+use crate::auth::{Authentication, CredentialCache};
+use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
-use crate::hashing::{HashingPool, HashingSettings};
+use crate::config::Config;
 use crate::inspector::Inspector;
 use crate::metrics::{self, Metrics};
-use crate::ratelimit::{RateLimit, RateLimiter};
+use crate::openapi;
+use crate::rate_limit::RateLimiter;
 use crate::router::router;
 use crate::shutdown::{InFlight, Shutdown};
-use crate::state::{AppComponents, AppState};
-use crate::webhooks::{dispatcher, WebhookConfig, Webhooks};
-use crate::{finalizer, openapi, retention};
-
-/// Server settings.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// How long a closed interaction takes to be finalized, in milliseconds.
-    pub settle_ms: i64,
-    /// The longest a request may take before it is answered 503 `request.timeout`.
-    pub request_timeout: Duration,
-    /// The longest the event stream stays silent: a keep-alive comment is sent then.
-    pub keep_alive: Duration,
-    /// How long events are kept for `Last-Event-ID` resumes (at least 24 hours, as
-    /// docs/events.md#retention promises; the CLI enforces that).
-    pub event_retention: Duration,
-    /// The per-client rate limit; `None` for none.
-    pub rate_limit: Option<RateLimit>,
-    /// How many recent requests the inspector keeps (0 turns it off).
-    pub inspector_capacity: usize,
-    /// Fault injection (off by default).
-    pub chaos: ChaosSpec,
-    /// Webhook delivery (docs/webhooks.md).
-    pub webhooks: WebhookConfig,
-    /// `wrapup serve --demo`: the console's configuration (`/console/config.json`) lists
-    /// the demo clients, for its one-click sign-in.
-    pub demo: bool,
-    /// How long a shutdown waits for the requests in flight before cutting them short.
-    pub shutdown_timeout: Duration,
-    /// Failed token requests allowed per client id (docs/operations.md#failed-authentication).
-    pub auth_failures_per_client: FailureLimit,
-    /// Failed token requests allowed per source address.
-    pub auth_failures_per_address: FailureLimit,
-    /// The secret-hashing pool's threads and queue.
-    pub hashing: HashingSettings,
-    /// How long a token request refused without a check (429 over a failed-authentication
-    /// limit, 503 with the hashing queue full) waits before its answer: a client retrying at
-    /// once, as a flood does, then costs one request a second per connection.
-    pub refusal_delay: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            settle_ms: 1_500,
-            request_timeout: Duration::from_secs(30),
-            keep_alive: Duration::from_secs(15),
-            event_retention: retention::DEFAULT_RETENTION,
-            rate_limit: None,
-            inspector_capacity: 1_000,
-            chaos: ChaosSpec::default(),
-            webhooks: WebhookConfig::default(),
-            demo: false,
-            shutdown_timeout: Duration::from_secs(10),
-            auth_failures_per_client: FailureLimit(Some(DEFAULT_PER_CLIENT)),
-            auth_failures_per_address: FailureLimit(Some(DEFAULT_PER_ADDRESS)),
-            hashing: HashingSettings::default(),
-            refusal_delay: Duration::from_secs(1),
-        }
-    }
-}
+use crate::state::{ApiDocument, AppState, Observability, Parts};
+use crate::webhooks::{dispatcher, Webhooks};
+use crate::{finalizer, retention};
 
 /// A running application: its state and background tasks.
 pub struct App {
-    pub state: AppState,
+    pub(crate) state: AppState,
     tasks: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
+}
+
+/// The server's open work, for what a shutdown says it waits for (see [`App::load`]).
+#[derive(Clone)]
+pub struct Load {
+    metrics: Arc<Metrics>,
+    shutdown: Arc<Shutdown>,
+}
+
+impl Load {
+    /// The event streams open now.
+    pub fn event_streams(&self) -> i64 {
+        self.metrics.sse_subscribers.get()
+    }
+
+    /// The requests being handled now.
+    pub fn requests_in_flight(&self) -> usize {
+        self.shutdown.in_flight().len()
+    }
 }
 
 /// How a shutdown went (see [`App::serve`]).
@@ -111,37 +72,33 @@ impl App {
     /// (which first finalizes whatever fell due while the server was down), event
     /// retention, the event counter of the metrics, and the webhook dispatcher (which first
     /// delivers whatever was pending when the server stopped).
-    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> App {
+    pub fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut config: Config) -> App {
+        config.settle_ms = config.settle_ms.max(0);
         let metrics = Arc::new(Metrics::default());
         store.set_observer(Arc::new(metrics::CommitObserver(metrics.clone())));
-        let document = openapi::document();
-        let api_index = openapi::index(&document);
-        let openapi_json = Bytes::from(
-            serde_json::to_vec_pretty(&document).expect("the OpenAPI document serialises"),
-        );
-        let state = AppState(Arc::new(AppComponents {
+        let state = AppState(Arc::new(Parts {
             store: store.clone(),
             clock: clock.clone(),
-            credentials: CredentialCache::default(),
-            settle_ms: config.settle_ms.max(0),
-            request_timeout: config.request_timeout,
-            openapi_json,
-            api_index,
-            keep_alive: config.keep_alive,
-            metrics: metrics.clone(),
-            inspector: Inspector::new(config.inspector_capacity),
-            rate_limiter: RateLimiter::new(config.rate_limit),
-            chaos: ChaosSwitch::new(config.chaos),
+            auth: Arc::new(Authentication {
+                credentials: CredentialCache::default(),
+                limits: FailedAuthLimits::new(
+                    config.auth_failures_per_client,
+                    config.auth_failures_per_address,
+                ),
+                hashing: HashingPool::new(config.hashing, metrics.clone()),
+                refusal_delay: config.refusal_delay,
+            }),
+            observability: Arc::new(Observability {
+                metrics: metrics.clone(),
+                inspector: Inspector::new(config.inspector_capacity),
+                activity: WrapUpActivityLog::default(),
+            }),
+            rate_limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            chaos: Arc::new(ChaosSwitch::new(config.chaos)),
             webhooks: Arc::new(Webhooks::new(config.webhooks.clone())),
-            activity: WrapUpActivityLog::default(),
-            demo: config.demo,
             shutdown: Arc::new(Shutdown::default()),
-            auth_limits: FailedAuthLimits::new(
-                config.auth_failures_per_client,
-                config.auth_failures_per_address,
-            ),
-            hashing: HashingPool::new(config.hashing, metrics.clone()),
-            refusal_delay: config.refusal_delay,
+            document: Arc::new(api_document()),
+            config: Arc::new(config.clone()),
         }));
         let mut tasks = vec![
             tokio::spawn(finalizer::run(store.clone(), clock.clone())),
@@ -164,6 +121,14 @@ impl App {
             state,
             tasks,
             shutdown_timeout: config.shutdown_timeout,
+        }
+    }
+
+    /// What a shutdown would have to wait for, now and whenever asked.
+    pub fn load(&self) -> Load {
+        Load {
+            metrics: self.state.observability.metrics.clone(),
+            shutdown: self.state.shutdown.clone(),
         }
     }
 
@@ -221,5 +186,16 @@ impl App {
     pub async fn close(&self) {
         self.tasks.iter().for_each(JoinHandle::abort);
         self.state.store.close().await;
+    }
+}
+
+/// The OpenAPI document, serialised once, and the index of its operations.
+fn api_document() -> ApiDocument {
+    let document = openapi::document();
+    ApiDocument {
+        index: openapi::index(&document),
+        json: serde_json::to_vec_pretty(&document)
+            .expect("the OpenAPI document serialises")
+            .into(),
     }
 }

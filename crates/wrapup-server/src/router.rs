@@ -1,35 +1,98 @@
-//! The router: every route, and the layers around them (see `crate::middleware`).
+//! The router: every operation, registered once (one line each, with `routes!`, which also
+//! puts its `#[utoipa::path]` documentation in the OpenAPI document), and the layers around
+//! them (see `crate::middleware`). Adding an operation is its handler, documented beside
+//! it, and one line here.
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::layer::AuthenticateLayer;
+use crate::auth::{clients, token};
 use crate::error::ApiError;
-use crate::middleware::authenticate::AuthenticateLayer;
-use crate::middleware::rate_limit::RateLimitLayer;
 use crate::middleware::{observe, timeout};
+use crate::rate_limit::layer::ChargeLayer;
+use crate::routes::interactions::{self, bulk, wrap_up};
 use crate::routes::{
-    admin, bulk_wrapups, clients, codes, console, conversations, diagnosis, divisions, events,
-    fallback, inspector, interactions, metrics, oauth, ops, overview, webhook_deliveries, webhooks,
+    codes, console, conversations, divisions, events, fallback, metrics, overview, service,
 };
 use crate::state::AppState;
+use crate::{chaos, inspector, webhooks};
+
+/// The operations anyone may call, without a token.
+fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token::issue_token))
+        .routes(routes!(service::healthz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(service::api_index))
+        .routes(routes!(service::openapi))
+}
+
+/// The operations that need a bearer token.
+fn authenticated() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(inspector::routes::list_requests))
+        .routes(routes!(inspector::routes::stream))
+        .routes(routes!(inspector::diagnosis::diagnose))
+        .routes(routes!(chaos::routes::get_chaos, chaos::routes::set_chaos))
+        .routes(routes!(divisions::list, divisions::create))
+        .routes(routes!(clients::create))
+        .routes(routes!(codes::list, codes::create))
+        .routes(routes!(codes::get, codes::update, codes::archive))
+        .routes(routes!(interactions::list, interactions::create))
+        .routes(routes!(events::stream))
+        .routes(routes!(bulk::apply_wrapups))
+        .routes(routes!(overview::counts))
+        .routes(routes!(overview::wrapup_activity))
+        .routes(routes!(interactions::get))
+        .routes(routes!(interactions::set_state))
+        .routes(routes!(wrap_up::get, wrap_up::put))
+        .routes(routes!(wrap_up::validate))
+        .routes(routes!(wrap_up::history))
+        .routes(routes!(webhooks::routes::list, webhooks::routes::create))
+        .routes(routes!(
+            webhooks::routes::get,
+            webhooks::routes::update,
+            webhooks::routes::delete
+        ))
+        .routes(routes!(webhooks::routes::rotate_secret))
+        .routes(routes!(webhooks::deliveries::list))
+        .routes(routes!(webhooks::deliveries::resend))
+        .routes(routes!(webhooks::deliveries::replay))
+        .routes(routes!(webhooks::deliveries::test))
+        .merge(conversations::routes())
+}
+
+/// Every documented operation, without state or layers: what the OpenAPI document is made
+/// of (`crate::openapi::document`).
+pub fn api() -> OpenApiRouter<AppState> {
+    public().merge(authenticated())
+}
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
+    let (public, _) = public().split_for_parts();
+    let (authenticated, _) = authenticated().split_for_parts();
+    // Authenticated (401 otherwise), then counted against the client's rate limit (429),
+    // before the handler runs.
+    let authenticated = authenticated.route_layer(
+        ServiceBuilder::new()
+            .layer(AuthenticateLayer::new(&state))
+            .option_layer(ChargeLayer::when_limited(&state)),
+    );
     Router::new()
         .route("/", get(console::index))
         .route("/console/config.json", get(console::config))
         .route("/console/{version}/{*path}", get(console::asset))
-        .route("/oauth/token", post(oauth::issue_token))
-        .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(metrics::metrics))
-        .route("/api/v2", get(ops::api_index))
-        .route("/api/v2/openapi.json", get(ops::openapi))
-        .merge(authenticated_routes(state.clone()))
+        .merge(public)
+        .merge(authenticated)
         .fallback(fallback::unknown_path)
         // One layer made of the whole stack, outermost first: axum wraps each `layer` call
         // around every route separately, and a request then clones every wrapped level
@@ -50,105 +113,4 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES)),
         )
         .with_state(state)
-}
-
-/// The operations that need a bearer token: authenticated (401 otherwise), then counted
-/// against the client's rate limit (429), before their handler runs.
-fn authenticated_routes(state: AppState) -> Router<AppState> {
-    let rate_limit = state
-        .rate_limiter
-        .limit()
-        .is_some()
-        .then(|| RateLimitLayer(state.clone()));
-    Router::new()
-        .route("/api/v2/inspector/requests", get(inspector::list_requests))
-        .route("/api/v2/inspector/requests/stream", get(inspector::stream))
-        .route(
-            "/api/v2/inspector/requests/{requestId}/diagnosis",
-            get(diagnosis::diagnose),
-        )
-        .route(
-            "/api/v2/admin/chaos",
-            get(admin::get_chaos).put(admin::set_chaos),
-        )
-        .route(
-            "/api/v2/authorization/divisions",
-            get(divisions::list).post(divisions::create),
-        )
-        .route("/api/v2/oauth/clients", post(clients::create))
-        .route(
-            "/api/v2/routing/wrapupcodes",
-            get(codes::list).post(codes::create),
-        )
-        .route(
-            "/api/v2/routing/wrapupcodes/{codeId}",
-            get(codes::get).put(codes::update).delete(codes::archive),
-        )
-        .route(
-            "/api/v2/interactions",
-            get(interactions::list).post(interactions::create),
-        )
-        .route("/api/v2/interactions/events", get(events::stream))
-        .route(
-            "/api/v2/interactions/wrap-ups",
-            post(bulk_wrapups::apply_many),
-        )
-        .route("/api/v2/interactions/counts", get(overview::counts))
-        .route(
-            "/api/v2/interactions/wrap-up-activity",
-            get(overview::wrapup_activity),
-        )
-        .route("/api/v2/interactions/{id}", get(interactions::get))
-        .route(
-            "/api/v2/interactions/{id}/state",
-            post(interactions::set_state),
-        )
-        .route(
-            "/api/v2/interactions/{id}/wrap-up",
-            get(interactions::get_wrapup).put(interactions::put_wrapup),
-        )
-        .route(
-            "/api/v2/interactions/{id}/wrap-up/validate",
-            post(interactions::validate),
-        )
-        .route(
-            "/api/v2/interactions/{id}/wrap-up/history",
-            get(interactions::wrapup_history),
-        )
-        .route(
-            "/api/v2/webhooks",
-            get(webhooks::list).post(webhooks::create),
-        )
-        .route(
-            "/api/v2/webhooks/{webhookId}",
-            get(webhooks::get)
-                .patch(webhooks::update)
-                .delete(webhooks::delete),
-        )
-        .route(
-            "/api/v2/webhooks/{webhookId}/rotate-secret",
-            post(webhooks::rotate_secret),
-        )
-        .route(
-            "/api/v2/webhooks/{webhookId}/deliveries",
-            get(webhook_deliveries::list),
-        )
-        .route(
-            "/api/v2/webhooks/{webhookId}/events/{sequence}/resend",
-            post(webhook_deliveries::resend),
-        )
-        .route(
-            "/api/v2/webhooks/{webhookId}/replay",
-            post(webhook_deliveries::replay),
-        )
-        .route(
-            "/api/v2/webhooks/{webhookId}/test",
-            post(webhook_deliveries::test),
-        )
-        .merge(conversations::routes())
-        .route_layer(
-            ServiceBuilder::new()
-                .layer(AuthenticateLayer(state))
-                .option_layer(rate_limit),
-        )
 }

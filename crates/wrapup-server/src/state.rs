@@ -1,69 +1,100 @@
-//! What every handler and layer shares: [`AppState`], a cheap handle on the server's
-//! long-lived [`AppComponents`].
+//! What handlers and layers share: [`AppState`], the server's long-lived parts grouped by
+//! concern. A handler or layer takes only the parts it uses, each as its own `State<…>`
+//! (axum's `FromRef` substates): `State<Arc<dyn Store>>`, `State<Arc<Config>>`,
+//! `State<Arc<Authentication>>`… Cloning the whole state is one `Arc`; a part is one more.
 
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::extract::FromRef;
 use wrapup_store::Store;
+use wrapup_types::ApiIndex;
 
 use crate::activity::WrapUpActivityLog;
-use crate::auth::CredentialCache;
-use crate::auth_limits::FailedAuthLimits;
+use crate::auth::Authentication;
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
-use crate::hashing::HashingPool;
+use crate::config::Config;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiter;
+use crate::rate_limit::RateLimiter;
 use crate::shutdown::Shutdown;
 use crate::webhooks::Webhooks;
 
-/// The server's long-lived components and settings, built once by `App::start`.
-pub struct AppComponents {
+/// The server's long-lived parts, built once by `App::start`.
+pub struct Parts {
+    /// The settings the server was started with, whole.
+    pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
-    /// Token lookups and secret checks already done.
-    pub credentials: CredentialCache,
-    /// How long a closed interaction takes to be finalized, in milliseconds.
-    pub settle_ms: i64,
-    pub request_timeout: Duration,
-    /// The OpenAPI document, serialised once.
-    pub openapi_json: Bytes,
-    /// `GET /api/v2`: the operations of that document; also what the answer to an
-    /// unknown path suggests instead.
-    pub api_index: wrapup_types::ApiIndex,
-    /// The longest the event stream stays silent.
-    pub keep_alive: Duration,
-    pub metrics: Arc<Metrics>,
-    pub inspector: Inspector,
-    pub rate_limiter: RateLimiter,
+    /// Who a request is from: tokens and secrets, failed-authentication limits, hashing.
+    pub auth: Arc<Authentication>,
+    /// What the server tells about its work: metrics, the inspector, wrap-up activity.
+    pub observability: Arc<Observability>,
+    /// The per-client rate limit.
+    pub rate_limiter: Arc<RateLimiter>,
     /// The faults injected now (changed at runtime by `PUT /api/v2/admin/chaos`).
-    pub chaos: ChaosSwitch,
+    pub chaos: Arc<ChaosSwitch>,
     /// Webhook settings, signing keys, and the dispatcher's wake-up signal.
     pub webhooks: Arc<Webhooks>,
-    /// Wrap-ups accepted and refused in the last minutes.
-    pub activity: WrapUpActivityLog,
-    /// Started with `--demo`: the console's configuration lists the demo clients.
-    pub demo: bool,
     /// The shutdown switch event streams watch, and the requests in flight.
     pub shutdown: Arc<Shutdown>,
-    /// The limits on failed token requests, per client id and per source address.
-    pub auth_limits: FailedAuthLimits,
-    /// Where secrets are hashed (argon2), apart from request handling.
-    pub hashing: HashingPool,
-    /// How long a token request refused without a check waits for its answer.
-    pub refusal_delay: Duration,
+    /// The OpenAPI document, serialised once, and the index of its operations.
+    pub document: Arc<ApiDocument>,
 }
 
-/// The handle handlers and layers get (cheap to clone).
+/// The metrics, the request inspector and the wrap-up activity log.
+pub struct Observability {
+    pub metrics: Arc<Metrics>,
+    pub inspector: Inspector,
+    /// Wrap-ups accepted and refused in the last minutes.
+    pub activity: WrapUpActivityLog,
+}
+
+/// The handle the router holds (cheap to clone).
 #[derive(Clone)]
-pub struct AppState(pub Arc<AppComponents>);
+pub struct AppState(pub Arc<Parts>);
 
 impl Deref for AppState {
-    type Target = AppComponents;
-    fn deref(&self) -> &AppComponents {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
         &self.0
     }
+}
+
+/// Each part of the state as a substate a handler or layer may take alone.
+macro_rules! substates {
+    ($($field:ident: $part:ty),* $(,)?) => {$(
+        impl FromRef<AppState> for $part {
+            fn from_ref(state: &AppState) -> $part {
+                state.$field.clone()
+            }
+        }
+    )*};
+}
+
+substates! {
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    auth: Arc<Authentication>,
+    observability: Arc<Observability>,
+    rate_limiter: Arc<RateLimiter>,
+    chaos: Arc<ChaosSwitch>,
+    webhooks: Arc<Webhooks>,
+    shutdown: Arc<Shutdown>,
+    document: Arc<ApiDocument>,
+}
+
+impl FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Arc<Metrics> {
+        state.observability.metrics.clone()
+    }
+}
+
+/// The document, serialised once, and the index of its operations: what
+/// `GET /api/v2/openapi.json` and `GET /api/v2` answer (a substate).
+pub struct ApiDocument {
+    pub json: axum::body::Bytes,
+    pub index: ApiIndex,
 }

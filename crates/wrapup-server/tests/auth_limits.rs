@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use wrapup_server::auth_limits::FailureLimit;
 use wrapup_server::testkit::{TestServer, SETTLE_MS};
 use wrapup_server::Config;
+use wrapup_server::FailureLimit;
 use wrapup_types::DivisionGrant;
 
 async fn server(per_client: &str, per_address: &str) -> TestServer {

@@ -2,8 +2,8 @@
 //! changes) except after-commit-reset (the change is made, the answer is lost).
 
 use reqwest::Method;
-use wrapup_server::chaos::ChaosSpec;
 use wrapup_server::testkit::*;
+use wrapup_server::ChaosSpec;
 use wrapup_server::Config;
 use wrapup_types::{DivisionGrant, ErrorCode, WrapUpRequest};
 

@@ -559,7 +559,7 @@ async fn the_console_is_served_with_its_security_headers_and_apart_from_the_api(
             .status(),
         200
     );
-    let logged = s.app.state.inspector.recent(1000, &Default::default());
+    let logged = s.inspected();
     assert!(logged
         .iter()
         .all(|e| e.path != "/" && !e.path.starts_with("/console/")));

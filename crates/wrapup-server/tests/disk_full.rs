@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 use wrapup_client::{Client, Error, RetryPolicy};
-use wrapup_server::auth::new_client;
+use wrapup_server::new_client;
 use wrapup_server::{App, Clock, Config, SystemClock};
 use wrapup_store::testing::TestDb;
 use wrapup_store::{SqliteStore, Store};

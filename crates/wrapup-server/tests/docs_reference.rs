@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use wrapup_server::openapi::document;
+use wrapup_server::openapi_document as document;
 use wrapup_types::{ErrorCode, Scope};
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];

@@ -372,13 +372,9 @@ async fn a_pruned_or_foreign_last_event_id_gets_a_reset() {
     }
     // Within the retention period nothing is pruned, and a resume works.
     let retention = Duration::from_secs(24 * 3600);
-    let pruned = wrapup_server::retention::prune_once(
-        server.store.as_ref(),
-        server.clock.as_ref(),
-        retention,
-    )
-    .await
-    .unwrap();
+    let pruned = wrapup_server::prune_once(server.store.as_ref(), server.clock.as_ref(), retention)
+        .await
+        .unwrap();
     assert_eq!(pruned, 0);
     let mut resumed = admin
         .events(&EventQuery {
@@ -390,13 +386,9 @@ async fn a_pruned_or_foreign_last_event_id_gets_a_reset() {
     assert_eq!(next(&mut resumed).await.id(), 2);
 
     server.clock.advance(retention.as_millis() as i64 + 1);
-    let pruned = wrapup_server::retention::prune_once(
-        server.store.as_ref(),
-        server.clock.as_ref(),
-        retention,
-    )
-    .await
-    .unwrap();
+    let pruned = wrapup_server::prune_once(server.store.as_ref(), server.clock.as_ref(), retention)
+        .await
+        .unwrap();
     assert_eq!(pruned, 3);
     let admin = server.admin().await; // the first token expired with the day that passed
 

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use wrapup_client::{Client, DeliveryQuery, Error};
 use wrapup_server::testkit::receiver::{Received, Reply, WebhookReceiver};
 use wrapup_server::testkit::*;
-use wrapup_server::webhooks::{RetrySchedule, TargetPolicy, WebhookConfig};
 use wrapup_server::{Clock, Config};
+use wrapup_server::{RetrySchedule, TargetPolicy, WebhookConfig};
 use wrapup_store::webhooks::WebhookRecord;
 use wrapup_types::*;
 

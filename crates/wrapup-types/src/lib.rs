@@ -6,6 +6,7 @@
 
 pub mod bulk;
 pub mod diagnosis;
+pub mod duration;
 pub mod error;
 pub mod genesys;
 pub mod listing;

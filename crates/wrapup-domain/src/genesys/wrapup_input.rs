@@ -11,7 +11,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use uuid::Uuid;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
-use crate::new_wrapup::{check_tags, NewWrapUp, WrapUpDuration};
+use crate::new_wrapup::{check_tags, BodyProblems, NewWrapUp, WrapUpDuration};
 use crate::wrapup_body::{check_notes, describe, parse_object, MAX_DURATION_MS};
 
 /// The fields of a Genesys `WrapupInput`.
@@ -50,29 +50,12 @@ pub struct GenesysWrapUp {
     pub wrap_up: NewWrapUp,
 }
 
-/// Why a body cannot be applied: every problem, and the code it names when that could be
-/// read, so that the state and code checks can report their problems in the same answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputProblems {
-    pub problems: Vec<ErrorDetail>,
-    pub code_id: Option<Uuid>,
-}
-
-impl InputProblems {
-    fn one(problem: ErrorDetail) -> InputProblems {
-        InputProblems {
-            problems: vec![problem],
-            code_id: None,
-        }
-    }
-}
-
 /// The fields of a body that must be one JSON object; an empty body (what the JavaScript
 /// SDK sends without `{body}`) or `null` (what the Python SDK sends without `body=`) is
 /// refused saying what to send, not as a JSON syntax error.
-fn object(body: &[u8], what: &str) -> Result<Vec<(String, Value)>, InputProblems> {
+fn object(body: &[u8], what: &str) -> Result<Vec<(String, Value)>, BodyProblems> {
     let malformed = |message: String| {
-        InputProblems::one(
+        BodyProblems::one(
             ErrorDetail::new(ErrorCode::RequestBodyMalformed, message).hint(format!(
                 "Send {what} as the body, e.g. {BODY_EXAMPLE} (Python: body=WrapupInput() with code set; \
                  JavaScript: {{ body: {{ code }} }} as the last argument)."
@@ -89,18 +72,18 @@ fn object(body: &[u8], what: &str) -> Result<Vec<(String, Value)>, InputProblems
         problem.hint = Some(format!(
             "Send one JSON object, {what}, e.g. {BODY_EXAMPLE}."
         ));
-        InputProblems::one(problem)
+        BodyProblems::one(problem)
     })
 }
 
 /// Checks a `WrapupInput` body.
-pub fn parse_wrapup_input(body: &[u8]) -> Result<GenesysWrapUp, InputProblems> {
+pub fn parse_wrapup_input(body: &[u8]) -> Result<GenesysWrapUp, BodyProblems> {
     check_wrapup_input(&object(body, "a WrapupInput")?)
 }
 
 /// Checks a `MediaParticipantRequest` body: `wrapup` is required and is the only field
 /// wrapup changes.
-pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, InputProblems> {
+pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, BodyProblems> {
     let fields = object(body, "a MediaParticipantRequest with a wrapup")?;
     let mut problems = Vec::new();
     let mut wrapup = None;
@@ -135,7 +118,7 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, InputProb
             .field("wrapup")
             .hint("Send {\"wrapup\": {\"code\": \"<wrap-up code id>\"}}."),
         );
-        return Err(InputProblems {
+        return Err(BodyProblems {
             problems,
             code_id: None,
         });
@@ -152,7 +135,7 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, InputProb
             .field("wrapup")
             .hint(format!("Send \"wrapup\": {BODY_EXAMPLE}.")),
         );
-        return Err(InputProblems {
+        return Err(BodyProblems {
             problems,
             code_id: None,
         });
@@ -160,13 +143,13 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, InputProb
     let inner: Vec<(String, Value)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     match check_wrapup_input(&inner) {
         Ok(input) if problems.is_empty() => Ok(input),
-        Ok(input) => Err(InputProblems {
+        Ok(input) => Err(BodyProblems {
             problems,
             code_id: Some(input.wrap_up.code_id),
         }),
         Err(mut inner) => {
             problems.append(&mut inner.problems);
-            Err(InputProblems {
+            Err(BodyProblems {
                 problems,
                 code_id: inner.code_id,
             })
@@ -175,7 +158,7 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, InputProb
 }
 
 /// Checks every field of a `WrapupInput`. A field sent as `null` counts as left out.
-pub fn check_wrapup_input(fields: &[(String, Value)]) -> Result<GenesysWrapUp, InputProblems> {
+pub fn check_wrapup_input(fields: &[(String, Value)]) -> Result<GenesysWrapUp, BodyProblems> {
     let field = |name: &str| {
         fields
             .iter()
@@ -251,7 +234,7 @@ pub fn check_wrapup_input(fields: &[(String, Value)]) -> Result<GenesysWrapUp, I
                 provisional,
             },
         }),
-        _ => Err(InputProblems { problems, code_id }),
+        _ => Err(BodyProblems { problems, code_id }),
     }
 }
 

@@ -1,14 +1,13 @@
 //! The layers every request passes, outermost first: `observe` (the request id, the error
 //! renderer of `crate::error`, log line, metrics, rate-limit headers, inspector), panic
-//! catching, `timeout` (with `chaos` inside it); then, on the routes that need a token,
-//! `authenticate` and `rate_limit` (when a limit is set). `crate::router` puts them in that
-//! order. Steps that always run together are one layer: each `from_fn` layer costs every
-//! request a boxed future and a move of the request.
+//! catching, `timeout` (with the fault injection of `crate::chaos` inside it); then, on the
+//! routes that need a token, `crate::auth::layer` and `crate::rate_limit::layer` (when a
+//! limit is set). `crate::router` puts them in that order. Steps that always run together
+//! are one layer: each `from_fn` layer costs every request a boxed future and a move of the
+//! request. `context.rs` is what the inner layers tell the outer one about a request.
 
-pub mod authenticate;
-pub mod chaos;
+pub mod context;
 pub mod observe;
-pub mod rate_limit;
 pub mod request_id;
 pub mod timeout;
 

@@ -9,6 +9,7 @@
 //! rate-limit decision) through the [`RequestContext`] slot it puts in the request's
 //! extensions.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
@@ -18,16 +19,22 @@ use axum::middleware::Next;
 use axum::response::Response;
 use wrapup_types::InspectedRequest;
 
+use super::context::RequestContext;
+use super::request_id;
 use crate::error::ErrorContext;
 use crate::inspector::{body_text, redacted_headers, TeeBody};
-use crate::middleware::request_id;
-use crate::request_context::RequestContext;
-use crate::state::AppState;
+use crate::shutdown::Shutdown;
+use crate::state::Observability;
 
 /// The largest error body the inspector keeps (error bodies are small; this bounds it).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn observe(
+    State(shutdown): State<Arc<Shutdown>>,
+    State(state): State<Arc<Observability>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
@@ -41,7 +48,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
     // In the registry until answered: a shutdown waits for it, within its bound.
-    let _in_flight = state.shutdown.track(method.as_str(), &path, &request_id);
+    let _in_flight = shutdown.track(method.as_str(), &path, &request_id);
 
     let inspect = state.inspector.records(&path).then(|| {
         // The arrival time is read only for the inspector; nothing else needs it.

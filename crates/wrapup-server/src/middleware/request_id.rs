@@ -5,8 +5,6 @@ use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::response::Response;
 
-use crate::request_context::RequestId;
-
 pub const HEADER: &str = "x-request-id";
 
 fn sane(value: &str) -> bool {
@@ -17,7 +15,7 @@ fn sane(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
 }
 
-/// The request's id (the client's, when sane; a new UUID otherwise), put in its extensions
+/// The request's id (the client's, when sane; a new UUID otherwise), for the logs
 /// for the handlers and the error bodies. Called first thing by `observe`, the outermost
 /// layer.
 pub fn assign(request: &mut Request) -> String {
@@ -28,7 +26,6 @@ pub fn assign(request: &mut Request) -> String {
         .filter(|v| sane(v))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    request.extensions_mut().insert(RequestId(id.clone()));
     id
 }
 

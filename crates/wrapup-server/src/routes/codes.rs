@@ -4,6 +4,7 @@
 //! body may spell the division either way.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -11,64 +12,40 @@ use axum::Json;
 use uuid::Uuid;
 use wrapup_domain::names::{check_description, check_name};
 use wrapup_domain::Principal;
-use wrapup_store::{CodeRecord, CodeSearch};
+use wrapup_store::{CodeRecord, CodeSearch, Store};
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     EntityListing, ErrorCode, ErrorDetail, WrapUpCode, WrapUpCodeRequest, WrapUpCodeView,
 };
 
 use crate::auth::{Authorized, CodeManage, CodeView};
+use crate::clock::Clock;
 use crate::error::{ApiError, OrNameTaken, OrNotFound, Resource, UniqueName};
 use crate::extract::{path_id, ApiJson};
-use crate::listing::{ListingQuery, Param};
-use crate::routes::divisions::require_granted;
-use crate::state::AppState;
+use crate::listing::{listing_params, ListingQuery};
+use crate::openapi::errors::{Errors, JSON_BODY};
+use crate::visible;
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
-const LIST_PARAMS: &[Param] = &[
-    Param::PageSize,
-    Param::PageNumber,
-    Param::Cursor,
-    Param::SortBy,
-    Param::SortOrder,
-    Param::Name,
-    Param::Id,
-    Param::DivisionId,
-    Param::IncludeArchived,
-];
-
-/// The query parameters of `GET /api/v2/routing/wrapupcodes`, for the OpenAPI document (the
-/// handler reads them with [`ListingQuery`], which also takes lists comma-separated).
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Query, rename_all = "camelCase")]
-#[allow(dead_code)]
-pub struct ListCodesQuery {
-    /// Entities per page, 1 to 500 (default 25).
-    #[param(minimum = 1, maximum = 500)]
-    page_size: Option<u32>,
-    /// The page, from 1 (default 1). Not with `cursor`.
-    #[param(minimum = 1, maximum = 1_000_000_000)]
-    page_number: Option<u64>,
-    /// The `nextCursor` of the previous page. Not with `pageNumber`.
-    cursor: Option<String>,
-    /// `name` (default) or `id`.
-    #[param(inline)]
-    sort_by: Option<crate::listing::SortBy>,
-    /// `ascending` (default) or `descending`.
-    #[param(inline)]
-    sort_order: Option<crate::listing::SortOrder>,
-    /// Only codes with this name, ignoring case; `*` matches any run of characters.
-    name: Option<String>,
-    /// Only these codes: ids, comma-separated or the parameter repeated.
-    id: Option<Vec<Uuid>>,
-    /// Only codes of these divisions: ids, comma-separated or the parameter repeated.
-    division_id: Option<Vec<Uuid>>,
-    /// Include archived (deleted) codes (default false).
-    include_archived: Option<bool>,
-}
+listing_params!(
+    CodesQuery,
+    "codes",
+    [
+        PageSize,
+        PageNumber,
+        Cursor,
+        SortBy,
+        SortOrder,
+        Name,
+        Id,
+        DivisionId,
+        IncludeArchived
+    ]
+);
 
 /// The views of `codes`, their divisions named (one lookup per division).
 pub(crate) async fn views(
-    state: &AppState,
+    store: &dyn Store,
     codes: Vec<WrapUpCode>,
 ) -> Result<Vec<WrapUpCodeView>, ApiError> {
     let mut names: HashMap<Uuid, String> = HashMap::new();
@@ -77,8 +54,7 @@ pub(crate) async fn views(
         let name = match names.get(&code.division_id) {
             Some(name) => name.clone(),
             None => {
-                let name = state
-                    .store
+                let name = store
                     .get_division(code.division_id)
                     .await?
                     .map_or_else(String::new, |d| d.name);
@@ -91,20 +67,19 @@ pub(crate) async fn views(
     Ok(out)
 }
 
-async fn view(state: &AppState, code: WrapUpCode) -> Result<WrapUpCodeView, ApiError> {
-    Ok(views(state, vec![code]).await?.remove(0))
+async fn view(store: &dyn Store, code: WrapUpCode) -> Result<WrapUpCodeView, ApiError> {
+    Ok(views(store, vec![code]).await?.remove(0))
 }
 
 /// The code, if the caller may see it and it is not archived (deleted); otherwise the same
 /// 404 as for a code that does not exist.
 async fn visible_code(
-    state: &AppState,
+    store: &dyn Store,
     principal: &Principal,
     raw: &str,
 ) -> Result<CodeRecord, ApiError> {
     let id = path_id(raw, Resource::WrapUpCode)?;
-    state
-        .store
+    store
         .get_code(id)
         .await?
         .filter(|c| principal.sees(c.code.division_id) && !c.code.archived)
@@ -143,6 +118,8 @@ fn requested_division(body: &WrapUpCodeRequest) -> Result<Option<Uuid>, ApiError
     }
 }
 
+const LIST_ERRORS: Errors = &[&[RequestQueryInvalid]];
+
 /// List wrap-up codes
 ///
 /// Codes of the divisions granted to the token, sorted by name (or `sortBy=id`). Deleted
@@ -150,25 +127,27 @@ fn requested_division(body: &WrapUpCodeRequest) -> Result<Option<Uuid>, ApiError
 /// be seen. Page with `pageNumber` or with `cursor`; both are answered with the Genesys page
 /// fields and `nextCursor`.
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes", operation_id = "listWrapUpCodes", tag = "wrapup-codes",
-    params(ListCodesQuery),
+    params(CodesQuery),
     responses((status = 200, description = "A page of codes.", body = EntityListing<WrapUpCodeView>)),
-    security(("oauth2" = ["wrapup-code:view"])))]
+    security(("oauth2" = ["wrapup-code:view"])),
+    extensions(("x-error-codes" = json!(LIST_ERRORS))))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Authorized(principal, ..): Authorized<CodeView>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EntityListing<WrapUpCodeView>>, ApiError> {
-    let q = ListingQuery::parse(query.as_deref().unwrap_or(""), LIST_PARAMS)?;
+    let q = ListingQuery::parse(query.as_deref().unwrap_or(""), CodesQuery::PARAMS)?;
     let search = CodeSearch {
         search: q.search(),
         divisions: q.division_ids.clone(),
         include_archived: q.include_archived,
     };
-    let found = state
-        .store
-        .search_codes(&principal.divisions, &search)
-        .await?;
-    let codes = views(&state, found.items.into_iter().map(|r| r.code).collect()).await?;
+    let found = store.search_codes(&principal.divisions, &search).await?;
+    let codes = views(
+        store.as_ref(),
+        found.items.into_iter().map(|r| r.code).collect(),
+    )
+    .await?;
     Ok(Json(q.listing(
         PATH,
         wrapup_store::Found {
@@ -178,15 +157,19 @@ pub async fn list(
     )))
 }
 
+const CREATE_ERRORS: Errors = &[JSON_BODY, &[DivisionNotFound, WrapupCodeNameConflict]];
+
 /// Create a wrap-up code
 ///
 /// The division is `divisionId` (wrapup) or `division.id` (Genesys `WrapupCodeRequest`).
 #[utoipa::path(post, path = "/api/v2/routing/wrapupcodes", operation_id = "createWrapUpCode", tag = "wrapup-codes",
     request_body = WrapUpCodeRequest,
     responses((status = 201, description = "The new code.", body = WrapUpCodeView)),
-    security(("oauth2" = ["wrapup-code:manage"])))]
+    security(("oauth2" = ["wrapup-code:manage"])),
+    extensions(("x-error-codes" = json!(CREATE_ERRORS))))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clock): State<Arc<dyn Clock>>,
     Authorized(principal, ..): Authorized<CodeManage>,
     ApiJson(body): ApiJson<WrapUpCodeRequest>,
 ) -> Result<(StatusCode, Json<WrapUpCodeView>), ApiError> {
@@ -201,8 +184,8 @@ pub async fn create(
             .hint("Send the code's division as divisionId, or as division: {\"id\": …} (Genesys)."),
         )
     })?;
-    require_granted(&state, &principal, division_id).await?;
-    let now = wrapup_types::timestamp::from_millis(state.clock.now_ms());
+    visible::granted_division(store.as_ref(), &principal, division_id).await?;
+    let now = wrapup_types::timestamp::from_millis(clock.now_ms());
     let code = WrapUpCode {
         id: Uuid::new_v4(),
         name: name.clone(),
@@ -213,13 +196,17 @@ pub async fn create(
         date_modified: now,
         created_by: Some(principal.client_id),
     };
-    let rec = state
-        .store
+    let rec = store
         .create_code(&code)
         .await
         .or_name_taken(UniqueName::WrapUpCode(&name))?;
-    Ok((StatusCode::CREATED, Json(view(&state, rec.code).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(view(store.as_ref(), rec.code).await?),
+    ))
 }
+
+const GET_ERRORS: Errors = &[&[WrapupCodeNotFound]];
 
 /// Get a wrap-up code
 ///
@@ -228,15 +215,18 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "getWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
     responses((status = 200, description = "The code.", body = WrapUpCodeView)),
-    security(("oauth2" = ["wrapup-code:view"])))]
+    security(("oauth2" = ["wrapup-code:view"])),
+    extensions(("x-error-codes" = json!(GET_ERRORS))))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Authorized(principal, ..): Authorized<CodeView>,
     Path(id): Path<String>,
 ) -> Result<Json<WrapUpCodeView>, ApiError> {
-    let rec = visible_code(&state, &principal, &id).await?;
-    Ok(Json(view(&state, rec.code).await?))
+    let rec = visible_code(store.as_ref(), &principal, &id).await?;
+    Ok(Json(view(store.as_ref(), rec.code).await?))
 }
+
+const UPDATE_ERRORS: Errors = &[&[WrapupCodeNotFound], JSON_BODY, &[WrapupCodeNameConflict]];
 
 /// Rename or describe a wrap-up code
 ///
@@ -246,14 +236,16 @@ pub async fn get(
     params(("codeId" = Uuid, Path, description = "The code's id.")),
     request_body = WrapUpCodeRequest,
     responses((status = 200, description = "The updated code.", body = WrapUpCodeView)),
-    security(("oauth2" = ["wrapup-code:manage"])))]
+    security(("oauth2" = ["wrapup-code:manage"])),
+    extensions(("x-error-codes" = json!(UPDATE_ERRORS))))]
 pub async fn update(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clock): State<Arc<dyn Clock>>,
     Authorized(principal, ..): Authorized<CodeManage>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<WrapUpCodeRequest>,
 ) -> Result<Json<WrapUpCodeView>, ApiError> {
-    let existing = visible_code(&state, &principal, &id).await?.code;
+    let existing = visible_code(store.as_ref(), &principal, &id).await?.code;
     let name = check_fields(&body.name, body.description.as_deref())?;
     if let Some(sent) = body.id.filter(|sent| *sent != existing.id) {
         return Err(field_invalid(
@@ -272,18 +264,19 @@ pub async fn update(
             "Create a code in the other division instead, and delete this one if it is no longer needed.",
         ));
     }
-    let rec = state
-        .store
+    let rec = store
         .update_code(
             existing.id,
             &name,
             body.description.as_deref(),
-            state.clock.now_ms(),
+            clock.now_ms(),
         )
         .await
         .or_name_taken(UniqueName::WrapUpCode(&name))?;
-    Ok(Json(view(&state, rec.code).await?))
+    Ok(Json(view(store.as_ref(), rec.code).await?))
 }
+
+const ARCHIVE_ERRORS: Errors = &[&[WrapupCodeNotFound]];
 
 /// Delete a wrap-up code
 ///
@@ -294,16 +287,17 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v2/routing/wrapupcodes/{codeId}", operation_id = "archiveWrapUpCode", tag = "wrapup-codes",
     params(("codeId" = Uuid, Path, description = "The code's id.")),
     responses((status = 204, description = "Deleted (archived).")),
-    security(("oauth2" = ["wrapup-code:manage"])))]
+    security(("oauth2" = ["wrapup-code:manage"])),
+    extensions(("x-error-codes" = json!(ARCHIVE_ERRORS))))]
 pub async fn archive(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clock): State<Arc<dyn Clock>>,
     Authorized(principal, ..): Authorized<CodeManage>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let existing = visible_code(&state, &principal, &id).await?;
-    state
-        .store
-        .archive_code(existing.code.id, state.clock.now_ms())
+    let existing = visible_code(store.as_ref(), &principal, &id).await?;
+    store
+        .archive_code(existing.code.id, clock.now_ms())
         .await
         .or_not_found(Resource::WrapUpCode(&id))?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,17 +4,19 @@
 //! (`/#/interactions/…`), so they never reach the server and cannot collide with the API's
 //! paths.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::console::{self, CONTENT_SECURITY_POLICY};
 use crate::demo::{self, DemoClient};
 use crate::error::ApiError;
 use crate::routes::fallback::unknown_path_error;
-use crate::state::AppState;
 
 /// The headers of every console response.
 fn secured(mut response: Response, cache: &'static str) -> Response {
@@ -77,10 +79,10 @@ struct ConsoleConfig {
 /// `GET /console/config.json`: not an API operation, but part of the console (no token, not
 /// recorded by the inspector, never faulted). Lists credentials only on a `--demo` server,
 /// whose credentials are public anyway.
-pub async fn config(State(state): State<AppState>) -> Response {
+pub async fn config(State(settings): State<Arc<Config>>) -> Response {
     let config = ConsoleConfig {
-        demo: state.demo,
-        demo_clients: if state.demo {
+        demo: settings.demo,
+        demo_clients: if settings.demo {
             demo::clients()
         } else {
             Vec::new()

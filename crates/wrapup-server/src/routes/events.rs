@@ -23,13 +23,16 @@ use tokio::sync::watch;
 use uuid::Uuid;
 use wrapup_domain::Principal;
 use wrapup_store::{EventRecord, Store};
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{ErrorCode, ErrorDetail, EventKind, EventReset};
 
 use crate::auth::{Authorized, InteractionView};
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::routes::divisions::require_granted;
-use crate::state::AppState;
+use crate::openapi::errors::codes;
+use crate::shutdown::Shutdown;
+use crate::visible;
 
 /// Events read from the log per query while catching up.
 const LOG_PAGE: u32 = 500;
@@ -272,9 +275,13 @@ impl Subscription {
     responses((status = 200, description = "An endless stream of server-sent events.",
         content_type = "text/event-stream", body = String,
         example = "id: 42\nevent: interaction.finalized\ndata: {\"id\":\"0b6f…\",\"state\":\"closed\",\"finalized\":true,…}\n\n")),
-    security(("oauth2" = ["interaction:view"])))]
+    security(("oauth2" = ["interaction:view"])),
+    extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid, DivisionNotFound]])))))]
 pub async fn stream(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(shutdown): State<Arc<Shutdown>>,
+    State(metrics): State<Arc<Metrics>>,
+    State(config): State<Arc<Config>>,
     Authorized(principal, ..): Authorized<InteractionView>,
     uri: Uri,
     headers: HeaderMap,
@@ -285,20 +292,20 @@ pub async fn stream(
         kinds,
     } = parse_query(&uri)?;
     for division in &divisions {
-        require_granted(&state, &principal, *division).await?;
+        visible::granted_division(store.as_ref(), &principal, *division).await?;
     }
     // Subscribe before reading where to start, so nothing commits unseen in between.
-    let live = state.store.subscribe();
+    let live = store.subscribe();
     let last_event_id = headers
         .get("last-event-id")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let start = start_point(state.store.as_ref(), last_event_id.as_deref()).await?;
+    let start = start_point(store.as_ref(), last_event_id.as_deref()).await?;
     let (last, reset) = match start {
         StreamStart::After(seq) => (seq, None),
         StreamStart::Reset(reset) => (reset.resume_from, Some(reset)),
     };
     let mut subscription = Subscription {
-        store: state.store.clone(),
+        store: store.clone(),
         live,
         filter: EventFilter {
             principal,
@@ -308,9 +315,9 @@ pub async fn stream(
         },
         last,
         catching_up: true,
-        shutdown: state.shutdown.watch(),
+        shutdown: shutdown.watch(),
         ready: VecDeque::new(),
-        _gauge: SubscriberGauge::new(state.metrics.clone()),
+        _gauge: SubscriberGauge::new(metrics),
     };
     if let Some(reset) = reset {
         subscription.ready.push_back(
@@ -324,7 +331,7 @@ pub async fn stream(
     let events = futures::stream::unfold(subscription, |mut s| async move {
         s.next().await.map(|e| (Ok::<_, Infallible>(e), s))
     });
-    Ok(sse(events, state.keep_alive).into_response())
+    Ok(sse(events, config.keep_alive).into_response())
 }
 
 fn sse(

@@ -2,12 +2,14 @@
 //! the path (the root of the server, a base URL that already ended with `/api/v2`, a path
 //! missing its `/api/v2` prefix or a letter) and always the way to the list of operations.
 
+use std::sync::Arc;
+
 use axum::extract::{Request, State};
 use wrapup_domain::names;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::ApiDocument;
 
 /// Where every hint ends: how to find the operations.
 const ENTRY_POINTS: &str =
@@ -23,10 +25,10 @@ pub fn unknown_path_error(path: &str) -> ErrorDetail {
 }
 
 /// The fallback for paths no route matches.
-pub async fn unknown_path(State(state): State<AppState>, request: Request) -> ApiError {
+pub async fn unknown_path(State(document): State<Arc<ApiDocument>>, request: Request) -> ApiError {
     let path = request.uri().path().to_string();
-    let templates: Vec<&str> = state
-        .api_index
+    let templates: Vec<&str> = document
+        .index
         .operations
         .iter()
         .map(|o| o.path.as_str())

@@ -1,10 +1,13 @@
 //! `GET /metrics`: the Prometheus metrics.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::state::AppState;
+use crate::shutdown::Shutdown;
+use crate::state::Observability;
 
 /// Prometheus metrics
 ///
@@ -18,17 +21,20 @@ use crate::state::AppState;
         body = String,
         example = "# HELP wrapup_sse_subscribers Clients connected to the event stream.\n# TYPE wrapup_sse_subscribers gauge\nwrapup_sse_subscribers 3\n# EOF\n")),
     security(()))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    state
+pub async fn metrics(
+    State(observability): State<Arc<Observability>>,
+    State(shutdown): State<Arc<Shutdown>>,
+) -> Response {
+    observability
         .metrics
         .requests_in_flight
-        .set(state.shutdown.in_flight_count() as i64);
+        .set(shutdown.in_flight_count() as i64);
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        observability.metrics.render(),
     )
         .into_response()
 }

@@ -1,21 +1,15 @@
-//! Every handler, one module per resource (and one per operational endpoint).
+//! The handlers of the API's resources, one module per resource, mirroring the paths
+//! (`interactions/` is `/api/v2/interactions/…`). The handlers of a feature with parts of its
+//! own live in its folder instead (`crate::auth`, `crate::inspector`, `crate::chaos`,
+//! `crate::webhooks`).
 
-pub mod admin;
-pub mod bulk_wrapups;
-pub mod clients;
 pub mod codes;
 pub mod console;
 pub mod conversations;
-pub mod diagnosis;
 pub mod divisions;
 pub mod events;
 pub mod fallback;
-pub mod inspector;
 pub mod interactions;
 pub mod metrics;
-pub mod oauth;
-pub mod ops;
 pub mod overview;
-pub mod webhook_deliveries;
-pub mod webhooks;
-pub mod wrapup_check;
+pub mod service;

@@ -1,14 +1,18 @@
 //! Figures over many interactions, for dashboards (the console's overview):
 //! `GET /api/v2/interactions/counts` and `GET /api/v2/interactions/wrap-up-activity`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
-use wrapup_store::PageRequest;
+use wrapup_store::{PageRequest, Store};
 use wrapup_types::{DivisionCounts, InteractionCounts, InteractionState, WrapUpActivity};
 
 use crate::auth::{Authorized, InteractionView};
+use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::openapi::errors::codes;
+use crate::state::Observability;
 
 /// Divisions read per page while naming them.
 const DIVISION_PAGE: u32 = 500;
@@ -21,16 +25,16 @@ const DIVISION_PAGE: u32 = 500;
 /// those divisions; the console reads it again when events say the figures changed.
 #[utoipa::path(get, path = "/api/v2/interactions/counts", operation_id = "countInteractions", tag = "interactions",
     responses((status = 200, description = "The counts, per granted division.", body = InteractionCounts)),
-    security(("oauth2" = ["interaction:view"])))]
+    security(("oauth2" = ["interaction:view"])),
+    extensions(("x-error-codes" = json!(codes(&[])))))]
 pub async fn counts(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Authorized(principal, ..): Authorized<InteractionView>,
 ) -> Result<Json<InteractionCounts>, ApiError> {
     let mut divisions: Vec<DivisionCounts> = Vec::new();
     let mut after = None;
     loop {
-        let page = state
-            .store
+        let page = store
             .list_divisions(
                 &principal.divisions,
                 PageRequest {
@@ -50,7 +54,7 @@ pub async fn counts(
             break;
         }
     }
-    for count in state.store.count_interactions(&principal.divisions).await? {
+    for count in store.count_interactions(&principal.divisions).await? {
         let Some(entry) = divisions
             .iter_mut()
             .find(|d| d.division_id == count.division_id)
@@ -83,14 +87,16 @@ pub async fn counts(
 /// process since it started (with several nodes, each counts what it answered).
 #[utoipa::path(get, path = "/api/v2/interactions/wrap-up-activity", operation_id = "getWrapUpActivity", tag = "interactions",
     responses((status = 200, description = "The last 15 minutes, oldest minute first.", body = WrapUpActivity)),
-    security(("oauth2" = ["interaction:view"])))]
+    security(("oauth2" = ["interaction:view"])),
+    extensions(("x-error-codes" = json!(codes(&[])))))]
 pub async fn wrapup_activity(
-    State(state): State<AppState>,
+    State(observability): State<Arc<Observability>>,
+    State(clock): State<Arc<dyn Clock>>,
     Authorized(principal, ..): Authorized<InteractionView>,
 ) -> Json<WrapUpActivity> {
     Json(
-        state
+        observability
             .activity
-            .window(state.clock.now_ms(), &principal.divisions),
+            .window(clock.now_ms(), &principal.divisions),
     )
 }

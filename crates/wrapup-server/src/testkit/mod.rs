@@ -9,9 +9,10 @@ pub mod receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{App, Config};
+use crate::app::App;
 use crate::auth::new_client;
 use crate::clock::{Clock, ManualClock};
+use crate::config::Config;
 use reqwest::Method;
 use uuid::Uuid;
 use wrapup_client::{Client, RawResponse};
@@ -169,6 +170,15 @@ impl TestServer {
         self.clock.advance(SETTLE_MS);
         self.finalize_now().await;
         id
+    }
+
+    /// The requests the inspector keeps, newest first.
+    pub fn inspected(&self) -> Vec<wrapup_types::InspectedRequest> {
+        self.app
+            .state
+            .observability
+            .inspector
+            .recent(1000, &Default::default())
     }
 
     /// Waits (bounded) for the event of `kind` about `id` on the store's stream.

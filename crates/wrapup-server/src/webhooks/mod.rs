@@ -13,11 +13,13 @@
 //! - `sender.rs`: one signed POST; `target.rs`: where webhooks may go (no private
 //!   addresses unless allowed, checked at send time against the resolved address);
 //!   `schedule.rs`: the retry rule; `payload.rs`: the `webhook-id` and the body.
-//! - `listen.rs`: a verifying receiver, for `wrapup webhooks listen`.
+//! - `routes.rs`: the endpoints (`/api/v2/webhooks`, `…/{webhookId}`, rotating a
+//!   secret); `deliveries.rs`: an endpoint's delivery log, resends, replays, test events.
 
+pub mod deliveries;
 pub mod dispatcher;
-pub mod listen;
 pub mod payload;
+pub mod routes;
 pub mod schedule;
 pub mod sender;
 pub mod target;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use wrapup_store::webhooks::AttemptOutcome;
+use wrapup_types::duration::parse_duration;
 
 /// The longest `Retry-After` honoured.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
@@ -84,7 +85,10 @@ impl FromStr for RetrySchedule {
     fn from_str(s: &str) -> Result<Self, String> {
         let delays = s
             .split(',')
-            .map(|part| parse_duration(part.trim()))
+            .map(|part| match parse_duration(part.trim()) {
+                Ok(d) if d.is_zero() => Err(format!("`{part}`: a delay must be more than zero")),
+                parsed => parsed,
+            })
             .collect::<Result<Vec<_>, _>>()?;
         if delays.is_empty() || delays.len() > 20 {
             return Err("give 1 to 20 delays, e.g. 5s,5m,30m,2h,5h,10h,10h".into());
@@ -98,26 +102,6 @@ impl fmt::Display for RetrySchedule {
         let parts: Vec<String> = self.0.iter().map(|d| format_duration(*d)).collect();
         f.write_str(&parts.join(","))
     }
-}
-
-/// `250ms`, `5s`, `30m`, `2h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration such as 500ms, 5s, 30m or 2h"))?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n * 1000,
-        "m" => n * 60_000,
-        "h" => n * 3_600_000,
-        _ => return Err(format!("`{s}`: use a unit of ms, s, m or h")),
-    };
-    if ms == 0 {
-        return Err(format!("`{s}`: a delay must be more than zero"));
-    }
-    Ok(Duration::from_millis(ms))
 }
 
 fn format_duration(d: Duration) -> String {

@@ -85,7 +85,7 @@ pub async fn run(cmd: ClientsCommand, json: bool) -> anyhow::Result<u8> {
         .map_err(|p| anyhow::anyhow!(p.message))?;
     let now = SystemClock.now_ms();
     let (record, secret) =
-        wrapup_server::auth::new_client(Uuid::new_v4(), &name, scopes, divisions, now, None);
+        wrapup_server::new_client(Uuid::new_v4(), &name, scopes, divisions, now, None);
     store.create_client(&record).await?;
     let scope_list: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     if json {

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use wrapup_server::auth_limits::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
-use wrapup_server::chaos::ChaosSpec;
-use wrapup_server::hashing::HashingSettings;
+use wrapup_server::ChaosSpec;
+use wrapup_server::HashingSettings;
 use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
+use wrapup_server::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 
 use crate::commands::db::DbArg;
 use crate::commands::webhooks::WebhookServeArgs;
@@ -148,7 +148,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     if args.demo {
         print_demo(addr);
     }
-    let state = app.state.clone();
+    let load = app.load();
     let timeout = args.shutdown_timeout;
     let signal = async move {
         signals
@@ -160,9 +160,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         eprintln!(
             "shutting down: no new connections; ending {} event stream(s) (clients resume with Last-Event-ID); \
 waiting up to {} for {} request(s) in flight",
-            state.metrics.sse_subscribers.get(),
+            load.event_streams(),
             humantime(timeout),
-            state.shutdown.in_flight().len(),
+            load.requests_in_flight(),
         );
     };
     let drained = app.serve(listener, signal).await?;

@@ -8,7 +8,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use uuid::Uuid;
 use wrapup_client::DeliveryQuery;
-use wrapup_server::webhooks::{RetrySchedule, TargetPolicy, WebhookConfig};
+use wrapup_server::{RetrySchedule, TargetPolicy, WebhookConfig};
+use wrapup_types::duration::parse_duration;
 use wrapup_types::{
     CreateWebhook, DivisionGrant, EventKind, ReplayWebhook, UpdateWebhook, Webhook, WebhookAttempt,
 };
@@ -36,7 +37,7 @@ pub struct WebhookServeArgs {
     )]
     webhooks_retry_schedule: RetrySchedule,
     /// How long a webhook receiver may take to answer (ms, s or m).
-    #[arg(long, default_value = "10s", value_parser = wrapup_server::webhooks::schedule::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = positive_duration)]
     webhooks_timeout: Duration,
     /// A file holding the master key webhook secrets are derived from (at least 32 bytes;
     /// the same file on every node). Without it, a key is generated and kept in the database.
@@ -174,7 +175,7 @@ pub enum WebhooksCommand {
     Rotate {
         id: Uuid,
         /// How long the previous secret keeps signing, e.g. 1h, 24h, 0s (default 24h).
-        #[arg(long, value_parser = wrapup_server::webhooks::schedule::parse_duration)]
+        #[arg(long, value_parser = parse_duration)]
         grace: Option<Duration>,
     },
     /// The delivery log: attempts, newest first.
@@ -435,4 +436,12 @@ pub async fn run(cmd: WebhooksCommand, global: &Global, sources: &Sources) -> an
         WebhooksCommand::Listen(_) => unreachable!("handled above"),
     }
     Ok(exit::OK)
+}
+
+/// A duration (`wrapup_types::duration`) that is more than zero.
+fn positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!("`{s}`: must be more than zero")),
+        d => Ok(d),
+    }
 }

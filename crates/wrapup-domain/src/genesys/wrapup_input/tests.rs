@@ -5,7 +5,7 @@ use super::*;
 
 const CODE: &str = "00000000-0000-4000-8000-0000000000c1";
 
-fn codes(problems: &InputProblems) -> Vec<(ErrorCode, Option<&str>)> {
+fn codes(problems: &BodyProblems) -> Vec<(ErrorCode, Option<&str>)> {
     problems
         .problems
         .iter()

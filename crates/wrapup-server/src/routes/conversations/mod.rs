@@ -21,9 +21,10 @@ use wrapup_store::InteractionRecord;
 use wrapup_types::genesys::Media;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
+use wrapup_store::Store;
+
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::path_id;
-use crate::state::AppState;
 
 /// A conversation the caller may see, as a path names it.
 pub(crate) struct Target {
@@ -35,14 +36,13 @@ impl Target {
     /// The conversation `raw` names, if the caller may see it; `media` is the media segment
     /// of the path, when it has one, and must be the conversation's.
     pub async fn find(
-        state: &AppState,
+        store: &dyn Store,
         principal: &Principal,
         raw: &str,
         media: Option<Media>,
     ) -> Result<Target, ApiError> {
         let id = path_id(raw, Resource::Conversation)?;
-        let rec = state
-            .store
+        let rec = store
             .get_interaction(id)
             .await?
             .filter(|r| principal.sees(r.interaction.division_id))
@@ -102,9 +102,8 @@ impl Target {
     }
 
     /// The name of the conversation's division (for `divisions[]`).
-    pub async fn division_name(&self, state: &AppState) -> Result<String, ApiError> {
-        Ok(state
-            .store
+    pub async fn division_name(&self, store: &dyn Store) -> Result<String, ApiError> {
+        Ok(store
             .get_division(self.rec.interaction.division_id)
             .await?
             .map_or_else(String::new, |d| d.name))

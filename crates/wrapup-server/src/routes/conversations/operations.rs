@@ -4,25 +4,91 @@
 //! `callbacks`, `emails`, `messages`), from one macro: the behaviour is in `read` and
 //! `wrapup`, written once.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use wrapup_store::Store;
 use wrapup_types::genesys::{
     AssignedWrapupCode, Conversation, Media, MediaConversation, MediaParticipantRequest,
     WrapupInput,
 };
+use wrapup_types::ErrorCode::{self, *};
 use wrapup_types::WrapUpCodeView;
 
 use super::read;
 use super::wrapup::{self, Form};
 use crate::auth::{CommunicationViewPermission, ParticipantWrapupPermission, Permitted};
 use crate::error::ApiError;
+use crate::openapi::errors::codes;
 use crate::state::AppState;
+use crate::wrapup::WrapUps;
 
 type Viewer = Permitted<CommunicationViewPermission>;
 type Wrapper = Permitted<ParticipantWrapupPermission>;
+
+// The error codes of the operations, in groups, in the order of their checks.
+/// A conversation and a participant named in a path.
+const CONVERSATION_PARTICIPANT: &[ErrorCode] = &[InteractionNotFound, ParticipantNotFound];
+/// A conversation named in a path under a media segment.
+const MEDIA_CONVERSATION: &[ErrorCode] = &[InteractionNotFound, ConversationMediaMismatch];
+/// … and a participant.
+const MEDIA_PARTICIPANT: &[ErrorCode] = &[
+    InteractionNotFound,
+    ConversationMediaMismatch,
+    ParticipantNotFound,
+];
+/// … and a communication.
+const MEDIA_COMMUNICATION: &[ErrorCode] = &[
+    InteractionNotFound,
+    ConversationMediaMismatch,
+    ParticipantNotFound,
+    CommunicationNotFound,
+];
+/// A wrap-up read: its `provisional` query, and no wrap-up.
+const WRAPUP_READ: &[ErrorCode] = &[RequestQueryInvalid, WrapupNotFound];
+/// A `WrapupInput`, in the order of checks (docs/api.md#order-of-checks).
+const POST_WRAPUP: &[ErrorCode] = &[
+    ParticipantNotAgent,
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+    RequestFieldUnknown,
+    WrapupCodeMissing,
+    WrapupCodeInvalid,
+    RequestFieldInvalid,
+    WrapupNotesInvalid,
+    WrapupDurationInvalid,
+    InteractionNotClosed,
+    InteractionNotFinalized,
+    WrapupCodeNotFound,
+    WrapupCodeDivisionMismatch,
+    WrapupCodeArchived,
+];
+/// A `MediaParticipantRequest`: its own fields, then its `WrapupInput`.
+const PATCH_WRAPUP: &[ErrorCode] = &[
+    ParticipantNotAgent,
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+    RequestFieldUnsupported,
+    RequestFieldUnknown,
+    RequestFieldMissing,
+    WrapupCodeMissing,
+    WrapupCodeInvalid,
+    RequestFieldInvalid,
+    WrapupNotesInvalid,
+    WrapupDurationInvalid,
+    InteractionNotClosed,
+    InteractionNotFinalized,
+    WrapupCodeNotFound,
+    WrapupCodeDivisionMismatch,
+    WrapupCodeArchived,
+];
 
 /// Get a conversation
 ///
@@ -31,13 +97,14 @@ type Wrapper = Permitted<ParticipantWrapupPermission>;
 #[utoipa::path(get, path = "/api/v2/conversations/{conversationId}", operation_id = "getConversation", tag = "genesys",
     params(("conversationId" = Uuid, Path, description = "The interaction's id.")),
     responses((status = 200, description = "The conversation.", body = Conversation)),
-    security(("oauth2" = ["interaction:view"])))]
+    security(("oauth2" = ["interaction:view"])),
+    extensions(("x-error-codes" = json!(codes(&[&[InteractionNotFound]])))))]
 pub async fn get_conversation(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Permitted(principal, ..): Viewer,
     Path(conversation_id): Path<String>,
 ) -> Result<Json<Conversation>, ApiError> {
-    read::conversation(&state, &principal, &conversation_id).await
+    read::conversation(store.as_ref(), &principal, &conversation_id).await
 }
 
 /// Apply a wrap-up through the participant
@@ -50,9 +117,10 @@ pub async fn get_conversation(
         ("participantId" = Uuid, Path, description = "The agent participant's id.")),
     request_body = MediaParticipantRequest,
     responses((status = 202, description = "The wrap-up is in place (applied now, or already identical).")),
-    security(("oauth2" = ["interaction:write"])))]
+    security(("oauth2" = ["interaction:write"])),
+    extensions(("x-error-codes" = json!(codes(&[CONVERSATION_PARTICIPANT, PATCH_WRAPUP])))))]
 pub async fn patch_conversation_participant(
-    State(state): State<AppState>,
+    State(wrapups): State<WrapUps>,
     Permitted(principal, ..): Wrapper,
     Path((conversation_id, participant_id)): Path<(String, String)>,
     headers: HeaderMap,
@@ -60,7 +128,7 @@ pub async fn patch_conversation_participant(
 ) -> Result<StatusCode, ApiError> {
     let ids = (conversation_id.as_str(), participant_id.as_str(), None);
     wrapup::apply(
-        &state,
+        &wrapups,
         &principal,
         None,
         ids,
@@ -81,15 +149,16 @@ pub async fn patch_conversation_participant(
         ("participantId" = Uuid, Path, description = "The participant's id."),
         ("provisional" = Option<bool>, Query, description = "true: only a provisional wrap-up; false: only a final one.")),
     responses((status = 200, description = "The wrap-up.", body = AssignedWrapupCode)),
-    security(("oauth2" = ["interaction:view"])))]
+    security(("oauth2" = ["interaction:view"])),
+    extensions(("x-error-codes" = json!(codes(&[CONVERSATION_PARTICIPANT, WRAPUP_READ])))))]
 pub async fn get_conversation_participant_wrapup(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Permitted(principal, ..): Viewer,
     Path((conversation_id, participant_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<AssignedWrapupCode>, ApiError> {
     let ids = (conversation_id.as_str(), participant_id.as_str(), None);
-    read::participant_wrapup(&state, &principal, None, ids, query.as_deref()).await
+    read::participant_wrapup(store.as_ref(), &principal, None, ids, query.as_deref()).await
 }
 
 /// List the codes a participant may use
@@ -100,13 +169,21 @@ pub async fn get_conversation_participant_wrapup(
     params(("conversationId" = Uuid, Path, description = "The interaction's id."),
         ("participantId" = Uuid, Path, description = "The participant's id.")),
     responses((status = 200, description = "The codes.", body = Vec<WrapUpCodeView>)),
-    security(("oauth2" = ["interaction:view", "wrapup-code:view"])))]
+    security(("oauth2" = ["interaction:view", "wrapup-code:view"])),
+    extensions(("x-error-codes" = json!(codes(&[CONVERSATION_PARTICIPANT])))))]
 pub async fn get_conversation_participant_wrapupcodes(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
     Permitted(principal, ..): Viewer,
     Path((conversation_id, participant_id)): Path<(String, String)>,
 ) -> Result<Json<Vec<WrapUpCodeView>>, ApiError> {
-    read::participant_wrapupcodes(&state, &principal, None, &conversation_id, &participant_id).await
+    read::participant_wrapupcodes(
+        store.as_ref(),
+        &principal,
+        None,
+        &conversation_id,
+        &participant_id,
+    )
+    .await
 }
 
 /// The six operations of one media segment, documented and routed.
@@ -133,13 +210,14 @@ macro_rules! media_operations {
             #[utoipa::path(get, path = $get_path, operation_id = $get_id, tag = "genesys",
                 params(("conversationId" = Uuid, Path, description = "The interaction's id.")),
                 responses((status = 200, description = "The conversation.", body = MediaConversation)),
-                security(("oauth2" = ["interaction:view"])))]
+                security(("oauth2" = ["interaction:view"])),
+                extensions(("x-error-codes" = json!(codes(&[MEDIA_CONVERSATION])))))]
             pub async fn get_media_conversation(
-                State(state): State<AppState>,
+                State(store): State<Arc<dyn Store>>,
                 Permitted(principal, ..): Viewer,
                 Path(conversation_id): Path<String>,
             ) -> Result<Json<MediaConversation>, ApiError> {
-                read::media_conversation(&state, &principal, MEDIA, &conversation_id).await
+                read::media_conversation(store.as_ref(), &principal, MEDIA, &conversation_id).await
             }
 
             /// Apply a wrap-up through the participant
@@ -150,16 +228,17 @@ macro_rules! media_operations {
                     ("participantId" = Uuid, Path, description = "The agent participant's id.")),
                 request_body = MediaParticipantRequest,
                 responses((status = 202, description = "The wrap-up is in place (applied now, or already identical).")),
-                security(("oauth2" = ["interaction:write"])))]
+                security(("oauth2" = ["interaction:write"])),
+                extensions(("x-error-codes" = json!(codes(&[MEDIA_PARTICIPANT, PATCH_WRAPUP])))))]
             pub async fn patch_participant(
-                State(state): State<AppState>,
+                State(wrapups): State<WrapUps>,
                 Permitted(principal, ..): Wrapper,
                 Path((conversation_id, participant_id)): Path<(String, String)>,
                 headers: HeaderMap,
                 body: Body,
             ) -> Result<StatusCode, ApiError> {
                 let ids = (conversation_id.as_str(), participant_id.as_str(), None);
-                wrapup::apply(&state, &principal, Some(MEDIA), ids, Form::Participant, &headers, body).await?;
+                wrapup::apply(&wrapups, &principal, Some(MEDIA), ids, Form::Participant, &headers, body).await?;
                 Ok(StatusCode::ACCEPTED)
             }
 
@@ -175,16 +254,17 @@ macro_rules! media_operations {
                     ("communicationId" = Uuid, Path, description = "The agent's communication's id.")),
                 request_body = WrapupInput,
                 responses((status = 204, description = "The wrap-up is in place (applied now, or already identical).")),
-                security(("oauth2" = ["interaction:write"])))]
+                security(("oauth2" = ["interaction:write"])),
+                extensions(("x-error-codes" = json!(codes(&[MEDIA_COMMUNICATION, POST_WRAPUP])))))]
             pub async fn post_communication_wrapup(
-                State(state): State<AppState>,
+                State(wrapups): State<WrapUps>,
                 Permitted(principal, ..): Wrapper,
                 Path((conversation_id, participant_id, communication_id)): Path<(String, String, String)>,
                 headers: HeaderMap,
                 body: Body,
             ) -> Result<StatusCode, ApiError> {
                 let ids = (conversation_id.as_str(), participant_id.as_str(), Some(communication_id.as_str()));
-                wrapup::apply(&state, &principal, Some(MEDIA), ids, Form::Communication, &headers, body).await?;
+                wrapup::apply(&wrapups, &principal, Some(MEDIA), ids, Form::Communication, &headers, body).await?;
                 Ok(StatusCode::NO_CONTENT)
             }
 
@@ -196,15 +276,16 @@ macro_rules! media_operations {
                     ("participantId" = Uuid, Path, description = "The participant's id."),
                     ("provisional" = Option<bool>, Query, description = "true: only a provisional wrap-up; false: only a final one.")),
                 responses((status = 200, description = "The wrap-up.", body = AssignedWrapupCode)),
-                security(("oauth2" = ["interaction:view"])))]
+                security(("oauth2" = ["interaction:view"])),
+                extensions(("x-error-codes" = json!(codes(&[MEDIA_PARTICIPANT, WRAPUP_READ])))))]
             pub async fn get_participant_wrapup(
-                State(state): State<AppState>,
+                State(store): State<Arc<dyn Store>>,
                 Permitted(principal, ..): Viewer,
                 Path((conversation_id, participant_id)): Path<(String, String)>,
                 RawQuery(query): RawQuery,
             ) -> Result<Json<AssignedWrapupCode>, ApiError> {
                 let ids = (conversation_id.as_str(), participant_id.as_str(), None);
-                read::participant_wrapup(&state, &principal, Some(MEDIA), ids, query.as_deref()).await
+                read::participant_wrapup(store.as_ref(), &principal, Some(MEDIA), ids, query.as_deref()).await
             }
 
             /// Get a communication's wrap-up
@@ -216,15 +297,16 @@ macro_rules! media_operations {
                     ("communicationId" = Uuid, Path, description = "The participant's communication's id."),
                     ("provisional" = Option<bool>, Query, description = "true: only a provisional wrap-up; false: only a final one.")),
                 responses((status = 200, description = "The wrap-up.", body = AssignedWrapupCode)),
-                security(("oauth2" = ["interaction:view"])))]
+                security(("oauth2" = ["interaction:view"])),
+                extensions(("x-error-codes" = json!(codes(&[MEDIA_COMMUNICATION, WRAPUP_READ])))))]
             pub async fn get_communication_wrapup(
-                State(state): State<AppState>,
+                State(store): State<Arc<dyn Store>>,
                 Permitted(principal, ..): Viewer,
                 Path((conversation_id, participant_id, communication_id)): Path<(String, String, String)>,
                 RawQuery(query): RawQuery,
             ) -> Result<Json<AssignedWrapupCode>, ApiError> {
                 let ids = (conversation_id.as_str(), participant_id.as_str(), Some(communication_id.as_str()));
-                read::participant_wrapup(&state, &principal, Some(MEDIA), ids, query.as_deref()).await
+                read::participant_wrapup(store.as_ref(), &principal, Some(MEDIA), ids, query.as_deref()).await
             }
 
             /// List the codes a participant may use
@@ -234,24 +316,24 @@ macro_rules! media_operations {
                 params(("conversationId" = Uuid, Path, description = "The interaction's id."),
                     ("participantId" = Uuid, Path, description = "The participant's id.")),
                 responses((status = 200, description = "The codes.", body = Vec<WrapUpCodeView>)),
-                security(("oauth2" = ["interaction:view", "wrapup-code:view"])))]
+                security(("oauth2" = ["interaction:view", "wrapup-code:view"])),
+                extensions(("x-error-codes" = json!(codes(&[MEDIA_PARTICIPANT])))))]
             pub async fn get_participant_wrapupcodes(
-                State(state): State<AppState>,
+                State(store): State<Arc<dyn Store>>,
                 Permitted(principal, ..): Viewer,
                 Path((conversation_id, participant_id)): Path<(String, String)>,
             ) -> Result<Json<Vec<WrapUpCodeView>>, ApiError> {
-                read::participant_wrapupcodes(&state, &principal, Some(MEDIA), &conversation_id, &participant_id).await
+                read::participant_wrapupcodes(store.as_ref(), &principal, Some(MEDIA), &conversation_id, &participant_id).await
             }
 
-            /// The routes of this media segment.
-            pub fn routes() -> Router<AppState> {
-                Router::new()
-                    .route($get_path, get(get_media_conversation))
-                    .route($patch_path, patch(patch_participant))
-                    .route($post_path, post(post_communication_wrapup))
-                    .route($participant_wrapup_path, get(get_participant_wrapup))
-                    .route($communication_wrapup_path, get(get_communication_wrapup))
-                    .route($codes_path, get(get_participant_wrapupcodes))
+            /// The operations of this media segment, one line each.
+            pub fn routes() -> OpenApiRouter<AppState> {
+                OpenApiRouter::new()
+                    .routes(routes!(get_media_conversation))
+                    .routes(routes!(patch_participant))
+                    .routes(routes!(post_communication_wrapup, get_communication_wrapup))
+                    .routes(routes!(get_participant_wrapup))
+                    .routes(routes!(get_participant_wrapupcodes))
             }
         }
     };
@@ -308,25 +390,13 @@ media_operations!(
     "getConversationsMessageParticipantWrapupcodes"
 );
 
-/// Every route of the Genesys dialect.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v2/conversations/{conversationId}",
-            get(get_conversation),
-        )
-        .route(
-            "/api/v2/conversations/{conversationId}/participants/{participantId}",
-            patch(patch_conversation_participant),
-        )
-        .route(
-            "/api/v2/conversations/{conversationId}/participants/{participantId}/wrapup",
-            get(get_conversation_participant_wrapup),
-        )
-        .route(
-            "/api/v2/conversations/{conversationId}/participants/{participantId}/wrapupcodes",
-            get(get_conversation_participant_wrapupcodes),
-        )
+/// Every operation of the Genesys dialect, one line each.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_conversation))
+        .routes(routes!(patch_conversation_participant))
+        .routes(routes!(get_conversation_participant_wrapup))
+        .routes(routes!(get_conversation_participant_wrapupcodes))
         .merge(calls::routes())
         .merge(callbacks::routes())
         .merge(emails::routes())

@@ -4,22 +4,23 @@
 use axum::Json;
 use wrapup_domain::genesys::{self, Role};
 use wrapup_domain::Principal;
-use wrapup_store::{CodeSearch, Search};
+use wrapup_store::{CodeSearch, Search, Store};
 use wrapup_types::genesys::{AssignedWrapupCode, Conversation, Media, MediaConversation};
-use wrapup_types::{ErrorCode, ErrorDetail, Scope, WrapUpCodeView};
+use wrapup_types::{ErrorCode, ErrorDetail, WrapUpCodeView};
 
 use super::Target;
+use crate::auth::{RequiredPermission, WrapupCodeViewPermission};
 use crate::error::ApiError;
+use crate::listing::cursor::MAX_PAGE_SIZE;
 use crate::routes::codes;
-use crate::state::AppState;
 
 pub(super) async fn conversation(
-    state: &AppState,
+    store: &dyn Store,
     principal: &Principal,
     conversation_id: &str,
 ) -> Result<Json<Conversation>, ApiError> {
-    let target = Target::find(state, principal, conversation_id, None).await?;
-    let division = target.division_name(state).await?;
+    let target = Target::find(store, principal, conversation_id, None).await?;
+    let division = target.division_name(store).await?;
     Ok(Json(genesys::conversation(
         &target.rec.interaction,
         &division,
@@ -27,13 +28,13 @@ pub(super) async fn conversation(
 }
 
 pub(super) async fn media_conversation(
-    state: &AppState,
+    store: &dyn Store,
     principal: &Principal,
     media: Media,
     conversation_id: &str,
 ) -> Result<Json<MediaConversation>, ApiError> {
-    let target = Target::find(state, principal, conversation_id, Some(media)).await?;
-    let division = target.division_name(state).await?;
+    let target = Target::find(store, principal, conversation_id, Some(media)).await?;
+    let division = target.division_name(store).await?;
     Ok(Json(genesys::media_conversation(
         &target.rec.interaction,
         &division,
@@ -72,14 +73,14 @@ fn provisional_query(query: Option<&str>) -> Result<Option<bool>, ApiError> {
 
 /// A participant's (or its communication's) wrap-up. The customer never has one.
 pub(super) async fn participant_wrapup(
-    state: &AppState,
+    store: &dyn Store,
     principal: &Principal,
     media: Option<Media>,
     ids: (&str, &str, Option<&str>),
     query: Option<&str>,
 ) -> Result<Json<AssignedWrapupCode>, ApiError> {
     let (conversation_id, participant_id, communication_id) = ids;
-    let target = Target::find(state, principal, conversation_id, media).await?;
+    let target = Target::find(store, principal, conversation_id, media).await?;
     let role = target.participant(participant_id)?;
     if let Some(communication) = communication_id {
         target.communication(role, communication)?;
@@ -119,20 +120,23 @@ pub(super) async fn participant_wrapup(
 
 /// The codes a participant may use: its conversation's division's, not archived, by name.
 pub(super) async fn participant_wrapupcodes(
-    state: &AppState,
+    store: &dyn Store,
     principal: &Principal,
     media: Option<Media>,
     conversation_id: &str,
     participant_id: &str,
 ) -> Result<Json<Vec<WrapUpCodeView>>, ApiError> {
-    let target = Target::find(state, principal, conversation_id, media).await?;
+    let target = Target::find(store, principal, conversation_id, media).await?;
     target.participant(participant_id)?;
     principal
-        .require_permission("routing:wrapupCode:view", Scope::WrapupCodeView)
+        .require_permission(
+            WrapupCodeViewPermission::PERMISSION,
+            WrapupCodeViewPermission::SCOPE,
+        )
         .map_err(ApiError::one)?;
     let mut search = CodeSearch {
         search: Search {
-            limit: crate::pagination::MAX_PAGE_SIZE,
+            limit: MAX_PAGE_SIZE,
             ..Search::default()
         },
         divisions: vec![target.rec.interaction.division_id],
@@ -140,10 +144,7 @@ pub(super) async fn participant_wrapupcodes(
     };
     let mut codes = Vec::new();
     loop {
-        let found = state
-            .store
-            .search_codes(&principal.divisions, &search)
-            .await?;
+        let found = store.search_codes(&principal.divisions, &search).await?;
         let last = found.items.len() < search.search.limit as usize;
         codes.extend(found.items.into_iter().map(|r| r.code));
         if last || codes.len() as u64 >= found.total {
@@ -151,5 +152,5 @@ pub(super) async fn participant_wrapupcodes(
         }
         search.search.offset = codes.len() as u64;
     }
-    Ok(Json(codes::views(state, codes).await?))
+    Ok(Json(codes::views(store, codes).await?))
 }

@@ -6,17 +6,16 @@
 
 use axum::body::Body;
 use axum::http::HeaderMap;
-use wrapup_domain::genesys::wrapup_input::{GenesysWrapUp, InputProblems};
+use wrapup_domain::genesys::wrapup_input::{parse_participant_request, parse_wrapup_input};
 use wrapup_domain::genesys::Role;
 use wrapup_domain::Principal;
-use wrapup_store::{ApplyWrapUp, StoreError};
 use wrapup_types::genesys::Media;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
 use super::Target;
 use crate::error::{ApiError, Resource};
 use crate::extract::read_json_body;
-use crate::state::AppState;
+use crate::wrapup::{self, Refused, WrapUps};
 
 /// Which body a wrap-up came in.
 #[derive(Clone, Copy)]
@@ -45,7 +44,7 @@ fn refused(mut problems: Vec<ErrorDetail>) -> ApiError {
 
 /// Applies the wrap-up a body carries to the conversation's agent.
 pub(super) async fn apply(
-    state: &AppState,
+    wrapups: &WrapUps,
     principal: &Principal,
     media: Option<Media>,
     ids: (&str, &str, Option<&str>),
@@ -54,7 +53,7 @@ pub(super) async fn apply(
     body: Body,
 ) -> Result<(), ApiError> {
     let (conversation_id, participant_id, communication_id) = ids;
-    let target = Target::find(state, principal, conversation_id, media).await?;
+    let target = Target::find(wrapups.store.as_ref(), principal, conversation_id, media).await?;
     let role = target.participant(participant_id)?;
     if let Some(communication) = communication_id {
         target.communication(role, communication)?;
@@ -75,48 +74,19 @@ pub(super) async fn apply(
         ));
     }
     let bytes = read_json_body(headers, body).await?;
-    let parsed = match form {
-        Form::Communication => wrapup_domain::genesys::wrapup_input::parse_wrapup_input(&bytes),
-        Form::Participant => {
-            wrapup_domain::genesys::wrapup_input::parse_participant_request(&bytes)
-        }
-    };
-    let now = state.clock.now_ms();
-    let GenesysWrapUp { wrap_up } = match parsed {
-        Ok(input) => input,
-        Err(InputProblems {
-            mut problems,
-            code_id,
-        }) => {
-            // Report the state and code problems too, all in one answer, as wrapup's own
-            // wrap-up does.
-            if !problems
-                .iter()
-                .any(|p| p.error_code == ErrorCode::RequestBodyMalformed)
-            {
-                problems.extend(
-                    state
-                        .store
-                        .assess_wrapup(&target.rec, code_id, &principal.divisions, now)
-                        .await?,
-                );
-            }
-            return Err(refused(problems));
-        }
-    };
-    let cmd = ApplyWrapUp {
-        interaction_id: target.id(),
-        request: wrap_up,
-        client_id: principal.client_id,
-        divisions: principal.divisions.clone(),
-        now_ms: now,
-    };
-    match state.store.apply_wrapup(&cmd).await {
+    let checked = match form {
+        Form::Communication => parse_wrapup_input(&bytes),
+        Form::Participant => parse_participant_request(&bytes),
+    }
+    .map(|input| input.wrap_up);
+    let now = wrapups.clock.now_ms();
+    match wrapups
+        .apply(principal, wrapup::Target::Found(&target.rec), checked, now)
+        .await
+    {
         Ok(_) => Ok(()),
-        Err(StoreError::NotFound) => {
-            Err(ApiError::not_found(Resource::Conversation(conversation_id)))
-        }
-        Err(StoreError::Rejected(problems)) => Err(refused(problems)),
-        Err(e) => Err(e.into()),
+        Err(Refused::NotFound) => Err(ApiError::not_found(Resource::Conversation(conversation_id))),
+        Err(Refused::Problems(problems)) => Err(refused(problems)),
+        Err(Refused::Failed(e)) => Err(e),
     }
 }

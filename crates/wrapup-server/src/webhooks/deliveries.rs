@@ -10,17 +10,18 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use wrapup_store::webhooks::{AttemptQuery, AttemptRecord, NewDelivery};
 use wrapup_types::timestamp::{from_millis, to_millis};
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     DeliveryQueued, ErrorCode, ErrorDetail, Page, ReplayQueued, ReplayWebhook, WebhookAttempt,
 };
 
+use super::payload::{event_delivery, message_id, test_delivery};
+use super::routes::{visible_webhook, WebhookApi};
 use crate::auth::{Authorized, WebhookManage};
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
-use crate::routes::webhooks::visible_webhook;
-use crate::state::AppState;
-use crate::webhooks::payload::{event_delivery, message_id, test_delivery};
+use crate::listing::cursor::{page, page_request};
+use crate::openapi::errors::{codes, JSON_BODY};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -59,9 +60,10 @@ fn wire(a: AttemptRecord) -> WebhookAttempt {
 #[utoipa::path(get, path = "/api/v2/webhooks/{webhookId}/deliveries", operation_id = "listWebhookDeliveries", tag = "webhooks",
     params(("webhookId" = Uuid, Path, description = "The endpoint's id."), DeliveriesQuery),
     responses((status = 200, description = "A page of attempts, newest first.", body = Page<WebhookAttempt>)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid, WebhookNotFound]])))))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<DeliveriesQuery>,
@@ -92,9 +94,10 @@ pub async fn list(
         ("sequence" = i64, Path, description = "The event's sequence number."),
     ),
     responses((status = 202, description = "Queued.", body = DeliveryQueued)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[WebhookNotFound, WebhookEventNotFound]])))))]
 pub async fn resend(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path((id, raw_seq)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<DeliveryQueued>), ApiError> {
@@ -142,9 +145,10 @@ pub async fn resend(
     params(("webhookId" = Uuid, Path, description = "The endpoint's id.")),
     request_body = ReplayWebhook,
     responses((status = 202, description = "Queued: the range of events replayed.", body = ReplayQueued)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[WebhookNotFound], JSON_BODY])))))]
 pub async fn replay(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ReplayWebhook>,
@@ -199,9 +203,10 @@ pub async fn replay(
 #[utoipa::path(post, path = "/api/v2/webhooks/{webhookId}/test", operation_id = "sendWebhookTest", tag = "webhooks",
     params(("webhookId" = Uuid, Path, description = "The endpoint's id.")),
     responses((status = 202, description = "Queued.", body = DeliveryQueued)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[WebhookNotFound]])))))]
 pub async fn test(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryQueued>), ApiError> {

@@ -4,35 +4,29 @@
 //! (docs/api.md#listings). The filters arrive as both SDKs send them: a list parameter
 //! comma-joined in one value (Python percent-encodes the comma, JavaScript does not) or
 //! repeated; `+` is a space; an empty value (what JavaScript sends for `null`) is no filter.
+//! Each parameter is read and documented once ([`Param`]); each listing says which it
+//! takes with `listing_params!`. `cursor.rs` is the cursor and page size of every list.
 
+pub mod cursor;
+
+use serde_json::{json, Value};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::{RefOr, Required, Schema};
 use uuid::Uuid;
 use wrapup_store::{Found, Search, SortKey};
 use wrapup_types::{EntityListing, ErrorCode, ErrorDetail};
 
+use self::cursor::{
+    decode_offset, encode_offset, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, OFFSET_CURSOR_PATTERN,
+};
 use crate::error::ApiError;
-use crate::pagination::{decode_offset, encode_offset, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
-/// `sortBy`, for the OpenAPI document.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub enum SortBy {
-    Name,
-    Id,
-}
+/// The largest `pageNumber`.
+const MAX_PAGE_NUMBER: u64 = 1_000_000_000;
 
-/// `sortOrder`, for the OpenAPI document (matched ignoring case).
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum SortOrder {
-    Ascending,
-    Descending,
-    Asc,
-    Desc,
-}
-
-/// A parameter a listing may accept.
+/// A parameter a listing may accept: its name, how it is read ([`ListingQuery::parse`])
+/// and how it is documented ([`Param::parameter`]), written once for every listing. Which
+/// parameters a listing takes is said once too, with `listing_params!`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Param {
     PageSize,
@@ -72,7 +66,96 @@ impl Param {
             Param::IncludeArchived => "includeArchived",
         }
     }
+
+    /// The parameter in the OpenAPI document, for a listing of `things` (e.g. `codes`). An
+    /// empty value is allowed wherever it is read as no value.
+    pub fn parameter(self, things: &str) -> Parameter {
+        let empty = json!({"type": "string", "maxLength": 0});
+        let or_empty = |schema: Value| json!({"anyOf": [schema, empty]});
+        let ids = json!({
+            "type": "array",
+            "items": {"anyOf": [{"type": "string", "format": "uuid"}, empty]}
+        });
+        let (description, schema) = match self {
+            Param::PageSize => (
+                format!("Entities per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE})."),
+                or_empty(json!({
+                    "type": "integer", "format": "int32", "maximum": MAX_PAGE_SIZE, "minimum": 1
+                })),
+            ),
+            Param::PageNumber => (
+                "The page, from 1 (default 1). Not with `cursor`.".into(),
+                or_empty(json!({
+                    "type": "integer", "format": "int64", "maximum": MAX_PAGE_NUMBER, "minimum": 1
+                })),
+            ),
+            Param::Cursor => (
+                "The `nextCursor` of the previous page. Not with `pageNumber`.".into(),
+                json!({"type": "string", "pattern": OFFSET_CURSOR_PATTERN}),
+            ),
+            Param::SortBy => (
+                "`name` (default) or `id`.".into(),
+                or_empty(json!({"type": "string", "enum": ["name", "id"]})),
+            ),
+            Param::SortOrder => (
+                "`ascending` (default) or `descending`, ignoring case.".into(),
+                or_empty(json!({
+                    "type": "string", "enum": ["ascending", "descending", "asc", "desc"]
+                })),
+            ),
+            Param::Name => (
+                format!("Only {things} with this name, ignoring case; `*` matches any run of characters."),
+                json!({"type": "string"}),
+            ),
+            Param::Id => (
+                format!("Only these {things}: ids, comma-separated or the parameter repeated."),
+                ids,
+            ),
+            Param::DivisionId => (
+                format!("Only {things} of these divisions: ids, comma-separated or the parameter repeated."),
+                ids,
+            ),
+            Param::IncludeArchived => (
+                format!("Include archived (deleted) {things} (default false)."),
+                or_empty(json!({"type": "boolean"})),
+            ),
+        };
+        ParameterBuilder::new()
+            .name(self.name())
+            .parameter_in(ParameterIn::Query)
+            .description(Some(description))
+            .required(Required::False)
+            .schema(Some(
+                serde_json::from_value::<RefOr<Schema>>(schema).expect("a parameter's schema"),
+            ))
+            .build()
+    }
 }
+
+/// A listing's query parameters, declared once: `listing_params!(CodesQuery, "codes",
+/// [PageSize, …])` makes `CodesQuery`, whose `PARAMS` the handler parses with
+/// ([`ListingQuery::parse`]) and which documents them (`params(CodesQuery)` in its
+/// `#[utoipa::path]`).
+macro_rules! listing_params {
+    ($name:ident, $things:literal, [$($param:ident),* $(,)?]) => {
+        #[doc = concat!("The query parameters of the listing of ", $things, ".")]
+        pub struct $name;
+
+        impl $name {
+            pub const PARAMS: &'static [$crate::listing::Param] =
+                &[$($crate::listing::Param::$param),*];
+        }
+
+        impl utoipa::IntoParams for $name {
+            fn into_params(
+                _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<utoipa::openapi::path::Parameter> {
+                Self::PARAMS.iter().map(|p| p.parameter($things)).collect()
+            }
+        }
+    };
+}
+pub(crate) use listing_params;
 
 /// A listing's query, checked.
 #[derive(Debug, Clone)]
@@ -172,7 +255,9 @@ impl ListingQuery {
                 Param::PageSize => {
                     q.page_size = number(param, &value, 1..=u64::from(MAX_PAGE_SIZE))? as u32
                 }
-                Param::PageNumber => page_number = Some(number(param, &value, 1..=1_000_000_000)?),
+                Param::PageNumber => {
+                    page_number = Some(number(param, &value, 1..=MAX_PAGE_NUMBER)?)
+                }
                 Param::Cursor => cursor = Some(decode_offset(&value)?),
                 Param::SortBy => {
                     q.sort = match value.to_ascii_lowercase().as_str() {

@@ -1,8 +1,10 @@
 //! `POST /api/v2/interactions/wrap-ups`: many wrap-ups in one request
 //! (docs/api.md#post-apiv2interactionswrap-ups). Each item goes through the very checks of
-//! `PUT /api/v2/interactions/{id}/wrap-up` (`interactions::wrapup_command`, then the write's
-//! own checks); the items that pass them go to the store together, as one write in one
-//! transaction, and each item is answered on its own.
+//! `PUT /api/v2/interactions/{id}/wrap-up` (`crate::wrapup`, then the write's own checks);
+//! the items that pass them go to the store together, as one write in one transaction, and
+//! each item is answered on its own.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -10,21 +12,32 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
 use uuid::Uuid;
 use wrapup_domain::bulk_wrapups::{bulk_too_large, parse_bulk, BulkItem, MAX_BULK_BODY_BYTES};
+use wrapup_domain::new_wrapup::check_fields;
 use wrapup_domain::Principal;
 use wrapup_store::{ApplyWrapUp, WrapUpApplied};
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     BulkOutcome, BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult, ErrorCode, ErrorDetail,
 };
 
+use super::wrap_up;
 use crate::auth::{Authorized, InteractionWrite};
 use crate::error::{ApiError, Resource};
 use crate::extract::{path_id, read_json_body_up_to};
-use crate::middleware::rate_limit::rate_limited;
-use crate::request_context::RequestContext;
-use crate::routes::interactions::{
-    applied_record, record_activity, wrapup_command, wrapup_written,
-};
-use crate::state::AppState;
+use crate::metrics::Metrics;
+use crate::middleware::context::RequestContext;
+use crate::openapi::errors::Errors;
+use crate::rate_limit::layer::rate_limited;
+use crate::rate_limit::RateLimiter;
+use crate::wrapup::{Refused, Target, WrapUps};
+
+/// The body as a whole: each item's refusals are in its result.
+const ERRORS: Errors = &[&[
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+    RequestFieldInvalid,
+]];
 
 /// Apply many wrap-ups
 ///
@@ -38,9 +51,12 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v2/interactions/wrap-ups", operation_id = "applyInteractionWrapUps", tag = "interactions",
     request_body(content = Vec<BulkWrapUp>, description = "At most 1000 items; the body at most 1 MiB."),
     responses((status = 200, description = "One result per item, in the order of the request.", body = BulkWrapUpResponse)),
-    security(("oauth2" = ["interaction:write"])))]
-pub async fn apply_many(
-    State(state): State<AppState>,
+    security(("oauth2" = ["interaction:write"])),
+    extensions(("x-error-codes" = json!(ERRORS))))]
+pub async fn apply_wrapups(
+    State(wrapups): State<WrapUps>,
+    State(limiter): State<Arc<RateLimiter>>,
+    State(metrics): State<Arc<Metrics>>,
     Authorized(principal, ..): Authorized<InteractionWrite>,
     context: Option<Extension<RequestContext>>,
     headers: HeaderMap,
@@ -48,15 +64,15 @@ pub async fn apply_many(
 ) -> Result<Json<BulkWrapUpResponse>, ApiError> {
     let bytes = read_json_body_up_to(&headers, body, MAX_BULK_BODY_BYTES, bulk_too_large).await?;
     let items = parse_bulk(&bytes).map_err(ApiError::one)?;
-    let now = state.clock.now_ms();
-    charge_items(&state, &principal, context, items.len(), now)?;
+    let now = wrapups.clock.now_ms();
+    charge_items(&limiter, &metrics, &principal, context, items.len(), now)?;
 
     // Steps 2 and 4 item by item (reads only for items with problems); the items that pass
     // are written together, in one store write.
-    let mut answers: Vec<Option<Result<WrapUpApplied, ApiError>>> = Vec::with_capacity(items.len());
+    let mut answers: Vec<Option<Result<WrapUpApplied, Refused>>> = Vec::with_capacity(items.len());
     let mut to_write: Vec<(usize, ApplyWrapUp)> = Vec::new();
     for (at, item) in items.iter().enumerate() {
-        match prepare(&state, &principal, item, now).await {
+        match prepare(&wrapups, &principal, item, now).await {
             Ok(cmd) => {
                 to_write.push((at, cmd));
                 answers.push(None);
@@ -66,28 +82,28 @@ pub async fn apply_many(
     }
     if !to_write.is_empty() {
         let (positions, cmds): (Vec<usize>, Vec<ApplyWrapUp>) = to_write.into_iter().unzip();
-        let written = state.store.apply_wrapups(cmds).await?;
+        let written = wrapups.store.apply_wrapups(cmds).await?;
         for (at, written) in positions.into_iter().zip(written) {
-            let raw = items[at].interaction_id.as_deref().unwrap_or_default();
-            answers[at] = Some(wrapup_written(written, raw));
+            answers[at] = Some(written.map_err(Refused::from));
         }
     }
 
     let mut results = Vec::with_capacity(items.len());
     for (item, answer) in items.iter().zip(answers) {
         let answer = answer.unwrap_or_else(|| {
-            Err(ApiError::internal(
+            Err(Refused::Failed(ApiError::internal(
                 "bulk wrap-up",
                 "an item got no answer from the store",
-            ))
+            )))
         });
         if let Some(id) = named_interaction(item) {
-            let division = answer
-                .as_ref()
-                .map(|done| applied_record(done).interaction.division_id);
-            record_activity(&state, &principal, id, division, now).await;
+            wrapups.count(&principal, id, answer.as_ref(), now).await;
         }
-        results.push(result_of(item, answer));
+        let raw = item.interaction_id.as_deref().unwrap_or_default();
+        results.push(result_of(
+            item,
+            answer.map_err(|refused| wrap_up::answer(refused, raw)),
+        ));
     }
     Ok(Json(BulkWrapUpResponse { results }))
 }
@@ -122,25 +138,24 @@ fn result_of(item: &BulkItem, answer: Result<WrapUpApplied, ApiError>) -> BulkWr
 
 /// One item through the PUT's checks before its write: the command, or its refusal.
 async fn prepare(
-    state: &AppState,
+    wrapups: &WrapUps,
     principal: &Principal,
     item: &BulkItem,
     now: i64,
-) -> Result<ApplyWrapUp, ApiError> {
+) -> Result<ApplyWrapUp, Refused> {
     let raw = item
         .interaction_id
         .as_ref()
-        .map_err(|problem| ApiError::one(problem.clone()))?;
+        .map_err(|problem| Refused::Problems(vec![problem.clone()]))?;
     let interaction_id = path_id(raw, Resource::Interaction)?;
-    wrapup_command(
-        state,
-        principal,
-        raw,
-        interaction_id,
-        Ok(item.fields.clone()),
-        now,
-    )
-    .await
+    wrapups
+        .command(
+            principal,
+            Target::Id(interaction_id),
+            check_fields(&item.fields),
+            now,
+        )
+        .await
 }
 
 /// The rate limit counts every item as one request: `rate_limit` took one token for the
@@ -149,7 +164,8 @@ async fn prepare(
 /// array larger than the bucket could never pass: that is a 400, not a 429 a client would
 /// retry forever.
 fn charge_items(
-    state: &AppState,
+    limiter: &RateLimiter,
+    metrics: &Metrics,
     principal: &Principal,
     context: Option<Extension<RequestContext>>,
     items: usize,
@@ -159,7 +175,6 @@ fn charge_items(
     if more == 0 {
         return Ok(());
     }
-    let limiter = &state.rate_limiter;
     if let Some(limit) = limiter.limit().filter(|l| items > l.requests as usize) {
         return Err(ApiError::one(
             ErrorDetail::new(
@@ -184,6 +199,6 @@ fn charge_items(
     if decision.allowed {
         return Ok(());
     }
-    state.metrics.rate_limited.inc();
+    metrics.rate_limited.inc();
     Err(rate_limited(limiter, decision))
 }

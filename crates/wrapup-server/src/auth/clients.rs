@@ -1,18 +1,24 @@
 //! `POST /api/v2/oauth/clients`.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use uuid::Uuid;
 use wrapup_domain::names::check_name;
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     ClientCredentials, CreateClient, DivisionGrant, ErrorCode, ErrorDetail, ScopeSet,
 };
 
-use crate::auth::{new_client, Admin, Authorized};
+use wrapup_store::Store;
+
+use super::{new_client, Admin, Authentication, Authorized};
+use crate::clock::Clock;
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::ApiJson;
-use crate::state::AppState;
+use crate::openapi::errors::{codes, JSON_BODY};
 
 /// Create an OAuth client
 ///
@@ -20,9 +26,12 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v2/oauth/clients", operation_id = "createOAuthClient", tag = "oauth",
     request_body = CreateClient,
     responses((status = 201, description = "The new client and its secret.", body = ClientCredentials)),
-    security(("oauth2" = ["admin"])))]
+    security(("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[JSON_BODY, &[DivisionNotFound]])))))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(store): State<Arc<dyn Store>>,
+    State(clock): State<Arc<dyn Clock>>,
+    State(auth): State<Arc<Authentication>>,
     _: Authorized<Admin>,
     ApiJson(body): ApiJson<CreateClient>,
 ) -> Result<(StatusCode, Json<ClientCredentials>), ApiError> {
@@ -36,15 +45,14 @@ pub async fn create(
     })?;
     if let DivisionGrant::Only(ids) = &body.divisions {
         for id in ids {
-            state
-                .store
+            store
                 .get_division(*id)
                 .await?
                 .or_not_found(Resource::DivisionToGrant(*id))?;
         }
     }
-    let (id, divisions, now) = (Uuid::new_v4(), body.divisions.clone(), state.clock.now_ms());
-    let (record, secret) = state
+    let (id, divisions, now) = (Uuid::new_v4(), body.divisions.clone(), clock.now_ms());
+    let (record, secret) = auth
         .hashing
         .run(move || new_client(id, &name, scopes, divisions, now, None))
         .await
@@ -58,7 +66,7 @@ pub async fn create(
                 .retry_after_ms(1000),
             )
         })?;
-    state.store.create_client(&record).await?;
+    store.create_client(&record).await?;
     Ok((
         StatusCode::CREATED,
         Json(ClientCredentials {

@@ -1,12 +1,15 @@
 //! `GET /api/v2/inspector/requests/{requestId}/diagnosis`: a recent request explained in
 //! words and, for a refused wrap-up, the body that would have been accepted (the domain's
 //! `suggest_fix`) with what the PUT would answer to it now (the dry run of
-//! `routes::wrapup_check`).
+//! `crate::wrapup::check`).
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::Json;
 use uuid::Uuid;
 use wrapup_domain::Principal;
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     ErrorBody, ErrorCode, ErrorDetail, InspectedRequest, RequestDiagnosis, SuggestedBody,
     WrapUpValidation,
@@ -14,8 +17,9 @@ use wrapup_types::{
 
 use crate::auth::{Admin, Authorized};
 use crate::error::ApiError;
-use crate::routes::wrapup_check::{suggestion, validation};
-use crate::state::AppState;
+use crate::openapi::errors::codes;
+use crate::state::Observability;
+use crate::wrapup::WrapUps;
 
 /// The interaction a `PUT /api/v2/interactions/{id}/wrap-up` was about.
 fn wrapup_target(entry: &InspectedRequest) -> Option<Uuid> {
@@ -30,7 +34,7 @@ fn wrapup_target(entry: &InspectedRequest) -> Option<Uuid> {
 }
 
 /// The problems of the error body the request was answered with.
-fn problems_of(entry: &InspectedRequest) -> Vec<ErrorDetail> {
+fn recorded_problems(entry: &InspectedRequest) -> Vec<ErrorDetail> {
     entry
         .response_body
         .clone()
@@ -42,7 +46,7 @@ fn problems_of(entry: &InspectedRequest) -> Vec<ErrorDetail> {
 /// The corrected body of a refused wrap-up and the dry run of it, when the interaction is
 /// one the caller can see.
 async fn corrected(
-    state: &AppState,
+    wrapups: &WrapUps,
     principal: &Principal,
     entry: &InspectedRequest,
 ) -> Result<Option<(SuggestedBody, WrapUpValidation)>, ApiError> {
@@ -52,7 +56,7 @@ async fn corrected(
     if entry.status < 400 || entry.request_body_truncated {
         return Ok(None);
     }
-    let Some(rec) = state
+    let Some(rec) = wrapups
         .store
         .get_interaction(id)
         .await?
@@ -60,11 +64,13 @@ async fn corrected(
     else {
         return Ok(None);
     };
-    let Some(fix) = suggestion(state, principal, &rec, body.as_bytes()).await? else {
+    let Some(fix) = wrapups.suggestion(principal, &rec, body.as_bytes()).await? else {
         return Ok(None);
     };
     let bytes = serde_json::to_vec(&fix.body).expect("a JSON value serialises");
-    let check = validation(state, principal, &rec, Ok(&bytes), false).await?;
+    let check = wrapups
+        .validation(principal, &rec, Ok(&bytes), false)
+        .await?;
     Ok(Some((fix, check)))
 }
 
@@ -137,9 +143,11 @@ fn summary(
 #[utoipa::path(get, path = "/api/v2/inspector/requests/{requestId}/diagnosis", operation_id = "diagnoseInspectedRequest", tag = "operations",
     params(("requestId" = String, Path, description = "The request's `X-Request-Id` (its error body's `contextId`).")),
     responses((status = 200, description = "The diagnosis.", body = RequestDiagnosis)),
-    security(("oauth2" = ["admin"])))]
+    security(("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[InspectorRequestNotFound]])))))]
 pub async fn diagnose(
-    State(state): State<AppState>,
+    State(state): State<Arc<Observability>>,
+    State(wrapups): State<WrapUps>,
     Authorized(principal, ..): Authorized<Admin>,
     Path(request_id): Path<String>,
 ) -> Result<Json<RequestDiagnosis>, ApiError> {
@@ -152,8 +160,8 @@ pub async fn diagnose(
             .hint("The inspector keeps the most recent requests only (wrapup serve --inspector-capacity); list them with GET /api/v2/inspector/requests."),
         )
     })?;
-    let problems = problems_of(&entry);
-    let fix = corrected(&state, &principal, &entry).await?;
+    let problems = recorded_problems(&entry);
+    let fix = corrected(&wrapups, &principal, &entry).await?;
     Ok(Json(RequestDiagnosis {
         summary: summary(&entry, &problems, fix.as_ref()),
         problems,

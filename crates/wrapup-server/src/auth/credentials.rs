@@ -1,19 +1,11 @@
-//! OAuth 2.0 client credentials: client secrets (argon2), access tokens (random, stored as
-//! SHA-256), the cache that keeps both off the path of every request, and the extractors
-//! handlers name their caller with.
-//!
-//! Authentication itself runs before the handler, in `middleware::authenticate`; the
-//! [`Authenticated`] and [`Authorized`] extractors only take the principal it found (and
-//! check the scope).
+//! Credentials: client secrets (argon2), access tokens (random, stored as SHA-256), the
+//! cache that keeps both off the path of every request, and the bearer token of a request.
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::sync::RwLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -22,10 +14,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use wrapup_domain::Principal;
 use wrapup_store::{ClientRecord, Store, TokenRecord};
-use wrapup_types::{DivisionGrant, ErrorCode, ErrorDetail, Scope, ScopeSet};
+use wrapup_types::{DivisionGrant, ErrorCode, ErrorDetail, ScopeSet};
 
+use super::hashing::{HashingPool, PoolBusy};
 use crate::error::ApiError;
-use crate::hashing::{HashingPool, PoolBusy};
 
 /// How long an access token lives.
 pub const TOKEN_LIFETIME_SECS: u64 = 86_400;
@@ -246,138 +238,5 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
         _ => Err(required(
             "The Authorization header is malformed; expected \"Bearer <token>\".",
         )),
-    }
-}
-
-/// An authenticated caller, whatever its scopes: what `middleware::authenticate` leaves in
-/// the request's extensions, taken from there by the handler.
-#[derive(Debug, Clone)]
-pub struct Authenticated(pub Principal);
-
-impl<State: Send + Sync> FromRequestParts<State> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self, ApiError> {
-        // Taken rather than cloned: a handler has one caller, and nothing after it needs it.
-        parts.extensions.remove::<Authenticated>().ok_or_else(|| {
-            ApiError::internal(
-                "an authenticated handler without a principal",
-                "the route is not behind the authenticate layer",
-            )
-        })
-    }
-}
-
-/// A scope, as a type, for [`Authorized`].
-pub trait RequiredScope: Send + Sync {
-    const SCOPE: Scope;
-
-    /// Whether the caller may: by default, when its token has [`RequiredScope::SCOPE`];
-    /// otherwise the 403 naming it.
-    fn check(principal: &Principal) -> Result<(), ErrorDetail> {
-        principal.require(Self::SCOPE)
-    }
-}
-
-macro_rules! scopes {
-    ($($name:ident => $scope:ident),* $(,)?) => {$(
-        #[doc = concat!("Marker for the `", stringify!($scope), "` scope.")]
-        pub struct $name;
-        impl RequiredScope for $name {
-            const SCOPE: Scope = Scope::$scope;
-        }
-    )*};
-}
-
-scopes! {
-    InteractionView => InteractionView,
-    InteractionWrite => InteractionWrite,
-    InteractionManage => InteractionManage,
-    CodeView => WrapupCodeView,
-    CodeManage => WrapupCodeManage,
-    Admin => Admin,
-}
-
-/// Marker for the `webhook:manage` scope, which `admin` implies.
-pub struct WebhookManage;
-
-impl RequiredScope for WebhookManage {
-    const SCOPE: Scope = Scope::WebhookManage;
-
-    fn check(principal: &Principal) -> Result<(), ErrorDetail> {
-        if principal.scopes.contains(Scope::Admin) {
-            return Ok(());
-        }
-        principal.require(Scope::WebhookManage)
-    }
-}
-
-/// An authenticated caller whose token has scope `S`; checked before anything else of the
-/// request is looked at.
-pub struct Authorized<S: RequiredScope>(pub Principal, pub PhantomData<S>);
-
-impl<S: RequiredScope, State: Send + Sync> FromRequestParts<State> for Authorized<S> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
-        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
-        S::check(&principal).map_err(ApiError::one)?;
-        Ok(Authorized(principal, PhantomData))
-    }
-}
-
-/// A Genesys Cloud permission, as a type, for [`Permitted`]: the permission the Genesys
-/// operation documents and the wrapup scope that stands for it
-/// (`wrapup_types::scope::GENESYS_PERMISSIONS`).
-pub trait RequiredPermission: Send + Sync {
-    const PERMISSION: &'static str;
-    const SCOPE: Scope;
-}
-
-macro_rules! permissions {
-    ($($name:ident => ($permission:literal, $scope:ident)),* $(,)?) => {$(
-        #[doc = concat!("Marker for the `", $permission, "` permission (scope `", stringify!($scope), "`).")]
-        pub struct $name;
-        impl RequiredPermission for $name {
-            const PERMISSION: &'static str = $permission;
-            const SCOPE: Scope = Scope::$scope;
-        }
-    )*};
-}
-
-permissions! {
-    CommunicationViewPermission => ("conversation:communication:view", InteractionView),
-    ParticipantWrapupPermission => ("conversation:participant:wrapup", InteractionWrite),
-    WrapupCodeViewPermission => ("routing:wrapupCode:view", WrapupCodeView),
-}
-
-/// [`Authorized`] for the operations of the Genesys dialect: the 403 names the Genesys
-/// permission beside the scope.
-pub struct Permitted<P: RequiredPermission>(pub Principal, pub PhantomData<P>);
-
-impl<P: RequiredPermission, State: Send + Sync> FromRequestParts<State> for Permitted<P> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, ApiError> {
-        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
-        principal
-            .require_permission(P::PERMISSION, P::SCOPE)
-            .map_err(ApiError::one)?;
-        Ok(Permitted(principal, PhantomData))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_permission_marker_agrees_with_the_permission_table() {
-        fn check<P: RequiredPermission>() {
-            assert_eq!(Scope::of_genesys_permission(P::PERMISSION), Some(P::SCOPE));
-        }
-        check::<CommunicationViewPermission>();
-        check::<ParticipantWrapupPermission>();
-        check::<WrapupCodeViewPermission>();
     }
 }

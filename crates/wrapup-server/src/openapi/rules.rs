@@ -1,6 +1,6 @@
 //! The rules of the API that the derived OpenAPI document cannot say by itself, written into
 //! it from where each rule is defined: the pattern of names (`wrapup_domain::names`), of
-//! cursors (`pagination`), of inspector status filters (`inspector`), the scopes
+//! cursors (`listing::cursor`), of inspector status filters (`inspector`), the scopes
 //! (`wrapup_types::Scope`), the shape of each event of the event stream, the links between
 //! operations (what a response gives the next request), and examples that work against
 //! `wrapup serve --demo` (they name its Sales division and Sale code). A schema that
@@ -13,7 +13,7 @@ use wrapup_types::{EventKind, Scope};
 
 use crate::demo;
 use crate::inspector::STATUS_FILTER_PATTERN;
-use crate::pagination::{CURSOR_PATTERN, OFFSET_CURSOR_PATTERN, ORDERED_CURSOR_PATTERN};
+use crate::listing::cursor::{CURSOR_PATTERN, ORDERED_CURSOR_PATTERN};
 
 /// Request bodies with a `name` checked by `check_name`.
 const NAMED_BODIES: &[&str] = &["CreateDivision", "WrapUpCodeRequest", "CreateClient"];
@@ -45,14 +45,6 @@ pub fn apply(doc: &mut Value) {
         )
         .insert("maxLength".into(), json!(MAX_DESCRIPTION_CHARS));
     }
-    // A form field is a string or absent: it has no `null`.
-    for field in ["scope", "client_id", "client_secret"] {
-        at(
-            doc,
-            &format!("/components/schemas/TokenForm/properties/{field}"),
-        )
-        .insert("type".into(), json!("string"));
-    }
     let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     at(doc, "/components/schemas/CreateClient/properties/scopes")
         .insert("items".into(), json!({"type": "string", "enum": scopes}));
@@ -69,30 +61,12 @@ pub fn apply(doc: &mut Value) {
                 .get_mut("parameters")
                 .and_then(Value::as_array_mut);
             for parameter in parameters.into_iter().flatten() {
-                // The listings of divisions and codes read an empty value as none (the
-                // Genesys SDKs send empty values): `id=` is an empty item, `sortOrder=` no
-                // order, not invalid ones.
-                if matches!(
-                    path.as_str(),
-                    "/api/v2/authorization/divisions" | "/api/v2/routing/wrapupcodes"
-                ) && parameter["in"] == "query"
-                {
-                    let empty = json!({"type": "string", "maxLength": 0});
-                    let schema = &mut parameter["schema"];
-                    if schema["type"] == "array" {
-                        let item = schema["items"].take();
-                        schema["items"] = json!({"anyOf": [item, empty]});
-                    } else if schema["type"] != "string" || schema.get("enum").is_some() {
-                        let original = schema.take();
-                        *schema = json!({"anyOf": [original, empty]});
-                    }
+                // The Genesys-style listings state their own (`crate::listing::Param`).
+                if parameter["schema"].get("pattern").is_some() {
+                    continue;
                 }
                 let pattern = match (path.as_str(), parameter["name"].as_str()) {
                     ("/api/v2/interactions", Some("cursor")) => ORDERED_CURSOR_PATTERN,
-                    (
-                        "/api/v2/authorization/divisions" | "/api/v2/routing/wrapupcodes",
-                        Some("cursor"),
-                    ) => OFFSET_CURSOR_PATTERN,
                     (_, Some("cursor")) => CURSOR_PATTERN,
                     ("/api/v2/inspector/requests", Some("status")) => STATUS_FILTER_PATTERN,
                     _ => continue,

@@ -1,6 +1,6 @@
 //! What the layers learn about a request while it is handled, kept in its extensions: the
-//! request id, and the [`RequestContext`] slot in which the inner layers (authentication,
-//! rate limiting) leave what the outer one (`middleware::observe`) reports.
+//! [`RequestContext`] slot in which the inner layers (authentication, rate limiting) leave
+//! what the outer one (`middleware::observe`) reports.
 //!
 //! A leaf: it depends on no other module of the crate but the rate limiter's decision type,
 //! so every layer can use it without importing another layer.
@@ -9,11 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use uuid::Uuid;
 
-use crate::ratelimit::RateLimitDecision;
-
-/// The id of the request being handled (`X-Request-Id`, repeated as `contextId`).
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+use crate::rate_limit::RateLimitDecision;
 
 /// What the inner layers learnt about a request, for the log line, the metrics, the
 /// rate-limit headers and the inspector.

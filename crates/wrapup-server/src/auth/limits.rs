@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use uuid::Uuid;
 
-use crate::ratelimit::{Buckets, RateLimit};
+use crate::rate_limit::{Buckets, RateLimit};
 
 /// One failed-authentication limit: `N/period`, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,14 +3,16 @@
 //! temporary endpoint pointing at its own address (the server must allow loopback:
 //! `--demo` or `--webhooks-allow-private`), prints its id, and deletes it when stopped.
 
+mod receiver;
+
 use std::net::SocketAddr;
 
+use self::receiver::Delivery;
 use anyhow::Context;
 use clap::Args;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 use wrapup_domain::webhook_signature::SigningKey;
-use wrapup_server::webhooks::listen::{self, Delivery};
 use wrapup_types::{CreateWebhook, EventKind};
 
 use crate::exit;
@@ -88,7 +90,7 @@ pub async fn run(args: ListenArgs, global: &Global, sources: &Sources) -> anyhow
     let key = SigningKey::parse(&secret).map_err(anyhow::Error::msg)?;
     eprintln!("listening on {url}; verifying signatures (Ctrl-C stops)");
     let (tx, mut rx) = mpsc::channel(256);
-    let server = tokio::spawn(listen::serve(listener, Some(key), tx));
+    let server = tokio::spawn(receiver::serve(listener, Some(key), tx));
     let mut seen = 0u64;
     let stopped = loop {
         tokio::select! {

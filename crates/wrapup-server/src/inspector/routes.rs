@@ -14,13 +14,16 @@ use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 use utoipa::IntoParams;
 use uuid::Uuid;
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{ErrorCode, ErrorDetail, InspectedRequest, Page};
 
+use super::{Inspector, RequestFilter, StatusFilter, MAX_LIMIT};
 use crate::auth::{Admin, Authorized};
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
-use crate::inspector::{Inspector, RequestFilter, StatusFilter, MAX_LIMIT};
-use crate::state::AppState;
+use crate::openapi::errors::codes;
+use crate::state::Observability;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -50,9 +53,10 @@ pub struct InspectorQuery {
 #[utoipa::path(get, path = "/api/v2/inspector/requests", operation_id = "listInspectedRequests", tag = "operations",
     params(InspectorQuery),
     responses((status = 200, description = "Recent requests, newest first; `nextCursor` is always null.", body = Page<InspectedRequest>)),
-    security(("oauth2" = ["admin"])))]
+    security(("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid]])))))]
 pub async fn list_requests(
-    State(state): State<AppState>,
+    State(state): State<Arc<Observability>>,
     _admin: Authorized<Admin>,
     ApiQuery(query): ApiQuery<InspectorQuery>,
 ) -> Result<Json<Page<InspectedRequest>>, ApiError> {
@@ -83,7 +87,7 @@ pub async fn list_requests(
 
 /// The state of one subscriber's request stream.
 struct Follower {
-    state: AppState,
+    state: Arc<Observability>,
     live: broadcast::Receiver<Arc<InspectedRequest>>,
     /// The sequence number of the last entry sent.
     last: u64,
@@ -139,9 +143,11 @@ impl Follower {
     responses((status = 200, description = "An endless stream of server-sent events.",
         content_type = "text/event-stream", body = String,
         example = "id: 42\nevent: request\ndata: {\"sequence\":42,\"method\":\"PUT\",\"status\":400,…}\n\n")),
-    security(("oauth2" = ["admin"])))]
+    security(("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[])))))]
 pub async fn stream(
-    State(state): State<AppState>,
+    State(state): State<Arc<Observability>>,
+    State(config): State<Arc<Config>>,
     _admin: Authorized<Admin>,
     headers: HeaderMap,
 ) -> Response {
@@ -162,7 +168,7 @@ pub async fn stream(
     if resume.is_some() {
         follower.catch_up(&state.inspector);
     }
-    let keep_alive = state.keep_alive;
+    let keep_alive = config.keep_alive;
     let events = futures::stream::unfold(follower, |mut f| async move {
         f.next().await.map(|e| (Ok::<_, Infallible>(e), f))
     });

@@ -4,22 +4,44 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRef, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use wrapup_store::{ClientRecord, StoreError};
+use wrapup_store::{ClientRecord, Store, StoreError};
 use wrapup_types::{OAuthErrorBody, ScopeSet, TokenResponse};
 
-use crate::auth::{new_token, TOKEN_LIFETIME_SECS};
-use crate::auth_limits::{Limited, LimitedBy};
-use crate::metrics::LimitLabels;
+use super::limits::{Limited, LimitedBy};
+use super::{new_token, Authentication, TOKEN_LIFETIME_SECS};
+use crate::clock::Clock;
+use crate::metrics::{LimitLabels, Metrics};
 use crate::state::AppState;
+
+/// What a token request needs of the server.
+#[derive(Clone)]
+pub struct Issuer {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    auth: Arc<Authentication>,
+    metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for Issuer {
+    fn from_ref(state: &AppState) -> Issuer {
+        Issuer {
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+            auth: state.auth.clone(),
+            metrics: state.observability.metrics.clone(),
+        }
+    }
+}
 
 /// An RFC 6749 §5.2 error.
 pub struct OAuthError {
@@ -115,27 +137,29 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The form of a token request, for the OpenAPI document (the handler reads the form
-/// itself, to answer each problem in RFC 6749's terms).
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
+/// The form of a token request (the handler reads the form itself, to answer each problem
+/// in RFC 6749's terms).
+#[derive(ToSchema)]
 pub struct TokenForm {
     /// Always `client_credentials`.
     grant_type: GrantType,
     /// Space-separated scopes to narrow the token to (a subset of the client's); all of the
     /// client's when absent.
     #[schema(
+        nullable = false,
         pattern = r"^[ ,]*((interaction:(view|write|manage)|wrapup-code:(view|manage)|admin)[ ,]*)*$"
     )]
     scope: Option<String>,
     /// The client id, unless sent with HTTP Basic.
+    #[schema(nullable = false)]
     client_id: Option<String>,
     /// The client secret, unless sent with HTTP Basic.
+    #[schema(nullable = false)]
     client_secret: Option<String>,
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
 enum GrantType {
     ClientCredentials,
 }
@@ -171,19 +195,20 @@ enum GrantType {
     security(())
 )]
 pub async fn issue_token(
-    State(state): State<AppState>,
+    State(state): State<Issuer>,
     extensions: Extensions,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, OAuthError> {
-    let fields = parse_form(&headers, &body)?;
-    let (client_id, secret) = credentials(&headers, &fields)?;
+    let form = parse_form(&headers, &body)?;
+    let (client_id, secret) = credentials(&headers, &form)?;
     let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let client = authenticate(&state, &client_id, &secret, peer).await?;
-    let scopes = match fields
-        .get("scope")
+    let scopes = match form
+        .scope
+        .as_deref()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
     {
@@ -233,8 +258,8 @@ pub async fn issue_token(
     Ok(response)
 }
 
-/// The form fields, each once; `grant_type` must be `client_credentials`.
-fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+/// The form, each field once; `grant_type` must be `client_credentials`.
+fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<TokenForm, OAuthError> {
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -258,7 +283,12 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String
         }
     }
     match fields.get("grant_type").map(String::as_str) {
-        Some("client_credentials") => Ok(fields),
+        Some("client_credentials") => Ok(TokenForm {
+            grant_type: GrantType::ClientCredentials,
+            scope: fields.remove("scope"),
+            client_id: fields.remove("client_id"),
+            client_secret: fields.remove("client_secret"),
+        }),
         Some(other) => Err(OAuthError::new(
             "unsupported_grant_type",
             format!("grant_type {other} is not supported; use grant_type=client_credentials."),
@@ -271,10 +301,7 @@ fn parse_form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String
 }
 
 /// The client id and secret, from HTTP Basic or the form (one way only).
-fn credentials(
-    headers: &HeaderMap,
-    fields: &HashMap<String, String>,
-) -> Result<(String, String), OAuthError> {
+fn credentials(headers: &HeaderMap, form: &TokenForm) -> Result<(String, String), OAuthError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -284,7 +311,13 @@ fn credentials(
                 .eq_ignore_ascii_case("basic")
                 .then(|| rest.trim().to_string())
         });
-    match (basic, fields.get("client_id"), fields.get("client_secret")) {
+    let TokenForm {
+        grant_type: GrantType::ClientCredentials,
+        client_id,
+        client_secret,
+        ..
+    } = form;
+    match (basic, client_id, client_secret) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(OAuthError::new(
             "invalid_request",
             "Authenticate the client one way only: HTTP Basic or the client_id and client_secret fields.",
@@ -313,8 +346,8 @@ fn credentials(
 /// one answer a second per connection instead of thousands, which would take the CPUs from
 /// everyone else (docs/operations.md#failed-authentication).
 /// Returns the milliseconds paused.
-async fn refusal_pause(state: &AppState) -> u64 {
-    let delay = state.refusal_delay.as_millis() as u64;
+async fn refusal_pause(state: &Issuer) -> u64 {
+    let delay = state.auth.refusal_delay.as_millis() as u64;
     if delay > 0 {
         state
             .clock
@@ -329,7 +362,7 @@ async fn refusal_pause(state: &AppState) -> u64 {
 /// and is checked on the hashing pool (503 when its queue is full). A failure counts
 /// against the client id and the source address.
 async fn authenticate(
-    state: &AppState,
+    state: &Issuer,
     client_id: &str,
     secret: &str,
     peer: Option<std::net::IpAddr>,
@@ -348,11 +381,11 @@ async fn authenticate(
         None => None,
     };
     if let Some(client) = client.as_ref() {
-        if state.credentials.already_verified(client, secret) {
+        if state.auth.credentials.already_verified(client, secret) {
             return Ok(client.clone());
         }
     }
-    let attempt = match state.auth_limits.attempt(id, peer, state.clock.now_ms()) {
+    let attempt = match state.auth.limits.attempt(id, peer, state.clock.now_ms()) {
         Ok(attempt) => attempt,
         Err(mut limited) => {
             state
@@ -372,8 +405,9 @@ async fn authenticate(
         return Err(unknown());
     };
     match state
+        .auth
         .credentials
-        .check_secret(&state.hashing, &client, secret)
+        .check_secret(&state.auth.hashing, &client, secret)
         .await
     {
         Ok(true) => {

@@ -1,12 +1,14 @@
 //! `/api/v2/webhooks`: webhook endpoints (create, list, get, update, delete) and their
 //! secrets (docs/webhooks.md). The delivery log, resends, replays and tests are in
-//! `webhook_deliveries.rs`.
+//! `deliveries.rs`.
 //!
 //! An endpoint is visible to a token granted every one of its divisions (an endpoint of
 //! "all" divisions, only to tokens granted all); one it cannot see is answered exactly like
 //! one that does not exist.
 
-use axum::extract::{Path, State};
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -15,18 +17,23 @@ use uuid::Uuid;
 use wrapup_domain::names::check_description;
 use wrapup_domain::Principal;
 use wrapup_store::webhooks::{WebhookChanges, WebhookRecord};
+use wrapup_store::Store;
 use wrapup_types::timestamp::from_millis;
+use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     CreateWebhook, CreatedWebhook, DivisionGrant, ErrorCode, ErrorDetail, EventKind, Page,
     RotatedSecret, UpdateWebhook, Webhook,
 };
 
+use super::target::check_url;
+use super::Webhooks;
 use crate::auth::{Authorized, WebhookManage};
+use crate::clock::Clock;
 use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, ApiJson, ApiQuery};
-use crate::pagination::{page, page_request};
+use crate::listing::cursor::{page, page_request};
+use crate::openapi::errors::{codes, JSON_BODY};
 use crate::state::AppState;
-use crate::webhooks::target::check_url;
 
 /// The longest grace period of a secret rotation: a week.
 pub const MAX_GRACE_SECONDS: u64 = 7 * 86_400;
@@ -53,10 +60,28 @@ pub fn wire(w: WebhookRecord) -> Webhook {
     }
 }
 
+/// What the webhook operations need of the server (a substate).
+#[derive(Clone)]
+pub struct WebhookApi {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub webhooks: Arc<Webhooks>,
+}
+
+impl FromRef<AppState> for WebhookApi {
+    fn from_ref(state: &AppState) -> WebhookApi {
+        WebhookApi {
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+            webhooks: state.webhooks.clone(),
+        }
+    }
+}
+
 /// The endpoint `raw` names, if the caller may manage it; otherwise the same 404 as for an
 /// endpoint that does not exist.
 pub async fn visible_webhook(
-    state: &AppState,
+    state: &WebhookApi,
     principal: &Principal,
     raw: &str,
 ) -> Result<WebhookRecord, ApiError> {
@@ -73,7 +98,7 @@ pub async fn visible_webhook(
 /// The field rules of a body: the URL, the description, the event types; every problem
 /// reported together.
 fn check_fields(
-    state: &AppState,
+    state: &WebhookApi,
     url: Option<&str>,
     description: Option<&str>,
     event_types: Option<&[EventKind]>,
@@ -110,7 +135,7 @@ fn check_fields(
 /// The divisions an endpoint is to receive: those asked, each granted to the caller and
 /// existing, or (when none are asked) the caller's own grant.
 async fn granted_divisions(
-    state: &AppState,
+    state: &WebhookApi,
     principal: &Principal,
     asked: Option<DivisionGrant>,
 ) -> Result<DivisionGrant, ApiError> {
@@ -151,9 +176,10 @@ async fn granted_divisions(
 #[utoipa::path(post, path = "/api/v2/webhooks", operation_id = "createWebhook", tag = "webhooks",
     request_body = CreateWebhook,
     responses((status = 201, description = "The new endpoint and its signing secret.", body = CreatedWebhook)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[JSON_BODY, &[WebhookUrlInvalid, WebhookUrlRefused, DivisionNotFound]])))))]
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     ApiJson(body): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
@@ -226,9 +252,10 @@ pub struct ListWebhooksQuery {
 #[utoipa::path(get, path = "/api/v2/webhooks", operation_id = "listWebhooks", tag = "webhooks",
     params(ListWebhooksQuery),
     responses((status = 200, description = "A page of endpoints.", body = Page<Webhook>)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid]])))))]
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     ApiQuery(q): ApiQuery<ListWebhooksQuery>,
 ) -> Result<Json<Page<Webhook>>, ApiError> {
@@ -255,9 +282,10 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v2/webhooks/{webhookId}", operation_id = "getWebhook", tag = "webhooks",
     params(("webhookId" = Uuid, Path, description = "The endpoint's id.")),
     responses((status = 200, description = "The endpoint.", body = Webhook)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[WebhookNotFound]])))))]
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
 ) -> Result<Json<Webhook>, ApiError> {
@@ -272,9 +300,10 @@ pub async fn get(
     params(("webhookId" = Uuid, Path, description = "The endpoint's id.")),
     request_body = UpdateWebhook,
     responses((status = 200, description = "The endpoint as updated.", body = Webhook)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[WebhookNotFound], JSON_BODY, &[WebhookUrlInvalid, WebhookUrlRefused, DivisionNotFound]])))))]
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateWebhook>,
@@ -314,9 +343,10 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v2/webhooks/{webhookId}", operation_id = "deleteWebhook", tag = "webhooks",
     params(("webhookId" = Uuid, Path, description = "The endpoint's id.")),
     responses((status = 204, description = "Deleted.")),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[WebhookNotFound]])))))]
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -348,9 +378,10 @@ pub struct RotateQuery {
 #[utoipa::path(post, path = "/api/v2/webhooks/{webhookId}/rotate-secret", operation_id = "rotateWebhookSecret", tag = "webhooks",
     params(("webhookId" = Uuid, Path, description = "The endpoint's id."), RotateQuery),
     responses((status = 200, description = "The new secret.", body = RotatedSecret)),
-    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])))]
+    security(("oauth2" = ["webhook:manage"]), ("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid, WebhookNotFound]])))))]
 pub async fn rotate_secret(
-    State(state): State<AppState>,
+    State(state): State<WebhookApi>,
     Authorized(principal, ..): Authorized<WebhookManage>,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<RotateQuery>,

@@ -1,11 +1,15 @@
 //! The request inspector: a ring buffer of the most recent requests, with their headers
 //! (credentials redacted), their body (cut at 16 KiB) and the error body sent back, filled
-//! by `middleware::observe` and served by `routes::inspector` to whoever debugs a client.
+//! by `middleware::observe` and served by `routes.rs` to whoever debugs a client;
+//! `diagnosis.rs` explains a recorded request.
 //!
 //! The body is captured as the handler reads it ([`TeeBody`]), so the inspector never
 //! changes how a request is read or limited. Each entry gets the next `sequence` number
 //! and is also published on a broadcast channel, which `GET /api/v2/inspector/requests/stream`
 //! follows (resuming from the ring buffer after `Last-Event-ID`).
+
+pub mod diagnosis;
+pub mod routes;
 
 use std::collections::VecDeque;
 use std::pin::Pin;

@@ -1,10 +1,13 @@
 //! Rate limits as token buckets: [`Buckets`], the arithmetic, and [`RateLimiter`], one
 //! bucket per OAuth client for `--rate-limit` (the failed-authentication limits of
-//! `auth_limits.rs` use the same buckets).
+//! `auth/limits.rs` use the same buckets). `layer.rs` charges each authenticated request
+//! to its client's bucket.
 //!
 //! A limit of `N/period` is a bucket of `N` tokens refilled at `N` per period, so a client
 //! may burst up to `N` requests and then sustains `N` per period. Time comes from the
 //! server's [`Clock`](crate::Clock), so tests drive the refill exactly.
+
+pub mod layer;
 
 use std::collections::HashMap;
 use std::fmt;

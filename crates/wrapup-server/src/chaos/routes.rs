@@ -1,16 +1,19 @@
 //! `/api/v2/admin/chaos`: the switch of the sandbox's fault injection.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
+use super::ChaosSpec;
+use super::ChaosSwitch;
 use crate::auth::{Admin, Authorized};
-use crate::chaos::ChaosSpec;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::state::AppState;
+use crate::openapi::errors::{codes, JSON_BODY};
 
 /// The body of `GET` and `PUT /api/v2/admin/chaos`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -27,13 +30,14 @@ pub struct ChaosSetting {
 /// The fault injection in force (see `PUT`).
 #[utoipa::path(get, path = "/api/v2/admin/chaos", operation_id = "getChaos", tag = "operations",
     responses((status = 200, description = "The faults in force.", body = ChaosSetting)),
-    security(("oauth2" = ["admin"])))]
+    security(("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[])))))]
 pub async fn get_chaos(
-    State(state): State<AppState>,
+    State(chaos): State<Arc<ChaosSwitch>>,
     _admin: Authorized<Admin>,
 ) -> Json<ChaosSetting> {
     Json(ChaosSetting {
-        spec: state.chaos.get().to_string(),
+        spec: chaos.get().to_string(),
     })
 }
 
@@ -48,9 +52,10 @@ pub async fn get_chaos(
 #[utoipa::path(put, path = "/api/v2/admin/chaos", operation_id = "setChaos", tag = "operations",
     request_body = ChaosSetting,
     responses((status = 200, description = "The faults now in force.", body = ChaosSetting)),
-    security(("oauth2" = ["admin"])))]
+    security(("oauth2" = ["admin"])),
+    extensions(("x-error-codes" = json!(codes(&[JSON_BODY])))))]
 pub async fn set_chaos(
-    State(state): State<AppState>,
+    State(chaos): State<Arc<ChaosSwitch>>,
     _admin: Authorized<Admin>,
     ApiJson(body): ApiJson<ChaosSetting>,
 ) -> Result<Json<ChaosSetting>, ApiError> {
@@ -62,7 +67,7 @@ pub async fn set_chaos(
         )
     })?;
     tracing::warn!(chaos = %spec, "fault injection changed");
-    state.chaos.set(spec);
+    chaos.set(spec);
     Ok(Json(ChaosSetting {
         spec: spec.to_string(),
     }))

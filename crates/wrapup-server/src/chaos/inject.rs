@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
-use crate::chaos::{FaultLabels, CHAOS_RETRY_AFTER_MS};
+use super::{ChaosSwitch, FaultLabels, CHAOS_RETRY_AFTER_MS};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::metrics::Metrics;
 
 /// A response whose body fails at once: the server drops the connection without a
 /// complete answer.
@@ -32,14 +32,18 @@ fn applies(path: &str) -> bool {
     path.starts_with("/api/v2/") && path != "/api/v2/admin/chaos" && path != "/api/v2/openapi.json"
 }
 
-pub async fn inject(state: &AppState, request: Request, next: Next) -> Response {
-    let spec = state.chaos.get();
+pub async fn inject(
+    chaos: &ChaosSwitch,
+    metrics: &Metrics,
+    request: Request,
+    next: Next,
+) -> Response {
+    let spec = chaos.get();
     if spec.is_off() || !applies(request.uri().path()) {
         return next.run(request).await;
     }
     let count = |fault: &'static str| {
-        state
-            .metrics
+        metrics
             .chaos_injected
             .get_or_create(&FaultLabels { fault })
             .inc();

@@ -10,7 +10,11 @@
 //! know whether its change was made: the case that tests idempotency.
 //!
 //! This module holds what the faults are ([`ChaosSpec`]) and the switch holding those in
-//! force; `middleware::chaos` injects them, `routes::admin` turns the switch.
+//! force; `inject.rs` injects them (a step of the `timeout` layer), `routes.rs` is
+//! `GET`/`PUT /api/v2/admin/chaos`, which turns the switch.
+
+pub mod inject;
+pub mod routes;
 
 use std::fmt;
 use std::str::FromStr;

@@ -6,7 +6,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use wrapup_types::{ApiIndex, Health};
 
-use crate::state::AppState;
+use std::sync::Arc;
+
+use wrapup_store::Store;
+
+use crate::state::ApiDocument;
 
 /// Health check
 ///
@@ -17,8 +21,8 @@ use crate::state::AppState;
         (status = 503, description = "The store is not answering.", body = Health, example = json!({"status": "unavailable"})),
     ),
     security(()))]
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.store.health().await {
+pub async fn healthz(State(store): State<Arc<dyn Store>>) -> (StatusCode, Json<Health>) {
+    match store.health().await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {
@@ -41,10 +45,10 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>
 #[utoipa::path(get, path = "/api/v2/openapi.json", operation_id = "getOpenApi", tag = "operations",
     responses((status = 200, description = "This document.", content_type = "application/json")),
     security(()))]
-pub async fn openapi(State(state): State<AppState>) -> Response {
+pub async fn openapi(State(document): State<Arc<ApiDocument>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        state.openapi_json.clone(),
+        document.json.clone(),
     )
         .into_response()
 }
@@ -56,6 +60,6 @@ pub async fn openapi(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/api/v2", operation_id = "getApiIndex", tag = "operations",
     responses((status = 200, description = "The operations of this API.", body = ApiIndex)),
     security(()))]
-pub async fn api_index(State(state): State<AppState>) -> Json<ApiIndex> {
-    Json(state.api_index.clone())
+pub async fn api_index(State(document): State<Arc<ApiDocument>>) -> Json<ApiIndex> {
+    Json(document.index.clone())
 }

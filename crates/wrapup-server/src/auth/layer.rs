@@ -15,21 +15,40 @@ use axum::response::Response;
 use tower::{Layer, Service};
 use wrapup_domain::Principal;
 
-use super::{answer, answer_later, pass, PassOrAnswer};
-use crate::auth::{bearer, token_hash, Authenticated};
-use crate::request_context::RequestContext;
+use std::sync::Arc;
+
+use wrapup_store::Store;
+
+use super::{bearer, token_hash, Authenticated, Authentication};
+use crate::clock::Clock;
+use crate::middleware::context::RequestContext;
+use crate::middleware::{answer, answer_later, pass, PassOrAnswer};
 use crate::state::AppState;
 
 /// Puts [`Authenticate`] in front of a route.
 #[derive(Clone)]
-pub struct AuthenticateLayer(pub AppState);
+pub struct AuthenticateLayer {
+    auth: Arc<Authentication>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuthenticateLayer {
+    pub fn new(state: &AppState) -> AuthenticateLayer {
+        AuthenticateLayer {
+            auth: state.auth.clone(),
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+        }
+    }
+}
 
 impl<S> Layer<S> for AuthenticateLayer {
     type Service = Authenticate<S>;
 
     fn layer(&self, inner: S) -> Authenticate<S> {
         Authenticate {
-            state: self.0.clone(),
+            parts: self.clone(),
             inner,
         }
     }
@@ -38,7 +57,7 @@ impl<S> Layer<S> for AuthenticateLayer {
 /// See the module docs.
 #[derive(Clone)]
 pub struct Authenticate<S> {
-    state: AppState,
+    parts: AuthenticateLayer,
     inner: S,
 }
 
@@ -68,8 +87,8 @@ where
             Ok(token) => token_hash(token),
             Err(refusal) => return answer(refusal),
         };
-        let now_ms = self.state.clock.now_ms();
-        match self.state.credentials.cached_principal(&hash, now_ms) {
+        let now_ms = self.parts.clock.now_ms();
+        match self.parts.auth.credentials.cached_principal(&hash, now_ms) {
             Some(Ok(principal)) => {
                 admit(&mut request, principal);
                 pass(self.inner.call(request))
@@ -79,11 +98,12 @@ where
                 // The service that was polled ready goes with the request; a clone stays.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                let state = self.state.clone();
+                let parts = self.parts.clone();
                 answer_later(Box::pin(async move {
-                    let stored = state
+                    let stored = parts
+                        .auth
                         .credentials
-                        .stored_principal(state.store.as_ref(), hash, now_ms)
+                        .stored_principal(parts.store.as_ref(), hash, now_ms)
                         .await;
                     match stored {
                         Ok(principal) => {

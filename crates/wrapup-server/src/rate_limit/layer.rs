@@ -5,6 +5,7 @@
 //! before the handler looks at anything else of the request.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
@@ -12,36 +13,53 @@ use axum::response::Response;
 use tower::{Layer, Service};
 use wrapup_types::{ErrorCode, ErrorDetail};
 
-use super::{answer, pass, PassOrAnswer};
+use super::{RateLimitDecision, RateLimiter};
 use crate::auth::Authenticated;
+use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::ratelimit::{RateLimitDecision, RateLimiter};
-use crate::request_context::RequestContext;
+use crate::metrics::Metrics;
+use crate::middleware::context::RequestContext;
+use crate::middleware::{answer, pass, PassOrAnswer};
 use crate::state::AppState;
 
-/// Puts [`RateLimit`] in front of a route.
+/// Puts [`Charge`] in front of a route.
 #[derive(Clone)]
-pub struct RateLimitLayer(pub AppState);
+pub struct ChargeLayer {
+    limiter: Arc<RateLimiter>,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+}
 
-impl<S> Layer<S> for RateLimitLayer {
-    type Service = RateLimit<S>;
+impl ChargeLayer {
+    /// The layer, when the server has a rate limit.
+    pub fn when_limited(state: &AppState) -> Option<ChargeLayer> {
+        state.rate_limiter.limit().is_some().then(|| ChargeLayer {
+            limiter: state.rate_limiter.clone(),
+            clock: state.clock.clone(),
+            metrics: state.observability.metrics.clone(),
+        })
+    }
+}
 
-    fn layer(&self, inner: S) -> RateLimit<S> {
-        RateLimit {
-            state: self.0.clone(),
+impl<S> Layer<S> for ChargeLayer {
+    type Service = Charge<S>;
+
+    fn layer(&self, inner: S) -> Charge<S> {
+        Charge {
+            parts: self.clone(),
             inner,
         }
     }
 }
 
-/// See the module docs.
+/// Charges a request to its client's bucket (see the module docs).
 #[derive(Clone)]
-pub struct RateLimit<S> {
-    state: AppState,
+pub struct Charge<S> {
+    parts: ChargeLayer,
     inner: S,
 }
 
-impl<S> Service<Request> for RateLimit<S>
+impl<S> Service<Request> for Charge<S>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
 {
@@ -58,8 +76,8 @@ where
             // Not authenticated (not behind `authenticate`): nothing to count against.
             return pass(self.inner.call(request));
         };
-        let limiter = &self.state.rate_limiter;
-        let Some(decision) = limiter.take(principal.client_id, self.state.clock.now_ms()) else {
+        let limiter = &self.parts.limiter;
+        let Some(decision) = limiter.take(principal.client_id, self.parts.clock.now_ms()) else {
             return pass(self.inner.call(request));
         };
         if let Some(context) = request.extensions().get::<RequestContext>() {
@@ -68,7 +86,7 @@ where
         if decision.allowed {
             return pass(self.inner.call(request));
         }
-        self.state.metrics.rate_limited.inc();
+        self.parts.metrics.rate_limited.inc();
         answer(rate_limited(limiter, decision))
     }
 }
