@@ -32,7 +32,11 @@ export async function api(path, { method = 'GET', body, rawBody, headers = {}, s
   const text = await response.text();
   let json = null;
   if (text) {
-    try { json = JSON.parse(text); } catch { json = { message: text }; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { message: text };
+    }
   }
   if (!response.ok) {
     if (response.status === 401 && s) {

@@ -6,21 +6,49 @@
 // crates/wrapup-server/src/console.rs. `scope` hides nothing: a page whose scope the token
 // lacks is shown disabled in the navigation, with the scope named.
 
-import { h, fill } from './ui.js';
-import { session, onSessionChange, signOut } from './session.js';
 import { interactionEvents } from './events.js';
+import { onSessionChange, session, signOut } from './session.js';
+import { fill, h } from './ui.js';
 
 /** The pages: `path` may hold `:param` segments; `nav` pages are listed in the navigation. */
 export const PAGES = [
   { path: '/', title: 'Overview', nav: true, scope: 'interaction:view', load: () => import('./pages/overview.js') },
-  { path: '/interactions', title: 'Interactions', nav: true, scope: 'interaction:view', load: () => import('./pages/interactions.js') },
-  { path: '/interactions/:id', title: 'Interaction', scope: 'interaction:view', load: () => import('./pages/interaction.js') },
+  {
+    path: '/interactions',
+    title: 'Interactions',
+    nav: true,
+    scope: 'interaction:view',
+    load: () => import('./pages/interactions.js'),
+  },
+  {
+    path: '/interactions/:id',
+    title: 'Interaction',
+    scope: 'interaction:view',
+    load: () => import('./pages/interaction.js'),
+  },
   { path: '/requests', title: 'Request log', nav: true, scope: 'admin', load: () => import('./pages/requests.js') },
   { path: '/requests/:id', title: 'Request', scope: 'admin', load: () => import('./pages/request.js') },
-  { path: '/codes', title: 'Codes and divisions', nav: true, scope: 'wrapup-code:view', load: () => import('./pages/codes.js') },
+  {
+    path: '/codes',
+    title: 'Codes and divisions',
+    nav: true,
+    scope: 'wrapup-code:view',
+    load: () => import('./pages/codes.js'),
+  },
   { path: '/reference', title: 'API reference', nav: true, scope: null, load: () => import('./pages/reference.js') },
-  { path: '/webhooks', title: 'Webhooks', nav: true, scope: 'webhook:manage', load: () => import('./pages/webhooks.js') },
-  { path: '/webhooks/:id', title: 'Webhook endpoint', scope: 'webhook:manage', load: () => import('./pages/webhook.js') },
+  {
+    path: '/webhooks',
+    title: 'Webhooks',
+    nav: true,
+    scope: 'webhook:manage',
+    load: () => import('./pages/webhooks.js'),
+  },
+  {
+    path: '/webhooks/:id',
+    title: 'Webhook endpoint',
+    scope: 'webhook:manage',
+    load: () => import('./pages/webhook.js'),
+  },
   { path: '/sandbox', title: 'Sandbox', nav: true, scope: null, load: () => import('./pages/sandbox.js') },
 ];
 
@@ -41,7 +69,11 @@ function route() {
     const got = path.split('/');
     if (want.length !== got.length) continue;
     const params = {};
-    if (want.every((seg, i) => (seg.startsWith(':') ? ((params[seg.slice(1)] = decodeURIComponent(got[i])), true) : seg === got[i]))) {
+    if (
+      want.every((seg, i) =>
+        seg.startsWith(':') ? ((params[seg.slice(1)] = decodeURIComponent(got[i])), true) : seg === got[i],
+      )
+    ) {
       return { page, params, query, path };
     }
   }
@@ -58,8 +90,16 @@ function renderNav(current) {
     const allowed = !p.scope || s.scopes.includes(p.scope);
     const active = current && (current.path === p.path || (p.path !== '/' && current.path.startsWith(`${p.path}/`)));
     if (!allowed) {
-      return h('li', {}, h('span', { class: 'disabled', 'aria-disabled': 'true', dataset: { missingScope: p.scope } },
-        p.title, h('small', {}, `needs ${p.scope}`)));
+      return h(
+        'li',
+        {},
+        h(
+          'span',
+          { class: 'disabled', 'aria-disabled': 'true', dataset: { missingScope: p.scope } },
+          p.title,
+          h('small', {}, `needs ${p.scope}`),
+        ),
+      );
     }
     return h('li', {}, h('a', { href: `#${p.path}`, 'aria-current': active ? 'page' : null }, p.title));
   });
@@ -81,16 +121,33 @@ function renderSession() {
     live.className = `badge ${status === 'live' ? 'live' : 'offline'}`;
     live.textContent = status === 'live' ? 'live' : 'reconnecting…';
   });
-  fill(sessionBox,
+  fill(
+    sessionBox,
     live,
     h('span', { title: s.scopes.join(' ') }, 'Signed in as ', h('strong', {}, s.label)),
-    h('button', { type: 'button', class: 'secondary', onclick: () => { signOut(); location.hash = '#/'; } }, 'Sign out'));
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary',
+        onclick: () => {
+          signOut();
+          location.hash = '#/';
+        },
+      },
+      'Sign out',
+    ),
+  );
 }
 
 async function render() {
   const ticket = ++rendering;
   if (leave) {
-    try { leave(); } catch { /* a page's cleanup must not stop navigation */ }
+    try {
+      leave();
+    } catch {
+      /* a page's cleanup must not stop navigation */
+    }
     leave = null;
   }
   const current = route();
@@ -104,13 +161,24 @@ async function render() {
     return;
   }
   if (!current.page) {
-    fill(main, h('h1', {}, 'Not found'), h('p', {}, 'No console page here. ', h('a', { href: '#/' }, 'Go to the overview.')));
+    fill(
+      main,
+      h('h1', {}, 'Not found'),
+      h('p', {}, 'No console page here. ', h('a', { href: '#/' }, 'Go to the overview.')),
+    );
     return;
   }
   const { page } = current;
   if (page.scope && !session().scopes.includes(page.scope)) {
-    fill(main, h('h1', {}, page.title),
-      h('p', { class: 'scope-note', dataset: { missingScope: page.scope } }, `This page needs the scope ${page.scope}, which this token does not have. Sign in with a client that is granted it.`));
+    fill(
+      main,
+      h('h1', {}, page.title),
+      h(
+        'p',
+        { class: 'scope-note', dataset: { missingScope: page.scope } },
+        `This page needs the scope ${page.scope}, which this token does not have. Sign in with a client that is granted it.`,
+      ),
+    );
     return;
   }
   const module = await page.load();

@@ -64,7 +64,14 @@ export function diffView(beforeTitle, before, afterTitle, after) {
   }
   const removed = ops.filter((o) => o.op === 'del').length;
   const added = ops.filter((o) => o.op === 'add').length;
-  return h('figure', { class: 'diff-figure' },
-    h('figcaption', { class: 'muted small' }, `${beforeTitle} (left) and ${afterTitle} (right): ${removed} ${removed === 1 ? 'line' : 'lines'} removed, ${added} ${added === 1 ? 'line' : 'lines'} added.`),
-    h('div', { class: 'diff', role: 'group', 'aria-label': 'Diff', dataset: { removed, added } }, cells));
+  return h(
+    'figure',
+    { class: 'diff-figure' },
+    h(
+      'figcaption',
+      { class: 'muted small' },
+      `${beforeTitle} (left) and ${afterTitle} (right): ${removed} ${removed === 1 ? 'line' : 'lines'} removed, ${added} ${added === 1 ? 'line' : 'lines'} added.`,
+    ),
+    h('div', { class: 'diff', role: 'group', 'aria-label': 'Diff', dataset: { removed, added } }, cells),
+  );
 }

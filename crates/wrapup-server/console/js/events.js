@@ -2,7 +2,7 @@
 // Authorization header), resumed with Last-Event-ID after a drop. Nothing polls: a stream
 // stays open, and is reopened only when it ends.
 
-import { session, onSessionChange, signOut } from './session.js';
+import { onSessionChange, session, signOut } from './session.js';
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
@@ -23,7 +23,12 @@ export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null 
       try {
         const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${s.token}` };
         if (lastId !== null && lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
-        const response = await fetch(path, { headers, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
+        const response = await fetch(path, {
+          headers,
+          signal: controller.signal,
+          credentials: 'omit',
+          cache: 'no-store',
+        });
         if (response.status === 401) {
           // The token expired or was revoked: reconnecting cannot help.
           stopped = true;
@@ -150,7 +155,9 @@ function hub(path, parse) {
 export const interactionEvents = hub('/api/v2/interactions/events', (e) => {
   try {
     const data = JSON.parse(e.data);
-    return e.event === 'reset' ? { kind: 'reset', reset: data } : { id: Number(e.id), kind: e.event, interaction: data };
+    return e.event === 'reset'
+      ? { kind: 'reset', reset: data }
+      : { id: Number(e.id), kind: e.event, interaction: data };
   } catch {
     return null;
   }

@@ -9,7 +9,9 @@ function load() {
   try {
     const saved = JSON.parse(sessionStorage.getItem(KEY) || 'null');
     if (saved && saved.token && saved.expiresAt > Date.now()) return saved;
-  } catch { /* a damaged entry is the same as none */ }
+  } catch {
+    /* a damaged entry is the same as none */
+  }
   return null;
 }
 
@@ -30,7 +32,11 @@ export function onSessionChange(listener) {
 
 /** Signs in with client credentials (POST /oauth/token); throws an Error with a message. */
 export async function signIn(clientId, clientSecret, label) {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: clientSecret,
+  });
   const response = await fetch('/oauth/token', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },

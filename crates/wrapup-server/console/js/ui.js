@@ -52,7 +52,11 @@ export function statusBadge(status) {
 /** A note saying what is missing, or null when the token has the scope. */
 export function needsScope(scope, what) {
   if (can(scope)) return null;
-  return h('p', { class: 'scope-note', dataset: { missingScope: scope } }, `${what} needs the scope ${scope}, which this token does not have.`);
+  return h(
+    'p',
+    { class: 'scope-note', dataset: { missingScope: scope } },
+    `${what} needs the scope ${scope}, which this token does not have.`,
+  );
 }
 
 /** A labelled form field. */
@@ -68,23 +72,29 @@ export function field(label, control, help) {
 
 /** Options for a <select>: [[value, label], …]. */
 export function options(pairs, selected) {
-  return pairs.map(([value, label]) => h('option', { value, selected: String(value) === String(selected ?? '') }, label));
+  return pairs.map(([value, label]) =>
+    h('option', { value, selected: String(value) === String(selected ?? '') }, label),
+  );
 }
 
 /** A copy-to-clipboard button for the text of `source()`. */
 export function copyButton(label, source) {
-  return h('button', {
-    type: 'button',
-    class: 'secondary',
-    onclick: async () => {
-      try {
-        await navigator.clipboard.writeText(source());
-        toast('Copied to the clipboard.');
-      } catch {
-        toast('The clipboard is not available: select the text and copy it.', 'bad');
-      }
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary',
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(source());
+          toast('Copied to the clipboard.');
+        } catch {
+          toast('The clipboard is not available: select the text and copy it.', 'bad');
+        }
+      },
     },
-  }, label);
+    label,
+  );
 }
 
 /** A panel with a heading. */

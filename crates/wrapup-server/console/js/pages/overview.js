@@ -4,9 +4,9 @@
 
 import { api, describeError } from '../api.js';
 import { interactionEvents, requestEvents } from '../events.js';
-import { h, fill, panel, stateBadge } from '../ui.js';
-import { can } from '../session.js';
 import * as fmt from '../format.js';
+import { can } from '../session.js';
+import { fill, h, panel, stateBadge } from '../ui.js';
 
 const COLUMNS = [
   ['queued', 'Queued'],
@@ -43,32 +43,89 @@ function countsTable(counts) {
   const filterLink = (division, column, value) => {
     if (column === 'total') return h('a', { href: `#/interactions?divisionId=${division}` }, String(value));
     const state = column === 'finalized' ? 'closed' : column;
-    return h('a', { href: `#/interactions?divisionId=${division}&state=${state}`, 'aria-label': `${value} ${column}` }, String(value));
+    return h(
+      'a',
+      { href: `#/interactions?divisionId=${division}&state=${state}`, 'aria-label': `${value} ${column}` },
+      String(value),
+    );
   };
-  return h('div', { class: 'table-wrap' }, h('table', { id: 'counts' },
-    h('caption', {}, 'Interactions by state, per division'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Division'), COLUMNS.map(([, label]) => h('th', { scope: 'col', class: 'num' }, label)))),
-    h('tbody', {}, counts.divisions.map((d) => h('tr', { dataset: { division: d.divisionName } },
-      h('th', { scope: 'row' }, d.divisionName),
-      COLUMNS.map(([key]) => h('td', { class: 'num', dataset: { column: key } }, filterLink(d.divisionId, key, d[key]))))))));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { id: 'counts' },
+      h('caption', {}, 'Interactions by state, per division'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Division'),
+          COLUMNS.map(([, label]) => h('th', { scope: 'col', class: 'num' }, label)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        counts.divisions.map((d) =>
+          h(
+            'tr',
+            { dataset: { division: d.divisionName } },
+            h('th', { scope: 'row' }, d.divisionName),
+            COLUMNS.map(([key]) =>
+              h('td', { class: 'num', dataset: { column: key } }, filterLink(d.divisionId, key, d[key])),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function activityView(activity) {
   const max = Math.max(1, ...activity.minutes.map((m) => m.accepted + m.refused));
-  const bars = h('div', { class: 'bars', 'aria-hidden': 'true' }, activity.minutes.map((m) => {
-    const bar = h('div', { class: 'bar', title: `${fmt.time(m.start)}: ${m.accepted} accepted, ${m.refused} refused` },
-      h('div', { class: 'a' }), h('div', { class: 'r' }));
-    bar.children[0].style.height = `${(m.accepted / max) * 70}px`;
-    bar.children[1].style.height = `${(m.refused / max) * 70}px`;
-    return bar;
-  }));
+  const bars = h(
+    'div',
+    { class: 'bars', 'aria-hidden': 'true' },
+    activity.minutes.map((m) => {
+      const bar = h(
+        'div',
+        { class: 'bar', title: `${fmt.time(m.start)}: ${m.accepted} accepted, ${m.refused} refused` },
+        h('div', { class: 'a' }),
+        h('div', { class: 'r' }),
+      );
+      bar.children[0].style.height = `${(m.accepted / max) * 70}px`;
+      bar.children[1].style.height = `${(m.refused / max) * 70}px`;
+      return bar;
+    }),
+  );
   return [
-    h('div', { class: 'stats' },
-      h('div', { class: 'stat' }, h('div', { class: 'value', id: 'accepted-count' }, String(activity.accepted)), h('div', { class: 'label' }, `accepted (204) in ${activity.windowMinutes} min`)),
-      h('div', { class: 'stat' }, h('div', { class: 'value', id: 'refused-count' }, String(activity.refused)), h('div', { class: 'label' }, `refused in ${activity.windowMinutes} min`))),
+    h(
+      'div',
+      { class: 'stats' },
+      h(
+        'div',
+        { class: 'stat' },
+        h('div', { class: 'value', id: 'accepted-count' }, String(activity.accepted)),
+        h('div', { class: 'label' }, `accepted (204) in ${activity.windowMinutes} min`),
+      ),
+      h(
+        'div',
+        { class: 'stat' },
+        h('div', { class: 'value', id: 'refused-count' }, String(activity.refused)),
+        h('div', { class: 'label' }, `refused in ${activity.windowMinutes} min`),
+      ),
+    ),
     bars,
-    h('p', { class: 'muted small' }, 'Per minute, oldest on the left: accepted (green) and refused (red). Refusals are explained in the ',
-      can('admin') ? h('a', { href: '#/requests?status=4xx' }, 'request log') : 'request log (admin)', '.'),
+    h(
+      'p',
+      { class: 'muted small' },
+      'Per minute, oldest on the left: accepted (green) and refused (red). Refusals are explained in the ',
+      can('admin') ? h('a', { href: '#/requests?status=4xx' }, 'request log') : 'request log (admin)',
+      '.',
+    ),
   ];
 }
 
@@ -79,12 +136,12 @@ export async function render(main) {
   const feedEmpty = h('p', { class: 'muted small' }, 'Events appear here as interactions change.');
   let names = {};
 
-  fill(main,
+  fill(
+    main,
     h('h1', {}, 'Overview'),
     panel('Interactions', countsBox),
-    h('div', { class: 'grid2' },
-      panel('Wrap-ups', activityBox),
-      panel('Live events', feedEmpty, feed)));
+    h('div', { class: 'grid2' }, panel('Wrap-ups', activityBox), panel('Live events', feedEmpty, feed)),
+  );
 
   const loadCounts = async () => {
     try {
@@ -113,13 +170,22 @@ export async function render(main) {
     }
     feedEmpty.remove();
     const i = e.interaction;
-    feed.prepend(h('li', { dataset: { kind: e.kind, interaction: i.id } },
-      h('span', { class: 'muted' }, fmt.time(new Date().toISOString())), ' ',
-      h('code', {}, e.kind), ' ',
-      h('a', { href: `#/interactions/${i.id}` }, fmt.shortId(i.id)), ' ',
-      stateBadge(i), ' ',
-      h('span', { class: 'muted' }, names[i.divisionId] || ''),
-      i.wrapUp && e.kind === 'interaction.wrapup' ? ` → ${i.wrapUp.codeName}` : ''));
+    feed.prepend(
+      h(
+        'li',
+        { dataset: { kind: e.kind, interaction: i.id } },
+        h('span', { class: 'muted' }, fmt.time(new Date().toISOString())),
+        ' ',
+        h('code', {}, e.kind),
+        ' ',
+        h('a', { href: `#/interactions/${i.id}` }, fmt.shortId(i.id)),
+        ' ',
+        stateBadge(i),
+        ' ',
+        h('span', { class: 'muted' }, names[i.divisionId] || ''),
+        i.wrapUp && e.kind === 'interaction.wrapup' ? ` → ${i.wrapUp.codeName}` : '',
+      ),
+    );
     while (feed.children.length > FEED_LENGTH) feed.lastChild.remove();
     refreshCounts();
     if (e.kind === 'interaction.wrapup') refreshActivity();
@@ -127,8 +193,8 @@ export async function render(main) {
   // Refusals are not events: an admin's request stream tells when one happened.
   const stopRequests = can('admin')
     ? requestEvents.listen((r) => {
-      if (r.method === 'PUT' && /\/wrap-up$/.test(r.path.split('?')[0])) refreshActivity();
-    })
+        if (r.method === 'PUT' && /\/wrap-up$/.test(r.path.split('?')[0])) refreshActivity();
+      })
     : () => {};
   return () => {
     stopEvents();

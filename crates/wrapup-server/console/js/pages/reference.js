@@ -4,8 +4,8 @@
 // would call another origin) is off.
 
 import { api, describeError } from '../api.js';
-import { h, fill } from '../ui.js';
 import { session } from '../session.js';
+import { fill, h } from '../ui.js';
 
 const base = new URL('../../vendor/swagger-ui/', import.meta.url);
 let loading = null;
@@ -26,9 +26,16 @@ function loadBundle() {
 
 export async function render(main) {
   const host = h('div', { id: 'swagger', class: 'reference-host' });
-  fill(main, h('h1', {}, 'API reference'),
-    h('p', { class: 'muted' }, 'The OpenAPI document this server serves (GET /api/v2/openapi.json). "Try it out" sends real requests to this server with your token; they appear in the request log.'),
-    host);
+  fill(
+    main,
+    h('h1', {}, 'API reference'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The OpenAPI document this server serves (GET /api/v2/openapi.json). "Try it out" sends real requests to this server with your token; they appear in the request log.',
+    ),
+    host,
+  );
   try {
     const [SwaggerUIBundle, spec] = await Promise.all([loadBundle(), api('/api/v2/openapi.json')]);
     // Requests go to this server, whatever address the document names.
