@@ -1,16 +1,41 @@
+// @ts-check
 // The console's shell: sign-in state, the navigation, and the router. Routes live after
 // `#` (`#/interactions/…`), so they never reach the server.
 //
 // Adding a page: write `pages/NAME.js` exporting `render(main, context)` (which may return
-// a function to call when the page is left), add it to PAGES below, and list the file in
-// crates/wrapup-server/src/console.rs. `scope` hides nothing: a page whose scope the token
-// lacks is shown disabled in the navigation, with the scope named.
+// a function to call when the page is left) and add it to PAGES below; the server embeds
+// every file of the folder (crates/wrapup-server/build.rs). `scope` hides nothing: a page
+// whose scope the token lacks is shown disabled in the navigation, with the scope named.
 
 import { interactionEvents } from './events.js';
-import { onSessionChange, session, signOut } from './session.js';
+import { can, onSessionChange, session, signOut } from './session.js';
 import { fill, h } from './ui.js';
 
-/** The pages: `path` may hold `:param` segments; `nav` pages are listed in the navigation. */
+/**
+ * What a page's `render` gets besides the element to fill: the values of the route's
+ * `:param` segments, and the query after `?`.
+ * @typedef {{params: Record<string, string>, query: Record<string, string>}} PageContext
+ */
+
+/**
+ * A page's `render`: it fills `main`, and may return a function to call when the page is left.
+ * @typedef {(main: HTMLElement, context: PageContext) => Promise<(() => void) | undefined | void>} PageRender
+ */
+
+/**
+ * A console page.
+ * @typedef {object} Page
+ * @property {string} path
+ * @property {string} title
+ * @property {boolean} [nav] listed in the navigation
+ * @property {string | null} scope the scope it needs (null: any signed-in token)
+ * @property {() => Promise<{render: PageRender}>} load its module
+ */
+
+/**
+ * The pages: `path` may hold `:param` segments; `nav` pages are listed in the navigation.
+ * @type {Page[]}
+ */
 export const PAGES = [
   { path: '/', title: 'Overview', nav: true, scope: 'interaction:view', load: () => import('./pages/overview.js') },
   {
@@ -52,14 +77,25 @@ export const PAGES = [
   { path: '/sandbox', title: 'Sandbox', nav: true, scope: null, load: () => import('./pages/sandbox.js') },
 ];
 
-const main = document.getElementById('main');
-const nav = document.getElementById('nav');
-const sessionBox = document.getElementById('session');
+// index.html holds these.
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+const sessionBox = /** @type {HTMLElement} */ (document.getElementById('session'));
+/** @type {(() => void) | null} */
 let leave = null;
 let rendering = 0;
+/** @type {(() => void) | null} */
 let unlistenStatus = null;
 
-/** The route of the current hash: the page, its params and its query. */
+/**
+ * A route: the page (null when no page has this path), its params and its query.
+ * @typedef {{page: Page | null, path: string} & PageContext} Route
+ */
+
+/**
+ * The route of the current hash.
+ * @returns {Route}
+ */
 function route() {
   const raw = location.hash.startsWith('#/') ? location.hash.slice(1) : '/';
   const [path, search = ''] = raw.split('?');
@@ -68,18 +104,19 @@ function route() {
     const want = page.path.split('/');
     const got = path.split('/');
     if (want.length !== got.length) continue;
+    /** @type {Record<string, string>} */
     const params = {};
-    if (
-      want.every((seg, i) =>
-        seg.startsWith(':') ? ((params[seg.slice(1)] = decodeURIComponent(got[i])), true) : seg === got[i],
-      )
-    ) {
-      return { page, params, query, path };
-    }
+    const matches = want.every((seg, i) => {
+      if (!seg.startsWith(':')) return seg === got[i];
+      params[seg.slice(1)] = decodeURIComponent(got[i]);
+      return true;
+    });
+    if (matches) return { page, params, query, path };
   }
   return { page: null, params: {}, query, path };
 }
 
+/** @param {Route} current */
 function renderNav(current) {
   const s = session();
   if (!s) {
@@ -89,7 +126,7 @@ function renderNav(current) {
   const items = PAGES.filter((p) => p.nav).map((p) => {
     const allowed = !p.scope || s.scopes.includes(p.scope);
     const active = current && (current.path === p.path || (p.path !== '/' && current.path.startsWith(`${p.path}/`)));
-    if (!allowed) {
+    if (!allowed && p.scope) {
       return h(
         'li',
         {},
@@ -157,7 +194,8 @@ async function render() {
     if (ticket !== rendering) return;
     fill(main);
     document.title = 'Sign in · wrapup console';
-    leave = await signin(main, { params: {}, query: current.query });
+    await signin(main);
+    leave = null;
     return;
   }
   if (!current.page) {
@@ -169,7 +207,7 @@ async function render() {
     return;
   }
   const { page } = current;
-  if (page.scope && !session().scopes.includes(page.scope)) {
+  if (page.scope && !can(page.scope)) {
     fill(
       main,
       h('h1', {}, page.title),
@@ -198,7 +236,7 @@ window.addEventListener('hashchange', () => {
   if (!location.hash.startsWith('#/') && location.hash !== '') return;
   render().then(() => main.focus({ preventScroll: true }));
 });
-document.querySelector('[data-skip]').addEventListener('click', (e) => {
+/** @type {HTMLElement} */ (document.querySelector('[data-skip]')).addEventListener('click', (e) => {
   e.preventDefault();
   main.focus();
 });

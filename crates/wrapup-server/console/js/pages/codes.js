@@ -1,3 +1,4 @@
+// @ts-check
 // Codes and divisions: the granted divisions (create one: admin), and the wrap-up codes of
 // each (create, rename, archive: wrapup-code:manage).
 
@@ -6,7 +7,14 @@ import * as fmt from '../format.js';
 import { can } from '../session.js';
 import { field, fill, h, needsScope, options, panel, toast } from '../ui.js';
 
+/** @typedef {import('../api.js').Division} Division */
+
+/**
+ * @param {HTMLElement} main
+ * @param {import('../app.js').PageContext} context
+ */
 export async function render(main, { query }) {
+  /** @type {Division[]} */
   let divisions = await all('/api/v2/authorization/divisions').catch(() => []);
   const names = () => Object.fromEntries(divisions.map((d) => [d.id, d.name]));
   const divisionBox = h('div');
@@ -112,6 +120,13 @@ export async function render(main, { query }) {
   await loadCodes();
 }
 
+/**
+ * One code's row, with its rename and archive buttons when `manage`.
+ * @param {import('../api.js').WrapUpCode} c
+ * @param {Record<string, string>} names division names by id
+ * @param {boolean} manage
+ * @param {() => void} reload
+ */
 function codeRow(c, names, manage, reload) {
   const row = h(
     'tr',
@@ -189,6 +204,11 @@ function codeRow(c, names, manage, reload) {
   return row;
 }
 
+/**
+ * The form that creates a code.
+ * @param {Division[]} divisions
+ * @param {() => void} reload
+ */
 function codeForm(divisions, reload) {
   const division = h('select', { name: 'divisionId' }, options(divisions.map((d) => [d.id, d.name])));
   const name = h('input', { name: 'name', required: true, maxlength: 100 });
@@ -200,6 +220,7 @@ function codeForm(divisions, reload) {
       onsubmit: async (e) => {
         e.preventDefault();
         try {
+          /** @type {{name: string, divisionId: string, description?: string}} */
           const body = { name: name.value, divisionId: division.value };
           if (description.value) body.description = description.value;
           const code = await api('/api/v2/routing/wrapupcodes', { method: 'POST', body });
@@ -224,6 +245,10 @@ function codeForm(divisions, reload) {
   );
 }
 
+/**
+ * The form that creates a division.
+ * @param {(division: Division) => void} onCreated
+ */
 function divisionForm(onCreated) {
   const name = h('input', { name: 'name', required: true, maxlength: 100 });
   return h(

@@ -1,3 +1,4 @@
+// @ts-check
 // One interaction: its state and the countdown to finalization, the timeline (created,
 // state changes, finalized, each wrap-up) kept current by the event stream, the current
 // wrap-up and its history, the lifecycle buttons (interaction:manage) and the form that
@@ -12,17 +13,31 @@ import { countdown, field, fill, h, needsScope, options, panel, stateBadge, toas
 
 const VALIDATE_DELAY_MS = 250;
 
+/**
+ * @typedef {import('../api.js').Interaction} Interaction
+ * @typedef {import('../api.js').WrapUp} WrapUp
+ * @typedef {import('../api.js').ErrorDetail} ErrorDetail
+ */
+
+/**
+ * The interaction's timeline: what happened, oldest first, and the finalization to come.
+ * @param {Interaction} i
+ * @param {WrapUp[]} history
+ */
 function timelineOf(i, history) {
-  const entries = [
-    { at: i.createdAt, what: `Created (${i.channel}), queued` },
-    i.activeAt && { at: i.activeAt, what: 'Activated' },
-    i.closedAt && { at: i.closedAt, what: i.activeAt ? 'Closed' : 'Closed without being answered (abandoned)' },
-    i.finalizedAt && { at: i.finalizedAt, what: 'Finalized: a wrap-up can be applied' },
-    ...history.map((w, n) => ({
-      at: w.appliedAt,
-      what: `${n === 0 ? 'Wrap-up applied' : 'Wrap-up replaced'}: ${w.codeName}, ${fmt.duration(w.durationMs)}${w.notes ? `, “${w.notes}”` : ''}`,
-    })),
-  ].filter(Boolean);
+  /** @type {{at: string, what: string, pending?: boolean}[]} */
+  const entries = /** @type {{at: string, what: string}[]} */ (
+    [
+      { at: i.createdAt, what: `Created (${i.channel}), queued` },
+      i.activeAt && { at: i.activeAt, what: 'Activated' },
+      i.closedAt && { at: i.closedAt, what: i.activeAt ? 'Closed' : 'Closed without being answered (abandoned)' },
+      i.finalizedAt && { at: i.finalizedAt, what: 'Finalized: a wrap-up can be applied' },
+      ...history.map((w, n) => ({
+        at: w.appliedAt,
+        what: `${n === 0 ? 'Wrap-up applied' : 'Wrap-up replaced'}: ${w.codeName}, ${fmt.duration(w.durationMs)}${w.notes ? `, “${w.notes}”` : ''}`,
+      })),
+    ].filter(Boolean)
+  );
   entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   if (i.state === 'closed' && !i.finalized && i.finalizesAt) {
     entries.push({ at: i.finalizesAt, what: 'Finalization due', pending: true });
@@ -33,7 +48,7 @@ function timelineOf(i, history) {
     entries.map((e) =>
       h(
         'li',
-        { dataset: { pending: e.pending ? '1' : null } },
+        { dataset: e.pending ? { pending: '1' } : {} },
         h('div', {}, e.what),
         h('div', { class: 'when' }, e.pending ? `due ${fmt.dateTime(e.at)}` : fmt.dateTime(e.at)),
       ),
@@ -41,6 +56,7 @@ function timelineOf(i, history) {
   );
 }
 
+/** @param {WrapUp[]} history */
 function historyTable(history) {
   if (!history.length) return h('p', { class: 'muted', id: 'history' }, 'No wrap-up has been applied yet.');
   return h(
@@ -78,8 +94,13 @@ function historyTable(history) {
   );
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('../app.js').PageContext} context
+ */
 export async function render(main, { params }) {
   const id = params.id;
+  /** @type {Interaction} */
   let interaction;
   try {
     interaction = await api(`/api/v2/interactions/${encodeURIComponent(id)}`);
@@ -92,9 +113,11 @@ export async function render(main, { params }) {
     );
     return undefined;
   }
+  /** @type {WrapUp[]} */
   let history = await api(`/api/v2/interactions/${id}/wrap-up/history`).catch(() => []);
+  /** @type {import('../api.js').Division | undefined | null} */
   const division = await api('/api/v2/authorization/divisions?pageSize=500')
-    .then((p) => p.entities.find((d) => d.id === interaction.divisionId))
+    .then((p) => p.entities.find((/** @type {import('../api.js').Division} */ d) => d.id === interaction.divisionId))
     .catch(() => null);
 
   const header = h('div');
@@ -160,6 +183,7 @@ export async function render(main, { params }) {
       fill(actions, note);
       return;
     }
+    /** @param {'active' | 'closed'} state */
     const move = (state) => async () => {
       try {
         interaction = await api(`/api/v2/interactions/${id}/state`, { method: 'POST', body: { state } });
@@ -214,10 +238,16 @@ export async function render(main, { params }) {
   return stop;
 }
 
-/** The apply form: the body is checked by the dry run as it is typed. */
+/**
+ * The apply form: the body is checked by the dry run as it is typed.
+ * @param {Interaction} interaction
+ * @param {() => Interaction} latest
+ */
 async function applyForm(interaction, latest) {
   const id = interaction.id;
+  /** @type {import('../api.js').WrapUpCode[]} */
   let codes = [];
+  /** @type {HTMLSelectElement | HTMLInputElement} */
   let codeControl;
   if (can('wrapup-code:view')) {
     codes = await api(`/api/v2/routing/wrapupcodes?divisionId=${interaction.divisionId}&pageSize=500`)
@@ -264,19 +294,24 @@ async function applyForm(interaction, latest) {
     return out;
   };
 
+  /**
+   * Shows each field's problems under it; returns the others.
+   * @param {ErrorDetail[]} details
+   */
   const showProblems = (details) => {
     for (const [name, f] of Object.entries(fields)) {
       const mine = details.filter((p) => p.fieldName === name);
       fill(
-        f.querySelector('.problem'),
+        /** @type {Element} */ (f.querySelector('.problem')),
         mine.map((p) => h('div', {}, p.message)),
       );
-      f.querySelector('input, select, textarea').setAttribute('aria-invalid', mine.length ? 'true' : 'false');
+      f.querySelector('input, select, textarea')?.setAttribute('aria-invalid', mine.length ? 'true' : 'false');
     }
-    return details.filter((p) => !Object.keys(fields).includes(p.fieldName));
+    return details.filter((p) => !Object.keys(fields).includes(p.fieldName ?? ''));
   };
 
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
   let asked = 0;
   const validate = async () => {
     const ticket = ++asked;
@@ -350,13 +385,14 @@ async function applyForm(interaction, latest) {
           );
           toast('Wrap-up applied.');
         } catch (err) {
-          const details = err instanceof ApiError && err.body && err.body.details ? err.body.details : [];
+          const details = (err instanceof ApiError && err.body?.details) || [];
+          const status = err instanceof ApiError ? err.status : undefined;
           fill(
             answer,
             h(
               'div',
-              { class: 'notice bad', dataset: { status: String(err.status || '') } },
-              h('strong', {}, `The server answered ${err.status || 'with an error'}: ${describeError(err)}`),
+              { class: 'notice bad', dataset: { status: String(status || '') } },
+              h('strong', {}, `The server answered ${status || 'with an error'}: ${describeError(err)}`),
               h(
                 'ul',
                 {},

@@ -1,3 +1,4 @@
+// @ts-check
 // Interactions: the list, filtered by state, division, channel and wrapped-up, paged with
 // the API's cursors. It stays current from the event stream: rows change in place, and
 // new interactions that pass the filters appear at the top, marked new.
@@ -10,13 +11,23 @@ import { countdown, field, fill, h, needsScope, options, panel, stateBadge, toas
 
 const PAGE_SIZE = 25;
 
+/** @typedef {import('../api.js').Interaction} Interaction */
+
+/**
+ * The filters of `query` that the API takes, as [name, value] pairs.
+ * @param {Record<string, string>} query
+ */
 function filterPairs(query) {
   return Object.entries(query).filter(
     ([k, v]) => ['state', 'divisionId', 'channel', 'wrappedUp'].includes(k) && v !== '',
   );
 }
 
-/** Whether an interaction passes the filters of `query` (as the API would filter it). */
+/**
+ * Whether an interaction passes the filters of `query` (as the API would filter it).
+ * @param {Interaction} i
+ * @param {Record<string, string>} query
+ */
 function passes(i, query) {
   if (query.state && i.state !== query.state) return false;
   if (query.divisionId && i.divisionId !== query.divisionId) return false;
@@ -26,12 +37,24 @@ function passes(i, query) {
   return true;
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('../app.js').PageContext} context
+ */
 export async function render(main, { query }) {
+  /** @type {import('../api.js').Division[]} */
   const divisions = await all('/api/v2/authorization/divisions').catch(() => []);
   const names = Object.fromEntries(divisions.map((d) => [d.id, d.name]));
+  /** @type {(string | null)[]} the cursor of each page read so far */
   const cursors = [null];
   let pageIndex = 0;
 
+  /**
+   * A filter's <select>, showing the query's value.
+   * @param {string} name
+   * @param {string} label
+   * @param {string[][]} pairs
+   */
   const sel = (name, label, pairs) =>
     field(label, h('select', { name, id: `filter-${name}` }, options(pairs, query[name])));
   const filters = h(
@@ -65,10 +88,12 @@ export async function render(main, { query }) {
       ['false', 'no'],
     ]),
   );
+  /** @param {Event} e */
   function apply(e) {
     e.preventDefault();
     const params = new URLSearchParams();
-    for (const el of filters.elements) if (el.name && el.value) params.set(el.name, el.value);
+    for (const el of /** @type {Iterable<HTMLSelectElement>} */ (filters.elements))
+      if (el.name && el.value) params.set(el.name, el.value);
     location.hash = `#/interactions${params.toString() ? `?${params}` : ''}`;
   }
 
@@ -102,6 +127,10 @@ export async function render(main, { query }) {
     ),
   );
 
+  /**
+   * @param {Interaction} i
+   * @param {boolean} fresh created since the list was read
+   */
   const rowOf = (i, fresh) =>
     h(
       'tr',
@@ -131,9 +160,10 @@ export async function render(main, { query }) {
       h('td', {}, fmt.dateTime(i.createdAt)),
     );
 
+  /** @param {number} index */
   async function load(index) {
     const params = new URLSearchParams(filterPairs(query));
-    params.set('pageSize', PAGE_SIZE);
+    params.set('pageSize', String(PAGE_SIZE));
     if (cursors[index]) params.set('cursor', cursors[index]);
     try {
       const page = await api(`/api/v2/interactions?${params}`);
@@ -141,7 +171,7 @@ export async function render(main, { query }) {
       cursors[index + 1] = page.nextCursor;
       fill(
         body,
-        page.entities.map((i) => rowOf(i, false)),
+        page.entities.map((/** @type {Interaction} */ i) => rowOf(i, false)),
       );
       if (!page.entities.length)
         fill(body, h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No interaction matches these filters.')));
@@ -170,18 +200,19 @@ export async function render(main, { query }) {
   const stop = interactionEvents.listen((e) => {
     if (e.kind === 'reset') return;
     const i = e.interaction;
-    const row = body.querySelector(`tr[data-id="${i.id}"]`);
+    const row = /** @type {HTMLTableRowElement | null} */ (body.querySelector(`tr[data-id="${i.id}"]`));
     if (row) {
       row.replaceWith(rowOf(i, row.dataset.fresh === '1'));
     } else if (e.kind === 'interaction.created' && passes(i, query)) {
       const empty = body.querySelector('td[colspan]');
-      if (empty) empty.parentElement.remove();
+      if (empty) empty.parentElement?.remove();
       body.prepend(rowOf(i, true));
     }
   });
   return stop;
 }
 
+/** @param {import('../api.js').Division[]} divisions */
 function createForm(divisions) {
   const division = h('select', { name: 'divisionId' }, options(divisions.map((d) => [d.id, d.name])));
   const channel = h(

@@ -1,3 +1,4 @@
+// @ts-check
 // Overview: interactions by state for each division the token sees, wrap-ups accepted and
 // refused in the last minutes, and the live feed of events. The figures are read again
 // when an event (or, for an admin, a wrap-up request) says they changed: nothing polls.
@@ -18,8 +19,29 @@ const COLUMNS = [
 ];
 const FEED_LENGTH = 60;
 
-/** Calls `fn` at most once per `ms`, and once more after the last call. */
+/** @typedef {'queued' | 'active' | 'closed' | 'finalized' | 'completed' | 'total'} Column */
+
+/**
+ * One division's interactions by state (GET /api/v2/interactions/counts).
+ * @typedef {{divisionId: string, divisionName: string} & Record<Column, number>} DivisionCounts
+ */
+
+/**
+ * Wrap-ups accepted and refused (GET /api/v2/interactions/wrap-up-activity).
+ * @typedef {object} Activity
+ * @property {number} accepted
+ * @property {number} refused
+ * @property {number} windowMinutes
+ * @property {{start: string, accepted: number, refused: number}[]} minutes oldest first
+ */
+
+/**
+ * Calls `fn` at most once per `ms`, and once more after the last call.
+ * @param {() => void} fn
+ * @param {number} ms
+ */
 function throttle(fn, ms) {
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let timer = null;
   let again = false;
   return () => {
@@ -39,7 +61,13 @@ function throttle(fn, ms) {
   };
 }
 
+/** @param {{divisions: DivisionCounts[]}} counts */
 function countsTable(counts) {
+  /**
+   * @param {string} division
+   * @param {string} column
+   * @param {number} value
+   */
   const filterLink = (division, column, value) => {
     if (column === 'total') return h('a', { href: `#/interactions?divisionId=${division}` }, String(value));
     const state = column === 'finalized' ? 'closed' : column;
@@ -75,7 +103,11 @@ function countsTable(counts) {
             { dataset: { division: d.divisionName } },
             h('th', { scope: 'row' }, d.divisionName),
             COLUMNS.map(([key]) =>
-              h('td', { class: 'num', dataset: { column: key } }, filterLink(d.divisionId, key, d[key])),
+              h(
+                'td',
+                { class: 'num', dataset: { column: key } },
+                filterLink(d.divisionId, key, d[/** @type {Column} */ (key)]),
+              ),
             ),
           ),
         ),
@@ -84,21 +116,23 @@ function countsTable(counts) {
   );
 }
 
+/** @param {Activity} activity */
 function activityView(activity) {
   const max = Math.max(1, ...activity.minutes.map((m) => m.accepted + m.refused));
   const bars = h(
     'div',
     { class: 'bars', 'aria-hidden': 'true' },
     activity.minutes.map((m) => {
-      const bar = h(
+      const accepted = h('div', { class: 'a' });
+      const refused = h('div', { class: 'r' });
+      accepted.style.height = `${(m.accepted / max) * 70}px`;
+      refused.style.height = `${(m.refused / max) * 70}px`;
+      return h(
         'div',
         { class: 'bar', title: `${fmt.time(m.start)}: ${m.accepted} accepted, ${m.refused} refused` },
-        h('div', { class: 'a' }),
-        h('div', { class: 'r' }),
+        accepted,
+        refused,
       );
-      bar.children[0].style.height = `${(m.accepted / max) * 70}px`;
-      bar.children[1].style.height = `${(m.refused / max) * 70}px`;
-      return bar;
     }),
   );
   return [
@@ -129,11 +163,13 @@ function activityView(activity) {
   ];
 }
 
+/** @param {HTMLElement} main */
 export async function render(main) {
   const countsBox = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const activityBox = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const feed = h('ul', { class: 'feed', id: 'feed', 'aria-live': 'off' });
   const feedEmpty = h('p', { class: 'muted small' }, 'Events appear here as interactions change.');
+  /** @type {Record<string, string>} division names by id */
   let names = {};
 
   fill(
@@ -146,7 +182,9 @@ export async function render(main) {
   const loadCounts = async () => {
     try {
       const counts = await api('/api/v2/interactions/counts');
-      names = Object.fromEntries(counts.divisions.map((d) => [d.divisionId, d.divisionName]));
+      names = Object.fromEntries(
+        counts.divisions.map((/** @type {DivisionCounts} */ d) => [d.divisionId, d.divisionName]),
+      );
       fill(countsBox, countsTable(counts));
     } catch (e) {
       fill(countsBox, h('p', { class: 'notice bad' }, describeError(e)));
@@ -186,7 +224,7 @@ export async function render(main) {
         i.wrapUp && e.kind === 'interaction.wrapup' ? ` → ${i.wrapUp.codeName}` : '',
       ),
     );
-    while (feed.children.length > FEED_LENGTH) feed.lastChild.remove();
+    while (feed.children.length > FEED_LENGTH) feed.lastElementChild?.remove();
     refreshCounts();
     if (e.kind === 'interaction.wrapup') refreshActivity();
   });

@@ -1,3 +1,4 @@
+// @ts-check
 // One recent request: its headers (credentials redacted), body and error body; for a
 // refusal, the diagnosis in words; for a refused wrap-up, the body as sent beside the body
 // that would have been accepted, as a diff; and "copy as curl" for both, with the token as
@@ -10,6 +11,7 @@ import { diffView } from '../diff.js';
 import * as fmt from '../format.js';
 import { copyButton, fill, h, panel, statusBadge } from '../ui.js';
 
+/** @param {import('../api.js').ErrorDetail[]} problems */
 function problemList(problems) {
   return h(
     'ul',
@@ -28,6 +30,12 @@ function problemList(problems) {
   );
 }
 
+/**
+ * A curl command with its copy button.
+ * @param {string} id
+ * @param {string} title
+ * @param {string} command
+ */
 function curlBlock(id, title, command) {
   return h(
     'div',
@@ -42,7 +50,12 @@ function curlBlock(id, title, command) {
   );
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('../app.js').PageContext} context
+ */
 export async function render(main, { params }) {
+  /** @type {import('../api.js').RequestDiagnosis} */
   let diagnosis;
   try {
     diagnosis = await api(`/api/v2/inspector/requests/${encodeURIComponent(params.id)}/diagnosis`);

@@ -1,3 +1,4 @@
+// @ts-check
 // Request log (the inspector): every recent request with its time, method, path, status,
 // latency and client, filtered by status class, path and client, updating live from the
 // inspector's request stream (resumed after the newest request listed).
@@ -10,6 +11,13 @@ import { field, fill, h, options, panel, statusBadge } from '../ui.js';
 const LIMIT = 200;
 const SHOWN = 500;
 
+/** @typedef {import('../api.js').InspectedRequest} InspectedRequest */
+
+/**
+ * Whether a request passes the filters of `query` (as the API would filter it).
+ * @param {InspectedRequest} r
+ * @param {Record<string, string>} query
+ */
 function passes(r, query) {
   if (
     query.status &&
@@ -23,6 +31,10 @@ function passes(r, query) {
   return true;
 }
 
+/**
+ * @param {HTMLElement} main
+ * @param {import('../app.js').PageContext} context
+ */
 export async function render(main, { query }) {
   const statusSel = h(
     'select',
@@ -52,6 +64,7 @@ export async function render(main, { query }) {
     size: 38,
     spellcheck: 'false',
   });
+  /** @param {Event} e */
   const apply = (e) => {
     e.preventDefault();
     const params = new URLSearchParams();
@@ -100,6 +113,10 @@ export async function render(main, { query }) {
     ),
   );
 
+  /**
+   * @param {InspectedRequest} r
+   * @param {boolean} fresh
+   */
   const rowOf = (r, fresh) => {
     const href = `#/requests/${encodeURIComponent(r.requestId)}`;
     return h(
@@ -108,7 +125,7 @@ export async function render(main, { query }) {
         class: `clickable ${fresh ? 'new' : ''}`,
         dataset: { sequence: r.sequence, status: r.status, requestId: r.requestId },
         onclick: (e) => {
-          if (e.target.tagName !== 'A') location.hash = href;
+          if (/** @type {Element} */ (e.target).tagName !== 'A') location.hash = href;
         },
       },
       h('td', {}, fmt.time(r.time)),
@@ -120,8 +137,9 @@ export async function render(main, { query }) {
     );
   };
 
-  const params = new URLSearchParams({ limit: LIMIT });
+  const params = new URLSearchParams({ limit: String(LIMIT) });
   for (const key of ['status', 'path', 'clientId']) if (query[key]) params.set(key, query[key]);
+  /** @type {InspectedRequest[]} */
   let entries;
   try {
     entries = (await api(`/api/v2/inspector/requests?${params}`)).entities;
@@ -152,6 +170,7 @@ export async function render(main, { query }) {
       live.textContent = s === 'live' ? 'live' : s === 'reconnecting' ? 'reconnecting…' : 'stopped';
     },
     onEvent: (e) => {
+      /** @type {InspectedRequest} */
       let r;
       try {
         r = JSON.parse(e.data);
@@ -162,7 +181,7 @@ export async function render(main, { query }) {
       const empty = body.querySelector('tr.empty');
       if (empty) empty.remove();
       body.prepend(rowOf(r, true));
-      while (body.children.length > SHOWN) body.lastChild.remove();
+      while (body.children.length > SHOWN) body.lastElementChild?.remove();
     },
   });
   return () => stream.stop();

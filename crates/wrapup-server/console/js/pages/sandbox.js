@@ -1,3 +1,4 @@
+// @ts-check
 // Sandbox: the fault-injection switch (admin; docs/chaos.md) with its current setting, and
 // a traffic generator that drives interactions through their lifecycle from the browser,
 // through the API, as `wrapup simulate` does: so many per second, each closed after a
@@ -15,6 +16,7 @@ const PRESETS = [
   ['delay=200ms..800ms', 'slow answers'],
 ];
 
+/** @param {HTMLElement} main */
 export async function render(main) {
   fill(
     main,
@@ -24,7 +26,7 @@ export async function render(main) {
       ? await generator()
       : panel('Traffic generator', needsScope('interaction:manage', 'Generating traffic')),
   );
-  return () => stopGenerator && stopGenerator();
+  return () => stopGenerator?.();
 }
 
 async function faultSwitch() {
@@ -40,6 +42,7 @@ async function faultSwitch() {
     },
     options(PRESETS),
   );
+  /** @param {string} value */
   const set = async (value) => {
     try {
       const result = await api('/api/v2/admin/chaos', { method: 'PUT', body: { spec: value } });
@@ -82,9 +85,11 @@ async function faultSwitch() {
   );
 }
 
+/** Stops the running traffic generator (null: none runs). @type {(() => void) | null} */
 let stopGenerator = null;
 
 async function generator() {
+  /** @type {import('../api.js').Division[]} */
   const divisions = await all('/api/v2/authorization/divisions').catch(() => []);
   const division = h('select', { id: 'gen-division' }, options(divisions.map((d) => [d.id, d.name])));
   const rate = h('input', { id: 'gen-rate', type: 'number', min: 0.1, max: 50, step: 0.1, value: 2 });
@@ -102,11 +107,15 @@ async function generator() {
   drawStats();
 
   const run = () => {
-    Object.keys(stats).forEach((k) => {
-      stats[k] = 0;
-    });
+    for (const k of /** @type {(keyof typeof stats)[]} */ (Object.keys(stats))) stats[k] = 0;
+    /** @type {Set<ReturnType<typeof setTimeout>>} */
     const timers = new Set();
     let running = true;
+    /**
+     * Calls `fn` in `ms`, unless the generator has stopped by then.
+     * @param {number} ms
+     * @param {() => void} fn
+     */
     const later = (ms, fn) => {
       const t = setTimeout(() => {
         timers.delete(t);
@@ -118,7 +127,7 @@ async function generator() {
     const every = 1000 / Math.max(0.1, Number(rate.value));
     const [lo, hi] = [Number(closeMin.value), Number(closeMax.value)].sort((a, b) => a - b);
     const share = Math.min(100, Math.max(0, Number(abandon.value))) / 100;
-    const fail = (e) => {
+    const fail = () => {
       stats.errors += 1;
       drawStats();
     };
@@ -141,19 +150,19 @@ async function generator() {
             stats.closed += 1;
             if (abandoned) stats.abandoned += 1;
             drawStats();
-          } catch (e) {
-            fail(e);
+          } catch {
+            fail();
           }
         });
-      } catch (e) {
-        fail(e);
+      } catch {
+        fail();
       }
     };
     for (let n = 0; n < total; n++) later(n * every, one);
     later(total * every + hi * 1000 + 100, () => finish());
     const finish = () => {
       running = false;
-      timers.forEach(clearTimeout);
+      for (const t of timers) clearTimeout(t);
       start.disabled = false;
       stop.disabled = true;
       stopGenerator = null;
@@ -162,7 +171,7 @@ async function generator() {
     start.disabled = true;
     stop.disabled = false;
   };
-  stop.addEventListener('click', () => stopGenerator && stopGenerator());
+  stop.addEventListener('click', () => stopGenerator?.());
 
   return panel(
     'Traffic generator',

@@ -1,9 +1,12 @@
+// @ts-check
 // Sign-in with OAuth client credentials. A `--demo` server lists its demo clients in the
 // console's configuration (/console/config.json), offered here in one click.
 
+import { describeError } from '../api.js';
 import { signIn } from '../session.js';
 import { field, fill, h } from '../ui.js';
 
+/** @param {HTMLElement} main */
 export async function render(main) {
   const error = h('div', { role: 'alert' });
   const clientId = h('input', {
@@ -20,12 +23,17 @@ export async function render(main) {
     required: true,
     size: 40,
   });
+  /**
+   * @param {string} id
+   * @param {string} sec
+   * @param {string} label
+   */
   const attempt = async (id, sec, label) => {
     fill(error);
     try {
       await signIn(id, sec, label);
     } catch (e) {
-      fill(error, h('p', { class: 'notice bad' }, `Sign-in failed: ${e.message}`));
+      fill(error, h('p', { class: 'notice bad' }, `Sign-in failed: ${describeError(e)}`));
     }
   };
   const form = h(
@@ -65,7 +73,9 @@ export async function render(main) {
   try {
     const response = await fetch('/console/config.json', { credentials: 'omit' });
     if (!response.ok) return;
-    const { demo: isDemo, demoClients: clients } = await response.json();
+    /** @type {{demo: boolean, demoClients: {name: string, clientId: string, clientSecret: string, description: string, scopes: string[]}[]}} */
+    const config = await response.json();
+    const { demo: isDemo, demoClients: clients } = config;
     if (!isDemo || !clients.length) return;
     fill(
       demo,

@@ -1,3 +1,4 @@
+// @ts-check
 // Webhooks: the endpoints this token manages (create, enable or disable), and one endpoint's
 // page with its delivery log, a replay from a sequence number or a time, a resend of one
 // event and a test delivery (docs/webhooks.md). The navigation offers it to a token with `webhook:manage`.
@@ -6,10 +7,16 @@ import { all, api, describeError } from '../api.js';
 import * as fmt from '../format.js';
 import { field, fill, h, panel, toast } from '../ui.js';
 
-/** The list of endpoints, and a form to create one. */
+/** @typedef {import('../api.js').Webhook} Webhook */
+
+/**
+ * The list of endpoints, and a form to create one.
+ * @param {HTMLElement} main
+ */
 export async function render(main) {
   const box = h('div');
   async function load() {
+    /** @type {Webhook[]} */
     let hooks;
     try {
       hooks = await all('/api/v2/webhooks');
@@ -59,6 +66,7 @@ export async function render(main) {
   await load();
 }
 
+/** @param {Webhook} w */
 function enabledBadge(w) {
   return w.enabled
     ? h('span', { class: 'badge completed' }, w.failingSince ? `failing since ${fmt.time(w.failingSince)}` : 'enabled')
@@ -69,6 +77,7 @@ function enabledBadge(w) {
       );
 }
 
+/** @param {() => void} reload */
 function createForm(reload) {
   const url = h('input', {
     id: 'webhook-url',
@@ -86,6 +95,7 @@ function createForm(reload) {
       onsubmit: async (e) => {
         e.preventDefault();
         try {
+          /** @type {import('../api.js').CreatedWebhook} */
           const created = await api('/api/v2/webhooks', {
             method: 'POST',
             body: { url: url.value, ...(description.value ? { description: description.value } : {}) },
@@ -96,7 +106,7 @@ function createForm(reload) {
               'p',
               { class: 'notice', id: 'webhook-secret' },
               'Created. Its signing secret is shown this once: ',
-              h('code', {}, created.secret || created.signingSecret || ''),
+              h('code', {}, created.secret),
             ),
           );
           url.value = '';
@@ -119,9 +129,14 @@ function createForm(reload) {
   return form;
 }
 
-/** One endpoint: its settings, delivery log, replay, resend, test. */
+/**
+ * One endpoint: its settings, delivery log, replay, resend, test.
+ * @param {HTMLElement} main
+ * @param {import('../app.js').PageContext} context
+ */
 export async function renderOne(main, { params }) {
   const id = params.id;
+  /** @type {Webhook} */
   let hook;
   try {
     hook = await api(`/api/v2/webhooks/${id}`);
@@ -162,6 +177,10 @@ export async function renderOne(main, { params }) {
       toast(describeError(err), 'bad');
     }
   }
+  /** @param {number} sequence */
+  const resendButton = (sequence) =>
+    h('button', { type: 'button', class: 'small', onclick: () => resend(sequence) }, 'Resend');
+  /** @param {number} sequence */
   async function resend(sequence) {
     try {
       await api(`/api/v2/webhooks/${id}/events/${sequence}/resend`, { method: 'POST' });
@@ -172,6 +191,7 @@ export async function renderOne(main, { params }) {
     }
   }
   async function loadLog() {
+    /** @type {import('../api.js').WebhookAttempt[]} */
     let attempts;
     try {
       attempts = (await api(`/api/v2/webhooks/${id}/deliveries?pageSize=100`)).entities;
@@ -216,13 +236,7 @@ export async function renderOne(main, { params }) {
                     h('td', {}, a.responseStatus ?? '—'),
                     h('td', {}, `${a.latencyMs} ms`),
                     h('td', { class: 'small' }, a.error || ''),
-                    h(
-                      'td',
-                      {},
-                      a.sequence == null
-                        ? ''
-                        : h('button', { type: 'button', class: 'small', onclick: () => resend(a.sequence) }, 'Resend'),
-                    ),
+                    h('td', {}, a.sequence == null ? '' : resendButton(a.sequence)),
                   ),
                 ),
               ),
