@@ -10,8 +10,6 @@
 //! (`middleware`) and handlers (`routes`), and what assembles them (`router`, `app`,
 //! `openapi`).
 
-#![forbid(unsafe_code)]
-
 pub mod activity;
 pub mod app;
 pub mod auth;
