@@ -1,7 +1,7 @@
 //! A client for the wrapup API (`docs/api.md`).
 //!
 //! - [`Client`]: OAuth client credentials with a cached token renewed before it expires;
-//!   one typed method per operation ([`ops`]); retries with backoff and jitter for 5xx,
+//!   one typed method per operation (in `ops.rs`); retries with backoff and jitter for 5xx,
 //!   network errors and 429 (honouring `Retry-After`), never for other 4xx; typed errors
 //!   carrying the API's error body.
 //! - [`ValidWrapUp`]: a wrap-up to apply that cannot hold an invalid value.

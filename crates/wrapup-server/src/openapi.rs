@@ -17,7 +17,8 @@ use wrapup_types::{ApiIndex, EntryPoint, ErrorBody, ErrorCode, ErrorDetail, Scop
 use crate::routes;
 use ErrorCode::*;
 
-const AUTH: &[ErrorCode] = &[
+/// The error codes every authenticated operation can return (token and scope checks).
+pub const AUTH: &[ErrorCode] = &[
     AuthenticationRequired,
     AuthenticationInvalid,
     AuthenticationExpired,
@@ -33,7 +34,8 @@ const JSON_BODY: &[ErrorCode] = &[
     RequestFieldInvalid,
     RequestFieldNull,
 ];
-const ALWAYS: &[ErrorCode] = &[
+/// The error codes any operation can return.
+pub const ALWAYS: &[ErrorCode] = &[
     RequestMethodUnsupported,
     RequestTimeout,
     InternalError,

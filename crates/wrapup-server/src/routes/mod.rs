@@ -18,4 +18,4 @@ pub mod ops;
 pub mod overview;
 pub mod webhook_deliveries;
 pub mod webhooks;
-pub mod wrapup_check;
+pub(crate) mod wrapup_check;
