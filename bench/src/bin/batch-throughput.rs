@@ -163,7 +163,7 @@ fn run_measured(cmd: &mut Command) -> Result<Measured> {
         String::from_utf8_lossy(&out.stderr)
     );
     if !out.status.success() {
-        bail!("{:?} failed: {text}", cmd);
+        bail!("{cmd:?} failed: {text}");
     }
     // Clock ticks are 1/100 s on Linux.
     let cpu = Duration::from_millis(cpu_ticks * 10);

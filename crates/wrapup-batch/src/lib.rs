@@ -15,8 +15,6 @@
 //! the chunk splitting; [`journal`] is the durable record; `dry_run.rs` checks rows without
 //! applying them.
 
-#![forbid(unsafe_code)]
-
 mod api;
 mod counts;
 mod dry_run;

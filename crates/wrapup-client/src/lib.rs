@@ -13,8 +13,6 @@
 //! - [`Client::validate_wrapup`], [`Client::diagnose_request`]: why a wrap-up is refused,
 //!   and the body that would be accepted.
 
-#![forbid(unsafe_code)]
-
 mod apply;
 mod client;
 mod codes;

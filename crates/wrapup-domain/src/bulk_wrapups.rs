@@ -122,7 +122,7 @@ struct ArrayVisitor;
 impl<'de> Visitor<'de> for ArrayVisitor {
     type Value = Result<Vec<Vec<(String, Value)>>, String>;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON array of objects")
     }
 

@@ -99,7 +99,7 @@ pub(crate) struct ObjectVisitor;
 impl<'de> Visitor<'de> for ObjectVisitor {
     type Value = TopLevel;
 
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 

@@ -29,33 +29,9 @@ macro_rules! assets {
     };
 }
 
-/// Every file the console serves (a test checks the list against the folder).
-pub const ASSETS: &[Asset] = assets![
-    "index.html",
-    "app.css",
-    "favicon.svg",
-    "js/api.js",
-    "js/app.js",
-    "js/curl.js",
-    "js/diff.js",
-    "js/events.js",
-    "js/format.js",
-    "js/session.js",
-    "js/ui.js",
-    "js/pages/codes.js",
-    "js/pages/interaction.js",
-    "js/pages/interactions.js",
-    "js/pages/overview.js",
-    "js/pages/reference.js",
-    "js/pages/request.js",
-    "js/pages/requests.js",
-    "js/pages/sandbox.js",
-    "js/pages/signin.js",
-    "js/pages/webhook.js",
-    "js/pages/webhooks.js",
-    "vendor/swagger-ui/swagger-ui-bundle.js",
-    "vendor/swagger-ui/swagger-ui.css",
-];
+/// Every file the console serves: what `build.rs` finds under `console/` (less the
+/// developers' files: documentation, licences, tool configuration), sorted by path.
+pub const ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/console_assets.rs"));
 
 /// The file served at `/`; `{{ASSETS}}` in it becomes the versioned asset prefix.
 const INDEX: &str = "index.html";

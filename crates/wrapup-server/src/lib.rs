@@ -17,8 +17,6 @@
 //! - what assembles them: `router` (every operation, registered once), `openapi` (the
 //!   document those registrations make), `app`.
 
-#![forbid(unsafe_code)]
-
 mod activity;
 mod app;
 mod auth;

@@ -29,8 +29,6 @@
 //! ([`WebhookStore`], reached through [`Store::webhooks`]). `testing.rs` (feature
 //! `testing`) makes throw-away databases.
 
-#![forbid(unsafe_code)]
-
 mod backend;
 mod error;
 mod listing;

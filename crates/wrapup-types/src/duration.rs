@@ -8,10 +8,11 @@ use std::time::Duration;
 /// easily meant as seconds.
 pub const BARE_MS_FROM: u64 = 1000;
 
-/// Parses a wrap-up duration as people write it: `1500ms`, `120s`, `2m`, `1h30m`,
+/// Parses a duration as people write it: `1500ms`, `120s`, `2m`, `1h30m`,
 /// `1h 30m 15s`, or a bare number of milliseconds from 1000 up (`120000`; `0` too). A bare
 /// number below 1000 is refused with a hint, since `--duration 90` is easily meant as 90
-/// seconds. The result is not range-checked (see [`ValidWrapUp::new`]).
+/// seconds. The result is not range-checked (`wrapup_client::ValidWrapUp::new` checks a
+/// wrap-up's).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let text = s.trim();
     let bad = || {

@@ -2,8 +2,6 @@
 //! the error envelope, serialised exactly as the API writes them. The server and the client
 //! both use these types, so they cannot drift apart.
 
-#![forbid(unsafe_code)]
-
 pub mod bulk;
 pub mod diagnosis;
 pub mod duration;

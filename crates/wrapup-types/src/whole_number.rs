@@ -34,7 +34,7 @@ mod tests {
         assert_eq!(read(r#"{"n": 1200}"#).unwrap(), Some(1200));
         assert_eq!(read(r#"{"n": -84406.0}"#).unwrap(), Some(-84406));
         assert_eq!(read(r#"{"n": null}"#).unwrap(), None);
-        assert_eq!(read(r#"{}"#).unwrap(), None);
+        assert_eq!(read("{}").unwrap(), None);
         assert!(read(r#"{"n": 1.5}"#).is_err());
         assert!(read(r#"{"n": "1"}"#).is_err());
     }

@@ -5,8 +5,6 @@
 //! the one place an error becomes an exit code and a message. Each command (its arguments
 //! and what it does) is a file of `commands/`.
 
-#![forbid(unsafe_code)]
-
 mod commands;
 mod config;
 mod exit;

@@ -1,6 +1,10 @@
+// @ts-check
 // "Copy as curl": a request as a shell command, with the token as $TOKEN (never its value).
 
-/** Single-quotes `s` for a POSIX shell. */
+/**
+ * Single-quotes `s` for a POSIX shell.
+ * @param {unknown} s
+ */
 function quote(s) {
   return `'${String(s).replace(/'/g, `'\\''`)}'`;
 }
@@ -12,6 +16,12 @@ const KEPT = new Set(['content-type', 'accept', 'if-match', 'last-event-id', 'x-
  * The curl command for `method` `path` with `headers` ([{name, value}]) and `body`. The
  * Authorization header, whatever it held, becomes `Bearer $TOKEN` (in double quotes, so
  * the shell expands it).
+ * @param {{
+ *   method: string,
+ *   path: string,
+ *   headers?: import('./api.js').InspectedHeader[],
+ *   body?: string | null,
+ * }} request
  */
 export function curl({ method, path, headers = [], body }) {
   const parts = ['curl -sS -i', '-X', method, quote(`${location.origin}${path}`)];

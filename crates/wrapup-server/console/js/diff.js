@@ -1,9 +1,17 @@
+// @ts-check
 // A line diff of two texts (longest common subsequence), shown side by side: the body as
 // sent on the left, the body that would have been accepted on the right.
 
 import { h } from './ui.js';
 
-/** The diff of two arrays of lines: [{op: 'same' | 'del' | 'add', text}]. */
+/** @typedef {{op: 'same' | 'del' | 'add', text: string}} Op one line of a diff */
+
+/**
+ * The diff of two arrays of lines.
+ * @param {string[]} a
+ * @param {string[]} b
+ * @returns {Op[]}
+ */
 export function diffLines(a, b) {
   const n = a.length;
   const m = b.length;
@@ -13,6 +21,7 @@ export function diffLines(a, b) {
       lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
     }
   }
+  /** @type {Op[]} */
   const out = [];
   let i = 0;
   let j = 0;
@@ -32,10 +41,17 @@ export function diffLines(a, b) {
   return out;
 }
 
-/** Rows of [left, right] cells: unchanged lines face each other, removed and added lines pair up. */
+/**
+ * Rows of [left, right] cells: unchanged lines face each other, removed and added lines pair up.
+ * @param {Op[]} ops
+ * @returns {[Op | null, Op | null][]}
+ */
 function rows(ops) {
+  /** @type {[Op | null, Op | null][]} */
   const out = [];
+  /** @type {Op[]} */
   let dels = [];
+  /** @type {Op[]} */
   let adds = [];
   const flush = () => {
     for (let k = 0; k < Math.max(dels.length, adds.length); k++) out.push([dels[k] || null, adds[k] || null]);
@@ -54,7 +70,13 @@ function rows(ops) {
   return out;
 }
 
-/** The side-by-side view of `before` and `after`, titled (a grid: each row's cells align). */
+/**
+ * The side-by-side view of `before` and `after`, titled (a grid: each row's cells align).
+ * @param {string} beforeTitle
+ * @param {string} before
+ * @param {string} afterTitle
+ * @param {string} after
+ */
 export function diffView(beforeTitle, before, afterTitle, after) {
   const ops = diffLines(before.split('\n'), after.split('\n'));
   const cells = [h('div', { class: 'head left' }, beforeTitle), h('div', { class: 'head' }, afterTitle)];
@@ -64,7 +86,14 @@ export function diffView(beforeTitle, before, afterTitle, after) {
   }
   const removed = ops.filter((o) => o.op === 'del').length;
   const added = ops.filter((o) => o.op === 'add').length;
-  return h('figure', { class: 'diff-figure' },
-    h('figcaption', { class: 'muted small' }, `${beforeTitle} (left) and ${afterTitle} (right): ${removed} ${removed === 1 ? 'line' : 'lines'} removed, ${added} ${added === 1 ? 'line' : 'lines'} added.`),
-    h('div', { class: 'diff', role: 'group', 'aria-label': 'Diff', dataset: { removed, added } }, cells));
+  return h(
+    'figure',
+    { class: 'diff-figure' },
+    h(
+      'figcaption',
+      { class: 'muted small' },
+      `${beforeTitle} (left) and ${afterTitle} (right): ${removed} ${removed === 1 ? 'line' : 'lines'} removed, ${added} ${added === 1 ? 'line' : 'lines'} added.`,
+    ),
+    h('div', { class: 'diff', role: 'group', 'aria-label': 'Diff', dataset: { removed, added } }, cells),
+  );
 }

@@ -1,14 +1,36 @@
+// @ts-check
 // Live updates: server-sent events read with fetch (EventSource cannot send an
 // Authorization header), resumed with Last-Event-ID after a drop. Nothing polls: a stream
 // stays open, and is reopened only when it ends.
 
-import { session, onSessionChange, signOut } from './session.js';
+import { onSessionChange, session, signOut } from './session.js';
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
 /**
+ * One server-sent event: `event` is `message` when the stream named none.
+ * @typedef {{id: string | undefined, event: string, data: string}} StreamEvent
+ */
+
+/** @typedef {'live' | 'reconnecting' | 'stopped'} StreamStatus */
+
+/**
+ * An interaction event (`id` is its sequence number), or the reset that says events were
+ * missed and the pages should read again.
+ * @typedef {{kind: 'reset', reset: unknown}
+ *   | {id: number, kind: 'interaction.created' | 'interaction.state' | 'interaction.finalized' | 'interaction.wrapup', interaction: import('./api.js').Interaction}
+ * } InteractionEvent
+ */
+
+/**
  * Follows the SSE stream at `path` until `stop()`: `onEvent({id, event, data})` for each
  * event, `onStatus('live' | 'reconnecting' | 'stopped')` as the connection changes.
+ * @param {string} path
+ * @param {{
+ *   onEvent: (event: StreamEvent) => void,
+ *   onStatus?: (status: StreamStatus) => void,
+ *   lastEventId?: string | number | null,
+ * }} handlers
  */
 export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null }) {
   const controller = new AbortController();
@@ -21,9 +43,15 @@ export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null 
       const s = session();
       if (!s) break;
       try {
+        /** @type {Record<string, string>} */
         const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${s.token}` };
         if (lastId !== null && lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
-        const response = await fetch(path, { headers, signal: controller.signal, credentials: 'omit', cache: 'no-store' });
+        const response = await fetch(path, {
+          headers,
+          signal: controller.signal,
+          credentials: 'omit',
+          cache: 'no-store',
+        });
         if (response.status === 401) {
           // The token expired or was revoked: reconnecting cannot help.
           stopped = true;
@@ -41,7 +69,7 @@ export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null 
           if (event.id !== undefined) lastId = event.id;
           onEvent(event);
         });
-      } catch (e) {
+      } catch {
         if (stopped || controller.signal.aborted) break;
       }
       if (stopped) break;
@@ -65,17 +93,21 @@ export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null 
   };
 }
 
-/** Reads an SSE body, calling `emit` for each complete event. */
+/**
+ * Reads an SSE body, calling `emit` for each complete event.
+ * @param {ReadableStream<Uint8Array<ArrayBuffer>>} body
+ * @param {(event: StreamEvent) => void} emit
+ */
 async function read(body, emit) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';
+  /** @type {{id?: string, event?: string, data: string[]}} */
   let event = { data: [] };
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
     buffer += value;
-    let newline;
-    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+    for (let newline = buffer.search(/\r\n|\r|\n/); newline >= 0; newline = buffer.search(/\r\n|\r|\n/)) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') {
@@ -100,21 +132,29 @@ async function read(body, emit) {
 /**
  * A stream shared by every page that listens: opened when the first listener arrives,
  * closed with the last one, and across sign-out.
+ * @template T
+ * @param {string} path
+ * @param {(event: StreamEvent) => T | null} parse what listeners get (null: nothing)
  */
 function hub(path, parse) {
+  /** @type {Set<(event: T) => void>} */
   const listeners = new Set();
+  /** @type {Set<(status: StreamStatus) => void>} */
   const statusListeners = new Set();
+  /** @type {ReturnType<typeof follow> | null} */
   let stream = null;
+  /** @type {StreamStatus} */
   let status = 'stopped';
+  /** @param {StreamStatus} s */
   const setStatus = (s) => {
     status = s;
-    statusListeners.forEach((l) => l(s));
+    for (const l of statusListeners) l(s);
   };
   const open = () => {
     stream = follow(path, {
       onEvent: (e) => {
         const parsed = parse(e);
-        if (parsed) listeners.forEach((l) => l(parsed));
+        if (parsed) for (const l of listeners) l(parsed);
       },
       onStatus: setStatus,
     });
@@ -127,6 +167,11 @@ function hub(path, parse) {
     if (session() && listeners.size) open();
   });
   return {
+    /**
+     * Calls `listener` for each event; returns the function that stops it.
+     * @param {(event: T) => void} listener
+     * @returns {() => void}
+     */
     listen(listener) {
       listeners.add(listener);
       if (!stream && session()) open();
@@ -138,10 +183,18 @@ function hub(path, parse) {
         }
       };
     },
+    /**
+     * Calls `listener` with the stream's status now and at each change; returns the
+     * function that stops it.
+     * @param {(status: StreamStatus) => void} listener
+     * @returns {() => void}
+     */
     onStatus(listener) {
       statusListeners.add(listener);
       listener(status);
-      return () => statusListeners.delete(listener);
+      return () => {
+        statusListeners.delete(listener);
+      };
     },
   };
 }
@@ -150,7 +203,18 @@ function hub(path, parse) {
 export const interactionEvents = hub('/api/v2/interactions/events', (e) => {
   try {
     const data = JSON.parse(e.data);
-    return e.event === 'reset' ? { kind: 'reset', reset: data } : { id: Number(e.id), kind: e.event, interaction: data };
+    /** @type {InteractionEvent} */
+    const event =
+      e.event === 'reset'
+        ? { kind: 'reset', reset: data }
+        : {
+            id: Number(e.id),
+            kind: /** @type {'interaction.created' | 'interaction.state' | 'interaction.finalized' | 'interaction.wrapup'} */ (
+              e.event
+            ),
+            interaction: data,
+          };
+    return event;
   } catch {
     return null;
   }
@@ -159,7 +223,9 @@ export const interactionEvents = hub('/api/v2/interactions/events', (e) => {
 /** Requests the inspector records (admin): each an InspectedRequest. */
 export const requestEvents = hub('/api/v2/inspector/requests/stream', (e) => {
   try {
-    return JSON.parse(e.data);
+    /** @type {import('./api.js').InspectedRequest} */
+    const request = JSON.parse(e.data);
+    return request;
   } catch {
     return null;
   }

@@ -15,14 +15,16 @@ use wrapup_types::{ErrorBody, ErrorCode, ErrorDetail};
 
 use ErrorCode::*;
 
-const AUTH: &[ErrorCode] = &[
+/// The error codes every authenticated operation can return (token and scope checks).
+pub const AUTH: &[ErrorCode] = &[
     AuthenticationRequired,
     AuthenticationInvalid,
     AuthenticationExpired,
     AuthorizationMissingScope,
     RequestRateLimited,
 ];
-const ALWAYS: &[ErrorCode] = &[
+/// The error codes any operation can return.
+pub const ALWAYS: &[ErrorCode] = &[
     RequestMethodUnsupported,
     RequestTimeout,
     InternalError,

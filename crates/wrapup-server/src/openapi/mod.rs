@@ -1,6 +1,8 @@
-//! The OpenAPI 3.1 document, generated from the handlers (utoipa) and completed with the
-//! error codes each operation can return, from [`OPERATION_ERRORS`]: one table, which the
-//! tests check against the server's behaviour and `docs/errors.md`.
+//! The OpenAPI 3.1 document, made by the routes (`crate::router::api`, each operation's
+//! `#[utoipa::path]` beside its handler), completed with the security scheme and each
+//! operation's error responses (`errors.rs`, from the codes its handler states), and with
+//! the rules derivation cannot say (`rules.rs`). The tests hold the document to a snapshot,
+//! to the server's behaviour and to `docs/errors.md`.
 
 pub mod errors;
 mod rules;

@@ -59,7 +59,7 @@ use crate::write::{answer_of, QueuedOp, WriteOp};
 /// Connections for reads.
 const READERS: u32 = 16;
 
-/// The PostgreSQL implementation of [`Store`].
+/// The PostgreSQL implementation of [`Store`](crate::Store).
 pub struct PgStore {
     pool: PgPool,
     writes: mpsc::Sender<Box<dyn QueuedWrite>>,

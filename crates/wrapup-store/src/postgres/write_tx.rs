@@ -105,8 +105,8 @@ impl PgWriteTx {
                 .iter()
                 .filter_map(|id| self.interactions.get(id))
                 .map(StoredChanges::of)
-                .collect::<Result<Vec<StoredChanges>, DbFailure>>()?;
-            let column = |f: fn(&StoredChanges) -> Option<i64>| -> Vec<Option<i64>> {
+                .collect::<Result<Vec<StoredChanges<'_>>, DbFailure>>()?;
+            let column = |f: fn(&StoredChanges<'_>) -> Option<i64>| -> Vec<Option<i64>> {
                 rows.iter().map(f).collect()
             };
             sqlx::query(

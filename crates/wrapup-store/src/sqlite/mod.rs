@@ -62,7 +62,7 @@ use crate::write::{answer_of, QueuedOp, WriteOp};
 /// each); see `read_cache.rs`.
 pub const READ_CACHE_ENTRIES: usize = 100_000;
 
-/// The SQLite implementation of [`Store`].
+/// The SQLite implementation of [`Store`](crate::Store).
 pub struct SqliteStore {
     readers: Arc<Readers>,
     cache: Arc<ReadCache>,

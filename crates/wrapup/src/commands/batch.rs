@@ -449,7 +449,7 @@ struct Ran<'a> {
     dry_run: bool,
 }
 
-fn finish(c: &Counts, ran: &Ran, failures: &Failures, global: &Global) -> anyhow::Result<u8> {
+fn finish(c: &Counts, ran: &Ran<'_>, failures: &Failures, global: &Global) -> anyhow::Result<u8> {
     let code = if c.failed == 0 {
         exit::OK
     } else if c.failed == c.timed_out {

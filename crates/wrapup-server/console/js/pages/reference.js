@@ -1,22 +1,44 @@
+// @ts-check
 // API reference: the served OpenAPI document rendered by the vendored Swagger UI
 // (console/vendor/swagger-ui, see its README), loaded from this server only. "Try it out"
 // sends requests to this origin with the signed-in token; the validator badge (which
 // would call another origin) is off.
 
 import { api, describeError } from '../api.js';
-import { h, fill } from '../ui.js';
 import { session } from '../session.js';
+import { fill, h } from '../ui.js';
+
+/**
+ * The part of Swagger UI's request that the interceptor changes.
+ * @typedef {{url: string, headers: Record<string, string>}} SwaggerRequest
+ */
+
+/**
+ * Swagger UI's entry point, as this page calls it.
+ * @typedef {(options: {
+ *   spec: unknown,
+ *   domNode: HTMLElement,
+ *   requestInterceptor: (request: SwaggerRequest) => SwaggerRequest,
+ *   [option: string]: unknown,
+ * }) => unknown} SwaggerUIBundle
+ */
 
 const base = new URL('../../vendor/swagger-ui/', import.meta.url);
+/** @type {Promise<SwaggerUIBundle> | null} */
 let loading = null;
 
-/** Loads the Swagger UI bundle (a classic script: it defines window.SwaggerUIBundle) once. */
+/**
+ * Loads the Swagger UI bundle (a classic script: it defines window.SwaggerUIBundle) once.
+ * @returns {Promise<SwaggerUIBundle>}
+ */
 function loadBundle() {
   if (!loading) {
     loading = new Promise((resolve, reject) => {
       document.head.append(h('link', { rel: 'stylesheet', href: new URL('swagger-ui.css', base).href }));
       const script = h('script', { src: new URL('swagger-ui-bundle.js', base).href });
-      script.addEventListener('load', () => resolve(window.SwaggerUIBundle));
+      script.addEventListener('load', () =>
+        resolve(/** @type {{SwaggerUIBundle: SwaggerUIBundle}} */ (/** @type {unknown} */ (window)).SwaggerUIBundle),
+      );
       script.addEventListener('error', () => reject(new Error('the Swagger UI bundle did not load')));
       document.head.append(script);
     });
@@ -24,11 +46,19 @@ function loadBundle() {
   return loading;
 }
 
+/** @param {HTMLElement} main */
 export async function render(main) {
   const host = h('div', { id: 'swagger', class: 'reference-host' });
-  fill(main, h('h1', {}, 'API reference'),
-    h('p', { class: 'muted' }, 'The OpenAPI document this server serves (GET /api/v2/openapi.json). "Try it out" sends real requests to this server with your token; they appear in the request log.'),
-    host);
+  fill(
+    main,
+    h('h1', {}, 'API reference'),
+    h(
+      'p',
+      { class: 'muted' },
+      'The OpenAPI document this server serves (GET /api/v2/openapi.json). "Try it out" sends real requests to this server with your token; they appear in the request log.',
+    ),
+    host,
+  );
   try {
     const [SwaggerUIBundle, spec] = await Promise.all([loadBundle(), api('/api/v2/openapi.json')]);
     // Requests go to this server, whatever address the document names.
