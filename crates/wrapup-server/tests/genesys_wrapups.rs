@@ -677,3 +677,51 @@ async fn the_event_stream_shows_both_dialects_wrapups_alike() {
         (b.state, b.version, b.channel)
     );
 }
+
+/// Every dialect's wrap-ups count in the wrap-up activity (the console's figure), as
+/// wrapup's own PUT does: an accepted one and a refused one through the Genesys dialect.
+#[tokio::test]
+async fn genesys_wrapups_count_in_the_wrapup_activity() {
+    let w = World::new().await;
+    let id = w.finalized(Channel::Voice).await;
+    let before = w.admin.wrapup_activity().await.unwrap();
+
+    let accepted = json!({"code": w.sale}).to_string();
+    let raw = call(
+        &w.admin,
+        Method::POST,
+        &wrapup_path("calls", id),
+        Some(&accepted),
+    )
+    .await;
+    assert_eq!(raw.status, 204);
+    // A code of another division: refused, about an interaction the caller sees.
+    let refused = json!({"code": w.resolved}).to_string();
+    let raw = call(
+        &w.admin,
+        Method::POST,
+        &wrapup_path("calls", id),
+        Some(&refused),
+    )
+    .await;
+    assert_eq!(raw.status, 400);
+    // An unknown conversation: not counted.
+    let unknown = uuid::Uuid::new_v4();
+    let raw = call(
+        &w.admin,
+        Method::POST,
+        &wrapup_path("calls", unknown),
+        Some(&accepted),
+    )
+    .await;
+    assert_eq!(raw.status, 404);
+
+    let after = w.admin.wrapup_activity().await.unwrap();
+    assert_eq!(
+        (
+            after.accepted - before.accepted,
+            after.refused - before.refused
+        ),
+        (1, 1)
+    );
+}
