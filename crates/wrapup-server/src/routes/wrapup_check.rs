@@ -57,7 +57,7 @@ pub(crate) async fn problems_of_fields(
     problems.extend(
         state
             .store
-            .assess_wrapup(rec, code_id, &principal.divisions, now_ms)
+            .wrapup_problems(rec, code_id, &principal.divisions, now_ms)
             .await?,
     );
     Ok(problems)

@@ -97,7 +97,7 @@ pub(super) async fn apply(
                 problems.extend(
                     state
                         .store
-                        .assess_wrapup(&target.rec, code_id, &principal.divisions, now)
+                        .wrapup_problems(&target.rec, code_id, &principal.divisions, now)
                         .await?,
                 );
             }
