@@ -22,7 +22,8 @@ use crate::write::{Lookup, Preload, WriteError, WriteOp, WriteTx};
 /// The state and code problems a wrap-up of `code_id` would meet, and the code when it can
 /// be applied: looks up the code and the names of the divisions the messages need in
 /// `rows`, then [`rules::check_wrapup`]. Used inside a wrap-up's transaction
-/// ([`ApplyWrapUp`]) and by the read-only [`Store::wrapup_problems`](crate::Store::wrapup_problems).
+/// ([`ApplyWrapUp`]) and by the read-only
+/// [`Store::wrapup_problems`](crate::Store::wrapup_problems).
 pub(crate) async fn load_and_check_wrapup(
     rows: &mut impl Lookup,
     rec: &InteractionRecord,

@@ -1,9 +1,10 @@
 //! The PostgreSQL store, for several server nodes on one database.
 //!
 //! Writes (`writer.rs`, `write_tx.rs`): each node has one writer task, which runs the
-//! writer's loop (`crate::writer`) with its transaction and group-commits, as on SQLite. Interactions are read `FOR UPDATE`, so writes from different
-//! nodes to the same interaction serialise in the database; a batch that fails is run
-//! again one write at a time, so one bad write never fails its neighbours.
+//! writer's loop (`crate::writer`) with its transaction and group-commits, as on SQLite.
+//! Interactions are read `FOR UPDATE`, so writes from different nodes to the same
+//! interaction serialise in the database; a batch that fails is run again one write at a
+//! time, so one bad write never fails its neighbours.
 //!
 //! Events: a batch writes its events last. It takes their numbers from the one row of
 //! `event_counter`, whose lock it holds until it commits, so event numbers are assigned in
