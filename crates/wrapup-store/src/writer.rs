@@ -291,7 +291,8 @@ pub(crate) trait Committer: Send {
         &mut self,
         batch: &mut [Box<dyn Job>],
     ) -> impl Future<Output = Result<Self::Committed, Self::Failure>> + Send;
-    /// Whether a batch that failed so ran at all: the observer hears only of those.
+    /// Whether a batch that failed with `failure` ran at all: the observer hears only of
+    /// batches that ran (on SQLite, one whose `BEGIN` failed did not).
     fn ran(_failure: &Self::Failure) -> bool {
         true
     }
@@ -340,6 +341,7 @@ pub(crate) async fn drain<C: Committer>(queue: Queue, mut committer: C) {
             }
             Err(failure) => committer.recover(&mut batch, failure).await,
         }
+        debug_assert!(batch.is_empty(), "a job of the batch was left unanswered");
         if closing {
             return refuse_the_rest(queue);
         }
