@@ -28,6 +28,7 @@ pub(crate) mod write_tx;
 mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,7 +47,8 @@ use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, StateCount, TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, Search, SharedInteraction, StateCount,
+    TokenRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{
@@ -141,6 +143,20 @@ impl PgStore {
             writer: handle,
             tasks,
         })
+    }
+
+    /// An interaction, read (what [`Store::get_interaction`] and
+    /// [`Store::get_interaction_shared`] answer).
+    async fn read_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            interaction_columns!(),
+            " FROM interactions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(schema::interaction).transpose()?)
     }
 
     /// One page of a listing, decoded by `decode`.
@@ -242,15 +258,15 @@ impl Store for PgStore {
     }
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            interaction_columns!(),
-            " FROM interactions WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(schema::interaction).transpose()?)
+        self.read_interaction(id).await
+    }
+
+    async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {
+        // No cache: every read goes to the database (other nodes write too).
+        Ok(self
+            .read_interaction(id)
+            .await?
+            .map(SharedInteraction::shared))
     }
 
     async fn list_interactions(
