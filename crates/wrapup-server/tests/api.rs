@@ -570,6 +570,9 @@ fn down<T>() -> wrapup_store::Result<T> {
 
 #[async_trait]
 impl Store for BrokenStore {
+    fn writer(&self) -> &wrapup_store::Writer {
+        self.0.writer()
+    }
     async fn health(&self) -> wrapup_store::Result<()> {
         down()
     }
@@ -664,7 +667,7 @@ impl Store for BrokenStore {
     ) -> wrapup_store::Result<Vec<wrapup_store::Result<WrapUpApplied>>> {
         down()
     }
-    async fn assess_wrapup(
+    async fn wrapup_problems(
         &self,
         _: &InteractionRecord,
         _: Option<Uuid>,

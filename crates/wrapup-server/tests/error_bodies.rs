@@ -648,6 +648,9 @@ struct FailingStore(Arc<dyn Store>);
 
 #[async_trait]
 impl Store for FailingStore {
+    fn writer(&self) -> &wrapup_store::Writer {
+        self.0.writer()
+    }
     async fn health(&self) -> wrapup_store::Result<()> {
         self.0.health().await
     }
@@ -743,14 +746,14 @@ impl Store for FailingStore {
     ) -> wrapup_store::Result<Vec<wrapup_store::Result<WrapUpApplied>>> {
         self.0.apply_wrapups(c).await
     }
-    async fn assess_wrapup(
+    async fn wrapup_problems(
         &self,
         i: &InteractionRecord,
         c: Option<Uuid>,
         g: &DivisionGrant,
         t: i64,
     ) -> wrapup_store::Result<Vec<ErrorDetail>> {
-        self.0.assess_wrapup(i, c, g, t).await
+        self.0.wrapup_problems(i, c, g, t).await
     }
     async fn wrapup_history(&self, id: Uuid) -> wrapup_store::Result<Vec<WrapUp>> {
         self.0.wrapup_history(id).await

@@ -10,26 +10,38 @@
 //! - The checks that decide a wrap-up (state, finalization, code) run inside the
 //!   transaction that applies it, so concurrent wrap-ups serialise cleanly.
 //!
-//! How it is built. Both backends have one writer per process that group-commits: it runs
-//! every write waiting in its queue in one transaction, commits once, and only then
-//! answers. What is shared is written once:
-//! - `store.rs`, `records.rs`, `error.rs`: the trait and the values it speaks in.
-//! - `backend.rs`: the [`Store`] implementation, over what a backend provides (its writer
-//!   queue, its reads).
-//! - `ops.rs`: every write operation, one type each, implementing `WriteOp` (`write.rs`):
-//!   the operation's logic, run by either backend's writer against `WriteTx`, the
-//!   primitives of a write transaction. `rules.rs`: what a change does to an interaction.
-//! - `schema.rs`: the column lists, how a row becomes a record, the constants of the stored
-//!   data. `listing.rs`: the query of a page of a listing.
+//! How it is built. One trait, [`Store`] (with [`WebhookStore`], reached through
+//! [`Store::webhooks`]), implemented by each backend with no trait in between:
+//! - Reads are the trait's required methods. Each backend implements them directly, with its
+//!   query (`impl Store for SqliteStore` in `sqlite/mod.rs`, for `PgStore` in
+//!   `postgres/mod.rs`, and their webhook reads in each backend's `webhooks.rs`). Adding a
+//!   read is a method of the trait and its query in each backend.
+//! - Writes are provided methods: each builds its operation and hands it to the store's
+//!   [`Writer`], the one required accessor ([`Store::writer`]). An operation (`ops.rs`,
+//!   `webhooks/ops.rs`) is one type implementing `WriteOp` (`write.rs`): its logic, written
+//!   once, against `WriteTx`, the primitives of a write transaction, which each backend
+//!   implements in its SQL (`write_tx.rs`, `webhook_tx.rs`). `rules.rs`: what a change does
+//!   to an interaction, as pure functions. Adding a write is its operation type and its
+//!   provided method, plus a `WriteTx` primitive per backend if it needs new SQL.
+//! - The writer (`writer.rs`) is one per store and group-commits: the handle ([`Writer`]:
+//!   the queue, the event channel, the observer, close) and the loop that drains the queue
+//!   (batches up to a close marker, refuses what follows it, tells the observer, answers
+//!   only after the commit) are written once. Each backend's `writer.rs` gives the loop its
+//!   transaction: SQLite's writer thread (`BEGIN IMMEDIATE` … `COMMIT`, then the read cache
+//!   forgets what the batch wrote and its events are published), PostgreSQL's writer task
+//!   (preload, run, write back, commit; a failed batch runs each write again, alone).
+//! - `records.rs`, `error.rs`: the values the trait speaks in. `schema.rs`: the column
+//!   lists, how a row becomes a record, the constants of the stored data. `listing.rs`: the
+//!   query of a page of a listing.
 //!
-//! Each backend (`sqlite/`, `postgres/`) implements `WriteTx` in its SQL, runs its writer,
-//! and serves reads. Adding a write operation is a type in `ops.rs` and a `Store` method in
-//! `store.rs` and `backend.rs`, plus a `WriteTx` primitive per backend if it needs new SQL.
-//! `webhooks/` is the storage of webhook endpoints, their delivery queues and attempt logs
-//! ([`WebhookStore`], reached through [`Store::webhooks`]). `testing.rs` (feature
-//! `testing`) makes throw-away databases.
+//! Why a concrete writer handle rather than a trait over backends: what both backends share
+//! is the writer, not the reads, so the writer is the shared piece and the reads stay each
+//! backend's own. The queue holds `Box<dyn Job>`, one type for both backends (a job's vtable
+//! has SQLite's run and PostgreSQL's), so a write costs what it did: one allocation for its
+//! job, its answer channel, and no extra await. `webhooks/` is the storage of webhook
+//! endpoints, their delivery queues and attempt logs. `testing.rs` (feature `testing`)
+//! makes throw-away databases.
 
-mod backend;
 mod error;
 mod listing;
 mod ops;
@@ -43,13 +55,15 @@ mod store;
 pub mod testing;
 pub mod webhooks;
 mod write;
+mod writer;
 
 use std::sync::Arc;
 
 pub use crate::error::{Result, StoreError};
+pub use crate::ops::ApplyWrapUp;
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
+    ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
     InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
     SortKey, StateCount, TokenRecord, WrapUpApplied,
 };
@@ -57,8 +71,9 @@ pub use crate::schema::EVENT_BUFFER;
 pub use crate::sqlite::{
     connect_options as sqlite_connect_options, SqliteStore, READ_CACHE_ENTRIES,
 };
-pub use crate::store::{Store, StoreObserver};
+pub use crate::store::Store;
 pub use crate::webhooks::WebhookStore;
+pub use crate::writer::{StoreObserver, Writer};
 
 /// Opens the store a database URL names, creating and migrating it if needed:
 /// `postgres://…` (or `postgresql://…`) for PostgreSQL, `sqlite://path` (or a bare path) for

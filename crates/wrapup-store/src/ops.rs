@@ -1,27 +1,30 @@
-//! Every write operation of the store, each defined once for both backends: its data, what
-//! it does inside the write transaction (with the rules of `rules.rs`), what it answers,
-//! and which rows it reads (for PostgreSQL's batch preload). The backends only run them
-//! (see `write.rs`).
+//! Every write operation of the store, each one type, defined once for both backends: its
+//! data, what it does inside the write transaction (with the rules of `rules.rs`), what it
+//! answers, and which rows it reads (for PostgreSQL's batch preload). The provided methods
+//! of [`Store`](crate::Store) build them and hand them to the writer (`writer.rs`); the
+//! backends only run them. [`ApplyWrapUp`] is public: the server builds it.
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 use wrapup_domain::names::name_key;
+use wrapup_domain::NewWrapUp;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, EventKind, InteractionState, WrapUpCode};
 
 use crate::error::{DbFailure, StoreError};
 use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeRecord, InteractionRecord, NewInteraction, TokenRecord,
-    WrapUpApplied,
+    ClientRecord, CodeRecord, InteractionRecord, NewInteraction, TokenRecord, WrapUpApplied,
 };
 use crate::rules;
 use crate::schema::{EXPIRED_TOKENS_KEPT_MS, FINALIZE_BATCH, PRUNED_THROUGH};
 use crate::write::{Lookup, Preload, WriteError, WriteOp, WriteTx};
 
 /// The state and code problems a wrap-up of `code_id` would meet, and the code when it can
-/// be applied: the code and the names of the divisions the messages need, looked up, then
-/// [`rules::assess`]. Used inside a wrap-up's transaction and by the read-only check.
-pub(crate) async fn assess(
+/// be applied: looks up the code and the names of the divisions the messages need in
+/// `rows`, then [`rules::check_wrapup`]. Used inside a wrap-up's transaction
+/// ([`ApplyWrapUp`]) and by the read-only
+/// [`Store::wrapup_problems`](crate::Store::wrapup_problems).
+pub(crate) async fn load_and_check_wrapup(
     rows: &mut impl Lookup,
     rec: &InteractionRecord,
     code_id: Option<Uuid>,
@@ -38,7 +41,9 @@ pub(crate) async fn assess(
             names.insert(id, d.name);
         }
     }
-    Ok(rules::assess(rec, code_id, code, grant, &names, now_ms))
+    Ok(rules::check_wrapup(
+        rec, code_id, code, grant, &names, now_ms,
+    ))
 }
 
 /// Marks a closed interaction finalized, saves it and appends its event.
@@ -216,8 +221,20 @@ impl WriteOp for SetState {
     }
 }
 
-/// A wrap-up: the interaction and the code are read inside the transaction, so concurrent
-/// wrap-ups of one interaction serialise.
+/// A wrap-up to apply, with who applies it and what they may see. `request` comes from
+/// either dialect (`NewWrapUp::from` a `WrapUpRequest`, or a Genesys `WrapupInput`).
+///
+/// The interaction and the code are read inside the transaction, so concurrent wrap-ups of
+/// one interaction serialise.
+#[derive(Debug, Clone)]
+pub struct ApplyWrapUp {
+    pub interaction_id: Uuid,
+    pub request: NewWrapUp,
+    pub client_id: Uuid,
+    pub divisions: DivisionGrant,
+    pub now_ms: i64,
+}
+
 impl WriteOp for ApplyWrapUp {
     type Output = WrapUpApplied;
 
@@ -231,7 +248,7 @@ impl WriteOp for ApplyWrapUp {
         if rules::is_due(&rec, self.now_ms) {
             finalize(tx, &mut rec, self.now_ms).await?;
         }
-        let (problems, code) = assess(
+        let (problems, code) = load_and_check_wrapup(
             tx,
             &rec,
             Some(self.request.code_id),
@@ -243,7 +260,9 @@ impl WriteOp for ApplyWrapUp {
             Some(code) if problems.is_empty() => code,
             _ => return Err(StoreError::Rejected(problems).into()),
         };
-        let Some(wrap_up) = rules::set_wrapup(&mut rec, self, code) else {
+        let Some(wrap_up) =
+            rules::set_wrapup(&mut rec, &self.request, self.client_id, self.now_ms, code)
+        else {
             return Ok(WrapUpApplied::Unchanged(rec));
         };
         tx.insert_history(self.interaction_id, wrap_up).await?;

@@ -1,9 +1,8 @@
 //! The values the [`Store`](crate::Store) speaks in: records as stored (with what the API
 //! objects do not show, such as listing positions and deadlines), listing filters and pages,
-//! and the commands that carry more than a few arguments.
+//! and what writes answer. The commands of the writes are their operations, in `ops.rs`.
 
 use uuid::Uuid;
-use wrapup_domain::NewWrapUp;
 use wrapup_types::{
     Channel, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet, WrapUpCode,
 };
@@ -143,17 +142,6 @@ pub struct Found<T> {
 pub struct PageRequest {
     pub after: Option<i64>,
     pub limit: u32,
-}
-
-/// A wrap-up to apply, with who applies it and what they may see. `request` comes from
-/// either dialect (`NewWrapUp::from` a `WrapUpRequest`, or a Genesys `WrapupInput`).
-#[derive(Debug, Clone)]
-pub struct ApplyWrapUp {
-    pub interaction_id: Uuid,
-    pub request: NewWrapUp,
-    pub client_id: Uuid,
-    pub divisions: DivisionGrant,
-    pub now_ms: i64,
 }
 
 /// What a wrap-up that passed every check did to its interaction (the interaction as it

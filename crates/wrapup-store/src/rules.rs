@@ -1,17 +1,19 @@
-//! What a change does to a stored interaction, written once for every backend. A backend
-//! loads the rows (locking them as its database requires), calls these functions, and
-//! writes back what they changed, with the event they name.
+//! What a change does to a stored interaction, written once for every backend, as pure
+//! functions. An operation (`ops.rs`) reads the rows through its transaction (which locks
+//! them as its database requires), calls these functions, and writes back what they
+//! changed, with the event they name.
 
 use std::collections::HashMap;
 
 use uuid::Uuid;
 use wrapup_domain::lifecycle;
 use wrapup_domain::wrapup_body::check_code;
+use wrapup_domain::NewWrapUp;
 use wrapup_types::timestamp::{from_millis, to_millis};
 use wrapup_types::{DivisionGrant, ErrorDetail, Interaction, InteractionState, WrapUp, WrapUpCode};
 
 use crate::error::StoreError;
-use crate::records::{ApplyWrapUp, InteractionRecord, NewInteraction};
+use crate::records::{InteractionRecord, NewInteraction};
 
 /// The record of a new interaction, stored at listing position `seq`.
 pub(crate) fn new_interaction(new: &NewInteraction, seq: i64) -> InteractionRecord {
@@ -91,9 +93,10 @@ pub(crate) fn divisions_to_name(
 }
 
 /// The state and code problems (docs/api.md#order-of-checks, steps 5 and 6) of a wrap-up of
-/// `code_id` (looked up as `code`), and the code when it can be applied. `names` names the
-/// divisions [`divisions_to_name`] asked for.
-pub(crate) fn assess(
+/// `code_id` (looked up as `code`), and the code when it can be applied: the rule alone, on
+/// rows already read (`ops::load_and_check_wrapup` reads them). `names` names the divisions
+/// [`divisions_to_name`] asked for.
+pub(crate) fn check_wrapup(
     rec: &InteractionRecord,
     code_id: Option<Uuid>,
     code: Option<WrapUpCode>,
@@ -128,25 +131,26 @@ pub(crate) fn assess(
     }
 }
 
-/// Decides a wrap-up that passed [`assess`] with `code` (with `NewWrapUp::decide`): `None`
-/// when the same wrap-up is already in place, otherwise the new wrap-up, already set on
-/// `rec` (which is now completed). The caller saves `rec`, appends the history row and
-/// writes the event.
+/// Decides a wrap-up `req` by `applied_by` that passed [`check_wrapup`] with `code` (with
+/// `NewWrapUp::decide`): `None` when the same wrap-up is already in place, otherwise the new
+/// wrap-up, already set on `rec` (which is now completed). The caller saves `rec`, appends
+/// the history row and writes the event.
 pub(crate) fn set_wrapup(
     rec: &mut InteractionRecord,
-    cmd: &ApplyWrapUp,
+    req: &NewWrapUp,
+    applied_by: Uuid,
+    now_ms: i64,
     code: WrapUpCode,
 ) -> Option<WrapUp> {
-    let req = &cmd.request;
     let closed_ms = rec.interaction.closed_at.map(to_millis);
-    let duration_ms = req.decide(rec.interaction.wrap_up.as_ref(), closed_ms, cmd.now_ms)?;
+    let duration_ms = req.decide(rec.interaction.wrap_up.as_ref(), closed_ms, now_ms)?;
     let wrap_up = WrapUp {
         code_id: code.id,
         code_name: code.name,
         duration_ms,
         notes: req.notes.clone(),
-        applied_at: from_millis(cmd.now_ms),
-        applied_by: cmd.client_id,
+        applied_at: from_millis(now_ms),
+        applied_by,
         tags: req.tags.clone(),
         provisional: req.provisional,
     };

@@ -1,5 +1,8 @@
-//! The [`Store`] trait: the storage interface of the server, in domain operations, and the
-//! [`StoreObserver`] it reports its work to. See the crate docs for what every
+//! The [`Store`] trait: the storage interface of the server, in domain operations.
+//!
+//! Its reads are required methods, which each backend implements with its query. Its
+//! writes are provided methods: each builds its operation (`ops.rs`) and hands it to the
+//! store's [`Writer`], the one required accessor. See the crate docs for what every
 //! implementation guarantees.
 
 use std::sync::Arc;
@@ -10,22 +13,22 @@ use uuid::Uuid;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
 
 use crate::error::Result;
+use crate::ops::{self, ApplyWrapUp};
 use crate::records::{
-    ApplyWrapUp, ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
+    ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
     InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
     StateCount, TokenRecord, WrapUpApplied,
 };
 use crate::webhooks::WebhookStore;
-
-/// Told about the store's work, for metrics. Must not block.
-pub trait StoreObserver: Send + Sync + 'static {
-    /// A write batch of `jobs` jobs committed (or failed) after `elapsed`.
-    fn batch_committed(&self, jobs: usize, elapsed: std::time::Duration, ok: bool);
-}
+use crate::writer::{StoreObserver, Writer};
 
 /// The storage interface of the server. See the crate docs for the invariants.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// The writer every write of this store goes through. A store that wraps another (a
+    /// test double) hands out the other's.
+    fn writer(&self) -> &Writer;
+
     /// Answers once the store can serve requests.
     async fn health(&self) -> Result<()>;
 
@@ -33,10 +36,16 @@ pub trait Store: Send + Sync + 'static {
     /// and is answered, then the writer stops; returns once it has. Writes after it answer
     /// [`StoreError::Closed`](crate::StoreError::Closed). Reads go on working. For a
     /// graceful shutdown: nothing acknowledged is lost, nothing queued is left unanswered.
-    /// The default does nothing, for stores without a writer of their own (test doubles).
-    async fn close(&self) {}
+    async fn close(&self) {
+        self.writer().close().await
+    }
 
-    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division>;
+    async fn create_division(&self, id: Uuid, name: &str, now_ms: i64) -> Result<Division> {
+        let name = name.to_string();
+        self.writer()
+            .write(ops::CreateDivision { id, name, now_ms })
+            .await
+    }
     async fn get_division(&self, id: Uuid) -> Result<Option<Division>>;
     async fn list_divisions(
         &self,
@@ -52,7 +61,9 @@ pub trait Store: Send + Sync + 'static {
         search: &Search,
     ) -> Result<Found<Division>>;
 
-    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord>;
+    async fn create_code(&self, code: &WrapUpCode) -> Result<CodeRecord> {
+        self.writer().write(ops::CreateCode(code.clone())).await
+    }
     async fn get_code(&self, id: Uuid) -> Result<Option<CodeRecord>>;
     async fn list_codes(
         &self,
@@ -74,11 +85,26 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         description: Option<&str>,
         now_ms: i64,
-    ) -> Result<CodeRecord>;
+    ) -> Result<CodeRecord> {
+        self.writer()
+            .write(ops::UpdateCode {
+                id,
+                name: name.to_string(),
+                description: description.map(str::to_string),
+                now_ms,
+            })
+            .await
+    }
     /// Archives a code (idempotent).
-    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord>;
+    async fn archive_code(&self, id: Uuid, now_ms: i64) -> Result<CodeRecord> {
+        self.writer().write(ops::ArchiveCode { id, now_ms }).await
+    }
 
-    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord>;
+    async fn create_interaction(&self, new: &NewInteraction) -> Result<InteractionRecord> {
+        self.writer()
+            .write(ops::CreateInteraction(new.clone()))
+            .await
+    }
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>>;
     /// [`Store::get_interaction`], shared, with a slot for its API rendering. On SQLite it
     /// may be answered from the cache of hot interactions, which never holds an interaction
@@ -108,17 +134,31 @@ pub trait Store: Send + Sync + 'static {
         to: InteractionState,
         now_ms: i64,
         settle_ms: i64,
-    ) -> Result<InteractionRecord>;
+    ) -> Result<InteractionRecord> {
+        self.writer()
+            .write(ops::SetState {
+                id,
+                to,
+                now_ms,
+                settle_ms,
+            })
+            .await
+    }
     /// Applies a wrap-up after the state, finalization and code checks, all inside one
     /// transaction; `Rejected` with every problem found otherwise.
-    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied>;
+    async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied> {
+        self.writer().write(cmd.clone()).await
+    }
     /// Applies many wrap-ups in one store trip and one transaction, each exactly as
     /// [`Store::apply_wrapup`] would, in order; one answer per wrap-up, in the same order
     /// (a refusal of one does not affect the others). `Err` only when nothing was written.
-    async fn apply_wrapups(&self, cmds: Vec<ApplyWrapUp>) -> Result<Vec<Result<WrapUpApplied>>>;
+    async fn apply_wrapups(&self, cmds: Vec<ApplyWrapUp>) -> Result<Vec<Result<WrapUpApplied>>> {
+        self.writer().write(ops::ApplyWrapUps(cmds)).await
+    }
     /// The state and code problems a wrap-up of `code_id` would meet now, without changing
-    /// anything (used to report every problem of an invalid body).
-    async fn assess_wrapup(
+    /// anything (used to report every problem of an invalid body): the checks
+    /// [`Store::apply_wrapup`] makes in its transaction, made on a read.
+    async fn wrapup_problems(
         &self,
         interaction: &InteractionRecord,
         code_id: Option<Uuid>,
@@ -129,34 +169,61 @@ pub trait Store: Send + Sync + 'static {
 
     /// Finalizes every closed interaction whose settle time is at or before `now_ms`,
     /// writing its event. Returns the interactions finalized.
-    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>>;
+    async fn finalize_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>> {
+        self.writer().write(ops::FinalizeDue { now_ms }).await
+    }
     /// The earliest pending finalization deadline.
     async fn next_finalize_due(&self) -> Result<Option<i64>>;
 
-    async fn create_client(&self, client: &ClientRecord) -> Result<()>;
+    async fn create_client(&self, client: &ClientRecord) -> Result<()> {
+        self.writer().write(ops::CreateClient(client.clone())).await
+    }
     async fn get_client(&self, id: Uuid) -> Result<Option<ClientRecord>>;
-    async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
+        self.writer().write(ops::InsertToken(token.clone())).await
+    }
     async fn get_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>>;
 
     /// Stored events after `after_seq`, oldest first, at most `limit`.
     async fn events_after(&self, after_seq: i64, limit: u32) -> Result<Vec<EventRecord>>;
     /// Committed events, as they commit.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>>;
+    fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+        self.writer().subscribe()
+    }
     /// The range of the event log: the last sequence number pruned and the last assigned.
     async fn event_bounds(&self) -> Result<EventBounds>;
     /// Deletes the events created before `before_ms`; returns how many were deleted.
-    async fn prune_events(&self, before_ms: i64) -> Result<u64>;
+    async fn prune_events(&self, before_ms: i64) -> Result<u64> {
+        self.writer().write(ops::PruneEvents { before_ms }).await
+    }
     /// Installs the observer told about every committed write batch (for metrics).
-    fn set_observer(&self, observer: Arc<dyn StoreObserver>);
+    fn set_observer(&self, observer: Arc<dyn StoreObserver>) {
+        self.writer().set_observer(observer)
+    }
 
     /// The bulk path for benchmarks and load tests: inserts interactions with these ids
     /// into `division`, closed and finalized at `now_ms`, in one transaction, without
     /// events (the event log describes changes made through the API; seeded data is the
     /// starting state). Returns how many were inserted.
-    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64>;
+    async fn seed_finalized(&self, division: Uuid, ids: Vec<Uuid>, now_ms: i64) -> Result<u64> {
+        self.writer()
+            .write(ops::SeedFinalized {
+                division,
+                ids,
+                now_ms,
+            })
+            .await
+    }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>>;
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.writer()
+            .write(ops::SetMeta {
+                key: key.to_string(),
+                value: value.to_string(),
+            })
+            .await
+    }
 
     /// Webhook endpoints, their delivery queues and attempt logs (docs/webhooks.md).
     fn webhooks(&self) -> &dyn WebhookStore;

@@ -1,26 +1,22 @@
 //! Writes as data. Each write operation is one type implementing [`WriteOp`] (they are in
-//! `ops.rs`): its `run` is the operation's logic, written once for every backend, in terms
-//! of [`WriteTx`], the primitives of a write transaction (read a row for update, save an
-//! interaction, append an event, …), which each backend implements with its SQL. Adding an
-//! operation is a type in `ops.rs` and its `Store` method (`backend.rs` hands it to the
-//! backend's writer), plus a primitive per backend if it needs new SQL.
+//! `ops.rs` and `webhooks/ops.rs`): its `run` is the operation's logic, written once for
+//! every backend, in terms of [`WriteTx`], the primitives of a write transaction (read a row
+//! for update, save an interaction, append an event, …), which each backend implements with
+//! its SQL. Adding an operation is its type and the provided `Store` (or `WebhookStore`)
+//! method that builds it and hands it to the writer (`writer.rs`), plus a primitive per
+//! backend if it needs new SQL.
 //!
-//! Both backends' writers group-commit: a write is queued (as a [`QueuedOp`], which holds
-//! its typed answer until the batch commits) and run inside a transaction with the others
-//! waiting; its caller is answered only once that transaction committed. An operation is
-//! re-runnable from `&self`: PostgreSQL runs each write of a failed batch again, alone.
-//!
-//! The primitives are `async` because PostgreSQL's are network round trips. SQLite's are
-//! direct calls that never wait; its writer thread runs each operation to its end with one
-//! poll.
+//! An operation is re-runnable from `&self`: PostgreSQL runs each write of a failed batch
+//! again, alone. The primitives are `async` because PostgreSQL's are network round trips.
+//! SQLite's are direct calls that never wait; its writer thread runs each operation to its
+//! end with one poll.
 
 use std::future::Future;
 
-use tokio::sync::oneshot;
 use uuid::Uuid;
 use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
-use crate::error::{DbFailure, Result, StoreError};
+use crate::error::{DbFailure, StoreError};
 use crate::records::{ClientRecord, CodeRecord, InteractionRecord, TokenRecord};
 use crate::webhooks::records::{AttemptRecord, DeliveryRecord, NewDelivery, WebhookRecord};
 
@@ -289,76 +285,4 @@ pub(crate) trait WriteOp: Send + Sync + 'static {
     fn conflict(&self) -> String {
         "the change conflicts with another one".into()
     }
-}
-
-/// What a write answers its caller: its output, or why it was refused or failed.
-pub(crate) type Answer<T> = Result<T, StoreError>;
-
-/// A write operation in a writer's queue: the operation, the channel its caller waits on,
-/// and its answer once it ran (sent only once the batch committed).
-pub(crate) struct QueuedOp<Op: WriteOp> {
-    op: Op,
-    reply: oneshot::Sender<Answer<Op::Output>>,
-    answer: Option<Answer<Op::Output>>,
-}
-
-impl<Op: WriteOp> QueuedOp<Op> {
-    /// The queued write, and where its answer will come.
-    pub(crate) fn new(op: Op) -> (Self, oneshot::Receiver<Answer<Op::Output>>) {
-        let (reply, answer) = oneshot::channel();
-        (
-            QueuedOp {
-                op,
-                reply,
-                answer: None,
-            },
-            answer,
-        )
-    }
-
-    pub(crate) fn op(&self) -> &Op {
-        &self.op
-    }
-
-    /// Keeps the outcome of a run: `Err` when it failed (the batch must be rolled back).
-    pub(crate) fn keep_outcome(
-        &mut self,
-        outcome: Result<Op::Output, WriteError>,
-    ) -> Result<(), DbFailure> {
-        match outcome {
-            Ok(output) => self.answer = Some(Ok(output)),
-            Err(WriteError::Refused(e)) => self.answer = Some(Err(e)),
-            Err(WriteError::Failed(e)) => {
-                self.answer = None;
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    /// Answers the caller with the outcome of the last run; called once its batch
-    /// committed.
-    pub(crate) fn send_answer(self) {
-        let answer = self.answer.unwrap_or_else(|| {
-            Err(StoreError::Database(
-                "internal error: a write was answered before it ran".into(),
-            ))
-        });
-        let _ = self.reply.send(answer);
-    }
-
-    /// Answers the caller with an error.
-    pub(crate) fn send_error(self, error: StoreError) {
-        let _ = self.reply.send(Err(error));
-    }
-}
-
-/// Waits for a queued write's answer. A write dropped without one was in a batch that did
-/// not commit.
-pub(crate) async fn answer_of<T>(answer: oneshot::Receiver<Answer<T>>) -> Result<T> {
-    answer.await.unwrap_or_else(|_| {
-        Err(StoreError::Database(
-            "the write was not committed (see the server log)".into(),
-        ))
-    })
 }

@@ -171,7 +171,7 @@ impl WrapUps {
         if !unreadable {
             problems.extend(
                 self.store
-                    .assess_wrapup(rec, code_id, &principal.divisions, now_ms)
+                    .wrapup_problems(rec, code_id, &principal.divisions, now_ms)
                     .await?,
             );
         }

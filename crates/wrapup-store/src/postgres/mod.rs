@@ -1,9 +1,10 @@
 //! The PostgreSQL store, for several server nodes on one database.
 //!
-//! Writes (`writer.rs`, `write_tx.rs`): each node has one writer task that group-commits,
-//! as the SQLite writer does. Interactions are read `FOR UPDATE`, so writes from different
-//! nodes to the same interaction serialise in the database; a batch that fails is run
-//! again one write at a time, so one bad write never fails its neighbours.
+//! Writes (`writer.rs`, `write_tx.rs`): each node has one writer task, which runs the
+//! writer's loop (`crate::writer`) with its transaction and group-commits, as on SQLite.
+//! Interactions are read `FOR UPDATE`, so writes from different nodes to the same
+//! interaction serialise in the database; a batch that fails is run again one write at a
+//! time, so one bad write never fails its neighbours.
 //!
 //! Events: a batch writes its events last. It takes their numbers from the one row of
 //! `event_counter`, whose lock it holds until it commits, so event numbers are assigned in
@@ -15,7 +16,7 @@
 //!
 //! The finalization timer runs on every node; `FOR UPDATE SKIP LOCKED` and the
 //! `NOT finalized` condition make each interaction finalized (and its event written)
-//! exactly once. Reads (`queries.rs` and the `Backend` methods below) use a pool of
+//! exactly once. Reads (`queries.rs` and the [`Store`] implementation below) use a pool of
 //! connections. The webhook tables' writes and reads are `webhook_tx.rs` and `webhooks.rs`.
 
 mod listener;
@@ -23,48 +24,48 @@ mod queries;
 mod tailer;
 mod webhook_tx;
 mod webhooks;
-mod write_tx;
+pub(crate) mod write_tx;
 mod writer;
 
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Row};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, WrapUp};
 
 use self::listener::run_listener;
 use self::queries::PgPageQuery;
 use self::tailer::Tailer;
-use self::writer::{run_writer, QueuedWrite, MAX_BATCH};
-use crate::backend::Backend;
+use self::writer::{PgCommitter, MAX_BATCH};
 use crate::error::{DbFailure, Result, StoreError};
 use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, StateCount, TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, Search, SharedInteraction, StateCount,
+    TokenRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{
     self, client_columns, history_columns, interaction_columns, token_columns, EVENT_BUFFER,
     PRUNED_THROUGH,
 };
-use crate::store::StoreObserver;
-use crate::write::{answer_of, QueuedOp, WriteOp};
+use crate::store::Store;
+use crate::webhooks::WebhookStore;
+use crate::writer::{drain, Writer};
 
 /// Connections for reads.
 const READERS: u32 = 16;
 
-/// The PostgreSQL implementation of [`Store`](crate::Store).
+/// The PostgreSQL implementation of [`Store`].
 pub struct PgStore {
     pool: PgPool,
-    writes: mpsc::Sender<Box<dyn QueuedWrite>>,
-    events: broadcast::Sender<Arc<EventRecord>>,
-    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
+    writer: Writer,
     tasks: Vec<tokio::task::AbortHandle>,
 }
 
@@ -121,27 +122,41 @@ impl PgStore {
         let latest: i64 = sqlx::query_scalar("SELECT last FROM event_counter")
             .fetch_one(&pool)
             .await?;
-        let (writes, queue) = mpsc::channel(MAX_BATCH * 4);
-        let (events, _) = broadcast::channel(event_buffer.max(1));
-        let observer = Arc::new(OnceLock::new());
+        let (handle, queue) = Writer::new(MAX_BATCH * 4, event_buffer);
         let (committed, committed_rx) = mpsc::unbounded_channel();
         let (signals, signals_rx) = mpsc::unbounded_channel();
         let mut tasks = Vec::new();
-        tokio::spawn(run_writer(writer, queue, committed, observer.clone()));
+        let committer = PgCommitter {
+            pool: writer,
+            committed,
+        };
+        tokio::spawn(drain(queue, committer));
         tasks.push(tokio::spawn(run_listener(pool.clone(), signals)).abort_handle());
         let tailer = Tailer {
             pool: pool.clone(),
-            events: events.clone(),
+            events: handle.events().clone(),
             published: latest,
         };
         tasks.push(tokio::spawn(tailer.run(committed_rx, signals_rx)).abort_handle());
         Ok(PgStore {
             pool,
-            writes,
-            events,
-            observer,
+            writer: handle,
             tasks,
         })
+    }
+
+    /// An interaction, read (what [`Store::get_interaction`] and
+    /// [`Store::get_interaction_shared`] answer).
+    async fn read_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            interaction_columns!(),
+            " FROM interactions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(schema::interaction).transpose()?)
     }
 
     /// One page of a listing, decoded by `decode`.
@@ -179,40 +194,15 @@ impl PgStore {
     }
 }
 
-impl Backend for PgStore {
-    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
-        let (queued, answer) = QueuedOp::new(op);
-        self.writes
-            .send(Box::new(queued))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer_of(answer).await
-    }
-
-    fn events(&self) -> &broadcast::Sender<Arc<EventRecord>> {
-        &self.events
-    }
-
-    fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
-        &self.observer
-    }
-
-    async fn close(&self) {
-        let (closed, done) = tokio::sync::oneshot::channel();
-        if self
-            .writes
-            .send(Box::new(writer::CloseWriter(closed)))
-            .await
-            .is_ok()
-        {
-            // Dropped unanswered only if the writer already stopped: closed either way.
-            let _ = done.await;
-        }
+#[async_trait]
+impl Store for PgStore {
+    fn writer(&self) -> &Writer {
+        &self.writer
     }
 
     async fn health(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
-        if self.writes.is_closed() {
+        if self.writer.is_closed() {
             return Err(StoreError::Closed);
         }
         Ok(())
@@ -268,15 +258,15 @@ impl Backend for PgStore {
     }
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            interaction_columns!(),
-            " FROM interactions WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(schema::interaction).transpose()?)
+        self.read_interaction(id).await
+    }
+
+    async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {
+        // No cache: every read goes to the database (other nodes write too).
+        Ok(self
+            .read_interaction(id)
+            .await?
+            .map(SharedInteraction::shared))
     }
 
     async fn list_interactions(
@@ -301,7 +291,7 @@ impl Backend for PgStore {
         Ok(query.run(&self.pool, schema::state_count).await?)
     }
 
-    async fn assess_wrapup(
+    async fn wrapup_problems(
         &self,
         interaction: &InteractionRecord,
         code_id: Option<Uuid>,
@@ -310,7 +300,7 @@ impl Backend for PgStore {
     ) -> Result<Vec<ErrorDetail>> {
         let mut conn = self.pool.acquire().await?;
         let (problems, _) =
-            ops::assess(&mut *conn, interaction, code_id, divisions, now_ms).await?;
+            ops::load_and_check_wrapup(&mut *conn, interaction, code_id, divisions, now_ms).await?;
         Ok(problems)
     }
 
@@ -384,5 +374,9 @@ impl Backend for PgStore {
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self
     }
 }

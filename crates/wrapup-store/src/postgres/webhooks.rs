@@ -1,15 +1,26 @@
-//! The webhook reads on PostgreSQL ([`WebhookBackend`]), on the pool.
+//! The webhook reads on PostgreSQL, on the pool: [`WebhookStore`] for [`PgStore`] (its
+//! writes are the trait's provided methods).
 
+use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::queries::events_after;
 use super::webhook_tx::HEAD_OF_INTERACTION;
 use super::PgStore;
-use crate::backend::WebhookBackend;
 use crate::error::{DbFailure, Result};
+use crate::records::EventRecord;
 use crate::webhooks::schema::{attempt_columns, delivery_columns, webhook_columns};
-use crate::webhooks::{schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookRecord};
+use crate::webhooks::{
+    schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookRecord, WebhookStore,
+};
+use crate::writer::Writer;
 
-impl WebhookBackend for PgStore {
+#[async_trait]
+impl WebhookStore for PgStore {
+    fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
     async fn get_webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>> {
         let row = sqlx::query(concat!(
             "SELECT ",
@@ -94,6 +105,14 @@ impl WebhookBackend for PgStore {
             .iter()
             .map(schema::attempt)
             .collect::<Result<_, DbFailure>>()?)
+    }
+
+    async fn get_event(&self, seq: i64) -> Result<Option<EventRecord>> {
+        if seq < 1 {
+            return Ok(None);
+        }
+        let found = events_after(&self.pool, seq - 1, 1).await?;
+        Ok(found.into_iter().find(|e| e.seq == seq))
     }
 
     async fn last_event_before(&self, ms: i64) -> Result<Option<i64>> {

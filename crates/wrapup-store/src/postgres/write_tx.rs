@@ -29,7 +29,7 @@ struct UnnumberedEvent {
 }
 
 /// A write transaction and the batch's rows, as changed so far.
-pub(super) struct PgWriteTx {
+pub(crate) struct PgWriteTx {
     pub(super) db: Transaction<'static, Postgres>,
     /// Interactions read (and locked `FOR UPDATE`) in this transaction, as changed so far.
     interactions: HashMap<Uuid, InteractionRecord>,

@@ -1,16 +1,12 @@
-//! The PostgreSQL writer: one task per node that group-commits, as the SQLite writer does.
-//! It takes every queued write (up to [`MAX_BATCH`]), reads the rows they name in one go,
-//! runs them in one transaction, writes back what they changed and commits once. If a
-//! statement of the batch fails (a race with another node on a unique name, a deadlock),
-//! the batch is rolled back and each write is run again in a transaction of its own, so
-//! one bad write never fails its neighbours. A write is answered only after `COMMIT`
-//! returned; a failed `COMMIT` fails the whole batch, unretried, since it may or may not
-//! have been applied.
-
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+//! The PostgreSQL writer: one task per node that runs the writer's loop (`writer.rs`), which
+//! group-commits as on SQLite. This is its transaction: for a batch of jobs (up to
+//! [`MAX_BATCH`]) it reads the rows they name in one go, runs them in one transaction,
+//! writes back what they changed and commits once. If a statement of the batch fails (a
+//! race with another node on a unique name, a deadlock), the batch is rolled back and each
+//! job is run again in a transaction of its own, so one bad write never fails its
+//! neighbours. A job is answered only after `COMMIT` returned; a failed `COMMIT` fails the
+//! whole batch, unretried, since it may or may not have been applied. The events of each
+//! committed transaction go to the tailer, in commit order, before its jobs are answered.
 
 use sqlx::postgres::PgPool;
 use tokio::sync::mpsc;
@@ -18,173 +14,78 @@ use tokio::sync::mpsc;
 use super::write_tx::PgWriteTx;
 use crate::error::{DbFailure, StoreError};
 use crate::records::EventRecord;
-use crate::store::StoreObserver;
-use crate::write::{Preload, QueuedOp, WriteOp};
+use crate::write::Preload;
+use crate::writer::{fail_all, Committer, Job};
 
 /// The most writes committed in one transaction.
 pub(super) const MAX_BATCH: usize = 256;
 
-/// The future of one run of a queued write.
-type Running<'a> = Pin<Box<dyn Future<Output = Result<(), DbFailure>> + Send + 'a>>;
-
-/// A write in the writer's queue, whatever its operation and answer type.
-pub(super) trait QueuedWrite: Send {
-    /// Names the rows the write will read (see [`PgWriteTx::preload`]).
-    fn preload(&self, rows: &mut Preload);
-    /// Runs the write inside the batch transaction, keeping its answer; `Err` when the
-    /// transaction must be rolled back. May be called again, in another transaction.
-    fn run<'a>(&'a mut self, tx: &'a mut PgWriteTx) -> Running<'a>;
-    /// What a unique violation means for this write.
-    fn conflict(&self) -> String;
-    /// Answers the caller with the answer of the last run; called once its batch committed.
-    fn send_answer(self: Box<Self>);
-    /// Answers the caller with an error.
-    fn send_error(self: Box<Self>, error: StoreError);
-    /// Whether this is [`CloseWriter`]: the writer stops once it is answered.
-    fn closes_writer(&self) -> bool {
-        false
-    }
-}
-
-/// The last entry of the queue: the writer answers it once every write queued before it
-/// was committed (or failed) and answered, then stops. Writes queued after it are dropped
-/// unanswered, which their callers read as "the store is closed".
-pub(super) struct CloseWriter(pub(super) tokio::sync::oneshot::Sender<()>);
-
-impl QueuedWrite for CloseWriter {
-    fn preload(&self, _rows: &mut Preload) {}
-
-    fn run<'a>(&'a mut self, _tx: &'a mut PgWriteTx) -> Running<'a> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn conflict(&self) -> String {
-        String::new()
-    }
-
-    fn send_answer(self: Box<Self>) {
-        let _ = self.0.send(());
-    }
-
-    fn send_error(self: Box<Self>, _error: StoreError) {
-        let _ = self.0.send(());
-    }
-
-    fn closes_writer(&self) -> bool {
-        true
-    }
-}
-
-impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
-    fn preload(&self, rows: &mut Preload) {
-        self.op().preload(rows);
-    }
-
-    fn run<'a>(&'a mut self, tx: &'a mut PgWriteTx) -> Running<'a> {
-        Box::pin(async move {
-            let outcome = self.op().run(tx).await;
-            self.keep_outcome(outcome)
-        })
-    }
-
-    fn conflict(&self) -> String {
-        self.op().conflict()
-    }
-
-    fn send_answer(self: Box<Self>) {
-        (*self).send_answer()
-    }
-
-    fn send_error(self: Box<Self>, error: StoreError) {
-        (*self).send_error(error)
-    }
+/// The PostgreSQL side of the writer: its connection, and where committed events go.
+pub(super) struct PgCommitter {
+    /// A pool of one connection: the writer's.
+    pub(super) pool: PgPool,
+    /// The events of each committed transaction, to the tailer, in commit order.
+    pub(super) committed: mpsc::UnboundedSender<Vec<EventRecord>>,
 }
 
 /// How a batch failed.
-enum BatchFailure {
+pub(super) enum BatchFailure {
     /// Before `COMMIT`: nothing was applied; the writes may be run again.
     Aborted(DbFailure),
     /// At `COMMIT`: it is unknown whether the batch was applied.
     Commit(sqlx::Error),
 }
 
-/// The writer task: batches queued writes into transactions until the store is dropped or
-/// a [`CloseWriter`] is answered.
-/// The events of each committed batch go to the tailer, in commit order.
-pub(super) async fn run_writer(
-    pool: PgPool,
-    mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>,
-    committed: mpsc::UnboundedSender<Vec<EventRecord>>,
-    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
-) {
-    let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.recv().await {
-        let mut closing = first.closes_writer();
-        batch.push(first);
-        while batch.len() < MAX_BATCH && !closing {
-            match queue.try_recv() {
-                Ok(write) => {
-                    closing = write.closes_writer();
-                    batch.push(write);
-                }
-                Err(_) => break,
-            }
-        }
-        let started = Instant::now();
-        let writes = batch.len();
-        let outcome = run_batch(&pool, &mut batch).await;
-        if let Some(observer) = observer.get() {
-            observer.batch_committed(writes, started.elapsed(), outcome.is_ok());
-        }
-        match outcome {
-            Ok(events) => {
-                let _ = committed.send(events);
-                batch.drain(..).for_each(|write| write.send_answer());
-            }
-            Err(BatchFailure::Aborted(e)) if writes > 1 => {
+impl Committer for PgCommitter {
+    const MAX_BATCH: usize = MAX_BATCH;
+    type Committed = Vec<EventRecord>;
+    type Failure = BatchFailure;
+
+    async fn next_job(queue: &mut mpsc::Receiver<Box<dyn Job>>) -> Option<Box<dyn Job>> {
+        queue.recv().await
+    }
+
+    async fn run(&mut self, batch: &mut [Box<dyn Job>]) -> Result<Vec<EventRecord>, BatchFailure> {
+        run_batch(&self.pool, batch).await
+    }
+
+    fn publish(&mut self, events: Vec<EventRecord>) {
+        let _ = self.committed.send(events);
+    }
+
+    async fn recover(&mut self, batch: &mut Vec<Box<dyn Job>>, failure: BatchFailure) {
+        match failure {
+            BatchFailure::Aborted(e) if batch.len() > 1 => {
+                let writes = batch.len();
                 tracing::debug!(error = %e, writes, "a write batch failed; running its writes one by one");
-                for mut write in batch.drain(..) {
-                    match run_batch(&pool, std::slice::from_mut(&mut write)).await {
+                for mut job in batch.drain(..) {
+                    match run_batch(&self.pool, std::slice::from_mut(&mut job)).await {
                         Ok(events) => {
-                            let _ = committed.send(events);
-                            write.send_answer();
+                            self.publish(events);
+                            job.send_answer();
                         }
                         Err(e) => {
-                            let error = single_failure(e, write.as_ref());
-                            write.send_error(error);
+                            let error = single_failure(e, job.as_ref());
+                            job.send_error(error);
                         }
                     }
                 }
             }
             // One write that failed alone, or a commit whose outcome is unknown.
-            Err(e) => {
-                let error = single_failure(e, batch[0].as_ref());
-                for write in batch.drain(..) {
-                    write.send_error(error.clone());
-                }
+            failure => {
+                let error = single_failure(failure, batch[0].as_ref());
+                fail_all(batch, error);
             }
         }
-        if closing {
-            return refuse_the_rest(queue);
-        }
-    }
-}
-
-/// After a [`CloseWriter`]: refuses new writes, and answers those queued after it as
-/// refused by a closed store (they never ran).
-fn refuse_the_rest(mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>) {
-    queue.close();
-    while let Ok(write) = queue.try_recv() {
-        write.send_error(StoreError::Closed);
     }
 }
 
 /// The answer to a write that failed alone: a unique violation is a conflict, a foreign
 /// key violation a missing parent; anything else a database error.
-fn single_failure(e: BatchFailure, write: &dyn QueuedWrite) -> StoreError {
+fn single_failure(e: BatchFailure, job: &dyn Job) -> StoreError {
     match e {
         BatchFailure::Aborted(DbFailure::UniqueViolation(_)) => {
-            StoreError::Conflict(write.conflict())
+            StoreError::Conflict(job.conflict())
         }
         BatchFailure::Aborted(DbFailure::ForeignKeyViolation(_)) => StoreError::NotFound,
         BatchFailure::Aborted(f) => {
@@ -202,22 +103,24 @@ fn single_failure(e: BatchFailure, write: &dyn QueuedWrite) -> StoreError {
     }
 }
 
-/// Runs `writes` in one transaction: reads the rows they name, runs them, writes back
-/// what they changed with their events, and commits. Each write keeps its answer.
+/// Runs `jobs` in one transaction: reads the rows they name, runs them, writes back what
+/// they changed with their events, and commits. Each job keeps its answer.
 async fn run_batch(
     pool: &PgPool,
-    writes: &mut [Box<dyn QueuedWrite>],
+    jobs: &mut [Box<dyn Job>],
 ) -> Result<Vec<EventRecord>, BatchFailure> {
     let mut tx = PgWriteTx::begin(pool)
         .await
         .map_err(BatchFailure::Aborted)?;
     let mut rows = Preload::default();
-    for write in writes.iter() {
-        write.preload(&mut rows);
+    for job in jobs.iter() {
+        job.preload(&mut rows);
     }
     tx.preload(rows).await.map_err(BatchFailure::Aborted)?;
-    for write in writes.iter_mut() {
-        write.run(&mut tx).await.map_err(BatchFailure::Aborted)?;
+    for job in jobs.iter_mut() {
+        job.run_postgres(&mut tx)
+            .await
+            .map_err(BatchFailure::Aborted)?;
     }
     let events = tx.write_back().await.map_err(BatchFailure::Aborted)?;
     tx.commit().await.map_err(BatchFailure::Commit)?;

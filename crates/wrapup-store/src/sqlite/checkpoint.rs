@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use tokio::sync::mpsc;
 
 use super::readers::Readers;
-use super::writer::QueuedWrite;
+use crate::writer::Job;
 
 /// The WAL size (in pages) at which a commit finishes the checkpoint itself. The background
 /// checkpointer copies most of the WAL back without blocking anyone, but under a continuous
@@ -28,7 +28,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 pub(super) async fn run_checkpointer(
     conn: Connection,
     readers: Arc<Readers>,
-    store: mpsc::WeakSender<Box<dyn QueuedWrite>>,
+    store: mpsc::WeakSender<Box<dyn Job>>,
 ) {
     let conn = Arc::new(Mutex::new(conn));
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);

@@ -3,12 +3,12 @@
 //!
 //! SQLite is used synchronously (rusqlite, cached prepared statements): a statement is a
 //! direct call of microseconds, not a message to another thread. The parts:
-//! - `writer.rs`: the writer thread and its group commit (one `BEGIN IMMEDIATE` … `COMMIT`
-//!   per batch of queued writes); `write_tx.rs`: the primitives the write operations
-//!   (`ops.rs`) run with, in SQLite's SQL.
+//! - `writer.rs`: the writer thread, which runs the writer's loop (`crate::writer`) with its
+//!   transaction (one `BEGIN IMMEDIATE` … `COMMIT` per batch of queued writes);
+//!   `write_tx.rs`: the primitives the write operations (`ops.rs`) run with, in SQLite's SQL.
 //! - `readers.rs`: the read-only connections, which keep their snapshot between uses until
 //!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
-//!   `queries.rs`: the reads.
+//!   `queries.rs`: the reads, which the [`Store`] implementation below runs.
 //! - `read_cache.rs`: the cache of hot interactions, exact because the writer forgets what
 //!   it wrote before it answers.
 //! - `checkpoint.rs`: the WAL checkpoints, which keep the WAL bounded.
@@ -22,19 +22,19 @@ mod read_cache;
 mod readers;
 mod webhook_tx;
 mod webhooks;
-mod write_tx;
+pub(crate) mod write_tx;
 mod writer;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::ConnectOptions;
-use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, WrapUp};
 
@@ -42,9 +42,8 @@ use self::checkpoint::{run_checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::queries::Select;
 use self::read_cache::ReadCache;
 use self::readers::{Readers, READERS};
-use self::write_tx::SqliteWriteTx;
-use self::writer::{run_ready, run_writer, QueuedWrite, MAX_BATCH};
-use crate::backend::Backend;
+use self::write_tx::{run_ready, SqliteWriteTx};
+use self::writer::{run_writer, SqliteCommitter, MAX_BATCH};
 use crate::error::{DbFailure, Result, StoreError};
 use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
@@ -55,20 +54,19 @@ use crate::records::{
 };
 use crate::schema::ResultRow;
 use crate::schema::{self, EVENT_BUFFER};
-use crate::store::StoreObserver;
-use crate::write::{answer_of, QueuedOp, WriteOp};
+use crate::store::Store;
+use crate::webhooks::WebhookStore;
+use crate::writer::Writer;
 
 /// How many hot interactions a SQLite store keeps in its read cache by default (about 1 KiB
 /// each); see `read_cache.rs`.
 pub const READ_CACHE_ENTRIES: usize = 100_000;
 
-/// The SQLite implementation of [`Store`](crate::Store).
+/// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     readers: Arc<Readers>,
     cache: Arc<ReadCache>,
-    writes: mpsc::Sender<Box<dyn QueuedWrite>>,
-    events: broadcast::Sender<Arc<EventRecord>>,
-    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
+    writer: Writer,
 }
 
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
@@ -161,38 +159,33 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Database(e.to_string()))??
         };
-        let (writes, queue) = mpsc::channel(MAX_BATCH * 4);
-        let (events, _) = broadcast::channel(event_buffer.max(1));
-        let observer = Arc::new(OnceLock::new());
         let commits = Arc::new(AtomicU64::new(0));
-        let tx = SqliteWriteTx {
-            conn: writer,
-            events: Vec::new(),
-            touched: Vec::new(),
-        };
         let cache = Arc::new(ReadCache::new(commits.clone(), read_cache_entries));
-        let (published, watched, counted, forgets) = (
-            events.clone(),
-            observer.clone(),
-            commits.clone(),
-            cache.clone(),
-        );
+        let (handle, queue) = Writer::new(MAX_BATCH * 4, event_buffer);
+        let committer = SqliteCommitter {
+            tx: SqliteWriteTx {
+                conn: writer,
+                events: Vec::new(),
+                touched: Vec::new(),
+            },
+            events: handle.events().clone(),
+            commits: commits.clone(),
+            cache: cache.clone(),
+        };
         std::thread::Builder::new()
             .name("wrapup-sqlite-writer".into())
-            .spawn(move || run_writer(tx, queue, published, watched, counted, forgets))
+            .spawn(move || run_writer(queue, committer))
             .map_err(|e| StoreError::Database(format!("starting the writer thread: {e}")))?;
         let readers = Arc::new(Readers::new(readers, commits));
         tokio::spawn(run_checkpointer(
             checkpointer,
             readers.clone(),
-            writes.downgrade(),
+            handle.downgrade(),
         ));
         Ok(SqliteStore {
             readers,
             cache,
-            writes,
-            events,
-            observer,
+            writer: handle,
         })
     }
 
@@ -203,9 +196,16 @@ impl SqliteStore {
     pub async fn cap_pages_for_tests(&self, pages: Option<u32>) {
         let (done, answered) = tokio::sync::oneshot::channel();
         let cap = writer::CapPages(pages.unwrap_or(u32::MAX - 1), done);
-        if self.writes.send(Box::new(cap)).await.is_ok() {
+        if self.writer.queue(Box::new(cap)).await {
             let _ = answered.await;
         }
+    }
+
+    /// An interaction, read (what [`Store::get_interaction`] reads and the read cache
+    /// keeps).
+    async fn read_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
+        self.read_now(move |conn| Ok(queries::interaction(conn, id)?))
+            .await
     }
 
     /// A point read, on the calling thread (see [`Readers::read_now`]).
@@ -254,41 +254,16 @@ impl SqliteStore {
     }
 }
 
-impl Backend for SqliteStore {
-    async fn write<Op: WriteOp>(&self, op: Op) -> Result<Op::Output> {
-        let (queued, answer) = QueuedOp::new(op);
-        self.writes
-            .send(Box::new(queued))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        answer_of(answer).await
-    }
-
-    fn events(&self) -> &broadcast::Sender<Arc<EventRecord>> {
-        &self.events
-    }
-
-    fn observer(&self) -> &OnceLock<Arc<dyn StoreObserver>> {
-        &self.observer
-    }
-
-    async fn close(&self) {
-        let (closed, done) = tokio::sync::oneshot::channel();
-        if self
-            .writes
-            .send(Box::new(writer::CloseWriter(closed)))
-            .await
-            .is_ok()
-        {
-            // Dropped unanswered only if the writer already stopped: closed either way.
-            let _ = done.await;
-        }
+#[async_trait]
+impl Store for SqliteStore {
+    fn writer(&self) -> &Writer {
+        &self.writer
     }
 
     async fn health(&self) -> Result<()> {
         self.read_now(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await?;
-        if self.writes.is_closed() {
+        if self.writer.is_closed() {
             return Err(StoreError::Closed);
         }
         Ok(())
@@ -344,8 +319,7 @@ impl Backend for SqliteStore {
     }
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
-        self.read_now(move |conn| Ok(queries::interaction(conn, id)?))
-            .await
+        self.read_interaction(id).await
     }
 
     async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {
@@ -353,7 +327,7 @@ impl Backend for SqliteStore {
             return Ok(Some(hit));
         }
         let began = self.cache.read_begins();
-        let Some(found) = self.get_interaction(id).await? else {
+        let Some(found) = self.read_interaction(id).await? else {
             return Ok(None);
         };
         let found = SharedInteraction::shared(found);
@@ -382,7 +356,7 @@ impl Backend for SqliteStore {
             .await
     }
 
-    async fn assess_wrapup(
+    async fn wrapup_problems(
         &self,
         interaction: &InteractionRecord,
         code_id: Option<Uuid>,
@@ -392,8 +366,10 @@ impl Backend for SqliteStore {
         let (rec, grant) = (interaction.clone(), divisions.clone());
         self.readers
             .read(move |conn| {
-                let assessed = run_ready(ops::assess(conn, &rec, code_id, &grant, now_ms))?;
-                Ok(assessed?.0)
+                let checked = run_ready(ops::load_and_check_wrapup(
+                    conn, &rec, code_id, &grant, now_ms,
+                ))?;
+                Ok(checked?.0)
             })
             .await
     }
@@ -435,5 +411,9 @@ impl Backend for SqliteStore {
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
         self.read_now(move |conn| Ok(queries::meta(conn, key)?))
             .await
+    }
+
+    fn webhooks(&self) -> &dyn WebhookStore {
+        self
     }
 }

@@ -1,17 +1,27 @@
-//! The webhook reads on SQLite ([`WebhookBackend`]).
+//! The webhook reads on SQLite: [`WebhookStore`] for [`SqliteStore`] (its writes are the
+//! trait's provided methods).
 
+use async_trait::async_trait;
 use rusqlite::params;
 use uuid::Uuid;
 
-use super::queries::{query_all, query_one};
+use super::queries::{self, query_all, query_one};
 use super::webhook_tx::HEAD_OF_INTERACTION;
 use super::SqliteStore;
-use crate::backend::WebhookBackend;
 use crate::error::Result;
+use crate::records::EventRecord;
 use crate::webhooks::schema::{attempt_columns, delivery_columns, webhook_columns};
-use crate::webhooks::{schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookRecord};
+use crate::webhooks::{
+    schema, AttemptQuery, AttemptRecord, DeliveryRecord, WebhookRecord, WebhookStore,
+};
+use crate::writer::Writer;
 
-impl WebhookBackend for SqliteStore {
+#[async_trait]
+impl WebhookStore for SqliteStore {
+    fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
     async fn get_webhook(&self, id: Uuid) -> Result<Option<WebhookRecord>> {
         self.read_now(move |conn| {
             Ok(query_one(
@@ -110,6 +120,17 @@ impl WebhookBackend for SqliteStore {
                 )?)
             })
             .await
+    }
+
+    async fn get_event(&self, seq: i64) -> Result<Option<EventRecord>> {
+        if seq < 1 {
+            return Ok(None);
+        }
+        let found = self
+            .readers
+            .read(move |conn| Ok(queries::events_after(conn, seq - 1, 1)?))
+            .await?;
+        Ok(found.into_iter().find(|e| e.seq == seq))
     }
 
     async fn last_event_before(&self, ms: i64) -> Result<Option<i64>> {

@@ -1,7 +1,12 @@
 //! The primitives of a SQLite write transaction ([`WriteTx`]): direct rusqlite calls with
 //! cached prepared statements, on the writer's connection, inside the batch's
 //! `BEGIN IMMEDIATE` transaction. None of them ever waits, so the writer thread runs an
-//! operation to its end with one poll.
+//! operation to its end with one poll ([`run_ready`]).
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Wake, Waker};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use uuid::Uuid;
@@ -16,12 +21,30 @@ use crate::write::{Lookup, WriteTx};
 
 /// The writer's connection, the events written by the batch so far (published once it
 /// commits), and the interactions it wrote (forgotten by the read cache once it commits).
-pub(super) struct SqliteWriteTx {
+pub(crate) struct SqliteWriteTx {
     pub(super) conn: Connection,
     pub(super) events: Vec<EventRecord>,
     /// Every statement that writes the `interactions` table notes its ids here
     /// (`read_cache.rs` relies on it).
     pub(super) touched: Vec<Uuid>,
+}
+
+/// Runs a future that never waits (SQLite's primitives are direct calls) to its end, here,
+/// with one poll: no executor, no allocation.
+pub(crate) fn run_ready<F: Future>(future: F) -> Result<F::Output, DbFailure> {
+    /// The waker of futures that never wait: nothing ever wakes it.
+    struct NeverWoken;
+    impl Wake for NeverWoken {
+        fn wake(self: Arc<Self>) {}
+    }
+    static NEVER_WOKEN: OnceLock<Waker> = OnceLock::new();
+    let waker = NEVER_WOKEN.get_or_init(|| Waker::from(Arc::new(NeverWoken)));
+    match pin!(future).poll(&mut Context::from_waker(waker)) {
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => Err(DbFailure::Other(
+            "internal error: a SQLite statement waited for something".into(),
+        )),
+    }
 }
 
 impl Lookup for SqliteWriteTx {

@@ -1,100 +1,121 @@
-//! The SQLite writer: one OS thread that group-commits. It takes every write waiting in its
-//! queue (up to [`MAX_BATCH`]), runs them in one `BEGIN IMMEDIATE` transaction and commits
-//! once, so one fsync covers the whole batch. Answers are sent only after the commit
-//! succeeded, after the commit counter the readers watch was bumped, and after the read cache
-//! forgot the interactions the batch wrote; if a write fails
-//! (a [`DbFailure`]), the whole batch is rolled back and every write of it is answered with
-//! the failure (a full disk says so). The batch's events are published once it committed.
-//! [`CloseWriter`] in the queue makes the writer commit and answer everything queued before
-//! it, then stop: what `Store::close` does at shutdown.
+//! The SQLite writer: one OS thread that runs the writer's loop (`writer.rs`), which
+//! group-commits. This is its transaction: every job of a batch (up to [`MAX_BATCH`]) runs in
+//! one `BEGIN IMMEDIATE` transaction that commits once, so one fsync covers the whole batch.
+//! Once it committed, and before any job is answered, the commit counter the readers watch
+//! is bumped, the read cache forgets the interactions the batch wrote, and the batch's events
+//! are published. If a job fails (a [`DbFailure`]), the whole batch is rolled back and every
+//! job of it is answered with the failure (a full disk says so).
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Instant;
+use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
 
 use super::read_cache::ReadCache;
-use super::write_tx::SqliteWriteTx;
-use crate::error::{DbFailure, StoreError};
+use super::write_tx::{run_ready, SqliteWriteTx};
+use crate::error::DbFailure;
 use crate::records::EventRecord;
-use crate::store::StoreObserver;
-use crate::write::{QueuedOp, WriteOp};
+use crate::writer::{drain, fail_all, Committer, Job, Queue};
 
 /// The most writes committed in one transaction.
 pub(super) const MAX_BATCH: usize = 512;
 
-/// A write in the writer's queue, whatever its operation and answer type.
-pub(super) trait QueuedWrite: Send {
-    /// Runs the write inside the batch transaction; `Err` when the batch must be rolled
-    /// back.
-    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure>;
-    /// Answers the caller; called only once the batch committed.
-    fn send_answer(self: Box<Self>);
-    /// Answers the caller that the write was not committed, and why.
-    fn send_error(self: Box<Self>, error: StoreError);
-    /// Whether this is [`CloseWriter`]: the writer stops once it is answered.
-    fn closes_writer(&self) -> bool {
-        false
+/// The SQLite side of the writer: its connection (inside [`SqliteWriteTx`]) and what it
+/// tells of a commit.
+pub(super) struct SqliteCommitter {
+    pub(super) tx: SqliteWriteTx,
+    pub(super) events: broadcast::Sender<Arc<EventRecord>>,
+    /// Bumped at every commit: readers then take a new snapshot.
+    pub(super) commits: Arc<AtomicU64>,
+    pub(super) cache: Arc<ReadCache>,
+}
+
+/// How a SQLite batch failed.
+pub(super) enum SqliteFailure {
+    /// `BEGIN IMMEDIATE` failed: nothing ran.
+    NotBegun(DbFailure),
+    /// A job failed: the batch was rolled back.
+    RolledBack(DbFailure),
+    /// `COMMIT` (or the `ROLLBACK` after a failed job) failed.
+    Ended(rusqlite::Error),
+}
+
+/// The writer thread: the writer's loop, until the store is dropped or closed. Nothing the
+/// loop awaits here is ever pending (the queue is waited for with `blocking_recv`, on this
+/// thread of its own, and SQLite's statements never wait), so it runs to its end with one
+/// poll, without an executor.
+pub(super) fn run_writer(queue: Queue, committer: SqliteCommitter) {
+    if run_ready(drain(queue, committer)).is_err() {
+        tracing::error!("internal error: the SQLite writer waited for something; it stopped");
     }
 }
 
-impl<Op: WriteOp> QueuedWrite for QueuedOp<Op> {
-    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
-        let outcome = run_ready(self.op().run(tx))?;
-        self.keep_outcome(outcome)
+impl Committer for SqliteCommitter {
+    const MAX_BATCH: usize = MAX_BATCH;
+    type Committed = ();
+    type Failure = SqliteFailure;
+
+    async fn next_job(queue: &mut mpsc::Receiver<Box<dyn Job>>) -> Option<Box<dyn Job>> {
+        queue.blocking_recv()
     }
 
-    fn send_answer(self: Box<Self>) {
-        (*self).send_answer()
+    async fn run(&mut self, batch: &mut [Box<dyn Job>]) -> Result<(), SqliteFailure> {
+        let tx = &mut self.tx;
+        tx.events.clear();
+        tx.touched.clear();
+        if let Err(e) = tx.conn.execute_batch("BEGIN IMMEDIATE") {
+            let writes = batch.len();
+            tracing::error!(error = %e, writes, "could not start a write transaction");
+            return Err(SqliteFailure::NotBegun(e.into()));
+        }
+        let mut failure = None;
+        for job in batch.iter_mut() {
+            if let Err(e) = job.run_sqlite(tx) {
+                tracing::error!(error = %e, "a write failed; its batch will be rolled back");
+                failure.get_or_insert(e);
+            }
+        }
+        let ended = tx.conn.execute_batch(if failure.is_some() {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        });
+        match (ended, failure) {
+            (Ok(()), None) => Ok(()),
+            (Ok(()), Some(failure)) => Err(SqliteFailure::RolledBack(failure)),
+            (Err(e), _) => Err(SqliteFailure::Ended(e)),
+        }
     }
 
-    fn send_error(self: Box<Self>, error: StoreError) {
-        (*self).send_error(error)
-    }
-}
-
-/// The last entry of the queue: the writer answers it once every write queued before it
-/// committed (or failed) and was answered, then stops. Writes queued after it are dropped
-/// unanswered, which their callers read as "the store is closed".
-pub(super) struct CloseWriter(pub(super) tokio::sync::oneshot::Sender<()>);
-
-impl QueuedWrite for CloseWriter {
-    fn run(&mut self, _tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
-        Ok(())
+    fn ran(failure: &SqliteFailure) -> bool {
+        !matches!(failure, SqliteFailure::NotBegun(_))
     }
 
-    fn send_answer(self: Box<Self>) {
-        let _ = self.0.send(());
+    fn publish(&mut self, _: ()) {
+        // Before anyone hears of the commit: readers then take new snapshots, and the
+        // cache forgets what the batch wrote (read_cache.rs).
+        self.commits.fetch_add(1, Ordering::AcqRel);
+        self.cache.invalidate(&self.tx.touched);
+        for event in self.tx.events.drain(..) {
+            let _ = self.events.send(Arc::new(event));
+        }
     }
 
-    fn send_error(self: Box<Self>, _error: StoreError) {
-        let _ = self.0.send(());
-    }
-
-    fn closes_writer(&self) -> bool {
-        true
-    }
-}
-
-/// Runs a future that never waits (SQLite's primitives are direct calls) to its end, here,
-/// with one poll: no executor, no allocation.
-pub(super) fn run_ready<F: Future>(future: F) -> Result<F::Output, DbFailure> {
-    /// The waker of futures that never wait: nothing ever wakes it.
-    struct NeverWoken;
-    impl Wake for NeverWoken {
-        fn wake(self: Arc<Self>) {}
-    }
-    static NEVER_WOKEN: OnceLock<Waker> = OnceLock::new();
-    let waker = NEVER_WOKEN.get_or_init(|| Waker::from(Arc::new(NeverWoken)));
-    match pin!(future).poll(&mut Context::from_waker(waker)) {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => Err(DbFailure::Other(
-            "internal error: a SQLite statement waited for something".into(),
-        )),
+    async fn recover(&mut self, batch: &mut Vec<Box<dyn Job>>, failure: SqliteFailure) {
+        let writes = batch.len();
+        let failure = match failure {
+            SqliteFailure::NotBegun(failure) => failure,
+            SqliteFailure::RolledBack(failure) => {
+                tracing::error!(writes, "a write failed; its batch was rolled back");
+                failure
+            }
+            SqliteFailure::Ended(e) => {
+                tracing::error!(error = %e, writes, "commit failed; the batch was not acknowledged");
+                let _ = self.tx.conn.execute_batch("ROLLBACK");
+                DbFailure::from(e)
+            }
+        };
+        fail_all(batch, failure.into());
     }
 }
 
@@ -105,8 +126,8 @@ pub(super) fn run_ready<F: Future>(future: F) -> Result<F::Output, DbFailure> {
 pub(super) struct CapPages(pub(super) u32, pub(super) tokio::sync::oneshot::Sender<()>);
 
 #[cfg(feature = "testing")]
-impl QueuedWrite for CapPages {
-    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+impl Job for CapPages {
+    fn run_sqlite(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
         tx.conn
             .query_row(&format!("PRAGMA max_page_count = {}", self.0), [], |_| {
                 Ok(())
@@ -114,109 +135,19 @@ impl QueuedWrite for CapPages {
         Ok(())
     }
 
+    fn run_postgres<'a>(
+        &'a mut self,
+        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
+    ) -> crate::writer::Running<'a> {
+        // Only ever queued on SQLite (`SqliteStore::cap_pages_for_tests`).
+        Box::pin(async { Ok(()) })
+    }
+
     fn send_answer(self: Box<Self>) {
         let _ = self.1.send(());
     }
 
-    fn send_error(self: Box<Self>, _error: StoreError) {
+    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {
         let _ = self.1.send(());
-    }
-}
-
-/// The writer thread: takes every queued write, runs them in one transaction, commits once,
-/// then replies and publishes the events. Ends when the store is dropped, or after a
-/// [`CloseWriter`].
-pub(super) fn run_writer(
-    mut tx: SqliteWriteTx,
-    mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>,
-    events: broadcast::Sender<Arc<EventRecord>>,
-    observer: Arc<OnceLock<Arc<dyn StoreObserver>>>,
-    commits: Arc<AtomicU64>,
-    cache: Arc<ReadCache>,
-) {
-    let mut batch: Vec<Box<dyn QueuedWrite>> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.blocking_recv() {
-        let mut closing = first.closes_writer();
-        batch.push(first);
-        while batch.len() < MAX_BATCH && !closing {
-            match queue.try_recv() {
-                Ok(write) => {
-                    closing = write.closes_writer();
-                    batch.push(write);
-                }
-                Err(_) => break,
-            }
-        }
-        let started = Instant::now();
-        let writes = batch.len();
-        tx.events.clear();
-        tx.touched.clear();
-        if let Err(e) = tx.conn.execute_batch("BEGIN IMMEDIATE") {
-            tracing::error!(error = %e, writes, "could not start a write transaction");
-            fail_all(&mut batch, DbFailure::from(e).into());
-            if closing {
-                return refuse_the_rest(queue);
-            }
-            continue;
-        }
-        let mut failure = None;
-        for write in batch.iter_mut() {
-            if let Err(e) = write.run(&mut tx) {
-                tracing::error!(error = %e, "a write failed; its batch will be rolled back");
-                failure.get_or_insert(e);
-            }
-        }
-        let ended = tx.conn.execute_batch(if failure.is_some() {
-            "ROLLBACK"
-        } else {
-            "COMMIT"
-        });
-        if let Some(observer) = observer.get() {
-            observer.batch_committed(
-                writes,
-                started.elapsed(),
-                ended.is_ok() && failure.is_none(),
-            );
-        }
-        match (ended, failure) {
-            (Ok(()), None) => {
-                // Before anyone hears of the commit: readers then take new snapshots, and
-                // the cache forgets what the batch wrote (read_cache.rs).
-                commits.fetch_add(1, Ordering::AcqRel);
-                cache.invalidate(&tx.touched);
-                for event in tx.events.drain(..) {
-                    let _ = events.send(Arc::new(event));
-                }
-                batch.drain(..).for_each(|write| write.send_answer());
-            }
-            (Ok(()), Some(failure)) => {
-                tracing::error!(writes, "a write failed; its batch was rolled back");
-                fail_all(&mut batch, failure.into());
-            }
-            (Err(e), _) => {
-                tracing::error!(error = %e, writes, "commit failed; the batch was not acknowledged");
-                let _ = tx.conn.execute_batch("ROLLBACK");
-                fail_all(&mut batch, DbFailure::from(e).into());
-            }
-        }
-        if closing {
-            return refuse_the_rest(queue);
-        }
-    }
-}
-
-/// After a [`CloseWriter`]: refuses new writes, and answers those queued after it as
-/// refused by a closed store (they never ran).
-fn refuse_the_rest(mut queue: mpsc::Receiver<Box<dyn QueuedWrite>>) {
-    queue.close();
-    while let Ok(write) = queue.try_recv() {
-        write.send_error(StoreError::Closed);
-    }
-}
-
-/// Answers every write of a batch that did not commit with why.
-fn fail_all(batch: &mut Vec<Box<dyn QueuedWrite>>, error: StoreError) {
-    for write in batch.drain(..) {
-        write.send_error(error.clone());
     }
 }

@@ -1,6 +1,9 @@
-//! The webhook write operations, each defined once for both backends (see `write.rs`),
-//! over the webhook tables' primitives ([`WebhookTx`](crate::write::WebhookTx)), which each
-//! backend implements in its `webhook_tx.rs`.
+//! The webhook write operations, each one type, declared here with what it does, once for
+//! both backends (see `write.rs`), over the webhook tables' primitives
+//! ([`WebhookTx`](crate::write::WebhookTx)), which each backend implements in its
+//! `webhook_tx.rs`. The three the server builds itself ([`EnqueueDeliveries`],
+//! [`ClaimDeliveries`], [`RecordAttempt`]) are public, exported by `webhooks`; the others are
+//! built by the provided methods of [`WebhookStore`](super::WebhookStore).
 
 use uuid::Uuid;
 use wrapup_types::timestamp::{format, from_millis};
@@ -128,6 +131,17 @@ impl WriteOp for RotateSecret {
     }
 }
 
+/// The events read after an endpoint's cursor: the deliveries they make, and where the
+/// cursor moves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnqueueDeliveries {
+    pub webhook_id: Uuid,
+    pub expected_cursor: i64,
+    pub new_cursor: i64,
+    pub deliveries: Vec<NewDelivery>,
+    pub now_ms: i64,
+}
+
 impl WriteOp for EnqueueDeliveries {
     type Output = bool;
 
@@ -186,6 +200,16 @@ impl WriteOp for QueueDelivery {
     }
 }
 
+/// A node's claim on due deliveries: leased to `lease` until `now_ms + lease_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimDeliveries {
+    pub webhook_id: Uuid,
+    pub now_ms: i64,
+    pub limit: u32,
+    pub lease: Uuid,
+    pub lease_ms: i64,
+}
+
 impl WriteOp for ClaimDeliveries {
     type Output = Vec<DeliveryRecord>;
 
@@ -215,6 +239,27 @@ impl WriteOp for ClaimDeliveries {
         }
         Ok(due)
     }
+}
+
+/// One attempt, to log and act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordAttempt {
+    pub webhook_id: Uuid,
+    pub message_id: String,
+    /// The lease the attempt was made under: a delivery whose lease has passed to another
+    /// node only gets the attempt logged.
+    pub lease: Uuid,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub attempted_ms: i64,
+    pub response_status: Option<u16>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub latency_ms: u64,
+    pub outcome: AttemptOutcome,
+    /// An endpoint whose attempts have all failed for this long is disabled.
+    pub disable_after_ms: i64,
+    pub now_ms: i64,
 }
 
 impl WriteOp for RecordAttempt {

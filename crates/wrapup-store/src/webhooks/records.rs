@@ -108,27 +108,6 @@ pub struct DeliveryRecord {
     pub updated_ms: i64,
 }
 
-/// The events read after an endpoint's cursor: the deliveries they make, and where the
-/// cursor moves.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EnqueueDeliveries {
-    pub webhook_id: Uuid,
-    pub expected_cursor: i64,
-    pub new_cursor: i64,
-    pub deliveries: Vec<NewDelivery>,
-    pub now_ms: i64,
-}
-
-/// A node's claim on due deliveries: leased to `lease` until `now_ms + lease_ms`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClaimDeliveries {
-    pub webhook_id: Uuid,
-    pub now_ms: i64,
-    pub limit: u32,
-    pub lease: Uuid,
-    pub lease_ms: i64,
-}
-
 /// What an attempt's answer means for its delivery (decided by the server's retry rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptOutcome {
@@ -140,27 +119,6 @@ pub enum AttemptOutcome {
     Failed,
     /// 410 Gone: the delivery fails and the endpoint is disabled.
     Gone,
-}
-
-/// One attempt, to log and act on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordAttempt {
-    pub webhook_id: Uuid,
-    pub message_id: String,
-    /// The lease the attempt was made under: a delivery whose lease has passed to another
-    /// node only gets the attempt logged.
-    pub lease: Uuid,
-    /// 1 for the first attempt.
-    pub attempt: u32,
-    pub attempted_ms: i64,
-    pub response_status: Option<u16>,
-    pub response_body: Option<String>,
-    pub error: Option<String>,
-    pub latency_ms: u64,
-    pub outcome: AttemptOutcome,
-    /// An endpoint whose attempts have all failed for this long is disabled.
-    pub disable_after_ms: i64,
-    pub now_ms: i64,
 }
 
 /// What recording an attempt did.
