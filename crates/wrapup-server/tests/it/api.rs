@@ -157,10 +157,6 @@ async fn finalization_timer_fires_and_survives_restarts() {
     let s = TestServer::builder()
         .database(db)
         .clock(clock)
-        .config(Config {
-            settle_ms: SETTLE_MS,
-            ..Config::default()
-        })
         .start()
         .await;
     let mut events = s.store.subscribe();

@@ -322,14 +322,7 @@ async fn query_and_scope_errors() {
 async fn a_lagging_subscriber_catches_up_from_the_log() {
     // The broadcast keeps 4 events; one finalization pass publishes 50 at once, so the
     // subscriber lags and must read the rest from the stored log.
-    let server = TestServer::builder()
-        .config(Config {
-            settle_ms: SETTLE_MS,
-            ..Config::default()
-        })
-        .event_buffer(4)
-        .start()
-        .await;
+    let server = TestServer::builder().event_buffer(4).start().await;
     let admin = server.admin().await;
     let division = server.division(&admin, "Sales").await;
     let mut ids = Vec::new();
