@@ -402,7 +402,7 @@ mod tests {
 
     /// A request that has a valid token does not wait for anyone, not even for a token
     /// fetch in progress in a future its caller is not polling (here: a lock nobody
-    /// releases). See `tests/concurrency.rs` for the deadlock this prevents.
+    /// releases). See `tests/it/concurrency.rs` for the deadlock this prevents.
     #[tokio::test]
     async fn a_cached_token_is_read_without_waiting_for_a_fetch() {
         let client = Client::new("http://127.0.0.1:9").with_credentials("id", "secret");

@@ -6,6 +6,7 @@
 
 pub mod receiver;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,41 +41,54 @@ impl Drop for TestServer {
     }
 }
 
-impl TestServer {
-    pub async fn start() -> TestServer {
-        Self::start_with(Config {
-            settle_ms: SETTLE_MS,
-            ..Config::default()
-        })
-        .await
+/// How a `TestServer` starts (`TestServer::builder()`); every setting has a default.
+#[must_use = "a builder does nothing until `.start().await`"]
+pub struct TestServerBuilder {
+    config: Config,
+    db: Option<Arc<TestDb>>,
+    clock: Option<Arc<ManualClock>>,
+    event_buffer: usize,
+}
+
+impl TestServerBuilder {
+    /// The server's configuration, as given (default: `settle_ms` = `SETTLE_MS`, the rest
+    /// `Config::default()`).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
     }
 
-    pub async fn start_with(config: Config) -> TestServer {
-        let db = Arc::new(TestDb::from_env().await);
-        let clock = Arc::new(ManualClock::new(START_MS));
-        Self::start_on(db, clock, config).await
+    /// Serve this database, e.g. one a previous server used (default: a new one, SQLite or
+    /// as `WRAPUP_TEST_BACKEND` says).
+    pub fn database(mut self, db: Arc<TestDb>) -> Self {
+        self.db = Some(db);
+        self
     }
 
-    /// Starts a server on the database `db` (e.g. again, after a restart).
-    pub async fn start_on(db: Arc<TestDb>, clock: Arc<ManualClock>, config: Config) -> TestServer {
-        Self::start_full(db, clock, config, wrapup_store::EVENT_BUFFER).await
+    /// Use this clock (default: a new `ManualClock` at `START_MS`).
+    pub fn clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
-    /// A server whose store keeps only `event_buffer` events in memory for subscribers.
-    pub async fn start_with_event_buffer(config: Config, event_buffer: usize) -> TestServer {
-        let db = Arc::new(TestDb::from_env().await);
-        let clock = Arc::new(ManualClock::new(START_MS));
-        Self::start_full(db, clock, config, event_buffer).await
+    /// Keep only `events` events in memory for subscribers (default: the store's
+    /// `EVENT_BUFFER`).
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events;
+        self
     }
 
-    async fn start_full(
-        db: Arc<TestDb>,
-        clock: Arc<ManualClock>,
-        config: Config,
-        event_buffer: usize,
-    ) -> TestServer {
-        let store = db.open(event_buffer).await;
-        let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, config);
+    /// Opens the store and serves the API on `127.0.0.1:0`.
+    pub async fn start(self) -> TestServer {
+        let db = match self.db {
+            Some(db) => db,
+            None => Arc::new(TestDb::from_env().await),
+        };
+        let clock = self
+            .clock
+            .unwrap_or_else(|| Arc::new(ManualClock::new(START_MS)));
+        let store = db.open(self.event_buffer).await;
+        let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, self.config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = app.router();
@@ -88,6 +102,38 @@ impl TestServer {
             app,
             db,
             server,
+        }
+    }
+}
+
+impl TestServer {
+    /// A server with the defaults: a new throw-away database, the manual clock at
+    /// `START_MS`, `settle_ms` = `SETTLE_MS` and otherwise the default `Config`.
+    /// `TestServer::builder()` changes any of these.
+    pub async fn start() -> TestServer {
+        Self::builder().start().await
+    }
+
+    /// A server to configure, then `.start().await`:
+    ///
+    /// ```text
+    /// let server = TestServer::builder()
+    ///     .config(Config { demo: true, ..Config::default() })
+    ///     .database(db)          // e.g. again, after a restart
+    ///     .clock(clock)
+    ///     .event_buffer(4)       // events the store keeps in memory for subscribers
+    ///     .start()
+    ///     .await;
+    /// ```
+    pub fn builder() -> TestServerBuilder {
+        TestServerBuilder {
+            config: Config {
+                settle_ms: SETTLE_MS,
+                ..Config::default()
+            },
+            db: None,
+            clock: None,
+            event_buffer: wrapup_store::EVENT_BUFFER,
         }
     }
 
@@ -137,6 +183,19 @@ impl TestServer {
             .await
             .unwrap()
             .id
+    }
+
+    /// A division named `division` with one wrap-up code named `code` in it, made through
+    /// the API: (the division's id, the code's id).
+    pub async fn division_with_code(
+        &self,
+        admin: &Client,
+        division: &str,
+        code: &str,
+    ) -> (Uuid, Uuid) {
+        let division = self.division(admin, division).await;
+        let code = self.code(admin, division, code).await;
+        (division, code)
     }
 
     /// A new interaction moved through `states`.
@@ -198,6 +257,99 @@ impl TestServer {
         .await
         .expect("the event arrives");
     }
+}
+
+/// What a check polled by `eventually` answers: `true` or `Some(value)` once what it waits
+/// for has happened, `false` or `None` until then.
+pub trait Ready {
+    type Value;
+    fn ready(self) -> Option<Self::Value>;
+}
+
+impl Ready for bool {
+    type Value = ();
+    fn ready(self) -> Option<()> {
+        self.then_some(())
+    }
+}
+
+impl<T> Ready for Option<T> {
+    type Value = T;
+    fn ready(self) -> Option<T> {
+        self
+    }
+}
+
+/// The longest pause between two checks of `eventually` (the first ones come sooner: 1 ms,
+/// then twice as long each time, up to this).
+pub const POLL_AT_MOST_EVERY: Duration = Duration::from_millis(20);
+
+/// Runs `check` until it is ready (`true`, or `Some(value)`: the value is returned), for at
+/// most `timeout`, pausing 1 ms, 2 ms, 4 ms, … up to `POLL_AT_MOST_EVERY` between checks;
+/// then panics saying what it waited for (`what` is formatted only then: see [`describe`]).
+/// For what neither the manual clock nor the store's event feed can tell a test
+/// deterministically (another process, a socket, a metric that follows a connection).
+///
+/// ```text
+/// let attempts = eventually("3 attempts in the log", Duration::from_secs(10), || async {
+///     let page = admin.webhook_deliveries(id, &query).await.unwrap();
+///     (page.entities.len() >= 3).then_some(page.entities)
+/// })
+/// .await;
+/// ```
+pub async fn eventually<R, F>(
+    what: impl std::fmt::Display,
+    timeout: Duration,
+    mut check: impl FnMut() -> F,
+) -> R::Value
+where
+    R: Ready,
+    F: Future<Output = R>,
+{
+    let started = tokio::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(value) = check().await.ready() {
+            return value;
+        }
+        if started.elapsed() >= timeout {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(POLL_AT_MOST_EVERY);
+    }
+}
+
+/// A description made only when shown: `eventually`'s `what` with what things looked like
+/// at the timeout (`describe(|| format!("the batch to finish; its output:\n{}", output()))`).
+pub fn describe<F: Fn() -> String>(describe: F) -> impl std::fmt::Display {
+    struct Described<F>(F);
+    impl<F: Fn() -> String> std::fmt::Display for Described<F> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&(self.0)())
+        }
+    }
+    Described(describe)
+}
+
+/// The variable that replays a test's random choices: `WRAPUP_TEST_SEED=<n>`.
+pub const SEED_VAR: &str = "WRAPUP_TEST_SEED";
+
+/// A random number generator for a test's random choices (e.g. when to kill a process),
+/// seeded from `WRAPUP_TEST_SEED` if set, else at random; the seed is printed on stderr
+/// (shown with a failing test's output), so a failure can be replayed with
+/// `WRAPUP_TEST_SEED=<seed> cargo test … <test>`.
+pub fn seeded_rng(test: &str) -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    let seed = match std::env::var(SEED_VAR) {
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .unwrap_or_else(|_| panic!("{SEED_VAR}={text:?} is not a number (u64)")),
+        Err(_) => rand::random::<u64>(),
+    };
+    eprintln!("{test}: random choices seeded with {SEED_VAR}={seed}");
+    rand::rngs::StdRng::seed_from_u64(seed)
 }
 
 async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {

@@ -1,0 +1,116 @@
+//! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `clients create` on the
+//! database of a running server, usage errors.
+
+use std::process::Command;
+
+use wrapup_store::{InteractionFilter, PageRequest};
+use wrapup_types::DivisionGrant;
+
+use crate::common::{Server, BIN};
+
+#[tokio::test]
+async fn clients_create_works_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    let server = Server::start(&db, &[]);
+    let out = Command::new(BIN)
+        .args([
+            "clients",
+            "create",
+            "--db",
+            &db,
+            "--name",
+            "crm",
+            "--scopes",
+            "interaction:view interaction:write",
+            "--divisions",
+            "all",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        created["scopes"],
+        serde_json::json!(["interaction:view", "interaction:write"])
+    );
+    assert_eq!(created["divisions"], "all");
+    let client = wrapup_client::Client::new(&server.url).with_credentials(
+        created["clientId"].as_str().unwrap(),
+        created["clientSecret"].as_str().unwrap(),
+    );
+    let token = client.fetch_token().await.unwrap();
+    assert_eq!(token.scope, "interaction:view interaction:write");
+    client.list_interactions(&Default::default()).await.unwrap();
+}
+
+#[tokio::test]
+async fn demo_seeding_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    for _ in 0..2 {
+        let server = Server::start(&db, &["--demo"]);
+        let demo = wrapup_client::Client::new(&server.url).with_credentials(
+            &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
+            wrapup_server::demo::DEMO_CLIENT_SECRET,
+        );
+        assert_eq!(demo.list_divisions().await.unwrap().entities.len(), 2);
+    }
+    let store = wrapup_store::open(&db).await.unwrap();
+    let all = store
+        .list_interactions(
+            &DivisionGrant::All,
+            &InteractionFilter::default(),
+            PageRequest {
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    // Five interactions, and three more in the Genesys states (docs/genesys.md).
+    assert_eq!(all.len(), 8, "a second start does not duplicate the demo");
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    let out = Command::new(BIN)
+        .args(["serve", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    for args in [
+        &["serve", "--help"][..],
+        &["clients", "create", "--help"],
+        &["migrate", "--help"],
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Example"),
+            "{args:?}"
+        );
+    }
+    let out = Command::new(BIN)
+        .args([
+            "clients",
+            "create",
+            "--db",
+            "sqlite::memory:",
+            "--name",
+            "x",
+            "--scopes",
+            "root",
+            "--divisions",
+            "all",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("root is not a scope"));
+}
