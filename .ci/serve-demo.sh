@@ -1,14 +1,15 @@
 # Sourced by the CI steps that need a real server: `start_demo_server [EXTRA SERVE ARGS]`
-# builds wrapup (debug; the tests already built it), starts `wrapup serve --demo` on
+# takes the wrapup binary (.ci/wrapup-bin: the one the tests built, under .ci/run), starts `wrapup serve --demo` on
 # 127.0.0.1, on a port the system picks, over a new SQLite database in a temporary
 # directory, waits for "wrapup listening on http://ADDR", and sets WRAPUP_URL. The server
 # is stopped (SIGTERM, then SIGKILL) and the directory removed when the script exits.
 
 start_demo_server() {
-    cargo build --locked --quiet -p wrapup
+    local bin
+    bin=$(bash .ci/wrapup-bin)
     DEMO_DIR=$(mktemp -d /tmp/wrapup-ci-demo.XXXXXX)
     local log="$DEMO_DIR/serve.log"
-    WRAPUP_LOG=${WRAPUP_LOG:-warn} target/debug/wrapup serve --demo --listen 127.0.0.1:0 \
+    WRAPUP_LOG=${WRAPUP_LOG:-warn} "$bin" serve --demo --listen 127.0.0.1:0 \
         --db "sqlite://$DEMO_DIR/wrapup.db" "$@" >"$DEMO_DIR/serve.out" 2>"$log" &
     DEMO_PID=$!
     trap stop_demo_server EXIT
