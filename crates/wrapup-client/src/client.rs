@@ -296,6 +296,7 @@ impl Client {
         let started = Instant::now();
         let response = self.http.execute(request).await?;
         let raw = RawResponse {
+            url: response.url().to_string(),
             status: response.status(),
             headers: response.headers().clone(),
             body: response.bytes().await?.to_vec(),

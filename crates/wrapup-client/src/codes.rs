@@ -120,21 +120,31 @@ impl Client {
         interaction: &Interaction,
         code: &CodeRef,
     ) -> Result<Uuid, ApplyError> {
-        let name = match code {
-            CodeRef::Id(id) => return Ok(*id),
-            CodeRef::Name(name) => name,
-        };
+        match code {
+            CodeRef::Id(id) => Ok(*id),
+            CodeRef::Name(name) => Ok(self.resolve_code_name(interaction, name).await?.id),
+        }
+    }
+
+    /// The active code of the interaction's division named `name` (ignoring case), as the
+    /// server has it (its name as written there, e.g. to say which code was applied), or why
+    /// there is none ([`unknown_code`]).
+    pub async fn resolve_code_name(
+        &self,
+        interaction: &Interaction,
+        name: &str,
+    ) -> Result<WrapUpCode, ApplyError> {
         let division = interaction.division_id;
-        let query = |division_id, name: Option<&String>| CodeQuery {
+        let query = |division_id, name: Option<&str>| CodeQuery {
             division_id,
-            name: name.cloned(),
+            name: name.map(str::to_string),
             include_archived: Some(true),
             page_size: Some(500),
             ..CodeQuery::default()
         };
         let named = self.list_codes(&query(Some(division), Some(name))).await?;
         if let Some(found) = find_named(name, &named.entities) {
-            return Ok(found.id);
+            return Ok(found.clone());
         }
         let in_division = self.list_codes(&query(Some(division), None)).await?;
         let elsewhere = self.list_codes(&query(None, Some(name))).await?;
@@ -142,7 +152,7 @@ impl Client {
         let mut codes = named.entities;
         codes.extend(in_division.entities);
         Err(ApplyError::Code {
-            name: name.clone(),
+            name: name.to_string(),
             detail: unknown_code(
                 name,
                 division,

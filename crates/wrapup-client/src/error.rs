@@ -56,7 +56,7 @@ impl Error {
         match self {
             Error::Transport(_) | Error::OAuth { .. } | Error::NoCredentials => true,
             Error::Api { status, .. } => *status == 401 || *status >= 500,
-            Error::Unexpected { status, .. } => *status >= 500 || *status == 0,
+            Error::Unexpected { status, .. } => *status >= 500 || *status == 0 || *status == 401,
         }
     }
 }

@@ -152,6 +152,7 @@ impl Client {
         let response = request.send().await?;
         if !response.status().is_success() {
             let raw = RawResponse {
+                url: response.url().to_string(),
                 status: response.status(),
                 headers: response.headers().clone(),
                 body: response.bytes().await?.to_vec(),

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 /// A raw response, for callers that inspect what the server sent.
 #[derive(Debug)]
 pub struct RawResponse {
+    /// Where the request went (after redirects).
+    pub url: String,
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
@@ -32,14 +34,30 @@ pub(crate) fn decode<T: DeserializeOwned>(raw: &RawResponse) -> Result<T> {
     })
 }
 
-/// A response this client does not understand, with the start of its body.
+/// A response this client does not understand, with the start of its body, or, when it has
+/// none, where it came from: a server that answers without a body is not a wrapup server
+/// (every answer of its API has one), and "unexpected response (401): " would say nothing.
 pub(crate) fn unexpected(raw: &RawResponse) -> Error {
+    let text: String = String::from_utf8_lossy(&raw.body)
+        .chars()
+        .take(500)
+        .collect();
+    let message = if text.trim().is_empty() {
+        let what = if raw.body.is_empty() {
+            "an empty body"
+        } else {
+            "a blank body"
+        };
+        format!(
+            "{what} from {}, which is not an answer of the wrapup API (each of its answers has a JSON body)",
+            raw.url
+        )
+    } else {
+        text
+    };
     Error::Unexpected {
         status: raw.status.as_u16(),
-        message: String::from_utf8_lossy(&raw.body)
-            .chars()
-            .take(500)
-            .collect(),
+        message,
     }
 }
 

@@ -6,7 +6,9 @@ use serde_json::Value;
 use uuid::Uuid;
 use wrapup_types::{ErrorCode, ErrorDetail, WrapUp, WrapUpRequest};
 
-use crate::wrapup_body::{describe, valid_code_id, validate_fields, MAX_DURATION_MS};
+use crate::wrapup_body::{
+    code_name_sent, describe, valid_code_id, validate_fields, MAX_DURATION_MS,
+};
 
 /// The most tags a wrap-up may carry.
 pub const MAX_TAGS: usize = 50;
@@ -55,6 +57,11 @@ impl From<WrapUpRequest> for NewWrapUp {
 pub struct BodyProblems {
     pub problems: Vec<ErrorDetail>,
     pub code_id: Option<Uuid>,
+    /// What the code's field held when it was text that is not a code id at all, maybe a
+    /// code's name (`"codeId": "Sale"`): the server looks it up among the codes of the
+    /// interaction's division, and the hint then gives that code's id
+    /// (`wrapup_fix::hint_code_named`).
+    pub code_name: Option<String>,
 }
 
 impl BodyProblems {
@@ -63,6 +70,7 @@ impl BodyProblems {
         BodyProblems {
             problems: vec![problem],
             code_id: None,
+            code_name: None,
         }
     }
 
@@ -88,6 +96,7 @@ pub fn check_fields(fields: &[(String, Value)]) -> Result<NewWrapUp, BodyProblem
         .map_err(|problems| BodyProblems {
             problems,
             code_id: valid_code_id(fields),
+            code_name: code_name_sent(fields, "codeId"),
         })
 }
 

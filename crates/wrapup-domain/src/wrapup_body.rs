@@ -460,6 +460,18 @@ pub fn valid_code_id(fields: &[(String, Value)]) -> Option<Uuid> {
         .and_then(|(_, v)| check_code_id(v).ok())
 }
 
+/// The text of the code's `field` (`codeId`, or `code` in the Genesys dialect) when it is
+/// not a code id in any spelling: perhaps a code's name, which step 6 then looks up.
+pub fn code_name_sent(fields: &[(String, Value)], field: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(k, _)| k == field)
+        .and_then(|(_, v)| v.as_str())
+        .map(str::trim)
+        .filter(|text| !text.is_empty() && Uuid::parse_str(text).is_err())
+        .map(str::to_string)
+}
+
 /// docs/api.md#order-of-checks, step 6: the code a valid body names. `code` is the code looked up by id
 /// (`None` if it does not exist); `code_visible` says whether the caller may see the
 /// code's division. `division_name` names a division for messages.

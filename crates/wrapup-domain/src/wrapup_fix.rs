@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 use uuid::Uuid;
-use wrapup_types::{SuggestedBody, WrapUpCode};
+use wrapup_types::{ErrorCode, ErrorDetail, SuggestedBody, WrapUpCode};
 
 use crate::names::name_key;
 use crate::wrapup_body::{suggest_field, MAX_DURATION_MS, MAX_NOTES_CHARS};
@@ -312,6 +312,31 @@ impl Fix {
                 format!("{key} left out: not a field of a wrap-up body.")
             });
         }
+    }
+}
+
+/// Turns the hint of a `wrapup.code.invalid` problem whose value was `name` into that
+/// code's id, when the interaction's `division` has a current code of that name (`codes`:
+/// the caller's codes of that name, or more): the rule the corrected body follows too
+/// ([`suggest_fix`]), so the refusal and the dry run name the same code.
+pub fn hint_code_named(
+    problems: &mut [ErrorDetail],
+    name: &str,
+    division: Uuid,
+    codes: &[WrapUpCode],
+) {
+    let Some(code) = current_code_named(codes, division, name) else {
+        return;
+    };
+    for problem in problems
+        .iter_mut()
+        .filter(|p| p.error_code == ErrorCode::WrapupCodeInvalid)
+    {
+        let field = problem.field_name.as_deref().unwrap_or("codeId");
+        problem.hint = Some(format!(
+            "\"{}\" is the name of a code of the interaction's division (\"{}\"), not its id: send \"{field}\": \"{}\".",
+            name, code.name, code.id
+        ));
     }
 }
 

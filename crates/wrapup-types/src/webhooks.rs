@@ -93,15 +93,19 @@ pub struct CreatedWebhook {
 #[schema(example = json!({"url": "https://crm.example.com/hooks/wrapup", "eventTypes": ["interaction.finalized"], "description": "CRM sync"}))]
 pub struct CreateWebhook {
     /// An absolute `http` or `https` URL, at most 2048 characters, without credentials.
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: String,
-    /// The event types to deliver (default: all of them).
+    /// The event types to deliver (default: all of them); at least one when sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1)]
     pub event_types: Option<Vec<EventKind>>,
     /// The divisions whose events to deliver, each granted to the token (default: the
     /// token's own grant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub divisions: Option<DivisionGrant>,
+    /// What the endpoint is for, at most 1024 characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     /// Default `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,14 +117,19 @@ pub struct CreateWebhook {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(example = json!({"enabled": true}))]
 pub struct UpdateWebhook {
+    /// A new URL: absolute `http` or `https`, at most 2048 characters, without credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: Option<String>,
+    /// The event types to deliver from now on; at least one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 1)]
     pub event_types: Option<Vec<EventKind>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub divisions: Option<DivisionGrant>,
-    /// An empty string removes the description.
+    /// At most 1024 characters; an empty string removes the description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     /// `true` re-enables a disabled endpoint: delivery resumes where it stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]

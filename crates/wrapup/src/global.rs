@@ -48,17 +48,6 @@ pub struct Global {
     /// Show every HTTP request and response on stderr (the token masked).
     #[arg(short, long, global = true)]
     pub verbose: bool,
-    /// Log format of `serve` on stderr: text, or json (one object per line). Filter with
-    /// WRAPUP_LOG, e.g. WRAPUP_LOG=debug.
-    #[arg(long, global = true, env = "WRAPUP_LOG_FORMAT", default_value = "text")]
-    pub log_format: LogFormat,
-}
-
-/// How `serve` writes its log.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// The connection settings of the environment (`WRAPUP_URL`, `WRAPUP_CLIENT_ID`, …), read
@@ -133,8 +122,19 @@ impl Global {
         })
     }
 
-    /// The API client the settings describe.
+    /// The API client the settings describe; without any credentials, the error that says
+    /// so (nothing is sent: every client command needs them).
     pub fn client(&self, sources: &Sources) -> anyhow::Result<Client> {
+        self.client_maybe_anonymous(sources, false)
+    }
+
+    /// The API client the settings describe, even without credentials (`doctor` reports
+    /// them missing as one of its checks).
+    pub fn client_without_credentials(&self, sources: &Sources) -> anyhow::Result<Client> {
+        self.client_maybe_anonymous(sources, true)
+    }
+
+    fn client_maybe_anonymous(&self, sources: &Sources, anonymous: bool) -> anyhow::Result<Client> {
         let settings = self.settings(sources)?;
         let url = settings
             .url
@@ -161,7 +161,8 @@ impl Global {
             }
             (None, Some(_), None) => bail!("a client id is set but no secret: set WRAPUP_CLIENT_SECRET or --client-secret (see `wrapup config show`)"),
             (None, None, Some(_)) => bail!("a client secret is set but no client id: set WRAPUP_CLIENT_ID or --client-id (see `wrapup config show`)"),
-            (None, None, None) => {} // requests will say credentials are missing
+            (None, None, None) if anonymous => {}
+            (None, None, None) => bail!(wrapup_client::Error::NoCredentials),
         }
         if self.verbose {
             client = client.with_trace(Arc::new(StderrTrace));

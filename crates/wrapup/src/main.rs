@@ -9,10 +9,13 @@ mod commands;
 mod config;
 mod exit;
 mod global;
+mod guess;
 mod help;
 mod output;
 mod render;
 mod signals;
+#[cfg(test)]
+mod tree_tests;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -30,11 +33,11 @@ use crate::commands::doctor::DoctorArgs;
 use crate::commands::interactions::InteractionsCommand;
 use crate::commands::lint::LintArgs;
 use crate::commands::seed::SeedArgs;
-use crate::commands::serve::ServeArgs;
+use crate::commands::serve::{LogFormat, ServeArgs};
 use crate::commands::simulate::SimulateArgs;
 use crate::commands::webhooks::WebhooksCommand;
 use crate::exit::exit_codes;
-use crate::global::{Global, LogFormat, Sources};
+use crate::global::{Global, Sources};
 use crate::help::examples;
 
 #[cfg(test)]
@@ -125,7 +128,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
-        Err(e) => return usage_exit(e),
+        Err(e) => return usage_exit(guess::improve(e, &Cli::command())),
     };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
@@ -140,9 +143,10 @@ fn main() -> ExitCode {
             }),
         )
         .with_writer(std::io::stderr);
-    match cli.global.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
+    // The client commands' warnings are for the person reading them: always text.
+    match &cli.command {
+        Command::Serve(args) if matches!(args.log_format, LogFormat::Json) => logs.json().init(),
+        _ => logs.init(),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

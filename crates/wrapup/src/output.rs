@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode};
 use wrapup_client::{ApplyError, Error, HttpTrace, InvalidWrapUp, TransportFailure};
 
 use crate::exit;
+use crate::render::human_ms;
 
 /// A batch that stopped before its end because the server could not be reached, kept
 /// failing, kept answering 429 past the retries, or refused the credentials: exit 5, as
@@ -96,13 +97,24 @@ fn client_error(e: &Error) -> (u8, String) {
                 .unwrap_or_default();
             format!("{e}\n  hint: {}", failure.hint(&base))
         }
+        Error::Unexpected { .. } => format!(
+            "{e}\n  hint: the server at that URL does not answer as a wrapup server does: check --url / WRAPUP_URL (`wrapup config show` says what it is and where it comes from)"
+        ),
+        Error::NoCredentials => no_credentials(),
         Error::OAuth { body, .. } => format!(
             "the server refused the credentials: {}: {}\n  hint: check the client id and secret (`wrapup config show`)",
             body.error, body.error_description
         ),
-        other => other.to_string(),
     };
     (code, message)
+}
+
+/// What a client command says when it has no credentials at all (before sending anything).
+pub fn no_credentials() -> String {
+    "no credentials: this command needs an OAuth client id and secret (or a token), and none is set\n  \
+     hint: export WRAPUP_CLIENT_ID=… WRAPUP_CLIENT_SECRET=…, pass --client-id and --client-secret, \
+     or put them in a profile of the config file; `wrapup config show` lists every setting and where it comes from"
+        .to_string()
 }
 
 /// Prints every HTTP exchange on stderr (`-v`), the token masked by the client.
@@ -157,8 +169,8 @@ impl HttpTrace for StderrTrace {
 
     fn retry(&self, attempt: u32, delay: Duration, reason: &str) {
         eprintln!(
-            "* attempt {attempt} failed ({reason}); retrying in {:.0} ms",
-            delay.as_secs_f64() * 1000.0
+            "* attempt {attempt} failed ({reason}); retrying in {}",
+            human_ms(delay.as_millis() as u64)
         );
     }
 }
@@ -174,8 +186,8 @@ impl HttpTrace for RetryNotice {
 
     fn retry(&self, attempt: u32, delay: Duration, reason: &str) {
         eprintln!(
-            "wrapup: attempt {attempt} failed ({reason}); retrying in {:.1} s (Ctrl-C to stop)",
-            delay.as_secs_f64()
+            "wrapup: attempt {attempt} failed ({reason}); retrying in {} (Ctrl-C to stop)",
+            human_ms(delay.as_millis() as u64)
         );
     }
 }

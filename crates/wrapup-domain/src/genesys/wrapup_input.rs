@@ -12,7 +12,7 @@ use uuid::Uuid;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
 use crate::new_wrapup::{check_tags, BodyProblems, NewWrapUp, WrapUpDuration};
-use crate::wrapup_body::{check_notes, describe, parse_object, MAX_DURATION_MS};
+use crate::wrapup_body::{check_notes, code_name_sent, describe, parse_object, MAX_DURATION_MS};
 
 /// The fields of a Genesys `WrapupInput`.
 pub const WRAPUP_INPUT_FIELDS: [&str; 8] = [
@@ -121,6 +121,7 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, BodyProbl
         return Err(BodyProblems {
             problems,
             code_id: None,
+            code_name: None,
         });
     };
     let Value::Object(map) = wrapup else {
@@ -138,6 +139,7 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, BodyProbl
         return Err(BodyProblems {
             problems,
             code_id: None,
+            code_name: None,
         });
     };
     let inner: Vec<(String, Value)> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -146,12 +148,14 @@ pub fn parse_participant_request(body: &[u8]) -> Result<GenesysWrapUp, BodyProbl
         Ok(input) => Err(BodyProblems {
             problems,
             code_id: Some(input.wrap_up.code_id),
+            code_name: None,
         }),
         Err(mut inner) => {
             problems.append(&mut inner.problems);
             Err(BodyProblems {
                 problems,
                 code_id: inner.code_id,
+                code_name: inner.code_name,
             })
         }
     }
@@ -234,7 +238,11 @@ pub fn check_wrapup_input(fields: &[(String, Value)]) -> Result<GenesysWrapUp, B
                 provisional,
             },
         }),
-        _ => Err(BodyProblems { problems, code_id }),
+        _ => Err(BodyProblems {
+            problems,
+            code_id,
+            code_name: code_name_sent(fields, "code"),
+        }),
     }
 }
 

@@ -212,7 +212,8 @@ fn verified_key(client: Uuid, secret: &str) -> [u8; 32] {
     sha256(&[client.as_bytes().as_slice(), secret.as_bytes()].concat())
 }
 
-/// The bearer token of a request, or the 401 saying what is wrong with the header.
+/// The bearer token of a request, or the 401 saying what is wrong with the header (or
+/// with what it holds instead of a token: see `not_a_token`).
 pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let required = |message: &str| {
         ApiError::one(
@@ -225,18 +226,74 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     })?;
     let value = value
         .to_str()
-        .map_err(|_| required("The Authorization header is not readable text."))?;
+        .map_err(|_| required("The Authorization header is not readable text."))?
+        .trim();
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
-            Ok(token.trim())
+            let token = token.trim();
+            if token.starts_with(TOKEN_PREFIX) {
+                Ok(token)
+            } else {
+                Err(not_a_token(token))
+            }
         }
         Some((scheme, _)) if !scheme.eq_ignore_ascii_case("bearer") => Err(required(&format!(
             "The Authorization header uses the {scheme} scheme; this operation needs Bearer."
         ))),
+        _ if value.eq_ignore_ascii_case("bearer") => Err(ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::AuthenticationRequired,
+                "The Authorization header is \"Bearer\" with nothing after it: the token sent is empty.",
+            )
+            .hint("The variable meant to hold the token is empty or unset (e.g. $TOKEN in \"Authorization: Bearer $TOKEN\"): set it to the access_token of POST /oauth/token's answer, and check that the token request succeeded."),
+        )),
         _ => Err(required(
             "The Authorization header is malformed; expected \"Bearer <token>\".",
         )),
     }
+}
+
+/// The 401 for a bearer token that cannot be one this server issued (its tokens start with
+/// `wu_`), saying what it is when that can be told: the JSON of an error answer of `POST
+/// /oauth/token` (what a script's `sed` or `jq` leaves when the token request failed, e.g.
+/// with a mistyped secret), `null` (what `jq -r .access_token` prints for such an answer),
+/// or a token of another kind. The value itself is not echoed (it may be another system's
+/// secret), only the OAuth error code it holds.
+fn not_a_token(token: &str) -> ApiError {
+    let (message, hint) = if token.starts_with('{') {
+        let oauth_error = serde_json::from_str::<serde_json::Value>(token)
+            .ok()
+            .and_then(|v| v.get("error")?.as_str().map(str::to_string))
+            .filter(|e| e.len() <= 40 && e.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        match oauth_error {
+            Some(code) => {
+                let why = match code.as_str() {
+                    "invalid_client" => "invalid_client: the client id or secret is wrong".to_string(),
+                    "invalid_scope" => "invalid_scope: a scope the client was not granted".to_string(),
+                    other => format!("{other}: its error_description says why"),
+                };
+                (
+                    format!("The bearer token is the JSON of an error answer of POST /oauth/token (\"error\": \"{code}\"), not a token: this server's tokens start with wu_."),
+                    format!("The token request failed, so there was no token to send: fix what it answered ({why}), then send the access_token of its 200 answer. A script should stop when the token request fails (e.g. curl --fail) instead of sending its answer on."),
+                )
+            }
+            None => (
+                "The bearer token is JSON, not a token: this server's tokens start with wu_.".to_string(),
+                "Send the access_token field of POST /oauth/token's answer, not the whole answer (e.g. jq -r .access_token).".to_string(),
+            ),
+        }
+    } else if matches!(token, "null" | "undefined") {
+        (
+            format!("The bearer token is \"{token}\", not a token: this server's tokens start with wu_."),
+            "The variable meant to hold the token has none, as when jq -r .access_token reads an error answer of POST /oauth/token: check that the token request succeeded (its answer says why not), then send its access_token.".to_string(),
+        )
+    } else {
+        (
+            "The bearer token is not a token of this server: its tokens start with wu_.".to_string(),
+            "Get a token from this server's POST /oauth/token (grant_type=client_credentials) and send its access_token; tokens of other systems (e.g. Genesys Cloud) are not valid here.".to_string(),
+        )
+    };
+    ApiError::one(ErrorDetail::new(ErrorCode::AuthenticationInvalid, message).hint(hint))
 }

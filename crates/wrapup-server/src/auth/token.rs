@@ -147,7 +147,7 @@ pub struct TokenForm {
     /// client's when absent.
     #[schema(
         nullable = false,
-        pattern = r"^[ ,]*((interaction:(view|write|manage)|wrapup-code:(view|manage)|admin)[ ,]*)*$"
+        pattern = r"^[ ,]*((interaction:(view|write|manage)|wrapup-code:(view|manage)|webhook:manage|admin)[ ,]*)*$"
     )]
     scope: Option<String>,
     /// The client id, unless sent with HTTP Basic.

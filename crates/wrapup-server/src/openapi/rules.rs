@@ -17,6 +17,18 @@ use crate::listing::cursor::{CURSOR_PATTERN, ORDERED_CURSOR_PATTERN};
 
 /// Request bodies with a `name` checked by `check_name`.
 const NAMED_BODIES: &[&str] = &["CreateDivision", "WrapUpCodeRequest", "CreateClient"];
+/// Request bodies whose example names ids of the demo organisation.
+const DEMO_EXAMPLES: &[&str] = &[
+    "CreateInteraction",
+    "WrapUpCodeRequest",
+    "WrapUpRequest",
+    "WrapupInput",
+    "MediaParticipantRequest",
+];
+/// What those examples say about their ids.
+const DEMO_IDS: &str = "The example's ids are those of the demo organisation (`wrapup serve --demo`): \
+on a server without it, use the ids of its own divisions and codes (GET /api/v2/authorization/divisions, \
+GET /api/v2/routing/wrapupcodes).";
 /// Request bodies with a `description` of at most 1024 characters.
 const DESCRIBED_BODIES: &[&str] = &["WrapUpCodeRequest"];
 
@@ -123,6 +135,27 @@ pub fn apply(doc: &mut Value) {
     ] {
         at(doc, &format!("/components/schemas/{schema}/example")).insert(field.into(), value);
     }
+    // A request example that names the demo's ids says so: a server without the demo
+    // organisation answers them 400 (`division.not.found`, `wrapup.code.not.found`).
+    for schema in DEMO_EXAMPLES {
+        let schema = at(doc, &format!("/components/schemas/{schema}"));
+        let described = schema
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let description = format!("{described}\n\n{DEMO_IDS}").trim().to_string();
+        schema.insert("description".into(), json!(description));
+    }
+    let body = at(
+        doc,
+        "/paths/~1api~1v2~1interactions~1{id}~1wrap-up~1validate/post/requestBody",
+    );
+    let described = body
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let description = format!("{described} {DEMO_IDS}").trim().to_string();
+    body.insert("description".into(), json!(description));
     for (path, method, status, links) in LINKS {
         let pointer = format!(
             "/paths/{}/{method}/responses/{status}",

@@ -28,6 +28,7 @@ pub fn check_body(body: Result<&[u8], ApiError>) -> super::Checked {
         .map_err(|problem| BodyProblems {
             problems: problem.details,
             code_id: None,
+            code_name: None,
         })
         .and_then(|bytes| parse_object(bytes).map_err(BodyProblems::one))?;
     check_fields(&fields)
@@ -47,6 +48,7 @@ impl WrapUps {
             Ok(request) => BodyProblems {
                 problems: Vec::new(),
                 code_id: Some(request.code_id),
+                code_name: None,
             },
             Err(problems) => problems,
         };

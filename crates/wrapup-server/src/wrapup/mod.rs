@@ -19,8 +19,11 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 use uuid::Uuid;
+use wrapup_domain::wrapup_fix::hint_code_named;
 use wrapup_domain::{BodyProblems, NewWrapUp, Principal};
-use wrapup_store::{ApplyWrapUp, InteractionRecord, Store, StoreError, WrapUpApplied};
+use wrapup_store::{
+    ApplyWrapUp, CodeFilter, InteractionRecord, PageRequest, Store, StoreError, WrapUpApplied,
+};
 use wrapup_types::ErrorDetail;
 
 use crate::clock::Clock;
@@ -167,8 +170,30 @@ impl WrapUps {
         let BodyProblems {
             mut problems,
             code_id,
+            code_name,
         } = body;
         if !unreadable {
+            if let Some(name) = code_name {
+                // A code's name where its id goes: the hint gives the id.
+                let division = rec.interaction.division_id;
+                let filter = CodeFilter {
+                    division: Some(division),
+                    name: Some(name.clone()),
+                    include_archived: false,
+                };
+                let page = PageRequest {
+                    after: None,
+                    limit: 1,
+                };
+                let codes: Vec<_> = self
+                    .store
+                    .list_codes(&principal.divisions, &filter, page)
+                    .await?
+                    .into_iter()
+                    .map(|r| r.code)
+                    .collect();
+                hint_code_named(&mut problems, &name, division, &codes);
+            }
             problems.extend(
                 self.store
                     .wrapup_problems(rec, code_id, &principal.divisions, now_ms)

@@ -206,6 +206,45 @@ async fn authentication_errors() {
         .await
         .unwrap();
     assert_eq!(codes_of(&r), ["authentication.required"]);
+    // Not a token at all: what the token request answered, or an empty variable. The
+    // answer says what was sent instead of blaming another server's token.
+    let oauth_error = r#"Bearer {"error":"invalid_client","error_description":"Unknown client or wrong secret."}"#;
+    let r = anonymous
+        .raw(
+            Method::GET,
+            "/api/v2/interactions",
+            &[("authorization", oauth_error)],
+            None,
+        )
+        .await
+        .unwrap();
+    let e = error_of(&r);
+    assert_eq!(
+        (r.status.as_u16(), e.code),
+        (401, ErrorCode::AuthenticationInvalid)
+    );
+    let said = format!(
+        "{} {}",
+        e.message,
+        e.details[0].hint.clone().unwrap_or_default()
+    );
+    assert!(
+        said.contains("invalid_client") && said.contains("wu_"),
+        "{said}"
+    );
+    assert!(!said.contains("another server"), "{said}");
+    let r = anonymous
+        .raw(
+            Method::GET,
+            "/api/v2/interactions",
+            &[("authorization", "Bearer ")],
+            None,
+        )
+        .await
+        .unwrap();
+    let e = error_of(&r);
+    assert_eq!(e.code, ErrorCode::AuthenticationRequired);
+    assert!(e.message.contains("empty"), "{}", e.message);
     let bogus = Client::new(&s.url).with_token("wu_not-a-real-token");
     let r = bogus
         .raw(Method::GET, "/api/v2/interactions", &[], None)

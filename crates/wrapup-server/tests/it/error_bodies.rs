@@ -41,7 +41,14 @@ enum Caller {
     Demo,
     /// The demo viewer: `interaction:view wrapup-code:view`, Sales only.
     Viewer,
+    /// This `Authorization` header, as a script may send it by mistake.
+    Header(&'static str),
 }
+
+/// What a script's `sed` leaves in `$TOKEN` when the token request failed (a mistyped
+/// secret): the body of `POST /oauth/token`'s error answer.
+const OAUTH_ERROR_AS_TOKEN: &str =
+    r#"Bearer {"error":"invalid_client","error_description":"Unknown client or wrong secret."}"#;
 
 /// One request that answers with `code`.
 struct Case {
@@ -116,6 +123,36 @@ fn cases() -> Vec<Case> {
             Method::GET,
             "/api/v2/interactions",
         ),
+        // Not a token this server issues: what the token request answered instead, a token
+        // of another kind, an empty variable.
+        case(
+            AuthenticationInvalid,
+            Header(OAUTH_ERROR_AS_TOKEN),
+            Method::GET,
+            "/api/v2/interactions",
+        )
+        .named("an-oauth-error-answer", 401),
+        case(
+            AuthenticationInvalid,
+            Header("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZ2VudCJ9.c2lnbmF0dXJl"),
+            Method::GET,
+            "/api/v2/interactions",
+        )
+        .named("not-a-wrapup-token", 401),
+        case(
+            AuthenticationInvalid,
+            Header("Bearer null"),
+            Method::GET,
+            "/api/v2/interactions",
+        )
+        .named("null", 401),
+        case(
+            AuthenticationRequired,
+            Header("Bearer "),
+            Method::GET,
+            "/api/v2/interactions",
+        )
+        .named("empty-token", 401),
         case(
             AuthorizationMissingScope,
             Viewer,
@@ -139,6 +176,11 @@ fn cases() -> Vec<Case> {
             .json(json!({"wrapUpCode": {"id": CODE_SALE}, "durationMs": 120_000})),
         put(WrapupCodeMissing, INTERACTION_CLOSED).json(json!({"durationMs": 120_000})),
         put(WrapupCodeInvalid, INTERACTION_CLOSED).json(json!({"codeId": "7", "durationMs": 1000})),
+        // A code's name where its id goes: the hint gives the id of that code of the
+        // interaction's division.
+        put(WrapupCodeInvalid, INTERACTION_CLOSED)
+            .json(json!({"codeId": "sale", "durationMs": 1000}))
+            .named("a-code-name", 400),
         // Without hyphens: invalid, and not also looked up (it names a Support code).
         put(WrapupCodeInvalid, INTERACTION_CLOSED)
             .json(json!({"codeId": CODE_RESOLVED.simple().to_string(), "durationMs": 1000}))
@@ -317,6 +359,9 @@ fn cases() -> Vec<Case> {
         case(AuthorizationMissingScope, Viewer, Method::POST, genesys_wrapup.clone())
             .json(json!({"code": CODE_SALE}))
             .named("genesys", 403),
+        case(WrapupCodeInvalid, Demo, Method::POST, genesys_wrapup.clone())
+            .json(json!({"code": "Sale"}))
+            .named("genesys-a-code-name", 400),
         case(RequestBodyMalformed, Demo, Method::POST, genesys_wrapup)
             .raw_body("application/json", "")
             .named("genesys-empty-body", 400),
@@ -413,13 +458,12 @@ fn pinned_body(raw: &RawResponse, code: ErrorCode, status: u16) -> Value {
 }
 
 async fn send(client: &Client, case: &Case) -> RawResponse {
+    let mut headers = vec![("content-type", case.content_type)];
+    if let Caller::Header(authorization) = case.caller {
+        headers.push(("authorization", authorization));
+    }
     client
-        .raw(
-            case.method.clone(),
-            &case.path,
-            &[("content-type", case.content_type)],
-            case.body.clone(),
-        )
+        .raw(case.method.clone(), &case.path, &headers, case.body.clone())
         .await
         .unwrap()
 }
@@ -435,7 +479,7 @@ async fn every_error_body() {
         .with_token("wu_not-a-token-of-this-server");
     for case in cases() {
         let client = match case.caller {
-            Caller::Anonymous => &anonymous,
+            Caller::Anonymous | Caller::Header(_) => &anonymous,
             Caller::UnknownToken => &unknown_token,
             Caller::Demo => &demo,
             Caller::Viewer => &viewer,

@@ -187,6 +187,55 @@ async fn code_checks() {
     assert_eq!(admin.get_interaction(id).await.unwrap().wrap_up, None);
 }
 
+/// A code's name sent where its id goes: the refusal gives the id of the code of that name
+/// in the interaction's division, and the dry run's corrected body uses it.
+#[tokio::test]
+async fn a_code_name_in_place_of_its_id_is_answered_with_the_id() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let (sales, sale) = s.division_with_code(&admin, "Sales", "Sale").await;
+    s.division_with_code(&admin, "Support", "Resolved").await;
+    let id = s.finalized(&admin, sales).await;
+    let name_body = serde_json::json!({"codeId": "sale", "durationMs": 1000});
+    let r = put_raw(
+        &admin,
+        &id.to_string(),
+        "application/json",
+        name_body.to_string().as_bytes(),
+    )
+    .await;
+    let e = error_of(&r);
+    assert_eq!(codes_of(&r), ["wrapup.code.invalid"]);
+    let hint = e.details[0].hint.clone().unwrap_or_default();
+    assert!(
+        hint.contains("\"Sale\"") && hint.contains(&format!("\"codeId\": \"{sale}\"")),
+        "{hint}"
+    );
+    let verdict = admin.validate_wrapup(id, &name_body).await.unwrap();
+    assert_eq!(verdict.details[0].hint.as_deref(), Some(hint.as_str()));
+    let fix = verdict.suggestion.expect("a corrected body");
+    assert_eq!(
+        fix.body,
+        serde_json::json!({"codeId": sale, "durationMs": 1000})
+    );
+
+    // A name no code of the interaction's division has keeps the general hint.
+    for name in ["Resolved", "Nothing"] {
+        let r = put_raw(
+            &admin,
+            &id.to_string(),
+            "application/json",
+            serde_json::json!({"codeId": name, "durationMs": 1000})
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
+        let hint = error_of(&r).details[0].hint.clone().unwrap_or_default();
+        assert!(hint.contains("list codes with GET"), "{name}: {hint}");
+    }
+    assert_eq!(admin.get_interaction(id).await.unwrap().wrap_up, None);
+}
+
 #[tokio::test]
 async fn check_order_and_all_problems_together() {
     let s = TestServer::start().await;

@@ -47,11 +47,12 @@ pub struct ApplyArgs {
 
 pub async fn run(args: &ApplyArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
     let client = global.client(sources)?;
-    let code_id = match &args.wrapup.code {
-        CodeRef::Id(id) => *id,
-        name => {
+    let (code_id, code_name) = match &args.wrapup.code {
+        CodeRef::Id(id) => (*id, None),
+        CodeRef::Name(name) => {
             let interaction = client.get_interaction(args.wrapup.interaction).await?;
-            client.resolve_code(&interaction, name).await?
+            let code = client.resolve_code_name(&interaction, name).await?;
+            (code.id, Some(code.name))
         }
     };
     let mut wrapup = ValidWrapUp::new(code_id, args.wrapup.duration).map_err(anyhow::Error::new)?;
@@ -136,9 +137,18 @@ pub async fn run(args: &ApplyArgs, global: &Global, sources: &Sources) -> anyhow
             report.polls
         ),
     };
+    // The code as the server names it, not as typed (`--code sale` applied "Sale"); for an
+    // id, its name when the token may read codes.
+    let code_name = match code_name {
+        Some(name) => Some(name),
+        None => client.get_code(code_id).await.ok().map(|c| c.name),
+    };
+    let code = match code_name {
+        Some(name) => format!("\"{name}\" ({code_id})"),
+        None => code_id.to_string(),
+    };
     println!(
-        "✓ {what} code {} for {} to interaction {}; {waited}.",
-        args.wrapup.code,
+        "✓ {what} code {code} for {} to interaction {}; {waited}.",
         human_ms(u64::from(report.duration_ms)),
         report.interaction_id
     );

@@ -35,11 +35,13 @@ pub enum CodesCommand {
         "wrapup codes list --name sale --include-archived --json",
     ))]
     List {
+        /// Only the codes of this division.
         #[arg(long, value_parser = division_id)]
         division: Option<Uuid>,
         /// Exact name, ignoring case.
         #[arg(long)]
         name: Option<String>,
+        /// Archived codes too.
         #[arg(long)]
         include_archived: bool,
         /// Continue after this cursor (printed after each page).
@@ -55,10 +57,13 @@ pub enum CodesCommand {
         "wrapup codes create --division $DIV --name \"No answer\" --json",
     ))]
     Create {
+        /// The division the code belongs to (it can be applied to its interactions only).
         #[arg(long, value_parser = division_id)]
         division: Uuid,
+        /// The code's name, unique in its division ignoring case (1 to 100 characters).
         #[arg(long)]
         name: String,
+        /// What the code means (at most 1,024 characters).
         #[arg(long)]
         description: Option<String>,
     },
@@ -68,6 +73,7 @@ pub enum CodesCommand {
         "wrapup codes archive 00000000-0000-4000-8000-0000000000c4",
     ))]
     Archive {
+        /// The code's id.
         #[arg(value_parser = code_id)]
         id: Uuid,
     },

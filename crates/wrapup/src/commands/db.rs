@@ -11,7 +11,12 @@ pub struct DbArg {
     /// Database URL: sqlite://PATH (created if missing), or
     /// postgres://USER:PASSWORD@HOST:PORT/DATABASE to run several nodes on one database
     /// (see docs/deployment.md). The schema is migrated on start.
-    #[arg(long, env = "WRAPUP_DB", default_value = "sqlite://wrapup.db")]
+    #[arg(
+        long,
+        env = "WRAPUP_DB",
+        hide_env_values = true,
+        default_value = "sqlite://wrapup.db"
+    )]
     pub db: String,
 }
 

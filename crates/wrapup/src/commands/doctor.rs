@@ -31,7 +31,7 @@ pub struct DoctorArgs {
 }
 
 pub async fn run(args: &DoctorArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
-    let client = global.client(sources)?;
+    let client = global.client_without_credentials(sources)?;
     let report = client
         .doctor(&DoctorRequest {
             interaction_id: args.wrapup.interaction,

@@ -27,6 +27,7 @@ pub enum InteractionsCommand {
         "wrapup interactions get $ID --json",
     ))]
     Get {
+        /// The interaction's id.
         #[arg(value_parser = interaction_id)]
         id: Uuid,
     },
@@ -37,10 +38,13 @@ pub enum InteractionsCommand {
         "wrapup interactions list --sort oldest --page-size 100",
     ))]
     List {
+        /// Only interactions in this state: queued, active, closed or completed.
         #[arg(long, value_parser = parse_state)]
         state: Option<InteractionState>,
+        /// Only the interactions of this division.
         #[arg(long, value_parser = division_id)]
         division: Option<Uuid>,
+        /// Only those with (true) or without (false) a wrap-up.
         #[arg(long)]
         wrapped_up: Option<bool>,
         /// Which come first.
@@ -62,8 +66,10 @@ pub enum InteractionsCommand {
         "ID=$(wrapup interactions create --division 00000000-0000-4000-8000-0000000000a1)",
     ))]
     Create {
+        /// The division the interaction belongs to.
         #[arg(long, value_parser = division_id)]
         division: Uuid,
+        /// Its medium, e.g. voice, chat, email or message.
         #[arg(long, default_value = "voice", value_parser = parse_channel)]
         channel: Channel,
     },
@@ -73,8 +79,10 @@ pub enum InteractionsCommand {
         "wrapup interactions set-state $ID closed",
     ))]
     SetState {
+        /// The interaction's id.
         #[arg(value_parser = interaction_id)]
         id: Uuid,
+        /// The state to move it to: active or closed.
         #[arg(value_parser = parse_target)]
         state: TargetState,
     },
@@ -84,6 +92,7 @@ pub enum InteractionsCommand {
         "wrapup interactions history $ID --json",
     ))]
     History {
+        /// The interaction's id.
         #[arg(value_parser = interaction_id)]
         id: Uuid,
     },

@@ -50,14 +50,14 @@ pub struct ServeArgs {
     demo: bool,
     /// Per-OAuth-client rate limit, e.g. 300/min, 5/s, 10000/h (a token bucket of that
     /// many requests). Off unless set.
-    #[arg(long, env = "WRAPUP_RATE_LIMIT", value_parser = clap::value_parser!(RateLimit))]
+    #[arg(long, env = "WRAPUP_RATE_LIMIT", hide_env_values = true, value_parser = clap::value_parser!(RateLimit))]
     rate_limit: Option<RateLimit>,
     /// Hours events are kept for clients resuming the event stream (at least 24).
     #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(24..))]
     event_retention_hours: u32,
     /// Fault injection for testing clients, e.g. "503=5%,429=5%,reset=1%,after-commit-reset=2%,delay=20ms..200ms"
     /// (see docs/chaos.md). Off unless set; change it at runtime with PUT /api/v2/admin/chaos.
-    #[arg(long, env = "WRAPUP_CHAOS", value_parser = clap::value_parser!(ChaosSpec))]
+    #[arg(long, env = "WRAPUP_CHAOS", hide_env_values = true, value_parser = clap::value_parser!(ChaosSpec))]
     chaos: Option<ChaosSpec>,
     /// How many recent requests the request inspector keeps (0 turns it off).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
@@ -87,6 +87,22 @@ pub struct ServeArgs {
     /// Secret hashes that may wait for a thread; more are answered 503 at once.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     hashing_queue: u32,
+    /// Log format on stderr: text, or json (one object per line). Filter with WRAPUP_LOG,
+    /// e.g. WRAPUP_LOG=debug.
+    #[arg(
+        long,
+        env = "WRAPUP_LOG_FORMAT",
+        hide_env_values = true,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// How `serve` writes its log.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {

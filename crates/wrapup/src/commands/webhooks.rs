@@ -15,7 +15,7 @@ use wrapup_types::{
 };
 
 use crate::commands::pages::collect_pages;
-use crate::commands::webhooks_listen::{self, ListenArgs};
+use crate::commands::webhooks_listen::{self, parse_event, ListenArgs};
 use crate::exit;
 use crate::global::{Global, Sources};
 use crate::help::examples;
@@ -33,6 +33,7 @@ pub struct WebhookServeArgs {
     #[arg(
         long,
         env = "WRAPUP_WEBHOOKS_RETRY_SCHEDULE",
+        hide_env_values = true,
         default_value = "5s,5m,30m,2h,5h,10h,10h"
     )]
     webhooks_retry_schedule: RetrySchedule,
@@ -41,7 +42,7 @@ pub struct WebhookServeArgs {
     webhooks_timeout: Duration,
     /// A file holding the master key webhook secrets are derived from (at least 32 bytes;
     /// the same file on every node). Without it, a key is generated and kept in the database.
-    #[arg(long, env = "WRAPUP_WEBHOOKS_KEY_FILE")]
+    #[arg(long, env = "WRAPUP_WEBHOOKS_KEY_FILE", hide_env_values = true)]
     webhooks_key_file: Option<PathBuf>,
 }
 
@@ -84,19 +85,9 @@ impl WebhookServeArgs {
     }
 }
 
-fn parse_events(list: &str) -> Result<Vec<EventKind>, String> {
-    list.split(',')
-        .map(|k| {
-            EventKind::parse(k.trim()).ok_or_else(|| {
-                format!("`{k}` is not an event type: use interaction.created, interaction.state, interaction.finalized, interaction.wrapup")
-            })
-        })
-        .collect()
-}
-
 /// The examples of `wrapup webhooks --help`.
 pub const HELP: &str = examples!(
-    "wrapup webhooks create --url https://crm.example.com/hooks/wrapup",
+    "wrapup webhooks create --endpoint https://crm.example.com/hooks/wrapup",
     "wrapup webhooks list",
     "wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10",
     "wrapup webhooks listen",
@@ -106,19 +97,23 @@ pub const HELP: &str = examples!(
 pub enum WebhooksCommand {
     /// Create an endpoint; prints its signing secret (shown this once).
     #[command(help_template = examples!(
-        "wrapup webhooks create --url https://crm.example.com/hooks/wrapup",
-        "wrapup webhooks create --url http://127.0.0.1:8000/hooks/wrapup --events interaction.finalized,interaction.wrapup --division 00000000-0000-4000-8000-0000000000a1",
+        "wrapup webhooks create --endpoint https://crm.example.com/hooks/wrapup",
+        "wrapup webhooks create --endpoint http://127.0.0.1:8000/hooks/wrapup --events interaction.finalized,interaction.wrapup --division 00000000-0000-4000-8000-0000000000a1",
     ))]
     Create {
-        #[arg(long)]
-        url: String,
-        /// Comma-separated event types (default: all).
-        #[arg(long, value_parser = parse_events)]
+        /// Where deliveries are POSTed: the receiver's absolute http(s) URL. (--url is the
+        /// wrapup server's own address, as for every command.)
+        #[arg(long, value_name = "URL")]
+        endpoint: String,
+        /// Event types to deliver, comma-separated, e.g.
+        /// interaction.finalized,interaction.wrapup (default: all).
+        #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = parse_event)]
         events: Option<Vec<EventKind>>,
         /// A division whose events to deliver (repeatable; default: the token's own).
-        #[arg(long = "division")]
+        #[arg(long = "division", value_name = "ID")]
         divisions: Vec<Uuid>,
-        #[arg(long)]
+        /// What the endpoint is for, shown when listing endpoints.
+        #[arg(long, value_name = "TEXT")]
         description: Option<String>,
         /// Create it disabled.
         #[arg(long)]
@@ -130,6 +125,7 @@ pub enum WebhooksCommand {
         "wrapup webhooks list --all --json",
     ))]
     List {
+        /// Start at this page (the `more: --cursor …` of the previous one).
         #[arg(long)]
         cursor: Option<String>,
         /// Follow every page.
@@ -144,21 +140,29 @@ pub enum WebhooksCommand {
     /// Change an endpoint; --enable re-enables a disabled one.
     #[command(help_template = examples!(
         "wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --enable",
-        "wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --url https://crm.example.com/v2/hooks",
+        "wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --endpoint https://crm.example.com/v2/hooks",
+        "wrapup webhooks update 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --events interaction.wrapup",
     ))]
     Update {
+        /// The endpoint's id.
         id: Uuid,
-        #[arg(long)]
-        url: Option<String>,
-        #[arg(long, value_parser = parse_events)]
+        /// Deliver to this URL instead: the receiver's absolute http(s) URL. (--url is the
+        /// wrapup server's own address, as for every command.)
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// Deliver these event types instead, comma-separated, e.g. interaction.wrapup.
+        #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = parse_event)]
         events: Option<Vec<EventKind>>,
-        #[arg(long = "division")]
+        /// Deliver the events of these divisions instead (repeatable).
+        #[arg(long = "division", value_name = "ID")]
         divisions: Vec<Uuid>,
-        /// "" removes it.
-        #[arg(long)]
+        /// A new description; "" removes it.
+        #[arg(long, value_name = "TEXT")]
         description: Option<String>,
+        /// Enable the endpoint (a disabled one resumes where it stopped).
         #[arg(long, conflicts_with = "disable")]
         enable: bool,
+        /// Disable the endpoint: nothing is delivered until it is enabled again.
         #[arg(long)]
         disable: bool,
     },
@@ -184,12 +188,15 @@ pub enum WebhooksCommand {
         "wrapup webhooks deliveries 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --sequence 42 --json",
     ))]
     Deliveries {
+        /// The endpoint's id.
         id: Uuid,
         /// Only the attempts at this event.
         #[arg(long)]
         sequence: Option<i64>,
+        /// Start at this page (the `more: --cursor …` of the previous one).
         #[arg(long)]
         cursor: Option<String>,
+        /// Follow every page.
         #[arg(long)]
         all: bool,
     },
@@ -199,7 +206,9 @@ pub enum WebhooksCommand {
         "wrapup webhooks replay 5b1f0c8e-2a47-4d3e-9c61-7f0e2d4b8a10 --since 2026-11-24T09:00:00Z",
     ))]
     Replay {
+        /// The endpoint's id.
         id: Uuid,
+        /// The sequence number of the first event to deliver again.
         #[arg(long, conflicts_with = "since", required_unless_present = "since")]
         from: Option<i64>,
         /// An RFC 3339 time.
@@ -277,7 +286,7 @@ pub async fn run(cmd: WebhooksCommand, global: &Global, sources: &Sources) -> an
     };
     match cmd {
         WebhooksCommand::Create {
-            url,
+            endpoint,
             events,
             divisions,
             description,
@@ -285,7 +294,7 @@ pub async fn run(cmd: WebhooksCommand, global: &Global, sources: &Sources) -> an
         } => {
             let created = client
                 .create_webhook(&CreateWebhook {
-                    url,
+                    url: endpoint,
                     event_types: events,
                     divisions: grant(divisions),
                     description,
@@ -317,7 +326,7 @@ pub async fn run(cmd: WebhooksCommand, global: &Global, sources: &Sources) -> an
         WebhooksCommand::Get { id } => show(&client.get_webhook(id).await?)?,
         WebhooksCommand::Update {
             id,
-            url,
+            endpoint,
             events,
             divisions,
             description,
@@ -330,7 +339,7 @@ pub async fn run(cmd: WebhooksCommand, global: &Global, sources: &Sources) -> an
                 _ => None,
             };
             let body = UpdateWebhook {
-                url,
+                url: endpoint,
                 event_types: events,
                 divisions: grant(divisions),
                 description,

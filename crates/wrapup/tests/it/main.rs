@@ -8,5 +8,6 @@ mod client_cli;
 mod common;
 mod first_hour;
 mod multinode;
+mod second_hour;
 mod shutdown;
 mod webhooks;

@@ -40,15 +40,24 @@ pub struct ListenArgs {
     /// registering a temporary endpoint.
     #[arg(long, env = "WRAPUP_WEBHOOK_SECRET", hide_env_values = true)]
     secret: Option<String>,
-    /// Event types of the temporary endpoint (comma-separated; default all).
-    #[arg(long)]
-    events: Option<String>,
+    /// Event types of the temporary endpoint, comma-separated, e.g.
+    /// interaction.finalized,interaction.wrapup (default: all).
+    #[arg(long, value_name = "TYPES", value_delimiter = ',', value_parser = parse_event)]
+    events: Option<Vec<EventKind>>,
     /// Stop after this many deliveries.
     #[arg(long)]
     count: Option<u64>,
     /// Keep the temporary endpoint when stopping.
     #[arg(long)]
     keep: bool,
+}
+
+/// One event type of a comma-separated `--events` list (clap splits the list at commas),
+/// for `webhooks create`, `update` and `listen`.
+pub fn parse_event(kind: &str) -> Result<EventKind, String> {
+    EventKind::parse(kind.trim()).ok_or_else(|| {
+        format!("`{kind}` is not an event type: use interaction.created, interaction.state, interaction.finalized, interaction.wrapup")
+    })
 }
 
 pub async fn run(args: ListenArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
@@ -61,18 +70,7 @@ pub async fn run(args: ListenArgs, global: &Global, sources: &Sources) -> anyhow
         Some(secret) => (None, secret.clone()),
         None => {
             let client = global.client(sources)?;
-            let event_types = args
-                .events
-                .as_deref()
-                .map(|list| {
-                    list.split(',')
-                        .map(|k| {
-                            EventKind::parse(k.trim())
-                                .with_context(|| format!("`{k}` is not an event type"))
-                        })
-                        .collect::<anyhow::Result<Vec<_>>>()
-                })
-                .transpose()?;
+            let event_types = args.events.clone();
             let created = client
                 .create_webhook(&CreateWebhook {
                     url: url.clone(),
