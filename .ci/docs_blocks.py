@@ -543,8 +543,8 @@ def main() -> None:
             took = time.monotonic() - started
             if run.ran or run.skipped or run.failures or run.not_run:
                 print(
-                    f"{path}: {run.ran} console blocks run ({run.commands} commands), {len(run.skipped)} skipped"
-                    f" ({took:.1f} s); {run.not_run} ```sh blocks are not console blocks, not run"
+                    f"{path}: blocks run {run.ran} ({run.commands} commands), skipped {len(run.skipped)}"
+                    f" ({took:.1f} s); ```sh blocks, which are not console blocks and are not run: {run.not_run}"
                 )
             for s in run.skipped:
                 print(f"  skipped {path} {s}")
@@ -556,7 +556,7 @@ def main() -> None:
             totals[2] += len(run.skipped)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    print(f"docs: {totals[0]} console blocks run ({totals[1]} commands), {totals[2]} skipped")
+    print(f"docs: blocks run {totals[0]} ({totals[1]} commands), skipped {totals[2]}")
     if failed:
         sys.exit(
             "the docs differ from what the commands print (above): change the docs, or the behaviour "
