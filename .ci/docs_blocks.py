@@ -86,6 +86,7 @@ VARIABLE = [
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "<time>"),
     (re.compile(r"\b\d+(\.\d+)? (ms|s)\b"), "<n> \\2"),
     (re.compile(r'"retryAfterMs":\d+'), '"retryAfterMs":<n>'),
+    (re.compile(r"\(\d+/s\)"), "(<n>/s)"),
     # What the Genesys Cloud Python SDK prints of a wrap-up (docs/genesys.md).
     (re.compile(r"datetime\.datetime\([^)]*\)\)?"), "datetime.datetime(<time>)"),
     (re.compile(r"'duration_seconds': \d+"), "'duration_seconds': <n>"),
