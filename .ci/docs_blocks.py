@@ -42,7 +42,8 @@ visible in the markdown source, and the runner prints what it skipped and why:
                                        SDK (.ci/genesys-sdks --install) as its python3
 
 A background command still running at the end of its file is stopped and compared then.
-The runner exits non-zero if any block differs, with a diff of the normalised outputs.
+The runner exits non-zero if any block differs, with a diff of the normalised outputs; in a
+file, the blocks after the first difference are not run (they would mostly differ because of it).
 """
 
 import difflib
