@@ -43,7 +43,8 @@ visible in the markdown source, and the runner prints what it skipped and why:
 
 A background command still running at the end of its file is stopped and compared then.
 The runner exits non-zero if any block differs, with a diff of the normalised outputs; in a
-file, the blocks after the first difference are not run (they would mostly differ because of it).
+file, the blocks after the first difference are not run (they would mostly differ because of
+it), unless DOCS_BLOCKS_KEEP_GOING is set (to see every difference when writing docs).
 """
 
 import difflib
@@ -404,7 +405,7 @@ class FileRun:
     def run_items(self, items):
         pending_text = None  # (where, script, output) of a script block waiting for its ```text block
         for kind, *rest in items:
-            if self.failures:
+            if self.failures and not os.environ.get("DOCS_BLOCKS_KEEP_GOING"):
                 # What follows a difference would mostly differ because of it.
                 self.failures.append(f"{self.path}: the blocks after this difference were not run")
                 return
