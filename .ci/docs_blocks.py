@@ -531,7 +531,26 @@ def genesys_sdk() -> str:
     return str(venv / "bin")
 
 
+def self_test() -> None:
+    """The runner's own rules, checked before it runs the docs (a runner that matched anything
+    would pass every block)."""
+    assert commands("$ a \\\n> b\nout\n$ c\n") == [("a \\\nb", "out"), ("c", "")]
+    assert normalise("x 3f2b8c1d-4e5f-4a6b-9c7d-8e9f0a1b2c3d at 2026-11-30T08:30:12.481Z in 4 ms  \n") == [
+        "x <id> at <time> in <n> ms"
+    ]
+    assert normalise("00000000-0000-4000-8000-0000000000e2") == ["00000000-0000-4000-8000-0000000000e2"]
+    assert match(["a", "b"], ["a", "b"]) == [(0, 0), (1, 1)]
+    assert match(["a", "b"], ["a", "c"]) is None
+    assert match(["a"], ["a", "b"]) is None
+    assert match(["a", "...", "d"], ["a", "b", "c", "d"]) == [(0, 0), (2, 3)]
+    assert match(["..."], []) == []
+    items = parse("<!-- ci: skip why -->\n```console\n$ x\n```\ntext\n<!-- ci: stop l -->\n\nprose\n")
+    assert items[0][0] == "block" and items[0][1].directives == ["skip why"], items
+    assert items[1] == ("directive", 6, "stop l"), items
+
+
 def main() -> None:
+    self_test()
     binary, files = str(Path(sys.argv[1]).resolve()), sys.argv[2:]
     base = Path(tempfile.mkdtemp(prefix="wrapup-ci-docs."))
     failed, totals = False, [0, 0, 0]
