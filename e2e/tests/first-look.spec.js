@@ -63,8 +63,8 @@ test('Apply is disabled before the close, waits for finalization while settling,
   // Not closed yet: Apply is disabled, and says why.
   const active = await interaction(['active']);
   await page.goto(`/#/interactions/${active}`);
+  await expect(page.locator('#apply-form button[type="submit"]')).toBeDisabled();
   await expect(page.locator('#apply-ready')).toContainText('The interaction is active');
-  await expect(page.locator('#apply-submit')).toBeDisabled();
 
   // Settling: "Apply when finalized" waits for the interaction.finalized event, then sends.
   const id = await interaction(['active', 'closed']);
@@ -141,9 +141,9 @@ test("the request log hides the console's own requests unless asked, and shows t
   await page.goto('/#/requests');
   const rows = page.locator('#requests tbody tr');
   await expect(rows.filter({ hasText: mistake }).first()).toBeVisible();
-  await expect(page.locator('#show-console')).not.toBeChecked();
   await expect(rows.filter({ hasText: '/api/v2/interactions/events' })).toHaveCount(0);
   await expect(rows.filter({ hasText: '/api/v2/interactions/wrap-up-activity' })).toHaveCount(0);
+  await expect(page.locator('#show-console')).not.toBeChecked();
   await expect(page.locator('#requests tbody tr[data-console="true"]')).toHaveCount(0);
   await expect(page.locator('#console-hidden')).toContainText("of the console's own requests");
   await screenshot(page, 'requests-others');

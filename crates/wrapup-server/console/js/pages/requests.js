@@ -106,9 +106,12 @@ export async function render(main, { query }) {
   let hidden = 0;
   const hiddenNote = h('p', { id: 'console-hidden', class: 'muted small', 'aria-live': 'polite' });
   const drawHidden = () => {
+    const why = `they carry the header ${OWN_REQUEST_HEADER}. Requests sent from the API reference's “Try it out” are shown.`;
     hiddenNote.textContent = showConsole
       ? `The console's own requests are shown, marked “console” (they carry the header ${OWN_REQUEST_HEADER}).`
-      : `${hidden} of the console's own requests (sign-in, event streams, counts, the pages' reads and actions) ${hidden === 1 ? 'is' : 'are'} hidden: they carry the header ${OWN_REQUEST_HEADER}. Requests sent from the API reference's “Try it out” are shown.`;
+      : hidden
+        ? `${hidden} of the console's own requests (sign-in, event streams, counts, the pages' reads and actions) ${hidden === 1 ? 'is' : 'are'} hidden: ${why}`
+        : `None of the console's own requests (sign-in, event streams, counts, the pages' reads and actions) matches these filters; they are hidden by default: ${why}`;
   };
 
   const body = h('tbody');
