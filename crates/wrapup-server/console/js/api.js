@@ -1,9 +1,10 @@
 // @ts-check
 // The console is a client of the public API only: every call goes through `api`, with the
-// session's bearer token, to this origin. The types below are the API's bodies (as
+// session's bearer token and the header that marks the console's own requests
+// (OWN_REQUEST_HEADER), to this origin. The types below are the API's bodies (as
 // crates/wrapup-types writes them) that the pages read.
 
-import { session, signOut } from './session.js';
+import { OWN_REQUEST_HEADER, OWN_REQUEST_VALUE, session, signOut } from './session.js';
 
 /**
  * @typedef {'queued' | 'active' | 'closed' | 'completed'} InteractionState
@@ -146,7 +147,7 @@ export class ApiError extends Error {
 export async function api(path, { method = 'GET', body, rawBody, headers = {}, signal } = {}) {
   const s = session();
   /** @type {Record<string, string>} */
-  const h = { Accept: 'application/json', ...headers };
+  const h = { Accept: 'application/json', [OWN_REQUEST_HEADER]: OWN_REQUEST_VALUE, ...headers };
   if (s) h.Authorization = `Bearer ${s.token}`;
   let payload;
   if (body !== undefined) {

@@ -119,6 +119,9 @@ function route() {
 /** @param {Route} current */
 function renderNav(current) {
   const s = session();
+  // Signed out, there is nothing to navigate to: no sidebar, the sign-in page takes the width.
+  document.body.classList.toggle('signed-out', !s);
+  nav.hidden = !s;
   if (!s) {
     fill(nav);
     return;

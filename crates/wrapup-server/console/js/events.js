@@ -3,7 +3,7 @@
 // Authorization header), resumed with Last-Event-ID after a drop. Nothing polls: a stream
 // stays open, and is reopened only when it ends.
 
-import { onSessionChange, session, signOut } from './session.js';
+import { OWN_REQUEST_HEADER, OWN_REQUEST_VALUE, onSessionChange, session, signOut } from './session.js';
 
 const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 
@@ -44,7 +44,11 @@ export function follow(path, { onEvent, onStatus = () => {}, lastEventId = null 
       if (!s) break;
       try {
         /** @type {Record<string, string>} */
-        const headers = { Accept: 'text/event-stream', Authorization: `Bearer ${s.token}` };
+        const headers = {
+          Accept: 'text/event-stream',
+          Authorization: `Bearer ${s.token}`,
+          [OWN_REQUEST_HEADER]: OWN_REQUEST_VALUE,
+        };
         if (lastId !== null && lastId !== undefined) headers['Last-Event-ID'] = String(lastId);
         const response = await fetch(path, {
           headers,

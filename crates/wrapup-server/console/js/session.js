@@ -14,6 +14,16 @@
 
 /** @typedef {(session: Session | null) => void} SessionListener */
 
+/**
+ * The header every request of the console itself carries (sign-in, every API call, the event
+ * streams), so that the request log can tell them from the requests of other clients and of
+ * the API reference's "Try it out", which are sent without it. The inspector records it like
+ * any header; the server gives it no other meaning.
+ */
+export const OWN_REQUEST_HEADER = 'X-Wrapup-Console';
+/** The header's value. */
+export const OWN_REQUEST_VALUE = '1';
+
 const KEY = 'wrapup.console.session';
 let current = load();
 /** @type {Set<SessionListener>} */
@@ -73,7 +83,7 @@ export async function signIn(clientId, clientSecret, label) {
   });
   const response = await fetch('/oauth/token', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', [OWN_REQUEST_HEADER]: OWN_REQUEST_VALUE },
     body: form,
     credentials: 'omit',
   });

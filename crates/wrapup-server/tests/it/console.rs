@@ -605,3 +605,31 @@ fn every_file_of_the_console_folder_is_embedded() {
         );
     }
 }
+
+/// The console sends `X-Wrapup-Console` with each of its own requests (console/js/session.js)
+/// and its request log hides, by default, the requests that carry it: the inspector keeps
+/// the header as sent, and only on the requests that sent it.
+#[tokio::test]
+async fn the_inspector_keeps_the_header_that_marks_the_consoles_own_requests() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let path = "/api/v2/interactions/counts";
+    admin
+        .raw(Method::GET, path, &[("X-Wrapup-Console", "1")], None)
+        .await
+        .unwrap();
+    admin.raw(Method::GET, path, &[], None).await.unwrap();
+    let marked: Vec<Option<String>> = s
+        .inspected()
+        .iter()
+        .filter(|e| e.path == path)
+        .map(|e| {
+            e.request_headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("x-wrapup-console"))
+                .map(|h| h.value.clone())
+        })
+        .collect();
+    // Newest first: the plain request, then the console's.
+    assert_eq!(marked, [None, Some("1".to_string())]);
+}

@@ -127,7 +127,7 @@ export async function render(main, { params }) {
   const historyBox = h('div');
   const form = can('interaction:write')
     ? await applyForm(interaction, () => interaction)
-    : { el: needsScope('interaction:write', 'Applying a wrap-up'), revalidate: () => {} };
+    : { el: needsScope('interaction:write', 'Applying a wrap-up'), update: () => {} };
 
   const draw = () => {
     const i = interaction;
@@ -233,13 +233,33 @@ export async function render(main, { params }) {
       history = await api(`/api/v2/interactions/${id}/wrap-up/history`).catch(() => history);
     }
     draw();
-    form.revalidate();
+    form.update();
   });
   return stop;
 }
 
 /**
- * The apply form: the body is checked by the dry run as it is typed.
+ * A refused request's problems, as a list.
+ * @param {ErrorDetail[]} problems
+ */
+function problemItems(problems) {
+  return h(
+    'ul',
+    {},
+    problems.map((p) =>
+      h('li', {}, h('code', {}, p.errorCode), ' ', p.message, p.hint ? h('div', { class: 'small muted' }, p.hint) : ''),
+    ),
+  );
+}
+
+/**
+ * The apply form. The body is checked by the dry run as it is typed, but a field's problems
+ * show only once the field was changed or Apply pressed: an untouched form is calm. Apply is
+ * offered only when the server could accept a wrap-up: while the interaction settles it
+ * becomes "Apply when finalized", which waits for the interaction.finalized event (as
+ * `wrapup apply --wait` does) and then sends; before it is closed it is disabled, with the
+ * reason. The server's answer stays until the form is changed, or, for a refusal, until a
+ * newer verdict replaces it.
  * @param {Interaction} interaction
  * @param {() => Interaction} latest
  */
@@ -264,26 +284,38 @@ async function applyForm(interaction, latest) {
       id: 'apply-code',
       size: 38,
       spellcheck: 'false',
-      placeholder: 'the code id (listing codes needs wrapup-code:view)',
+      autocomplete: 'off',
     });
   }
+  const codeHelp = !can('wrapup-code:view')
+    ? 'The code id (listing codes needs the scope wrapup-code:view).'
+    : codes.length
+      ? "Codes of the interaction's division."
+      : "The interaction's division has no code to apply.";
+  // No placeholder: an empty field looks empty, and the help says the unit with an example.
   const duration = h('input', {
     name: 'durationMs',
     id: 'apply-duration',
     inputmode: 'numeric',
+    autocomplete: 'off',
     size: 12,
-    placeholder: '120000',
   });
-  const durationHelp = h('span');
+  const durationSaid = h('span', { id: 'apply-duration-said' });
   const notes = h('textarea', { name: 'notes', id: 'apply-notes', maxlength: 2000 });
   const verdict = h('div', { id: 'apply-verdict', 'aria-live': 'polite' });
+  const ready = h('div', { id: 'apply-ready', 'aria-live': 'polite', hidden: true });
   const answer = h('div', { id: 'apply-answer', 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit' }, 'Apply wrap-up');
+  const submit = h('button', { type: 'submit', id: 'apply-submit' }, 'Apply wrap-up');
+  const cancel = h('button', { type: 'button', class: 'secondary', id: 'apply-cancel', hidden: true }, 'Cancel');
   const fields = {
-    codeId: field('Wrap-up code', codeControl, "Codes of the interaction's division."),
-    durationMs: field('Duration (ms)', duration, durationHelp),
+    codeId: field('Wrap-up code', codeControl, codeHelp),
+    durationMs: field('Duration, in milliseconds', duration, [
+      'Time the agent spent in wrap-up, in whole milliseconds from 1 to 86 400 000 (24 hours): for example 120000 for 2 minutes. ',
+      durationSaid,
+    ]),
     notes: field('Notes (optional)', notes, 'At most 1024 characters.'),
   };
+  duration.after(h('span', { class: 'unit', 'aria-hidden': 'true' }, ' ms'));
 
   const body = () => {
     const out = {};
@@ -294,20 +326,134 @@ async function applyForm(interaction, latest) {
     return out;
   };
 
+  /** @type {Set<string>} the fields changed since the page was shown: only their problems show, until Apply */
+  const touched = new Set();
+  let submitted = false;
+  /** Waiting for the interaction.finalized event to send (Apply when finalized). */
+  let armed = false;
+  let sending = false;
+  /** @type {import('../api.js').WrapUpValidation | null} the newest verdict */
+  let last = null;
+  /** Whether the answer shown is a refusal, and the interaction's version it answered. */
+  let answerRefused = false;
+  let answeredVersion = 0;
+  /** @type {Record<string, string>} how the verdict names a field */
+  const named = { codeId: 'the code', durationMs: 'the duration', notes: 'the notes' };
+
   /**
-   * Shows each field's problems under it; returns the others.
+   * Shows each field's problems under it, for the fields changed (all of them once Apply was
+   * pressed); returns the other problems, and the fields whose problems are held back.
    * @param {ErrorDetail[]} details
    */
   const showProblems = (details) => {
+    /** @type {string[]} */
+    const held = [];
     for (const [name, f] of Object.entries(fields)) {
-      const mine = details.filter((p) => p.fieldName === name);
+      const all = details.filter((p) => p.fieldName === name);
+      const mine = submitted || touched.has(name) ? all : [];
+      if (all.length && !mine.length) held.push(name);
       fill(
         /** @type {Element} */ (f.querySelector('.problem')),
         mine.map((p) => h('div', {}, p.message)),
       );
       f.querySelector('input, select, textarea')?.setAttribute('aria-invalid', mine.length ? 'true' : 'false');
     }
-    return details.filter((p) => !Object.keys(fields).includes(p.fieldName ?? ''));
+    return { others: details.filter((p) => !Object.keys(fields).includes(p.fieldName ?? '')), held };
+  };
+
+  const drawVerdict = () => {
+    if (!last) return;
+    const { others, held } = showProblems(last.details);
+    if (!submitted && !touched.size) {
+      fill(
+        verdict,
+        h(
+          'p',
+          { class: 'muted small', dataset: { untouched: 'true' } },
+          "Choose a code and enter a duration: as you type, the form asks the server's own rules whether it would accept the wrap-up.",
+        ),
+      );
+      return;
+    }
+    // Refused only because the interaction is not finalized yet: the body is right, and the
+    // line above the button already says what Apply does about it.
+    const onlyNotYet =
+      !last.valid &&
+      !held.length &&
+      last.details.length > 0 &&
+      last.details.every((p) => p.errorCode === 'interaction.not.finalized');
+    fill(
+      verdict,
+      last.valid
+        ? h('p', { class: 'notice ok', dataset: { valid: 'true' } }, 'The server would accept this wrap-up now (204).')
+        : onlyNotYet
+          ? h(
+              'p',
+              { class: 'notice', dataset: { valid: 'false' } },
+              `The body passes the server's rules; the server would refuse it now (${last.status}) only because the interaction is not finalized yet (`,
+              h('code', {}, 'interaction.not.finalized'),
+              ').',
+            )
+          : h(
+              'div',
+              { class: 'notice warn', dataset: { valid: 'false' } },
+              h('strong', {}, `The server would refuse this now (${last.status}).`),
+              others.length ? problemItems(others) : '',
+              held.length
+                ? h('p', { class: 'small' }, `Not filled in yet: ${held.map((n) => named[n] || n).join(' and ')}.`)
+                : '',
+            ),
+    );
+  };
+
+  /** The Apply button and, when the server could not accept a wrap-up yet, why. */
+  const drawReady = () => {
+    const i = latest();
+    cancel.hidden = !armed;
+    if (i.finalized) {
+      ready.hidden = true;
+      fill(ready);
+      submit.textContent = 'Apply wrap-up';
+      submit.disabled = sending;
+      return;
+    }
+    ready.hidden = false;
+    if (i.state === 'closed') {
+      const left = i.finalizesAt ? [' (', countdown(i.finalizesAt), ')'] : '';
+      submit.textContent = armed ? 'Waiting for finalization…' : 'Apply when finalized';
+      submit.disabled = armed;
+      fill(
+        ready,
+        armed
+          ? h(
+              'p',
+              { class: 'notice', dataset: { waiting: 'true' } },
+              'This wrap-up will be sent when the interaction is finalized',
+              left,
+              ', as wrapup apply --wait does: the console waits for the event that says so. Keep this page open, or Cancel.',
+            )
+          : h(
+              'p',
+              { class: 'notice' },
+              'Not finalized yet',
+              left,
+              ': the server refuses a wrap-up until the interaction is. Apply when finalized sends this one as soon as it is.',
+            ),
+      );
+      return;
+    }
+    armed = false;
+    cancel.hidden = true;
+    submit.textContent = 'Apply wrap-up';
+    submit.disabled = true;
+    fill(
+      ready,
+      h(
+        'p',
+        { class: 'notice' },
+        `The interaction is ${i.state}: a wrap-up can be applied once it is closed and finalized.`,
+      ),
+    );
   };
 
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -315,45 +461,20 @@ async function applyForm(interaction, latest) {
   let asked = 0;
   const validate = async () => {
     const ticket = ++asked;
-    const d = Number(duration.value);
-    durationHelp.textContent =
-      Number.isFinite(d) && d > 0
-        ? `= ${fmt.duration(d)}`
-        : 'Whole milliseconds, 1 to 86 400 000 (120000 is two minutes).';
+    const d = Number(duration.value.trim());
+    durationSaid.textContent =
+      duration.value.trim() !== '' && Number.isInteger(d) && d > 0 ? `You entered ${fmt.duration(d)}.` : '';
     try {
       const result = await api(`/api/v2/interactions/${id}/wrap-up/validate`, { method: 'POST', body: body() });
       if (ticket !== asked) return;
-      const others = showProblems(result.details);
-      fill(
-        verdict,
-        result.valid
-          ? h(
-              'p',
-              { class: 'notice ok', dataset: { valid: 'true' } },
-              'The server would accept this wrap-up now (204).',
-            )
-          : h(
-              'div',
-              { class: 'notice warn', dataset: { valid: 'false' } },
-              h('strong', {}, `The server would refuse this now (${result.status}).`),
-              others.length
-                ? h(
-                    'ul',
-                    {},
-                    others.map((p) =>
-                      h(
-                        'li',
-                        {},
-                        h('code', {}, p.errorCode),
-                        ' ',
-                        p.message,
-                        p.hint ? h('div', { class: 'small muted' }, p.hint) : '',
-                      ),
-                    ),
-                  )
-                : '',
-            ),
-      );
+      last = result;
+      drawVerdict();
+      // A refusal answered the interaction as it was (a changed body clears it at once):
+      // this newer verdict replaces it.
+      if (answerRefused && latest().version !== answeredVersion) {
+        fill(answer);
+        answerRefused = false;
+      }
     } catch (e) {
       if (ticket === asked) fill(verdict, h('p', { class: 'notice bad' }, `The check failed: ${describeError(e)}`));
     }
@@ -363,54 +484,83 @@ async function applyForm(interaction, latest) {
     timer = setTimeout(validate, VALIDATE_DELAY_MS);
   };
 
+  const send = async () => {
+    const sentVersion = latest().version;
+    sending = true;
+    submit.disabled = true;
+    fill(answer);
+    answerRefused = false;
+    try {
+      await api(`/api/v2/interactions/${id}/wrap-up`, { method: 'PUT', body: body() });
+      fill(
+        answer,
+        h(
+          'p',
+          { class: 'notice ok', dataset: { status: '204' } },
+          'The server answered 204 No Content: the wrap-up is in place.',
+        ),
+      );
+      toast('Wrap-up applied.');
+    } catch (err) {
+      const details = (err instanceof ApiError && err.body?.details) || [];
+      const status = err instanceof ApiError ? err.status : undefined;
+      fill(
+        answer,
+        h(
+          'div',
+          { class: 'notice bad', dataset: { status: String(status || '') } },
+          h('strong', {}, `The server answered ${status || 'with an error'}: ${describeError(err)}`),
+          problemItems(details),
+        ),
+      );
+      answerRefused = true;
+    } finally {
+      answeredVersion = sentVersion;
+      sending = false;
+      drawReady();
+      // The interaction changed while the request was on its way: ask for the newer verdict.
+      if (answerRefused && latest().version !== sentVersion) schedule();
+    }
+  };
+
+  cancel.addEventListener('click', () => {
+    armed = false;
+    drawReady();
+    submit.focus();
+  });
+
+  /** @param {Event} e */
+  const changed = (e) => {
+    const name = /** @type {HTMLInputElement} */ (e.target).name;
+    if (name) touched.add(name);
+    // The answer was about the body as it was. The verdict is redrawn when the check of the
+    // new body answers (the one shown is about the body as it was, too).
+    fill(answer);
+    answerRefused = false;
+    schedule();
+  };
+
   const form = h(
     'form',
     {
       id: 'apply-form',
       'aria-describedby': 'apply-verdict',
-      oninput: schedule,
-      onchange: schedule,
+      oninput: changed,
+      onchange: changed,
       onsubmit: async (e) => {
         e.preventDefault();
-        submit.disabled = true;
-        try {
-          await api(`/api/v2/interactions/${id}/wrap-up`, { method: 'PUT', body: body() });
-          fill(
-            answer,
-            h(
-              'p',
-              { class: 'notice ok', dataset: { status: '204' } },
-              'The server answered 204 No Content: the wrap-up is in place.',
-            ),
-          );
-          toast('Wrap-up applied.');
-        } catch (err) {
-          const details = (err instanceof ApiError && err.body?.details) || [];
-          const status = err instanceof ApiError ? err.status : undefined;
-          fill(
-            answer,
-            h(
-              'div',
-              { class: 'notice bad', dataset: { status: String(status || '') } },
-              h('strong', {}, `The server answered ${status || 'with an error'}: ${describeError(err)}`),
-              h(
-                'ul',
-                {},
-                details.map((p) =>
-                  h(
-                    'li',
-                    {},
-                    h('code', {}, p.errorCode),
-                    ' ',
-                    p.message,
-                    p.hint ? h('div', { class: 'small muted' }, p.hint) : '',
-                  ),
-                ),
-              ),
-            ),
-          );
-        } finally {
-          submit.disabled = false;
+        submitted = true;
+        // Every field's problems, from a check of the body as it is now.
+        clearTimeout(timer);
+        validate();
+        const i = latest();
+        if (i.finalized) {
+          await send();
+        } else if (i.state === 'closed') {
+          armed = true;
+          fill(answer);
+          drawReady();
+          cancel.focus();
         }
       },
     },
@@ -418,14 +568,22 @@ async function applyForm(interaction, latest) {
     fields.durationMs,
     fields.notes,
     verdict,
-    h('div', { class: 'row' }, submit),
+    ready,
+    h('div', { class: 'row' }, submit, cancel),
     answer,
   );
+  drawReady();
   validate();
   return {
     el: form,
-    revalidate: () => {
-      if (latest()) schedule();
+    /** The interaction changed: Apply follows, a waiting wrap-up is sent, the verdict is asked again. */
+    update: () => {
+      if (armed && latest().finalized && !sending) {
+        armed = false;
+        send();
+      }
+      drawReady();
+      schedule();
     },
   };
 }

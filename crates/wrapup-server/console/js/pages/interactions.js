@@ -1,7 +1,9 @@
 // @ts-check
-// Interactions: the list, filtered by state, division, channel and wrapped-up, paged with
-// the API's cursors. It stays current from the event stream: rows change in place, and
-// new interactions that pass the filters appear at the top, marked new.
+// Interactions: the list, filtered by state, division, channel and wrapped-up, newest first
+// (or oldest first), paged with the API's cursors. It stays current from the event stream:
+// rows change in place, and new interactions that pass the filters appear where the order
+// puts them, marked new: at the top of the first page (newest first), at the end of the
+// last page (oldest first); on another page a line says how many were created since.
 
 import { all, api, describeError } from '../api.js';
 import { interactionEvents } from '../events.js';
@@ -21,6 +23,14 @@ function filterPairs(query) {
   return Object.entries(query).filter(
     ([k, v]) => ['state', 'divisionId', 'channel', 'wrappedUp'].includes(k) && v !== '',
   );
+}
+
+/**
+ * Whether the list is oldest first (`?sortOrder=asc`); newest first otherwise.
+ * @param {Record<string, string>} query
+ */
+function oldestFirst(query) {
+  return query.sortOrder === 'asc';
 }
 
 /**
@@ -87,6 +97,10 @@ export async function render(main, { query }) {
       ['true', 'yes'],
       ['false', 'no'],
     ]),
+    sel('sortOrder', 'Order', [
+      ['', 'newest first'],
+      ['asc', 'oldest first'],
+    ]),
   );
   /** @param {Event} e */
   function apply(e) {
@@ -99,6 +113,11 @@ export async function render(main, { query }) {
 
   const body = h('tbody');
   const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  const arrived = h('p', { class: 'muted small', id: 'interactions-new', 'aria-live': 'polite', hidden: true });
+  /** New interactions that passed the filters but belong on another page. */
+  let elsewhere = 0;
+  let lastPage = false;
+  const ascending = oldestFirst(query);
   const prev = h(
     'button',
     { type: 'button', class: 'secondary', onclick: () => load(pageIndex - 1) },
@@ -111,7 +130,13 @@ export async function render(main, { query }) {
     h(
       'table',
       { id: 'interactions' },
-      h('caption', {}, 'Interactions, oldest first (new ones appear at the top as they are created)'),
+      h(
+        'caption',
+        {},
+        ascending
+          ? 'Interactions, oldest first: new ones are added at the end of the last page as they are created.'
+          : 'Interactions, newest first: new ones are added at the top as they are created.',
+      ),
       h(
         'thead',
         {},
@@ -163,12 +188,16 @@ export async function render(main, { query }) {
   /** @param {number} index */
   async function load(index) {
     const params = new URLSearchParams(filterPairs(query));
+    params.set('sortOrder', ascending ? 'asc' : 'desc');
     params.set('pageSize', String(PAGE_SIZE));
     if (cursors[index]) params.set('cursor', cursors[index]);
     try {
       const page = await api(`/api/v2/interactions?${params}`);
       pageIndex = index;
       cursors[index + 1] = page.nextCursor;
+      lastPage = !page.nextCursor;
+      elsewhere = 0;
+      arrived.hidden = true;
       fill(
         body,
         page.entities.map((/** @type {Interaction} */ i) => rowOf(i, false)),
@@ -192,7 +221,7 @@ export async function render(main, { query }) {
     main,
     h('h1', {}, 'Interactions'),
     filters,
-    panel('List', table, h('div', { class: 'spread' }, status, h('div', { class: 'row' }, prev, next))),
+    panel('List', table, arrived, h('div', { class: 'spread' }, status, h('div', { class: 'row' }, prev, next))),
     create,
   );
   await load(0);
@@ -204,9 +233,18 @@ export async function render(main, { query }) {
     if (row) {
       row.replaceWith(rowOf(i, row.dataset.fresh === '1'));
     } else if (e.kind === 'interaction.created' && passes(i, query)) {
+      // Its place in the order: the top of the first page, or the end of the last one.
+      const here = ascending ? lastPage : pageIndex === 0;
+      if (!here) {
+        elsewhere += 1;
+        arrived.hidden = false;
+        arrived.textContent = `${elsewhere} new ${elsewhere === 1 ? 'interaction' : 'interactions'} created since this page was read, on the ${ascending ? 'last' : 'first'} page.`;
+        return;
+      }
       const empty = body.querySelector('td[colspan]');
       if (empty) empty.parentElement?.remove();
-      body.prepend(rowOf(i, true));
+      if (ascending) body.append(rowOf(i, true));
+      else body.prepend(rowOf(i, true));
     }
   });
   return stop;

@@ -1,14 +1,19 @@
 // @ts-check
 // Request log (the inspector): every recent request with its time, method, path, status,
 // latency and client, filtered by status class, path and client, updating live from the
-// inspector's request stream (resumed after the newest request listed).
+// inspector's request stream (resumed after the newest request listed). The console's own
+// requests (its sign-in, API calls and event streams, which carry OWN_REQUEST_HEADER) are
+// hidden unless asked for (`?console=show`), so that those of other clients stand out.
 
 import { api, describeError } from '../api.js';
 import { follow } from '../events.js';
 import * as fmt from '../format.js';
+import { OWN_REQUEST_HEADER } from '../session.js';
 import { field, fill, h, options, panel, statusBadge } from '../ui.js';
 
-const LIMIT = 200;
+/** How many recent requests are read: the inspector's most, since the console's own are hidden. */
+const LIMIT = 1000;
+/** The most rows on screen. */
 const SHOWN = 500;
 
 /** @typedef {import('../api.js').InspectedRequest} InspectedRequest */
@@ -29,6 +34,15 @@ function passes(r, query) {
   if (query.path && !r.path.startsWith(query.path)) return false;
   if (query.clientId && r.clientId !== query.clientId) return false;
   return true;
+}
+
+/**
+ * Whether the console sent the request (it carries OWN_REQUEST_HEADER).
+ * @param {InspectedRequest} r
+ */
+function fromConsole(r) {
+  const name = OWN_REQUEST_HEADER.toLowerCase();
+  return r.requestHeaders.some((hd) => hd.name.toLowerCase() === name);
 }
 
 /**
@@ -64,11 +78,14 @@ export async function render(main, { query }) {
     size: 38,
     spellcheck: 'false',
   });
+  const showConsole = query.console === 'show';
+  const consoleToggle = h('input', { type: 'checkbox', name: 'console', id: 'show-console', checked: showConsole });
   /** @param {Event} e */
   const apply = (e) => {
     e.preventDefault();
     const params = new URLSearchParams();
     for (const el of [statusSel, path, client]) if (el.value.trim()) params.set(el.name, el.value.trim());
+    if (consoleToggle.checked) params.set('console', 'show');
     location.hash = `#/requests${params.toString() ? `?${params}` : ''}`;
   };
   const filters = h(
@@ -77,8 +94,25 @@ export async function render(main, { query }) {
     field('Status', statusSel),
     field('Path starts with', path),
     field('Client', client),
+    h(
+      'div',
+      { class: 'field check' },
+      consoleToggle,
+      h('label', { for: 'show-console' }, "Show this console's own requests"),
+    ),
     h('button', { type: 'submit', class: 'secondary' }, 'Filter'),
   );
+  // How many of the console's own requests are hidden, said under the table.
+  let hidden = 0;
+  const hiddenNote = h('p', { id: 'console-hidden', class: 'muted small', 'aria-live': 'polite' });
+  const drawHidden = () => {
+    const why = `they carry the header ${OWN_REQUEST_HEADER}. Requests sent from the API reference's “Try it out” are shown.`;
+    hiddenNote.textContent = showConsole
+      ? `The console's own requests are shown, marked “console” (they carry the header ${OWN_REQUEST_HEADER}).`
+      : hidden
+        ? `${hidden} of the console's own requests (sign-in, event streams, counts, the pages' reads and actions) ${hidden === 1 ? 'is' : 'are'} hidden: ${why}`
+        : `None of the console's own requests (sign-in, event streams, counts, the pages' reads and actions) matches these filters; they are hidden by default: ${why}`;
+  };
 
   const body = h('tbody');
   const live = h('span', { class: 'badge offline', id: 'requests-live' }, 'connecting…');
@@ -88,7 +122,13 @@ export async function render(main, { query }) {
     h(
       'table',
       { id: 'requests' },
-      h('caption', {}, 'Recent requests, newest first. Select one to see its headers, body and diagnosis.'),
+      h(
+        'caption',
+        {},
+        showConsole
+          ? 'Recent requests, newest first. Select one to see its headers, body and diagnosis.'
+          : 'Recent requests of other clients than this console, newest first. Select one to see its headers, body and diagnosis.',
+      ),
       h(
         'thead',
         {},
@@ -105,7 +145,7 @@ export async function render(main, { query }) {
     main,
     h('div', { class: 'spread' }, h('h1', {}, 'Request log'), live),
     filters,
-    panel('Requests', table),
+    panel('Requests', table, hiddenNote),
     h(
       'p',
       { class: 'muted small' },
@@ -123,14 +163,24 @@ export async function render(main, { query }) {
       'tr',
       {
         class: `clickable ${fresh ? 'new' : ''}`,
-        dataset: { sequence: r.sequence, status: r.status, requestId: r.requestId },
+        dataset: { sequence: r.sequence, status: r.status, requestId: r.requestId, console: fromConsole(r) },
         onclick: (e) => {
           if (/** @type {Element} */ (e.target).tagName !== 'A') location.hash = href;
         },
       },
       h('td', {}, fmt.time(r.time)),
       h('td', {}, r.method),
-      h('td', { class: 'mono' }, h('a', { href }, r.path)),
+      h(
+        'td',
+        { class: 'mono' },
+        h('a', { href }, r.path),
+        fromConsole(r)
+          ? [
+              ' ',
+              h('span', { class: 'badge console', title: `Sent by this console (${OWN_REQUEST_HEADER})` }, 'console'),
+            ]
+          : '',
+      ),
       h('td', {}, statusBadge(r.status)),
       h('td', { class: 'num' }, `${r.latencyMs.toFixed(1)} ms`),
       h('td', { class: 'mono', title: r.clientId || '' }, r.clientId ? fmt.shortId(r.clientId) : '—'),
@@ -147,6 +197,13 @@ export async function render(main, { query }) {
     fill(body, h('tr', {}, h('td', { colspan: 6 }, h('span', { class: 'notice bad' }, describeError(e)))));
     return undefined;
   }
+  // The stream resumes after the newest request read, hidden or not.
+  const newest = entries.reduce((max, r) => Math.max(max, r.sequence), 0);
+  /** @param {InspectedRequest} r */
+  const shown = (r) => showConsole || !fromConsole(r);
+  hidden = entries.filter((r) => !shown(r)).length;
+  entries = entries.filter(shown).slice(0, SHOWN);
+  drawHidden();
   fill(
     body,
     entries.map((r) => rowOf(r, false)),
@@ -157,12 +214,17 @@ export async function render(main, { query }) {
       h(
         'tr',
         { class: 'empty' },
-        h('td', { colspan: 6, class: 'muted' }, 'No request recorded yet matches these filters.'),
+        h(
+          'td',
+          { colspan: 6, class: 'muted' },
+          showConsole
+            ? 'No request recorded yet matches these filters.'
+            : "No request of another client than this console matches these filters yet. Send one (curl, your integration, the API reference's “Try it out”), or show the console's own requests.",
+        ),
       ),
     );
   // The stream resumes after the newest request the inspector had when the list was read
   // (its `sequence`), so nothing recorded in between is missed.
-  const newest = entries.reduce((max, r) => Math.max(max, r.sequence), 0);
   const stream = follow('/api/v2/inspector/requests/stream', {
     lastEventId: newest || null,
     onStatus: (s) => {
@@ -178,6 +240,11 @@ export async function render(main, { query }) {
         return;
       }
       if (!passes(r, query) || body.querySelector(`tr[data-sequence="${r.sequence}"]`)) return;
+      if (!shown(r)) {
+        hidden += 1;
+        drawHidden();
+        return;
+      }
       const empty = body.querySelector('tr.empty');
       if (empty) empty.remove();
       body.prepend(rowOf(r, true));
