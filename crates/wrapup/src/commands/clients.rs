@@ -101,11 +101,39 @@ pub async fn run(cmd: ClientsCommand, json: bool) -> anyhow::Result<u8> {
         println!("  client id:     {}", record.id);
         println!("  client secret: {secret}");
         println!("  scopes:        {}", scope_list.join(" "));
-        println!(
-            "  divisions:     {}",
-            serde_json::to_string(&record.divisions)?
-        );
+        println!("  divisions:     {}", divisions_in_words(&record.divisions));
         println!("\nThe secret is shown only now; store it safely.");
     }
     Ok(exit::OK)
+}
+
+/// The divisions a client may see, as a person reads them: `all (…)` or the ids.
+fn divisions_in_words(grant: &DivisionGrant) -> String {
+    match grant {
+        DivisionGrant::All => "all (every division, including ones created later)".to_owned(),
+        DivisionGrant::Only(ids) => ids
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn divisions_read_as_words_not_json() {
+        assert_eq!(
+            divisions_in_words(&DivisionGrant::All),
+            "all (every division, including ones created later)"
+        );
+        let a = Uuid::from_u128(1);
+        let b = Uuid::from_u128(2);
+        assert_eq!(
+            divisions_in_words(&DivisionGrant::Only(vec![a, b])),
+            format!("{a}, {b}")
+        );
+    }
 }

@@ -139,8 +139,10 @@ pub async fn run(args: &SimulateArgs, global: &Global, sources: &Sources) -> any
         );
     } else {
         eprintln!(
-            "simulate: {created} interactions created and closed in {:.1} s ({failed} failed moves)",
+            "simulate: {created} interaction{} created and closed in {:.1} s ({failed} failed move{})",
+            if created == 1 { "" } else { "s" },
             started.elapsed().as_secs_f64(),
+            if failed == 1 { "" } else { "s" },
         );
     }
     Ok(if failed == 0 {
