@@ -9,4 +9,5 @@ mod common;
 mod first_hour;
 mod multinode;
 mod shutdown;
+mod test_options;
 mod webhooks;
