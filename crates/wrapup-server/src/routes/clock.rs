@@ -41,7 +41,23 @@ pub struct ClockReading {
 pub struct AdvanceClock {
     /// Milliseconds to move the clock forward, from 0 to 31,622,400,000 (a year).
     #[schema(example = 1500, maximum = 31622400000.0)]
+    #[serde(deserialize_with = "whole_ms")]
     pub ms: u64,
+}
+
+/// A whole number of milliseconds, written `1500` or `1500.0` (JSON Schema counts both as
+/// an integer, and so does wrapup: `wrapup_types::whole_number`).
+fn whole_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15)
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!("{n} is not a whole number of milliseconds from 0"))
+        })
 }
 
 fn reading(clock: &dyn Clock) -> ClockReading {

@@ -58,7 +58,8 @@ async fn an_advance_finalizes_what_fell_due_before_it_answers() {
     assert_eq!(raw.status, 200);
     assert_eq!(json_of(&raw)["nowMs"], START_MS + SETTLE_MS - 1);
     assert!(!admin.get_interaction(id).await.unwrap().finalized);
-    let raw = advance(&admin, json!({"ms": 1})).await;
+    // Written with a fraction of zero, as JSON Schema allows an integer to be.
+    let raw = advance(&admin, json!({"ms": 1.0})).await;
     assert_eq!(json_of(&raw)["nowMs"], START_MS + SETTLE_MS);
     // No waiting: finalized by the time the advance answered.
     assert!(admin.get_interaction(id).await.unwrap().finalized);
