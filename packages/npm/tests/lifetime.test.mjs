@@ -4,13 +4,13 @@
 // waiting on its pid, bounded.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 
 const HOLDER = `
 const { startWrapup } = require("wrapup-sandbox");
-startWrapup().then((s) => { console.log(s.pid, s.url); setInterval(() => {}, 1000); });
+startWrapup().then((s) => { console.log(s.pid, s.url, s.dir); setInterval(() => {}, 1000); });
 `;
 
 function gone(pid) {
@@ -33,7 +33,7 @@ test("SIGKILL of the process that started a server leaves no server", async () =
     new Promise((resolve) => createInterface({ input: holder.stdout }).once("line", (l) => resolve([l]))),
     new Promise((_, reject) => setTimeout(() => reject(new Error("the holder did not start its server within 60 s")), 60_000).unref()),
   ]);
-  const [pidText, url] = line.split(" ");
+  const [pidText, url, serverDir] = line.split(" ");
   const pid = Number(pidText);
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(gone(pid), false);
@@ -45,4 +45,6 @@ test("SIGKILL of the process that started a server leaves no server", async () =
     assert.ok(Date.now() < deadline, `wrapup serve (pid ${pid}) outlived its killed parent by 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  // Nothing removed its temporary folder (docs/testing.md says so): this test does.
+  rmSync(serverDir, { recursive: true, force: true });
 });

@@ -4,6 +4,7 @@ a pipe only that process held, sees it close and exits. Checked by waiting on it
 bounded, never by a guessed sleep."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import os, time
 
 def test_holds_a_server(wrapup_server):
     with open(os.environ["WRAPUP_PID_FILE"] + ".tmp", "w") as f:
-        f.write(f"{wrapup_server.pid} {wrapup_server.url}")
+        f.write(f"{wrapup_server.pid} {wrapup_server.url} {os.path.dirname(wrapup_server.database_path)}")
     os.rename(os.environ["WRAPUP_PID_FILE"] + ".tmp", os.environ["WRAPUP_PID_FILE"])
     time.sleep(600)
 '''
@@ -47,7 +48,7 @@ def test_sigkill_of_the_test_runner_leaves_no_server(tmp_path):
             assert runner.poll() is None, "the inner pytest run ended before its server started"
             assert time.monotonic() < deadline, "the inner pytest run did not start its server within 60 s"
             time.sleep(0.02)
-        pid_text, url = pid_file.read_text().split()
+        pid_text, url, server_dir = pid_file.read_text().split()
         pid = int(pid_text)
         assert url.startswith("http://127.0.0.1:")
         assert not gone(pid)
@@ -58,3 +59,5 @@ def test_sigkill_of_the_test_runner_leaves_no_server(tmp_path):
     while not gone(pid):
         assert time.monotonic() < deadline, f"wrapup serve (pid {pid}) outlived its killed test runner by 30 s"
         time.sleep(0.05)
+    # Nothing removed its temporary folder (docs/testing.md says so): this test does.
+    shutil.rmtree(server_dir, ignore_errors=True)
