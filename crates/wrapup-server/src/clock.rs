@@ -1,4 +1,6 @@
-//! Time, behind a trait so tests can drive it.
+//! Time, behind a trait so tests can drive it: the server's own tests with a
+//! [`ManualClock`] in process, anyone's tests with `wrapup serve --clock manual` and
+//! `POST /api/v2/admin/clock/advance` (`crate::routes::clock`).
 
 use std::time::Duration;
 
@@ -11,6 +13,10 @@ pub trait Clock: Send + Sync + 'static {
     fn now_ms(&self) -> i64;
     /// Returns once `now_ms() >= deadline_ms`.
     async fn sleep_until(&self, deadline_ms: i64);
+    /// The clock as a [`ManualClock`], when it is one (only that one can be advanced).
+    fn manual(&self) -> Option<&ManualClock> {
+        None
+    }
 }
 
 /// The wall clock.
@@ -64,5 +70,9 @@ impl Clock for ManualClock {
     async fn sleep_until(&self, deadline_ms: i64) {
         let mut rx = self.now.subscribe();
         let _ = rx.wait_for(|now| *now >= deadline_ms).await;
+    }
+
+    fn manual(&self) -> Option<&ManualClock> {
+        Some(self)
     }
 }

@@ -20,7 +20,7 @@ use crate::middleware::{observe, timeout};
 use crate::rate_limit::layer::ChargeLayer;
 use crate::routes::interactions::{self, bulk, wrap_up};
 use crate::routes::{
-    codes, console, conversations, divisions, events, fallback, metrics, overview, service,
+    clock, codes, console, conversations, divisions, events, fallback, metrics, overview, service,
 };
 use crate::state::AppState;
 use crate::{chaos, inspector, webhooks};
@@ -42,6 +42,8 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(inspector::routes::stream))
         .routes(routes!(inspector::diagnosis::diagnose))
         .routes(routes!(chaos::routes::get_chaos, chaos::routes::set_chaos))
+        .routes(routes!(clock::get_clock))
+        .routes(routes!(clock::advance_clock))
         .routes(routes!(divisions::list, divisions::create))
         .routes(routes!(clients::create))
         .routes(routes!(codes::list, codes::create))

@@ -147,6 +147,9 @@ error_codes! {
     ConversationMediaMismatch = ("conversation.media.mismatch", 404),
     /// The body has a field of the Genesys model that wrapup does not emulate.
     RequestFieldUnsupported = ("request.field.unsupported", 400),
+    /// The server runs on the real clock, which cannot be advanced (only one started with
+    /// `--clock manual` can).
+    ClockNotManual = ("clock.not.manual", 409),
 }
 
 impl std::fmt::Display for ErrorCode {

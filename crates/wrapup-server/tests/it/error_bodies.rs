@@ -17,7 +17,7 @@ use uuid::{uuid, Uuid};
 use wrapup_client::{Client, RawResponse, RetryPolicy};
 use wrapup_server::demo::{self, *};
 use wrapup_server::testkit::*;
-use wrapup_server::{App, Clock, Config, ManualClock};
+use wrapup_server::{App, Clock, Config, ManualClock, SystemClock};
 use wrapup_store::*;
 use wrapup_types::*;
 
@@ -376,6 +376,7 @@ const OWN_SERVER: &[ErrorCode] = &[
     ErrorCode::RequestTimeout,
     ErrorCode::InternalError,
     ErrorCode::ServiceUnavailable,
+    ErrorCode::ClockNotManual,
 ];
 
 fn demo_client(url: &str, id: Uuid, secret: &str) -> Client {
@@ -594,6 +595,46 @@ async fn store_failures() {
         let raw = demo.raw(Method::GET, &path, &[], None).await.unwrap();
         insta::assert_json_snapshot!(code.as_str(), pinned_body(&raw, code, status));
     }
+}
+
+/// Advancing the clock of a server on the real clock (the test server's is manual).
+#[tokio::test]
+async fn clock_not_manual() {
+    let server = demo_server(Config::default()).await;
+    let app = App::start(
+        server.store.clone(),
+        Arc::new(SystemClock),
+        Config::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let demo = demo_client(&url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET);
+    let before = SystemClock.now_ms();
+    let raw = demo
+        .raw(
+            Method::POST,
+            "/api/v2/admin/clock/advance",
+            &[("content-type", "application/json")],
+            Some(br#"{"ms": 3600000}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    let code = ErrorCode::ClockNotManual;
+    insta::assert_json_snapshot!(code.as_str(), pinned_body(&raw, code, 409));
+    // The real clock did not move: the time read now is the real time, not an hour on.
+    let read = demo
+        .raw(Method::GET, "/api/v2/admin/clock", &[], None)
+        .await
+        .unwrap();
+    let reading: Value = serde_json::from_slice(&read.body).unwrap();
+    assert_eq!(reading["manual"], false, "{reading}");
+    let now = reading["nowMs"].as_i64().unwrap();
+    assert!(
+        now >= before && now < before + 600_000,
+        "{now} is not the real time (~{before})"
+    );
 }
 
 /// `POST /oauth/token` answers in RFC 6749's format: its bodies are pinned too, in one

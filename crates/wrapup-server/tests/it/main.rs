@@ -9,6 +9,7 @@ mod api;
 mod auth_limits;
 mod bulk_wrapups;
 mod chaos;
+mod clock;
 mod console;
 mod disk_full;
 mod docs_reference;

@@ -17,6 +17,7 @@ pub mod migrate;
 pub mod pages;
 pub mod seed;
 pub mod serve;
+pub mod serve_test_options;
 pub mod simulate;
 pub mod token;
 pub mod webhooks;

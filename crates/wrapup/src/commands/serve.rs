@@ -7,10 +7,11 @@ use anyhow::Context;
 use clap::Args;
 use wrapup_server::ChaosSpec;
 use wrapup_server::HashingSettings;
-use wrapup_server::{demo, App, Clock, Config, RateLimit, SystemClock};
+use wrapup_server::{demo, App, Clock, Config, RateLimit};
 use wrapup_server::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 
 use crate::commands::db::DbArg;
+use crate::commands::serve_test_options::TestOptions;
 use crate::commands::webhooks::WebhookServeArgs;
 use crate::commands::wrapup_args::duration_arg;
 use crate::exit;
@@ -96,6 +97,8 @@ pub struct ServeArgs {
         default_value = "text"
     )]
     pub log_format: LogFormat,
+    #[command(flatten)]
+    tests: TestOptions,
 }
 
 /// How `serve` writes its log.
@@ -106,8 +109,8 @@ pub enum LogFormat {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
+    let clock: Arc<dyn Clock> = args.tests.clock(&args.db)?;
     let store = args.db.open_for_serving(args.read_cache as usize).await?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.demo {
         demo::seed(store.as_ref(), clock.now_ms())
             .await
@@ -161,18 +164,24 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(chaos) = args.chaos.filter(|c| !c.is_off()) {
         eprintln!("fault injection is ON: {chaos} (PUT /api/v2/admin/chaos {{\"spec\": \"off\"}} stops it)");
     }
+    if let Some(clock) = args.tests.describe_clock() {
+        eprintln!("{clock}");
+    }
     if args.demo {
         print_demo(addr);
     }
+    args.tests.ready(&format!("http://{addr}"))?;
     let load = app.load();
     let timeout = args.shutdown_timeout;
+    let stdin_closed = args.tests.stdin_closed();
     let signal = async move {
-        signals
-            .first_then_exit_on_second(
+        tokio::select! {
+            () = signals.first_then_exit_on_second(
                 "shutting down",
                 "requests in flight are cut short; acknowledged writes are safe",
-            )
-            .await;
+            ) => {}
+            () = stdin_closed => eprintln!("wrapup: standard input closed (--exit-on-stdin-eof): shutting down"),
+        }
         eprintln!(
             "shutting down: no new connections; ending {} event stream(s) (clients resume with Last-Event-ID); \
 waiting up to {} for {} request(s) in flight",

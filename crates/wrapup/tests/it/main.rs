@@ -10,4 +10,5 @@ mod first_hour;
 mod multinode;
 mod second_hour;
 mod shutdown;
+mod test_options;
 mod webhooks;
