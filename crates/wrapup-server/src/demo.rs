@@ -252,6 +252,16 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
     store.set_meta(SEEDED, "1").await
 }
 
+/// A demo queue: id, name, prompt, codes, the interaction under it, its agent.
+type DemoQueue = (
+    Uuid,
+    &'static str,
+    WrapupPrompt,
+    &'static [Uuid],
+    Uuid,
+    Uuid,
+);
+
 /// Agents, a Sales queue of each prompt with codes, and an interaction in after-call work
 /// under each.
 async fn seed_routing(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
@@ -271,7 +281,7 @@ async fn seed_routing(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> 
         };
         ignore_conflict(store.create_user(&user).await.map(drop))?;
     }
-    let queues: [(Uuid, &str, WrapupPrompt, &[Uuid], Uuid, Uuid); 5] = [
+    let queues: [DemoQueue; 5] = [
         (
             QUEUE_MANDATORY,
             "Sales",

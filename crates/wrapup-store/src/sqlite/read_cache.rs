@@ -103,7 +103,7 @@ mod tests {
             queue_id: None,
             agent_id: None,
         };
-        SharedInteraction::shared(crate::rules::new_interaction(&new, 1))
+        SharedInteraction::shared(crate::rules::new_interaction(&new, 1, None))
     }
 
     #[test]
