@@ -574,3 +574,66 @@ async fn a_timeout_that_passed_while_the_server_was_down_is_applied_at_start_up(
     assert!(rec.interaction.wrap_up.unwrap().system);
     assert_eq!(store.wrapup_history(i.id).await.unwrap().len(), 1);
 }
+
+/// Webhooks carry the timeout's system wrap-up (`interaction.wrapup`, `wrapUp.system`) and a
+/// skip (`interaction.wrapup.skipped`), as the event stream does.
+#[tokio::test]
+async fn webhooks_carry_the_timeout_wrapup_and_the_skip() {
+    use wrapup_server::testkit::receiver::WebhookReceiver;
+    use wrapup_server::{Config, TargetPolicy, WebhookConfig};
+    let s = TestServer::builder()
+        .config(Config {
+            settle_ms: SETTLE_MS,
+            webhooks: WebhookConfig {
+                targets: TargetPolicy::AllowPrivate,
+                ..WebhookConfig::default()
+            },
+            ..Config::default()
+        })
+        .start()
+        .await;
+    let w = Setup::on(s).await;
+    let receiver = WebhookReceiver::start().await;
+    w.admin
+        .create_webhook(&wrapup_types::CreateWebhook {
+            url: receiver.url.clone(),
+            event_types: Some(vec![EventKind::WrapUp, EventKind::WrapUpSkipped]),
+            divisions: None,
+            description: None,
+            enabled: None,
+        })
+        .await
+        .unwrap();
+    let timed = w
+        .queue(
+            "Sales timeout",
+            json!({"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": TIMEOUT_MS}),
+        )
+        .await;
+    let optional = w
+        .queue("Sales optional", json!({"wrapupPrompt": "OPTIONAL"}))
+        .await;
+    let (late, skipper) = (w.closed(timed).await, w.closed(optional).await);
+    w.settle().await;
+    ok(
+        &w.admin,
+        Method::PATCH,
+        &w.agent_path(skipper.id),
+        Some(json!({"wrapupSkipped": true})),
+    )
+    .await;
+    w.s.clock.advance(TIMEOUT_MS);
+    let got = receiver.wait_for(2).await;
+    let by_type = |t: &str| {
+        got.iter()
+            .find(|r| r.event_type() == t)
+            .unwrap_or_else(|| panic!("no {t}"))
+    };
+    let skipped = by_type("interaction.wrapup.skipped");
+    assert_eq!(skipped.payload["data"]["id"], skipper.id.to_string());
+    assert_eq!(skipped.payload["data"]["routing"]["wrapupSkipped"], true);
+    let timeout = by_type("interaction.wrapup");
+    assert_eq!(timeout.payload["data"]["id"], late.id.to_string());
+    assert_eq!(timeout.payload["data"]["wrapUp"]["system"], true);
+    assert_eq!(timeout.payload["data"]["wrapUp"]["codeName"], TIMEOUT_CODE);
+}
