@@ -16,9 +16,15 @@ use crate::inspector::STATUS_FILTER_PATTERN;
 use crate::listing::cursor::{CURSOR_PATTERN, ORDERED_CURSOR_PATTERN};
 
 /// Request bodies with a `name` checked by `check_name`.
-const NAMED_BODIES: &[&str] = &["CreateDivision", "WrapUpCodeRequest", "CreateClient"];
+const NAMED_BODIES: &[&str] = &[
+    "CreateDivision",
+    "WrapUpCodeRequest",
+    "CreateClient",
+    "QueueRequest",
+    "CreateUser",
+];
 /// Request bodies with a `description` of at most 1024 characters.
-const DESCRIBED_BODIES: &[&str] = &["WrapUpCodeRequest"];
+const DESCRIBED_BODIES: &[&str] = &["WrapUpCodeRequest", "QueueRequest"];
 
 /// The schema at `pointer` (a JSON pointer), which the derived document must have: a rule
 /// written for a schema that is not there is a bug of this module.
