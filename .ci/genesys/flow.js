@@ -121,6 +121,14 @@ class WrapupLifecycle {
 
   setState(id, state) { return this._call('POST', `/api/v2/interactions/${id}/state`, { state }); }
 
+  async createRouted(divisionId, channel, queueId) {
+    return (await this._call('POST', '/api/v2/interactions', { divisionId, channel, queueId })).id;
+  }
+
+  answer(id, agentId) { return this._call('POST', `/api/v2/interactions/${id}/state`, { state: 'active', agentId }); }
+
+  createUser(name, email, divisionId) { return this._call('POST', '/api/v2/users', { name, email, divisionId }); }
+
   get(id) { return this._call('GET', `/api/v2/interactions/${id}`); }
 
   // Opens the event stream first, then reads the interaction, then waits for
@@ -505,6 +513,83 @@ async function main() {
     const listed = await routing.getRoutingWrapupcodes({ pageSize: 100, id: [newId] });
     check((listed.entities || []).length === 0, 'after DELETE, the listing no longer has it', `total=${listed.total}`);
   } catch (err) { crashed('RoutingApi create/update/delete', err); }
+
+  // --- queues, agents and after-call work (docs/genesys.md#queues-agents-and-after-call-work) -----------
+  step('queues with codes through RoutingApi; an agent through UsersApi');
+  try {
+    const users = new platformClient.UsersApi();
+    const newQueue = async (wrapupPrompt, timeoutMs) => {
+      const acwSettings = timeoutMs === undefined ? { wrapupPrompt } : { wrapupPrompt, timeoutMs };
+      const q = await routing.postRoutingQueues({
+        name: `SDK flow js ${channel} ${wrapupPrompt} ${crypto.randomBytes(4).toString('hex')}`,
+        division: { id: divisionId }, acwSettings,
+      });
+      await routing.postRoutingQueueWrapupcodes(q.id, [{ id: codeId }]);
+      return q;
+    };
+    const routed = async (queueId, agentId) => {
+      const rid = await lifecycle.createRouted(divisionId, channel, queueId);
+      await lifecycle.answer(rid, agentId);
+      await lifecycle.setState(rid, 'closed');
+      await lifecycle.waitFinalized(rid, settleTimeout);
+      return { rid, agent: findParticipants(await conversations.getConversation(rid), mediaKey).agent };
+    };
+    const timeoutMs = 1000;
+    const mandatory = await newQueue('MANDATORY');
+    check(mandatory.acwSettings && mandatory.acwSettings.wrapupPrompt === 'MANDATORY', 'postRoutingQueues: Queue.acwSettings.wrapupPrompt', mandatory.acwSettings);
+    const gotQueue = await routing.getRoutingQueue(mandatory.id);
+    check(gotQueue.name === mandatory.name && gotQueue.division.id === divisionId, 'getRoutingQueue reads it', gotQueue.name);
+    const queueCodes = await routing.getRoutingQueueWrapupcodes(mandatory.id, { pageSize: 25 });
+    check((queueCodes.entities || []).map((w) => w.id).join() === codeId, 'getRoutingQueueWrapupcodes: the code assigned', (queueCodes.entities || []).map((w) => w.name));
+    const timed = await newQueue('MANDATORY_TIMEOUT', timeoutMs);
+    check(timed.acwSettings.timeoutMs === timeoutMs, 'Queue.acwSettings.timeoutMs', timed.acwSettings.timeoutMs);
+    const optional = await newQueue('OPTIONAL');
+
+    const listed = await users.getUsers({ pageSize: 100 });
+    let agentUser = (listed.entities || []).find((u) => u.division && u.division.id === divisionId);
+    if (!agentUser) agentUser = await users.getUser((await lifecycle.createUser('SDK flow agent', 'sdk-flow@example.com', divisionId)).id);
+    check(Boolean(agentUser.id) && agentUser.state === 'active', 'UsersApi: an active agent of the division', `${agentUser.name} ${agentUser.id}`);
+    check((await users.getUser(agentUser.id)).email === agentUser.email, 'getUser reads the agent', agentUser.email);
+
+    step("the agent participant of a queue's interaction: userId, queueId, prompt, the queue's codes");
+    let r = await routed(mandatory.id, agentUser.id);
+    check(r.agent.userId === agentUser.id, 'Participant.userId is the agent', r.agent.userId);
+    check(r.agent.queueId === mandatory.id, 'Participant.queueId is the queue', r.agent.queueId);
+    check(r.agent.wrapupPrompt === 'mandatory', 'Participant.wrapupPrompt', r.agent.wrapupPrompt);
+    const allowed = await conversations.getConversationParticipantWrapupcodes(r.rid, r.agent.id);
+    check(allowed.map((w) => w.id).join() === codeId, "the participant's codes are the queue's", allowed.map((w) => w.name));
+    const divisionCodes = await routing.getRoutingWrapupcodes({ pageSize: 100, divisionId: [divisionId] });
+    const outside = (divisionCodes.entities || []).find((w) => w.id !== codeId);
+    if (outside) {
+      const body = await refusal(conversations.patchConversationParticipant(r.rid, r.agent.id, { wrapup: { code: outside.id } }));
+      if (check(body !== null, 'a code outside the queue is refused', body === null ? 'it was accepted' : '')) {
+        check(body.status === 400 && body.code === 'wrapup.code.not.in.queue', 'refused with wrapup.code.not.in.queue', `${body.status} ${body.code}`);
+        check(String(body.message).includes(mandatory.name), 'the message names the queue', body.message);
+      }
+    }
+
+    step('a time-boxed queue: ININ-WRAP-UP-TIMEOUT once the timeout passes');
+    r = await routed(timed.id, agentUser.id);
+    check(r.agent.wrapupPrompt === 'timeout', 'Participant.wrapupPrompt is timeout', r.agent.wrapupPrompt);
+    check(r.agent.wrapupTimeoutMs === timeoutMs, 'Participant.wrapupTimeoutMs', r.agent.wrapupTimeoutMs);
+    // The server applies it when the deadline passes: poll the SDK read (a few 200 ms steps).
+    let timedCode = null;
+    const until = Date.now() + settleTimeout * 1000;
+    while (timedCode === null && Date.now() < until) {
+      const body = await refusal(conversations.getConversationParticipantWrapup(r.rid, r.agent.id).then((w) => { timedCode = w.code; }));
+      if (body !== null && body.status !== 404) throw new Error(JSON.stringify(body));
+      if (timedCode === null) await new Promise((res) => setTimeout(res, 200));
+    }
+    check(timedCode === 'ININ-WRAP-UP-TIMEOUT', 'getConversationParticipantWrapup: ININ-WRAP-UP-TIMEOUT', timedCode);
+
+    step('an optional queue: the agent skips the wrap-up');
+    r = await routed(optional.id, agentUser.id);
+    check(r.agent.wrapupPrompt === 'optional' && r.agent.wrapupRequired === false, 'Participant.wrapupPrompt optional, wrapupRequired false', `${r.agent.wrapupPrompt} ${r.agent.wrapupRequired}`);
+    await conversations.patchConversationParticipant(r.rid, r.agent.id, { wrapupSkipped: true });
+    const skipped = findParticipants(await conversations.getConversation(r.rid), mediaKey);
+    check(skipped.agent.wrapupSkipped === true, 'Participant.wrapupSkipped', skipped.agent.wrapupSkipped);
+    check(skipped.comm && skipped.comm.afterCallWork && skipped.comm.afterCallWork.state === 'skipped', 'afterCallWork.state is skipped', skipped.comm && skipped.comm.afterCallWork);
+  } catch (err) { crashed('queues, agents and after-call work', err); }
 
   finish();
 }

@@ -124,6 +124,17 @@ class WrapupLifecycle:
     def get(self, interaction_id):
         return self._call("GET", f"/api/v2/interactions/{interaction_id}")
 
+    def create_routed(self, division_id, channel, queue_id):
+        return self._call("POST", "/api/v2/interactions",
+                          {"divisionId": division_id, "channel": channel, "queueId": queue_id})["id"]
+
+    def answer(self, interaction_id, agent_id):
+        return self._call("POST", f"/api/v2/interactions/{interaction_id}/state",
+                          {"state": "active", "agentId": agent_id})
+
+    def create_user(self, name, email, division_id):
+        return self._call("POST", "/api/v2/users", {"name": name, "email": email, "divisionId": division_id})
+
     def wait_finalized(self, interaction_id, timeout_s):
         """Opens the event stream first, then reads the interaction, then waits for
         interaction.finalized: the race-free order docs/events.md gives. No polling."""
@@ -572,6 +583,124 @@ def main():
         c.check(not (gone.entities or []), "after DELETE, the listing no longer has it", f"total={gone.total}")
     except ApiException as e:
         c.crashed("RoutingApi create/update/delete", e)
+
+    # --- queues, agents and after-call work (docs/genesys.md#queues-agents-and-after-call-work) ---
+    c.step("queues with codes through RoutingApi; an agent through UsersApi")
+    users_api = G.UsersApi(api)
+
+    def new_queue(prompt, timeout_ms=None):
+        q = G.CreateQueueRequest()
+        q.name = f"SDK flow py {channel} {prompt} {uuid.uuid4().hex[:8]}"
+        q.division = G.WritableDivision()
+        q.division.id = division_id
+        acw = G.AcwSettings()
+        acw.wrapup_prompt = prompt
+        if timeout_ms is not None:
+            acw.timeout_ms = timeout_ms
+        q.acw_settings = acw
+        created_queue = routing.post_routing_queues(q)
+        ref = G.WrapUpCodeReference()
+        ref.id = code_id
+        routing.post_routing_queue_wrapupcodes(created_queue.id, [ref])
+        return created_queue
+
+    def routed(queue_id, agent_id):
+        """An interaction of the queue, answered by the agent, closed and finalized."""
+        rid = lifecycle.create_routed(division_id, channel, queue_id)
+        lifecycle.answer(rid, agent_id)
+        lifecycle.set_state(rid, "closed")
+        lifecycle.wait_finalized(rid, settle_timeout)
+        routed_agent = find_participants(conversations.get_conversation(rid), media_attr)[1]
+        return rid, routed_agent
+
+    try:
+        timeout_ms = 1000
+        mandatory = new_queue("MANDATORY")
+        c.check(mandatory.acw_settings is not None and mandatory.acw_settings.wrapup_prompt == "MANDATORY",
+                "post_routing_queues: Queue.acwSettings.wrapupPrompt", mandatory.acw_settings.wrapup_prompt)
+        c.check(mandatory.division is not None and mandatory.division.id == division_id,
+                "Queue.division.id is the division", mandatory.division.id if mandatory.division else None)
+        got_queue = routing.get_routing_queue(mandatory.id)
+        c.check(got_queue.name == mandatory.name, "get_routing_queue reads it", got_queue.name)
+        queue_codes = routing.get_routing_queue_wrapupcodes(mandatory.id, page_size=25)
+        c.check([w.id for w in queue_codes.entities or []] == [code_id],
+                "get_routing_queue_wrapupcodes: the code assigned", str([w.id for w in queue_codes.entities or []]))
+        listed_queues = routing.get_routing_queues(page_size=100, name=mandatory.name)
+        c.check([x.id for x in listed_queues.entities or []] == [mandatory.id],
+                "get_routing_queues finds it by name", f"total={listed_queues.total}")
+        timed = new_queue("MANDATORY_TIMEOUT", timeout_ms)
+        c.check(timed.acw_settings.timeout_ms == timeout_ms, "Queue.acwSettings.timeoutMs", timed.acw_settings.timeout_ms)
+        optional = new_queue("OPTIONAL")
+
+        agents = users_api.get_users(page_size=100)
+        mine = [u for u in agents.entities or [] if u.division and u.division.id == division_id]
+        if mine:
+            agent_user = mine[0]
+        else:
+            made = lifecycle.create_user("SDK flow agent", "sdk-flow@example.com", division_id)
+            agent_user = users_api.get_user(made["id"])
+        c.check(bool(agent_user.id) and agent_user.state == "active", "UsersApi: an active agent of the division",
+                f"{agent_user.name} {agent_user.id}")
+        c.check(users_api.get_user(agent_user.id).email == agent_user.email, "get_user reads the agent", agent_user.email)
+
+        c.step("the agent participant of a queue's interaction: userId, queueId, prompt, the queue's codes")
+        rid, routed_agent = routed(mandatory.id, agent_user.id)
+        c.check(routed_agent.user_id == agent_user.id, "Participant.userId is the agent", routed_agent.user_id)
+        c.check(routed_agent.queue_id == mandatory.id, "Participant.queueId is the queue", routed_agent.queue_id)
+        c.check(routed_agent.name == agent_user.name, "Participant.name is the agent's name", routed_agent.name)
+        c.check(routed_agent.wrapup_prompt == "mandatory", "Participant.wrapupPrompt", routed_agent.wrapup_prompt)
+        allowed = conversations.get_conversation_participant_wrapupcodes(rid, routed_agent.id)
+        c.check([w.id for w in allowed] == [code_id], "the participant's codes are the queue's",
+                str([w.name for w in allowed]))
+        other_in_division = next((w.id for w in all_codes if w.division and w.division.id == division_id
+                                  and w.id != code_id), None)
+        if other_in_division:
+            try:
+                outside = G.MediaParticipantRequest()
+                outside.wrapup = wrapup_input(other_in_division)
+                conversations.patch_conversation_participant(rid, routed_agent.id, outside)
+                c.check(False, "a code outside the queue is refused", "it was accepted")
+            except ApiException as e:
+                body = error_body(e)
+                c.check(e.status == 400 and body.get("code") == "wrapup.code.not.in.queue",
+                        "a code outside the queue is refused with wrapup.code.not.in.queue", f"{e.status} {body.get('code')}")
+                c.check(mandatory.name in (e.body or ""), "the message names the queue", body.get("message"))
+
+        c.step("a time-boxed queue: ININ-WRAP-UP-TIMEOUT once the timeout passes")
+        rid, routed_agent = routed(timed.id, agent_user.id)
+        c.check(routed_agent.wrapup_prompt == "timeout", "Participant.wrapupPrompt is timeout", routed_agent.wrapup_prompt)
+        c.check(routed_agent.wrapup_timeout_ms == timeout_ms, "Participant.wrapupTimeoutMs", routed_agent.wrapup_timeout_ms)
+        # The server applies it when the deadline passes: poll the SDK read (a few 200 ms steps).
+        timed_code = None
+        deadline = time.monotonic() + settle_timeout
+        while time.monotonic() < deadline and timed_code is None:
+            try:
+                timed_code = conversations.get_conversation_participant_wrapup(rid, routed_agent.id).code
+            except ApiException as e:
+                if e.status != 404:
+                    raise
+                time.sleep(0.2)
+        c.check(timed_code == "ININ-WRAP-UP-TIMEOUT", "get_conversation_participant_wrapup: ININ-WRAP-UP-TIMEOUT",
+                repr(timed_code))
+        timed_agent = find_participants(conversations.get_conversation(rid), media_attr)[1]
+        c.check(timed_agent.wrapup is not None and timed_agent.wrapup.code == "ININ-WRAP-UP-TIMEOUT",
+                "Participant.wrapup.code on the conversation", timed_agent.wrapup.code if timed_agent.wrapup else None)
+
+        c.step("an optional queue: the agent skips the wrap-up")
+        rid, routed_agent = routed(optional.id, agent_user.id)
+        c.check(routed_agent.wrapup_prompt == "optional" and routed_agent.wrapup_required is False,
+                "Participant.wrapupPrompt optional, wrapupRequired false",
+                f"{routed_agent.wrapup_prompt} {routed_agent.wrapup_required}")
+        skip = G.MediaParticipantRequest()
+        skip.wrapup_skipped = True
+        conversations.patch_conversation_participant(rid, routed_agent.id, skip)
+        skipped_agent = find_participants(conversations.get_conversation(rid), media_attr)[1]
+        c.check(skipped_agent.wrapup_skipped is True, "Participant.wrapupSkipped", skipped_agent.wrapup_skipped)
+        comm_list = getattr(skipped_agent, media_attr) or []
+        acw_state = comm_list[0].after_call_work.state if comm_list and comm_list[0].after_call_work else None
+        c.check(acw_state == "skipped", "afterCallWork.state is skipped", acw_state)
+    except (ApiException, RuntimeError) as e:
+        c.crashed("queues, agents and after-call work", e)
 
     print(f"\n{c.passed} passed, {c.failed} failed")
     return 0 if c.failed == 0 else 1

@@ -81,6 +81,8 @@ async fn seed(store: &Arc<dyn Store>, division: Uuid, n: usize) -> Result<Vec<Uu
                         division_id: division,
                         channel: Channel::Voice,
                         now_ms: now,
+                        queue_id: None,
+                        agent_id: None,
                     })
                     .await?;
                 store

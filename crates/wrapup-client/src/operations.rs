@@ -5,9 +5,10 @@ use serde::Serialize;
 use uuid::Uuid;
 use wrapup_types::{
     BulkWrapUp, BulkWrapUpResponse, BulkWrapUpResult, Channel, ClientCredentials, CreateClient,
-    CreateDivision, CreateInteraction, CreateWrapUpCode, Division, InspectedRequest, Interaction,
-    InteractionState, Page, SetState, SortOrder, TargetState, UpdateWrapUpCode,
-    WrapUp as AppliedWrapUp, WrapUpCode, WrapUpRequest,
+    CreateDivision, CreateInteraction, CreateUser, CreateWrapUpCode, Division, EntityListing,
+    InspectedRequest, Interaction, InteractionState, Page, Queue, QueueRequest, SetState,
+    SortOrder, TargetState, UpdateWrapUpCode, User, WrapUp as AppliedWrapUp, WrapUpCode,
+    WrapUpCodeReference, WrapUpCodeView, WrapUpRequest,
 };
 
 use crate::client::Client;
@@ -114,6 +115,55 @@ impl Client {
         .await
     }
 
+    /// The first 500 queues, by name.
+    pub async fn list_queues(&self) -> Result<EntityListing<Queue>> {
+        self.call::<(), _>(Method::GET, "/api/v2/routing/queues?pageSize=500", None)
+            .await
+    }
+
+    pub async fn create_queue(&self, body: &QueueRequest) -> Result<Queue> {
+        self.call(Method::POST, "/api/v2/routing/queues", Some(body))
+            .await
+    }
+
+    /// Adds codes to a queue; answers the codes added.
+    pub async fn add_queue_codes(
+        &self,
+        queue: Uuid,
+        codes: &[Uuid],
+    ) -> Result<Vec<WrapUpCodeView>> {
+        let body: Vec<WrapUpCodeReference> = codes
+            .iter()
+            .map(|id| WrapUpCodeReference { id: *id })
+            .collect();
+        self.call(
+            Method::POST,
+            &format!("/api/v2/routing/queues/{queue}/wrapupcodes"),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// The first 500 codes of a queue, by name.
+    pub async fn queue_codes(&self, queue: Uuid) -> Result<EntityListing<WrapUpCodeView>> {
+        self.call::<(), _>(
+            Method::GET,
+            &format!("/api/v2/routing/queues/{queue}/wrapupcodes?pageSize=500"),
+            None,
+        )
+        .await
+    }
+
+    /// The first 500 agents, by name.
+    pub async fn list_users(&self) -> Result<EntityListing<User>> {
+        self.call::<(), _>(Method::GET, "/api/v2/users?pageSize=500", None)
+            .await
+    }
+
+    pub async fn create_user(&self, body: &CreateUser) -> Result<User> {
+        self.call(Method::POST, "/api/v2/users", Some(body)).await
+    }
+
     pub async fn create_client(&self, body: &CreateClient) -> Result<ClientCredentials> {
         self.call(Method::POST, "/api/v2/oauth/clients", Some(body))
             .await
@@ -200,6 +250,8 @@ impl Client {
             Some(&CreateInteraction {
                 division_id,
                 channel,
+                queue_id: None,
+                agent_id: None,
             }),
         )
         .await
@@ -219,7 +271,10 @@ impl Client {
         self.call(
             Method::POST,
             &format!("/api/v2/interactions/{id}/state"),
-            Some(&SetState { state }),
+            Some(&SetState {
+                state,
+                agent_id: None,
+            }),
         )
         .await
     }

@@ -11,6 +11,7 @@ pub mod genesys;
 pub mod lifecycle;
 pub mod names;
 pub mod new_wrapup;
+pub mod routing;
 pub mod webhook_signature;
 pub mod wrapup_body;
 pub mod wrapup_fix;

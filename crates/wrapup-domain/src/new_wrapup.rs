@@ -201,6 +201,7 @@ mod tests {
             applied_by: Uuid::nil(),
             tags: Vec::new(),
             provisional: false,
+            system: false,
         }
     }
 

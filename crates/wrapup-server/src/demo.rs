@@ -7,8 +7,11 @@
 
 use serde::Serialize;
 use uuid::{uuid, Uuid};
-use wrapup_store::{NewInteraction, Store, StoreError};
-use wrapup_types::{Channel, DivisionGrant, InteractionState, ScopeSet, WrapUpCode, WrapUpRequest};
+use wrapup_store::{NewInteraction, QueueRecord, Store, StoreError, UserRecord};
+use wrapup_types::{
+    Channel, DivisionGrant, InteractionState, ScopeSet, UserState, WrapUpCode, WrapUpRequest,
+    WrapupPrompt,
+};
 
 use crate::auth::new_client;
 
@@ -31,6 +34,24 @@ pub const INTERACTION_CALL_COMPLETED: Uuid = uuid!("00000000-0000-4000-8000-0000
 pub const INTERACTION_CALLBACK_CLOSED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e7");
 /// A message still queued: an `alerting` message for the Genesys SDKs.
 pub const INTERACTION_MESSAGE_QUEUED: Uuid = uuid!("00000000-0000-4000-8000-0000000000e8");
+/// Agents: Ada and Bob in Sales, Carol in Support.
+pub const USER_ADA: Uuid = uuid!("00000000-0000-4000-8000-0000000001a1");
+pub const USER_BOB: Uuid = uuid!("00000000-0000-4000-8000-0000000001a2");
+pub const USER_CAROL: Uuid = uuid!("00000000-0000-4000-8000-0000000001a3");
+/// Sales queues, one of each wrap-up prompt.
+pub const QUEUE_MANDATORY: Uuid = uuid!("00000000-0000-4000-8000-0000000001b1");
+pub const QUEUE_OPTIONAL: Uuid = uuid!("00000000-0000-4000-8000-0000000001b2");
+pub const QUEUE_TIMEOUT: Uuid = uuid!("00000000-0000-4000-8000-0000000001b3");
+pub const QUEUE_FORCED_TIMEOUT: Uuid = uuid!("00000000-0000-4000-8000-0000000001b4");
+pub const QUEUE_AGENT_REQUESTED: Uuid = uuid!("00000000-0000-4000-8000-0000000001b5");
+/// Voice interactions in after-call work under each queue, answered by Ada or Bob.
+pub const INTERACTION_QUEUE_MANDATORY: Uuid = uuid!("00000000-0000-4000-8000-0000000001e1");
+pub const INTERACTION_QUEUE_OPTIONAL: Uuid = uuid!("00000000-0000-4000-8000-0000000001e2");
+pub const INTERACTION_QUEUE_TIMEOUT: Uuid = uuid!("00000000-0000-4000-8000-0000000001e3");
+pub const INTERACTION_QUEUE_FORCED_TIMEOUT: Uuid = uuid!("00000000-0000-4000-8000-0000000001e4");
+pub const INTERACTION_QUEUE_AGENT_REQUESTED: Uuid = uuid!("00000000-0000-4000-8000-0000000001e5");
+/// The timeout of the demo's time-boxed queues: 15 minutes.
+pub const DEMO_TIMEOUT_MS: u32 = 900_000;
 pub const DEMO_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d001");
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-not-for-production";
 pub const VIEWER_CLIENT_ID: Uuid = uuid!("00000000-0000-4000-8000-00000000d002");
@@ -183,12 +204,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
     ];
     for (id, division_id, channel, states) in lifecycle {
         let created = store
-            .create_interaction(&NewInteraction {
-                id,
-                division_id,
-                channel,
-                now_ms,
-            })
+            .create_interaction(&NewInteraction::new(id, division_id, channel, now_ms))
             .await;
         if matches!(created, Err(StoreError::Conflict(_))) {
             continue;
@@ -213,6 +229,7 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
         };
         store.apply_wrapup(&demo_wrapup).await?;
     }
+    seed_routing(store, now_ms).await?;
     let (demo, _) = new_client(
         DEMO_CLIENT_ID,
         "demo",
@@ -233,6 +250,117 @@ pub async fn seed(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
     );
     store.create_client(&viewer).await?;
     store.set_meta(SEEDED, "1").await
+}
+
+/// A demo queue: id, name, prompt, codes, the interaction under it, its agent.
+type DemoQueue = (
+    Uuid,
+    &'static str,
+    WrapupPrompt,
+    &'static [Uuid],
+    Uuid,
+    Uuid,
+);
+
+/// Agents, a Sales queue of each prompt with codes, and an interaction in after-call work
+/// under each.
+async fn seed_routing(store: &dyn Store, now_ms: i64) -> Result<(), StoreError> {
+    for (id, name, email, division_id) in [
+        (USER_ADA, "Ada Agent", "ada@example.com", SALES),
+        (USER_BOB, "Bob Agent", "bob@example.com", SALES),
+        (USER_CAROL, "Carol Agent", "carol@example.com", SUPPORT),
+    ] {
+        let user = UserRecord {
+            seq: 0,
+            id,
+            name: name.into(),
+            email: email.into(),
+            division_id,
+            state: UserState::Active,
+            created_ms: now_ms,
+        };
+        ignore_conflict(store.create_user(&user).await.map(drop))?;
+    }
+    let queues: [DemoQueue; 5] = [
+        (
+            QUEUE_MANDATORY,
+            "Sales",
+            WrapupPrompt::Mandatory,
+            &[CODE_SALE, CODE_NO_SALE],
+            INTERACTION_QUEUE_MANDATORY,
+            USER_ADA,
+        ),
+        (
+            QUEUE_OPTIONAL,
+            "Sales optional",
+            WrapupPrompt::Optional,
+            &[CODE_SALE, CODE_CALLBACK],
+            INTERACTION_QUEUE_OPTIONAL,
+            USER_BOB,
+        ),
+        (
+            QUEUE_TIMEOUT,
+            "Sales timeout",
+            WrapupPrompt::Timeout,
+            &[CODE_SALE, CODE_NO_SALE],
+            INTERACTION_QUEUE_TIMEOUT,
+            USER_ADA,
+        ),
+        (
+            QUEUE_FORCED_TIMEOUT,
+            "Sales forced timeout",
+            WrapupPrompt::ForcedTimeout,
+            &[CODE_SALE],
+            INTERACTION_QUEUE_FORCED_TIMEOUT,
+            USER_BOB,
+        ),
+        (
+            QUEUE_AGENT_REQUESTED,
+            "Sales agent requested",
+            WrapupPrompt::AgentRequested,
+            &[CODE_CALLBACK],
+            INTERACTION_QUEUE_AGENT_REQUESTED,
+            USER_ADA,
+        ),
+    ];
+    for (id, name, prompt, codes, interaction, agent) in queues {
+        let queue = QueueRecord {
+            seq: 0,
+            id,
+            name: name.into(),
+            division_id: SALES,
+            description: Some(format!("Seeded by --demo: wrap-up prompt {prompt}.")),
+            prompt,
+            timeout_ms: prompt.is_timed().then_some(DEMO_TIMEOUT_MS),
+            code_ids: codes.to_vec(),
+            created_ms: now_ms,
+            modified_ms: now_ms,
+        };
+        ignore_conflict(store.create_queue(&queue).await.map(drop))?;
+        let created = store
+            .create_interaction(&NewInteraction {
+                queue_id: Some(id),
+                ..NewInteraction::new(interaction, SALES, Channel::Voice, now_ms)
+            })
+            .await;
+        if matches!(created, Err(StoreError::Conflict(_))) {
+            continue;
+        }
+        created?;
+        store
+            .set_state_by(
+                interaction,
+                InteractionState::Active,
+                Some(agent),
+                now_ms,
+                0,
+            )
+            .await?;
+        store
+            .set_state(interaction, InteractionState::Closed, now_ms, 0)
+            .await?;
+    }
+    Ok(())
 }
 
 fn ignore_conflict(result: Result<(), StoreError>) -> Result<(), StoreError> {

@@ -113,6 +113,15 @@ pub enum Resource<'a> {
         communication: &'a str,
         expected: Uuid,
     },
+    /// The queue at `/api/v2/routing/queues/{queueId}`, as the path spells it.
+    Queue(&'a str),
+    /// The agent at `/api/v2/users/{userId}`, as the path spells it.
+    User(&'a str),
+    /// A queue named in a body (`queueId`), which must be visible and of the interaction's
+    /// division.
+    QueueToUse(Uuid),
+    /// An agent named in a body (`agentId`).
+    AgentToUse(Uuid),
 }
 
 /// A name that must be unique, for the answer "it is taken".
@@ -122,6 +131,8 @@ pub enum UniqueName<'a> {
     WrapUpCode(&'a str),
     /// A division's name, unique ignoring case.
     Division(&'a str),
+    /// A queue's name, unique ignoring case.
+    Queue(&'a str),
 }
 
 impl ApiError {
@@ -199,6 +210,39 @@ impl ApiError {
                 )
                 .hint("A communication's id is in participants[].calls[].id (or callbacks, emails, messages) of GET /api/v2/conversations/{conversationId}."),
             ),
+            Resource::Queue(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::QueueNotFound,
+                    format!("No queue with id {id} exists in the divisions this token can see."),
+                )
+                .hint("List the queues with GET /api/v2/routing/queues."),
+            ),
+            Resource::User(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::UserNotFound,
+                    format!("No agent (user) with id {id} exists in the divisions this token can see."),
+                )
+                .hint("List the agents with GET /api/v2/users."),
+            ),
+            // 400: the request names it in its body.
+            Resource::QueueToUse(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::QueueNotFound,
+                    format!("No queue with id {id} exists in the interaction's division among those this token can see."),
+                )
+                .field("queueId")
+                .hint("A queue and its interactions are in one division: list the division's queues with GET /api/v2/routing/queues?divisionId=…"),
+            )
+            .with_status(StatusCode::BAD_REQUEST),
+            Resource::AgentToUse(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::UserNotFound,
+                    format!("No agent (user) with id {id} exists in the divisions this token can see."),
+                )
+                .field("agentId")
+                .hint("List the agents with GET /api/v2/users, or create one with POST /api/v2/users."),
+            )
+            .with_status(StatusCode::BAD_REQUEST),
         }
     }
 
@@ -217,6 +261,11 @@ impl ApiError {
                 ErrorDetail::new(ErrorCode::DivisionNameConflict, format!("A division named \"{name}\" already exists."))
                     .field("name")
                     .hint("Division names are unique ignoring case; choose another name or use the existing division."),
+            ),
+            UniqueName::Queue(name) => ApiError::one(
+                ErrorDetail::new(ErrorCode::QueueNameConflict, format!("A queue named \"{name}\" already exists."))
+                    .field("name")
+                    .hint("Queue names are unique ignoring case; use the existing queue (GET /api/v2/routing/queues?name=…) or choose another name."),
             ),
         }
     }

@@ -1,4 +1,6 @@
-//! The finalization timer: finalizes closed interactions when their settle time passes.
+//! The finalization timer: finalizes closed interactions when their settle time passes,
+//! and ends time-boxed after-call work when its timeout passes (the system's wrap-up
+//! `ININ-WRAP-UP-TIMEOUT`, or a forced timeout's end), the same way.
 //!
 //! Deadlines live in the store, so the timer survives restarts: on start-up it finalizes
 //! every interaction whose settle time passed while the server was down, then sleeps until
@@ -33,7 +35,19 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
                 continue;
             }
         }
-        let next = match store.next_finalize_due().await {
+        match store.time_out_due(clock.now_ms()).await {
+            Ok(done) if !done.is_empty() => {
+                tracing::debug!(count = done.len(), "timed out after-call work");
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "after-call work timeout pass failed; retrying in 1 s");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
+        let next = match next_deadline(store.as_ref()).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the next finalization deadline failed; retrying in 1 s");
@@ -51,6 +65,16 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
             _ = a_close(&mut events) => {}
         }
     }
+}
+
+/// The earliest pending deadline: a finalization or an after-call-work timeout.
+async fn next_deadline(store: &dyn Store) -> wrapup_store::Result<Option<i64>> {
+    let finalize = store.next_finalize_due().await?;
+    let timeout = store.next_timeout_due().await?;
+    Ok(match (finalize, timeout) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
 }
 
 /// Returns when an interaction closed (or events were missed, which may hide a close).

@@ -20,7 +20,8 @@ use crate::middleware::{observe, timeout};
 use crate::rate_limit::layer::ChargeLayer;
 use crate::routes::interactions::{self, bulk, wrap_up};
 use crate::routes::{
-    clock, codes, console, conversations, divisions, events, fallback, metrics, overview, service,
+    clock, codes, console, conversations, divisions, events, fallback, metrics, overview, queues,
+    service, users,
 };
 use crate::state::AppState;
 use crate::{chaos, inspector, webhooks};
@@ -58,6 +59,13 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(wrap_up::get, wrap_up::put))
         .routes(routes!(wrap_up::validate))
         .routes(routes!(wrap_up::history))
+        .routes(routes!(wrap_up::skip))
+        .routes(routes!(queues::list, queues::create))
+        .routes(routes!(queues::get, queues::update, queues::delete))
+        .routes(routes!(queues::list_codes, queues::add_codes))
+        .routes(routes!(queues::remove_code))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get))
         .routes(routes!(webhooks::routes::list, webhooks::routes::create))
         .routes(routes!(
             webhooks::routes::get,

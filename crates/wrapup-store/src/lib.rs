@@ -42,10 +42,12 @@
 //! endpoints, their delivery queues and attempt logs. `testing.rs` (feature `testing`)
 //! makes throw-away databases.
 
+mod acw;
 mod error;
 mod listing;
 mod ops;
 mod postgres;
+mod queue_ops;
 mod records;
 mod rules;
 mod schema;
@@ -64,8 +66,8 @@ pub use crate::ops::ApplyWrapUp;
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
-    SortKey, StateCount, TokenRecord, WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, QueueRecord, QueueSearch,
+    Search, SharedInteraction, SortKey, StateCount, TokenRecord, UserRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
 pub use crate::sqlite::{

@@ -8,8 +8,12 @@ use uuid::Uuid;
 use wrapup_domain::names::name_key;
 use wrapup_types::DivisionGrant;
 
-use crate::records::{CodeFilter, CodeSearch, InteractionFilter, PageRequest, Search, SortKey};
-use crate::schema::{code_columns, division_columns, interaction_columns};
+use crate::records::{
+    CodeFilter, CodeSearch, InteractionFilter, PageRequest, QueueSearch, Search, SortKey,
+};
+use crate::schema::{
+    code_columns, division_columns, interaction_columns, queue_columns, user_columns,
+};
 
 /// A query being built: SQL text and the values bound to its placeholders.
 pub(crate) trait PageQuery: Sized {
@@ -139,6 +143,10 @@ pub(crate) enum Searched<'a> {
     Divisions(&'a Search),
     /// Rows decoded by [`crate::schema::code`].
     Codes(&'a CodeSearch),
+    /// Rows decoded by [`crate::schema::queue`].
+    Queues(&'a QueueSearch),
+    /// Rows decoded by [`crate::schema::user`].
+    Users(&'a Search),
 }
 
 /// `name_key` LIKE pattern of a name pattern whose `*` matches any run of characters.
@@ -160,8 +168,9 @@ fn like_pattern(pattern: &str) -> String {
 impl Searched<'_> {
     fn search(&self) -> &Search {
         match self {
-            Searched::Divisions(s) => s,
+            Searched::Divisions(s) | Searched::Users(s) => s,
             Searched::Codes(c) => &c.search,
+            Searched::Queues(c) => &c.search,
         }
     }
 
@@ -182,6 +191,17 @@ impl Searched<'_> {
                     q.push(" AND archived = ");
                     q.push(Q::FALSE);
                 }
+                "division_id"
+            }
+            Searched::Queues(c) => {
+                q.push(" FROM queues WHERE TRUE");
+                if !c.divisions.is_empty() {
+                    q.push_one_of("division_id", &c.divisions);
+                }
+                "division_id"
+            }
+            Searched::Users(_) => {
+                q.push(" FROM users WHERE TRUE");
                 "division_id"
             }
         };
@@ -218,6 +238,8 @@ impl Searched<'_> {
         page.push(match self {
             Searched::Divisions(_) => concat!("SELECT ", division_columns!()),
             Searched::Codes(_) => concat!("SELECT ", code_columns!()),
+            Searched::Queues(_) => concat!("SELECT ", queue_columns!()),
+            Searched::Users(_) => concat!("SELECT ", user_columns!()),
         });
         self.push_from(&mut page, grant);
         let search = self.search();

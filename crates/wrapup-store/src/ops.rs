@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 use wrapup_domain::names::name_key;
+use wrapup_domain::routing::QueueCodes;
 use wrapup_domain::NewWrapUp;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, EventKind, InteractionState, WrapUpCode};
 
+use crate::acw::{finalize, time_out};
 use crate::error::{DbFailure, StoreError};
 use crate::records::{
     ClientRecord, CodeRecord, InteractionRecord, NewInteraction, TokenRecord, WrapUpApplied,
@@ -21,7 +23,8 @@ use crate::write::{Lookup, Preload, WriteError, WriteOp, WriteTx};
 
 /// The state and code problems a wrap-up of `code_id` would meet, and the code when it can
 /// be applied: looks up the code and the names of the divisions the messages need in
-/// `rows`, then [`rules::check_wrapup`]. Used inside a wrap-up's transaction
+/// `rows`, and the interaction's queue with its codes, then [`rules::check_wrapup`]. Used
+/// inside a wrap-up's transaction
 /// ([`ApplyWrapUp`]) and by the read-only
 /// [`Store::wrapup_problems`](crate::Store::wrapup_problems).
 pub(crate) async fn load_and_check_wrapup(
@@ -41,20 +44,36 @@ pub(crate) async fn load_and_check_wrapup(
             names.insert(id, d.name);
         }
     }
+    let queue_id = rec.interaction.routing.as_ref().and_then(|r| r.queue_id);
+    let queue = match queue_id {
+        Some(id) if code.is_some() => rows.queue(id).await?,
+        _ => None,
+    };
+    let queue = match queue {
+        Some(q) => {
+            let mut codes = Vec::with_capacity(q.code_ids.len());
+            for id in &q.code_ids {
+                if let Some(c) = rows.code(*id).await?.filter(|c| !c.code.archived) {
+                    codes.push((c.code.id, c.code.name));
+                }
+            }
+            Some(QueueCodes {
+                queue_id: q.id,
+                queue_name: q.name,
+                codes,
+            })
+        }
+        None => None,
+    };
     Ok(rules::check_wrapup(
-        rec, code_id, code, grant, &names, now_ms,
+        rec,
+        code_id,
+        code,
+        grant,
+        &names,
+        queue.as_ref(),
+        now_ms,
     ))
-}
-
-/// Marks a closed interaction finalized, saves it and appends its event.
-async fn finalize(
-    tx: &mut impl WriteTx,
-    rec: &mut InteractionRecord,
-    now_ms: i64,
-) -> Result<(), DbFailure> {
-    rules::mark_finalized(rec, now_ms);
-    tx.save_interaction(rec).await?;
-    tx.append_event(EventKind::Finalized, rec, now_ms).await
 }
 
 fn code_name_conflict(name: &str) -> String {
@@ -175,11 +194,19 @@ impl WriteOp for CreateInteraction {
     type Output = InteractionRecord;
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<InteractionRecord, WriteError> {
-        let mut rec = rules::new_interaction(&self.0, 0);
+        let queue = match self.0.queue_id {
+            Some(id) => tx.queue(id).await?,
+            None => None,
+        };
+        let mut rec = rules::new_interaction(&self.0, 0, queue.as_ref());
         rec.seq = tx
             .insert_interaction(&rec)
             .await?
             .ok_or_else(|| StoreError::Conflict(self.conflict()))?;
+        if rec.interaction.routing.is_some() {
+            // The insert writes the identity and state; the routing is a change's column.
+            tx.save_interaction(&rec).await?;
+        }
         tx.append_event(EventKind::Created, &rec, self.0.now_ms)
             .await?;
         Ok(rec)
@@ -195,6 +222,8 @@ impl WriteOp for CreateInteraction {
 pub(crate) struct SetState {
     pub id: Uuid,
     pub to: InteractionState,
+    /// With `active`: the agent who answered.
+    pub agent_id: Option<Uuid>,
     pub now_ms: i64,
     pub settle_ms: i64,
 }
@@ -207,7 +236,13 @@ impl WriteOp for SetState {
             .interaction_for_update(self.id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        rules::move_state(&mut rec, self.to, self.now_ms, self.settle_ms)?;
+        rules::move_state(
+            &mut rec,
+            self.to,
+            self.agent_id,
+            self.now_ms,
+            self.settle_ms,
+        )?;
         tx.save_interaction(&rec).await?;
         tx.append_event(EventKind::State, &rec, self.now_ms).await?;
         if rules::is_due(&rec, self.now_ms) {
@@ -244,9 +279,14 @@ impl WriteOp for ApplyWrapUp {
             .await?
             .filter(|r| self.divisions.allows(r.interaction.division_id))
             .ok_or(StoreError::NotFound)?;
-        // The timer may not have fired yet for an interaction that is due: settle it now.
+        // The timer may not have fired yet for an interaction that is due: settle it now,
+        // and time its after-call work out if its timeout has passed (the agent's wrap-up
+        // then replaces the system's).
         if rules::is_due(&rec, self.now_ms) {
             finalize(tx, &mut rec, self.now_ms).await?;
+        }
+        if rules::timeout_is_due(&rec, self.now_ms) {
+            time_out(tx, &mut rec, self.now_ms).await?;
         }
         let (problems, code) = load_and_check_wrapup(
             tx,

@@ -4,7 +4,8 @@
 
 use uuid::Uuid;
 use wrapup_types::{
-    Channel, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet, WrapUpCode,
+    Channel, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet, UserState,
+    WrapUpCode, WrapupPrompt,
 };
 
 /// An interaction as stored, with what the API object does not show.
@@ -15,6 +16,9 @@ pub struct InteractionRecord {
     pub seq: i64,
     /// When a closed interaction is (or was) due to be finalized, in ms since the epoch.
     pub finalize_due_ms: Option<i64>,
+    /// When the timeout of its time-boxed after-call work falls due, while it is pending
+    /// (`None` once it ended, and for other prompts).
+    pub acw_due_ms: Option<i64>,
 }
 
 /// How many interactions of a division are in a state (`GET /api/v2/interactions/counts`).
@@ -161,6 +165,61 @@ pub struct NewInteraction {
     pub division_id: Uuid,
     pub channel: Channel,
     pub now_ms: i64,
+    /// The queue it comes through: its prompt and timeout are taken when it is created.
+    pub queue_id: Option<Uuid>,
+    /// The agent who answers.
+    pub agent_id: Option<Uuid>,
+}
+
+impl NewInteraction {
+    /// A new interaction without queue or agent.
+    pub fn new(id: Uuid, division_id: Uuid, channel: Channel, now_ms: i64) -> NewInteraction {
+        NewInteraction {
+            id,
+            division_id,
+            channel,
+            now_ms,
+            queue_id: None,
+            agent_id: None,
+        }
+    }
+}
+
+/// A queue as stored: its settings and its codes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueRecord {
+    pub seq: i64,
+    pub id: Uuid,
+    pub name: String,
+    pub division_id: Uuid,
+    pub description: Option<String>,
+    pub prompt: WrapupPrompt,
+    /// The timeout of a time-boxed prompt.
+    pub timeout_ms: Option<u32>,
+    /// Its wrap-up codes, in the order they were added.
+    pub code_ids: Vec<Uuid>,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+}
+
+/// An agent as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub seq: i64,
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub division_id: Uuid,
+    pub state: UserState,
+    pub created_ms: i64,
+}
+
+/// A search of queues.
+#[derive(Debug, Clone, Default)]
+pub struct QueueSearch {
+    pub search: Search,
+    /// Only queues of these divisions (any granted, when empty).
+    pub divisions: Vec<Uuid>,
 }
 
 /// An interaction as a point read returns it, shared: the record, and its rendering by the

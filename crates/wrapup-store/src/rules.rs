@@ -7,19 +7,38 @@ use std::collections::HashMap;
 
 use uuid::Uuid;
 use wrapup_domain::lifecycle;
+use wrapup_domain::routing::{check_queue_code, check_skip, QueueCodes};
 use wrapup_domain::wrapup_body::check_code;
 use wrapup_domain::NewWrapUp;
 use wrapup_types::timestamp::{from_millis, to_millis};
-use wrapup_types::{DivisionGrant, ErrorDetail, Interaction, InteractionState, WrapUp, WrapUpCode};
+use wrapup_types::{
+    DivisionGrant, ErrorDetail, EventKind, Interaction, InteractionState, Routing, WrapUp,
+    WrapUpCode, WrapupPrompt, TIMEOUT_CODE,
+};
 
 use crate::error::StoreError;
-use crate::records::{InteractionRecord, NewInteraction};
+use crate::records::{InteractionRecord, NewInteraction, QueueRecord};
 
-/// The record of a new interaction, stored at listing position `seq`.
-pub(crate) fn new_interaction(new: &NewInteraction, seq: i64) -> InteractionRecord {
+/// The record of a new interaction, stored at listing position `seq`; `queue` is the queue
+/// `new` names (its prompt and timeout are taken now).
+pub(crate) fn new_interaction(
+    new: &NewInteraction,
+    seq: i64,
+    queue: Option<&QueueRecord>,
+) -> InteractionRecord {
+    let routing = (new.queue_id.is_some() || new.agent_id.is_some()).then(|| Routing {
+        queue_id: new.queue_id,
+        agent_id: new.agent_id,
+        wrapup_prompt: queue.map(|q| q.prompt),
+        wrapup_timeout_ms: queue
+            .filter(|q| q.prompt.is_timed())
+            .and_then(|q| q.timeout_ms),
+        ..Routing::default()
+    });
     InteractionRecord {
         seq,
         finalize_due_ms: None,
+        acw_due_ms: None,
         interaction: Interaction {
             id: new.id,
             division_id: new.division_id,
@@ -32,16 +51,20 @@ pub(crate) fn new_interaction(new: &NewInteraction, seq: i64) -> InteractionReco
             finalizes_at: None,
             finalized_at: None,
             wrap_up: None,
+            routing,
             version: 1,
         },
     }
 }
 
-/// Moves `rec` to `to` (closing sets the settle deadline); `Rejected` when the lifecycle
-/// does not allow it. The caller then finalizes at once if [`is_due`] (settle time 0).
+/// Moves `rec` to `to` (closing sets the settle deadline, and the timeout of a time-boxed
+/// prompt: the close plus the timeout, or the finalization if later); `Rejected` when the
+/// lifecycle does not allow it. `agent_id`, with `active`, is the agent who answered. The
+/// caller then finalizes at once if [`is_due`] (settle time 0).
 pub(crate) fn move_state(
     rec: &mut InteractionRecord,
     to: InteractionState,
+    agent_id: Option<Uuid>,
     now_ms: i64,
     settle_ms: i64,
 ) -> Result<(), StoreError> {
@@ -50,16 +73,93 @@ pub(crate) fn move_state(
     i.state = to;
     i.version += 1;
     match to {
-        InteractionState::Active => i.active_at = Some(from_millis(now_ms)),
+        InteractionState::Active => {
+            i.active_at = Some(from_millis(now_ms));
+            if let Some(agent) = agent_id {
+                i.routing.get_or_insert_with(Routing::default).agent_id = Some(agent);
+            }
+        }
         InteractionState::Closed => {
             i.closed_at = Some(from_millis(now_ms));
             let due = now_ms + settle_ms.max(0);
             i.finalizes_at = Some(from_millis(due));
             rec.finalize_due_ms = Some(due);
+            if let Some(r) = i.routing.as_mut().filter(|r| r.prompt().is_timed()) {
+                let timeout = i64::from(r.wrapup_timeout_ms.unwrap_or(0));
+                let acw_due = now_ms + timeout.max(settle_ms.max(0));
+                r.wrapup_due_at = Some(from_millis(acw_due));
+                rec.acw_due_ms = Some(acw_due);
+            }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// An interaction whose time-boxed after-call work has reached its timeout.
+pub(crate) fn timeout_is_due(rec: &InteractionRecord, now_ms: i64) -> bool {
+    rec.acw_due_ms.is_some_and(|due| due <= now_ms)
+}
+
+/// Ends the after-call work of an interaction whose timeout is due ([`timeout_is_due`]), as
+/// of its deadline: with the agent's final wrap-up in place (a forced timeout), it only ends
+/// (`interaction.acw.ended`); otherwise the system's wrap-up `ININ-WRAP-UP-TIMEOUT` is
+/// applied (replacing a provisional one), returned for the history (`interaction.wrapup`).
+/// The caller finalizes first if due, saves `rec` and writes the event named.
+pub(crate) fn time_out(rec: &mut InteractionRecord, now_ms: i64) -> (EventKind, Option<WrapUp>) {
+    let due = rec.acw_due_ms.take().unwrap_or(now_ms);
+    let i = &mut rec.interaction;
+    i.version += 1;
+    i.routing
+        .get_or_insert_with(Routing::default)
+        .after_call_work_ended_at = Some(from_millis(due));
+    if i.wrap_up.as_ref().is_some_and(|w| !w.provisional) {
+        return (EventKind::AcwEnded, None);
+    }
+    let closed = i.closed_at.map_or(due, to_millis);
+    let wrap_up = WrapUp {
+        code_id: Uuid::nil(),
+        code_name: TIMEOUT_CODE.to_string(),
+        duration_ms: (due - closed).clamp(1, i64::from(u32::MAX)) as u32,
+        notes: None,
+        applied_at: from_millis(now_ms),
+        applied_by: Uuid::nil(),
+        tags: Vec::new(),
+        provisional: false,
+        system: true,
+    };
+    i.wrap_up = Some(wrap_up.clone());
+    i.state = InteractionState::Completed;
+    (EventKind::WrapUp, Some(wrap_up))
+}
+
+/// Skips the wrap-up (an `optional` or `agentRequested` prompt): the interaction is
+/// completed without a code (a provisional wrap-up is dropped). `Ok(false)` when it is
+/// already skipped; `Rejected` when it is not ready, its prompt requires a wrap-up, or it
+/// has a final one. The caller saves `rec` and writes `interaction.wrapup.skipped`.
+pub(crate) fn skip(rec: &mut InteractionRecord, now_ms: i64) -> Result<bool, StoreError> {
+    let i = &rec.interaction;
+    let refused = |p| StoreError::Rejected(vec![p]);
+    if let Some(p) = lifecycle::check_ready(i.state, i.finalized, rec.finalize_due_ms, now_ms) {
+        return Err(refused(p));
+    }
+    let routing = i.routing.clone().unwrap_or_default();
+    if routing.wrapup_skipped && i.wrap_up.is_none() {
+        return Ok(false);
+    }
+    let wrapped_up = i.wrap_up.as_ref().is_some_and(|w| !w.provisional);
+    if let Some(p) = check_skip(routing.prompt(), wrapped_up) {
+        return Err(refused(p));
+    }
+    let i = &mut rec.interaction;
+    let r = i.routing.get_or_insert_with(Routing::default);
+    r.wrapup_skipped = true;
+    r.after_call_work_ended_at = Some(from_millis(now_ms));
+    i.wrap_up = None;
+    i.state = InteractionState::Completed;
+    i.version += 1;
+    rec.acw_due_ms = None;
+    Ok(true)
 }
 
 /// A closed interaction whose settle time has passed but which is not finalized yet.
@@ -95,13 +195,15 @@ pub(crate) fn divisions_to_name(
 /// The state and code problems (docs/api.md#order-of-checks, steps 5 and 6) of a wrap-up of
 /// `code_id` (looked up as `code`), and the code when it can be applied: the rule alone, on
 /// rows already read (`ops::load_and_check_wrapup` reads them). `names` names the divisions
-/// [`divisions_to_name`] asked for.
+/// [`divisions_to_name`] asked for; `queue` is the interaction's queue, whose codes are the
+/// only ones it may use.
 pub(crate) fn check_wrapup(
     rec: &InteractionRecord,
     code_id: Option<Uuid>,
     code: Option<WrapUpCode>,
     grant: &DivisionGrant,
     names: &HashMap<Uuid, String>,
+    queue: Option<&QueueCodes>,
     now_ms: i64,
 ) -> (Vec<ErrorDetail>, Option<WrapUpCode>) {
     let i = &rec.interaction;
@@ -122,7 +224,12 @@ pub(crate) fn check_wrapup(
             .cloned()
             .unwrap_or_else(|| "(unnamed)".into())
     };
-    match check_code(code_id, code.as_ref(), visible, i.division_id, name_of) {
+    let problem =
+        check_code(code_id, code.as_ref(), visible, i.division_id, name_of).or_else(|| {
+            let (code, queue) = (code.as_ref()?, queue?);
+            check_queue_code(code.id, &code.name, queue)
+        });
+    match problem {
         Some(p) => {
             problems.push(p);
             (problems, None)
@@ -153,9 +260,21 @@ pub(crate) fn set_wrapup(
         applied_by,
         tags: req.tags.clone(),
         provisional: req.provisional,
+        system: false,
     };
     rec.interaction.wrap_up = Some(wrap_up.clone());
     rec.interaction.state = InteractionState::Completed;
     rec.interaction.version += 1;
+    // After-call work ends with a final wrap-up, except a forced timeout's (at its deadline).
+    if let Some(r) = rec.interaction.routing.as_mut() {
+        r.wrapup_skipped = false;
+        if r.after_call_work_ended_at.is_none()
+            && !req.provisional
+            && r.prompt() != WrapupPrompt::ForcedTimeout
+        {
+            r.after_call_work_ended_at = Some(from_millis(now_ms));
+            rec.acw_due_ms = None;
+        }
+    }
     Some(wrap_up)
 }

@@ -8,12 +8,14 @@
 use uuid::Uuid;
 use wrapup_types::timestamp::{from_millis, to_millis};
 use wrapup_types::{
-    Channel, Division, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet, WrapUp,
+    Channel, Division, DivisionGrant, EventKind, Interaction, InteractionState, ScopeSet,
+    UserState, WrapUp, WrapupPrompt,
 };
 
 use crate::error::DbFailure;
 use crate::records::{
-    ClientRecord, CodeRecord, EventRecord, InteractionRecord, StateCount, TokenRecord,
+    ClientRecord, CodeRecord, EventRecord, InteractionRecord, QueueRecord, StateCount, TokenRecord,
+    UserRecord,
 };
 
 /// How many committed events a slow subscriber may lag before it must re-read the log.
@@ -34,7 +36,21 @@ macro_rules! interaction_columns {
     () => {
         "seq, id, division_id, channel, state, finalized, created_at, active_at, closed_at, \
          finalize_due_at, finalized_at, wrapup_code_id, wrapup_code_name, wrapup_duration_ms, \
-         wrapup_notes, wrapup_applied_at, wrapup_applied_by, version, wrapup_tags, wrapup_provisional"
+         wrapup_notes, wrapup_applied_at, wrapup_applied_by, version, wrapup_tags, wrapup_provisional, \
+         routing, acw_due_at"
+    };
+}
+/// The columns of a queue row, in the order [`queue`] reads them.
+macro_rules! queue_columns {
+    () => {
+        "seq, id, division_id, name, description, wrapup_prompt, timeout_ms, code_ids, date_created, \
+         date_modified"
+    };
+}
+/// The columns of a user row, in the order [`user`] reads them.
+macro_rules! user_columns {
+    () => {
+        "seq, id, division_id, name, email, state, date_created"
     };
 }
 /// The columns of a wrap-up code row, in the order [`code`] reads them.
@@ -75,7 +91,7 @@ macro_rules! history_columns {
 }
 pub(crate) use {
     client_columns, code_columns, division_columns, event_columns, history_columns,
-    interaction_columns, token_columns,
+    interaction_columns, queue_columns, token_columns, user_columns,
 };
 
 /// One row of a query's result, read by column position (looking columns up by name was 8%
@@ -105,12 +121,20 @@ pub(crate) fn interaction(row: &impl ResultRow) -> Result<InteractionRecord, DbF
             applied_by: row.uuid(16)?,
             tags: tags(row.opt_text(18)?)?,
             provisional: row.flag(19)?,
+            system: code_id.is_nil(),
         }),
+        None => None,
+    };
+    let routing = match row.opt_text(20)? {
+        Some(text) => {
+            Some(serde_json::from_str(&text).map_err(|_| DbFailure::corrupt("routing", &text))?)
+        }
         None => None,
     };
     Ok(InteractionRecord {
         seq: row.int(0)?,
         finalize_due_ms: row.opt_int(9)?,
+        acw_due_ms: row.opt_int(21)?,
         interaction: Interaction {
             id: row.uuid(1)?,
             division_id: row.uuid(2)?,
@@ -125,6 +149,7 @@ pub(crate) fn interaction(row: &impl ResultRow) -> Result<InteractionRecord, DbF
             finalizes_at: opt_time(9)?,
             finalized_at: opt_time(10)?,
             wrap_up,
+            routing,
             version: row.int(17)?,
         },
     })
@@ -157,6 +182,57 @@ pub(crate) fn code(row: &impl ResultRow) -> Result<CodeRecord, DbFailure> {
             created_by: row.opt_uuid(8)?,
         },
     })
+}
+
+/// A queue selected as [`queue_columns`].
+pub(crate) fn queue(row: &impl ResultRow) -> Result<QueueRecord, DbFailure> {
+    let prompt = row.text(5)?;
+    let codes = row.text(7)?;
+    Ok(QueueRecord {
+        seq: row.int(0)?,
+        id: row.uuid(1)?,
+        division_id: row.uuid(2)?,
+        name: row.text(3)?,
+        description: row.opt_text(4)?,
+        prompt: WrapupPrompt::parse(&prompt)
+            .ok_or_else(|| DbFailure::corrupt("wrap-up prompt", &prompt))?,
+        timeout_ms: row.opt_int(6)?.map(|ms| ms as u32),
+        code_ids: serde_json::from_str(&codes)
+            .map_err(|_| DbFailure::corrupt("queue codes", &codes))?,
+        created_ms: row.int(8)?,
+        modified_ms: row.int(9)?,
+    })
+}
+
+/// A queue's codes as stored: a JSON array of ids.
+pub(crate) fn stored_code_ids(ids: &[Uuid]) -> Result<String, DbFailure> {
+    Ok(serde_json::to_string(ids)?)
+}
+
+/// A user selected as [`user_columns`].
+pub(crate) fn user(row: &impl ResultRow) -> Result<UserRecord, DbFailure> {
+    let state = row.text(5)?;
+    Ok(UserRecord {
+        seq: row.int(0)?,
+        id: row.uuid(1)?,
+        division_id: row.uuid(2)?,
+        name: row.text(3)?,
+        email: row.text(4)?,
+        state: match state.as_str() {
+            "active" => UserState::Active,
+            "inactive" => UserState::Inactive,
+            _ => return Err(DbFailure::corrupt("user state", &state)),
+        },
+        created_ms: row.int(6)?,
+    })
+}
+
+/// A user's state as stored.
+pub(crate) fn stored_user_state(state: UserState) -> &'static str {
+    match state {
+        UserState::Active => "active",
+        UserState::Inactive => "inactive",
+    }
 }
 
 /// A division and its listing position, selected as [`division_columns`].
@@ -221,6 +297,7 @@ pub(crate) fn history_entry(row: &impl ResultRow) -> Result<WrapUp, DbFailure> {
         applied_by: row.uuid(5)?,
         tags: tags(row.opt_text(6)?)?,
         provisional: row.flag(7)?,
+        system: row.uuid(0)?.is_nil(),
     })
 }
 
@@ -279,6 +356,8 @@ pub(crate) struct StoredChanges<'a> {
     pub wrapup_tags: Option<String>,
     pub wrapup_provisional: bool,
     pub version: i64,
+    pub routing: Option<String>,
+    pub acw_due_at: Option<i64>,
 }
 
 impl<'a> StoredChanges<'a> {
@@ -302,6 +381,8 @@ impl<'a> StoredChanges<'a> {
             wrapup_tags: stored_tags(w.map_or(&[][..], |w| &w.tags))?,
             wrapup_provisional: w.is_some_and(|w| w.provisional),
             version: i.version,
+            routing: i.routing.as_ref().map(serde_json::to_string).transpose()?,
+            acw_due_at: rec.acw_due_ms,
         })
     }
 }

@@ -16,11 +16,12 @@ use crate::error::Result;
 use crate::ops::{self, ApplyWrapUp};
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, Search, SharedInteraction,
-    StateCount, TokenRecord, WrapUpApplied,
+    InteractionFilter, InteractionRecord, NewInteraction, PageRequest, QueueRecord, QueueSearch,
+    Search, SharedInteraction, StateCount, TokenRecord, UserRecord, WrapUpApplied,
 };
 use crate::webhooks::WebhookStore;
 use crate::writer::{StoreObserver, Writer};
+use crate::{acw, queue_ops};
 
 /// The storage interface of the server. See the crate docs for the invariants.
 #[async_trait]
@@ -135,15 +136,122 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
         settle_ms: i64,
     ) -> Result<InteractionRecord> {
+        self.set_state_by(id, to, None, now_ms, settle_ms).await
+    }
+    /// [`Store::set_state`], naming the agent who answered when it becomes `active`.
+    async fn set_state_by(
+        &self,
+        id: Uuid,
+        to: InteractionState,
+        agent_id: Option<Uuid>,
+        now_ms: i64,
+        settle_ms: i64,
+    ) -> Result<InteractionRecord> {
         self.writer()
             .write(ops::SetState {
                 id,
                 to,
+                agent_id,
                 now_ms,
                 settle_ms,
             })
             .await
     }
+    /// Skips the wrap-up (an optional prompt), after the same state checks as a wrap-up;
+    /// `Rejected` when the interaction is not ready or its prompt requires a wrap-up.
+    async fn skip_wrapup(
+        &self,
+        interaction_id: Uuid,
+        divisions: &DivisionGrant,
+        now_ms: i64,
+    ) -> Result<WrapUpApplied> {
+        self.writer()
+            .write(acw::SkipWrapUp {
+                interaction_id,
+                divisions: divisions.clone(),
+                now_ms,
+            })
+            .await
+    }
+    /// Ends the after-call work of every interaction whose timeout is at or before
+    /// `now_ms` (the system's wrap-up `ININ-WRAP-UP-TIMEOUT`, or a forced timeout's end).
+    /// Returns the interactions changed.
+    async fn time_out_due(&self, now_ms: i64) -> Result<Vec<InteractionRecord>> {
+        self.writer().write(acw::TimeOutDue { now_ms }).await
+    }
+    /// The earliest pending timeout of after-call work.
+    async fn next_timeout_due(&self) -> Result<Option<i64>>;
+
+    /// Stores a new queue; `Conflict` if its name is taken.
+    async fn create_queue(&self, queue: &QueueRecord) -> Result<QueueRecord> {
+        self.writer()
+            .write(queue_ops::CreateQueue(queue.clone()))
+            .await
+    }
+    async fn get_queue(&self, id: Uuid) -> Result<Option<QueueRecord>>;
+    /// The queues of the granted divisions that match `search`, in its order, one page of
+    /// them, and how many match in all.
+    async fn search_queues(
+        &self,
+        grant: &DivisionGrant,
+        search: &QueueSearch,
+    ) -> Result<Found<QueueRecord>>;
+    /// Changes a queue's name, description and settings; `Conflict` if the name is taken.
+    async fn update_queue(
+        &self,
+        id: Uuid,
+        name: &str,
+        description: Option<&str>,
+        prompt: wrapup_types::WrapupPrompt,
+        timeout_ms: Option<u32>,
+        now_ms: i64,
+    ) -> Result<QueueRecord> {
+        self.writer()
+            .write(queue_ops::UpdateQueue {
+                id,
+                name: name.to_string(),
+                description: description.map(str::to_string),
+                prompt,
+                timeout_ms,
+                now_ms,
+            })
+            .await
+    }
+    /// Deletes a queue; `NotFound` if there is none.
+    async fn delete_queue(&self, id: Uuid) -> Result<()> {
+        self.writer().write(queue_ops::DeleteQueue { id }).await
+    }
+    /// Adds `add` to a queue's codes and removes `remove`.
+    async fn change_queue_codes(
+        &self,
+        id: Uuid,
+        add: Vec<Uuid>,
+        remove: Vec<Uuid>,
+        now_ms: i64,
+    ) -> Result<QueueRecord> {
+        self.writer()
+            .write(queue_ops::ChangeQueueCodes {
+                id,
+                add,
+                remove,
+                now_ms,
+            })
+            .await
+    }
+    /// Stores a new agent.
+    async fn create_user(&self, user: &UserRecord) -> Result<UserRecord> {
+        self.writer()
+            .write(queue_ops::CreateUser(user.clone()))
+            .await
+    }
+    async fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>>;
+    /// The agents of the granted divisions that match `search`, one page of them, and how
+    /// many match in all.
+    async fn search_users(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<UserRecord>>;
     /// Applies a wrap-up after the state, finalization and code checks, all inside one
     /// transaction; `Rejected` with every problem found otherwise.
     async fn apply_wrapup(&self, cmd: &ApplyWrapUp) -> Result<WrapUpApplied> {

@@ -17,7 +17,9 @@ use uuid::Uuid;
 use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
 use crate::error::{DbFailure, StoreError};
-use crate::records::{ClientRecord, CodeRecord, InteractionRecord, TokenRecord};
+use crate::records::{
+    ClientRecord, CodeRecord, InteractionRecord, QueueRecord, TokenRecord, UserRecord,
+};
 use crate::webhooks::records::{AttemptRecord, DeliveryRecord, NewDelivery, WebhookRecord};
 
 /// Why a write operation did not give its output: a refusal (not found, rejected,
@@ -52,6 +54,10 @@ pub(crate) trait Lookup: Send {
         &mut self,
         id: Uuid,
     ) -> impl Future<Output = Result<Option<Division>, DbFailure>> + Send;
+    fn queue(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<QueueRecord>, DbFailure>> + Send;
 }
 
 /// The primitives of a write transaction, in one backend's SQL. They do what they say and
@@ -85,6 +91,46 @@ pub(crate) trait WriteTx: Lookup + WebhookTx {
         now_ms: i64,
         limit: i64,
     ) -> impl Future<Output = Result<Vec<InteractionRecord>, DbFailure>> + Send;
+
+    /// Interactions whose time-boxed after-call work is due at or before `now_ms`, earliest
+    /// first, at most `limit`, locked (PostgreSQL skips those another node holds).
+    fn due_for_timeout(
+        &mut self,
+        now_ms: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<InteractionRecord>, DbFailure>> + Send;
+    /// A queue, locked against other writers until the transaction ends.
+    fn queue_for_update(
+        &mut self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<QueueRecord>, DbFailure>> + Send;
+    /// Whether a queue other than `other_than` has the name key `name_key`.
+    fn queue_name_taken(
+        &mut self,
+        name_key: &str,
+        other_than: Uuid,
+    ) -> impl Future<Output = Result<bool, DbFailure>> + Send;
+    /// Inserts a queue and returns its listing position; `None` when a uniqueness rule (id,
+    /// name) refused it.
+    fn insert_queue(
+        &mut self,
+        queue: &QueueRecord,
+        name_key: &str,
+    ) -> impl Future<Output = Result<Option<i64>, DbFailure>> + Send;
+    /// Writes every column of a queue but its identity and creation back.
+    fn save_queue(
+        &mut self,
+        queue: &QueueRecord,
+        name_key: &str,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Deletes a queue; `false` if there was none.
+    fn delete_queue(&mut self, id: Uuid) -> impl Future<Output = Result<bool, DbFailure>> + Send;
+    /// Inserts a user and returns its listing position; `None` when one with its id exists.
+    fn insert_user(
+        &mut self,
+        user: &UserRecord,
+        name_key: &str,
+    ) -> impl Future<Output = Result<Option<i64>, DbFailure>> + Send;
 
     /// Inserts a division; `false` when a uniqueness rule (id, name) refused it.
     fn insert_division(

@@ -150,6 +150,17 @@ error_codes! {
     /// The server runs on the real clock, which cannot be advanced (only one started with
     /// `--clock manual` can).
     ClockNotManual = ("clock.not.manual", 409),
+    /// No queue with this id is visible to the token.
+    QueueNotFound = ("queue.not.found", 404),
+    /// A queue with this name already exists.
+    QueueNameConflict = ("queue.name.conflict", 409),
+    /// No agent (user) with this id is visible to the token.
+    UserNotFound = ("user.not.found", 404),
+    /// The wrap-up code is not one of the codes of the interaction's queue.
+    WrapupCodeNotInQueue = ("wrapup.code.not.in.queue", 400),
+    /// The queue's prompt does not let the agent skip the wrap-up, or a wrap-up is already
+    /// in place.
+    WrapupSkipNotAllowed = ("wrapup.skip.not.allowed", 400),
 }
 
 impl std::fmt::Display for ErrorCode {

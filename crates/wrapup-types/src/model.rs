@@ -105,6 +105,11 @@ pub struct WrapUp {
     /// `true` for a provisional wrap-up given in the Genesys dialect; left out when `false`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub provisional: bool,
+    /// `true` for the wrap-up the system applied when a time-boxed prompt's timeout passed
+    /// (`codeName` `ININ-WRAP-UP-TIMEOUT`; `codeId` and `appliedBy` are then the nil UUID);
+    /// left out when `false`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub system: bool,
 }
 
 /// A contact-center interaction (a call, chat, email or message).
@@ -163,6 +168,10 @@ pub struct Interaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub wrap_up: Option<WrapUp>,
+    /// Its queue, agent and after-call work; left out when it has neither queue nor agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub routing: Option<crate::Routing>,
     /// Grows by one on every change; `GET` returns it as a strong `ETag`.
     pub version: i64,
 }
@@ -263,6 +272,13 @@ pub struct PageParams {
 pub struct CreateInteraction {
     pub division_id: Uuid,
     pub channel: Channel,
+    /// The queue it comes through, of the same division: its codes and after-call-work
+    /// settings then apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<Uuid>,
+    /// The agent who answers (may also be given when it becomes `active`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
 }
 
 /// A state an interaction can be moved to by `POST /api/v2/interactions/{id}/state`.
@@ -288,6 +304,9 @@ impl From<TargetState> for InteractionState {
 #[schema(example = json!({"state": "closed"}))]
 pub struct SetState {
     pub state: TargetState,
+    /// With `active`: the agent who answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Uuid>,
 }
 
 /// `POST /api/v2/routing/wrapupcodes`.
@@ -481,10 +500,23 @@ pub enum EventKind {
     Finalized,
     #[serde(rename = "interaction.wrapup")]
     WrapUp,
+    /// The agent skipped the wrap-up (an optional prompt): completed without a code.
+    #[serde(rename = "interaction.wrapup.skipped")]
+    WrapUpSkipped,
+    /// A forced timeout's after-call work ended at its deadline, with the agent's wrap-up.
+    #[serde(rename = "interaction.acw.ended")]
+    AcwEnded,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [Self::Created, Self::State, Self::Finalized, Self::WrapUp];
+    pub const ALL: [EventKind; 6] = [
+        Self::Created,
+        Self::State,
+        Self::Finalized,
+        Self::WrapUp,
+        Self::WrapUpSkipped,
+        Self::AcwEnded,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -492,6 +524,8 @@ impl EventKind {
             Self::State => "interaction.state",
             Self::Finalized => "interaction.finalized",
             Self::WrapUp => "interaction.wrapup",
+            Self::WrapUpSkipped => "interaction.wrapup.skipped",
+            Self::AcwEnded => "interaction.acw.ended",
         }
     }
 
@@ -590,6 +624,7 @@ mod tests {
             finalizes_at: None,
             finalized_at: None,
             wrap_up: None,
+            routing: None,
             version: 1,
         }
     }
@@ -610,6 +645,7 @@ mod tests {
             applied_by: Uuid::nil(),
             tags: Vec::new(),
             provisional: false,
+            system: false,
         });
         let json = serde_json::to_value(&interaction).unwrap();
         assert!(!has_null(&json), "{json}");

@@ -32,9 +32,11 @@ use crate::commands::divisions::DivisionsCommand;
 use crate::commands::doctor::DoctorArgs;
 use crate::commands::interactions::InteractionsCommand;
 use crate::commands::lint::LintArgs;
+use crate::commands::queues::QueuesCommand;
 use crate::commands::seed::SeedArgs;
 use crate::commands::serve::{LogFormat, ServeArgs};
 use crate::commands::simulate::SimulateArgs;
+use crate::commands::users::UsersCommand;
 use crate::commands::webhooks::WebhooksCommand;
 use crate::exit::exit_codes;
 use crate::global::{Global, Sources};
@@ -96,6 +98,12 @@ enum Command {
     /// List and create divisions (every interaction and code is in one).
     #[command(subcommand, help_template = commands::divisions::HELP)]
     Divisions(DivisionsCommand),
+    /// List and create queues, with their wrap-up prompt and codes.
+    #[command(subcommand, help_template = commands::queues::HELP)]
+    Queues(QueuesCommand),
+    /// List and create agents (users).
+    #[command(subcommand, help_template = commands::users::HELP)]
+    Users(UsersCommand),
     /// Print an access token for scripts (fetched with the configured credentials).
     #[command(help_template = commands::token::HELP)]
     Token,
@@ -189,6 +197,8 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
         Command::Interactions(cmd) => commands::interactions::run(cmd, &global, &sources).await,
         Command::Codes(cmd) => commands::codes::run(cmd, &global, &sources).await,
         Command::Divisions(cmd) => commands::divisions::run(cmd, &global, &sources).await,
+        Command::Queues(cmd) => commands::queues::run(cmd, &global, &sources).await,
+        Command::Users(cmd) => commands::users::run(cmd, &global, &sources).await,
         Command::Token => commands::token::run(&global, &sources).await,
         Command::Webhooks(cmd) => commands::webhooks::run(cmd, &global, &sources).await,
         Command::Config(cmd) => commands::config::run(cmd, &global, &sources),

@@ -8,7 +8,7 @@ use wrapup_types::genesys::{
     Conversation, ConversationParticipant, Direction, DivisionMembership, DivisionRef, Media,
     MediaConversation, MediaParticipant, ParticipantWrapup, WrapupPrompt,
 };
-use wrapup_types::{Interaction, InteractionState, WrapUp};
+use wrapup_types::{Interaction, InteractionState, WrapUp, TIMEOUT_CODE};
 
 use super::ids::{ConversationIds, Role};
 
@@ -16,13 +16,13 @@ use super::ids::{ConversationIds, Role};
 /// closed → `disconnected`, completed → `terminated` for calls and callbacks. An email or
 /// message stays `disconnected` once wrapped up (the SDKs' `Email` and `Message` models
 /// have no `terminated`), and so does any interaction whose wrap-up is provisional
-/// (after-call work is not complete). The customer's communication is `connected` until
-/// the interaction closes, then `disconnected`.
+/// (after-call work is not complete: `acw_done` is false, see [`acw_end`]). The customer's
+/// communication is `connected` until the interaction closes, then `disconnected`.
 pub fn communication_state(
     media: Media,
     role: Role,
     state: InteractionState,
-    wrap_up: Option<&WrapUp>,
+    acw_done: bool,
 ) -> CommunicationState {
     use InteractionState::*;
     match (role, state) {
@@ -32,8 +32,7 @@ pub fn communication_state(
         (Role::Agent, Active) => CommunicationState::Connected,
         (Role::Agent, Closed) => CommunicationState::Disconnected,
         (Role::Agent, Completed) => {
-            let final_wrap_up = wrap_up.is_some_and(|w| !w.provisional);
-            if final_wrap_up && media.can_terminate() {
+            if acw_done && media.can_terminate() {
                 CommunicationState::Terminated
             } else {
                 CommunicationState::Disconnected
@@ -42,26 +41,52 @@ pub fn communication_state(
     }
 }
 
+/// When the agent's after-call work ended, if it has: for an interaction with a queue or an
+/// agent, the time stored when it ended (a final wrap-up, a skip, the system's wrap-up at a
+/// timeout, or a forced timeout's deadline); for any other, its final (not provisional)
+/// wrap-up.
+pub fn acw_end(i: &Interaction) -> Option<OffsetDateTime> {
+    match &i.routing {
+        Some(r) => r.after_call_work_ended_at,
+        None => i
+            .wrap_up
+            .as_ref()
+            .filter(|w| !w.provisional)
+            .map(|w| w.applied_at),
+    }
+}
+
 /// The agent's after-call work: none before the interaction closes; `pending` from the
-/// close until a final (not provisional) wrap-up, then `complete`.
+/// close until it ends ([`acw_end`]), then `complete` (`skipped` when the agent skipped).
 fn after_call_work(i: &Interaction) -> Option<AfterCallWork> {
     let start_time = i.closed_at?;
-    let done = i.wrap_up.as_ref().filter(|w| !w.provisional);
+    let end_time = acw_end(i);
+    let skipped = i.routing.as_ref().is_some_and(|r| r.wrapup_skipped);
     Some(AfterCallWork {
-        state: if done.is_some() {
-            AfterCallWorkState::Complete
-        } else {
-            AfterCallWorkState::Pending
+        state: match (end_time, skipped) {
+            (Some(_), true) => AfterCallWorkState::Skipped,
+            (Some(_), false) => AfterCallWorkState::Complete,
+            (None, _) => AfterCallWorkState::Pending,
         },
         start_time,
-        end_time: done.map(|w| w.applied_at),
+        end_time,
     })
+}
+
+/// A wrap-up's code as the Genesys dialect shows it: the code's id, or the system code
+/// `ININ-WRAP-UP-TIMEOUT`.
+fn code_of(w: &WrapUp) -> String {
+    if w.system {
+        TIMEOUT_CODE.to_string()
+    } else {
+        w.code_id.to_string()
+    }
 }
 
 /// The wrap-up as a participant or communication shows it.
 pub fn participant_wrapup(w: &WrapUp) -> ParticipantWrapup {
     ParticipantWrapup {
-        code: w.code_id,
+        code: code_of(w),
         name: w.code_name.clone(),
         notes: w.notes.clone(),
         tags: w.tags.clone(),
@@ -74,7 +99,7 @@ pub fn participant_wrapup(w: &WrapUp) -> ParticipantWrapup {
 /// The wrap-up as the wrap-up reads answer it.
 pub fn assigned_wrapup(w: &WrapUp) -> AssignedWrapupCode {
     AssignedWrapupCode {
-        code: w.code_id,
+        code: code_of(w),
         notes: w.notes.clone(),
         tags: w.tags.clone(),
         duration_seconds: seconds(w.duration_ms),
@@ -103,6 +128,11 @@ fn divisions(i: &Interaction, division_name: &str) -> Vec<DivisionMembership> {
 
 /// What a participant shows in both views.
 struct ParticipantFacts {
+    name: Option<String>,
+    user_id: Option<uuid::Uuid>,
+    queue_id: Option<uuid::Uuid>,
+    wrapup_timeout_ms: Option<u32>,
+    wrapup_skipped: bool,
     start_time: OffsetDateTime,
     connected_time: Option<OffsetDateTime>,
     end_time: Option<OffsetDateTime>,
@@ -114,15 +144,21 @@ struct ParticipantFacts {
     communication: Communication,
 }
 
-fn facts(i: &Interaction, role: Role) -> ParticipantFacts {
+fn facts(i: &Interaction, role: Role, agent_name: Option<&str>) -> ParticipantFacts {
     let media = Media::of(i.channel);
     let ids = ConversationIds::of(i.id);
     let closed = closed(i);
     let end_time = i.closed_at.filter(|_| closed);
-    let state = communication_state(media, role, i.state, i.wrap_up.as_ref());
+    let state = communication_state(media, role, i.state, acw_end(i).is_some());
+    let routing = i.routing.clone().unwrap_or_default();
     match role {
         // The customer is there from the start: connected when the interaction is created.
         Role::Customer => ParticipantFacts {
+            name: None,
+            user_id: None,
+            queue_id: None,
+            wrapup_timeout_ms: None,
+            wrapup_skipped: false,
             start_time: i.created_at,
             connected_time: Some(i.created_at),
             end_time,
@@ -145,12 +181,18 @@ fn facts(i: &Interaction, role: Role) -> ParticipantFacts {
         Role::Agent => {
             let wrapup = i.wrap_up.as_ref().map(participant_wrapup);
             let acw = after_call_work(i);
+            let prompt = routing.prompt();
             ParticipantFacts {
+                name: agent_name.map(str::to_string),
+                user_id: routing.agent_id,
+                queue_id: routing.queue_id,
+                wrapup_timeout_ms: routing.wrapup_timeout_ms,
+                wrapup_skipped: routing.wrapup_skipped,
                 start_time: i.created_at,
                 connected_time: i.active_at,
                 end_time,
-                wrapup_required: closed,
-                wrapup_prompt: Some(WrapupPrompt::Mandatory),
+                wrapup_required: closed && prompt.requires_wrapup(),
+                wrapup_prompt: Some(prompt),
                 start_acw_time: acw.as_ref().map(|a| a.start_time),
                 end_acw_time: acw.as_ref().and_then(|a| a.end_time),
                 communication: Communication {
@@ -170,14 +212,19 @@ fn facts(i: &Interaction, role: Role) -> ParticipantFacts {
 }
 
 /// `GET /api/v2/conversations/{id}`: the customer, then the agent, each with one
-/// communication of the interaction's media.
-pub fn conversation(i: &Interaction, division_name: &str) -> Conversation {
+/// communication of the interaction's media. `agent_name` is the name of the interaction's
+/// agent, if it has one.
+pub fn conversation(
+    i: &Interaction,
+    division_name: &str,
+    agent_name: Option<&str>,
+) -> Conversation {
     let media = Media::of(i.channel);
     let ids = ConversationIds::of(i.id);
     let participants = [Role::Customer, Role::Agent]
         .into_iter()
         .map(|role| {
-            let f = facts(i, role);
+            let f = facts(i, role, agent_name);
             let list = Some(vec![f.communication]);
             let (mut calls, mut callbacks, mut emails, mut messages) = (None, None, None, None);
             match media {
@@ -192,8 +239,13 @@ pub fn conversation(i: &Interaction, division_name: &str) -> Conversation {
                 connected_time: f.connected_time,
                 end_time: f.end_time,
                 purpose: role.purpose(),
+                name: f.name,
+                user_id: f.user_id,
+                queue_id: f.queue_id,
                 wrapup_required: f.wrapup_required,
                 wrapup_prompt: f.wrapup_prompt,
+                wrapup_timeout_ms: f.wrapup_timeout_ms,
+                wrapup_skipped: f.wrapup_skipped,
                 wrapup: f.wrapup,
                 start_acw_time: f.start_acw_time,
                 end_acw_time: f.end_acw_time,
@@ -216,13 +268,17 @@ pub fn conversation(i: &Interaction, division_name: &str) -> Conversation {
 
 /// `GET /api/v2/conversations/{media}/{id}`: the same participants, each carrying the state
 /// of its communication.
-pub fn media_conversation(i: &Interaction, division_name: &str) -> MediaConversation {
+pub fn media_conversation(
+    i: &Interaction,
+    division_name: &str,
+    agent_name: Option<&str>,
+) -> MediaConversation {
     let media = Media::of(i.channel);
     let ids = ConversationIds::of(i.id);
     let participants = [Role::Customer, Role::Agent]
         .into_iter()
         .map(|role| {
-            let f = facts(i, role);
+            let f = facts(i, role, agent_name);
             MediaParticipant {
                 id: ids.participant(role),
                 start_time: f.start_time,
@@ -230,10 +286,15 @@ pub fn media_conversation(i: &Interaction, division_name: &str) -> MediaConversa
                 connected_time: f.connected_time,
                 end_time: f.end_time,
                 purpose: role.purpose(),
+                name: f.name,
+                user_id: f.user_id,
+                queue_id: f.queue_id,
                 state: f.communication.state,
                 direction: f.communication.direction,
                 wrapup_required: f.wrapup_required,
                 wrapup_prompt: f.wrapup_prompt,
+                wrapup_timeout_ms: f.wrapup_timeout_ms,
+                wrapup_skipped: f.wrapup_skipped,
                 wrapup: f.wrapup,
                 start_acw_time: f.start_acw_time,
                 end_acw_time: f.end_acw_time,
@@ -267,6 +328,7 @@ mod tests {
             applied_by: Uuid::nil(),
             tags: vec![],
             provisional,
+            system: false,
         }
     }
 
@@ -280,8 +342,9 @@ mod tests {
             } else {
                 Disconnected
             };
-            let agent = |s, w| communication_state(media, Role::Agent, s, w);
-            let customer = |s, w| communication_state(media, Role::Customer, s, w);
+            let done_of = |w: Option<&WrapUp>| w.is_some_and(|w| !w.provisional);
+            let agent = |s, w| communication_state(media, Role::Agent, s, done_of(w));
+            let customer = |s, w| communication_state(media, Role::Customer, s, done_of(w));
             assert_eq!(
                 [
                     agent(Queued, None),
@@ -323,20 +386,21 @@ mod tests {
             finalizes_at: closed.then(|| from_millis(6_000)),
             finalized_at: closed.then(|| from_millis(6_000)),
             wrap_up,
+            routing: None,
             version: 1,
         }
     }
 
     #[test]
     fn after_call_work_follows_the_close_and_the_final_wrap_up() {
-        let queued = conversation(&interaction(Channel::Voice, Queued, None), "Sales");
+        let queued = conversation(&interaction(Channel::Voice, Queued, None), "Sales", None);
         let agent = &queued.participants[1];
         assert_eq!(agent.purpose, wrapup_types::genesys::Purpose::Agent);
         assert!(!agent.wrapup_required && agent.connected_time.is_none());
         assert!(agent.calls.as_ref().unwrap()[0].after_call_work.is_none());
         assert!(queued.end_time.is_none());
 
-        let closed = conversation(&interaction(Channel::Email, Closed, None), "Sales");
+        let closed = conversation(&interaction(Channel::Email, Closed, None), "Sales", None);
         let agent = &closed.participants[1];
         let acw = agent.emails.as_ref().unwrap()[0]
             .after_call_work
@@ -354,6 +418,7 @@ mod tests {
         let done = conversation(
             &interaction(Channel::Chat, Completed, Some(wrap_up(false))),
             "Sales",
+            None,
         );
         let agent = &done.participants[1];
         let comm = &agent.messages.as_ref().unwrap()[0];
@@ -367,6 +432,7 @@ mod tests {
         let provisional = conversation(
             &interaction(Channel::Voice, Completed, Some(wrap_up(true))),
             "Sales",
+            None,
         );
         let comm = &provisional.participants[1].calls.as_ref().unwrap()[0];
         assert_eq!(
@@ -382,8 +448,8 @@ mod tests {
         for state in [Queued, Active, Closed] {
             let i = interaction(Channel::Callback, state, None);
             for text in [
-                serde_json::to_string(&conversation(&i, "Sales")).unwrap(),
-                serde_json::to_string(&media_conversation(&i, "Sales")).unwrap(),
+                serde_json::to_string(&conversation(&i, "Sales", None)).unwrap(),
+                serde_json::to_string(&media_conversation(&i, "Sales", None)).unwrap(),
             ] {
                 assert!(!text.contains("null"), "{text}");
             }

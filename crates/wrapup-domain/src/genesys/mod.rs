@@ -8,6 +8,7 @@ pub mod ids;
 pub mod wrapup_input;
 
 pub use conversation::{
-    assigned_wrapup, communication_state, conversation, media_conversation, participant_wrapup,
+    acw_end, assigned_wrapup, communication_state, conversation, media_conversation,
+    participant_wrapup,
 };
 pub use ids::{ConversationIds, Role};

@@ -76,6 +76,17 @@ fn object(body: &[u8], what: &str) -> Result<Vec<(String, Value)>, BodyProblems>
     })
 }
 
+/// Whether a `MediaParticipantRequest` body asks to skip the wrap-up: `{"wrapupSkipped":
+/// true}` with no `wrapup` (nor any other field but `null`s). With `wrapup`, `wrapupSkipped`
+/// stays a field wrapup does not emulate ([`parse_participant_request`]).
+pub fn is_skip_request(body: &[u8]) -> bool {
+    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    map.get("wrapupSkipped") == Some(&Value::Bool(true))
+        && map.iter().all(|(k, v)| k == "wrapupSkipped" || v.is_null())
+}
+
 /// Checks a `WrapupInput` body.
 pub fn parse_wrapup_input(body: &[u8]) -> Result<GenesysWrapUp, BodyProblems> {
     check_wrapup_input(&object(body, "a WrapupInput")?)

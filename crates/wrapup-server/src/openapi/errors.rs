@@ -57,7 +57,8 @@ pub const JSON_BODY: &[ErrorCode] = &[
 /// Every error code an operation can return, in a stable order, with the status of each:
 /// [`AUTH`] (without the missing-scope error when the operation needs no scope), those the
 /// handler states, then [`ALWAYS`]. A code named in the path (`{codeId}`) that does not
-/// exist is a 404 there; named in a body it is a 400.
+/// exist is a 404 there; named in a body it is a 400. A queue or an agent is the other way
+/// round in the catalogue: 404 on its path (`{queueId}`, `{userId}`), 400 named in a body.
 pub fn operation_errors(path: &str, op: &Operation) -> Option<Vec<(ErrorCode, u16)>> {
     let stated = op.extensions.as_ref()?.get("x-error-codes")?;
     let needs_scope = op.security.iter().flatten().any(|requirement| {
@@ -96,10 +97,11 @@ pub fn operation_errors(path: &str, op: &Operation) -> Option<Vec<(ErrorCode, u1
         codes
             .into_iter()
             .map(|c| {
-                let status = if c == WrapupCodeNotFound && path.contains("{codeId}") {
-                    404
-                } else {
-                    c.status()
+                let status = match c {
+                    WrapupCodeNotFound if path.contains("{codeId}") => 404,
+                    QueueNotFound if !path.contains("{queueId}") => 400,
+                    UserNotFound if !path.contains("{userId}") => 400,
+                    _ => c.status(),
                 };
                 (c, status)
             })

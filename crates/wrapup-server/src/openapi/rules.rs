@@ -16,7 +16,13 @@ use crate::inspector::STATUS_FILTER_PATTERN;
 use crate::listing::cursor::{CURSOR_PATTERN, ORDERED_CURSOR_PATTERN};
 
 /// Request bodies with a `name` checked by `check_name`.
-const NAMED_BODIES: &[&str] = &["CreateDivision", "WrapUpCodeRequest", "CreateClient"];
+const NAMED_BODIES: &[&str] = &[
+    "CreateDivision",
+    "WrapUpCodeRequest",
+    "CreateClient",
+    "QueueRequest",
+    "CreateUser",
+];
 /// Request bodies whose example names ids of the demo organisation.
 const DEMO_EXAMPLES: &[&str] = &[
     "CreateInteraction",
@@ -30,7 +36,7 @@ const DEMO_IDS: &str = "The example's ids are those of the demo organisation (`w
 on a server without it, use the ids of its own divisions and codes (GET /api/v2/authorization/divisions, \
 GET /api/v2/routing/wrapupcodes).";
 /// Request bodies with a `description` of at most 1024 characters.
-const DESCRIBED_BODIES: &[&str] = &["WrapUpCodeRequest"];
+const DESCRIBED_BODIES: &[&str] = &["WrapUpCodeRequest", "QueueRequest"];
 
 /// The schema at `pointer` (a JSON pointer), which the derived document must have: a rule
 /// written for a schema that is not there is a bug of this module.

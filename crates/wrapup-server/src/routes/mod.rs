@@ -13,4 +13,6 @@ pub mod fallback;
 pub mod interactions;
 pub mod metrics;
 pub mod overview;
+pub mod queues;
 pub mod service;
+pub mod users;

@@ -209,6 +209,8 @@ async fn finalization_with_the_wall_clock() {
             division_id: Uuid::nil(),
             channel: Channel::Voice,
             now_ms: clock.now_ms(),
+            queue_id: None,
+            agent_id: None,
         })
         .await
         .unwrap();
@@ -680,6 +682,32 @@ impl Store for BrokenStore {
     }
     async fn next_finalize_due(&self) -> wrapup_store::Result<Option<i64>> {
         Ok(None)
+    }
+    async fn time_out_due(&self, _: i64) -> wrapup_store::Result<Vec<InteractionRecord>> {
+        Ok(vec![])
+    }
+    async fn next_timeout_due(&self) -> wrapup_store::Result<Option<i64>> {
+        Ok(None)
+    }
+    async fn get_queue(&self, _: Uuid) -> wrapup_store::Result<Option<QueueRecord>> {
+        down()
+    }
+    async fn search_queues(
+        &self,
+        _: &DivisionGrant,
+        _: &QueueSearch,
+    ) -> wrapup_store::Result<Found<QueueRecord>> {
+        down()
+    }
+    async fn get_user(&self, _: Uuid) -> wrapup_store::Result<Option<UserRecord>> {
+        down()
+    }
+    async fn search_users(
+        &self,
+        _: &DivisionGrant,
+        _: &Search,
+    ) -> wrapup_store::Result<Found<UserRecord>> {
+        down()
     }
     async fn create_client(&self, _: &ClientRecord) -> wrapup_store::Result<()> {
         down()

@@ -365,6 +365,22 @@ fn cases() -> Vec<Case> {
         case(RequestBodyMalformed, Demo, Method::POST, genesys_wrapup)
             .raw_body("application/json", "")
             .named("genesys-empty-body", 400),
+        case(
+            QueueNotFound,
+            Demo,
+            Method::GET,
+            format!("/api/v2/routing/queues/{UNKNOWN}"),
+        ),
+        case(QueueNameConflict, Demo, Method::POST, "/api/v2/routing/queues")
+            .json(json!({"name": "sales TIMEOUT", "division": {"id": SALES}})),
+        case(UserNotFound, Demo, Method::GET, format!("/api/v2/users/{UNKNOWN}")),
+        put(WrapupCodeNotInQueue, INTERACTION_QUEUE_MANDATORY).json(valid(CODE_CALLBACK)),
+        case(
+            WrapupSkipNotAllowed,
+            Demo,
+            Method::POST,
+            format!("/api/v2/interactions/{INTERACTION_QUEUE_MANDATORY}/wrap-up/skip"),
+        ),
     ]
 }
 
@@ -403,6 +419,8 @@ async fn demo_server(config: Config) -> TestServer {
             division_id: SALES,
             channel: Channel::Voice,
             now_ms: now,
+            queue_id: None,
+            agent_id: None,
         })
         .await
         .unwrap();
@@ -850,6 +868,29 @@ impl Store for FailingStore {
     }
     async fn next_finalize_due(&self) -> wrapup_store::Result<Option<i64>> {
         self.0.next_finalize_due().await
+    }
+    async fn next_timeout_due(&self) -> wrapup_store::Result<Option<i64>> {
+        self.0.next_timeout_due().await
+    }
+    async fn get_queue(&self, id: Uuid) -> wrapup_store::Result<Option<QueueRecord>> {
+        self.0.get_queue(id).await
+    }
+    async fn search_queues(
+        &self,
+        grant: &DivisionGrant,
+        search: &QueueSearch,
+    ) -> wrapup_store::Result<Found<QueueRecord>> {
+        self.0.search_queues(grant, search).await
+    }
+    async fn get_user(&self, id: Uuid) -> wrapup_store::Result<Option<UserRecord>> {
+        self.0.get_user(id).await
+    }
+    async fn search_users(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> wrapup_store::Result<Found<UserRecord>> {
+        self.0.search_users(grant, search).await
     }
     async fn create_client(&self, c: &ClientRecord) -> wrapup_store::Result<()> {
         self.0.create_client(c).await

@@ -537,6 +537,8 @@ async fn a_subscriber_that_never_reads_blocks_no_one() {
                             division_id: division,
                             channel: Channel::Chat,
                             now_ms: START_MS + (chunk * 250 + i) as i64,
+                            queue_id: None,
+                            agent_id: None,
                         })
                         .await
                         .unwrap()

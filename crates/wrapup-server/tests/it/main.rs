@@ -23,6 +23,7 @@ mod logs;
 mod openapi;
 mod ops;
 mod properties;
+mod queues;
 mod read_cache;
 mod roundtrip;
 mod webhooks;

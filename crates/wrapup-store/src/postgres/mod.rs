@@ -47,8 +47,8 @@ use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, SharedInteraction, StateCount,
-    TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, QueueRecord, QueueSearch, Search,
+    SharedInteraction, StateCount, TokenRecord, UserRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{
@@ -245,6 +245,42 @@ impl Store for PgStore {
     ) -> Result<Found<CodeRecord>> {
         self.search(Searched::Codes(search), grant, schema::code)
             .await
+    }
+
+    async fn get_queue(&self, id: Uuid) -> Result<Option<QueueRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(queries::queue(&mut conn, id).await?)
+    }
+
+    async fn search_queues(
+        &self,
+        grant: &DivisionGrant,
+        search: &QueueSearch,
+    ) -> Result<Found<QueueRecord>> {
+        self.search(Searched::Queues(search), grant, schema::queue)
+            .await
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(queries::user(&mut conn, id).await?)
+    }
+
+    async fn search_users(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<UserRecord>> {
+        self.search(Searched::Users(search), grant, schema::user)
+            .await
+    }
+
+    async fn next_timeout_due(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(acw_due_at) FROM interactions WHERE acw_due_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn list_codes(

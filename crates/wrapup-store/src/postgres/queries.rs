@@ -8,8 +8,10 @@ use wrapup_types::Division;
 
 use crate::error::DbFailure;
 use crate::listing::PageQuery;
-use crate::records::{CodeRecord, EventRecord};
-use crate::schema::{self, code_columns, division_columns, event_columns, ResultRow};
+use crate::records::{CodeRecord, EventRecord, QueueRecord, UserRecord};
+use crate::schema::{
+    self, code_columns, division_columns, event_columns, queue_columns, user_columns, ResultRow,
+};
 use crate::write::Lookup;
 
 impl ResultRow for PgRow {
@@ -70,8 +72,42 @@ pub(super) async fn division(
         .map(|(_, d)| d))
 }
 
+pub(super) async fn queue(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<QueueRecord>, DbFailure> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        queue_columns!(),
+        " FROM queues WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(schema::queue).transpose()
+}
+
+pub(super) async fn user(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<UserRecord>, DbFailure> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(schema::user).transpose()
+}
+
 /// Point reads on a connection of the pool.
 impl Lookup for PgConnection {
+    async fn queue(&mut self, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+        queue(self, id).await
+    }
+
     async fn code(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
         code(self, id).await
     }

@@ -17,8 +17,10 @@ use wrapup_types::{Division, EventKind, Interaction, WrapUp, WrapUpCode};
 use super::listener::CHANNEL;
 use super::queries;
 use crate::error::DbFailure;
-use crate::records::{ClientRecord, CodeRecord, EventRecord, InteractionRecord, TokenRecord};
-use crate::schema::{self, code_columns, interaction_columns, StoredChanges};
+use crate::records::{
+    ClientRecord, CodeRecord, EventRecord, InteractionRecord, QueueRecord, TokenRecord, UserRecord,
+};
+use crate::schema::{self, code_columns, interaction_columns, queue_columns, StoredChanges};
 use crate::write::{Lookup, Preload, WriteTx};
 
 /// An event written by the batch, numbered when the batch ends.
@@ -114,12 +116,13 @@ impl PgWriteTx {
                  closed_at = u.closed_at, finalize_due_at = u.finalize_due_at, finalized_at = u.finalized_at, \
                  wrapup_code_id = u.code_id, wrapup_code_name = u.code_name, wrapup_duration_ms = u.duration_ms, \
                  wrapup_notes = u.notes, wrapup_applied_at = u.applied_at, wrapup_applied_by = u.applied_by, \
-                 wrapup_tags = u.tags, wrapup_provisional = u.provisional, version = u.version \
+                 wrapup_tags = u.tags, wrapup_provisional = u.provisional, version = u.version, \
+                 routing = u.routing, acw_due_at = u.acw_due_at \
                  FROM UNNEST($1::uuid[], $2::text[], $3::bool[], $4::bigint[], $5::bigint[], $6::bigint[], \
                  $7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::uuid[], \
-                 $14::bigint[], $15::text[], $16::bool[]) AS u (id, state, finalized, active_at, closed_at, \
-                 finalize_due_at, finalized_at, code_id, code_name, duration_ms, notes, applied_at, applied_by, \
-                 version, tags, provisional) \
+                 $14::bigint[], $15::text[], $16::bool[], $17::text[], $18::bigint[]) AS u (id, state, finalized, \
+                 active_at, closed_at, finalize_due_at, finalized_at, code_id, code_name, duration_ms, notes, \
+                 applied_at, applied_by, version, tags, provisional, routing, acw_due_at) \
                  WHERE i.id = u.id",
             )
             .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
@@ -138,6 +141,8 @@ impl PgWriteTx {
             .bind(rows.iter().map(|r| r.version).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.wrapup_tags.as_deref()).collect::<Vec<_>>())
             .bind(rows.iter().map(|r| r.wrapup_provisional).collect::<Vec<_>>())
+            .bind(rows.iter().map(|r| r.routing.as_deref()).collect::<Vec<_>>())
+            .bind(column(|r| r.acw_due_at))
             .execute(&mut *self.db)
             .await?;
             self.dirty.clear();
@@ -242,6 +247,10 @@ impl Lookup for PgWriteTx {
     async fn division(&mut self, id: Uuid) -> Result<Option<Division>, DbFailure> {
         queries::division(&mut self.db, id).await
     }
+
+    async fn queue(&mut self, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+        queries::queue(&mut self.db, id).await
+    }
 }
 
 impl WriteTx for PgWriteTx {
@@ -314,6 +323,122 @@ impl WriteTx for PgWriteTx {
         .fetch_all(&mut *self.db)
         .await?;
         due.iter().map(schema::interaction).collect()
+    }
+
+    async fn due_for_timeout(
+        &mut self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InteractionRecord>, DbFailure> {
+        // The query must see this batch's changes so far.
+        self.flush().await?;
+        let due = sqlx::query(concat!(
+            "SELECT ",
+            interaction_columns!(),
+            " FROM interactions WHERE acw_due_at IS NOT NULL AND acw_due_at <= $1 \
+             ORDER BY acw_due_at LIMIT $2 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(&mut *self.db)
+        .await?;
+        due.iter().map(schema::interaction).collect()
+    }
+
+    async fn queue_for_update(&mut self, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            queue_columns!(),
+            " FROM queues WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.db)
+        .await?;
+        row.as_ref().map(schema::queue).transpose()
+    }
+
+    async fn queue_name_taken(
+        &mut self,
+        name_key: &str,
+        other_than: Uuid,
+    ) -> Result<bool, DbFailure> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM queues WHERE name_key = $1 AND id <> $2)",
+        )
+        .bind(name_key)
+        .bind(other_than)
+        .fetch_one(&mut *self.db)
+        .await?)
+    }
+
+    async fn insert_queue(
+        &mut self,
+        q: &QueueRecord,
+        name_key: &str,
+    ) -> Result<Option<i64>, DbFailure> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO queues (id, division_id, name, name_key, description, wrapup_prompt, timeout_ms, \
+             code_ids, date_created, date_modified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT DO NOTHING RETURNING seq",
+        )
+        .bind(q.id)
+        .bind(q.division_id)
+        .bind(&q.name)
+        .bind(name_key)
+        .bind(&q.description)
+        .bind(q.prompt.as_str())
+        .bind(q.timeout_ms.map(i64::from))
+        .bind(schema::stored_code_ids(&q.code_ids)?)
+        .bind(q.created_ms)
+        .bind(q.modified_ms)
+        .fetch_optional(&mut *self.db)
+        .await?)
+    }
+
+    async fn save_queue(&mut self, q: &QueueRecord, name_key: &str) -> Result<(), DbFailure> {
+        sqlx::query(
+            "UPDATE queues SET name = $1, name_key = $2, description = $3, wrapup_prompt = $4, \
+             timeout_ms = $5, code_ids = $6, date_modified = $7 WHERE id = $8",
+        )
+        .bind(&q.name)
+        .bind(name_key)
+        .bind(&q.description)
+        .bind(q.prompt.as_str())
+        .bind(q.timeout_ms.map(i64::from))
+        .bind(schema::stored_code_ids(&q.code_ids)?)
+        .bind(q.modified_ms)
+        .bind(q.id)
+        .execute(&mut *self.db)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_queue(&mut self, id: Uuid) -> Result<bool, DbFailure> {
+        let deleted = sqlx::query("DELETE FROM queues WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.db)
+            .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    async fn insert_user(
+        &mut self,
+        u: &UserRecord,
+        name_key: &str,
+    ) -> Result<Option<i64>, DbFailure> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO users (id, division_id, name, name_key, email, state, date_created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING seq",
+        )
+        .bind(u.id)
+        .bind(u.division_id)
+        .bind(&u.name)
+        .bind(name_key)
+        .bind(&u.email)
+        .bind(schema::stored_user_state(u.state))
+        .bind(u.created_ms)
+        .fetch_optional(&mut *self.db)
+        .await?)
     }
 
     async fn insert_division(

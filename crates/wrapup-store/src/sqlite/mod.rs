@@ -49,8 +49,8 @@ use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
-    InteractionFilter, InteractionRecord, PageRequest, Search, SharedInteraction, StateCount,
-    TokenRecord,
+    InteractionFilter, InteractionRecord, PageRequest, QueueRecord, QueueSearch, Search,
+    SharedInteraction, StateCount, TokenRecord, UserRecord,
 };
 use crate::schema::ResultRow;
 use crate::schema::{self, EVENT_BUFFER};
@@ -382,6 +382,39 @@ impl Store for SqliteStore {
 
     async fn next_finalize_due(&self) -> Result<Option<i64>> {
         self.read_now(|conn| Ok(queries::next_finalize_due(conn)?))
+            .await
+    }
+
+    async fn next_timeout_due(&self) -> Result<Option<i64>> {
+        self.read_now(|conn| Ok(queries::next_timeout_due(conn)?))
+            .await
+    }
+
+    async fn get_queue(&self, id: Uuid) -> Result<Option<QueueRecord>> {
+        self.read_now(move |conn| Ok(queries::queue(conn, id)?))
+            .await
+    }
+
+    async fn search_queues(
+        &self,
+        grant: &DivisionGrant,
+        search: &QueueSearch,
+    ) -> Result<Found<QueueRecord>> {
+        self.search(Searched::Queues(search), grant, |r| schema::queue(r))
+            .await
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<Option<UserRecord>> {
+        self.read_now(move |conn| Ok(queries::user(conn, id)?))
+            .await
+    }
+
+    async fn search_users(
+        &self,
+        grant: &DivisionGrant,
+        search: &Search,
+    ) -> Result<Found<UserRecord>> {
+        self.search(Searched::Users(search), grant, |r| schema::user(r))
             .await
     }
 

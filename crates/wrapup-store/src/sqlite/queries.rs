@@ -9,11 +9,12 @@ use wrapup_types::{Division, WrapUp};
 use crate::error::DbFailure;
 use crate::listing::PageQuery;
 use crate::records::{
-    ClientRecord, CodeRecord, EventBounds, EventRecord, InteractionRecord, TokenRecord,
+    ClientRecord, CodeRecord, EventBounds, EventRecord, InteractionRecord, QueueRecord,
+    TokenRecord, UserRecord,
 };
 use crate::schema::{
     self, client_columns, code_columns, division_columns, event_columns, history_columns,
-    interaction_columns, token_columns, ResultRow, PRUNED_THROUGH,
+    interaction_columns, queue_columns, token_columns, user_columns, ResultRow, PRUNED_THROUGH,
 };
 use crate::write::Lookup;
 
@@ -114,6 +115,30 @@ pub(super) fn division(conn: &Connection, id: Uuid) -> Result<Option<Division>, 
     )
 }
 
+pub(super) fn queue(conn: &Connection, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+    query_one(
+        conn,
+        concat!("SELECT ", queue_columns!(), " FROM queues WHERE id = ?"),
+        [id],
+        |r| schema::queue(r),
+    )
+}
+
+pub(super) fn user(conn: &Connection, id: Uuid) -> Result<Option<UserRecord>, DbFailure> {
+    query_one(
+        conn,
+        concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?"),
+        [id],
+        |r| schema::user(r),
+    )
+}
+
+pub(super) fn next_timeout_due(conn: &Connection) -> Result<Option<i64>, DbFailure> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(acw_due_at) FROM interactions WHERE acw_due_at IS NOT NULL")?
+        .query_row([], |r| r.get(0))?)
+}
+
 /// Point reads as a read-only snapshot (or the writer's transaction) sees them.
 impl Lookup for Connection {
     async fn code(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
@@ -122,6 +147,10 @@ impl Lookup for Connection {
 
     async fn division(&mut self, id: Uuid) -> Result<Option<Division>, DbFailure> {
         division(self, id)
+    }
+
+    async fn queue(&mut self, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+        queue(self, id)
     }
 }
 

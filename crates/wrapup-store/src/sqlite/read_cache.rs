@@ -100,8 +100,10 @@ mod tests {
             division_id: Uuid::nil(),
             channel: Channel::Voice,
             now_ms: 0,
+            queue_id: None,
+            agent_id: None,
         };
-        SharedInteraction::shared(crate::rules::new_interaction(&new, 1))
+        SharedInteraction::shared(crate::rules::new_interaction(&new, 1, None))
     }
 
     #[test]

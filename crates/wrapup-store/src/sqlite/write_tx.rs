@@ -15,7 +15,9 @@ use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
 use super::queries;
 use crate::error::DbFailure;
-use crate::records::{ClientRecord, CodeRecord, EventRecord, InteractionRecord, TokenRecord};
+use crate::records::{
+    ClientRecord, CodeRecord, EventRecord, InteractionRecord, QueueRecord, TokenRecord, UserRecord,
+};
 use crate::schema::{self, interaction_columns, StoredChanges};
 use crate::write::{Lookup, WriteTx};
 
@@ -54,6 +56,10 @@ impl Lookup for SqliteWriteTx {
 
     async fn division(&mut self, id: Uuid) -> Result<Option<Division>, DbFailure> {
         queries::division(&self.conn, id)
+    }
+
+    async fn queue(&mut self, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+        queries::queue(&self.conn, id)
     }
 }
 
@@ -102,6 +108,122 @@ impl WriteTx for SqliteWriteTx {
             params![now_ms, limit],
             |r| schema::interaction(r),
         )
+    }
+
+    async fn due_for_timeout(
+        &mut self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<InteractionRecord>, DbFailure> {
+        queries::query_all(
+            &self.conn,
+            concat!(
+                "SELECT ",
+                interaction_columns!(),
+                " FROM interactions WHERE acw_due_at IS NOT NULL AND acw_due_at <= ? \
+                 ORDER BY acw_due_at LIMIT ?"
+            ),
+            params![now_ms, limit],
+            |r| schema::interaction(r),
+        )
+    }
+
+    async fn queue_for_update(&mut self, id: Uuid) -> Result<Option<QueueRecord>, DbFailure> {
+        queries::queue(&self.conn, id)
+    }
+
+    async fn queue_name_taken(
+        &mut self,
+        name_key: &str,
+        other_than: Uuid,
+    ) -> Result<bool, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM queues WHERE name_key = ? AND id <> ?)")?
+            .query_row(params![name_key, other_than], |r| r.get(0))?)
+    }
+
+    async fn insert_queue(
+        &mut self,
+        q: &QueueRecord,
+        name_key: &str,
+    ) -> Result<Option<i64>, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO queues (id, division_id, name, name_key, description, wrapup_prompt, timeout_ms, \
+                 code_ids, date_created, date_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT DO NOTHING RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    q.id,
+                    q.division_id,
+                    q.name,
+                    name_key,
+                    q.description,
+                    q.prompt.as_str(),
+                    q.timeout_ms.map(i64::from),
+                    schema::stored_code_ids(&q.code_ids)?,
+                    q.created_ms,
+                    q.modified_ms
+                ],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    async fn save_queue(&mut self, q: &QueueRecord, name_key: &str) -> Result<(), DbFailure> {
+        self.conn
+            .prepare_cached(
+                "UPDATE queues SET name = ?, name_key = ?, description = ?, wrapup_prompt = ?, timeout_ms = ?, \
+                 code_ids = ?, date_modified = ? WHERE id = ?",
+            )?
+            .execute(params![
+                q.name,
+                name_key,
+                q.description,
+                q.prompt.as_str(),
+                q.timeout_ms.map(i64::from),
+                schema::stored_code_ids(&q.code_ids)?,
+                q.modified_ms,
+                q.id
+            ])?;
+        Ok(())
+    }
+
+    async fn delete_queue(&mut self, id: Uuid) -> Result<bool, DbFailure> {
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM queues WHERE id = ?")?
+            .execute([id])?;
+        Ok(deleted > 0)
+    }
+
+    async fn insert_user(
+        &mut self,
+        u: &UserRecord,
+        name_key: &str,
+    ) -> Result<Option<i64>, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO users (id, division_id, name, name_key, email, state, date_created) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    u.id,
+                    u.division_id,
+                    u.name,
+                    name_key,
+                    u.email,
+                    schema::stored_user_state(u.state),
+                    u.created_ms
+                ],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     async fn insert_division(
@@ -207,8 +329,8 @@ impl WriteTx for SqliteWriteTx {
             .prepare_cached(
                 "UPDATE interactions SET state = ?, finalized = ?, active_at = ?, closed_at = ?, finalize_due_at = ?, \
                  finalized_at = ?, wrapup_code_id = ?, wrapup_code_name = ?, wrapup_duration_ms = ?, wrapup_notes = ?, \
-                 wrapup_applied_at = ?, wrapup_applied_by = ?, wrapup_tags = ?, wrapup_provisional = ?, version = ? \
-                 WHERE id = ?",
+                 wrapup_applied_at = ?, wrapup_applied_by = ?, wrapup_tags = ?, wrapup_provisional = ?, version = ?, \
+                 routing = ?, acw_due_at = ? WHERE id = ?",
             )?
             .execute(params![
                 c.state,
@@ -226,6 +348,8 @@ impl WriteTx for SqliteWriteTx {
                 c.wrapup_tags,
                 c.wrapup_provisional,
                 c.version,
+                c.routing,
+                c.acw_due_at,
                 c.id,
             ])?;
         Ok(())

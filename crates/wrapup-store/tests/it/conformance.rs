@@ -63,6 +63,9 @@ mod webhooks;
 /// What the Genesys dialect relies on: searches, tags, provisional flags, creators.
 mod genesys;
 
+/// Queues, agents, prompts and timeouts.
+mod routing;
+
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }
@@ -75,6 +78,8 @@ async fn closed_interaction(store: &dyn Store, division: Uuid, settle: i64) -> U
             division_id: division,
             channel: Channel::Voice,
             now_ms: NOW,
+            queue_id: None,
+            agent_id: None,
         })
         .await
         .unwrap();
@@ -306,6 +311,8 @@ async fn pruning_keeps_recent_events_and_records_its_horizon(db: TestDb) {
             division_id: division.id,
             channel: Channel::Chat,
             now_ms: NOW + 10,
+            queue_id: None,
+            agent_id: None,
         })
         .await
         .unwrap(); // event 4 at NOW + 10
@@ -385,6 +392,8 @@ async fn interaction(store: &dyn Store, division: Uuid) -> Uuid {
             division_id: division,
             channel: Channel::Email,
             now_ms: NOW,
+            queue_id: None,
+            agent_id: None,
         })
         .await
         .unwrap();
@@ -458,6 +467,8 @@ async fn names_are_unique_where_the_rules_say(db: TestDb) {
             division_id: b,
             channel: Channel::Voice,
             now_ms: NOW,
+            queue_id: None,
+            agent_id: None,
         })
         .await;
     assert!(conflict(again).contains(&id.to_string()));

@@ -17,6 +17,8 @@ fn new_interaction(division: Uuid) -> NewInteraction {
         division_id: division,
         channel: Channel::Voice,
         now_ms: NOW,
+        queue_id: None,
+        agent_id: None,
     }
 }
 

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::Channel;
+pub use crate::WrapupPrompt;
 
 /// The media segment of a Genesys conversation path, and the list of communications a
 /// participant carries: one per wrapup channel (chat and message are both `messages`).
@@ -86,6 +87,8 @@ pub enum AfterCallWorkState {
     Pending,
     /// A wrap-up is in place.
     Complete,
+    /// The agent skipped the wrap-up (an optional prompt).
+    Skipped,
 }
 
 /// Who a participant is.
@@ -94,13 +97,6 @@ pub enum AfterCallWorkState {
 pub enum Purpose {
     Customer,
     Agent,
-}
-
-/// Whether the agent must wrap up; wrapup always requires a wrap-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum WrapupPrompt {
-    Mandatory,
 }
 
 /// The direction of a communication; every wrapup interaction is routed in.
@@ -144,8 +140,9 @@ pub struct DivisionMembership {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipantWrapup {
-    /// The wrap-up code's id.
-    pub code: Uuid,
+    /// The wrap-up code's id, or `ININ-WRAP-UP-TIMEOUT` for the system's wrap-up at a
+    /// timeout.
+    pub code: String,
     /// The code's name when the wrap-up was applied.
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,9 +239,24 @@ pub struct ConversationParticipant {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub end_time: Option<OffsetDateTime>,
     pub purpose: Purpose,
+    /// The agent's name (agent participant with an agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The agent (agent participant with an agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// The queue the interaction came through (agent participant with a queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<Uuid>,
     pub wrapup_required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup_prompt: Option<WrapupPrompt>,
+    /// The timeout of a `timeout` or `forcedTimeout` prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_timeout_ms: Option<u32>,
+    /// `true` once the agent skipped the wrap-up; left out otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wrapup_skipped: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup: Option<ParticipantWrapup>,
     #[serde(
@@ -340,11 +352,26 @@ pub struct MediaParticipant {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub end_time: Option<OffsetDateTime>,
     pub purpose: Purpose,
+    /// The agent's name (agent participant with an agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The agent (agent participant with an agent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// The queue the interaction came through (agent participant with a queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<Uuid>,
     pub state: CommunicationState,
     pub direction: Direction,
     pub wrapup_required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup_prompt: Option<WrapupPrompt>,
+    /// The timeout of a `timeout` or `forcedTimeout` prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_timeout_ms: Option<u32>,
+    /// `true` once the agent skipped the wrap-up; left out otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wrapup_skipped: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup: Option<ParticipantWrapup>,
     #[serde(

@@ -82,19 +82,26 @@ impl ToSchema for Tag {}
 /// The body of `PATCH /api/v2/conversations/{conversationId}/participants/{participantId}`
 /// (Genesys `MediaParticipantRequest`). wrapup changes only the wrap-up: any other field
 /// of the Genesys model (`state`, `recording`, `muted`, `confined`, `held`,
-/// `wrapupSkipped`, `resumeTime`) is refused with `request.field.unsupported`.
+/// `resumeTime`) is refused with `request.field.unsupported`. `{"wrapupSkipped": true}`
+/// alone skips the wrap-up where the queue's prompt allows it (docs/genesys.md#queues).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(example = json!({"wrapup": {"code": "00000000-0000-4000-8000-0000000000c1", "notes": "Upgraded to premium"}}))]
 pub struct MediaParticipantRequest {
-    pub wrapup: WrapupInput,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup: Option<WrapupInput>,
+    /// `true`, sent alone: skip the wrap-up (an `optional` or `agentRequested` prompt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_skipped: Option<bool>,
 }
 
 /// A wrap-up as the wrap-up reads answer it (Genesys `AssignedWrapupCode`: no `name`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AssignedWrapupCode {
-    pub code: Uuid,
+    /// The wrap-up code's id, or `ININ-WRAP-UP-TIMEOUT` for the system's wrap-up at a
+    /// timeout.
+    pub code: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

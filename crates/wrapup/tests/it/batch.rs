@@ -96,6 +96,8 @@ async fn closed_interactions(
                         division_id: division,
                         channel: Channel::Voice,
                         now_ms: now,
+                        queue_id: None,
+                        agent_id: None,
                     })
                     .await
                     .unwrap();

@@ -101,6 +101,26 @@ impl Target {
         }
     }
 
+    /// The name of the conversation's agent, if it has one the caller may see.
+    pub async fn agent_name(
+        &self,
+        store: &dyn Store,
+        principal: &Principal,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(id) = self
+            .rec
+            .interaction
+            .routing
+            .as_ref()
+            .and_then(|r| r.agent_id)
+        else {
+            return Ok(None);
+        };
+        Ok(crate::routes::users::visible_user(store, principal, id)
+            .await?
+            .map(|u| u.name))
+    }
+
     /// The name of the conversation's division (for `divisions[]`).
     pub async fn division_name(&self, store: &dyn Store) -> Result<String, ApiError> {
         Ok(store

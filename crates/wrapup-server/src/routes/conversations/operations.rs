@@ -68,10 +68,12 @@ const POST_WRAPUP: &[ErrorCode] = &[
     WrapupCodeNotFound,
     WrapupCodeDivisionMismatch,
     WrapupCodeArchived,
+    WrapupCodeNotInQueue,
 ];
 /// A `MediaParticipantRequest`: its own fields, then its `WrapupInput`.
 const PATCH_WRAPUP: &[ErrorCode] = &[
     ParticipantNotAgent,
+    WrapupSkipNotAllowed,
     RequestMediaUnsupported,
     RequestBodyTooLarge,
     RequestBodyMalformed,
@@ -88,6 +90,7 @@ const PATCH_WRAPUP: &[ErrorCode] = &[
     WrapupCodeNotFound,
     WrapupCodeDivisionMismatch,
     WrapupCodeArchived,
+    WrapupCodeNotInQueue,
 ];
 
 /// Get a conversation

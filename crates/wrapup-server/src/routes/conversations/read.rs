@@ -12,7 +12,7 @@ use super::Target;
 use crate::auth::{RequiredPermission, WrapupCodeViewPermission};
 use crate::error::ApiError;
 use crate::listing::cursor::MAX_PAGE_SIZE;
-use crate::routes::codes;
+use crate::routes::{codes, queues};
 
 pub(super) async fn conversation(
     store: &dyn Store,
@@ -21,9 +21,11 @@ pub(super) async fn conversation(
 ) -> Result<Json<Conversation>, ApiError> {
     let target = Target::find(store, principal, conversation_id, None).await?;
     let division = target.division_name(store).await?;
+    let agent = target.agent_name(store, principal).await?;
     Ok(Json(genesys::conversation(
         &target.rec.interaction,
         &division,
+        agent.as_deref(),
     )))
 }
 
@@ -35,9 +37,11 @@ pub(super) async fn media_conversation(
 ) -> Result<Json<MediaConversation>, ApiError> {
     let target = Target::find(store, principal, conversation_id, Some(media)).await?;
     let division = target.division_name(store).await?;
+    let agent = target.agent_name(store, principal).await?;
     Ok(Json(genesys::media_conversation(
         &target.rec.interaction,
         &division,
+        agent.as_deref(),
     )))
 }
 
@@ -118,7 +122,8 @@ pub(super) async fn participant_wrapup(
     Ok(Json(genesys::assigned_wrapup(wrap_up)))
 }
 
-/// The codes a participant may use: its conversation's division's, not archived, by name.
+/// The codes a participant may use: its queue's, or without a queue (or once the queue is
+/// deleted) its conversation's division's; not archived, by name.
 pub(super) async fn participant_wrapupcodes(
     store: &dyn Store,
     principal: &Principal,
@@ -134,6 +139,31 @@ pub(super) async fn participant_wrapupcodes(
             WrapupCodeViewPermission::SCOPE,
         )
         .map_err(ApiError::one)?;
+    let queue_id = target
+        .rec
+        .interaction
+        .routing
+        .as_ref()
+        .and_then(|r| r.queue_id);
+    if let Some(queue) = match queue_id {
+        Some(id) => store.get_queue(id).await?,
+        None => None,
+    } {
+        let mut codes = Vec::new();
+        loop {
+            let page = Search {
+                limit: MAX_PAGE_SIZE,
+                offset: codes.len() as u64,
+                ..Search::default()
+            };
+            let found = queues::queue_codes(store, principal, &queue, page).await?;
+            let last = found.items.len() < MAX_PAGE_SIZE as usize;
+            codes.extend(found.items);
+            if last || codes.len() as u64 >= found.total {
+                return Ok(Json(codes));
+            }
+        }
+    }
     let mut search = CodeSearch {
         search: Search {
             limit: MAX_PAGE_SIZE,

@@ -2,13 +2,17 @@
 //! `WrapupInput`, or `PATCH …/participants/{participantId}` with `{"wrapup": …}`. After the
 //! body checks of the dialect (`wrapup_domain::genesys::wrapup_input`), it is the same
 //! wrap-up as `PUT /api/v2/interactions/{id}/wrap-up`: the same store operation, state and
-//! code checks, history entry and event.
+//! code checks, history entry and event. `PATCH …/participants/{participantId}` with
+//! `{"wrapupSkipped": true}` alone skips the wrap-up, as `POST …/wrap-up/skip` does.
 
 use axum::body::Body;
 use axum::http::HeaderMap;
-use wrapup_domain::genesys::wrapup_input::{parse_participant_request, parse_wrapup_input};
+use wrapup_domain::genesys::wrapup_input::{
+    is_skip_request, parse_participant_request, parse_wrapup_input,
+};
 use wrapup_domain::genesys::Role;
 use wrapup_domain::Principal;
+use wrapup_store::StoreError;
 use wrapup_types::genesys::Media;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
@@ -74,12 +78,25 @@ pub(super) async fn apply(
         ));
     }
     let bytes = read_json_body(headers, body).await?;
+    let now = wrapups.clock.now_ms();
+    if matches!(form, Form::Participant) && is_skip_request(&bytes) {
+        return match wrapups
+            .store
+            .skip_wrapup(target.id(), &principal.divisions, now)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound) => {
+                Err(ApiError::not_found(Resource::Conversation(conversation_id)))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     let checked = match form {
         Form::Communication => parse_wrapup_input(&bytes),
         Form::Participant => parse_participant_request(&bytes),
     }
     .map(|input| input.wrap_up);
-    let now = wrapups.clock.now_ms();
     match wrapups
         .apply(principal, wrapup::Target::Found(&target.rec), checked, now)
         .await

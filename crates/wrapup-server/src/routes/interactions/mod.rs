@@ -26,6 +26,7 @@ use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::listing::cursor::{page_in, page_request_in};
 use crate::openapi::errors::{Errors, JSON_BODY};
+use crate::routes::users;
 use crate::visible;
 
 fn with_etag(interaction: Interaction) -> Response {
@@ -62,12 +63,37 @@ pub struct ListInteractionsQuery {
     cursor: Option<String>,
 }
 
-const CREATE_ERRORS: Errors = &[JSON_BODY, &[DivisionNotFound]];
+/// Checks that a queue named in a body is visible and of the interaction's division, and
+/// that an agent named in it is visible.
+async fn check_routing(
+    store: &dyn Store,
+    principal: &wrapup_domain::Principal,
+    division_id: Uuid,
+    queue_id: Option<Uuid>,
+    agent_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    if let Some(id) = queue_id {
+        let queue = store.get_queue(id).await?;
+        if !queue.is_some_and(|q| principal.sees(q.division_id) && q.division_id == division_id) {
+            return Err(ApiError::not_found(Resource::QueueToUse(id)));
+        }
+    }
+    if let Some(id) = agent_id {
+        if users::visible_user(store, principal, id).await?.is_none() {
+            return Err(ApiError::not_found(Resource::AgentToUse(id)));
+        }
+    }
+    Ok(())
+}
+
+const CREATE_ERRORS: Errors = &[JSON_BODY, &[DivisionNotFound, QueueNotFound, UserNotFound]];
 
 /// Create an interaction
 ///
 /// What a routing engine does when a call, chat, email or message arrives. The interaction
-/// starts `queued`.
+/// starts `queued`. With `queueId`, the queue's codes are the only ones its wrap-up may use
+/// and the queue's after-call-work settings apply (`routing`); `agentId` is the agent who
+/// answers (or name it when it becomes `active`).
 #[utoipa::path(post, path = "/api/v2/interactions", operation_id = "createInteraction", tag = "interactions",
     request_body = CreateInteraction,
     responses((status = 201, description = "The new interaction.", body = Interaction)),
@@ -80,12 +106,22 @@ pub async fn create(
     ApiJson(body): ApiJson<CreateInteraction>,
 ) -> Result<(StatusCode, Response), ApiError> {
     visible::granted_division(store.as_ref(), &principal, body.division_id).await?;
+    check_routing(
+        store.as_ref(),
+        &principal,
+        body.division_id,
+        body.queue_id,
+        body.agent_id,
+    )
+    .await?;
     let rec = store
         .create_interaction(&NewInteraction {
             id: Uuid::new_v4(),
             division_id: body.division_id,
             channel: body.channel,
             now_ms: clock.now_ms(),
+            queue_id: body.queue_id,
+            agent_id: body.agent_id,
         })
         .await?;
     Ok((StatusCode::CREATED, with_etag(rec.interaction)))
@@ -159,13 +195,15 @@ pub async fn list(
 const SET_STATE_ERRORS: Errors = &[
     &[InteractionNotFound],
     JSON_BODY,
-    &[InteractionTransitionInvalid],
+    &[UserNotFound, InteractionTransitionInvalid],
 ];
 
 /// Move an interaction through its lifecycle
 ///
 /// `queued → active → closed`, or `queued → closed` (abandoned). Closing starts the settle
-/// time; the interaction becomes `finalized` when it has passed.
+/// time; the interaction becomes `finalized` when it has passed. With `active`, `agentId`
+/// names the agent who answered. Closing an interaction of a queue with a time-boxed prompt
+/// also starts its timeout (`routing.wrapupDueAt`).
 #[utoipa::path(post, path = "/api/v2/interactions/{id}/state", operation_id = "setInteractionState", tag = "interactions",
     params(("id" = Uuid, Path, description = "The interaction's id.")),
     request_body = SetState,
@@ -182,8 +220,26 @@ pub async fn set_state(
 ) -> Result<Response, ApiError> {
     let rec = visible::interaction(store.as_ref(), &principal, &id).await?;
     let to = InteractionState::from(body.state);
+    if body.agent_id.is_some() && to != InteractionState::Active {
+        return Err(ApiError::one(
+            wrapup_types::ErrorDetail::new(
+                RequestFieldInvalid,
+                "agentId is the agent who answered: send it only with \"state\": \"active\".",
+            )
+            .field("agentId")
+            .hint("Leave agentId out when closing."),
+        ));
+    }
+    let division = rec.interaction.division_id;
+    check_routing(store.as_ref(), &principal, division, None, body.agent_id).await?;
     let rec = store
-        .set_state(rec.interaction.id, to, clock.now_ms(), config.settle_ms)
+        .set_state_by(
+            rec.interaction.id,
+            to,
+            body.agent_id,
+            clock.now_ms(),
+            config.settle_ms,
+        )
         .await
         .or_not_found(Resource::Interaction(&id))?;
     Ok(with_etag(rec.interaction))

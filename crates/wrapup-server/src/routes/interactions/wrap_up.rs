@@ -12,7 +12,7 @@ use wrapup_types::ErrorCode::*;
 use wrapup_types::{ErrorCode, ErrorDetail, WrapUp, WrapUpRequest, WrapUpValidation};
 
 use crate::auth::{Authorized, InteractionView, InteractionWrite};
-use crate::error::{ApiError, Resource};
+use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, read_json_body};
 use crate::openapi::errors::Errors;
 use crate::visible;
@@ -37,6 +37,7 @@ const PUT_ERRORS: Errors = &[&[
     WrapupCodeNotFound,
     WrapupCodeDivisionMismatch,
     WrapupCodeArchived,
+    WrapupCodeNotInQueue,
 ]];
 
 /// Apply a wrap-up
@@ -81,6 +82,40 @@ pub(crate) fn answer(refused: Refused, id: &str) -> ApiError {
         Refused::Problems(problems) => ApiError::new(problems),
         Refused::Failed(e) => e,
     }
+}
+
+const SKIP_ERRORS: Errors = &[&[
+    InteractionNotFound,
+    InteractionNotClosed,
+    InteractionNotFinalized,
+    WrapupSkipNotAllowed,
+]];
+
+/// Skip the wrap-up
+///
+/// For an interaction whose queue's prompt is `optional` or `agentRequested`: it is
+/// completed without a code (`routing.wrapupSkipped`), with the event
+/// `interaction.wrapup.skipped`. Like a wrap-up, it must be closed and finalized. Skipping
+/// again changes nothing; a wrap-up may still be applied afterwards.
+#[utoipa::path(post, path = "/api/v2/interactions/{id}/wrap-up/skip", operation_id = "skipInteractionWrapUp", tag = "interactions",
+    params(("id" = Uuid, Path, description = "The interaction's id.")),
+    responses((status = 200, description = "The interaction, completed without a wrap-up.", body = wrapup_types::Interaction)),
+    security(("oauth2" = ["interaction:write"])),
+    extensions(("x-error-codes" = json!(SKIP_ERRORS))))]
+pub async fn skip(
+    State(store): State<Arc<dyn Store>>,
+    State(clock): State<Arc<dyn crate::clock::Clock>>,
+    Authorized(principal, ..): Authorized<InteractionWrite>,
+    Path(id): Path<String>,
+) -> Result<Json<wrapup_types::Interaction>, ApiError> {
+    let interaction_id = path_id(&id, Resource::Interaction)?;
+    let applied = store
+        .skip_wrapup(interaction_id, &principal.divisions, clock.now_ms())
+        .await
+        .or_not_found(Resource::Interaction(&id))?;
+    Ok(Json(
+        crate::wrapup::applied_record(&applied).interaction.clone(),
+    ))
 }
 
 const GET_ERRORS: Errors = &[&[InteractionNotFound, WrapupNotFound]];
