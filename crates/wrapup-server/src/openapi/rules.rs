@@ -30,6 +30,8 @@ const DEMO_EXAMPLES: &[&str] = &[
     "WrapUpRequest",
     "WrapupInput",
     "MediaParticipantRequest",
+    "QueueRequest",
+    "CreateUser",
 ];
 /// What those examples say about their ids.
 const DEMO_IDS: &str = "The example's ids are those of the demo organisation (`wrapup serve --demo`): \
