@@ -24,6 +24,7 @@ use crate::error::{ApiError, OrNameTaken, OrNotFound, Resource, UniqueName};
 use crate::extract::{path_id, ApiJson};
 use crate::listing::{listing_params, ListingQuery};
 use crate::openapi::errors::{Errors, JSON_BODY};
+use crate::routes::divisions::{requested_division, stays_in_division};
 use crate::visible;
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
@@ -106,18 +107,6 @@ fn field_invalid(field: &str, message: String, hint: &str) -> ApiError {
     )
 }
 
-/// The division a request names, in either spelling (both is an error when they differ).
-fn requested_division(body: &WrapUpCodeRequest) -> Result<Option<Uuid>, ApiError> {
-    match (body.division_id, body.division.as_ref().map(|d| d.id)) {
-        (Some(a), Some(b)) if a != b => Err(field_invalid(
-            "division",
-            format!("divisionId ({a}) and division.id ({b}) name different divisions."),
-            "Send the division once: divisionId (wrapup) or division: {\"id\": …} (Genesys).",
-        )),
-        (a, b) => Ok(a.or(b)),
-    }
-}
-
 const LIST_ERRORS: Errors = &[&[RequestQueryInvalid]];
 
 /// List wrap-up codes
@@ -174,7 +163,8 @@ pub async fn create(
     ApiJson(body): ApiJson<WrapUpCodeRequest>,
 ) -> Result<(StatusCode, Json<WrapUpCodeView>), ApiError> {
     let name = check_fields(&body.name, body.description.as_deref())?;
-    let division_id = requested_division(&body)?.ok_or_else(|| {
+    let division_id = requested_division(body.division_id, body.division.as_ref().map(|d| d.id))?
+        .ok_or_else(|| {
         ApiError::one(
             ErrorDetail::new(
                 ErrorCode::RequestFieldMissing,
@@ -254,16 +244,13 @@ pub async fn update(
             "Leave id out, or send the id of the code being updated.",
         ));
     }
-    if let Some(division) = requested_division(&body)?.filter(|d| *d != existing.division_id) {
-        return Err(field_invalid(
-            "division",
-            format!(
-                "Code {} is in division {}; it cannot move to division {division}.",
-                existing.id, existing.division_id
-            ),
-            "Create a code in the other division instead, and delete this one if it is no longer needed.",
-        ));
-    }
+    stays_in_division(
+        "Code",
+        existing.id,
+        existing.division_id,
+        requested_division(body.division_id, body.division.as_ref().map(|d| d.id))?,
+        "Create a code in the other division instead, and delete this one if it is no longer needed.",
+    )?;
     let rec = store
         .update_code(
             existing.id,

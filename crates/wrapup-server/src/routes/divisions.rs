@@ -5,10 +5,11 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
+use uuid::Uuid;
 use wrapup_domain::names::check_name;
 use wrapup_store::Store;
 use wrapup_types::ErrorCode::*;
-use wrapup_types::{CreateDivision, Division, DivisionView, EntityListing};
+use wrapup_types::{CreateDivision, Division, DivisionView, EntityListing, ErrorDetail};
 
 use crate::auth::{Admin, Authenticated, Authorized};
 use crate::clock::Clock;
@@ -66,4 +67,50 @@ pub async fn create(
         .await
         .or_name_taken(UniqueName::Division(&name))?;
     Ok((StatusCode::CREATED, Json(division)))
+}
+
+/// The division a request body names, in either spelling: wrapup's `divisionId` or
+/// Genesys's `division: {"id": …}` (codes and queues take both); both is refused when they
+/// name different divisions.
+pub(crate) fn requested_division(
+    division_id: Option<Uuid>,
+    division: Option<Uuid>,
+) -> Result<Option<Uuid>, ApiError> {
+    match (division_id, division) {
+        (Some(a), Some(b)) if a != b => Err(ApiError::one(
+            ErrorDetail::new(
+                RequestFieldInvalid,
+                format!("divisionId ({a}) and division.id ({b}) name different divisions."),
+            )
+            .field("division")
+            .hint(
+                "Send the division once: divisionId (wrapup) or division: {\"id\": …} (Genesys).",
+            ),
+        )),
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+/// Refuses an update that would move `what` (`"Code"`, `"Queue"`) `id` from its division
+/// `current` to another: objects stay in the division they were created in.
+pub(crate) fn stays_in_division(
+    what: &str,
+    id: Uuid,
+    current: Uuid,
+    requested: Option<Uuid>,
+    hint: &str,
+) -> Result<(), ApiError> {
+    match requested.filter(|d| *d != current) {
+        Some(division) => Err(ApiError::one(
+            ErrorDetail::new(
+                RequestFieldInvalid,
+                format!(
+                    "{what} {id} is in division {current}; it cannot move to division {division}."
+                ),
+            )
+            .field("division")
+            .hint(hint),
+        )),
+        None => Ok(()),
+    }
 }

@@ -28,6 +28,7 @@ use crate::extract::{path_id, read_json_body, ApiJson};
 use crate::listing::{listing_params, ListingQuery};
 use crate::openapi::errors::{Errors, JSON_BODY};
 use crate::routes::codes;
+use crate::routes::divisions::{requested_division, stays_in_division};
 use crate::visible;
 
 const PATH: &str = "/api/v2/routing/queues";
@@ -99,23 +100,6 @@ fn check_fields(body: &QueueRequest) -> Result<(String, AcwSettings), ApiError> 
     }
 }
 
-/// The division a request names, in either spelling (both is an error when they differ).
-fn requested_division(body: &QueueRequest) -> Result<Option<Uuid>, ApiError> {
-    match (body.division_id, body.division.as_ref().map(|d| d.id)) {
-        (Some(a), Some(b)) if a != b => Err(ApiError::one(
-            ErrorDetail::new(
-                ErrorCode::RequestFieldInvalid,
-                format!("divisionId ({a}) and division.id ({b}) name different divisions."),
-            )
-            .field("division")
-            .hint(
-                "Send the division once: divisionId (wrapup) or division: {\"id\": …} (Genesys).",
-            ),
-        )),
-        (a, b) => Ok(a.or(b)),
-    }
-}
-
 const LIST_ERRORS: Errors = &[&[RequestQueryInvalid]];
 
 /// List queues
@@ -170,7 +154,8 @@ pub async fn create(
     ApiJson(body): ApiJson<QueueRequest>,
 ) -> Result<Json<Queue>, ApiError> {
     let (name, settings) = check_fields(&body)?;
-    let division_id = requested_division(&body)?.ok_or_else(|| {
+    let division_id = requested_division(body.division_id, body.division.as_ref().map(|d| d.id))?
+        .ok_or_else(|| {
         ApiError::one(
             ErrorDetail::new(
                 ErrorCode::RequestFieldMissing,
@@ -239,19 +224,13 @@ pub async fn update(
 ) -> Result<Json<Queue>, ApiError> {
     let existing = visible_queue(store.as_ref(), &principal, &id).await?;
     let (name, settings) = check_fields(&body)?;
-    if let Some(division) = requested_division(&body)?.filter(|d| *d != existing.division_id) {
-        return Err(ApiError::one(
-            ErrorDetail::new(
-                ErrorCode::RequestFieldInvalid,
-                format!(
-                    "Queue {} is in division {}; it cannot move to division {division}.",
-                    existing.id, existing.division_id
-                ),
-            )
-            .field("division")
-            .hint("Leave the division out, or create a queue in the other division."),
-        ));
-    }
+    stays_in_division(
+        "Queue",
+        existing.id,
+        existing.division_id,
+        requested_division(body.division_id, body.division.as_ref().map(|d| d.id))?,
+        "Leave the division out, or create a queue in the other division.",
+    )?;
     let rec = store
         .update_queue(
             existing.id,
