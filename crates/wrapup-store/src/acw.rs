@@ -40,6 +40,30 @@ pub(crate) async fn time_out(
     tx.append_event(kind, rec, now_ms).await
 }
 
+/// The interaction `id` locked for this transaction, if `divisions` lets the caller see it,
+/// brought up to `now_ms`: the timers may not have fired yet for an interaction that is due,
+/// so it is finalized here, and its after-call work timed out if the timeout has passed
+/// (a wrap-up or skip that follows then replaces the system's).
+pub(crate) async fn visible_and_current(
+    tx: &mut impl WriteTx,
+    id: Uuid,
+    divisions: &DivisionGrant,
+    now_ms: i64,
+) -> Result<InteractionRecord, WriteError> {
+    let mut rec = tx
+        .interaction_for_update(id)
+        .await?
+        .filter(|r| divisions.allows(r.interaction.division_id))
+        .ok_or(StoreError::NotFound)?;
+    if rules::is_due(&rec, now_ms) {
+        finalize(tx, &mut rec, now_ms).await?;
+    }
+    if rules::timeout_is_due(&rec, now_ms) {
+        time_out(tx, &mut rec, now_ms).await?;
+    }
+    Ok(rec)
+}
+
 /// Ends the after-call work of every interaction whose timeout is at or before `now_ms` (at
 /// most [`FINALIZE_BATCH`] at a time), finalizing it first if it is not yet.
 pub(crate) struct TimeOutDue {
@@ -77,17 +101,8 @@ impl WriteOp for SkipWrapUp {
     type Output = WrapUpApplied;
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WrapUpApplied, WriteError> {
-        let mut rec = tx
-            .interaction_for_update(self.interaction_id)
-            .await?
-            .filter(|r| self.divisions.allows(r.interaction.division_id))
-            .ok_or(StoreError::NotFound)?;
-        if rules::is_due(&rec, self.now_ms) {
-            finalize(tx, &mut rec, self.now_ms).await?;
-        }
-        if rules::timeout_is_due(&rec, self.now_ms) {
-            time_out(tx, &mut rec, self.now_ms).await?;
-        }
+        let mut rec =
+            visible_and_current(tx, self.interaction_id, &self.divisions, self.now_ms).await?;
         if !rules::skip(&mut rec, self.now_ms)? {
             return Ok(WrapUpApplied::Unchanged(rec));
         }

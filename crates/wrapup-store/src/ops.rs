@@ -12,7 +12,7 @@ use wrapup_domain::routing::QueueCodes;
 use wrapup_domain::NewWrapUp;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, EventKind, InteractionState, WrapUpCode};
 
-use crate::acw::{finalize, time_out};
+use crate::acw::{finalize, visible_and_current};
 use crate::error::{DbFailure, StoreError};
 use crate::records::{
     ClientRecord, CodeRecord, InteractionRecord, NewInteraction, TokenRecord, WrapUpApplied,
@@ -274,20 +274,8 @@ impl WriteOp for ApplyWrapUp {
     type Output = WrapUpApplied;
 
     async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<WrapUpApplied, WriteError> {
-        let mut rec = tx
-            .interaction_for_update(self.interaction_id)
-            .await?
-            .filter(|r| self.divisions.allows(r.interaction.division_id))
-            .ok_or(StoreError::NotFound)?;
-        // The timer may not have fired yet for an interaction that is due: settle it now,
-        // and time its after-call work out if its timeout has passed (the agent's wrap-up
-        // then replaces the system's).
-        if rules::is_due(&rec, self.now_ms) {
-            finalize(tx, &mut rec, self.now_ms).await?;
-        }
-        if rules::timeout_is_due(&rec, self.now_ms) {
-            time_out(tx, &mut rec, self.now_ms).await?;
-        }
+        let mut rec =
+            visible_and_current(tx, self.interaction_id, &self.divisions, self.now_ms).await?;
         let (problems, code) = load_and_check_wrapup(
             tx,
             &rec,
