@@ -51,16 +51,23 @@ pub enum QueuesCommand {
         "wrapup queues create --division $DIV --name \"Sales timeout\" --prompt timeout --timeout-ms 30000",
     ))]
     Create {
+        /// The queue's division id (`wrapup divisions list` shows them); its codes
+        /// must be of the same division.
         #[arg(long, value_parser = division_id)]
         division: Uuid,
         /// 1 to 100 characters, unique ignoring case.
         #[arg(long)]
         name: String,
+        /// What the agent is asked after the call (docs/api.md#queues-and-agents): a code is
+        /// required (mandatory), may be skipped (optional, agent-requested), or the system
+        /// applies ININ-WRAP-UP-TIMEOUT when --timeout-ms passes without one (timeout;
+        /// forced-timeout also keeps after-call work open until then).
         #[arg(long, value_enum, default_value = "mandatory")]
         prompt: Prompt,
         /// Required with --prompt timeout and forced-timeout: 1000 to 86400000.
         #[arg(long)]
         timeout_ms: Option<u32>,
+        /// Free text shown with the queue, at most 1024 characters.
         #[arg(long)]
         description: Option<String>,
     },

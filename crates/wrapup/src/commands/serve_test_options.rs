@@ -27,7 +27,13 @@ pub struct TestOptions {
     /// `POST /api/v2/admin/clock/advance` moves it (settle times, token expiry, rate limits
     /// and webhook retries pass at once). SQLite only: with PostgreSQL each node would have
     /// its own. See docs/testing.md.
-    #[arg(long, env = "WRAPUP_CLOCK", value_enum, default_value_t = ClockKind::System)]
+    #[arg(
+        long,
+        env = "WRAPUP_CLOCK",
+        hide_env_values = true,
+        value_enum,
+        default_value_t = ClockKind::System
+    )]
     clock: ClockKind,
     /// Shut down (as on SIGTERM) when standard input reaches end of file. A program that
     /// starts the server with its stdin a pipe it holds then never leaves it behind: the

@@ -27,10 +27,13 @@ pub enum UsersCommand {
         "wrapup users create --division $DIV --name \"Ada Agent\" --email ada@example.com",
     ))]
     Create {
+        /// The agent's division id (`wrapup divisions list` shows them).
         #[arg(long, value_parser = division_id)]
         division: Uuid,
+        /// The agent's name, as the Genesys participant shows it: 1 to 100 characters.
         #[arg(long)]
         name: String,
+        /// The agent's email address.
         #[arg(long)]
         email: String,
     },
