@@ -265,7 +265,7 @@ fn commands_people_guess_point_to_the_real_ones() {
     assert_eq!(
         usage(&out),
         "error: unrecognized subcommand 'list'\n\n  \
-         tip: did you mean one of 'wrapup interactions list', 'wrapup codes list', 'wrapup divisions list', 'wrapup webhooks list'?\n\n\
+         tip: did you mean one of 'wrapup interactions list', 'wrapup codes list', 'wrapup divisions list', 'wrapup queues list', 'wrapup users list', 'wrapup webhooks list'?\n\n\
          Usage: wrapup [OPTIONS] <COMMAND>\n\nFor more information, try '--help'.\n"
     );
     for guessed in ["wrap-up", "wrapup", "apply-wrapup"] {
