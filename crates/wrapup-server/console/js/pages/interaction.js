@@ -299,8 +299,9 @@ export async function render(main, { params }) {
           id: 'skip-wrapup',
           onclick: async () => {
             try {
-              await api(`/api/v2/interactions/${id}/wrap-up/skip`, { method: 'POST' });
-              interaction = await api(`/api/v2/interactions/${id}`).catch(() => interaction);
+              // The answer is the interaction, completed without a wrap-up.
+              const skipped = await api(`/api/v2/interactions/${id}/wrap-up/skip`, { method: 'POST' });
+              if (skipped.version >= interaction.version) interaction = skipped;
               draw();
               form.update();
               toast('Wrap-up skipped.');

@@ -28,11 +28,14 @@ export async function render(main) {
   const refusal = h('div', { id: 'queues-error', 'aria-live': 'polite' });
 
   /**
-   * Shows a refusal with the API's code, message and problems.
+   * Shows a refusal with the API's code, message and problems, above the table (a live
+   * region), until the next change succeeds.
    * @param {unknown} e
    */
   const refused = (e) => {
-    const details = (e instanceof ApiError && e.body?.details) || [];
+    // The problems, when they say more than the message above them.
+    const all = (e instanceof ApiError && e.body?.details) || [];
+    const details = all.length === 1 && e instanceof ApiError && all[0].message === e.body?.message ? [] : all;
     fill(
       refusal,
       h(
@@ -50,7 +53,6 @@ export async function render(main) {
           : null,
       ),
     );
-    toast(describeError(e), 'bad');
   };
 
   /**
@@ -278,8 +280,8 @@ export async function render(main) {
             acwSettings,
           });
           if (ok && !q) {
-            name.value = '';
-            timeout.value = '';
+            form.reset();
+            follow();
           }
         },
       },
