@@ -2,7 +2,7 @@
 // interaction of a queue shows its queue, agent, prompt and the countdown to the prompt's
 // timeout, the system's timeout code as such, a Skip button where the prompt allows it and
 // the queue's codes in the picker; the Queues page lists, creates, changes and deletes queues
-// and their codes, and shows a refusal with the API's message.
+// and their codes, shows a refusal with the API's message, lists the agents and creates one.
 
 const { test, expect, api, interaction, finalized, signIn, screenshot, SALES, SALE } = require('./fixtures');
 
@@ -150,4 +150,13 @@ test('the Queues page lists the queues and creates, changes and deletes one and 
   await expect(page.locator('#queues-error')).toBeEmpty();
   const gone = await api('GET', '/api/v2/routing/queues?name=E2E%20queue');
   expect(gone.body.entities).toEqual([]);
+
+  // The agents, and one created (admin).
+  await expect(page.locator('#agents tr[data-agent="Ada Agent"]')).toContainText('ada@example.com');
+  await expect(page.locator('#agents tr[data-agent="Carol Agent"]')).toContainText('Support');
+  const agent = page.locator('#create-agent');
+  await agent.getByLabel('Name').fill('Erin Agent');
+  await agent.getByLabel('Email').fill('erin@example.com');
+  await agent.getByRole('button', { name: 'Create agent' }).click();
+  await expect(page.locator('#agents tr[data-agent="Erin Agent"]')).toContainText('Sales');
 });

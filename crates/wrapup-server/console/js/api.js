@@ -57,6 +57,8 @@ import { OWN_REQUEST_HEADER, OWN_REQUEST_VALUE, session, signOut } from './sessi
  * @property {string} id
  * @property {string} name
  * @property {string} [email]
+ * @property {{id: string, name?: string}} [division]
+ * @property {string} [state]
  *
  * @typedef {object} Division
  * @property {string} id

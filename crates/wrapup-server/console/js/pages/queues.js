@@ -2,7 +2,8 @@
 // Queues: each queue of the granted divisions with its division, after-call-work prompt and
 // timeout, and its wrap-up codes; with wrapup-code:manage, create a queue, change its
 // settings, add and remove codes, delete it. A refusal is shown with the API's code and
-// message (docs/api.md, "Queues and agents").
+// message (docs/api.md, "Queues and agents"). Below them, the agents (interaction:view), and
+// a form that creates one (admin).
 
 import { ApiError, all, api, describeError } from '../api.js';
 import * as fmt from '../format.js';
@@ -294,6 +295,85 @@ export async function render(main) {
     return form;
   }
 
+  const agentsBox = h('div');
+  async function loadAgents() {
+    if (!can('interaction:view')) {
+      fill(agentsBox, needsScope('interaction:view', 'Listing the agents'));
+      return;
+    }
+    /** @type {import('../api.js').User[]} */
+    let agents;
+    try {
+      agents = await all('/api/v2/users');
+    } catch (e) {
+      fill(agentsBox, h('p', { class: 'notice bad' }, describeError(e)));
+      return;
+    }
+    fill(
+      agentsBox,
+      h(
+        'table',
+        { id: 'agents' },
+        h('caption', {}, 'Agents of the divisions this token is granted, by name'),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Name', 'Email', 'Division', 'Id'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          agents.map((a) =>
+            h(
+              'tr',
+              { dataset: { agent: a.name } },
+              h('td', {}, a.name),
+              h('td', {}, a.email ?? '—'),
+              h('td', {}, a.division ? a.division.name || divisionNames[a.division.id] || a.division.id : '—'),
+              h('td', { class: 'mono small' }, a.id),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** The form that creates an agent (admin). */
+  function agentForm() {
+    const name = h('input', { name: 'name', required: true, maxlength: 100 });
+    const email = h('input', { name: 'email', type: 'email', required: true });
+    const division = h('select', { name: 'divisionId' }, options(divisions.map((d) => [d.id, d.name])));
+    return h(
+      'form',
+      {
+        id: 'create-agent',
+        class: 'filters',
+        onsubmit: async (/** @type {Event} */ e) => {
+          e.preventDefault();
+          try {
+            const body = { name: name.value, email: email.value, divisionId: division.value };
+            const agent = await api('/api/v2/users', { method: 'POST', body });
+            fill(refusal);
+            toast(`Agent ${agent.name} created.`);
+            name.value = '';
+            email.value = '';
+            await loadAgents();
+          } catch (err) {
+            refused(err);
+          }
+        },
+      },
+      field('Name', name),
+      field('Email', email),
+      field('Division', division),
+      h('button', { type: 'submit' }, 'Create agent'),
+    );
+  }
+
   fill(
     main,
     h('h1', {}, 'Queues'),
@@ -317,6 +397,13 @@ export async function render(main) {
           )
         : needsScope('wrapup-code:manage', 'Creating and changing queues'),
     ),
+    panel(
+      'Agents',
+      agentsBox,
+      can('admin')
+        ? h('div', {}, h('h3', {}, 'Create an agent'), agentForm())
+        : needsScope('admin', 'Creating an agent'),
+    ),
   );
-  await load();
+  await Promise.all([load(), loadAgents()]);
 }
