@@ -16,6 +16,18 @@ import { OWN_REQUEST_HEADER, OWN_REQUEST_VALUE, session, signOut } from './sessi
  * @property {string} [notes]
  * @property {string} appliedAt
  * @property {string} appliedBy the client that applied it
+ * @property {boolean} [system] the system's wrap-up when a time-boxed prompt's timeout passed (`ININ-WRAP-UP-TIMEOUT`)
+ *
+ * @typedef {'mandatory' | 'optional' | 'agentRequested' | 'timeout' | 'forcedTimeout'} RoutingPrompt
+ *
+ * @typedef {object} Routing an interaction's queue, agent and after-call work
+ * @property {string} [queueId]
+ * @property {string} [agentId]
+ * @property {RoutingPrompt} [wrapupPrompt]
+ * @property {number} [wrapupTimeoutMs]
+ * @property {string} [wrapupDueAt] when the system applies ININ-WRAP-UP-TIMEOUT (time-boxed prompts)
+ * @property {boolean} [wrapupSkipped]
+ * @property {string} [afterCallWorkEndedAt]
  *
  * @typedef {object} Interaction
  * @property {string} id
@@ -30,6 +42,23 @@ import { OWN_REQUEST_HEADER, OWN_REQUEST_VALUE, session, signOut } from './sessi
  * @property {string} [finalizesAt]
  * @property {string} [finalizedAt]
  * @property {WrapUp} [wrapUp]
+ * @property {Routing} [routing] left out when it has neither queue nor agent
+ *
+ * @typedef {'MANDATORY' | 'OPTIONAL' | 'AGENT_REQUESTED' | 'MANDATORY_TIMEOUT' | 'MANDATORY_FORCED_TIMEOUT'} WrapupPrompt
+ *
+ * @typedef {object} Queue a queue (Genesys's shape)
+ * @property {string} id
+ * @property {string} name
+ * @property {string} [description]
+ * @property {{id: string, name?: string}} division
+ * @property {{wrapupPrompt?: WrapupPrompt, timeoutMs?: number}} [acwSettings]
+ *
+ * @typedef {object} User an agent (Genesys's shape)
+ * @property {string} id
+ * @property {string} name
+ * @property {string} [email]
+ * @property {{id: string, name?: string}} [division]
+ * @property {string} [state]
  *
  * @typedef {object} Division
  * @property {string} id

@@ -60,6 +60,13 @@ export const PAGES = [
     scope: 'wrapup-code:view',
     load: () => import('./pages/codes.js'),
   },
+  {
+    path: '/queues',
+    title: 'Queues',
+    nav: true,
+    scope: 'wrapup-code:view',
+    load: () => import('./pages/queues.js'),
+  },
   { path: '/reference', title: 'API reference', nav: true, scope: null, load: () => import('./pages/reference.js') },
   {
     path: '/webhooks',

@@ -15,10 +15,15 @@ const RETRY_MS = [500, 1000, 2000, 5000, 10000];
 /** @typedef {'live' | 'reconnecting' | 'stopped'} StreamStatus */
 
 /**
+ * @typedef {'interaction.created' | 'interaction.state' | 'interaction.finalized' | 'interaction.wrapup'
+ *   | 'interaction.wrapup.skipped' | 'interaction.acw.ended'} InteractionKind
+ */
+
+/**
  * An interaction event (`id` is its sequence number), or the reset that says events were
  * missed and the pages should read again.
  * @typedef {{kind: 'reset', reset: unknown}
- *   | {id: number, kind: 'interaction.created' | 'interaction.state' | 'interaction.finalized' | 'interaction.wrapup', interaction: import('./api.js').Interaction}
+ *   | {id: number, kind: InteractionKind, interaction: import('./api.js').Interaction}
  * } InteractionEvent
  */
 
@@ -213,9 +218,7 @@ export const interactionEvents = hub('/api/v2/interactions/events', (e) => {
         ? { kind: 'reset', reset: data }
         : {
             id: Number(e.id),
-            kind: /** @type {'interaction.created' | 'interaction.state' | 'interaction.finalized' | 'interaction.wrapup'} */ (
-              e.event
-            ),
+            kind: /** @type {InteractionKind} */ (e.event),
             interaction: data,
           };
     return event;

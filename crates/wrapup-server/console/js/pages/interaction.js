@@ -3,11 +3,14 @@
 // state changes, finalized, each wrap-up) kept current by the event stream, the current
 // wrap-up and its history, the lifecycle buttons (interaction:manage) and the form that
 // applies a wrap-up (interaction:write), checked as you type by the server's own rules
-// (the dry run, POST …/wrap-up/validate).
+// (the dry run, POST …/wrap-up/validate). An interaction of a queue also shows its queue,
+// agent, prompt and the countdown to the prompt's timeout, a Skip button where the prompt
+// allows it, and the form offers the queue's codes.
 
 import { ApiError, api, describeError } from '../api.js';
 import { interactionEvents } from '../events.js';
 import * as fmt from '../format.js';
+import { agentName, canSkip, promptWords, queueName, timeoutCountdown } from '../routing.js';
 import { can } from '../session.js';
 import { countdown, field, fill, h, needsScope, options, panel, stateBadge, toast } from '../ui.js';
 
@@ -34,13 +37,24 @@ function timelineOf(i, history) {
       i.finalizedAt && { at: i.finalizedAt, what: 'Finalized: a wrap-up can be applied' },
       ...history.map((w, n) => ({
         at: w.appliedAt,
-        what: `${n === 0 ? 'Wrap-up applied' : 'Wrap-up replaced'}: ${w.codeName}, ${fmt.duration(w.durationMs)}${w.notes ? `, “${w.notes}”` : ''}`,
+        what: `${n === 0 ? 'Wrap-up applied' : 'Wrap-up replaced'}: ${w.codeName}${w.system ? ' (the system, at the timeout)' : ''}, ${fmt.duration(w.durationMs)}${w.notes ? `, “${w.notes}”` : ''}`,
       })),
+      i.routing?.afterCallWorkEndedAt && {
+        at: i.routing.afterCallWorkEndedAt,
+        what: i.routing.wrapupSkipped ? 'Wrap-up skipped: after-call work ended' : 'After-call work ended',
+      },
     ].filter(Boolean)
   );
   entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   if (i.state === 'closed' && !i.finalized && i.finalizesAt) {
     entries.push({ at: i.finalizesAt, what: 'Finalization due', pending: true });
+  }
+  if (i.routing?.wrapupDueAt && !i.routing.afterCallWorkEndedAt) {
+    entries.push({
+      at: i.routing.wrapupDueAt,
+      what: 'Timeout due: the system applies ININ-WRAP-UP-TIMEOUT',
+      pending: true,
+    });
   }
   return h(
     'ol',
@@ -83,7 +97,7 @@ function historyTable(history) {
             'tr',
             {},
             h('td', {}, fmt.dateTime(w.appliedAt)),
-            h('td', {}, w.codeName),
+            h('td', {}, w.codeName, w.system ? [' ', systemBadge()] : null),
             h('td', {}, fmt.duration(w.durationMs)),
             h('td', {}, w.notes || '—'),
             h('td', { class: 'mono' }, fmt.shortId(w.appliedBy)),
@@ -120,13 +134,34 @@ export async function render(main, { params }) {
     .then((p) => p.entities.find((/** @type {import('../api.js').Division} */ d) => d.id === interaction.divisionId))
     .catch(() => null);
 
+  /** The names of the interaction's queue and agent, read again when its routing names others. */
+  const names = {
+    queueId: '',
+    queue: /** @type {string | null} */ (null),
+    agentId: '',
+    agent: /** @type {string | null} */ (null),
+  };
+  const loadNames = async () => {
+    const r = interaction.routing;
+    const queueId = r?.queueId ?? '';
+    const agentId = r?.agentId ?? '';
+    if (queueId === names.queueId && agentId === names.agentId) return;
+    const [queue, agent] = await Promise.all([
+      queueId ? queueName(queueId) : null,
+      agentId ? agentName(agentId) : null,
+    ]);
+    Object.assign(names, { queueId, queue, agentId, agent });
+  };
+  await loadNames();
+
   const header = h('div');
   const actions = h('div', { class: 'row' });
+  const routingBox = h('div');
   const timeline = h('div');
   const current = h('div');
   const historyBox = h('div');
   const form = can('interaction:write')
-    ? await applyForm(interaction, () => interaction)
+    ? await applyForm(interaction, () => interaction, names.queue)
     : { el: needsScope('interaction:write', 'Applying a wrap-up'), update: () => {} };
 
   const draw = () => {
@@ -142,6 +177,7 @@ export async function render(main, { params }) {
           { class: 'row', id: 'state' },
           stateBadge(i),
           i.state === 'closed' && !i.finalized && i.finalizesAt ? countdown(i.finalizesAt) : null,
+          i.routing?.wrapupDueAt && !i.routing.afterCallWorkEndedAt ? timeoutCountdown(i.routing.wrapupDueAt) : null,
         ),
       ),
       h(
@@ -156,6 +192,7 @@ export async function render(main, { params }) {
       ),
     );
     drawActions();
+    drawRouting();
     fill(timeline, timelineOf(i, history));
     fill(
       current,
@@ -164,7 +201,11 @@ export async function render(main, { params }) {
             'dl',
             { class: 'kv', id: 'current-wrapup' },
             h('dt', {}, 'Code'),
-            h('dd', {}, `${i.wrapUp.codeName} (${i.wrapUp.codeId})`),
+            h(
+              'dd',
+              {},
+              i.wrapUp.system ? [i.wrapUp.codeName, ' ', systemBadge()] : `${i.wrapUp.codeName} (${i.wrapUp.codeId})`,
+            ),
             h('dt', {}, 'Duration'),
             h('dd', {}, `${i.wrapUp.durationMs} ms (${fmt.duration(i.wrapUp.durationMs)})`),
             h('dt', {}, 'Notes'),
@@ -172,10 +213,108 @@ export async function render(main, { params }) {
             h('dt', {}, 'Applied'),
             h('dd', {}, `${fmt.dateTime(i.wrapUp.appliedAt)} by ${i.wrapUp.appliedBy}`),
           )
-        : h('p', { class: 'muted', id: 'current-wrapup' }, 'None yet.'),
+        : i.routing?.wrapupSkipped
+          ? h(
+              'p',
+              { class: 'muted', id: 'current-wrapup', dataset: { skipped: 'true' } },
+              'None: the wrap-up was skipped (the interaction is completed without one).',
+            )
+          : h('p', { class: 'muted', id: 'current-wrapup' }, 'None yet.'),
     );
     fill(historyBox, historyTable(history));
   };
+
+  /** The queue, agent and after-call work of an interaction of a queue (nothing without one). */
+  function drawRouting() {
+    const r = interaction.routing;
+    if (!r) {
+      fill(routingBox);
+      return;
+    }
+    const ended = r.afterCallWorkEndedAt;
+    const status = ended
+      ? `ended ${fmt.dateTime(ended)}${r.wrapupSkipped ? ' (skipped)' : ''}`
+      : interaction.state === 'closed'
+        ? 'in after-call work'
+        : `starts when the interaction closes (it is ${interaction.state})`;
+    fill(
+      routingBox,
+      panel(
+        'Queue and after-call work',
+        h(
+          'dl',
+          { class: 'kv', id: 'routing' },
+          r.queueId
+            ? [
+                h('dt', {}, 'Queue'),
+                h('dd', { id: 'routing-queue' }, names.queue ? `${names.queue} (${r.queueId})` : r.queueId),
+              ]
+            : null,
+          r.agentId
+            ? [
+                h('dt', {}, 'Agent'),
+                h('dd', { id: 'routing-agent' }, names.agent ? `${names.agent} (${r.agentId})` : r.agentId),
+              ]
+            : null,
+          h('dt', {}, 'Prompt'),
+          h(
+            'dd',
+            { id: 'routing-prompt', dataset: { prompt: r.wrapupPrompt ?? 'mandatory' } },
+            promptWords(r.wrapupPrompt),
+          ),
+          r.wrapupTimeoutMs ? [h('dt', {}, 'Timeout'), h('dd', {}, fmt.duration(r.wrapupTimeoutMs))] : null,
+          r.wrapupDueAt
+            ? [
+                h('dt', {}, 'Timeout due'),
+                h(
+                  'dd',
+                  { id: 'routing-due' },
+                  fmt.dateTime(r.wrapupDueAt),
+                  ended ? null : [' (', timeoutCountdown(r.wrapupDueAt), ')'],
+                ),
+              ]
+            : null,
+          h('dt', {}, 'After-call work'),
+          h('dd', { id: 'routing-acw', dataset: { ended: ended ? 'true' : 'false' } }, status),
+        ),
+        skipButton(),
+      ),
+    );
+  }
+
+  function skipButton() {
+    const r = interaction.routing;
+    if (!r || !(r.wrapupPrompt === 'optional' || r.wrapupPrompt === 'agentRequested')) return null;
+    const note = needsScope('interaction:write', 'Skipping the wrap-up');
+    if (note) return note;
+    if (!canSkip(interaction)) return null;
+    return h(
+      'div',
+      { class: 'row' },
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          id: 'skip-wrapup',
+          onclick: async () => {
+            try {
+              // The answer is the interaction, completed without a wrap-up.
+              const skipped = await api(`/api/v2/interactions/${id}/wrap-up/skip`, { method: 'POST' });
+              if (skipped.version >= interaction.version) interaction = skipped;
+              draw();
+              form.update();
+              toast('Wrap-up skipped.');
+            } catch (e) {
+              toast(describeError(e), 'bad');
+            }
+          },
+        },
+        'Skip the wrap-up',
+      ),
+      h('span', { class: 'muted small' }, 'The prompt lets the agent skip it: the interaction completes without one.'),
+    );
+  }
 
   function drawActions() {
     const note = needsScope('interaction:manage', 'Changing the state');
@@ -211,6 +350,7 @@ export async function render(main, { params }) {
     main,
     header,
     panel('Lifecycle', actions),
+    routingBox,
     h(
       'div',
       { class: 'grid2' },
@@ -232,6 +372,7 @@ export async function render(main, { params }) {
     if (e.kind === 'interaction.wrapup' || e.kind === 'reset') {
       history = await api(`/api/v2/interactions/${id}/wrap-up/history`).catch(() => history);
     }
+    await loadNames();
     draw();
     form.update();
   });
@@ -262,17 +403,30 @@ function problemItems(problems) {
  * newer verdict replaces it.
  * @param {Interaction} interaction
  * @param {() => Interaction} latest
+ * @param {string | null} queue the name of the interaction's queue
  */
-async function applyForm(interaction, latest) {
+async function applyForm(interaction, latest, queue) {
   const id = interaction.id;
   /** @type {import('../api.js').WrapUpCode[]} */
   let codes = [];
   /** @type {HTMLSelectElement | HTMLInputElement} */
   let codeControl;
+  // An interaction of a queue takes the queue's codes; once the queue is deleted, its division's.
+  const queueId = interaction.routing?.queueId;
+  let fromQueue = false;
   if (can('wrapup-code:view')) {
-    codes = await api(`/api/v2/routing/wrapupcodes?divisionId=${interaction.divisionId}&pageSize=500`)
-      .then((p) => p.entities)
-      .catch(() => []);
+    /** @type {import('../api.js').WrapUpCode[] | null} */
+    const queueCodes = queueId
+      ? await api(`/api/v2/routing/queues/${queueId}/wrapupcodes?pageSize=500`)
+          .then((p) => p.entities)
+          .catch(() => null)
+      : null;
+    fromQueue = queueCodes !== null;
+    codes =
+      queueCodes ??
+      (await api(`/api/v2/routing/wrapupcodes?divisionId=${interaction.divisionId}&pageSize=500`)
+        .then((p) => p.entities)
+        .catch(() => []));
     codeControl = h(
       'select',
       { name: 'codeId', id: 'apply-code' },
@@ -289,9 +443,13 @@ async function applyForm(interaction, latest) {
   }
   const codeHelp = !can('wrapup-code:view')
     ? 'The code id (listing codes needs the scope wrapup-code:view).'
-    : codes.length
-      ? "Codes of the interaction's division."
-      : "The interaction's division has no code to apply.";
+    : fromQueue
+      ? codes.length
+        ? `Codes of the queue ${queue ?? queueId}: the server refuses any other (wrapup.code.not.in.queue).`
+        : `The queue ${queue ?? queueId} has no code to apply.`
+      : codes.length
+        ? "Codes of the interaction's division."
+        : "The interaction's division has no code to apply.";
   // No placeholder: an empty field looks empty, and the help says the unit with an example.
   const duration = h('input', {
     name: 'durationMs',
@@ -586,4 +744,13 @@ async function applyForm(interaction, latest) {
       schedule();
     },
   };
+}
+
+/** The mark of the system's wrap-up at a time-boxed prompt's timeout. */
+function systemBadge() {
+  return h(
+    'span',
+    { class: 'badge system', dataset: { system: 'true' }, title: 'Applied by the system when the timeout passed' },
+    'system timeout',
+  );
 }
