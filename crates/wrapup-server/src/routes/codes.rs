@@ -3,7 +3,6 @@
 //! listing is an [`EntityListing`] paged by `pageNumber` or by `cursor`, and the request
 //! body may spell the division either way.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
@@ -24,7 +23,7 @@ use crate::error::{ApiError, OrNameTaken, OrNotFound, Resource, UniqueName};
 use crate::extract::{path_id, ApiJson};
 use crate::listing::{listing_params, ListingQuery};
 use crate::openapi::errors::{Errors, JSON_BODY};
-use crate::routes::divisions::{requested_division, stays_in_division};
+use crate::routes::divisions::{requested_division, stays_in_division, DivisionNames};
 use crate::visible;
 
 const PATH: &str = "/api/v2/routing/wrapupcodes";
@@ -49,20 +48,10 @@ pub(crate) async fn views(
     store: &dyn Store,
     codes: Vec<WrapUpCode>,
 ) -> Result<Vec<WrapUpCodeView>, ApiError> {
-    let mut names: HashMap<Uuid, String> = HashMap::new();
+    let mut names = DivisionNames::new(store);
     let mut out = Vec::with_capacity(codes.len());
     for code in codes {
-        let name = match names.get(&code.division_id) {
-            Some(name) => name.clone(),
-            None => {
-                let name = store
-                    .get_division(code.division_id)
-                    .await?
-                    .map_or_else(String::new, |d| d.name);
-                names.insert(code.division_id, name.clone());
-                name
-            }
-        };
+        let name = names.name(code.division_id).await?;
         out.push(WrapUpCodeView::new(code, name));
     }
     Ok(out)

@@ -1,5 +1,6 @@
 //! `/api/v2/authorization/divisions`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
@@ -112,5 +113,35 @@ pub(crate) fn stays_in_division(
             .hint(hint),
         )),
         None => Ok(()),
+    }
+}
+
+/// The names of divisions, for the views of objects that carry one (codes, queues, agents):
+/// read once per division, however many objects of a page are in it. A division that is
+/// gone is named `""`.
+pub(crate) struct DivisionNames<'a> {
+    store: &'a dyn Store,
+    names: HashMap<Uuid, String>,
+}
+
+impl<'a> DivisionNames<'a> {
+    pub(crate) fn new(store: &'a dyn Store) -> Self {
+        DivisionNames {
+            store,
+            names: HashMap::new(),
+        }
+    }
+
+    pub(crate) async fn name(&mut self, id: Uuid) -> Result<String, ApiError> {
+        if let Some(name) = self.names.get(&id) {
+            return Ok(name.clone());
+        }
+        let name = self
+            .store
+            .get_division(id)
+            .await?
+            .map_or_else(String::new, |d| d.name);
+        self.names.insert(id, name.clone());
+        Ok(name)
     }
 }

@@ -28,7 +28,7 @@ use crate::extract::{path_id, read_json_body, ApiJson};
 use crate::listing::{listing_params, ListingQuery};
 use crate::openapi::errors::{Errors, JSON_BODY};
 use crate::routes::codes;
-use crate::routes::divisions::{requested_division, stays_in_division};
+use crate::routes::divisions::{requested_division, stays_in_division, DivisionNames};
 use crate::visible;
 
 const PATH: &str = "/api/v2/routing/queues";
@@ -44,11 +44,8 @@ listing_params!(
 );
 
 /// A queue as the API shows it, its division named.
-pub(crate) async fn view(store: &dyn Store, q: QueueRecord) -> Result<Queue, ApiError> {
-    let division = store
-        .get_division(q.division_id)
-        .await?
-        .map_or_else(String::new, |d| d.name);
+pub(crate) async fn view(names: &mut DivisionNames<'_>, q: QueueRecord) -> Result<Queue, ApiError> {
+    let division = names.name(q.division_id).await?;
     Ok(Queue {
         self_uri: format!("{PATH}/{}", q.id),
         id: q.id,
@@ -122,9 +119,10 @@ pub async fn list(
         divisions: q.division_ids.clone(),
     };
     let found = store.search_queues(&principal.divisions, &search).await?;
+    let mut names = DivisionNames::new(store.as_ref());
     let mut queues = Vec::with_capacity(found.items.len());
     for rec in found.items {
-        queues.push(view(store.as_ref(), rec).await?);
+        queues.push(view(&mut names, rec).await?);
     }
     Ok(Json(q.listing(
         PATH,
@@ -183,7 +181,9 @@ pub async fn create(
         .create_queue(&rec)
         .await
         .or_name_taken(UniqueName::Queue(&name))?;
-    Ok(Json(view(store.as_ref(), rec).await?))
+    Ok(Json(
+        view(&mut DivisionNames::new(store.as_ref()), rec).await?,
+    ))
 }
 
 const GET_ERRORS: Errors = &[&[QueueNotFound]];
@@ -200,7 +200,9 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<Queue>, ApiError> {
     let rec = visible_queue(store.as_ref(), &principal, &id).await?;
-    Ok(Json(view(store.as_ref(), rec).await?))
+    Ok(Json(
+        view(&mut DivisionNames::new(store.as_ref()), rec).await?,
+    ))
 }
 
 const UPDATE_ERRORS: Errors = &[&[QueueNotFound], JSON_BODY, &[QueueNameConflict]];
@@ -242,7 +244,9 @@ pub async fn update(
         )
         .await
         .or_name_taken(UniqueName::Queue(&name))?;
-    Ok(Json(view(store.as_ref(), rec).await?))
+    Ok(Json(
+        view(&mut DivisionNames::new(store.as_ref()), rec).await?,
+    ))
 }
 
 /// Delete a queue

@@ -23,6 +23,7 @@ use crate::error::{ApiError, OrNotFound, Resource};
 use crate::extract::{path_id, ApiJson};
 use crate::listing::{listing_params, ListingQuery};
 use crate::openapi::errors::{Errors, JSON_BODY};
+use crate::routes::divisions::DivisionNames;
 use crate::visible;
 
 const PATH: &str = "/api/v2/users";
@@ -33,11 +34,8 @@ listing_params!(
 );
 
 /// An agent as the API shows it, its division named.
-pub(crate) async fn view(store: &dyn Store, u: UserRecord) -> Result<User, ApiError> {
-    let division = store
-        .get_division(u.division_id)
-        .await?
-        .map_or_else(String::new, |d| d.name);
+pub(crate) async fn view(names: &mut DivisionNames<'_>, u: UserRecord) -> Result<User, ApiError> {
+    let division = names.name(u.division_id).await?;
     Ok(User {
         self_uri: format!("{PATH}/{}", u.id),
         id: u.id,
@@ -79,9 +77,10 @@ pub async fn list(
     let found = store
         .search_users(&principal.divisions, &q.search())
         .await?;
+    let mut names = DivisionNames::new(store.as_ref());
     let mut users = Vec::with_capacity(found.items.len());
     for rec in found.items {
-        users.push(view(store.as_ref(), rec).await?);
+        users.push(view(&mut names, rec).await?);
     }
     Ok(Json(q.listing(
         PATH,
@@ -130,7 +129,10 @@ pub async fn create(
         created_ms: clock.now_ms(),
     };
     let rec = store.create_user(&rec).await?;
-    Ok((StatusCode::CREATED, Json(view(store.as_ref(), rec).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(view(&mut DivisionNames::new(store.as_ref()), rec).await?),
+    ))
 }
 
 const GET_ERRORS: Errors = &[&[UserNotFound]];
@@ -150,5 +152,7 @@ pub async fn get(
     let rec = visible_user(store.as_ref(), &principal, id)
         .await?
         .or_not_found(Resource::User(&raw))?;
-    Ok(Json(view(store.as_ref(), rec).await?))
+    Ok(Json(
+        view(&mut DivisionNames::new(store.as_ref()), rec).await?,
+    ))
 }
