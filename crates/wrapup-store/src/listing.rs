@@ -70,6 +70,9 @@ impl Listing<'_> {
         if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
             return None;
         }
+        if matches!(self, Listing::Codes(f) if f.name.as_deref().is_some_and(unnameable)) {
+            return None;
+        }
         let newest_first = matches!(self, Listing::Interactions(f) if f.newest_first);
         let mut q = Q::new();
         q.push(match self {
@@ -147,6 +150,13 @@ pub(crate) enum Searched<'a> {
     Queues(&'a QueueSearch),
     /// Rows decoded by [`crate::schema::user`].
     Users(&'a Search),
+}
+
+/// Whether a name filter can match no stored name at all: one with a NUL byte, which no name
+/// holds (`check_name` refuses control characters) and PostgreSQL refuses even as a query
+/// parameter. Such a filter matches nothing, without asking the database.
+fn unnameable(name: &str) -> bool {
+    name.contains('\0')
 }
 
 /// `name_key` LIKE pattern of a name pattern whose `*` matches any run of characters.
@@ -229,6 +239,9 @@ impl Searched<'_> {
     /// page of them. `None` when the grant lets the caller see nothing.
     pub(crate) fn queries<Q: PageQuery>(&self, grant: &DivisionGrant) -> Option<(Q, Q)> {
         if matches!(grant, DivisionGrant::Only(ids) if ids.is_empty()) {
+            return None;
+        }
+        if self.search().name.as_deref().is_some_and(unnameable) {
             return None;
         }
         let mut count = Q::new();

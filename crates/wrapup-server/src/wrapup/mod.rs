@@ -19,7 +19,6 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use axum::http::StatusCode;
 use uuid::Uuid;
-use wrapup_domain::names::check_name;
 use wrapup_domain::wrapup_fix::hint_code_named;
 use wrapup_domain::{BodyProblems, NewWrapUp, Principal};
 use wrapup_store::{
@@ -174,10 +173,8 @@ impl WrapUps {
             code_name,
         } = body;
         if !unreadable {
-            // A code's name where its id goes: the hint gives the id. Only text that can be a
-            // code's name is looked up (no control characters, 1 to 100 characters): PostgreSQL
-            // refuses a NUL in a parameter, and no code is named so.
-            if let Some(name) = code_name.filter(|n| check_name("codeId", n).is_ok()) {
+            if let Some(name) = code_name {
+                // A code's name where its id goes: the hint gives the id.
                 let division = rec.interaction.division_id;
                 let filter = CodeFilter {
                     division: Some(division),

@@ -417,3 +417,28 @@ async fn divisions_in_genesys_shape() {
     // The native client still reads it.
     assert_eq!(w.admin.list_divisions().await.unwrap().entities.len(), 3);
 }
+
+/// A name no object can have (a NUL byte: PostgreSQL cannot even store one, and names never
+/// hold control characters) matches nothing, on every listing that filters by name and on
+/// both backends, exact or with `*`.
+#[tokio::test]
+async fn a_name_no_object_can_have_matches_nothing() {
+    let w = World::new().await;
+    for path in [
+        CODES,
+        "/api/v2/authorization/divisions",
+        "/api/v2/routing/queues",
+    ] {
+        for name in ["%00", "Sa%00le", "*%00*"] {
+            let page = get_ok(&w.admin, &format!("{path}?name={name}")).await;
+            assert_eq!(
+                (
+                    page["entities"].as_array().map(Vec::len),
+                    page["total"].as_u64()
+                ),
+                (Some(0), Some(0)),
+                "{path}?name={name}"
+            );
+        }
+    }
+}
