@@ -341,7 +341,9 @@ async fn each_prompt_ends_after_call_work_as_documented(db: TestDb) {
     let (rec, r) = routing(store.as_ref(), forced_id).await;
     assert_eq!(rec.acw_due_ms, Some(due));
     assert_eq!(r.after_call_work_ended_at, None);
-    let mut rx = store.subscribe();
+    // Read from the event log, not the live feed: on PostgreSQL the feed may still be
+    // delivering the wrap-up's own event when a subscriber joins.
+    let before = store.event_bounds().await.unwrap().latest;
     store.time_out_due(due).await.unwrap();
     let (rec, r) = routing(store.as_ref(), forced_id).await;
     assert_eq!(rec.acw_due_ms, None);
@@ -351,8 +353,15 @@ async fn each_prompt_ends_after_call_work_as_documented(db: TestDb) {
     );
     let w = rec.interaction.wrap_up.unwrap();
     assert!(!w.system && w.code_id == sale, "the agent's code stays");
-    let e = rx.recv().await.unwrap();
-    assert_eq!((e.interaction.id, e.kind), (forced_id, EventKind::AcwEnded));
+    let events: Vec<_> = store
+        .events_after(before, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.interaction.id == forced_id)
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(events, vec![EventKind::AcwEnded]);
     assert_eq!(store.next_timeout_due().await.unwrap(), None);
 }
 
