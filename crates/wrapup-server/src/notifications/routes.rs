@@ -25,7 +25,7 @@ use crate::auth::{bearer, token_hash, Authenticated};
 use crate::clock::Clock;
 use crate::error::{ApiError, Resource};
 use crate::extract::read_json_body;
-use crate::openapi::errors::{codes, JSON_BODY};
+use crate::openapi::errors::codes;
 
 const PATH: &str = "/api/v2/notifications/channels";
 
@@ -378,6 +378,13 @@ async fn change_subscriptions(
     Ok(Json(NotificationEntities { entities }))
 }
 
+/// The errors of a subscription body (a JSON array, read whole: its problems are all
+/// `request.body.malformed`).
+const BODY_ERRORS: &[ErrorCode] = &[
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+];
 const SUBSCRIBE_ERRORS: &[ErrorCode] = &[
     NotificationChannelNotFound,
     RequestQueryInvalid,
@@ -399,7 +406,7 @@ const SUBSCRIBE_ERRORS: &[ErrorCode] = &[
     request_body = Vec<ChannelTopicRequest>,
     responses((status = 200, description = "The channel's topics, then those rejected.", body = NotificationEntities<ChannelTopic>)),
     security(("oauth2" = [])),
-    extensions(("x-error-codes" = json!(codes(&[JSON_BODY, SUBSCRIBE_ERRORS])))))]
+    extensions(("x-error-codes" = json!(codes(&[BODY_ERRORS, SUBSCRIBE_ERRORS])))))]
 pub async fn add_subscriptions(
     State(store): State<Arc<dyn Store>>,
     State(clock): State<Arc<dyn Clock>>,
@@ -429,7 +436,7 @@ pub async fn add_subscriptions(
     request_body = Vec<ChannelTopicRequest>,
     responses((status = 200, description = "The channel's topics, then those rejected.", body = NotificationEntities<ChannelTopic>)),
     security(("oauth2" = [])),
-    extensions(("x-error-codes" = json!(codes(&[JSON_BODY, SUBSCRIBE_ERRORS])))))]
+    extensions(("x-error-codes" = json!(codes(&[BODY_ERRORS, SUBSCRIBE_ERRORS])))))]
 pub async fn replace_subscriptions(
     State(store): State<Arc<dyn Store>>,
     State(clock): State<Arc<dyn Clock>>,

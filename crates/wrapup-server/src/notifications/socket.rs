@@ -55,6 +55,7 @@ const LOG_PAGE: u32 = 500;
     params(("channelId" = String, Path, description = "The channel's id."),
         ("after" = Option<i64>, Query, description = "Start after this event sequence number (at-least-once: dedupe by `metadata.sequence`).")),
     responses((status = 101, description = "Switching to the websocket protocol.")),
+    security(()),
     extensions(("x-error-codes" = json!(codes(&[&[NotificationChannelNotFound, RequestQueryInvalid, NotificationSocketUpgradeRequired]])))))]
 pub async fn connect(
     State(store): State<Arc<dyn Store>>,
@@ -65,6 +66,15 @@ pub async fn connect(
     RawQuery(query): RawQuery,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|_| {
+        ApiError::one(
+            ErrorDetail::new(
+                NotificationSocketUpgradeRequired,
+                "This is a channel's websocket: connect with a websocket client (GET with Upgrade: websocket).",
+            )
+            .hint("Open connectUri with a websocket library, e.g. Python's websockets or JavaScript's ws."),
+        )
+    })?;
     let now = clock.now_ms();
     let channel = store
         .notifications()
@@ -87,15 +97,6 @@ pub async fn connect(
             )
         })?),
     };
-    let upgrade = upgrade.map_err(|_| {
-        ApiError::one(
-            ErrorDetail::new(
-                NotificationSocketUpgradeRequired,
-                "This is a channel's websocket: connect with a websocket client (GET with Upgrade: websocket).",
-            )
-            .hint("Open connectUri with a websocket library, e.g. Python's websockets or JavaScript's ws."),
-        )
-    })?;
     let limit = notifications.config.max_client_message;
     Ok(upgrade
         .max_message_size(limit)

@@ -733,15 +733,23 @@ async fn the_socket_uri_refuses_what_is_not_a_socket() {
         .replace("ws://", "http://");
     let raw = reqwest::get(&http).await.unwrap();
     assert_eq!(raw.status(), 426);
-    let raw = reqwest::get(format!(
+    let unknown = format!(
         "{}/api/v2/notifications/channels/streaming-0-x/socket",
-        s.url
-    ))
-    .await
-    .unwrap();
-    assert_eq!(raw.status(), 404);
-    let raw = reqwest::get(format!("{http}?after=-1")).await.unwrap();
-    assert_eq!(raw.status(), 400);
+        s.url.replace("http://", "ws://")
+    );
+    match tokio_tungstenite::connect_async(&unknown).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 404)
+        }
+        other => panic!("an unknown channel's socket: {:?}", other.map(|_| ())),
+    }
+    let bad_after = format!("{}?after=-1", c["connectUri"].as_str().unwrap());
+    match tokio_tungstenite::connect_async(&bad_after).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400)
+        }
+        other => panic!("?after=-1: {:?}", other.map(|_| ())),
+    }
 }
 
 /// A second socket on the same channel replaces the first, which is told.
