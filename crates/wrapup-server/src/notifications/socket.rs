@@ -231,10 +231,8 @@ impl Session {
             }
         }
         let config = self.notifications.config.clone();
-        let mut heartbeat = tokio::time::interval_at(
-            tokio::time::Instant::now() + config.heartbeat,
-            config.heartbeat,
-        );
+        let every = config.heartbeat.max(Duration::from_millis(10));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let mut warned = false;
         let mut shutdown = self.shutdown.clone();
         loop {

@@ -844,3 +844,59 @@ async fn shutdown_sends_socket_closing_and_exits_within_its_timeout() {
         "within the shutdown timeout"
     );
 }
+
+/// Two nodes on one PostgreSQL database: a channel made and subscribed through node B, its
+/// socket on node A, the interactions closed through node B: the socket gets every `.acw`, in
+/// order. (Skipped without `WRAPUP_TEST_POSTGRES_URL`.)
+#[tokio::test]
+async fn a_socket_on_one_node_gets_what_another_node_commits_in_order() {
+    let Some(db) = wrapup_store::testing::TestDb::postgres().await else {
+        return;
+    };
+    let db = Arc::new(db);
+    let clock = Arc::new(wrapup_server::ManualClock::new(START_MS));
+    let a = TestServer::builder()
+        .database(db.clone())
+        .clock(clock.clone())
+        .start()
+        .await;
+    let b = TestServer::builder()
+        .database(db)
+        .clock(clock)
+        .start()
+        .await;
+    let admin = b.admin().await;
+    let sales = b.division(&admin, "Sales").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(b.interaction(&admin, sales, &[TargetState::Active]).await);
+    }
+    let (id, secret) = b
+        .credentials("interaction:view", DivisionGrant::Only(vec![sales]))
+        .await;
+    let on_b = Client::new(&b.url).with_credentials(&id.to_string(), &secret);
+    let c = channel(&on_b).await;
+    let topics: Vec<String> = ids.iter().map(|i| acw(*i)).collect();
+    assert_eq!(
+        subscribe(&on_b, &c, Method::POST, &topics, "").await.status,
+        200
+    );
+    let on_a = c["connectUri"]
+        .as_str()
+        .unwrap()
+        .replace(&b.url.replace("http://", ""), &a.url.replace("http://", ""));
+    let mut socket = Socket::connect(&on_a).await;
+    socket.before_pong().await;
+    for id in &ids {
+        admin.set_state(*id, TargetState::Closed).await.unwrap();
+    }
+    let mut last = 0;
+    for id in &ids {
+        let m = socket.next().await;
+        assert_eq!(m["topicName"], acw(*id), "{m}");
+        let seq = m["metadata"]["sequence"].as_i64().unwrap();
+        assert!(seq > last, "in order");
+        last = seq;
+    }
+    socket.close().await;
+}
