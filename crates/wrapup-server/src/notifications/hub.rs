@@ -282,3 +282,66 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wrapup_types::timestamp::from_millis;
+    use wrapup_types::{Channel, EventKind, Interaction, InteractionState};
+
+    use super::*;
+
+    fn closed(seq: i64) -> EventRecord {
+        EventRecord {
+            seq,
+            kind: EventKind::State,
+            division_id: Uuid::nil(),
+            interaction: Interaction {
+                id: Uuid::from_u128(7),
+                division_id: Uuid::nil(),
+                channel: Channel::Voice,
+                state: InteractionState::Closed,
+                finalized: false,
+                created_at: from_millis(1_000),
+                active_at: Some(from_millis(2_000)),
+                closed_at: Some(from_millis(3_000)),
+                finalizes_at: None,
+                finalized_at: None,
+                wrap_up: None,
+                routing: None,
+                version: 3,
+            },
+            created_ms: 3_000,
+        }
+    }
+
+    const ACW: &str = "v2.detail.events.conversation.00000000-0000-0000-0000-000000000007.acw";
+
+    #[tokio::test]
+    async fn sockets_get_their_topics_and_a_full_queue_is_dropped() {
+        let hub = Arc::new(Hub::default());
+        let mut fast = hub.register("a", &[ACW.to_string()], 8);
+        let mut slow = hub.register("b", &[ACW.to_string()], 1);
+        let mut other = hub.register("c", &["v2.users.x.conversations".to_string()], 8);
+        hub.dispatch(&closed(1));
+        hub.dispatch(&closed(2));
+        assert_eq!(hub.processed(), 2);
+        let got = fast.queue.recv().await.unwrap();
+        assert_eq!(got.seq, 1);
+        assert!(got.frame.as_str().contains("\"sequence\":1"));
+        assert_eq!(fast.queue.recv().await.unwrap().seq, 2);
+        // The slow socket held one message; the second dropped it from the index.
+        assert_eq!(slow.queue.recv().await.unwrap().seq, 1);
+        slow.kick.notified().await;
+        assert_eq!(hub.sockets(), 2);
+        assert!(other.queue.try_recv().is_err());
+        // Subscribing the other socket (a REST change) makes it receive.
+        hub.set_topics("c", &[ACW.to_string()]);
+        hub.dispatch(&closed(3));
+        assert_eq!(other.queue.recv().await.unwrap().seq, 3);
+        // A second socket of a channel replaces the first.
+        let _again = hub.register("a", &[], 8);
+        fast.kick.notified().await;
+        drop(other);
+        assert_eq!(hub.sockets(), 1);
+    }
+}

@@ -137,6 +137,9 @@ struct Conn {
     last: i64,
     /// How long a write may wait for the client before the socket is dropped.
     write_timeout: Duration,
+    /// Whether the replay (if any) is done: from then on, every event the hub dispatched
+    /// for this socket is on its queue or written.
+    caught_up: bool,
 }
 
 impl Conn {
@@ -178,6 +181,16 @@ impl Session {
             &self.channel.topics,
             self.notifications.config.send_queue,
         );
+        // A live start begins after the last event committed now, read once registered (so
+        // every later one reaches the queue): on PostgreSQL the hub may still dispatch
+        // earlier ones, which are skipped.
+        let floor = match start {
+            Some(after) => after,
+            None => match self.store.event_bounds().await {
+                Ok(bounds) => bounds.latest.max(processed),
+                Err(_) => processed,
+            },
+        };
         if let Ok(c) = self
             .store
             .notifications()
@@ -188,14 +201,15 @@ impl Session {
         }
         let mut conn = Conn {
             socket,
-            last: start.unwrap_or(processed),
+            last: floor,
             write_timeout: self.notifications.config.heartbeat,
+            caught_up: start.is_none(),
         };
         let end = self.serve(&mut conn, &mut reg, start).await;
         // Where the next socket of this channel resumes: the last event handled, or every
         // event the hub dispatched when nothing is left on the queue.
         let dispatched = hub.processed();
-        let cursor = if reg.queue.is_empty() && conn.last >= 0 {
+        let cursor = if conn.caught_up && reg.queue.is_empty() {
             conn.last.max(dispatched)
         } else {
             conn.last
@@ -230,6 +244,7 @@ impl Session {
                 return end;
             }
         }
+        let skip_through = conn.last;
         let config = self.notifications.config.clone();
         let every = config.heartbeat.max(Duration::from_millis(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -250,7 +265,10 @@ impl Session {
                 }
                 delivery = reg.queue.recv() => {
                     let Some(d) = delivery else { return End::Server(1011, "dispatch stopped") };
-                    if d.seq <= conn.last && start.is_some() {
+                    // Already replayed, or committed before a live start. (The messages of
+                    // one event share its number: compare with where the queue takes over,
+                    // not with the last message sent.)
+                    if d.seq <= skip_through {
                         continue;
                     }
                     if principal.sees(d.division) {
@@ -317,6 +335,7 @@ impl Session {
                 Err(_) => return Err(End::Server(1011, "reading the event log failed")),
             };
             if page.is_empty() {
+                conn.caught_up = true;
                 return Ok(());
             }
             for event in page {

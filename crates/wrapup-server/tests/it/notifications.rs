@@ -900,3 +900,131 @@ async fn a_socket_on_one_node_gets_what_another_node_commits_in_order() {
     }
     socket.close().await;
 }
+
+/// The agent's and the queue's conversation topics on every change, and the system's
+/// `ININ-WRAP-UP-TIMEOUT` as a `.wrapup` event.
+#[tokio::test]
+async fn users_and_queues_topics_and_the_timeout_wrapup() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let (sales, sale) = s.division_with_code(&admin, "Sales", "Sale").await;
+    let json_ok = |raw: RawResponse| {
+        assert!(
+            raw.status.is_success(),
+            "{}",
+            String::from_utf8_lossy(&raw.body)
+        );
+        serde_json::from_slice::<Value>(&raw.body).unwrap()
+    };
+    let agent = json_ok(
+        call(
+            &admin,
+            Method::POST,
+            "/api/v2/users",
+            Some(
+                &json!({"name": "Ada", "email": "ada@example.com", "divisionId": sales})
+                    .to_string(),
+            ),
+        )
+        .await,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queue = json_ok(
+        call(
+            &admin,
+            Method::POST,
+            "/api/v2/routing/queues",
+            Some(
+                &json!({"name": "Timed", "division": {"id": sales},
+                    "acwSettings": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 5_000}})
+                .to_string(),
+            ),
+        )
+        .await,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json_ok(
+        call(
+            &admin,
+            Method::POST,
+            &format!("/api/v2/routing/queues/{queue}/wrapupcodes"),
+            Some(&json!([{"id": sale}]).to_string()),
+        )
+        .await,
+    );
+    let created = json_ok(
+        call(
+            &admin,
+            Method::POST,
+            "/api/v2/interactions",
+            Some(&json!({"divisionId": sales, "channel": "voice", "queueId": queue}).to_string()),
+        )
+        .await,
+    );
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    json_ok(
+        call(
+            &admin,
+            Method::POST,
+            &format!("/api/v2/interactions/{id}/state"),
+            Some(&json!({"state": "active", "agentId": agent}).to_string()),
+        )
+        .await,
+    );
+    let client = s
+        .client("interaction:view", DivisionGrant::Only(vec![sales]))
+        .await;
+    let c = channel(&client).await;
+    let users = format!("v2.users.{agent}.conversations");
+    let queues = format!("v2.routing.queues.{queue}.conversations");
+    let raw = subscribe(
+        &client,
+        &c,
+        Method::PUT,
+        &[users.clone(), queues.clone(), wrapup(id)],
+        "",
+    )
+    .await;
+    assert_eq!(raw.status, 200, "{}", String::from_utf8_lossy(&raw.body));
+    let mut socket = Socket::open(&c).await;
+    socket.before_pong().await;
+
+    close(&s, &admin, id).await;
+    let on_user = socket.next().await;
+    assert_eq!(on_user["topicName"], users, "{on_user}");
+    let body = &on_user["eventBody"];
+    assert_eq!(body["id"], id.to_string());
+    let participant = &body["participants"][1];
+    assert_eq!(participant["userId"], agent);
+    assert_eq!(participant["queueId"], queue);
+    assert_eq!(participant["wrapupRequired"], true);
+    assert_eq!(participant["wrapupPrompt"], "timeout");
+    assert_eq!(participant["calls"][0]["afterCallWork"]["state"], "pending");
+    let on_queue = socket.next().await;
+    assert_eq!(on_queue["topicName"], queues);
+    assert_eq!(on_queue["eventBody"], on_user["eventBody"]);
+
+    // The timeout passes with no wrap-up: the system's, as `.wrapup`, then the
+    // conversation topics.
+    s.clock.advance(SETTLE_MS);
+    s.finalize_now().await;
+    s.clock.advance(5_000);
+    let w = loop {
+        let m = socket.next().await;
+        if m["topicName"] == wrapup(id) {
+            break m;
+        }
+        assert!(m["topicName"] == users || m["topicName"] == queues, "{m}");
+    };
+    assert_eq!(w["eventBody"]["wrapupCode"], "ININ-WRAP-UP-TIMEOUT");
+    let after = socket.next().await;
+    assert_eq!(after["topicName"], users);
+    assert_eq!(
+        after["eventBody"]["participants"][1]["calls"][0]["afterCallWork"]["state"],
+        "complete"
+    );
+}
