@@ -1028,3 +1028,38 @@ async fn users_and_queues_topics_and_the_timeout_wrapup() {
         "complete"
     );
 }
+
+/// What a client sends is limited in size: a larger message closes the socket.
+#[tokio::test]
+async fn a_client_message_over_the_limit_closes_the_socket() {
+    let s = TestServer::builder()
+        .config(config(NotificationConfig {
+            max_client_message: 1_024,
+            ..NotificationConfig::default()
+        }))
+        .start()
+        .await;
+    let client = s.client("interaction:view", DivisionGrant::All).await;
+    let c = channel(&client).await;
+    let mut socket = Socket::open(&c).await;
+    let padding = "x".repeat(900);
+    socket
+        .send(json!({"message": "ping", "padding": padding}))
+        .await;
+    assert_eq!(
+        socket.next().await["eventBody"]["message"],
+        "pong",
+        "under the limit"
+    );
+    let padding = "x".repeat(2_000);
+    let _ = socket
+        .0
+        .send(Message::Text(
+            json!({"message": "ping", "padding": padding})
+                .to_string()
+                .into(),
+        ))
+        .await;
+    assert!(socket.next_any().await.is_none(), "over the limit: closed");
+    disconnected(&s, &c).await;
+}
