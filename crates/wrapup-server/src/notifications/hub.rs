@@ -65,6 +65,8 @@ struct Entry {
     /// Told when the hub drops the socket (its queue was full, or another socket took its
     /// channel).
     kick: Arc<Notify>,
+    /// The last event the socket handled (see [`Registration::position`]).
+    position: Arc<AtomicI64>,
 }
 
 #[derive(Default)]
@@ -107,6 +109,11 @@ pub struct Registration {
     pub id: u64,
     pub queue: mpsc::Receiver<Delivery>,
     pub kick: Arc<Notify>,
+    /// Where the socket is in the log: the last event it handled. The socket keeps it up to
+    /// date; a socket that replaces it on its channel starts after it.
+    pub position: Arc<AtomicI64>,
+    /// The position of the socket of the channel this one replaced, if any.
+    pub replaced: Option<i64>,
 }
 
 impl Drop for Registration {
@@ -138,10 +145,13 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let kick = Arc::new(Notify::new());
+        let position = Arc::new(AtomicI64::new(-1));
         let mut index = self.lock();
+        let mut replaced = None;
         if let Some(old) = index.by_channel.get(channel).copied() {
             if let Some(entry) = index.remove(old) {
                 entry.kick.notify_one();
+                replaced = Some(entry.position.load(Ordering::Acquire)).filter(|p| *p >= 0);
             }
         }
         for topic in topics {
@@ -155,6 +165,7 @@ impl Hub {
                 topics: topics.iter().cloned().collect(),
                 queue: tx,
                 kick: kick.clone(),
+                position: position.clone(),
             },
         );
         Registration {
@@ -162,6 +173,8 @@ impl Hub {
             id,
             queue: rx,
             kick,
+            position,
+            replaced,
         }
     }
 
@@ -338,9 +351,11 @@ mod tests {
         hub.set_topics("c", &[ACW.to_string()]);
         hub.dispatch(&closed(3));
         assert_eq!(other.queue.recv().await.unwrap().seq, 3);
-        // A second socket of a channel replaces the first.
-        let _again = hub.register("a", &[], 8);
+        // A second socket of a channel replaces the first, and starts where it was.
+        fast.position.store(2, Ordering::Release);
+        let again = hub.register("a", &[], 8);
         fast.kick.notified().await;
+        assert_eq!(again.replaced, Some(2));
         drop(other);
         assert_eq!(hub.sockets(), 1);
     }

@@ -137,12 +137,20 @@ struct Conn {
     last: i64,
     /// How long a write may wait for the client before the socket is dropped.
     write_timeout: Duration,
+    /// `last`, shared with the hub (read by a socket that replaces this one).
+    position: Arc<std::sync::atomic::AtomicI64>,
     /// Whether the replay (if any) is done: from then on, every event the hub dispatched
     /// for this socket is on its queue or written.
     caught_up: bool,
 }
 
 impl Conn {
+    fn handled(&mut self, seq: i64) {
+        self.last = self.last.max(seq);
+        self.position
+            .store(self.last, std::sync::atomic::Ordering::Release);
+    }
+
     async fn send(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), End> {
         match tokio::time::timeout(
             self.write_timeout,
@@ -170,10 +178,6 @@ impl Session {
     async fn run(mut self, socket: WebSocket, after: Option<i64>) {
         let now = self.clock.now_ms();
         let window = self.notifications.config.replay_window.as_millis() as i64;
-        let start = after.or(match (self.channel.cursor, self.channel.disconnected_ms) {
-            (Some(cursor), Some(at)) if now - at <= window => Some(cursor),
-            _ => None,
-        });
         let hub = self.notifications.hub.clone();
         let processed = hub.processed();
         let mut reg = hub.register(
@@ -181,6 +185,16 @@ impl Session {
             &self.channel.topics,
             self.notifications.config.send_queue,
         );
+        // Where to start: as asked; after the socket this one replaces (a client that
+        // reconnects before the server noticed its old connection died); after the
+        // channel's last socket, if it closed within the replay window; else live.
+        let start =
+            after
+                .or(reg.replaced)
+                .or(match (self.channel.cursor, self.channel.disconnected_ms) {
+                    (Some(cursor), Some(at)) if now - at <= window => Some(cursor),
+                    _ => None,
+                });
         // A live start begins after the last event committed now, read once registered (so
         // every later one reaches the queue): on PostgreSQL the hub may still dispatch
         // earlier ones, which are skipped.
@@ -199,7 +213,10 @@ impl Session {
         {
             self.channel = c;
         }
+        reg.position
+            .store(floor, std::sync::atomic::Ordering::Release);
         let mut conn = Conn {
+            position: reg.position.clone(),
             socket,
             last: floor,
             write_timeout: self.notifications.config.heartbeat,
@@ -276,7 +293,7 @@ impl Session {
                             return end;
                         }
                     }
-                    conn.last = conn.last.max(d.seq);
+                    conn.handled(d.seq);
                 }
                 received = conn.socket.recv() => {
                     let text = match received {
@@ -344,7 +361,7 @@ impl Session {
                         conn.send(d.frame).await?;
                     }
                 }
-                conn.last = event.seq;
+                conn.handled(event.seq);
             }
         }
     }

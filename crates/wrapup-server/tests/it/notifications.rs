@@ -756,15 +756,26 @@ async fn the_socket_uri_refuses_what_is_not_a_socket() {
 #[tokio::test]
 async fn a_second_socket_replaces_the_first() {
     let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let sales = s.division(&admin, "Sales").await;
+    let one = s.interaction(&admin, sales, &[TargetState::Active]).await;
+    let two = s.interaction(&admin, sales, &[TargetState::Active]).await;
     let client = s.client("interaction:view", DivisionGrant::All).await;
     let c = channel(&client).await;
+    subscribe(&client, &c, Method::POST, &[acw(one), acw(two)], "").await;
     let mut first = Socket::open(&c).await;
     first.before_pong().await;
+    close(&s, &admin, one).await;
+    assert_eq!(first.next().await["topicName"], acw(one));
+    // A client reconnecting before the server noticed its old connection died.
     let mut second = Socket::open(&c).await;
-    second.before_pong().await;
     let closing = first.next().await;
     assert_eq!(closing["topicName"], "v2.system.socket_closing");
     assert!(first.next_any().await.is_none(), "then closed");
+    // The new socket goes on after what the old one was sent: nothing twice.
+    assert!(second.before_pong().await.is_empty());
+    close(&s, &admin, two).await;
+    assert_eq!(second.next().await["topicName"], acw(two));
 }
 
 #[tokio::test]
