@@ -622,13 +622,45 @@ async fn ping_heartbeat_and_subscribing_over_the_socket() {
     assert_eq!(socket.next().await["result"], "400");
 }
 
+/// An interaction of `division` answered by `agent`.
+async fn answered(admin: &Client, agent: &str, division: Uuid) -> Uuid {
+    let id = admin
+        .create_interaction(division, wrapup_types::Channel::Voice)
+        .await
+        .unwrap()
+        .id;
+    let raw = call(
+        admin,
+        Method::POST,
+        &format!("/api/v2/interactions/{id}/state"),
+        Some(&json!({"state": "active", "agentId": agent}).to_string()),
+    )
+    .await;
+    assert!(
+        raw.status.is_success(),
+        "{}",
+        String::from_utf8_lossy(&raw.body)
+    );
+    id
+}
+
 #[tokio::test]
 async fn another_division_gets_nothing() {
     let s = TestServer::start().await;
     let admin = s.admin().await;
     let sales = s.division(&admin, "Sales").await;
     let support = s.division(&admin, "Support").await;
-    let id = s.interaction(&admin, sales, &[TargetState::Active]).await;
+    // An agent of Support, who answers a Sales interaction and a Support one.
+    let raw = call(
+        &admin,
+        Method::POST,
+        "/api/v2/users",
+        Some(&json!({"name": "Bo", "email": "bo@example.com", "divisionId": support}).to_string()),
+    )
+    .await;
+    let agent = json_of(&raw).await["id"].as_str().unwrap().to_string();
+    let sale = answered(&admin, &agent, sales).await;
+    let ticket = answered(&admin, &agent, support).await;
     let seller = s
         .client("interaction:view", DivisionGrant::Only(vec![sales]))
         .await;
@@ -636,23 +668,47 @@ async fn another_division_gets_nothing() {
         .client("interaction:view", DivisionGrant::Only(vec![support]))
         .await;
     let (sc, tc) = (channel(&seller).await, channel(&supporter).await);
-    subscribe(&seller, &sc, Method::POST, &[acw(id)], "").await;
+    subscribe(&seller, &sc, Method::POST, &[acw(sale)], "").await;
+    // Support may follow its agent, but not the Sales conversation.
+    let users = format!("v2.users.{agent}.conversations");
     let raw = subscribe(
         &supporter,
         &tc,
         Method::POST,
-        &[acw(id)],
+        &[acw(sale), users.clone()],
         "?ignoreErrors=true",
     )
     .await;
-    assert_eq!(json_of(&raw).await["entities"][0]["state"], "Rejected");
+    let entities = json_of(&raw).await["entities"].clone();
+    assert_eq!(entities[0], json!({"id": users, "state": "Permitted"}));
+    assert_eq!(entities[1]["state"], "Rejected");
     let (mut seen, mut unseen) = (Socket::open(&sc).await, Socket::open(&tc).await);
     seen.before_pong().await;
     unseen.before_pong().await;
-    close(&s, &admin, id).await;
-    assert_eq!(seen.next().await["topicName"], acw(id));
-    // Dispatched to every socket before the first got it: nothing was queued for the other.
+    close(&s, &admin, sale).await;
+    assert_eq!(seen.next().await["topicName"], acw(sale));
+    // Dispatched to every socket before the first got it: nothing of Sales reached the
+    // other, although its agent answered it (checked at delivery).
     assert!(unseen.before_pong().await.is_empty());
+    close(&s, &admin, ticket).await;
+    let m = unseen.next().await;
+    assert_eq!(
+        (&m["topicName"], &m["eventBody"]["id"]),
+        (&json!(users), &json!(ticket))
+    );
+    // Nor on a replay.
+    unseen.close().await;
+    disconnected(&s, &tc).await;
+    let uri = format!("{}?after=0", tc["connectUri"].as_str().unwrap());
+    let mut again = Socket::connect(&uri).await;
+    let replayed = again.before_pong().await;
+    assert!(!replayed.is_empty());
+    assert!(
+        replayed
+            .iter()
+            .all(|m| m["eventBody"]["id"] == json!(ticket)),
+        "{replayed:?}"
+    );
 }
 
 #[tokio::test]
