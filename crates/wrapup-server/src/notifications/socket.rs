@@ -53,7 +53,7 @@ const LOG_PAGE: u32 = 500;
 /// chooses where to start instead. A new connection replaces the channel's open socket.
 #[utoipa::path(get, path = "/api/v2/notifications/channels/{channelId}/socket", operation_id = "getNotificationsChannelSocket", tag = "notifications",
     params(("channelId" = String, Path, description = "The channel's id."),
-        ("after" = Option<i64>, Query, description = "Start after this event sequence number (at-least-once: dedupe by `metadata.sequence`).")),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Start after this event sequence number (at-least-once: dedupe by `metadata.sequence`).")),
     responses((status = 101, description = "Switching to the websocket protocol.")),
     security(()),
     extensions(("x-error-codes" = json!(codes(&[&[NotificationChannelNotFound, RequestQueryInvalid, NotificationSocketUpgradeRequired]])))))]
@@ -66,6 +66,21 @@ pub async fn connect(
     RawQuery(query): RawQuery,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let after = match form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "after")
+    {
+        None => None,
+        Some((_, v)) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::one(
+                ErrorDetail::new(
+                    RequestQueryInvalid,
+                    format!("after must be an event sequence number (a whole number, 0 or more); got \"{v}\"."),
+                )
+                .field("after")
+                .hint("Pass the metadata.sequence of the last event you processed."),
+            )
+        })?),
+    };
     let upgrade = upgrade.map_err(|_| {
         ApiError::one(
             ErrorDetail::new(
@@ -82,21 +97,6 @@ pub async fn connect(
         .await?
         .filter(|c| c.expires_ms > now)
         .ok_or_else(|| ApiError::not_found(Resource::NotificationChannel(&id)))?;
-    let after = match form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "after")
-    {
-        None => None,
-        Some((_, v)) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ApiError::one(
-                ErrorDetail::new(
-                    RequestQueryInvalid,
-                    format!("after must be an event sequence number (a whole number, 0 or more); got \"{v}\"."),
-                )
-                .field("after")
-                .hint("Pass the metadata.sequence of the last event you processed."),
-            )
-        })?),
-    };
     let limit = notifications.config.max_client_message;
     Ok(upgrade
         .max_message_size(limit)

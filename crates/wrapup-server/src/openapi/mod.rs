@@ -31,7 +31,8 @@ answers 404 `request.path.unknown`.",
         wrapup_types::InspectedRequest,
         wrapup_types::SortOrder,
         wrapup_types::WebhookPayload,
-        wrapup_types::genesys::GenesysErrorBody
+        wrapup_types::genesys::GenesysErrorBody,
+        crate::notifications::routes::IncludeChannels
     )),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
