@@ -166,9 +166,8 @@ async fn disconnected(s: &TestServer, channel: &Value) {
     .await;
 }
 
-async fn close(s: &TestServer, admin: &Client, id: Uuid) {
+async fn close(admin: &Client, id: Uuid) {
     admin.set_state(id, TargetState::Closed).await.unwrap();
-    let _ = s;
 }
 
 async fn head(c: &Client, id: &str) -> u16 {
@@ -485,7 +484,7 @@ async fn a_socket_receives_acw_at_the_close_and_wrapup_at_a_wrapup() {
     // The socket is registered once it answers.
     assert!(socket.before_pong().await.is_empty());
 
-    close(&s, &admin, own).await;
+    close(&admin, own).await;
     let first = socket.next().await;
     assert_eq!(first["topicName"], acw(own), "{first}");
     assert_eq!(first["version"], "2");
@@ -531,7 +530,7 @@ async fn a_socket_receives_acw_at_the_close_and_wrapup_at_a_wrapup() {
     assert!(w["metadata"]["sequence"].as_i64().unwrap() > seq);
 
     // The Genesys dialect's PATCH.
-    close(&s, &admin, genesys).await;
+    close(&admin, genesys).await;
     assert_eq!(socket.next().await["topicName"], acw(genesys));
     s.clock.advance(SETTLE_MS);
     s.finalize_now().await;
@@ -616,7 +615,7 @@ async fn ping_heartbeat_and_subscribing_over_the_socket() {
     );
     let listed = json_of(&call(&client, Method::GET, &subscriptions(&c), None).await).await;
     assert_eq!(listed["entities"][0]["id"], acw(id));
-    close(&s, &admin, id).await;
+    close(&admin, id).await;
     assert_eq!(socket.next().await["topicName"], acw(id));
     socket.send(json!({"message": "dance"})).await;
     assert_eq!(socket.next().await["result"], "400");
@@ -685,12 +684,12 @@ async fn another_division_gets_nothing() {
     let (mut seen, mut unseen) = (Socket::open(&sc).await, Socket::open(&tc).await);
     seen.before_pong().await;
     unseen.before_pong().await;
-    close(&s, &admin, sale).await;
+    close(&admin, sale).await;
     assert_eq!(seen.next().await["topicName"], acw(sale));
     // Dispatched to every socket before the first got it: nothing of Sales reached the
     // other, although its agent answered it (checked at delivery).
     assert!(unseen.before_pong().await.is_empty());
-    close(&s, &admin, ticket).await;
+    close(&admin, ticket).await;
     let m = unseen.next().await;
     assert_eq!(
         (&m["topicName"], &m["eventBody"]["id"]),
@@ -731,7 +730,7 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
     subscribe(&client, &c, Method::POST, &topics, "").await;
     let mut socket = Socket::open(&c).await;
     socket.before_pong().await;
-    close(&s, &admin, ids[0]).await;
+    close(&admin, ids[0]).await;
     let first = socket.next().await;
     assert_eq!(first["topicName"], acw(ids[0]));
     let first_seq = first["metadata"]["sequence"].as_i64().unwrap();
@@ -739,8 +738,8 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
     disconnected(&s, &c).await;
 
     // Missed while away, then replayed in order on reconnecting.
-    close(&s, &admin, ids[1]).await;
-    close(&s, &admin, ids[2]).await;
+    close(&admin, ids[1]).await;
+    close(&admin, ids[2]).await;
     s.clock.advance(30_000);
     let mut socket = Socket::open(&c).await;
     let a = socket.next().await;
@@ -750,7 +749,7 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
         (&json!(acw(ids[1])), &json!(acw(ids[2])))
     );
     assert!(a["metadata"]["sequence"].as_i64() < b["metadata"]["sequence"].as_i64());
-    close(&s, &admin, ids[3]).await;
+    close(&admin, ids[3]).await;
     assert_eq!(
         socket.next().await["topicName"],
         acw(ids[3]),
@@ -760,11 +759,11 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
     disconnected(&s, &c).await;
 
     // After the window: nothing of the past.
-    close(&s, &admin, ids[4]).await;
+    close(&admin, ids[4]).await;
     s.clock.advance(61_000);
     let mut socket = Socket::open(&c).await;
     assert!(socket.before_pong().await.is_empty());
-    close(&s, &admin, ids[5]).await;
+    close(&admin, ids[5]).await;
     assert_eq!(socket.next().await["topicName"], acw(ids[5]));
     socket.close().await;
     disconnected(&s, &c).await;
@@ -821,7 +820,7 @@ async fn a_second_socket_replaces_the_first() {
     subscribe(&client, &c, Method::POST, &[acw(one), acw(two)], "").await;
     let mut first = Socket::open(&c).await;
     first.before_pong().await;
-    close(&s, &admin, one).await;
+    close(&admin, one).await;
     assert_eq!(first.next().await["topicName"], acw(one));
     // A client reconnecting before the server noticed its old connection died.
     let mut second = Socket::open(&c).await;
@@ -830,7 +829,7 @@ async fn a_second_socket_replaces_the_first() {
     assert!(first.next_any().await.is_none(), "then closed");
     // The new socket goes on after what the old one was sent: nothing twice.
     assert!(second.before_pong().await.is_empty());
-    close(&s, &admin, two).await;
+    close(&admin, two).await;
     assert_eq!(second.next().await["topicName"], acw(two));
 }
 
@@ -1060,7 +1059,7 @@ async fn users_and_queues_topics_and_the_timeout_wrapup() {
     let mut socket = Socket::open(&c).await;
     socket.before_pong().await;
 
-    close(&s, &admin, id).await;
+    close(&admin, id).await;
     let on_user = socket.next().await;
     assert_eq!(on_user["topicName"], users, "{on_user}");
     let body = &on_user["eventBody"];
