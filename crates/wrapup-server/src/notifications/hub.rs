@@ -213,6 +213,11 @@ impl Hub {
         }
     }
 
+    /// The socket of `channel` on this node, if it has one.
+    pub fn socket_of(&self, channel: &str) -> Option<u64> {
+        self.lock().by_channel.get(channel).copied()
+    }
+
     /// How many sockets are registered.
     pub fn sockets(&self) -> usize {
         self.lock().sockets.len()

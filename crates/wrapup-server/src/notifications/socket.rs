@@ -231,6 +231,10 @@ impl Session {
         } else {
             conn.last
         };
+        // A socket that replaced this one owns the channel's state now.
+        let replaced = hub
+            .socket_of(&self.channel.id)
+            .is_some_and(|id| id != reg.id);
         drop(reg);
         if let End::Server(code, reason) = end {
             let _ = conn
@@ -240,6 +244,9 @@ impl Session {
                     reason: reason.into(),
                 })))
                 .await;
+        }
+        if replaced {
+            return;
         }
         let _ = self
             .store

@@ -831,6 +831,16 @@ async fn a_second_socket_replaces_the_first() {
     assert!(second.before_pong().await.is_empty());
     close(&admin, two).await;
     assert_eq!(second.next().await["topicName"], acw(two));
+    // The channel is still connected (the old socket's close did not say otherwise).
+    let id = c["id"].as_str().unwrap();
+    let stored = s
+        .store
+        .notifications()
+        .get_channel(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.connected);
 }
 
 #[tokio::test]
