@@ -17,7 +17,7 @@ use uuid::Uuid;
 use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
 use crate::error::{DbFailure, StoreError};
-use crate::notifications::ChannelRecord;
+use crate::notifications::records::ChannelRecord;
 use crate::records::{
     ClientRecord, CodeRecord, InteractionRecord, QueueRecord, TokenRecord, UserRecord,
 };

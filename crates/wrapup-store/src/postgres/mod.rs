@@ -417,7 +417,7 @@ impl Store for PgStore {
         self
     }
 
-    fn notifications(&self) -> &dyn crate::NotificationStore {
+    fn notifications(&self) -> &dyn crate::notifications::NotificationStore {
         self
     }
 }

@@ -8,7 +8,7 @@ use super::write_tx::PgWriteTx;
 use super::PgStore;
 use crate::error::{DbFailure, Result};
 use crate::notifications::{
-    self, channel_columns, stored_topics, ChannelRecord, NotificationStore,
+    channel, channel_columns, stored_topics, ChannelRecord, NotificationStore,
 };
 use crate::write::NotificationTx;
 use crate::writer::Writer;
@@ -28,7 +28,7 @@ impl NotificationStore for PgStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(notifications::channel).transpose()?)
+        Ok(row.as_ref().map(channel).transpose()?)
     }
 
     async fn list_channels(&self, client_id: Uuid) -> Result<Vec<ChannelRecord>> {
@@ -40,10 +40,7 @@ impl NotificationStore for PgStore {
         .bind(client_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(notifications::channel)
-            .collect::<Result<_, DbFailure>>()?)
+        Ok(rows.iter().map(channel).collect::<Result<_, DbFailure>>()?)
     }
 }
 
@@ -60,7 +57,7 @@ impl NotificationTx for PgWriteTx {
         .bind(client_id)
         .fetch_all(&mut *self.db)
         .await?;
-        rows.iter().map(notifications::channel).collect()
+        rows.iter().map(channel).collect()
     }
 
     async fn channel_for_update(&mut self, id: &str) -> Result<Option<ChannelRecord>, DbFailure> {
@@ -72,7 +69,7 @@ impl NotificationTx for PgWriteTx {
         .bind(id)
         .fetch_optional(&mut *self.db)
         .await?;
-        row.as_ref().map(notifications::channel).transpose()
+        row.as_ref().map(channel).transpose()
     }
 
     async fn insert_channel(&mut self, c: &ChannelRecord) -> Result<(), DbFailure> {

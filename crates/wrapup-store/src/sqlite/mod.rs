@@ -451,7 +451,7 @@ impl Store for SqliteStore {
         self
     }
 
-    fn notifications(&self) -> &dyn crate::NotificationStore {
+    fn notifications(&self) -> &dyn crate::notifications::NotificationStore {
         self
     }
 }

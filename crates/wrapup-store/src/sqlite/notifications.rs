@@ -10,7 +10,7 @@ use super::write_tx::SqliteWriteTx;
 use super::SqliteStore;
 use crate::error::{DbFailure, Result};
 use crate::notifications::{
-    self, channel_columns, stored_topics, ChannelRecord, NotificationStore,
+    channel, channel_columns, stored_topics, ChannelRecord, NotificationStore,
 };
 use crate::write::NotificationTx;
 use crate::writer::Writer;
@@ -32,7 +32,7 @@ impl NotificationStore for SqliteStore {
                     " FROM notification_channels WHERE id = ?"
                 ),
                 [id],
-                |r| notifications::channel(r),
+                |r| channel(r),
             )?)
         })
         .await
@@ -48,7 +48,7 @@ impl NotificationStore for SqliteStore {
                     " FROM notification_channels WHERE client_id = ? ORDER BY created_at, id"
                 ),
                 [client_id],
-                |r| notifications::channel(r),
+                |r| channel(r),
             )?)
         })
         .await
@@ -68,7 +68,7 @@ impl NotificationTx for SqliteWriteTx {
                 " FROM notification_channels WHERE client_id = ?"
             ),
             [client_id],
-            |r| notifications::channel(r),
+            |r| channel(r),
         )
     }
 
@@ -81,7 +81,7 @@ impl NotificationTx for SqliteWriteTx {
                 " FROM notification_channels WHERE id = ?"
             ),
             [id],
-            |r| notifications::channel(r),
+            |r| channel(r),
         )
     }
 
