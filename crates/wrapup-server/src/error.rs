@@ -356,7 +356,7 @@ impl ErrorContext {
         ErrorContext {
             context_id: context_id.to_string(),
             api: path.starts_with("/api/"),
-            genesys: path.starts_with(GENESYS_PATHS),
+            genesys: GENESYS_PATHS.iter().any(|p| path.starts_with(p)),
             method: request.method().clone(),
         }
     }
@@ -421,7 +421,7 @@ impl ErrorContext {
 
 /// The paths of the Genesys dialect's own operations, whose errors are a
 /// [`GenesysErrorBody`] (docs/genesys.md#errors).
-const GENESYS_PATHS: &str = "/api/v2/conversations";
+const GENESYS_PATHS: [&str; 2] = ["/api/v2/conversations", "/api/v2/analytics/"];
 
 fn body_is_empty(response: &Response) -> bool {
     use http_body::Body as _;

@@ -43,6 +43,7 @@
 //! makes throw-away databases.
 
 mod acw;
+mod analytics;
 mod error;
 mod listing;
 mod ops;
@@ -61,6 +62,7 @@ mod writer;
 
 use std::sync::Arc;
 
+pub use crate::analytics::StartedScan;
 pub use crate::error::{Result, StoreError};
 pub use crate::ops::ApplyWrapUp;
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};

@@ -6,9 +6,11 @@
 //! models crash on a `null` enum value (`'NoneType' object has no attribute 'lower'`) and
 //! turn any value they do not know into `"outdated_sdk_version"`.
 
+mod analytics;
 mod conversation;
 mod wrapup;
 
+pub use analytics::*;
 pub use conversation::*;
 pub use wrapup::*;
 
