@@ -170,11 +170,11 @@ pub struct Buckets {
 
 impl Buckets {
     /// Checks the granularity against the interval: at least [`MIN_GRANULARITY_MS`] and at
-    /// most [`MAX_BUCKETS`] buckets.
+    /// most [`MAX_BUCKETS`] buckets. Without one, the interval is one bucket, however short.
     pub fn new(interval: Interval, granularity_ms: Option<i64>) -> Result<Buckets, String> {
         let length = interval.end_ms - interval.start_ms;
         let step_ms = granularity_ms.unwrap_or(length);
-        if step_ms < MIN_GRANULARITY_MS {
+        if granularity_ms.is_some() && step_ms < MIN_GRANULARITY_MS {
             return Err(
                 "The granularity is shorter than one minute (PT1M), the finest wrapup computes."
                     .into(),

@@ -66,6 +66,9 @@ mod genesys;
 /// Queues, agents, prompts and timeouts.
 mod routing;
 
+/// The analytics queries' read.
+mod analytics;
+
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }
