@@ -63,7 +63,7 @@ for n in $scales; do
         fi
         started=$(date +%s.%N)
         "$bin" seed --db "$db" --interactions "$n" >/dev/null
-        seeded=$(echo "$(date +%s.%N) - $started" | bc)
+        seeded=$(printf "%.1f" "$(echo "$(date +%s.%N) - $started" | bc)")
         creds=$("$bin" clients create --db "$db" --name analytics-bench --scopes interaction:view --divisions all --json 2>/dev/null)
         "$bin" serve --db "$db" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
         pid=$!
@@ -83,7 +83,7 @@ for n in $scales; do
         hits=$(curl -sS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
             -d "{\"interval\":\"$day\",\"paging\":{\"pageSize\":1}}" "$details" | json "['totalHits']")
         echo
-        echo "$backend, $n interactions (seeded in ${seeded%.*} s; $hits in the day queried)"
+        echo "$backend, $n interactions (seeded in $seeded s; $hits in the day queried)"
         echo "  details, first page of 25:    $(timed "$details" "{\"interval\":\"$day\",\"paging\":{\"pageSize\":25,\"pageNumber\":1}}")"
         last=$(( (hits + 24) / 25 ))
         echo "  details, last page ($last):  $(timed "$details" "{\"interval\":\"$day\",\"paging\":{\"pageSize\":25,\"pageNumber\":$last}}")"
