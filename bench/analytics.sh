@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The analytics queries at scale (docs/benchmarks.md#analytics-queries): for each store size,
 # seeds a SQLite database (and, with --pg URL, a new PostgreSQL database on that server) with `wrapup seed` (closed, finalized interactions, all created
-# at the seeding time, so one day holds all of them), starts a release `wrapup serve` on it,
+# at the seeding time, so one day holds all of them; with --spread-days D, spread evenly over
+# the D days before, so a day holds 1/D of them), starts a release `wrapup serve` on it,
 # and times with curl, N times each (median [min..max], ms, time to the last byte):
 #   - a details page: the first 25 conversations of the day, and totalHits (paged in the database);
 #   - the last details page (pageNumber so that the OFFSET is the whole day);
@@ -10,14 +11,17 @@
 #
 #   bash bench/analytics.sh                          # 100k interactions, SQLite, 20 runs each
 #   bash bench/analytics.sh --scales "100000 1000000" --runs 10 --pg postgres://wrapup@127.0.0.1:54328/postgres
+#   bash bench/analytics.sh --scales 10000000 --spread-days 365 --runs 10   # a year of 10M
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scales=100000
 runs=20
 pg=
+spread=()
 while [ $# -gt 0 ]; do
     case $1 in
+        --spread-days) spread=(--spread-days "$2"); shift 2 ;;
         --scales) scales=$2; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --pg) pg=$2; shift 2 ;;
@@ -62,7 +66,7 @@ for n in $scales; do
             db=${pg%/*}/$name
         fi
         started=$(date +%s.%N)
-        "$bin" seed --db "$db" --interactions "$n" >/dev/null
+        "$bin" seed --db "$db" --interactions "$n" "${spread[@]}" >/dev/null
         seeded=$(printf "%.1f" "$(echo "$(date +%s.%N) - $started" | bc)")
         creds=$("$bin" clients create --db "$db" --name analytics-bench --scopes interaction:view --divisions all --json 2>/dev/null)
         "$bin" serve --db "$db" --listen 127.0.0.1:0 >"$tmp/out" 2>"$tmp/err" &
