@@ -186,6 +186,63 @@ impl Filter {
         }
     }
 
+    /// The values a conversation-level `dimension` (one value on every segment, such as
+    /// `divisionId`) must take for the filter to hold, when the filter says (`None`: any): an
+    /// `and` filter with a `matches` predicate on it, or a clause made only of such predicates
+    /// joined by `or`; an `or` filter made only of such predicates. What the store may select
+    /// by before the filter runs.
+    pub fn required(&self, dimension: Dimension) -> Option<Vec<String>> {
+        let of_predicates = |ps: &[Predicate], all: bool| -> Option<Vec<String>> {
+            let values: Vec<Option<String>> = ps
+                .iter()
+                .map(|p| match &p.test {
+                    Test::Matches(v) if p.dimension == dimension => Some(v.to_lowercase()),
+                    _ => None,
+                })
+                .collect();
+            if all {
+                // Every predicate must hold: the first constraining one bounds the values.
+                let mut constraining = values.into_iter().flatten();
+                let first = constraining.next()?;
+                Some(if constraining.all(|v| v == first) {
+                    vec![first]
+                } else {
+                    Vec::new()
+                })
+            } else if !values.is_empty() && values.iter().all(Option::is_some) {
+                Some(values.into_iter().flatten().collect())
+            } else {
+                None
+            }
+        };
+        let parts: Vec<Option<Vec<String>>> =
+            std::iter::once(of_predicates(&self.predicates, self.all))
+                .chain(
+                    self.clauses
+                        .iter()
+                        .map(|c| of_predicates(&c.predicates, c.all)),
+                )
+                .collect();
+        if self.all {
+            // Any constraining part bounds; several intersect.
+            parts
+                .into_iter()
+                .flatten()
+                .reduce(|a, b| a.into_iter().filter(|v| b.contains(v)).collect())
+        } else if self.predicates.is_empty() || self.clauses.is_empty() {
+            // One kind of part only: its bound, if every part of it constrains.
+            if self.clauses.is_empty() {
+                parts.into_iter().next().flatten()
+            } else if parts[1..].iter().all(Option::is_some) {
+                Some(parts.into_iter().skip(1).flatten().flatten().collect())
+            } else {
+                None
+            }
+        } else {
+            None
+        }
+    }
+
     /// Whether the filter holds for the conversation: for one of its segments.
     pub fn matches(&self, c: &AnalyticsConversation) -> bool {
         segment_rows(c).any(|row| self.holds(&row))

@@ -28,7 +28,26 @@ pub struct DetailsQuery {
     pub page_number: u32,
 }
 
+/// The divisions the filters allow, when they name some (`divisionId` `matches`): every
+/// filter must hold, so their sets intersect. A value that is not a UUID names no division.
+fn required_divisions<'a>(filters: impl Iterator<Item = &'a Filter>) -> Option<Vec<uuid::Uuid>> {
+    filters
+        .filter_map(|f| f.required(Dimension::DivisionId))
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(|v| uuid::Uuid::parse_str(v).ok())
+                .collect::<Vec<_>>()
+        })
+        .reduce(|a, b| a.into_iter().filter(|d| b.contains(d)).collect())
+}
+
 impl DetailsQuery {
+    /// The divisions the filters allow, when they name some: the store need read no other.
+    pub fn divisions(&self) -> Option<Vec<uuid::Uuid>> {
+        required_divisions(self.filters.iter())
+    }
+
     /// How many matching conversations come before the page.
     pub fn offset(&self) -> u64 {
         u64::from(self.page_number - 1) * u64::from(self.page_size)
@@ -154,6 +173,11 @@ impl DetailsQuery {
 }
 
 impl AggregateQuery {
+    /// The divisions the filter allows, when it names some: the store need read no other.
+    pub fn divisions(&self) -> Option<Vec<uuid::Uuid>> {
+        required_divisions(self.filter.iter())
+    }
+
     pub fn check(q: &ConversationAggregationQuery) -> Result<AggregateQuery, Vec<ErrorDetail>> {
         let mut problems = Vec::new();
         let interval = interval(&q.interval, &mut problems);
@@ -285,6 +309,7 @@ mod tests {
     }
 
     const DAY: &str = "2026-12-01T00:00:00Z/2026-12-02T00:00:00Z";
+    const MEDIA: [&str; 3] = ["voice", "email", "message"];
 
     #[test]
     fn a_details_query_with_defaults() {
@@ -357,7 +382,84 @@ mod tests {
         assert!(aggregate(serde_json::json!({"interval": DAY, "metrics": []})).is_err());
     }
 
+    #[test]
+    fn the_divisions_a_filter_requires() {
+        let (a, b) = (uuid::Uuid::from_u128(1), uuid::Uuid::from_u128(2));
+        let divisions = |filters: serde_json::Value| {
+            details(serde_json::json!({"interval": DAY, "conversationFilters": filters}))
+                .unwrap()
+                .divisions()
+        };
+        let is = |d: uuid::Uuid| serde_json::json!({"dimension": "divisionId", "value": d.to_string().to_uppercase()});
+        let other = serde_json::json!({"dimension": "mediaType", "value": "voice"});
+        assert_eq!(
+            divisions(serde_json::json!([{"type": "and", "predicates": [is(a), other]}])),
+            Some(vec![a])
+        );
+        assert_eq!(
+            divisions(serde_json::json!([{"type": "or", "predicates": [is(a), is(b)]}])),
+            Some(vec![a, b])
+        );
+        assert_eq!(
+            divisions(serde_json::json!([{"type": "or", "predicates": [is(a), other]}])),
+            None
+        );
+        assert_eq!(
+            divisions(serde_json::json!([{"type": "and", "predicates": [is(a), is(b)]}])),
+            Some(vec![])
+        );
+        assert_eq!(
+            divisions(
+                serde_json::json!([{"type": "and", "clauses": [{"type": "or", "predicates": [is(a), is(b)]}]},
+                {"type": "and", "predicates": [is(b)]}])
+            ),
+            Some(vec![b])
+        );
+        assert_eq!(
+            divisions(serde_json::json!([{"type": "and", "predicates": [other]}])),
+            None
+        );
+        assert_eq!(
+            divisions(serde_json::json!([{"type": "or", "clauses": [
+            {"type": "and", "predicates": [is(a)]}, {"type": "and", "predicates": [other]}]}])),
+            None
+        );
+        assert_eq!(
+            divisions(
+                serde_json::json!([{"type": "and", "predicates": [{"dimension": "divisionId", "value": "x"}]}])
+            ),
+            Some(vec![])
+        );
+    }
+
     proptest! {
+        /// Narrowing to the divisions a filter requires never drops a conversation it matches:
+        /// a conversation in division `d` that the filter matches has `d` among them.
+        #[test]
+        fn required_divisions_keep_every_match(picks in prop::collection::vec((0u8..3, any::<bool>(), 0u8..3), 1..5), all in any::<bool>(), at in 0u8..3) {
+            use crate::analytics::facts::conversation;
+            let division = |n: u8| uuid::Uuid::from_u128(u128::from(n) + 1);
+            let predicates: Vec<serde_json::Value> = picks
+                .iter()
+                .map(|(n, on_division, media)| if *on_division {
+                    serde_json::json!({"dimension": "divisionId", "value": division(*n).to_string()})
+                } else {
+                    serde_json::json!({"dimension": "mediaType", "value": MEDIA[*media as usize]})
+                })
+                .collect();
+            let q = details(serde_json::json!({"interval": DAY, "conversationFilters": [
+                {"type": if all { "and" } else { "or" }, "predicates": predicates}]})).unwrap();
+            let mut i: wrapup_types::Interaction = serde_json::from_value(serde_json::json!({
+                "id": uuid::Uuid::nil(), "divisionId": division(at), "channel": "voice", "state": "queued",
+                "finalized": false, "createdAt": "2026-12-01T00:00:00.000Z", "version": 1})).unwrap();
+            i.division_id = division(at);
+            if q.filters[0].matches(&conversation(&i, None)) {
+                if let Some(allowed) = q.divisions() {
+                    prop_assert!(allowed.contains(&division(at)));
+                }
+            }
+        }
+
         /// A page size is accepted exactly from 1 to 100.
         #[test]
         fn page_sizes(size in -5i64..300) {
