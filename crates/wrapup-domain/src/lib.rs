@@ -6,6 +6,7 @@
 //! functions offline, so the two can never disagree.
 
 pub mod access;
+pub mod analytics;
 pub mod bulk_wrapups;
 pub mod genesys;
 pub mod lifecycle;

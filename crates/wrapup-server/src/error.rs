@@ -431,7 +431,11 @@ impl ErrorContext {
 
 /// The paths of the Genesys dialect's own operations, whose errors are a
 /// [`GenesysErrorBody`] (docs/genesys.md#errors).
-const GENESYS_PATHS: [&str; 2] = ["/api/v2/conversations", "/api/v2/notifications"];
+const GENESYS_PATHS: [&str; 3] = [
+    "/api/v2/conversations",
+    "/api/v2/notifications",
+    "/api/v2/analytics/",
+];
 
 fn body_is_empty(response: &Response) -> bool {
     use http_body::Body as _;

@@ -20,8 +20,8 @@ use crate::middleware::{observe, timeout};
 use crate::rate_limit::layer::ChargeLayer;
 use crate::routes::interactions::{self, bulk, wrap_up};
 use crate::routes::{
-    clock, codes, console, conversations, divisions, events, fallback, metrics, overview, queues,
-    service, users,
+    analytics, clock, codes, console, conversations, divisions, events, fallback, metrics,
+    overview, queues, service, users,
 };
 use crate::state::AppState;
 use crate::{chaos, inspector, notifications, webhooks};
@@ -91,6 +91,9 @@ fn authenticated() -> OpenApiRouter<AppState> {
             notifications::routes::delete_subscriptions
         ))
         .routes(routes!(notifications::routes::available_topics))
+        .routes(routes!(analytics::details_query))
+        .routes(routes!(analytics::conversation_details))
+        .routes(routes!(analytics::aggregates_query))
 }
 
 /// Every documented operation, without state or layers: what the OpenAPI document is made

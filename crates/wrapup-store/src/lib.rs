@@ -43,6 +43,7 @@
 //! makes throw-away databases.
 
 mod acw;
+mod analytics;
 mod error;
 mod listing;
 pub mod notifications;
@@ -62,6 +63,7 @@ mod writer;
 
 use std::sync::Arc;
 
+pub use crate::analytics::StartedScan;
 pub use crate::error::{Result, StoreError};
 pub use crate::notifications::{ChannelChange, ChannelRecord, NotificationStore};
 pub use crate::ops::ApplyWrapUp;

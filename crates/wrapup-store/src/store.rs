@@ -12,6 +12,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
 
+use crate::analytics::StartedScan;
 use crate::error::Result;
 use crate::notifications::NotificationStore;
 use crate::ops::{self, ApplyWrapUp};
@@ -124,6 +125,13 @@ pub trait Store: Send + Sync + 'static {
         filter: &InteractionFilter,
         page: PageRequest,
     ) -> Result<Vec<InteractionRecord>>;
+    /// The interactions of the granted divisions created in the scan's interval, one page
+    /// in creation order, and (when asked) how many there are (the analytics queries).
+    async fn interactions_started(
+        &self,
+        grant: &DivisionGrant,
+        scan: &StartedScan,
+    ) -> Result<Found<InteractionRecord>>;
     /// How many interactions of the granted divisions are in each state, by division
     /// (divisions without interactions are absent).
     async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>>;

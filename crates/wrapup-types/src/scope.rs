@@ -126,6 +126,11 @@ pub const GENESYS_PERMISSIONS: &[(&str, Scope)] = &[
     ("conversation:communication:view", Scope::InteractionView),
     ("conversation:participant:wrapup", Scope::InteractionWrite),
     ("routing:wrapupCode:view", Scope::WrapupCodeView),
+    ("analytics:conversationDetail:view", Scope::InteractionView),
+    (
+        "analytics:conversationAggregate:view",
+        Scope::InteractionView,
+    ),
     ("routing:wrapupCode:add", Scope::WrapupCodeManage),
     ("routing:wrapupCode:edit", Scope::WrapupCodeManage),
     ("routing:wrapupCode:delete", Scope::WrapupCodeManage),

@@ -67,6 +67,13 @@ export const PAGES = [
     scope: 'wrapup-code:view',
     load: () => import('./pages/queues.js'),
   },
+  {
+    path: '/reports',
+    title: 'Reports',
+    nav: true,
+    scope: 'interaction:view',
+    load: () => import('./pages/reports.js'),
+  },
   { path: '/reference', title: 'API reference', nav: true, scope: null, load: () => import('./pages/reference.js') },
   {
     path: '/webhooks',

@@ -143,6 +143,8 @@ permissions! {
     CommunicationViewPermission => ("conversation:communication:view", InteractionView),
     ParticipantWrapupPermission => ("conversation:participant:wrapup", InteractionWrite),
     WrapupCodeViewPermission => ("routing:wrapupCode:view", WrapupCodeView),
+    ConversationDetailPermission => ("analytics:conversationDetail:view", InteractionView),
+    ConversationAggregatePermission => ("analytics:conversationAggregate:view", InteractionView),
 }
 
 /// [`Authorized`] for the operations of the Genesys dialect: the 403 names the Genesys
@@ -173,5 +175,7 @@ mod tests {
         check::<CommunicationViewPermission>();
         check::<ParticipantWrapupPermission>();
         check::<WrapupCodeViewPermission>();
+        check::<ConversationDetailPermission>();
+        check::<ConversationAggregatePermission>();
     }
 }

@@ -3,6 +3,7 @@
 //! own live in its folder instead (`crate::auth`, `crate::inspector`, `crate::chaos`,
 //! `crate::webhooks`).
 
+pub mod analytics;
 pub mod clock;
 pub mod codes;
 pub mod console;

@@ -647,6 +647,13 @@ impl Store for BrokenStore {
     async fn count_interactions(&self, _: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
         down()
     }
+    async fn interactions_started(
+        &self,
+        _: &DivisionGrant,
+        _: &wrapup_store::StartedScan,
+    ) -> wrapup_store::Result<wrapup_store::Found<InteractionRecord>> {
+        down()
+    }
     async fn set_state(
         &self,
         _: Uuid,

@@ -901,6 +901,13 @@ impl Store for FailingStore {
     async fn count_interactions(&self, g: &DivisionGrant) -> wrapup_store::Result<Vec<StateCount>> {
         self.0.count_interactions(g).await
     }
+    async fn interactions_started(
+        &self,
+        g: &DivisionGrant,
+        scan: &wrapup_store::StartedScan,
+    ) -> wrapup_store::Result<wrapup_store::Found<InteractionRecord>> {
+        self.0.interactions_started(g, scan).await
+    }
     async fn set_state(
         &self,
         id: Uuid,

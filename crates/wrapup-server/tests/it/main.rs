@@ -15,6 +15,7 @@ mod disk_full;
 mod docs_reference;
 mod error_bodies;
 mod events;
+mod genesys_analytics;
 mod genesys_conversations;
 mod genesys_listings;
 mod genesys_support;

@@ -43,6 +43,7 @@ use self::listener::run_listener;
 use self::queries::PgPageQuery;
 use self::tailer::Tailer;
 use self::writer::{PgCommitter, MAX_BATCH};
+use crate::analytics::{started_queries, StartedScan};
 use crate::error::{DbFailure, Result, StoreError};
 use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
@@ -319,6 +320,32 @@ impl Store for PgStore {
             schema::interaction,
         )
         .await
+    }
+
+    async fn interactions_started(
+        &self,
+        grant: &DivisionGrant,
+        scan: &StartedScan,
+    ) -> Result<Found<InteractionRecord>> {
+        let Some((count, page)) = started_queries::<PgPageQuery>(grant, scan) else {
+            return Ok(Found {
+                total: 0,
+                items: Vec::new(),
+            });
+        };
+        let total = match count {
+            Some(count) => count
+                .run(&self.pool, |r| r.int(0))
+                .await?
+                .first()
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        };
+        Ok(Found {
+            total: total.max(0) as u64,
+            items: page.run(&self.pool, schema::interaction).await?,
+        })
     }
 
     async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {

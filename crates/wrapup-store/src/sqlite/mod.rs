@@ -45,6 +45,7 @@ use self::read_cache::ReadCache;
 use self::readers::{Readers, READERS};
 use self::write_tx::{run_ready, SqliteWriteTx};
 use self::writer::{run_writer, SqliteCommitter, MAX_BATCH};
+use crate::analytics::{started_queries, StartedScan};
 use crate::error::{DbFailure, Result, StoreError};
 use crate::listing::{count_query, Listing, Searched};
 use crate::ops;
@@ -346,6 +347,31 @@ impl Store for SqliteStore {
             schema::interaction(r)
         })
         .await
+    }
+
+    async fn interactions_started(
+        &self,
+        grant: &DivisionGrant,
+        scan: &StartedScan,
+    ) -> Result<Found<InteractionRecord>> {
+        let Some((count, page)) = started_queries::<Select>(grant, scan) else {
+            return Ok(Found {
+                total: 0,
+                items: Vec::new(),
+            });
+        };
+        self.readers
+            .read(move |conn| {
+                let total = match count {
+                    Some(count) => count.run(conn, |r| r.int(0))?.first().copied().unwrap_or(0),
+                    None => 0,
+                };
+                Ok(Found {
+                    total: total.max(0) as u64,
+                    items: page.run(conn, |r| schema::interaction(r))?,
+                })
+            })
+            .await
     }
 
     async fn count_interactions(&self, grant: &DivisionGrant) -> Result<Vec<StateCount>> {

@@ -69,6 +69,9 @@ mod routing;
 /// Genesys notification channels: limits, eviction, topics, expiry.
 mod notifications;
 
+/// The analytics queries' read.
+mod analytics;
+
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }

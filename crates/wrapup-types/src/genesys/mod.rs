@@ -6,10 +6,12 @@
 //! models crash on a `null` enum value (`'NoneType' object has no attribute 'lower'`) and
 //! turn any value they do not know into `"outdated_sdk_version"`.
 
+mod analytics;
 mod conversation;
 mod notifications;
 mod wrapup;
 
+pub use analytics::*;
 pub use conversation::*;
 pub use notifications::*;
 pub use wrapup::*;

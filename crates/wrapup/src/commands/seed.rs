@@ -13,6 +13,7 @@ use crate::help::examples;
 pub const HELP: &str = examples!(
     "wrapup seed --db sqlite:///tmp/load.db --interactions 10000000",
     "wrapup seed --db sqlite:///tmp/load.db --interactions 1000 --first 10000000 --json",
+    "wrapup seed --db sqlite:///tmp/load.db --interactions 10000000 --spread-days 365",
 );
 
 /// The notes of `wrapup seed --help`.
@@ -36,6 +37,11 @@ pub struct SeedArgs {
     /// The first index: interaction i gets the id 00000000-0000-5eed-0000-{i as 12 hex digits}.
     #[arg(long, default_value_t = 0)]
     first: u64,
+    /// Spread their creation (and close) times evenly over this many days before now, in
+    /// transactions of about an hour's worth each, instead of all at now (for queries by
+    /// time, such as the analytics queries).
+    #[arg(long)]
+    spread_days: Option<u32>,
 }
 
 /// The id `wrapup seed` gives interaction `i`: `00000000-0000-5eed-0000-` then `i` in 12 hex
@@ -108,10 +114,22 @@ pub async fn run(args: SeedArgs, json: bool) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let first = args.first;
     let mut inserted = 0;
+    let span_ms = i64::from(args.spread_days.unwrap_or(0)) * 86_400_000;
+    let per_transaction = match args.spread_days {
+        Some(days) if days > 0 => args
+            .interactions
+            .div_ceil(u64::from(days) * 24)
+            .clamp(1, SEED_ROWS_PER_TRANSACTION),
+        _ => SEED_ROWS_PER_TRANSACTION,
+    };
     while inserted < args.interactions {
-        let end = (inserted + SEED_ROWS_PER_TRANSACTION).min(args.interactions);
+        let end = (inserted + per_transaction).min(args.interactions);
         let ids = (inserted..end).map(|i| seed_id(first + i)).collect();
-        inserted += store.seed_finalized(division, ids, now).await?;
+        // Spread: the transaction's rows at their share of the span, oldest first.
+        let offset =
+            (i128::from(span_ms) * i128::from(inserted) / i128::from(args.interactions)) as i64;
+        let at = now - span_ms + offset;
+        inserted += store.seed_finalized(division, ids, at).await?;
     }
     let seconds = started.elapsed().as_secs_f64();
     if json {
