@@ -8,7 +8,8 @@
 //!
 //! Where a socket starts: after `?after=<sequence>` when given; else, when the channel's
 //! previous socket closed less than the replay window ago, after the last event that socket
-//! handled; else with the next event. Replaying reads the event log while the socket is
+//! handled (an event whose messages it had not all written is sent again whole: clients
+//! dedupe by sequence and topic); else with the next event. Replaying reads the event log while the socket is
 //! already registered with the hub, then skips what the hub queued that was replayed, so
 //! nothing is lost or repeated between the two.
 
@@ -142,6 +143,9 @@ struct Conn {
     /// Whether the replay (if any) is done: from then on, every event the hub dispatched
     /// for this socket is on its queue or written.
     caught_up: bool,
+    /// An event some of whose messages were taken from the queue (and perhaps not all
+    /// written) while others may still come: not handled until its last one is written.
+    partial: Option<i64>,
 }
 
 impl Conn {
@@ -221,15 +225,18 @@ impl Session {
             last: floor,
             write_timeout: self.notifications.config.heartbeat,
             caught_up: start.is_none(),
+            partial: None,
         };
         let end = self.serve(&mut conn, &mut reg, start).await;
-        // Where the next socket of this channel resumes: the last event handled, or every
-        // event the hub dispatched when nothing is left on the queue.
+        // Where the next socket of this channel resumes: before an event whose messages
+        // were not all written (the next socket sends them all again: clients dedupe by
+        // sequence and topic), else after the last event handled, or every event the hub
+        // dispatched when nothing is left on the queue.
         let dispatched = hub.processed();
-        let cursor = if conn.caught_up && reg.queue.is_empty() {
-            conn.last.max(dispatched)
-        } else {
-            conn.last
+        let cursor = match conn.partial {
+            Some(seq) => seq - 1,
+            None if conn.caught_up && reg.queue.is_empty() => conn.last.max(dispatched),
+            None => conn.last,
         };
         // A socket that replaced this one owns the channel's state now.
         let replaced = hub
@@ -295,12 +302,23 @@ impl Session {
                     if d.seq <= skip_through {
                         continue;
                     }
+                    // The queue is in order: a later event's message completes the one
+                    // before.
+                    if let Some(before) = conn.partial.filter(|&p| p < d.seq) {
+                        conn.handled(before);
+                    }
+                    conn.partial = Some(d.seq);
                     if principal.sees(d.division) {
                         if let Err(end) = conn.send(d.frame).await {
                             return end;
                         }
                     }
-                    conn.handled(d.seq);
+                    // Every message of this event was queued (the hub dispatched it whole)
+                    // and none is left: it is handled.
+                    if self.notifications.hub.processed() >= d.seq && reg.queue.is_empty() {
+                        conn.partial = None;
+                        conn.handled(d.seq);
+                    }
                 }
                 received = conn.socket.recv() => {
                     let text = match received {
@@ -316,6 +334,12 @@ impl Session {
                 _ = heartbeat.tick() => {
                     if let Err(end) = conn.send(metadata("WebSocket Heartbeat")).await {
                         return end;
+                    }
+                    if let Some(seq) = conn.partial {
+                        if self.notifications.hub.processed() >= seq && reg.queue.is_empty() {
+                            conn.partial = None;
+                            conn.handled(seq);
+                        }
                     }
                     // The channel as stored (a subscription through another node), and the
                     // client's grant as it is now.
