@@ -6,9 +6,11 @@
 //! them). With `--postgres URL`, the same across two PostgreSQL nodes: every socket on node
 //! A, every write on node B.
 //!
-//!     cargo build --release -p wrapup -p wrapup-bench
-//!     ulimit -n 8192; target/release/notifications-latency --wrapup target/release/wrapup \
-//!         [--postgres postgres://wrapup@127.0.0.1:54330/postgres]
+//! ```sh
+//! cargo build --release -p wrapup -p wrapup-bench
+//! ulimit -n 8192; target/release/notifications-latency --wrapup target/release/wrapup \
+//!     [--postgres postgres://wrapup@127.0.0.1:54330/postgres]
+//! ```
 //!
 //! The servers are `wrapup serve --demo` processes on 127.0.0.1 (their RSS is read from
 //! /proc), stopped at the end. Bounded: `--sockets` sockets, each conversation closed once and
