@@ -19,6 +19,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::inspector::Inspector;
 use crate::metrics::{self, Metrics};
+use crate::notifications::Notifications;
 use crate::openapi;
 use crate::rate_limit::RateLimiter;
 use crate::router::router;
@@ -98,6 +99,7 @@ impl App {
             webhooks: Arc::new(Webhooks::new(config.webhooks.clone())),
             shutdown: Arc::new(Shutdown::default()),
             document: Arc::new(api_document()),
+            notifications: Arc::new(Notifications::new(config.notifications.clone())),
             config: Arc::new(config.clone()),
         }));
         let mut tasks = vec![
@@ -108,6 +110,7 @@ impl App {
                 config.event_retention,
             )),
             tokio::spawn(metrics::count_events(store.clone(), metrics.clone())),
+            tokio::spawn(state.notifications.hub.clone().run(store.clone())),
         ];
         if config.webhooks.deliver {
             tasks.push(tokio::spawn(dispatcher::run(

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::auth::hashing::HashingSettings;
 use crate::auth::limits::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 use crate::chaos::ChaosSpec;
+use crate::notifications::NotificationConfig;
 use crate::rate_limit::RateLimit;
 use crate::retention;
 use crate::webhooks::WebhookConfig;
@@ -45,6 +46,9 @@ pub struct Config {
     /// limit, 503 with the hashing queue full) waits before its answer: a client retrying at
     /// once, as a flood does, then costs one request a second per connection.
     pub refusal_delay: Duration,
+    /// Genesys notifications: heartbeats, closing notice, replay window, limits
+    /// (docs/genesys.md#notifications).
+    pub notifications: NotificationConfig,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             auth_failures_per_address: FailureLimit(Some(DEFAULT_PER_ADDRESS)),
             hashing: HashingSettings::default(),
             refusal_delay: Duration::from_secs(1),
+            notifications: NotificationConfig::default(),
         }
     }
 }

@@ -122,6 +122,9 @@ pub enum Resource<'a> {
     QueueToUse(Uuid),
     /// An agent named in a body (`agentId`).
     AgentToUse(Uuid),
+    /// The notification channel at `/api/v2/notifications/channels/{channelId}`, as the
+    /// path spells it.
+    NotificationChannel(&'a str),
 }
 
 /// A name that must be unique, for the answer "it is taken".
@@ -163,6 +166,13 @@ impl ApiError {
                 )
                 .field("divisionId")
                 .hint("List the granted divisions with GET /api/v2/authorization/divisions."),
+            ),
+            Resource::NotificationChannel(id) => ApiError::one(
+                ErrorDetail::new(
+                    ErrorCode::NotificationChannelNotFound,
+                    format!("No notification channel with id {id} belongs to this token's OAuth client (channels expire 24 hours after their last subscription)."),
+                )
+                .hint("Create one with POST /api/v2/notifications/channels, or list yours with GET /api/v2/notifications/channels?includechannels=oauthclient."),
             ),
             Resource::Webhook(id) => ApiError::one(
                 ErrorDetail::new(
@@ -356,7 +366,7 @@ impl ErrorContext {
         ErrorContext {
             context_id: context_id.to_string(),
             api: path.starts_with("/api/"),
-            genesys: path.starts_with(GENESYS_PATHS),
+            genesys: GENESYS_PATHS.iter().any(|p| path.starts_with(p)),
             method: request.method().clone(),
         }
     }
@@ -421,7 +431,7 @@ impl ErrorContext {
 
 /// The paths of the Genesys dialect's own operations, whose errors are a
 /// [`GenesysErrorBody`] (docs/genesys.md#errors).
-const GENESYS_PATHS: &str = "/api/v2/conversations";
+const GENESYS_PATHS: [&str; 2] = ["/api/v2/conversations", "/api/v2/notifications"];
 
 fn body_is_empty(response: &Response) -> bool {
     use http_body::Body as _;

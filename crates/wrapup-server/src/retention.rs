@@ -24,6 +24,10 @@ pub async fn prune_once(
     let cutoff = clock.now_ms() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
     let events = store.prune_events(cutoff).await?;
     let log = store.webhooks().prune_webhook_log(cutoff).await?;
+    let channels = store.notifications().prune_channels(clock.now_ms()).await?;
+    if channels > 0 {
+        tracing::info!(pruned = channels, "removed expired notification channels");
+    }
     if log > 0 {
         tracing::info!(pruned = log, "pruned old webhook attempts and deliveries");
     }

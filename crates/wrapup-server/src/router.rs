@@ -24,7 +24,7 @@ use crate::routes::{
     service, users,
 };
 use crate::state::AppState;
-use crate::{chaos, inspector, webhooks};
+use crate::{chaos, inspector, notifications, webhooks};
 
 /// The operations anyone may call, without a token.
 fn public() -> OpenApiRouter<AppState> {
@@ -34,6 +34,7 @@ fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::metrics))
         .routes(routes!(service::api_index))
         .routes(routes!(service::openapi))
+        .routes(routes!(notifications::socket::connect))
 }
 
 /// The operations that need a bearer token.
@@ -78,6 +79,18 @@ fn authenticated() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::deliveries::replay))
         .routes(routes!(webhooks::deliveries::test))
         .merge(conversations::routes())
+        .routes(routes!(
+            notifications::routes::list_channels,
+            notifications::routes::create_channel
+        ))
+        .routes(routes!(notifications::routes::head_channel))
+        .routes(routes!(
+            notifications::routes::list_subscriptions,
+            notifications::routes::add_subscriptions,
+            notifications::routes::replace_subscriptions,
+            notifications::routes::delete_subscriptions
+        ))
+        .routes(routes!(notifications::routes::available_topics))
 }
 
 /// Every documented operation, without state or layers: what the OpenAPI document is made

@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::inspector::Inspector;
 use crate::metrics::Metrics;
+use crate::notifications::Notifications;
 use crate::rate_limit::RateLimiter;
 use crate::shutdown::Shutdown;
 use crate::webhooks::Webhooks;
@@ -41,6 +42,8 @@ pub struct Parts {
     pub shutdown: Arc<Shutdown>,
     /// The OpenAPI document, serialised once, and the index of its operations.
     pub document: Arc<ApiDocument>,
+    /// Genesys notifications: their settings and this node's sockets.
+    pub notifications: Arc<Notifications>,
 }
 
 /// The metrics, the request inspector and the wrap-up activity log.
@@ -84,6 +87,7 @@ substates! {
     webhooks: Arc<Webhooks>,
     shutdown: Arc<Shutdown>,
     document: Arc<ApiDocument>,
+    notifications: Arc<Notifications>,
 }
 
 impl FromRef<AppState> for Arc<Metrics> {

@@ -45,6 +45,7 @@
 mod acw;
 mod error;
 mod listing;
+pub mod notifications;
 mod ops;
 mod postgres;
 mod queue_ops;
@@ -62,6 +63,7 @@ mod writer;
 use std::sync::Arc;
 
 pub use crate::error::{Result, StoreError};
+pub use crate::notifications::{ChannelChange, ChannelRecord, NotificationStore};
 pub use crate::ops::ApplyWrapUp;
 pub use crate::postgres::{migrator as postgres_migrator, PgStore};
 pub use crate::records::{

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use wrapup_types::{Division, DivisionGrant, ErrorDetail, InteractionState, WrapUp, WrapUpCode};
 
 use crate::error::Result;
+use crate::notifications::NotificationStore;
 use crate::ops::{self, ApplyWrapUp};
 use crate::records::{
     ClientRecord, CodeFilter, CodeRecord, CodeSearch, EventBounds, EventRecord, Found,
@@ -335,4 +336,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Webhook endpoints, their delivery queues and attempt logs (docs/webhooks.md).
     fn webhooks(&self) -> &dyn WebhookStore;
+
+    /// Notification channel storage (docs/genesys.md#notifications).
+    fn notifications(&self) -> &dyn NotificationStore;
 }

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use wrapup_types::{Division, EventKind, WrapUp, WrapUpCode};
 
 use crate::error::{DbFailure, StoreError};
+use crate::notifications::ChannelRecord;
 use crate::records::{
     ClientRecord, CodeRecord, InteractionRecord, QueueRecord, TokenRecord, UserRecord,
 };
@@ -65,7 +66,7 @@ pub(crate) trait Lookup: Send {
 /// rules in `rules.rs`). Every error is a [`DbFailure`]; what a write refuses is decided
 /// by the operation (a uniqueness rule a row would break is reported as `false` or `None`).
 /// The webhook tables' primitives are [`WebhookTx`].
-pub(crate) trait WriteTx: Lookup + WebhookTx {
+pub(crate) trait WriteTx: Lookup + WebhookTx + NotificationTx {
     /// An interaction, locked against other writers until the transaction ends.
     fn interaction_for_update(
         &mut self,
@@ -301,6 +302,35 @@ pub(crate) trait WebhookTx: Send {
         key: &str,
         value: &str,
     ) -> impl Future<Output = Result<String, DbFailure>> + Send;
+}
+
+/// The primitives of a write transaction on the notification channels.
+pub(crate) trait NotificationTx: Send {
+    /// A client's channels, locked against other writers until the transaction ends.
+    fn client_channels_for_update(
+        &mut self,
+        client_id: Uuid,
+    ) -> impl Future<Output = Result<Vec<ChannelRecord>, DbFailure>> + Send;
+    /// A channel, locked against other writers until the transaction ends.
+    fn channel_for_update(
+        &mut self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ChannelRecord>, DbFailure>> + Send;
+    fn insert_channel(
+        &mut self,
+        channel: &ChannelRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Writes every column of a channel but its identity, owner and creation back.
+    fn save_channel(
+        &mut self,
+        channel: &ChannelRecord,
+    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    fn delete_channel(&mut self, id: &str) -> impl Future<Output = Result<(), DbFailure>> + Send;
+    /// Deletes the channels whose expiry is at or before `now_ms`; returns how many.
+    fn delete_expired_channels(
+        &mut self,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<u64, DbFailure>> + Send;
 }
 
 /// The rows a batch's writes will read, for PostgreSQL to read (and lock) them all at once

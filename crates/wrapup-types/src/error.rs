@@ -161,6 +161,17 @@ error_codes! {
     /// The queue's prompt does not let the agent skip the wrap-up, or a wrap-up is already
     /// in place.
     WrapupSkipNotAllowed = ("wrapup.skip.not.allowed", 400),
+    // Notifications (docs/genesys.md#notifications).
+    /// No notification channel with this id belongs to the token's OAuth client (or it
+    /// expired).
+    NotificationChannelNotFound = ("notification.channel.not.found", 404),
+    /// A topic of the subscription is rejected (unknown, not visible, or a permission is
+    /// missing) and `ignoreErrors` is not `true`.
+    NotificationTopicRejected = ("notification.topic.rejected", 400),
+    /// The channel would have more than 1,000 topics.
+    NotificationTopicsTooMany = ("notification.topics.too.many", 400),
+    /// A channel's socket URI was requested without a websocket upgrade.
+    NotificationSocketUpgradeRequired = ("notification.socket.upgrade.required", 426),
 }
 
 impl std::fmt::Display for ErrorCode {

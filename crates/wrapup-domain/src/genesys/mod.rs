@@ -5,6 +5,7 @@
 
 pub mod conversation;
 pub mod ids;
+pub mod notifications;
 pub mod wrapup_input;
 
 pub use conversation::{

@@ -746,6 +746,9 @@ impl Store for BrokenStore {
     fn webhooks(&self) -> &dyn wrapup_store::WebhookStore {
         self.0.webhooks()
     }
+    fn notifications(&self) -> &dyn wrapup_store::NotificationStore {
+        self.0.notifications()
+    }
 }
 
 #[tokio::test]

@@ -929,4 +929,7 @@ impl Store for FailingStore {
     fn webhooks(&self) -> &dyn WebhookStore {
         self.0.webhooks()
     }
+    fn notifications(&self) -> &dyn wrapup_store::NotificationStore {
+        self.0.notifications()
+    }
 }

@@ -20,6 +20,7 @@ mod genesys_listings;
 mod genesys_support;
 mod genesys_wrapups;
 mod logs;
+mod notifications;
 mod openapi;
 mod ops;
 mod properties;

@@ -20,6 +20,7 @@
 //! connections. The webhook tables' writes and reads are `webhook_tx.rs` and `webhooks.rs`.
 
 mod listener;
+mod notifications;
 mod queries;
 mod tailer;
 mod webhook_tx;
@@ -413,6 +414,10 @@ impl Store for PgStore {
     }
 
     fn webhooks(&self) -> &dyn WebhookStore {
+        self
+    }
+
+    fn notifications(&self) -> &dyn crate::NotificationStore {
         self
     }
 }

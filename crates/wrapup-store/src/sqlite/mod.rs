@@ -17,6 +17,7 @@
 //! Migrations are run with sqlx's migrator when the store opens.
 
 mod checkpoint;
+mod notifications;
 mod queries;
 mod read_cache;
 mod readers;
@@ -447,6 +448,10 @@ impl Store for SqliteStore {
     }
 
     fn webhooks(&self) -> &dyn WebhookStore {
+        self
+    }
+
+    fn notifications(&self) -> &dyn crate::NotificationStore {
         self
     }
 }

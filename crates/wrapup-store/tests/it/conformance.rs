@@ -66,6 +66,9 @@ mod genesys;
 /// Queues, agents, prompts and timeouts.
 mod routing;
 
+/// Genesys notification channels: limits, eviction, topics, expiry.
+mod notifications;
+
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }

@@ -7,9 +7,11 @@
 //! turn any value they do not know into `"outdated_sdk_version"`.
 
 mod conversation;
+mod notifications;
 mod wrapup;
 
 pub use conversation::*;
+pub use notifications::*;
 pub use wrapup::*;
 
 use std::collections::BTreeMap;
