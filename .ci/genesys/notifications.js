@@ -283,7 +283,11 @@ async function main() {
     check(b.conversationId === cid && b.participantId === agent.id, "conversationId and participantId (the SDK's agent)", b.participantId);
   }
   const seqs = main.events.map((m) => m.metadata.sequence);
-  check(seqs.every((s, i) => i === 0 || s > seqs[i - 1]), 'sequences strictly increase', seqs);
+  check(seqs.every((s, i) => i === 0 || s >= seqs[i - 1]), 'sequences never decrease', seqs);
+  const bySeq = Object.fromEntries(main.events.map((m) => [m.topicName, m.metadata.sequence]));
+  const closeSeqs = [topics[0], topics[2], topics[3]].map((t) => bySeq[t]);
+  check(closeSeqs.every((s) => s !== undefined && s === closeSeqs[0]), "the close's .acw, .customer.end and .user.end share its sequence (one change)", closeSeqs);
+  check(bySeq[topics[1]] > bySeq[topics[0]], "the wrap-up's sequence is later", `${bySeq[topics[0]]} < ${bySeq[topics[1]]}`);
   check(main.events.every((m) => topics.includes(m.topicName)), 'only subscribed topics were delivered');
 
   step('a client of another division receives nothing');

@@ -331,7 +331,14 @@ async def flow():
         c.check(parsed.conversation_id == cid and parsed.participant_id == agent.id,
                 "conversationId and participantId (the SDK's agent)", f"{parsed.participant_id}")
     sequences = [m["metadata"]["sequence"] for m in main.events]
-    c.check(sequences == sorted(set(sequences)), "sequences strictly increase", str(sequences))
+    c.check(sequences == sorted(sequences), "sequences never decrease", str(sequences))
+    by_topic = {m["topicName"]: m["metadata"]["sequence"] for m in main.events}
+    close_topics = [topics[0], topics[2], topics[3]]
+    c.check(all(t in by_topic for t in close_topics) and len({by_topic[t] for t in close_topics}) == 1,
+            "the close's .acw, .customer.end and .user.end share its sequence (one change)",
+            str([by_topic.get(t) for t in close_topics]))
+    c.check(by_topic.get(topics[1], 0) > by_topic.get(topics[0], 0), "the wrap-up's sequence is later",
+            f"{by_topic.get(topics[0])} < {by_topic.get(topics[1])}")
     c.check(all(m["topicName"] in topics for m in main.events), "only subscribed topics were delivered",
             str(sorted({m["topicName"].rsplit(".", 1)[-1] for m in main.events})))
 

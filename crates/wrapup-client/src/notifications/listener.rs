@@ -1,9 +1,12 @@
 //! Following a notification channel's websocket without losing an event.
 //!
-//! The listener remembers the `metadata.sequence` of the last event it handed out. When the
-//! socket drops, it connects again to the channel's `connectUri` with `?after=<sequence>`,
-//! so the server replays what was committed meanwhile (within its replay window), and it
-//! skips any event it has already handed out (delivery is at least once). After
+//! The listener remembers the `metadata.sequence` of the last event it handed out, and which
+//! topics of that sequence it handed out (the topics one change produces share its sequence:
+//! a close gives `.acw`, `.customer.end` and `.user.end`). When the socket drops, it connects
+//! again to the channel's `connectUri` with `?after=<that sequence − 1>`, so the server
+//! replays what was committed meanwhile (within its replay window) including the rest of the
+//! last change, and it skips any (sequence, topic) it has already handed out (delivery is at
+//! least once). After
 //! `v2.system.socket_closing` (the channel is about to expire, or the server is shutting
 //! down) it moves to a fresh channel with the same topics, again from that sequence. It
 //! answers nothing but sends a `ping` after 35 s of silence, and treats a second silence as
@@ -52,7 +55,8 @@ pub enum ListenerItem {
     /// An event of a subscribed topic, never one already handed out.
     Event(NotificationEvent),
     /// A socket is open: the first, or a reconnection (on a fresh channel when
-    /// `fresh_channel`), asking for the events after `after`.
+    /// `fresh_channel`), asking for the events after `after` (one before the last event
+    /// handed out: the rest of its change may be missing).
     Connected {
         channel_id: String,
         after: Option<i64>,
@@ -95,6 +99,10 @@ pub struct NotificationListener {
     reconnect_for: Duration,
     socket: Option<Socket>,
     last_sequence: Option<i64>,
+    /// The topics handed out at `last_sequence`.
+    last_topics: Vec<String>,
+    /// `?after=` for the first connection, before any event was handed out.
+    first_after: Option<i64>,
     /// `socket_closing` was received on the current socket.
     closing: bool,
     pinged: bool,
@@ -117,6 +125,8 @@ impl NotificationListener {
             reconnect_for,
             socket: None,
             last_sequence: None,
+            last_topics: Vec::new(),
+            first_after: None,
             closing: false,
             pinged: false,
             pending: VecDeque::new(),
@@ -149,8 +159,14 @@ impl NotificationListener {
 
     /// Asks the first connection for the events after `sequence` (replayed from the log).
     pub fn with_after(mut self, sequence: Option<i64>) -> NotificationListener {
-        self.last_sequence = sequence;
+        self.first_after = sequence;
         self
+    }
+
+    /// The `?after=` of the next connection: before the last change handed out, whose other
+    /// topics may not all have arrived (those that did are skipped).
+    fn after(&self) -> Option<i64> {
+        self.last_sequence.map(|s| s - 1).or(self.first_after)
     }
 
     /// The channel in use (it changes after `socket_closing`).
@@ -266,12 +282,16 @@ impl NotificationListener {
         }
         let sequence = raw["metadata"]["sequence"].as_i64();
         if let (Some(seq), Some(last)) = (sequence, self.last_sequence) {
-            if seq <= last {
+            if seq < last || (seq == last && self.last_topics.contains(&topic)) {
                 return None;
             }
         }
-        if sequence.is_some() {
-            self.last_sequence = sequence;
+        if let Some(seq) = sequence {
+            if self.last_sequence != Some(seq) {
+                self.last_sequence = Some(seq);
+                self.last_topics.clear();
+            }
+            self.last_topics.push(topic.clone());
         }
         Some(ListenerItem::Event(NotificationEvent {
             topic_name: topic,
@@ -311,7 +331,7 @@ impl NotificationListener {
                         self.pinged = false;
                         self.pending.push_back(ListenerItem::Connected {
                             channel_id: self.channel.id.clone(),
-                            after: self.last_sequence,
+                            after: self.after(),
                             fresh_channel: moved,
                         });
                         return Ok(());
@@ -375,7 +395,7 @@ impl NotificationListener {
 
     async fn open(&self) -> Result<Socket, tungstenite::Error> {
         let mut uri = self.channel.connect_uri.clone();
-        if let Some(after) = self.last_sequence {
+        if let Some(after) = self.after() {
             let sep = if uri.contains('?') { '&' } else { '?' };
             uri.push_str(&format!("{sep}after={after}"));
         }
