@@ -200,10 +200,11 @@ async fn listen_exits_3_when_no_topic_is_permitted() {
         support["clientId"].as_str().unwrap().parse().unwrap(),
         support["clientSecret"].as_str().unwrap().to_string(),
     );
-    let (child, _) = listen(&server.url, &support, &["--conversation", &id]);
+    let (child, lines) = listen(&server.url, &support, &["--conversation", &id]);
     let out = output(child).await;
     assert_eq!(out.status.code(), Some(3), "{out:?}");
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    // Its stderr, as the reader thread got it (the pipe is closed: every line is there).
+    let stderr = lines.iter().collect::<Vec<_>>().join("\n");
     assert_eq!(
         stderr
             .matches("rejected v2.detail.events.conversation.")
