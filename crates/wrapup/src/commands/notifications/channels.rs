@@ -10,14 +10,14 @@ use crate::render::print_list;
 
 pub const HELP: &str = examples!(
     "wrapup notifications channels",
-    "wrapup notifications channels --include oauthclient --json",
+    "wrapup notifications channels --include token --json",
 );
 
 #[derive(Args)]
 pub struct ChannelsArgs {
-    /// Whose channels: those created with this token, or with any token of the OAuth
-    /// client.
-    #[arg(long, value_enum, default_value_t = Include::Token)]
+    /// Whose channels: those of any token of the OAuth client (each `wrapup` command gets
+    /// a token of its own), or only those created with this command's token.
+    #[arg(long, value_enum, default_value_t = Include::Oauthclient)]
     include: Include,
 }
 

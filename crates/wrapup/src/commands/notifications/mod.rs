@@ -24,7 +24,7 @@ pub enum NotificationsCommand {
     /// come, reconnecting without losing any.
     #[command(help_template = listen::HELP, after_help = listen::AFTER_HELP)]
     Listen(listen::ListenArgs),
-    /// List the notification channels of this token (or of the whole OAuth client).
+    /// List the notification channels of the OAuth client (or of this command's token).
     #[command(help_template = channels::HELP)]
     Channels(channels::ChannelsArgs),
     /// List the topics a channel can subscribe to, with the permissions each needs.
