@@ -122,7 +122,7 @@ enum Command {
     Config(ConfigCommand),
     /// Run the server.
     #[command(help_template = commands::serve::HELP, after_help = commands::serve::AFTER_HELP)]
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage OAuth clients (on the database directly).
     #[command(subcommand, help_template = commands::clients::HELP)]
     Clients(ClientsCommand),
@@ -209,7 +209,7 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
         Command::Webhooks(cmd) => commands::webhooks::run(cmd, &global, &sources).await,
         Command::Notifications(cmd) => commands::notifications::run(cmd, &global, &sources).await,
         Command::Config(cmd) => commands::config::run(cmd, &global, &sources),
-        Command::Serve(args) => commands::serve::run(args).await,
+        Command::Serve(args) => commands::serve::run(*args).await,
         Command::Clients(cmd) => commands::clients::run(cmd, global.json).await,
         Command::Seed(args) => commands::seed::run(args, global.json).await,
         Command::Migrate(args) => commands::migrate::run(args).await,

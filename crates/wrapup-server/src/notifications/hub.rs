@@ -65,6 +65,8 @@ struct Entry {
     /// Told when the hub drops the socket (its queue was full, or another socket took its
     /// channel).
     kick: Arc<Notify>,
+    /// The last event the socket handled (see [`Registration::position`]).
+    position: Arc<AtomicI64>,
 }
 
 #[derive(Default)]
@@ -107,6 +109,11 @@ pub struct Registration {
     pub id: u64,
     pub queue: mpsc::Receiver<Delivery>,
     pub kick: Arc<Notify>,
+    /// Where the socket is in the log: the last event it handled. The socket keeps it up to
+    /// date; a socket that replaces it on its channel starts after it.
+    pub position: Arc<AtomicI64>,
+    /// The position of the socket of the channel this one replaced, if any.
+    pub replaced: Option<i64>,
 }
 
 impl Drop for Registration {
@@ -138,10 +145,13 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let kick = Arc::new(Notify::new());
+        let position = Arc::new(AtomicI64::new(-1));
         let mut index = self.lock();
+        let mut replaced = None;
         if let Some(old) = index.by_channel.get(channel).copied() {
             if let Some(entry) = index.remove(old) {
                 entry.kick.notify_one();
+                replaced = Some(entry.position.load(Ordering::Acquire)).filter(|p| *p >= 0);
             }
         }
         for topic in topics {
@@ -155,6 +165,7 @@ impl Hub {
                 topics: topics.iter().cloned().collect(),
                 queue: tx,
                 kick: kick.clone(),
+                position: position.clone(),
             },
         );
         Registration {
@@ -162,6 +173,8 @@ impl Hub {
             id,
             queue: rx,
             kick,
+            position,
+            replaced,
         }
     }
 
@@ -198,6 +211,11 @@ impl Hub {
                 entry.kick.notify_one();
             }
         }
+    }
+
+    /// The socket of `channel` on this node, if it has one.
+    pub fn socket_of(&self, channel: &str) -> Option<u64> {
+        self.lock().by_channel.get(channel).copied()
     }
 
     /// How many sockets are registered.
@@ -280,5 +298,70 @@ impl Hub {
                 Err(RecvError::Closed) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wrapup_types::timestamp::from_millis;
+    use wrapup_types::{Channel, EventKind, Interaction, InteractionState};
+
+    use super::*;
+
+    fn closed(seq: i64) -> EventRecord {
+        EventRecord {
+            seq,
+            kind: EventKind::State,
+            division_id: Uuid::nil(),
+            interaction: Interaction {
+                id: Uuid::from_u128(7),
+                division_id: Uuid::nil(),
+                channel: Channel::Voice,
+                state: InteractionState::Closed,
+                finalized: false,
+                created_at: from_millis(1_000),
+                active_at: Some(from_millis(2_000)),
+                closed_at: Some(from_millis(3_000)),
+                finalizes_at: None,
+                finalized_at: None,
+                wrap_up: None,
+                routing: None,
+                version: 3,
+            },
+            created_ms: 3_000,
+        }
+    }
+
+    const ACW: &str = "v2.detail.events.conversation.00000000-0000-0000-0000-000000000007.acw";
+
+    #[tokio::test]
+    async fn sockets_get_their_topics_and_a_full_queue_is_dropped() {
+        let hub = Arc::new(Hub::default());
+        let mut fast = hub.register("a", &[ACW.to_string()], 8);
+        let mut slow = hub.register("b", &[ACW.to_string()], 1);
+        let mut other = hub.register("c", &["v2.users.x.conversations".to_string()], 8);
+        hub.dispatch(&closed(1));
+        hub.dispatch(&closed(2));
+        assert_eq!(hub.processed(), 2);
+        let got = fast.queue.recv().await.unwrap();
+        assert_eq!(got.seq, 1);
+        assert!(got.frame.as_str().contains("\"sequence\":1"));
+        assert_eq!(fast.queue.recv().await.unwrap().seq, 2);
+        // The slow socket held one message; the second dropped it from the index.
+        assert_eq!(slow.queue.recv().await.unwrap().seq, 1);
+        slow.kick.notified().await;
+        assert_eq!(hub.sockets(), 2);
+        assert!(other.queue.try_recv().is_err());
+        // Subscribing the other socket (a REST change) makes it receive.
+        hub.set_topics("c", &[ACW.to_string()]);
+        hub.dispatch(&closed(3));
+        assert_eq!(other.queue.recv().await.unwrap().seq, 3);
+        // A second socket of a channel replaces the first, and starts where it was.
+        fast.position.store(2, Ordering::Release);
+        let again = hub.register("a", &[], 8);
+        fast.kick.notified().await;
+        assert_eq!(again.replaced, Some(2));
+        drop(other);
+        assert_eq!(hub.sockets(), 1);
     }
 }

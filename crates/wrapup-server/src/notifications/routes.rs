@@ -25,7 +25,7 @@ use crate::auth::{bearer, token_hash, Authenticated};
 use crate::clock::Clock;
 use crate::error::{ApiError, Resource};
 use crate::extract::read_json_body;
-use crate::openapi::errors::{codes, JSON_BODY};
+use crate::openapi::errors::codes;
 
 const PATH: &str = "/api/v2/notifications/channels";
 
@@ -128,12 +128,21 @@ pub async fn create_channel(
     Ok(Json(view(&headers, &channel)))
 }
 
+/// Whose channels a listing shows.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // a schema only: the handler reads the raw query
+pub enum IncludeChannels {
+    Token,
+    Oauthclient,
+}
+
 /// List notification channels
 ///
 /// The channels created with this token (`includechannels=token`, the default) or by its
 /// OAuth client (`includechannels=oauthclient`), oldest first.
 #[utoipa::path(get, path = "/api/v2/notifications/channels", operation_id = "getNotificationsChannels", tag = "notifications",
-    params(("includechannels" = Option<String>, Query, description = "`token` (default) or `oauthclient`.")),
+    params(("includechannels" = Option<IncludeChannels>, Query, description = "`token` (default) or `oauthclient`.")),
     responses((status = 200, description = "The channels.", body = NotificationEntities<NotificationChannel>)),
     security(("oauth2" = [])),
     extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid]])))))]
@@ -378,6 +387,13 @@ async fn change_subscriptions(
     Ok(Json(NotificationEntities { entities }))
 }
 
+/// The errors of a subscription body (a JSON array, read whole: its problems are all
+/// `request.body.malformed`).
+const BODY_ERRORS: &[ErrorCode] = &[
+    RequestMediaUnsupported,
+    RequestBodyTooLarge,
+    RequestBodyMalformed,
+];
 const SUBSCRIBE_ERRORS: &[ErrorCode] = &[
     NotificationChannelNotFound,
     RequestQueryInvalid,
@@ -399,7 +415,7 @@ const SUBSCRIBE_ERRORS: &[ErrorCode] = &[
     request_body = Vec<ChannelTopicRequest>,
     responses((status = 200, description = "The channel's topics, then those rejected.", body = NotificationEntities<ChannelTopic>)),
     security(("oauth2" = [])),
-    extensions(("x-error-codes" = json!(codes(&[JSON_BODY, SUBSCRIBE_ERRORS])))))]
+    extensions(("x-error-codes" = json!(codes(&[BODY_ERRORS, SUBSCRIBE_ERRORS])))))]
 pub async fn add_subscriptions(
     State(store): State<Arc<dyn Store>>,
     State(clock): State<Arc<dyn Clock>>,
@@ -429,7 +445,7 @@ pub async fn add_subscriptions(
     request_body = Vec<ChannelTopicRequest>,
     responses((status = 200, description = "The channel's topics, then those rejected.", body = NotificationEntities<ChannelTopic>)),
     security(("oauth2" = [])),
-    extensions(("x-error-codes" = json!(codes(&[JSON_BODY, SUBSCRIBE_ERRORS])))))]
+    extensions(("x-error-codes" = json!(codes(&[BODY_ERRORS, SUBSCRIBE_ERRORS])))))]
 pub async fn replace_subscriptions(
     State(store): State<Arc<dyn Store>>,
     State(clock): State<Arc<dyn Clock>>,
@@ -552,15 +568,26 @@ fn available(schema: bool) -> Vec<AvailableTopic> {
         ("includePreview" = Option<bool>, Query, description = "Accepted; wrapup has no preview topics.")),
     responses((status = 200, description = "The topics.", body = NotificationEntities<AvailableTopic>)),
     security(("oauth2" = [])),
-    extensions(("x-error-codes" = json!(codes(&[])))))]
+    extensions(("x-error-codes" = json!(codes(&[&[RequestQueryInvalid]])))))]
 pub async fn available_topics(
     Authenticated(_): Authenticated,
     RawQuery(query): RawQuery,
-) -> Json<NotificationEntities<AvailableTopic>> {
-    let schema = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .filter(|(k, _)| k == "expand")
-        .any(|(_, v)| v.split(',').any(|e| e.trim() == "schema"));
-    Json(NotificationEntities {
+) -> Result<Json<NotificationEntities<AvailableTopic>>, ApiError> {
+    let mut schema = false;
+    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "expand" => schema |= value.split(',').any(|e| e.trim() == "schema"),
+            "includePreview" if value != "true" && value != "false" => {
+                return Err(query_error(
+                    "includePreview",
+                    format!("includePreview must be true or false; got \"{value}\"."),
+                    "Leave it out: wrapup has no preview topics.",
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(Json(NotificationEntities {
         entities: available(schema),
-    })
+    }))
 }

@@ -53,8 +53,9 @@ const LOG_PAGE: u32 = 500;
 /// chooses where to start instead. A new connection replaces the channel's open socket.
 #[utoipa::path(get, path = "/api/v2/notifications/channels/{channelId}/socket", operation_id = "getNotificationsChannelSocket", tag = "notifications",
     params(("channelId" = String, Path, description = "The channel's id."),
-        ("after" = Option<i64>, Query, description = "Start after this event sequence number (at-least-once: dedupe by `metadata.sequence`).")),
+        ("after" = Option<i64>, Query, minimum = 0, description = "Start after this event sequence number (at-least-once: dedupe by `metadata.sequence`).")),
     responses((status = 101, description = "Switching to the websocket protocol.")),
+    security(()),
     extensions(("x-error-codes" = json!(codes(&[&[NotificationChannelNotFound, RequestQueryInvalid, NotificationSocketUpgradeRequired]])))))]
 pub async fn connect(
     State(store): State<Arc<dyn Store>>,
@@ -65,13 +66,6 @@ pub async fn connect(
     RawQuery(query): RawQuery,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let now = clock.now_ms();
-    let channel = store
-        .notifications()
-        .get_channel(&id)
-        .await?
-        .filter(|c| c.expires_ms > now)
-        .ok_or_else(|| ApiError::not_found(Resource::NotificationChannel(&id)))?;
     let after = match form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
         .find(|(k, _)| k == "after")
     {
@@ -96,6 +90,13 @@ pub async fn connect(
             .hint("Open connectUri with a websocket library, e.g. Python's websockets or JavaScript's ws."),
         )
     })?;
+    let now = clock.now_ms();
+    let channel = store
+        .notifications()
+        .get_channel(&id)
+        .await?
+        .filter(|c| c.expires_ms > now)
+        .ok_or_else(|| ApiError::not_found(Resource::NotificationChannel(&id)))?;
     let limit = notifications.config.max_client_message;
     Ok(upgrade
         .max_message_size(limit)
@@ -136,9 +137,20 @@ struct Conn {
     last: i64,
     /// How long a write may wait for the client before the socket is dropped.
     write_timeout: Duration,
+    /// `last`, shared with the hub (read by a socket that replaces this one).
+    position: Arc<std::sync::atomic::AtomicI64>,
+    /// Whether the replay (if any) is done: from then on, every event the hub dispatched
+    /// for this socket is on its queue or written.
+    caught_up: bool,
 }
 
 impl Conn {
+    fn handled(&mut self, seq: i64) {
+        self.last = self.last.max(seq);
+        self.position
+            .store(self.last, std::sync::atomic::Ordering::Release);
+    }
+
     async fn send(&mut self, text: impl Into<Utf8Bytes>) -> Result<(), End> {
         match tokio::time::timeout(
             self.write_timeout,
@@ -166,10 +178,6 @@ impl Session {
     async fn run(mut self, socket: WebSocket, after: Option<i64>) {
         let now = self.clock.now_ms();
         let window = self.notifications.config.replay_window.as_millis() as i64;
-        let start = after.or(match (self.channel.cursor, self.channel.disconnected_ms) {
-            (Some(cursor), Some(at)) if now - at <= window => Some(cursor),
-            _ => None,
-        });
         let hub = self.notifications.hub.clone();
         let processed = hub.processed();
         let mut reg = hub.register(
@@ -177,6 +185,26 @@ impl Session {
             &self.channel.topics,
             self.notifications.config.send_queue,
         );
+        // Where to start: as asked; after the socket this one replaces (a client that
+        // reconnects before the server noticed its old connection died); after the
+        // channel's last socket, if it closed within the replay window; else live.
+        let start =
+            after
+                .or(reg.replaced)
+                .or(match (self.channel.cursor, self.channel.disconnected_ms) {
+                    (Some(cursor), Some(at)) if now - at <= window => Some(cursor),
+                    _ => None,
+                });
+        // A live start begins after the last event committed now, read once registered (so
+        // every later one reaches the queue): on PostgreSQL the hub may still dispatch
+        // earlier ones, which are skipped.
+        let floor = match start {
+            Some(after) => after,
+            None => match self.store.event_bounds().await {
+                Ok(bounds) => bounds.latest.max(processed),
+                Err(_) => processed,
+            },
+        };
         if let Ok(c) = self
             .store
             .notifications()
@@ -185,20 +213,28 @@ impl Session {
         {
             self.channel = c;
         }
+        reg.position
+            .store(floor, std::sync::atomic::Ordering::Release);
         let mut conn = Conn {
+            position: reg.position.clone(),
             socket,
-            last: start.unwrap_or(processed),
+            last: floor,
             write_timeout: self.notifications.config.heartbeat,
+            caught_up: start.is_none(),
         };
         let end = self.serve(&mut conn, &mut reg, start).await;
         // Where the next socket of this channel resumes: the last event handled, or every
         // event the hub dispatched when nothing is left on the queue.
         let dispatched = hub.processed();
-        let cursor = if reg.queue.is_empty() && conn.last >= 0 {
+        let cursor = if conn.caught_up && reg.queue.is_empty() {
             conn.last.max(dispatched)
         } else {
             conn.last
         };
+        // A socket that replaced this one owns the channel's state now.
+        let replaced = hub
+            .socket_of(&self.channel.id)
+            .is_some_and(|id| id != reg.id);
         drop(reg);
         if let End::Server(code, reason) = end {
             let _ = conn
@@ -208,6 +244,9 @@ impl Session {
                     reason: reason.into(),
                 })))
                 .await;
+        }
+        if replaced {
+            return;
         }
         let _ = self
             .store
@@ -229,11 +268,10 @@ impl Session {
                 return end;
             }
         }
+        let skip_through = conn.last;
         let config = self.notifications.config.clone();
-        let mut heartbeat = tokio::time::interval_at(
-            tokio::time::Instant::now() + config.heartbeat,
-            config.heartbeat,
-        );
+        let every = config.heartbeat.max(Duration::from_millis(10));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let mut warned = false;
         let mut shutdown = self.shutdown.clone();
         loop {
@@ -251,7 +289,10 @@ impl Session {
                 }
                 delivery = reg.queue.recv() => {
                     let Some(d) = delivery else { return End::Server(1011, "dispatch stopped") };
-                    if d.seq <= conn.last && start.is_some() {
+                    // Already replayed, or committed before a live start. (The messages of
+                    // one event share its number: compare with where the queue takes over,
+                    // not with the last message sent.)
+                    if d.seq <= skip_through {
                         continue;
                     }
                     if principal.sees(d.division) {
@@ -259,7 +300,7 @@ impl Session {
                             return end;
                         }
                     }
-                    conn.last = conn.last.max(d.seq);
+                    conn.handled(d.seq);
                 }
                 received = conn.socket.recv() => {
                     let text = match received {
@@ -318,6 +359,7 @@ impl Session {
                 Err(_) => return Err(End::Server(1011, "reading the event log failed")),
             };
             if page.is_empty() {
+                conn.caught_up = true;
                 return Ok(());
             }
             for event in page {
@@ -326,7 +368,7 @@ impl Session {
                         conn.send(d.frame).await?;
                     }
                 }
-                conn.last = event.seq;
+                conn.handled(event.seq);
             }
         }
     }

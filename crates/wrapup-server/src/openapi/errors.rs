@@ -70,6 +70,14 @@ pub fn operation_errors(path: &str, op: &Operation) -> Option<Vec<(ErrorCode, u1
             })
         })
     });
+    // `security(())`: an operation without a token (a channel's socket), so without the
+    // token's errors.
+    let public = op.security.as_ref().is_some_and(|requirements| {
+        requirements.iter().all(|requirement| {
+            serde_json::to_value(requirement)
+                .is_ok_and(|r| r.as_object().is_some_and(|schemes| schemes.is_empty()))
+        })
+    });
     let stated = stated
         .as_array()
         .into_iter()
@@ -88,6 +96,7 @@ pub fn operation_errors(path: &str, op: &Operation) -> Option<Vec<(ErrorCode, u1
     let mut codes: Vec<ErrorCode> = AUTH
         .iter()
         .copied()
+        .filter(|_| !public)
         .filter(|c| needs_scope || *c != AuthorizationMissingScope)
         .chain(stated)
         .chain(ALWAYS.iter().copied())

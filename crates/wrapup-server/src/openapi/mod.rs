@@ -31,7 +31,8 @@ answers 404 `request.path.unknown`.",
         wrapup_types::InspectedRequest,
         wrapup_types::SortOrder,
         wrapup_types::WebhookPayload,
-        wrapup_types::genesys::GenesysErrorBody
+        wrapup_types::genesys::GenesysErrorBody,
+        crate::notifications::routes::IncludeChannels
     )),
     tags(
         (name = "interactions", description = "Interactions, their lifecycle and their wrap-ups."),
@@ -44,6 +45,8 @@ answers 404 `request.path.unknown`.",
         (name = "webhooks", description = "Webhook endpoints: events POSTed to your URL, signed per Standard Webhooks, retried, with a delivery log and replays (docs/webhooks.md). Every delivery's body is a WebhookPayload."),
         (name = "genesys", description = "Genesys Cloud's conversation and wrap-up operations, as its official SDKs call them \
 (docs/genesys.md). Errors here put the hint in `message` and add `messageWithParams` and `messageParams`."),
+        (name = "notifications", description = "Genesys Cloud's Notifications API: channels, their topics, and the websocket that delivers them \
+(docs/genesys.md#notifications). Errors are Genesys ErrorBodies, as those of the conversations."),
     )
 )]
 struct ApiDoc;
@@ -81,6 +84,7 @@ impl Modify for ErrorsAndSecurity {
                 &mut item.post,
                 &mut item.delete,
                 &mut item.patch,
+                &mut item.head,
             ]
             .into_iter()
             .flatten()
@@ -109,7 +113,7 @@ pub fn index(doc: &serde_json::Value) -> ApiIndex {
     let mut operations = Vec::new();
     if let Some(paths) = doc["paths"].as_object() {
         for (path, item) in paths {
-            for method in ["get", "post", "put", "patch", "delete"] {
+            for method in ["get", "post", "put", "patch", "delete", "head"] {
                 if let Some(op) = item.get(method) {
                     operations.push(EntryPoint {
                         method: method.to_uppercase(),

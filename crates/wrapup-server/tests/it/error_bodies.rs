@@ -381,6 +381,18 @@ fn cases() -> Vec<Case> {
             Method::POST,
             format!("/api/v2/interactions/{INTERACTION_QUEUE_MANDATORY}/wrap-up/skip"),
         ),
+        case(
+            NotificationChannelNotFound,
+            Demo,
+            Method::GET,
+            "/api/v2/notifications/channels/streaming-0-nope/subscriptions",
+        ),
+        case(
+            NotificationSocketUpgradeRequired,
+            Anonymous,
+            Method::GET,
+            "/api/v2/notifications/channels/streaming-0-nope/socket",
+        ),
     ]
 }
 
@@ -393,6 +405,8 @@ const OWN_SERVER: &[ErrorCode] = &[
     ErrorCode::InternalError,
     ErrorCode::ServiceUnavailable,
     ErrorCode::ClockNotManual,
+    ErrorCode::NotificationTopicRejected,
+    ErrorCode::NotificationTopicsTooMany,
 ];
 
 fn demo_client(url: &str, id: Uuid, secret: &str) -> Client {
@@ -613,6 +627,60 @@ async fn store_failures() {
         let raw = demo.raw(Method::GET, &path, &[], None).await.unwrap();
         insta::assert_json_snapshot!(code.as_str(), pinned_body(&raw, code, status));
     }
+}
+
+/// A subscription to a channel (whose id is random, so made here): a rejected topic, and
+/// more topics than a channel may have.
+#[tokio::test]
+async fn notification_subscription_errors() {
+    let server = demo_server(Config {
+        notifications: wrapup_server::NotificationConfig {
+            max_topics: 1,
+            ..Default::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    let viewer = demo_client(&server.url, VIEWER_CLIENT_ID, VIEWER_CLIENT_SECRET);
+    let headers = [("content-type", "application/json")];
+    let raw = viewer
+        .raw(
+            Method::POST,
+            "/api/v2/notifications/channels",
+            &headers,
+            None,
+        )
+        .await
+        .unwrap();
+    let channel: Value = serde_json::from_slice(&raw.body).unwrap();
+    let path = format!(
+        "/api/v2/notifications/channels/{}/subscriptions",
+        channel["id"].as_str().unwrap()
+    );
+    let topics = |ids: &[Uuid]| {
+        let topics: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"id": format!("v2.detail.events.conversation.{id}.acw")}))
+            .collect();
+        Some(Value::Array(topics).to_string().into_bytes())
+    };
+    let raw = viewer
+        .raw(Method::POST, &path, &headers, topics(&[UNKNOWN]))
+        .await
+        .unwrap();
+    let code = ErrorCode::NotificationTopicRejected;
+    insta::assert_json_snapshot!(code.as_str(), pinned_body(&raw, code, 400));
+    let raw = viewer
+        .raw(
+            Method::POST,
+            &path,
+            &headers,
+            topics(&[INTERACTION_CLOSED, CLOSING]),
+        )
+        .await
+        .unwrap();
+    let code = ErrorCode::NotificationTopicsTooMany;
+    insta::assert_json_snapshot!(code.as_str(), pinned_body(&raw, code, 400));
 }
 
 /// Advancing the clock of a server on the real clock (the test server's is manual).

@@ -166,9 +166,8 @@ async fn disconnected(s: &TestServer, channel: &Value) {
     .await;
 }
 
-async fn close(s: &TestServer, admin: &Client, id: Uuid) {
+async fn close(admin: &Client, id: Uuid) {
     admin.set_state(id, TargetState::Closed).await.unwrap();
-    let _ = s;
 }
 
 async fn head(c: &Client, id: &str) -> u16 {
@@ -485,7 +484,7 @@ async fn a_socket_receives_acw_at_the_close_and_wrapup_at_a_wrapup() {
     // The socket is registered once it answers.
     assert!(socket.before_pong().await.is_empty());
 
-    close(&s, &admin, own).await;
+    close(&admin, own).await;
     let first = socket.next().await;
     assert_eq!(first["topicName"], acw(own), "{first}");
     assert_eq!(first["version"], "2");
@@ -531,7 +530,7 @@ async fn a_socket_receives_acw_at_the_close_and_wrapup_at_a_wrapup() {
     assert!(w["metadata"]["sequence"].as_i64().unwrap() > seq);
 
     // The Genesys dialect's PATCH.
-    close(&s, &admin, genesys).await;
+    close(&admin, genesys).await;
     assert_eq!(socket.next().await["topicName"], acw(genesys));
     s.clock.advance(SETTLE_MS);
     s.finalize_now().await;
@@ -616,10 +615,32 @@ async fn ping_heartbeat_and_subscribing_over_the_socket() {
     );
     let listed = json_of(&call(&client, Method::GET, &subscriptions(&c), None).await).await;
     assert_eq!(listed["entities"][0]["id"], acw(id));
-    close(&s, &admin, id).await;
+    close(&admin, id).await;
     assert_eq!(socket.next().await["topicName"], acw(id));
     socket.send(json!({"message": "dance"})).await;
     assert_eq!(socket.next().await["result"], "400");
+}
+
+/// An interaction of `division` answered by `agent`.
+async fn answered(admin: &Client, agent: &str, division: Uuid) -> Uuid {
+    let id = admin
+        .create_interaction(division, wrapup_types::Channel::Voice)
+        .await
+        .unwrap()
+        .id;
+    let raw = call(
+        admin,
+        Method::POST,
+        &format!("/api/v2/interactions/{id}/state"),
+        Some(&json!({"state": "active", "agentId": agent}).to_string()),
+    )
+    .await;
+    assert!(
+        raw.status.is_success(),
+        "{}",
+        String::from_utf8_lossy(&raw.body)
+    );
+    id
 }
 
 #[tokio::test]
@@ -628,7 +649,17 @@ async fn another_division_gets_nothing() {
     let admin = s.admin().await;
     let sales = s.division(&admin, "Sales").await;
     let support = s.division(&admin, "Support").await;
-    let id = s.interaction(&admin, sales, &[TargetState::Active]).await;
+    // An agent of Support, who answers a Sales interaction and a Support one.
+    let raw = call(
+        &admin,
+        Method::POST,
+        "/api/v2/users",
+        Some(&json!({"name": "Bo", "email": "bo@example.com", "divisionId": support}).to_string()),
+    )
+    .await;
+    let agent = json_of(&raw).await["id"].as_str().unwrap().to_string();
+    let sale = answered(&admin, &agent, sales).await;
+    let ticket = answered(&admin, &agent, support).await;
     let seller = s
         .client("interaction:view", DivisionGrant::Only(vec![sales]))
         .await;
@@ -636,23 +667,47 @@ async fn another_division_gets_nothing() {
         .client("interaction:view", DivisionGrant::Only(vec![support]))
         .await;
     let (sc, tc) = (channel(&seller).await, channel(&supporter).await);
-    subscribe(&seller, &sc, Method::POST, &[acw(id)], "").await;
+    subscribe(&seller, &sc, Method::POST, &[acw(sale)], "").await;
+    // Support may follow its agent, but not the Sales conversation.
+    let users = format!("v2.users.{agent}.conversations");
     let raw = subscribe(
         &supporter,
         &tc,
         Method::POST,
-        &[acw(id)],
+        &[acw(sale), users.clone()],
         "?ignoreErrors=true",
     )
     .await;
-    assert_eq!(json_of(&raw).await["entities"][0]["state"], "Rejected");
+    let entities = json_of(&raw).await["entities"].clone();
+    assert_eq!(entities[0], json!({"id": users, "state": "Permitted"}));
+    assert_eq!(entities[1]["state"], "Rejected");
     let (mut seen, mut unseen) = (Socket::open(&sc).await, Socket::open(&tc).await);
     seen.before_pong().await;
     unseen.before_pong().await;
-    close(&s, &admin, id).await;
-    assert_eq!(seen.next().await["topicName"], acw(id));
-    // Dispatched to every socket before the first got it: nothing was queued for the other.
+    close(&admin, sale).await;
+    assert_eq!(seen.next().await["topicName"], acw(sale));
+    // Dispatched to every socket before the first got it: nothing of Sales reached the
+    // other, although its agent answered it (checked at delivery).
     assert!(unseen.before_pong().await.is_empty());
+    close(&admin, ticket).await;
+    let m = unseen.next().await;
+    assert_eq!(
+        (&m["topicName"], &m["eventBody"]["id"]),
+        (&json!(users), &json!(ticket))
+    );
+    // Nor on a replay.
+    unseen.close().await;
+    disconnected(&s, &tc).await;
+    let uri = format!("{}?after=0", tc["connectUri"].as_str().unwrap());
+    let mut again = Socket::connect(&uri).await;
+    let replayed = again.before_pong().await;
+    assert!(!replayed.is_empty());
+    assert!(
+        replayed
+            .iter()
+            .all(|m| m["eventBody"]["id"] == json!(ticket)),
+        "{replayed:?}"
+    );
 }
 
 #[tokio::test]
@@ -675,7 +730,7 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
     subscribe(&client, &c, Method::POST, &topics, "").await;
     let mut socket = Socket::open(&c).await;
     socket.before_pong().await;
-    close(&s, &admin, ids[0]).await;
+    close(&admin, ids[0]).await;
     let first = socket.next().await;
     assert_eq!(first["topicName"], acw(ids[0]));
     let first_seq = first["metadata"]["sequence"].as_i64().unwrap();
@@ -683,8 +738,8 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
     disconnected(&s, &c).await;
 
     // Missed while away, then replayed in order on reconnecting.
-    close(&s, &admin, ids[1]).await;
-    close(&s, &admin, ids[2]).await;
+    close(&admin, ids[1]).await;
+    close(&admin, ids[2]).await;
     s.clock.advance(30_000);
     let mut socket = Socket::open(&c).await;
     let a = socket.next().await;
@@ -694,7 +749,7 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
         (&json!(acw(ids[1])), &json!(acw(ids[2])))
     );
     assert!(a["metadata"]["sequence"].as_i64() < b["metadata"]["sequence"].as_i64());
-    close(&s, &admin, ids[3]).await;
+    close(&admin, ids[3]).await;
     assert_eq!(
         socket.next().await["topicName"],
         acw(ids[3]),
@@ -704,11 +759,11 @@ async fn a_reconnection_within_the_window_gets_what_it_missed_in_order() {
     disconnected(&s, &c).await;
 
     // After the window: nothing of the past.
-    close(&s, &admin, ids[4]).await;
+    close(&admin, ids[4]).await;
     s.clock.advance(61_000);
     let mut socket = Socket::open(&c).await;
     assert!(socket.before_pong().await.is_empty());
-    close(&s, &admin, ids[5]).await;
+    close(&admin, ids[5]).await;
     assert_eq!(socket.next().await["topicName"], acw(ids[5]));
     socket.close().await;
     disconnected(&s, &c).await;
@@ -733,30 +788,59 @@ async fn the_socket_uri_refuses_what_is_not_a_socket() {
         .replace("ws://", "http://");
     let raw = reqwest::get(&http).await.unwrap();
     assert_eq!(raw.status(), 426);
-    let raw = reqwest::get(format!(
+    let unknown = format!(
         "{}/api/v2/notifications/channels/streaming-0-x/socket",
-        s.url
-    ))
-    .await
-    .unwrap();
-    assert_eq!(raw.status(), 404);
-    let raw = reqwest::get(format!("{http}?after=-1")).await.unwrap();
-    assert_eq!(raw.status(), 400);
+        s.url.replace("http://", "ws://")
+    );
+    match tokio_tungstenite::connect_async(&unknown).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 404)
+        }
+        other => panic!("an unknown channel's socket: {:?}", other.map(|_| ())),
+    }
+    let bad_after = format!("{}?after=-1", c["connectUri"].as_str().unwrap());
+    match tokio_tungstenite::connect_async(&bad_after).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 400)
+        }
+        other => panic!("?after=-1: {:?}", other.map(|_| ())),
+    }
 }
 
 /// A second socket on the same channel replaces the first, which is told.
 #[tokio::test]
 async fn a_second_socket_replaces_the_first() {
     let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let sales = s.division(&admin, "Sales").await;
+    let one = s.interaction(&admin, sales, &[TargetState::Active]).await;
+    let two = s.interaction(&admin, sales, &[TargetState::Active]).await;
     let client = s.client("interaction:view", DivisionGrant::All).await;
     let c = channel(&client).await;
+    subscribe(&client, &c, Method::POST, &[acw(one), acw(two)], "").await;
     let mut first = Socket::open(&c).await;
     first.before_pong().await;
+    close(&admin, one).await;
+    assert_eq!(first.next().await["topicName"], acw(one));
+    // A client reconnecting before the server noticed its old connection died.
     let mut second = Socket::open(&c).await;
-    second.before_pong().await;
     let closing = first.next().await;
     assert_eq!(closing["topicName"], "v2.system.socket_closing");
     assert!(first.next_any().await.is_none(), "then closed");
+    // The new socket goes on after what the old one was sent: nothing twice.
+    assert!(second.before_pong().await.is_empty());
+    close(&admin, two).await;
+    assert_eq!(second.next().await["topicName"], acw(two));
+    // The channel is still connected (the old socket's close did not say otherwise).
+    let id = c["id"].as_str().unwrap();
+    let stored = s
+        .store
+        .notifications()
+        .get_channel(id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.connected);
 }
 
 #[tokio::test]
@@ -835,4 +919,223 @@ async fn shutdown_sends_socket_closing_and_exits_within_its_timeout() {
         begun.elapsed() < Duration::from_secs(3),
         "within the shutdown timeout"
     );
+}
+
+/// Two nodes on one PostgreSQL database: a channel made and subscribed through node B, its
+/// socket on node A, the interactions closed through node B: the socket gets every `.acw`, in
+/// order. (Skipped without `WRAPUP_TEST_POSTGRES_URL`.)
+#[tokio::test]
+async fn a_socket_on_one_node_gets_what_another_node_commits_in_order() {
+    let Some(db) = wrapup_store::testing::TestDb::postgres().await else {
+        return;
+    };
+    let db = Arc::new(db);
+    let clock = Arc::new(wrapup_server::ManualClock::new(START_MS));
+    let a = TestServer::builder()
+        .database(db.clone())
+        .clock(clock.clone())
+        .start()
+        .await;
+    let b = TestServer::builder()
+        .database(db)
+        .clock(clock)
+        .start()
+        .await;
+    let admin = b.admin().await;
+    let sales = b.division(&admin, "Sales").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(b.interaction(&admin, sales, &[TargetState::Active]).await);
+    }
+    let (id, secret) = b
+        .credentials("interaction:view", DivisionGrant::Only(vec![sales]))
+        .await;
+    let on_b = Client::new(&b.url).with_credentials(&id.to_string(), &secret);
+    let c = channel(&on_b).await;
+    let topics: Vec<String> = ids.iter().map(|i| acw(*i)).collect();
+    assert_eq!(
+        subscribe(&on_b, &c, Method::POST, &topics, "").await.status,
+        200
+    );
+    let on_a = c["connectUri"]
+        .as_str()
+        .unwrap()
+        .replace(&b.url.replace("http://", ""), &a.url.replace("http://", ""));
+    let mut socket = Socket::connect(&on_a).await;
+    socket.before_pong().await;
+    for id in &ids {
+        admin.set_state(*id, TargetState::Closed).await.unwrap();
+    }
+    let mut last = 0;
+    for id in &ids {
+        let m = socket.next().await;
+        assert_eq!(m["topicName"], acw(*id), "{m}");
+        let seq = m["metadata"]["sequence"].as_i64().unwrap();
+        assert!(seq > last, "in order");
+        last = seq;
+    }
+    socket.close().await;
+}
+
+/// The agent's and the queue's conversation topics on every change, and the system's
+/// `ININ-WRAP-UP-TIMEOUT` as a `.wrapup` event.
+#[tokio::test]
+async fn users_and_queues_topics_and_the_timeout_wrapup() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let (sales, sale) = s.division_with_code(&admin, "Sales", "Sale").await;
+    let json_ok = |raw: RawResponse| {
+        assert!(
+            raw.status.is_success(),
+            "{}",
+            String::from_utf8_lossy(&raw.body)
+        );
+        serde_json::from_slice::<Value>(&raw.body).unwrap()
+    };
+    let agent = json_ok(
+        call(
+            &admin,
+            Method::POST,
+            "/api/v2/users",
+            Some(
+                &json!({"name": "Ada", "email": "ada@example.com", "divisionId": sales})
+                    .to_string(),
+            ),
+        )
+        .await,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queue = json_ok(
+        call(
+            &admin,
+            Method::POST,
+            "/api/v2/routing/queues",
+            Some(
+                &json!({"name": "Timed", "division": {"id": sales},
+                    "acwSettings": {"wrapupPrompt": "MANDATORY_TIMEOUT", "timeoutMs": 5_000}})
+                .to_string(),
+            ),
+        )
+        .await,
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json_ok(
+        call(
+            &admin,
+            Method::POST,
+            &format!("/api/v2/routing/queues/{queue}/wrapupcodes"),
+            Some(&json!([{"id": sale}]).to_string()),
+        )
+        .await,
+    );
+    let created = json_ok(
+        call(
+            &admin,
+            Method::POST,
+            "/api/v2/interactions",
+            Some(&json!({"divisionId": sales, "channel": "voice", "queueId": queue}).to_string()),
+        )
+        .await,
+    );
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    json_ok(
+        call(
+            &admin,
+            Method::POST,
+            &format!("/api/v2/interactions/{id}/state"),
+            Some(&json!({"state": "active", "agentId": agent}).to_string()),
+        )
+        .await,
+    );
+    let client = s
+        .client("interaction:view", DivisionGrant::Only(vec![sales]))
+        .await;
+    let c = channel(&client).await;
+    let users = format!("v2.users.{agent}.conversations");
+    let queues = format!("v2.routing.queues.{queue}.conversations");
+    let raw = subscribe(
+        &client,
+        &c,
+        Method::PUT,
+        &[users.clone(), queues.clone(), wrapup(id)],
+        "",
+    )
+    .await;
+    assert_eq!(raw.status, 200, "{}", String::from_utf8_lossy(&raw.body));
+    let mut socket = Socket::open(&c).await;
+    socket.before_pong().await;
+
+    close(&admin, id).await;
+    let on_user = socket.next().await;
+    assert_eq!(on_user["topicName"], users, "{on_user}");
+    let body = &on_user["eventBody"];
+    assert_eq!(body["id"], id.to_string());
+    let participant = &body["participants"][1];
+    assert_eq!(participant["userId"], agent);
+    assert_eq!(participant["queueId"], queue);
+    assert_eq!(participant["wrapupRequired"], true);
+    assert_eq!(participant["wrapupPrompt"], "timeout");
+    assert_eq!(participant["calls"][0]["afterCallWork"]["state"], "pending");
+    let on_queue = socket.next().await;
+    assert_eq!(on_queue["topicName"], queues);
+    assert_eq!(on_queue["eventBody"], on_user["eventBody"]);
+
+    // The timeout passes with no wrap-up: the system's, as `.wrapup`, then the
+    // conversation topics.
+    s.clock.advance(SETTLE_MS);
+    s.finalize_now().await;
+    s.clock.advance(5_000);
+    let w = loop {
+        let m = socket.next().await;
+        if m["topicName"] == wrapup(id) {
+            break m;
+        }
+        assert!(m["topicName"] == users || m["topicName"] == queues, "{m}");
+    };
+    assert_eq!(w["eventBody"]["wrapupCode"], "ININ-WRAP-UP-TIMEOUT");
+    let after = socket.next().await;
+    assert_eq!(after["topicName"], users);
+    assert_eq!(
+        after["eventBody"]["participants"][1]["calls"][0]["afterCallWork"]["state"],
+        "complete"
+    );
+}
+
+/// What a client sends is limited in size: a larger message closes the socket.
+#[tokio::test]
+async fn a_client_message_over_the_limit_closes_the_socket() {
+    let s = TestServer::builder()
+        .config(config(NotificationConfig {
+            max_client_message: 1_024,
+            ..NotificationConfig::default()
+        }))
+        .start()
+        .await;
+    let client = s.client("interaction:view", DivisionGrant::All).await;
+    let c = channel(&client).await;
+    let mut socket = Socket::open(&c).await;
+    let padding = "x".repeat(900);
+    socket
+        .send(json!({"message": "ping", "padding": padding}))
+        .await;
+    assert_eq!(
+        socket.next().await["eventBody"]["message"],
+        "pong",
+        "under the limit"
+    );
+    let padding = "x".repeat(2_000);
+    let _ = socket
+        .0
+        .send(Message::Text(
+            json!({"message": "ping", "padding": padding})
+                .to_string()
+                .into(),
+        ))
+        .await;
+    assert!(socket.next_any().await.is_none(), "over the limit: closed");
+    disconnected(&s, &c).await;
 }

@@ -6,7 +6,7 @@
 //!
 //! As with [`Store`](crate::Store), the writes are provided methods handing an operation
 //! (`ops.rs`) to the store's writer; the reads and the primitives the operations run with
-//! ([`NotificationTx`](crate::write::NotificationTx)) are each backend's, in its
+//! (`NotificationTx`, in `write.rs`) are each backend's, in its
 //! `notifications.rs`.
 
 pub(crate) mod ops;

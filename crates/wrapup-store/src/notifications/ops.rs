@@ -1,5 +1,5 @@
 //! The notification channel write operations, once for both backends, over the
-//! primitives of [`NotificationTx`](crate::write::NotificationTx).
+//! primitives of `NotificationTx` (`write.rs`).
 
 use super::{ChannelChange, ChannelRecord};
 use crate::error::StoreError;

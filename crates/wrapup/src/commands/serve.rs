@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use wrapup_server::ChaosSpec;
 use wrapup_server::HashingSettings;
+use wrapup_server::NotificationConfig;
 use wrapup_server::{demo, App, Clock, Config, RateLimit};
 use wrapup_server::{FailureLimit, DEFAULT_PER_ADDRESS, DEFAULT_PER_CLIENT};
 
@@ -74,6 +75,17 @@ pub struct ServeArgs {
     /// cut short (e.g. 10s, 500ms, 1m).
     #[arg(long, value_parser = duration_arg, default_value = "10s")]
     shutdown_timeout: std::time::Duration,
+    /// Genesys notifications: how often a channel's socket gets a heartbeat (e.g. 30s).
+    #[arg(long, value_parser = duration_arg, default_value = "30s")]
+    notification_heartbeat: std::time::Duration,
+    /// Genesys notifications: how long before its channel expires (and at once on shutdown)
+    /// a socket gets v2.system.socket_closing.
+    #[arg(long, value_parser = duration_arg, default_value = "60s")]
+    notification_closing_notice: std::time::Duration,
+    /// Genesys notifications: how long after a socket closes a reconnection to its channel
+    /// first receives what it missed (docs/genesys.md#notifications).
+    #[arg(long, value_parser = duration_arg, default_value = "60s")]
+    notification_replay_window: std::time::Duration,
     /// Failed token requests allowed per client id, e.g. 10/min (then 429 until the bucket
     /// refills), or off. A secret this server already accepted is never limited.
     #[arg(long, default_value_t = FailureLimit(Some(DEFAULT_PER_CLIENT)))]
@@ -143,6 +155,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
                 .hashing_threads
                 .map_or_else(|| HashingSettings::default().threads, |n| n as usize),
             queue: args.hashing_queue as usize,
+        },
+        notifications: NotificationConfig {
+            heartbeat: args.notification_heartbeat,
+            closing_notice: args.notification_closing_notice,
+            replay_window: args.notification_replay_window,
+            ..NotificationConfig::default()
         },
         ..Config::default()
     };
