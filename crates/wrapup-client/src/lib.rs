@@ -9,6 +9,8 @@
 //!   applies a wrap-up, idempotently.
 //! - [`Client::doctor`]: every check a careful engineer would run by hand, changing nothing.
 //! - [`Client::events`]: the event stream as typed events.
+//! - Genesys notification channels and [`NotificationListener`], their websocket followed
+//!   across drops without losing an event (`notifications.rs`).
 //! - Webhook endpoints, their delivery logs and replays (`webhooks.rs`).
 //! - [`Client::validate_wrapup`], [`Client::diagnose_request`]: why a wrap-up is refused,
 //!   and the body that would be accepted.
@@ -20,6 +22,7 @@ mod doctor;
 mod error;
 mod events;
 mod insight;
+mod notifications;
 mod operations;
 mod response;
 mod retry;
@@ -34,6 +37,10 @@ pub use doctor::{Check, CheckStatus, DoctorReport, DoctorRequest};
 pub use error::{Error, Result};
 pub use events::{EventQuery, EventStream, StreamEvent};
 pub use insight::RequestStream;
+pub use notifications::{
+    conversation_topics, queue_topic, user_topic, Channel, ListenError, ListenerItem,
+    NotificationEvent, NotificationListener, TopicSubscription,
+};
 pub use operations::{CodeQuery, InteractionQuery};
 pub use response::RawResponse;
 pub use retry::{RetryPolicy, RetryVerdict};

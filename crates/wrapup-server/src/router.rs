@@ -6,7 +6,7 @@
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -116,6 +116,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(console::index))
         .route("/console/config.json", get(console::config))
+        .route(
+            "/console/notification-topics",
+            post(console::notification_topics),
+        )
         .route("/console/{version}/{*path}", get(console::asset))
         .merge(public)
         .merge(authenticated)

@@ -32,6 +32,7 @@ use crate::commands::divisions::DivisionsCommand;
 use crate::commands::doctor::DoctorArgs;
 use crate::commands::interactions::InteractionsCommand;
 use crate::commands::lint::LintArgs;
+use crate::commands::notifications::NotificationsCommand;
 use crate::commands::queues::QueuesCommand;
 use crate::commands::seed::SeedArgs;
 use crate::commands::serve::{LogFormat, ServeArgs};
@@ -52,9 +53,9 @@ const EXIT_CODES: &str = exit_codes!();
     about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.",
     long_about = "Apply wrap-up codes to contact-center interactions reliably, and run the platform that checks them.\n\n\
 Client commands (apply, doctor, interactions, codes, divisions, batch, simulate, webhooks,\n\
-token) talk to a server given by --url, WRAPUP_URL or a profile of ~/.config/wrapup/config.toml,\n\
-with OAuth client credentials from the environment (WRAPUP_CLIENT_ID, WRAPUP_CLIENT_SECRET),\n\
-the profile, or --client-id/--client-secret.\n\
+notifications, token) talk to a server given by --url, WRAPUP_URL or a profile of\n\
+~/.config/wrapup/config.toml, with OAuth client credentials from the environment\n\
+(WRAPUP_CLIENT_ID, WRAPUP_CLIENT_SECRET), the profile, or --client-id/--client-secret.\n\
 `lint` works offline. Server commands (serve, clients, seed, migrate) work on the database directly.",
     help_template = examples!(
         "wrapup serve --demo",
@@ -111,6 +112,11 @@ enum Command {
     /// and listen locally (docs/webhooks.md).
     #[command(subcommand, help_template = commands::webhooks::HELP)]
     Webhooks(WebhooksCommand),
+    /// Genesys notification channels: listen to topics over a websocket (conversations'
+    /// after-call work and wrap-ups, queues, agents), list channels and topics
+    /// (docs/genesys.md#notifications).
+    #[command(subcommand, help_template = commands::notifications::HELP)]
+    Notifications(NotificationsCommand),
     /// Show the settings the client commands use, and where each comes from.
     #[command(subcommand, help_template = commands::config::HELP)]
     Config(ConfigCommand),
@@ -201,6 +207,7 @@ async fn run(cli: Cli, sources: Sources) -> u8 {
         Command::Users(cmd) => commands::users::run(cmd, &global, &sources).await,
         Command::Token => commands::token::run(&global, &sources).await,
         Command::Webhooks(cmd) => commands::webhooks::run(cmd, &global, &sources).await,
+        Command::Notifications(cmd) => commands::notifications::run(cmd, &global, &sources).await,
         Command::Config(cmd) => commands::config::run(cmd, &global, &sources),
         Command::Serve(args) => commands::serve::run(*args).await,
         Command::Clients(cmd) => commands::clients::run(cmd, global.json).await,

@@ -6,5 +6,6 @@ mod apply;
 mod concurrency;
 mod doctor;
 mod fake;
+mod notifications;
 mod retry;
 mod transport;

@@ -1,21 +1,28 @@
 //! The web console: its page at `/`, its embedded files at `/console/{version}/…` (see
-//! `crate::console`) and its configuration at `/console/config.json`, each with the
-//! console's security headers. The console's own routes live after `#`
+//! `crate::console`), its configuration at `/console/config.json` and the notification
+//! topics of a feed event at `/console/notification-topics`, each with the console's
+//! security headers. The console's own routes live after `#`
 //! (`/#/interactions/…`), so they never reach the server and cannot collide with the API's
 //! paths.
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wrapup_domain::genesys::notifications::{event_body, topics_of};
+use wrapup_types::{EventKind, Interaction};
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::console::{self, CONTENT_SECURITY_POLICY};
 use crate::demo::{self, DemoClient};
 use crate::error::ApiError;
+use crate::extract::{parse_json, read_json_body};
 use crate::routes::fallback::unknown_path_error;
 
 /// The headers of every console response.
@@ -89,4 +96,45 @@ pub async fn config(State(settings): State<Arc<Config>>) -> Response {
         },
     };
     secured(Json(config).into_response(), "no-cache")
+}
+
+/// An event of the stream as the console's live feed received it.
+#[derive(Deserialize)]
+struct FeedEvent {
+    kind: EventKind,
+    interaction: Interaction,
+}
+
+/// `POST /console/notification-topics`: the Genesys notification topics a channel would
+/// receive for an event of the stream (`{"kind", "interaction"}`, as the console got it),
+/// each with its body, mapped by the server's one mapping
+/// (`wrapup_domain::genesys::notifications`): what the Overview's live feed shows with
+/// "Notification topics" on. Not an API operation, like `config`: it reads nothing and
+/// only maps the event it is sent, so it needs no token. `{"topics": [{"topicName",
+/// "eventBody"}]}`; a body that is not such an event is refused as any API body is.
+pub async fn notification_topics(
+    State(clock): State<Arc<dyn Clock>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mapped = async {
+        let bytes = read_json_body(&headers, body).await?;
+        let event: FeedEvent = parse_json(&bytes)?;
+        let at_ms = clock.now_ms();
+        let topics: Vec<Value> = topics_of(event.kind, &event.interaction)
+            .iter()
+            .map(|topic| {
+                json!({
+                    "topicName": topic.name(),
+                    "eventBody": event_body(topic, &event.interaction, at_ms),
+                })
+            })
+            .collect();
+        Ok::<_, ApiError>(Json(json!({ "topics": topics })).into_response())
+    }
+    .await;
+    secured(
+        mapped.unwrap_or_else(IntoResponse::into_response),
+        "no-store",
+    )
 }

@@ -633,3 +633,51 @@ async fn the_inspector_keeps_the_header_that_marks_the_consoles_own_requests() {
     // Newest first: the plain request, then the console's.
     assert_eq!(marked, [None, Some("1".to_string())]);
 }
+
+/// The live feed's notification topics: an event as the console got it, mapped by the
+/// server's one mapping (no token needed: nothing is read); a body that is not such an event
+/// is refused in the API's envelope.
+#[tokio::test]
+async fn the_notification_topics_of_a_feed_event_come_from_the_server() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let sales = s.division(&admin, "Sales").await;
+    let id = s
+        .interaction(&admin, sales, &[TargetState::Active, TargetState::Closed])
+        .await;
+    let interaction = admin.get_interaction(id).await.unwrap();
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{}/console/notification-topics", s.url))
+        .json(&json!({"kind": "interaction.state", "interaction": interaction}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("content-security-policy"));
+    let body: Value = response.json().await.unwrap();
+    let names: Vec<&str> = body["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["topicName"].as_str().unwrap())
+        .collect();
+    let topic = |kind: &str| format!("v2.detail.events.conversation.{id}.{kind}");
+    assert_eq!(
+        names,
+        [topic("acw"), topic("customer.end"), topic("user.end")]
+    );
+    assert_eq!(
+        body["topics"][0]["eventBody"]["conversationId"],
+        id.to_string()
+    );
+    let refused = http
+        .post(format!("{}/console/notification-topics", s.url))
+        .json(&json!({"kind": "interaction.nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let error: Value = refused.json().await.unwrap();
+    assert!(error["code"].as_str().is_some(), "{error}");
+}

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod interactions;
 pub mod lint;
 pub mod migrate;
+pub mod notifications;
 pub mod pages;
 pub mod queues;
 pub mod seed;

@@ -8,6 +8,7 @@ mod client_cli;
 mod common;
 mod first_hour;
 mod multinode;
+mod notifications;
 mod second_hour;
 mod shutdown;
 mod test_options;

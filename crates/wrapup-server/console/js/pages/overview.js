@@ -2,6 +2,9 @@
 // Overview: interactions by state for each division the token sees, wrap-ups accepted and
 // refused in the last minutes, and the live feed of events. The figures are read again
 // when an event (or, for an admin, a wrap-up request) says they changed: nothing polls.
+// With "Notification topics" on, each new event of the feed shows the Genesys notification
+// topics a channel subscribed to them would receive for it, each with its body, as the
+// server maps them (POST /console/notification-topics; docs/genesys.md#notifications).
 
 import { api, describeError } from '../api.js';
 import { interactionEvents, requestEvents } from '../events.js';
@@ -163,12 +166,52 @@ function activityView(activity) {
   ];
 }
 
+/**
+ * Adds to a feed item the notification topics its event produces, each with its Genesys
+ * body, as the server maps them.
+ * @param {HTMLElement} item
+ * @param {{kind: string, interaction: import('../api.js').Interaction}} event
+ */
+async function showTopics(item, event) {
+  const box = h('div', { class: 'topics small', dataset: { topics: '' } }, h('span', { class: 'muted' }, 'topics…'));
+  item.append(box);
+  try {
+    /** @type {{topics: {topicName: string, eventBody: unknown}[]}} */
+    const preview = await api('/console/notification-topics', {
+      method: 'POST',
+      body: { kind: event.kind, interaction: event.interaction },
+    });
+    fill(
+      box,
+      preview.topics.length === 0
+        ? h('span', { class: 'muted' }, 'no notification topic')
+        : preview.topics.map((t) =>
+            h(
+              'details',
+              { dataset: { topic: t.topicName } },
+              h('summary', {}, h('code', {}, t.topicName)),
+              h('pre', {}, JSON.stringify(t.eventBody, null, 2)),
+            ),
+          ),
+    );
+  } catch (e) {
+    fill(box, h('span', { class: 'bad' }, describeError(e)));
+  }
+}
+
 /** @param {HTMLElement} main */
 export async function render(main) {
   const countsBox = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const activityBox = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const feed = h('ul', { class: 'feed', id: 'feed', 'aria-live': 'off' });
   const feedEmpty = h('p', { class: 'muted small' }, 'Events appear here as interactions change.');
+  const topicsToggle = h('input', { type: 'checkbox', id: 'show-topics' });
+  const topicsOption = h(
+    'label',
+    { class: 'small muted', for: 'show-topics' },
+    topicsToggle,
+    ' Notification topics: show, for each new event, what a Genesys notification channel would receive',
+  );
   /** @type {Record<string, string>} division names by id */
   let names = {};
 
@@ -176,7 +219,7 @@ export async function render(main) {
     main,
     h('h1', {}, 'Overview'),
     panel('Interactions', countsBox),
-    h('div', { class: 'grid2' }, panel('Wrap-ups', activityBox), panel('Live events', feedEmpty, feed)),
+    h('div', { class: 'grid2' }, panel('Wrap-ups', activityBox), panel('Live events', topicsOption, feedEmpty, feed)),
   );
 
   const loadCounts = async () => {
@@ -224,6 +267,7 @@ export async function render(main) {
         i.wrapUp && e.kind === 'interaction.wrapup' ? ` → ${i.wrapUp.codeName}` : '',
       ),
     );
+    if (topicsToggle.checked) showTopics(/** @type {HTMLElement} */ (feed.firstElementChild), e);
     while (feed.children.length > FEED_LENGTH) feed.lastElementChild?.remove();
     refreshCounts();
     if (e.kind === 'interaction.wrapup') refreshActivity();
