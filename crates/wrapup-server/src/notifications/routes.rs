@@ -113,7 +113,7 @@ pub async fn create_channel(
         created_ms: now,
         expires_ms: now + config.channel_life.as_millis() as i64,
         last_used_ms: now,
-        connected: false,
+        socket: None,
         topics: Vec::new(),
         cursor: None,
         disconnected_ms: None,

@@ -109,6 +109,7 @@ pub async fn connect(
                 notifications,
                 shutdown: shutdown.watch(),
                 channel,
+                id: uuid::Uuid::new_v4().to_string(),
             };
             session.run(socket, after).await;
         })
@@ -129,6 +130,9 @@ struct Session {
     notifications: Arc<Notifications>,
     shutdown: watch::Receiver<bool>,
     channel: ChannelRecord,
+    /// This socket's id, unique across nodes: the channel records the socket connected to
+    /// it, and a socket that finds another one recorded was replaced (through another node).
+    id: String,
 }
 
 /// The socket's connection and its position in the log.
@@ -212,7 +216,13 @@ impl Session {
         if let Ok(c) = self
             .store
             .notifications()
-            .change_channel(&self.channel.id, &ChannelChange::Connected, now)
+            .change_channel(
+                &self.channel.id,
+                &ChannelChange::Connected {
+                    socket: self.id.clone(),
+                },
+                now,
+            )
             .await
         {
             self.channel = c;
@@ -260,7 +270,10 @@ impl Session {
             .notifications()
             .change_channel(
                 &self.channel.id,
-                &ChannelChange::Disconnected { cursor },
+                &ChannelChange::Disconnected {
+                    socket: self.id.clone(),
+                    cursor,
+                },
                 self.clock.now_ms(),
             )
             .await;
@@ -344,6 +357,12 @@ impl Session {
                     // The channel as stored (a subscription through another node), and the
                     // client's grant as it is now.
                     match self.store.notifications().get_channel(&self.channel.id).await {
+                        // Another socket connected to the channel through another node
+                        // (one on this node kicks this one at once).
+                        Ok(Some(c)) if c.socket.is_some() && c.socket.as_deref() != Some(&self.id) => {
+                            let _ = conn.send(socket_closing("This socket is closed: another socket connected to its channel; reconnect to receive what it missed.")).await;
+                            return End::Server(4000, "replaced");
+                        }
                         Ok(Some(c)) => {
                             if c.topics != self.channel.topics {
                                 self.notifications.hub.set_topics(&c.id, &c.topics);

@@ -12,7 +12,8 @@ CREATE TABLE notification_channels (
     created_at      BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL,
     last_used_at    BIGINT NOT NULL,
-    connected       BOOLEAN NOT NULL,
+    -- The id of the socket connected to it now, on whichever node (NULL: none).
+    socket          TEXT,
     -- The subscribed topics, a JSON array of strings.
     topics          TEXT NOT NULL,
     -- The last event sequence number its last socket handled, and when that socket closed.

@@ -12,7 +12,8 @@ CREATE TABLE notification_channels (
     created_at      INTEGER NOT NULL,
     expires_at      INTEGER NOT NULL,
     last_used_at    INTEGER NOT NULL,
-    connected       INTEGER NOT NULL,
+    -- The id of the socket connected to it now, on whichever node (NULL: none).
+    socket          TEXT,
     -- The subscribed topics, a JSON array of strings.
     topics          TEXT NOT NULL,
     -- The last event sequence number its last socket handled, and when that socket closed.

@@ -25,7 +25,7 @@ pub use self::records::{ChannelChange, ChannelRecord};
 /// The columns of a channel row, in the order [`channel`] reads them.
 macro_rules! channel_columns {
     () => {
-        "id, client_id, token_hash, scopes, created_at, expires_at, last_used_at, connected, \
+        "id, client_id, token_hash, scopes, created_at, expires_at, last_used_at, socket, \
          topics, cursor, disconnected_at"
     };
 }
@@ -42,7 +42,7 @@ pub(crate) fn channel(row: &impl ResultRow) -> Result<ChannelRecord, DbFailure> 
         created_ms: row.int(4)?,
         expires_ms: row.int(5)?,
         last_used_ms: row.int(6)?,
-        connected: row.flag(7)?,
+        socket: row.opt_text(7)?,
         topics: serde_json::from_str(&topics).map_err(|_| DbFailure::corrupt("topics", &topics))?,
         cursor: row.opt_int(9)?,
         disconnected_ms: row.opt_int(10)?,

@@ -18,7 +18,11 @@ pub(crate) fn evicted(mut channels: Vec<ChannelRecord>, limit: usize) -> Vec<Str
         return Vec::new();
     }
     channels.sort_by(|a, b| {
-        (a.connected, a.last_used_ms, &a.id).cmp(&(b.connected, b.last_used_ms, &b.id))
+        (a.socket.is_some(), a.last_used_ms, &a.id).cmp(&(
+            b.socket.is_some(),
+            b.last_used_ms,
+            &b.id,
+        ))
     });
     let remove = channels.len() - keep;
     channels.into_iter().take(remove).map(|c| c.id).collect()
@@ -64,9 +68,14 @@ impl WriteOp for ChangeChannel {
                 channel.topics = topics.clone();
                 channel.expires_ms = *expires_ms;
             }
-            ChannelChange::Connected => channel.connected = true,
-            ChannelChange::Disconnected { cursor } => {
-                channel.connected = false;
+            ChannelChange::Connected { socket } => channel.socket = Some(socket.clone()),
+            ChannelChange::Disconnected { socket, .. }
+                if channel.socket.as_ref() != Some(socket) =>
+            {
+                return Ok(channel);
+            }
+            ChannelChange::Disconnected { cursor, .. } => {
+                channel.socket = None;
                 channel.cursor = Some(*cursor);
                 channel.disconnected_ms = Some(self.now_ms);
             }
@@ -104,7 +113,7 @@ mod tests {
             created_ms: 0,
             expires_ms: 1,
             last_used_ms,
-            connected,
+            socket: connected.then(|| "s".to_string()),
             topics: vec![],
             cursor: None,
             disconnected_ms: None,

@@ -22,8 +22,9 @@ pub struct ChannelRecord {
     /// Its last creation, subscription, connection or disconnection: the least recently
     /// used of a client's channels is the one a new channel over the limit removes.
     pub last_used_ms: i64,
-    /// Whether a socket is connected to it now.
-    pub connected: bool,
+    /// The id of the socket connected to it now, on whichever node: a socket that finds
+    /// another id here was replaced, and closes.
+    pub socket: Option<String>,
     /// Its topics, in the order subscribed.
     pub topics: Vec<String>,
     /// The sequence number of the last event its last socket handled (sent or not for it).
@@ -41,8 +42,9 @@ pub enum ChannelChange {
         topics: Vec<String>,
         expires_ms: i64,
     },
-    /// A socket connected.
-    Connected,
-    /// Its socket closed, having handled the events up to `cursor`.
-    Disconnected { cursor: i64 },
+    /// A socket connected: it replaces any other (one socket per channel).
+    Connected { socket: String },
+    /// Its socket `socket` closed, having handled the events up to `cursor`; nothing
+    /// changes when another socket has replaced it since (that one owns the channel now).
+    Disconnected { socket: String, cursor: i64 },
 }

@@ -85,7 +85,7 @@ impl NotificationTx for PgWriteTx {
         .bind(c.created_ms)
         .bind(c.expires_ms)
         .bind(c.last_used_ms)
-        .bind(c.connected)
+        .bind(c.socket.as_deref())
         .bind(stored_topics(&c.topics))
         .bind(c.cursor)
         .bind(c.disconnected_ms)
@@ -96,12 +96,12 @@ impl NotificationTx for PgWriteTx {
 
     async fn save_channel(&mut self, c: &ChannelRecord) -> Result<(), DbFailure> {
         sqlx::query(
-            "UPDATE notification_channels SET expires_at = $1, last_used_at = $2, connected = $3, \
+            "UPDATE notification_channels SET expires_at = $1, last_used_at = $2, socket = $3, \
              topics = $4, cursor = $5, disconnected_at = $6 WHERE id = $7",
         )
         .bind(c.expires_ms)
         .bind(c.last_used_ms)
-        .bind(c.connected)
+        .bind(c.socket.as_deref())
         .bind(stored_topics(&c.topics))
         .bind(c.cursor)
         .bind(c.disconnected_ms)

@@ -100,7 +100,7 @@ impl NotificationTx for SqliteWriteTx {
                 c.created_ms,
                 c.expires_ms,
                 c.last_used_ms,
-                c.connected,
+                c.socket,
                 stored_topics(&c.topics),
                 c.cursor,
                 c.disconnected_ms
@@ -111,13 +111,13 @@ impl NotificationTx for SqliteWriteTx {
     async fn save_channel(&mut self, c: &ChannelRecord) -> Result<(), DbFailure> {
         self.conn
             .prepare_cached(
-                "UPDATE notification_channels SET expires_at = ?, last_used_at = ?, connected = ?, \
+                "UPDATE notification_channels SET expires_at = ?, last_used_at = ?, socket = ?, \
                  topics = ?, cursor = ?, disconnected_at = ? WHERE id = ?",
             )?
             .execute(params![
                 c.expires_ms,
                 c.last_used_ms,
-                c.connected,
+                c.socket,
                 stored_topics(&c.topics),
                 c.cursor,
                 c.disconnected_ms,

@@ -20,7 +20,7 @@ fn channel(n: u32, client_id: Uuid) -> ChannelRecord {
         created_ms: NOW + 100 * i64::from(n),
         expires_ms: NOW + 86_400_000,
         last_used_ms: NOW + 100 * i64::from(n),
-        connected: false,
+        socket: None,
         topics: vec![],
         cursor: None,
         disconnected_ms: None,
@@ -44,7 +44,13 @@ async fn notification_channels_keep_their_limit_topics_and_cursor(db: TestDb) {
         .unwrap();
     // Channel 0 is connected and channel 1 used since: a fourth removes channel 2.
     channels
-        .change_channel("streaming-0-0000", &ChannelChange::Connected, NOW + 210)
+        .change_channel(
+            "streaming-0-0000",
+            &ChannelChange::Connected {
+                socket: "socket-a".into(),
+            },
+            NOW + 210,
+        )
         .await
         .unwrap();
     let topics = vec!["v2.users.x.conversations".to_string(), "b".to_string()];
@@ -95,7 +101,10 @@ async fn notification_channels_keep_their_limit_topics_and_cursor(db: TestDb) {
     let closed = channels
         .change_channel(
             "streaming-0-0000",
-            &ChannelChange::Disconnected { cursor: 42 },
+            &ChannelChange::Disconnected {
+                socket: "socket-a".into(),
+                cursor: 42,
+            },
             NOW + 620,
         )
         .await
@@ -106,21 +115,53 @@ async fn notification_channels_keep_their_limit_topics_and_cursor(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(read, closed);
-    assert!(!read.connected);
+    assert_eq!(read.socket, None);
     assert_eq!(
         (read.cursor, read.disconnected_ms),
         (Some(42), Some(NOW + 620))
     );
 
+    // One socket per channel: a socket connecting (on any node) replaces the one before,
+    // whose close then changes nothing.
+    for socket in ["socket-b", "socket-c"] {
+        let connected = ChannelChange::Connected {
+            socket: socket.into(),
+        };
+        channels
+            .change_channel("streaming-0-0000", &connected, NOW + 630)
+            .await
+            .unwrap();
+    }
+    let late = ChannelChange::Disconnected {
+        socket: "socket-b".into(),
+        cursor: 99,
+    };
+    let read = channels
+        .change_channel("streaming-0-0000", &late, NOW + 640)
+        .await
+        .unwrap();
+    assert_eq!(
+        (read.socket.as_deref(), read.cursor),
+        (Some("socket-c"), Some(42))
+    );
+
     // Expired: not changed, then pruned.
     let later = NOW + 86_400_000 + 100;
     let expired = channels
-        .change_channel("streaming-0-0004", &ChannelChange::Connected, later)
+        .change_channel(
+            "streaming-0-0004",
+            &ChannelChange::Connected { socket: "s".into() },
+            later,
+        )
         .await;
     assert!(matches!(expired, Err(StoreError::NotFound)), "{expired:?}");
     assert!(matches!(
         channels
-            .change_channel("streaming-0-nope", &ChannelChange::Connected, NOW)
+            .change_channel(
+                "streaming-0-nope",
+                &ChannelChange::Connected { socket: "s".into() },
+                NOW
+            )
             .await,
         Err(StoreError::NotFound)
     ));
