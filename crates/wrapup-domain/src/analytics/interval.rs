@@ -160,48 +160,96 @@ enum Part {
     Duration(i64),
 }
 
-/// The buckets of an aggregate query: `granularity` steps from the interval's start (the
-/// last one cut at the interval's end), or the whole interval without a granularity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The buckets of an aggregate query: `granularity` steps from the interval's start in the
+/// query's time zone (the last one cut at the interval's end), or the whole interval without
+/// a granularity. Days and weeks are calendar days of that zone (23 or 25 hours across a
+/// daylight-saving change), hours and shorter are exact durations, as in Genesys.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Buckets {
     pub interval: Interval,
-    pub step_ms: i64,
+    /// Where each bucket ends, in order; the last is the interval's end.
+    ends: Vec<i64>,
 }
 
 impl Buckets {
     /// Checks the granularity against the interval: at least [`MIN_GRANULARITY_MS`] and at
     /// most [`MAX_BUCKETS`] buckets. Without one, the interval is one bucket, however short.
-    pub fn new(interval: Interval, granularity_ms: Option<i64>) -> Result<Buckets, String> {
-        let length = interval.end_ms - interval.start_ms;
-        let step_ms = granularity_ms.unwrap_or(length);
-        if granularity_ms.is_some() && step_ms < MIN_GRANULARITY_MS {
+    pub fn new(
+        interval: Interval,
+        granularity: Option<&str>,
+        zone: &jiff::tz::TimeZone,
+    ) -> Result<Buckets, String> {
+        let Some(granularity) = granularity else {
+            return Ok(Buckets {
+                interval,
+                ends: vec![interval.end_ms],
+            });
+        };
+        if parse_duration(granularity)? < MIN_GRANULARITY_MS {
             return Err(
                 "The granularity is shorter than one minute (PT1M), the finest wrapup computes."
                     .into(),
             );
         }
-        let count = (length + step_ms - 1) / step_ms;
-        if count > MAX_BUCKETS {
-            return Err(format!(
-                "The granularity makes {count} buckets of the interval; at most {MAX_BUCKETS} are computed: choose a coarser granularity or a shorter interval."
-            ));
+        let span: jiff::Span = granularity
+            .parse()
+            .map_err(|e| format!("\"{granularity}\" is not an ISO-8601 duration: {e}"))?;
+        let start = jiff::Timestamp::from_millisecond(interval.start_ms)
+            .map_err(|e| e.to_string())?
+            .to_zoned(zone.clone());
+        let too_many = || {
+            let count = (interval.end_ms - interval.start_ms)
+                / parse_duration(granularity)
+                    .unwrap_or(MIN_GRANULARITY_MS)
+                    .max(1);
+            format!(
+                "The granularity makes {count} or more buckets of the interval; at most {MAX_BUCKETS} are computed: choose a coarser granularity or a shorter interval."
+            )
+        };
+        let mut ends = Vec::new();
+        for k in 1..=MAX_BUCKETS {
+            let end = span
+                .checked_mul(k)
+                .and_then(|s| start.checked_add(s))
+                .map_err(|_| too_many())?
+                .timestamp()
+                .as_millisecond()
+                .min(interval.end_ms);
+            ends.push(end);
+            if end >= interval.end_ms {
+                return Ok(Buckets { interval, ends });
+            }
         }
-        Ok(Buckets { interval, step_ms })
+        Err(too_many())
+    }
+
+    /// How many buckets there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// `false`: a query has at least one bucket.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The index of the bucket holding `t_ms`, if the interval does.
     pub fn index(&self, t_ms: i64) -> Option<i64> {
         self.interval
             .contains(t_ms)
-            .then(|| (t_ms - self.interval.start_ms) / self.step_ms)
+            .then(|| self.ends.partition_point(|&end| end <= t_ms) as i64)
     }
 
     /// Bucket `index` as an interval.
     pub fn bucket(&self, index: i64) -> Interval {
-        let start_ms = self.interval.start_ms + index * self.step_ms;
+        let i = index as usize;
         Interval {
-            start_ms,
-            end_ms: (start_ms + self.step_ms).min(self.interval.end_ms),
+            start_ms: if i == 0 {
+                self.interval.start_ms
+            } else {
+                self.ends[i - 1]
+            },
+            end_ms: self.ends[i],
         }
     }
 }
@@ -251,19 +299,49 @@ mod tests {
         }
     }
 
+    fn utc() -> jiff::tz::TimeZone {
+        jiff::tz::TimeZone::UTC
+    }
+
+    /// A day is a calendar day of the query's zone: Paris moved to summer time on
+    /// 2026-03-29, a day of 23 hours; hours stay exact.
+    #[test]
+    fn days_follow_the_zone() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+        let three = parse_interval("2026-03-27T23:00:00Z/2026-03-30T22:00:00Z").unwrap();
+        let days = Buckets::new(three, Some("P1D"), &paris).unwrap();
+        assert_eq!(days.len(), 3);
+        let lengths: Vec<i64> = (0..3)
+            .map(|i| {
+                let b = days.bucket(i);
+                (b.end_ms - b.start_ms) / 3_600_000
+            })
+            .collect();
+        assert_eq!(lengths, [24, 23, 24]);
+        assert_eq!(
+            days.bucket(2).render(),
+            "2026-03-29T22:00:00.000Z/2026-03-30T22:00:00.000Z"
+        );
+        let hours = Buckets::new(three, Some("PT1H"), &paris).unwrap();
+        assert_eq!(hours.len(), 71);
+        assert_eq!(Buckets::new(three, Some("P1D"), &utc()).unwrap().len(), 3);
+    }
+
     #[test]
     fn buckets() {
         let day = parse_interval("2026-12-01T00:00:00Z/P1D").unwrap();
-        let hours = Buckets::new(day, Some(3_600_000)).unwrap();
+        let hours = Buckets::new(day, Some("PT1H"), &utc()).unwrap();
         assert_eq!(hours.index(day.start_ms), Some(0));
         assert_eq!(hours.index(day.end_ms - 1), Some(23));
         assert_eq!(hours.index(day.end_ms), None);
         assert_eq!(hours.bucket(23).end_ms, day.end_ms);
-        assert!(Buckets::new(day, Some(1000)).is_err());
+        assert!(Buckets::new(day, Some("PT1S"), &utc()).is_err());
         let year = parse_interval("2026-01-01T00:00:00Z/P366D").unwrap();
-        assert!(Buckets::new(year, Some(3_600_000)).is_err());
+        assert!(Buckets::new(year, Some("PT1H"), &utc()).is_err());
         assert_eq!(
-            Buckets::new(day, None).unwrap().index(day.start_ms + 5),
+            Buckets::new(day, None, &utc())
+                .unwrap()
+                .index(day.start_ms + 5),
             Some(0)
         );
     }
@@ -293,12 +371,25 @@ mod tests {
 
         /// Every instant of the interval is in exactly one bucket, inside it.
         #[test]
-        fn every_instant_has_its_bucket(len in 60_000i64..10 * DAY_MS, step in 60_000i64..DAY_MS, at in 0f64..1.0) {
-            let interval = Interval { start_ms: 1_000_000, end_ms: 1_000_000 + len };
-            if let Ok(b) = Buckets::new(interval, Some(step)) {
+        fn every_instant_has_its_bucket(
+            start in 1_700_000_000_000i64..1_800_000_000_000,
+            len in 60_000i64..60 * DAY_MS,
+            minutes in 1i64..3 * 1440,
+            days in 0i64..3,
+            zone in prop::sample::select(vec!["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe"]),
+            at in 0f64..1.0,
+        ) {
+            let interval = Interval { start_ms: start, end_ms: start + len };
+            let granularity = format!("P{days}DT{minutes}M");
+            let zone = jiff::tz::TimeZone::get(zone).unwrap();
+            if let Ok(b) = Buckets::new(interval, Some(&granularity), &zone) {
                 let t = interval.start_ms + ((len as f64) * at) as i64;
                 let i = b.index(t).unwrap();
                 prop_assert!(b.bucket(i).contains(t));
+                prop_assert_eq!(b.bucket(b.len() as i64 - 1).end_ms, interval.end_ms);
+                for k in 1..b.len() as i64 {
+                    prop_assert_eq!(b.bucket(k - 1).end_ms, b.bucket(k).start_ms);
+                }
             }
         }
     }

@@ -13,8 +13,19 @@ use super::{list, Dimension, Metric};
 pub const MAX_PAGE_SIZE: i64 = 100;
 /// The page size when `paging` does not say.
 pub const DEFAULT_PAGE_SIZE: i64 = 25;
-/// The time zones wrapup buckets in.
-pub const TIME_ZONES: [&str; 3] = ["UTC", "Etc/UTC", "Z"];
+/// Names of UTC besides the IANA ones (`UTC`, `Etc/UTC`, …), accepted as `timeZone`.
+const UTC_NAMES: [&str; 1] = ["Z"];
+
+/// The query's `timeZone`: an IANA name (`Europe/Paris`, `America/New_York`), UTC when left
+/// out. The zone database is bundled with wrapup.
+fn time_zone(name: Option<&str>) -> Result<jiff::tz::TimeZone, String> {
+    match name {
+        None => Ok(jiff::tz::TimeZone::UTC),
+        Some(z) if UTC_NAMES.contains(&z) => Ok(jiff::tz::TimeZone::UTC),
+        Some(z) => jiff::tz::TimeZone::get(z)
+            .map_err(|_| format!("timeZone \"{z}\" is not an IANA time zone name.")),
+    }
+}
 
 /// A checked `ConversationQuery`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,18 +213,16 @@ impl AggregateQuery {
                 "Leave it out or send groupBy; sort and cut the results yourself.".to_string(),
             )),
         }
-        if let Some(zone) = q.time_zone.as_deref().filter(|z| !TIME_ZONES.contains(z)) {
-            problems.push(unsupported(
+        let zone = time_zone(q.time_zone.as_deref()).unwrap_or_else(|message| {
+            problems.push(invalid(
                 "timeZone",
-                format!("timeZone \"{zone}\": wrapup buckets in UTC only."),
-                format!(
-                    "Send {} (or leave it out) and give the interval in UTC.",
-                    TIME_ZONES.join(", ")
-                ),
+                message,
+                "Send an IANA name such as Europe/Paris, America/New_York or UTC, or leave it out for UTC.",
             ));
-        }
+            jiff::tz::TimeZone::UTC
+        });
         let granularity = q.granularity.as_deref().and_then(|g| match parse_duration(g) {
-            Ok(ms) => Some(ms),
+            Ok(_) => Some(g),
             Err(message) => {
                 problems.push(invalid(
                     "granularity",
@@ -276,7 +285,7 @@ impl AggregateQuery {
             .as_ref()
             .map(|f| Filter::check(f, "filter", &mut problems));
         let buckets = match problems.is_empty() {
-            true => Buckets::new(interval, granularity).map_err(|message| {
+            true => Buckets::new(interval, granularity, &zone).map_err(|message| {
                 vec![invalid(
                     "granularity",
                     message,
@@ -352,7 +361,7 @@ mod tests {
         assert_eq!(problems[1].error_code, ErrorCode::RequestFieldUnsupported);
         let problems = aggregate(
             serde_json::json!({"interval": DAY, "metrics": ["tAcw", "nBlindTransferred"],
-            "groupBy": ["wrapUpCode", "ani"], "timeZone": "Europe/Paris", "granularity": "P1M"}),
+            "groupBy": ["wrapUpCode", "ani"], "timeZone": "Europe/Nowhere", "granularity": "P1M"}),
         )
         .unwrap_err();
         let fields: Vec<_> = problems
@@ -374,7 +383,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(q.metrics, [Metric::TAcw, Metric::NConnected]);
-        assert_eq!(q.buckets.step_ms, 3_600_000);
+        assert_eq!(q.buckets.len(), 24);
         assert!(aggregate(
             serde_json::json!({"interval": DAY, "metrics": ["tAcw"], "granularity": "PT1S"})
         )

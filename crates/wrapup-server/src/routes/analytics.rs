@@ -205,7 +205,7 @@ pub async fn conversation_details(
 /// `metrics` (`tAcw`, `tHandle`, `tTalk`, `nConnected`, `nOffered`) of the conversations of
 /// the token's divisions that started in `interval`, passing `filter`, by `groupBy`
 /// (`wrapUpCode`, `queueId`, `userId`, `mediaType`, `divisionId`, …) and by bucket of
-/// `granularity` (UTC). A metric, dimension or field wrapup does not compute is refused,
+/// `granularity` (days and weeks are calendar days of `timeZone`). A metric, dimension or field wrapup does not compute is refused,
 /// naming it and what is supported (docs/genesys.md#analytics).
 #[utoipa::path(post, path = "/api/v2/analytics/conversations/aggregates/query",
     operation_id = "postAnalyticsConversationsAggregatesQuery", tag = "genesys",

@@ -158,6 +158,27 @@ async fn details_and_aggregates_of_wrapped_up_conversations() {
     assert_eq!(stats(w.callback), (2, 8_000.0));
     assert_eq!(stats(w.resolved), (1, 7_000.0));
 
+    // Days of a time zone: Paris's day of 2026-03-29 has 23 hours (summer time), and each
+    // bucket's interval is written in UTC; a zone that does not exist is refused by name.
+    let (status, paris) = post(
+        &w.admin,
+        AGGREGATES,
+        &json!({"interval": "2026-03-27T23:00:00.000Z/2026-03-30T22:00:00.000Z",
+            "granularity": "P1D", "timeZone": "Europe/Paris",
+            "groupBy": ["mediaType"], "metrics": ["nOffered"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{paris}");
+    let (status, nowhere) = post(
+        &w.admin,
+        AGGREGATES,
+        &json!({"interval": interval, "granularity": "P1D", "timeZone": "Europe/Nowhere",
+            "metrics": ["nOffered"]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{nowhere}");
+    assert!(nowhere.to_string().contains("Europe/Nowhere"), "{nowhere}");
+
     // A client of Support sees only Support; a divisionId filter on Sales answers as one on a
     // division that does not exist.
     let viewer = w

@@ -121,7 +121,7 @@ pub struct ConversationAggregationQuery {
     /// left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granularity: Option<String>,
-    /// The time zone of day and week buckets; `UTC` only.
+    /// The time zone of day and week buckets: an IANA name (`Europe/Paris`); UTC when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
