@@ -11,6 +11,9 @@ const ADA = '00000000-0000-4000-8000-0000000001a1';
 test('the live feed shows the notification topics of each event, with their Genesys bodies', async ({ page }) => {
   await signIn(page);
   await page.locator('#show-topics').check();
+  // The feed shows what happens once its stream is open: the creation below must not come
+  // before it (a CI run missed it so).
+  await expect(page.locator('#live-status')).toHaveText('live');
   const created = await api('POST', '/api/v2/interactions', { divisionId: SALES, channel: 'voice', queueId: QUEUE });
   const id = created.body.id;
   await api('POST', `/api/v2/interactions/${id}/state`, { state: 'active', agentId: ADA });
