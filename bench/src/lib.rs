@@ -64,3 +64,42 @@ impl Server {
             .with_retry(wrapup_client::RetryPolicy::none())
     }
 }
+
+/// Latencies in milliseconds: their percentiles, maximum and count.
+pub struct Summary {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub n: usize,
+}
+
+/// The summary of latencies in milliseconds (all NaN when there are none).
+pub fn summary(mut ms: Vec<f64>) -> Summary {
+    ms.sort_by(f64::total_cmp);
+    if ms.is_empty() {
+        return Summary {
+            p50: f64::NAN,
+            p90: f64::NAN,
+            p99: f64::NAN,
+            max: f64::NAN,
+            n: 0,
+        };
+    }
+    let at = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
+    Summary {
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        max: *ms.last().unwrap(),
+        n: ms.len(),
+    }
+}
+
+/// Prints a summary as one aligned row of a benchmark's report.
+pub fn row(name: &str, s: &Summary) {
+    println!(
+        "  {name:<44} n={:<5} p50 {:>7.3}  p90 {:>7.3}  p99 {:>7.3}  max {:>7.3} ms",
+        s.n, s.p50, s.p90, s.p99, s.max
+    );
+}

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use uuid::Uuid;
+use wrapup_bench::{row, summary, Summary};
 use wrapup_client::{EventQuery, EventStream, StreamEvent};
 use wrapup_server::Config;
 use wrapup_types::{Channel, EventKind, TargetState};
@@ -38,34 +39,6 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?
         .block_on(run(args))
-}
-
-/// Percentiles of a sample, in milliseconds.
-struct Summary {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-    n: usize,
-}
-
-fn summary(mut ms: Vec<f64>) -> Summary {
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
-    Summary {
-        p50: at(0.50),
-        p90: at(0.90),
-        p99: at(0.99),
-        max: *ms.last().unwrap(),
-        n: ms.len(),
-    }
-}
-
-fn row(name: &str, s: &Summary) {
-    println!(
-        "  {name:<44} n={:<5} p50 {:>7.3}  p90 {:>7.3}  p99 {:>7.3}  max {:>7.3} ms",
-        s.n, s.p50, s.p90, s.p99, s.max
-    );
 }
 
 fn ratio(name: &str, a: &Summary, b: &Summary) {

@@ -28,6 +28,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use wrapup_bench::{row, summary};
 use wrapup_client::{Channel, Client, RetryPolicy};
 
 const DEMO_ID: &str = "00000000-0000-4000-8000-00000000d001";
@@ -172,42 +173,6 @@ async fn put(client: &Client, path: &str, body: Value) -> Result<()> {
         );
     }
     Ok(())
-}
-
-struct Summary {
-    p50: f64,
-    p90: f64,
-    p99: f64,
-    max: f64,
-    n: usize,
-}
-
-fn summary(mut ms: Vec<f64>) -> Summary {
-    ms.sort_by(f64::total_cmp);
-    if ms.is_empty() {
-        return Summary {
-            p50: f64::NAN,
-            p90: f64::NAN,
-            p99: f64::NAN,
-            max: f64::NAN,
-            n: 0,
-        };
-    }
-    let at = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
-    Summary {
-        p50: at(0.50),
-        p90: at(0.90),
-        p99: at(0.99),
-        max: *ms.last().unwrap(),
-        n: ms.len(),
-    }
-}
-
-fn row(name: &str, s: &Summary) {
-    println!(
-        "  {name:<44} n={:<5} p50 {:>7.3}  p90 {:>7.3}  p99 {:>7.3}  max {:>7.3} ms",
-        s.n, s.p50, s.p90, s.p99, s.max
-    );
 }
 
 /// (conversation id, "acw" | "wrapup") → when it reached the client.
