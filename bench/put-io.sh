@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=$1; MODE=${2:-}; SECS=${SECS:-10}
 WORK=${WORK:-/tmp/wrapup-put-io}; mkdir -p "$WORK"
-W=$PWD/target/release/wrapup
+W=${WRAPUP_BIN:-$PWD/target/release/wrapup}
 TAG=n$N; DB=$WORK/$TAG.db
 sed -n '/^const LUA: &str = r#"/,/^"#;/p' bench/src/bin/http-bench.rs | sed '1d;$d' > "$WORK/put.lua"
 if [ ! -f "$DB.seeded" ]; then

@@ -1,9 +1,16 @@
-//! The baseline for the HTTP benchmarks: a minimal axum server that serves
+//! The baselines for the HTTP benchmarks: a minimal axum server that serves
 //! `GET /api/v2/interactions/{id}` from an in-memory map and accepts
 //! `PUT /api/v2/interactions/{id}/wrap-up` into it — no authentication, no validation, no
 //! storage. wrapup's figures are reported as ratios to it (see docs/benchmarks.md).
 //!
 //!     baseline-server --listen 127.0.0.1:9090 --interactions 100000
+//!
+//! With `--durable FILE` its PUT is the group-commit baseline instead: only the durable part
+//! of a PUT. One writer thread takes every PUT waiting (up to 512), updates one row per PUT
+//! (the body, keyed by the interaction's id) in one SQLite transaction (WAL,
+//! `synchronous=FULL`: each commit is an fsync) and answers them all once it committed. No
+//! validation, no history, no events, no reads. Durable PUT cannot be faster than this on the
+//! same disk, so it is what wrapup's durable PUT is compared with.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -15,6 +22,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use clap::Parser;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -24,6 +33,10 @@ struct Args {
     /// Interactions in the map, with the ids `wrapup seed` gives.
     #[arg(long, default_value_t = 100_000)]
     interactions: u64,
+    /// PUTs are group-committed to this SQLite file (created and seeded with the
+    /// interactions if absent) instead of the map.
+    #[arg(long)]
+    durable: Option<std::path::PathBuf>,
 }
 
 type Map = Arc<RwLock<HashMap<Uuid, Bytes>>>;
@@ -49,25 +62,119 @@ async fn put_wrapup(State(map): State<Map>, Path(id): Path<Uuid>, body: Bytes) -
     }
 }
 
+/// The same shape and size as wrapup's answer.
+fn seed_body(id: Uuid) -> String {
+    format!(
+        r#"{{"id":"{id}","divisionId":"81c30b77-0aaa-493d-a3db-660b4bf7b52d","channel":"voice","state":"closed","finalized":true,"createdAt":"2026-11-24T23:37:00.000Z","activeAt":"2026-11-24T23:37:00.000Z","closedAt":"2026-11-24T23:37:00.000Z","finalizedAt":"2026-11-24T23:37:00.000Z","wrapUp":null,"version":4}}"#
+    )
+}
+
+/// A PUT waiting for the group commit: the row to update and who to answer.
+type Pending = (Uuid, Bytes, oneshot::Sender<bool>);
+
+async fn put_durable(
+    State(queue): State<mpsc::Sender<Pending>>,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> StatusCode {
+    let (answer, answered) = oneshot::channel();
+    if queue.send((id, body, answer)).await.is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    match answered.await {
+        Ok(true) => StatusCode::NO_CONTENT,
+        Ok(false) => StatusCode::NOT_FOUND,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Opens (seeding it if new) the group-commit baseline's database.
+fn open_durable(path: &std::path::Path, interactions: u64) -> anyhow::Result<Connection> {
+    let fresh = !path.exists();
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE IF NOT EXISTS interactions (id BLOB PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;",
+    )?;
+    if fresh {
+        conn.execute_batch("BEGIN")?;
+        {
+            let mut insert = conn.prepare("INSERT INTO interactions (id, body) VALUES (?1, ?2)")?;
+            for i in 0..interactions {
+                let id = seed_id(i);
+                insert.execute(rusqlite::params![id, seed_body(id)])?;
+            }
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(conn)
+}
+
+/// The group-commit writer: every PUT waiting (up to 512) in one transaction, one fsync.
+fn group_commit(conn: Connection, mut queue: mpsc::Receiver<Pending>) -> anyhow::Result<()> {
+    let mut batch = Vec::with_capacity(512);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < 512 {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let mut found = Vec::with_capacity(batch.len());
+        {
+            let mut update =
+                conn.prepare_cached("UPDATE interactions SET body = ?2 WHERE id = ?1")?;
+            for (id, body, _) in &batch {
+                found.push(update.execute(rusqlite::params![id, &body[..]])? == 1);
+            }
+        }
+        conn.execute_batch("COMMIT")?;
+        for ((_, _, answer), found) in batch.drain(..).zip(found) {
+            let _ = answer.send(found);
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut map = HashMap::with_capacity(args.interactions as usize);
     for i in 0..args.interactions {
         let id = seed_id(i);
-        // The same shape and size as wrapup's answer.
-        let body = format!(
-            r#"{{"id":"{id}","divisionId":"81c30b77-0aaa-493d-a3db-660b4bf7b52d","channel":"voice","state":"closed","finalized":true,"createdAt":"2026-11-24T23:37:00.000Z","activeAt":"2026-11-24T23:37:00.000Z","closedAt":"2026-11-24T23:37:00.000Z","finalizedAt":"2026-11-24T23:37:00.000Z","wrapUp":null,"version":4}}"#
-        );
-        map.insert(id, Bytes::from(body));
+        map.insert(id, Bytes::from(seed_body(id)));
     }
+    let map: Map = Arc::new(RwLock::new(map));
+    let puts = match &args.durable {
+        None => Router::new()
+            .route(
+                "/api/v2/interactions/{id}/wrap-up",
+                axum::routing::put(put_wrapup),
+            )
+            .with_state(map.clone()),
+        Some(path) => {
+            let conn = open_durable(path, args.interactions)?;
+            let (queue, pending) = mpsc::channel(4096);
+            std::thread::spawn(move || {
+                if let Err(e) = group_commit(conn, pending) {
+                    eprintln!("group commit failed: {e}");
+                    std::process::exit(1);
+                }
+            });
+            Router::new()
+                .route(
+                    "/api/v2/interactions/{id}/wrap-up",
+                    axum::routing::put(put_durable),
+                )
+                .with_state(queue)
+        }
+    };
     let app = Router::new()
         .route("/api/v2/interactions/{id}", get(get_interaction))
-        .route(
-            "/api/v2/interactions/{id}/wrap-up",
-            axum::routing::put(put_wrapup),
-        )
-        .with_state(Arc::new(RwLock::new(map)));
+        .with_state(map)
+        .merge(puts);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     eprintln!("baseline listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;

@@ -16,7 +16,8 @@ struct Args {
     /// The wrapup binary (release build).
     #[arg(long, default_value = "target/release/wrapup")]
     wrapup: PathBuf,
-    /// The baseline server binary (release build).
+    /// The baseline server binary (release build): in memory, and with `--durable` the
+    /// group-commit baseline.
     #[arg(long, default_value = "target/release/baseline-server")]
     baseline: PathBuf,
     /// Store sizes to measure at.
@@ -185,6 +186,25 @@ fn measure(args: &Args, script: &Path, target: &Target, method: &str, n: u64) ->
         .map(|_| wrk(args.connections, args.seconds, script, target, method, n))
         .collect::<Result<_>>()?;
     Ok(Measured::of(&runs))
+}
+
+/// Two targets measured alternately (a, b, a, b, …) after a warm-up of each, so that a
+/// change in the machine's load during the run weighs on both alike.
+fn measure_alternately(
+    args: &Args,
+    script: &Path,
+    (a, b): (&Target, &Target),
+    method: &str,
+    n: u64,
+) -> Result<(Measured, Measured)> {
+    warm_up(script, a, method, n, args.connections)?;
+    warm_up(script, b, method, n, args.connections)?;
+    let (mut runs_a, mut runs_b) = (Vec::new(), Vec::new());
+    for _ in 0..args.runs {
+        runs_a.push(wrk(args.connections, args.seconds, script, a, method, n)?);
+        runs_b.push(wrk(args.connections, args.seconds, script, b, method, n)?);
+    }
+    Ok((Measured::of(&runs_a), Measured::of(&runs_b)))
 }
 
 impl Measured {
@@ -532,10 +552,36 @@ fn main() -> Result<()> {
             db_bytes as f64 / n as f64,
             startup.as_secs_f64() * 1000.0
         );
-        let base_get = measure(&args, &script, &baseline, "GET", n)?;
-        let get = measure(&args, &script, &wrapup, "GET", n)?;
+        let group_port = free_port()?;
+        let group_db = dir.join(format!("group-commit-{n}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", group_db.display()));
+        }
+        let mut group_server = Killing(
+            Command::new(&args.baseline)
+                .args([
+                    "--listen",
+                    &format!("127.0.0.1:{group_port}"),
+                    "--interactions",
+                    &n.to_string(),
+                ])
+                .arg("--durable")
+                .arg(&group_db)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        wait_ready(group_port, &mut group_server.0, Duration::from_secs(600))?;
+        let group = Target {
+            name: "group-commit baseline",
+            url: format!("http://127.0.0.1:{group_port}"),
+            token: String::new(),
+            code: wrapup.code.clone(),
+        };
+
+        let (base_get, get) = measure_alternately(&args, &script, (&baseline, &wrapup), "GET", n)?;
         let base_put = measure(&args, &script, &baseline, "PUT", n)?;
-        let put = measure(&args, &script, &wrapup, "PUT", n)?;
+        let (group_put, put) = measure_alternately(&args, &script, (&group, &wrapup), "PUT", n)?;
         row(
             &format!("{} GET interaction", baseline.name),
             &base_get,
@@ -543,12 +589,14 @@ fn main() -> Result<()> {
         );
         row("wrapup GET (authenticated)", &get, Some(&base_get));
         row(&format!("{} PUT wrap-up", baseline.name), &base_put, None);
-        row("wrapup PUT (validated, durable)", &put, Some(&base_put));
+        row(&format!("{} PUT (durable)", group.name), &group_put, None);
+        row("wrapup PUT (validated, durable)", &put, Some(&group_put));
+        println!("  (wrapup's PUT is compared with the group-commit baseline, its GET with the in-memory one)");
         println!("  wrapup peak RSS: {:.1} MiB", peak_rss_mib(server.0.id()));
         if get.errors + put.errors > 0 {
             println!("  wrapup error statuses: {}", error_statuses(port));
         }
-        drop((server, baseline_server));
+        drop((server, baseline_server, group_server));
         if let (Some(pg), true) = (&args.postgres, n == args.scales[0]) {
             postgres_puts(&args, pg, &script, n, &put)?;
         }
