@@ -74,6 +74,8 @@ pub use crate::records::{
     Search, SharedInteraction, SortKey, StateCount, TokenRecord, UserRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
+#[cfg(feature = "testing")]
+pub use crate::sqlite::SyncHold;
 pub use crate::sqlite::{
     connect_options as sqlite_connect_options, SqliteStore, READ_CACHE_ENTRIES,
 };

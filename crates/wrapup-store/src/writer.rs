@@ -296,9 +296,11 @@ pub(crate) trait Committer: Send {
     fn ran(_failure: &Self::Failure) -> bool {
         true
     }
-    /// Makes a committed batch known, before any of its jobs is answered: readers must see
-    /// it, and its events are published, in order.
-    fn publish(&mut self, committed: Self::Committed);
+    /// Makes a committed batch known, then answers every job of it, emptying `batch`:
+    /// readers must see it and its events are published, in order, before any of its jobs
+    /// is answered. A backend may do it after `run` returned, in commit order (SQLite, once
+    /// the commit is durable: `sqlite/syncer.rs`).
+    fn publish_and_answer(&mut self, committed: Self::Committed, batch: &mut Vec<Box<dyn Job>>);
     /// Answers every job of a batch that did not commit, emptying `batch`.
     fn recover(
         &mut self,
@@ -335,10 +337,7 @@ pub(crate) async fn drain<C: Committer>(queue: Queue, mut committer: C) {
             observer.batch_committed(jobs, started.elapsed(), outcome.is_ok());
         }
         match outcome {
-            Ok(committed) => {
-                committer.publish(committed);
-                batch.drain(..).for_each(|job| job.send_answer());
-            }
+            Ok(committed) => committer.publish_and_answer(committed, &mut batch),
             Err(failure) => committer.recover(&mut batch, failure).await,
         }
         debug_assert!(batch.is_empty(), "a job of the batch was left unanswered");

@@ -36,6 +36,13 @@ pub(super) enum BatchFailure {
     Commit(sqlx::Error),
 }
 
+impl PgCommitter {
+    /// Makes a committed batch's events known (the tailer publishes them in order).
+    fn publish(&mut self, events: Vec<EventRecord>) {
+        let _ = self.committed.send(events);
+    }
+}
+
 impl Committer for PgCommitter {
     const MAX_BATCH: usize = MAX_BATCH;
     type Committed = Vec<EventRecord>;
@@ -49,8 +56,9 @@ impl Committer for PgCommitter {
         run_batch(&self.pool, batch).await
     }
 
-    fn publish(&mut self, events: Vec<EventRecord>) {
-        let _ = self.committed.send(events);
+    fn publish_and_answer(&mut self, events: Vec<EventRecord>, batch: &mut Vec<Box<dyn Job>>) {
+        self.publish(events);
+        batch.drain(..).for_each(|job| job.send_answer());
     }
 
     async fn recover(&mut self, batch: &mut Vec<Box<dyn Job>>, failure: BatchFailure) {

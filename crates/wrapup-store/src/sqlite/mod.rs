@@ -1,11 +1,14 @@
-//! The SQLite store: WAL mode, `synchronous=FULL`, one writer thread fed by a queue, a pool
-//! of read-only connections.
+//! The SQLite store: WAL mode, every write answered once its commit is on disk, one writer
+//! thread fed by a queue, a syncer thread that makes its commits durable, a pool of
+//! read-only connections.
 //!
 //! SQLite is used synchronously (rusqlite, cached prepared statements): a statement is a
 //! direct call of microseconds, not a message to another thread. The parts:
 //! - `writer.rs`: the writer thread, which runs the writer's loop (`crate::writer`) with its
 //!   transaction (one `BEGIN IMMEDIATE` … `COMMIT` per batch of queued writes);
 //!   `write_tx.rs`: the primitives the write operations (`ops.rs`) run with, in SQLite's SQL.
+//! - `syncer.rs`: fsyncs the WAL after each commit, off the writer's thread (which runs the
+//!   next batch meanwhile), then publishes the batch and answers its writes.
 //! - `readers.rs`: the read-only connections, which keep their snapshot between uses until
 //!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
 //!   `queries.rs`: the reads, which the [`Store`] implementation below runs.
@@ -21,6 +24,7 @@ mod notifications;
 mod queries;
 mod read_cache;
 mod readers;
+mod syncer;
 mod webhook_tx;
 mod webhooks;
 pub(crate) mod write_tx;
@@ -43,6 +47,9 @@ use self::checkpoint::{run_checkpointer, WRITER_CHECKPOINT_PAGES};
 use self::queries::Select;
 use self::read_cache::ReadCache;
 use self::readers::{Readers, READERS};
+#[cfg(feature = "testing")]
+pub use self::syncer::SyncHold;
+use self::syncer::{Publish, Syncer};
 use self::write_tx::{run_ready, SqliteWriteTx};
 use self::writer::{run_writer, SqliteCommitter, MAX_BATCH};
 use crate::analytics::{started_queries, StartedScan};
@@ -69,6 +76,8 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     cache: Arc<ReadCache>,
     writer: Writer,
+    #[cfg(feature = "testing")]
+    hold: syncer::HoldSlot,
 }
 
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
@@ -152,6 +161,11 @@ impl SqliteStore {
                 let writer = open_connection(&path, false)?;
                 // Commits finish the checkpoint only past a threshold; the checkpointer does most of it.
                 writer.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+                // The writer's commits do not wait for the disk: the syncer makes each durable
+                // before anyone hears of it (syncer.rs). A first read opens (creates) the WAL,
+                // which the syncer opens too.
+                writer.pragma_update(None, "synchronous", "NORMAL")?;
+                writer.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
                 let readers = (0..READERS)
                     .map(|_| open_connection(&path, true))
                     .collect::<Result<Vec<_>>>()?;
@@ -164,15 +178,26 @@ impl SqliteStore {
         let commits = Arc::new(AtomicU64::new(0));
         let cache = Arc::new(ReadCache::new(commits.clone(), read_cache_entries));
         let (handle, queue) = Writer::new(MAX_BATCH * 4, event_buffer);
+        #[cfg(feature = "testing")]
+        let hold = syncer::HoldSlot::default();
+        let syncer = Syncer::start(
+            &path,
+            Publish {
+                events: handle.events().clone(),
+                commits: commits.clone(),
+                cache: cache.clone(),
+                #[cfg(feature = "testing")]
+                hold: hold.clone(),
+            },
+        )
+        .map_err(|e| StoreError::Database(format!("opening the database's WAL: {e}")))?;
         let committer = SqliteCommitter {
             tx: SqliteWriteTx {
                 conn: writer,
                 events: Vec::new(),
                 touched: Vec::new(),
             },
-            events: handle.events().clone(),
-            commits: commits.clone(),
-            cache: cache.clone(),
+            syncer,
         };
         std::thread::Builder::new()
             .name("wrapup-sqlite-writer".into())
@@ -188,7 +213,16 @@ impl SqliteStore {
             readers,
             cache,
             writer: handle,
+            #[cfg(feature = "testing")]
+            hold,
         })
+    }
+
+    /// For tests (feature `testing`): stops the syncer before its next fsync until the
+    /// returned hold is dropped (`syncer.rs`).
+    #[cfg(feature = "testing")]
+    pub fn hold_syncs_for_tests(&self) -> syncer::SyncHold {
+        syncer::hold(&self.hold)
     }
 
     /// For tests (feature `testing`): caps the database at `pages` pages, so the next write

@@ -154,13 +154,19 @@ impl Lookup for Connection {
     }
 }
 
+/// An interaction's wrap-up history, oldest first: the chain from its latest entry
+/// (`interactions.history_seq`) back through each entry's `prev_seq` (migration 0007).
 pub(super) fn history(conn: &Connection, interaction_id: Uuid) -> Result<Vec<WrapUp>, DbFailure> {
     query_all(
         conn,
         concat!(
+            "WITH RECURSIVE chain (seq) AS (",
+            "SELECT history_seq FROM interactions WHERE id = ?1 AND history_seq IS NOT NULL ",
+            "UNION ALL SELECT h.prev_seq FROM wrapup_history AS h JOIN chain ON h.seq = chain.seq ",
+            "WHERE h.prev_seq IS NOT NULL) ",
             "SELECT ",
             history_columns!(),
-            " FROM wrapup_history WHERE interaction_id = ? ORDER BY seq"
+            " FROM wrapup_history WHERE seq IN chain ORDER BY seq"
         ),
         [interaction_id],
         |r| schema::history_entry(r),

@@ -360,22 +360,34 @@ impl WriteTx for SqliteWriteTx {
         interaction_id: Uuid,
         entry: WrapUp,
     ) -> Result<(), DbFailure> {
-        self.conn
+        // The entry goes at the end of the table, chained to the interaction's previous
+        // one, and the interaction points at it (migration 0007): no page but the table's
+        // last and the interaction's own (already written by the wrap-up) changes.
+        let seq: i64 = self
+            .conn
             .prepare_cached(
                 "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
-                 applied_by, tags, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 applied_by, tags, provisional, prev_seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT history_seq FROM interactions WHERE id = ?1)) \
+                 RETURNING seq",
             )?
-            .execute(params![
-                interaction_id,
-                entry.code_id,
-                entry.code_name,
-                i64::from(entry.duration_ms),
-                entry.notes,
-                to_millis(entry.applied_at),
-                entry.applied_by,
-                schema::stored_tags(&entry.tags)?,
-                entry.provisional
-            ])?;
+            .query_row(
+                params![
+                    interaction_id,
+                    entry.code_id,
+                    entry.code_name,
+                    i64::from(entry.duration_ms),
+                    entry.notes,
+                    to_millis(entry.applied_at),
+                    entry.applied_by,
+                    schema::stored_tags(&entry.tags)?,
+                    entry.provisional
+                ],
+                |r| r.get(0),
+            )?;
+        self.conn
+            .prepare_cached("UPDATE interactions SET history_seq = ? WHERE id = ?")?
+            .execute(params![seq, interaction_id])?;
         Ok(())
     }
 

@@ -1,33 +1,28 @@
 //! The SQLite writer: one OS thread that runs the writer's loop (`writer.rs`), which
 //! group-commits. This is its transaction: every job of a batch (up to [`MAX_BATCH`]) runs in
-//! one `BEGIN IMMEDIATE` transaction that commits once, so one fsync covers the whole batch.
-//! Once it committed, and before any job is answered, the commit counter the readers watch
-//! is bumped, the read cache forgets the interactions the batch wrote, and the batch's events
-//! are published. If a job fails (a [`DbFailure`]), the whole batch is rolled back and every
-//! job of it is answered with the failure (a full disk says so).
+//! one `BEGIN IMMEDIATE` transaction that commits once. The commit does not wait for the
+//! disk (`synchronous=NORMAL` on this connection): the batch goes to the syncer
+//! (`syncer.rs`), which fsyncs the WAL and only then bumps the commit counter the readers
+//! watch, has the read cache forget the interactions the batch wrote, publishes its events
+//! and answers its jobs, while this thread runs the next batch. If a job fails (a
+//! [`DbFailure`]), the whole batch is rolled back and every job of it is answered with the
+//! failure (a full disk says so).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use tokio::sync::mpsc;
 
-use tokio::sync::{broadcast, mpsc};
-
-use super::read_cache::ReadCache;
+use super::syncer::{Committed, Syncer};
 use super::write_tx::{run_ready, SqliteWriteTx};
 use crate::error::DbFailure;
-use crate::records::EventRecord;
 use crate::writer::{drain, fail_all, Committer, Job, Queue};
 
 /// The most writes committed in one transaction.
 pub(super) const MAX_BATCH: usize = 512;
 
-/// The SQLite side of the writer: its connection (inside [`SqliteWriteTx`]) and what it
-/// tells of a commit.
+/// The SQLite side of the writer: its connection (inside [`SqliteWriteTx`]) and the syncer
+/// its commits go to.
 pub(super) struct SqliteCommitter {
     pub(super) tx: SqliteWriteTx,
-    pub(super) events: broadcast::Sender<Arc<EventRecord>>,
-    /// Bumped at every commit: readers then take a new snapshot.
-    pub(super) commits: Arc<AtomicU64>,
-    pub(super) cache: Arc<ReadCache>,
+    pub(super) syncer: Syncer,
 }
 
 /// How a SQLite batch failed.
@@ -63,6 +58,11 @@ impl Committer for SqliteCommitter {
         let tx = &mut self.tx;
         tx.events.clear();
         tx.touched.clear();
+        if self.syncer.failed() {
+            return Err(SqliteFailure::NotBegun(DbFailure::Other(
+                "an earlier fsync of the database failed; restart the server".into(),
+            )));
+        }
         if let Err(e) = tx.conn.execute_batch("BEGIN IMMEDIATE") {
             let writes = batch.len();
             tracing::error!(error = %e, writes, "could not start a write transaction");
@@ -91,14 +91,12 @@ impl Committer for SqliteCommitter {
         !matches!(failure, SqliteFailure::NotBegun(_))
     }
 
-    fn publish(&mut self, _: ()) {
-        // Before anyone hears of the commit: readers then take new snapshots, and the
-        // cache forgets what the batch wrote (read_cache.rs).
-        self.commits.fetch_add(1, Ordering::AcqRel);
-        self.cache.invalidate(&self.tx.touched);
-        for event in self.tx.events.drain(..) {
-            let _ = self.events.send(Arc::new(event));
-        }
+    fn publish_and_answer(&mut self, _: (), batch: &mut Vec<Box<dyn Job>>) {
+        self.syncer.hand_over(Committed {
+            events: std::mem::take(&mut self.tx.events),
+            touched: std::mem::take(&mut self.tx.touched),
+            jobs: std::mem::replace(batch, Vec::with_capacity(MAX_BATCH)),
+        });
     }
 
     async fn recover(&mut self, batch: &mut Vec<Box<dyn Job>>, failure: SqliteFailure) {

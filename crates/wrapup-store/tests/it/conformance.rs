@@ -157,7 +157,44 @@ async fn acknowledged_writes_survive_reopening(db: TestDb) {
     ));
 }
 
-/// SQLite runs in WAL mode with synchronous=FULL (durable at commit).
+/// A SQLite write is answered, and its event published, only once the syncer made its
+/// commit durable (`sqlite/syncer.rs`): while the syncer is held before its fsync, the
+/// write waits and subscribers hear nothing; once it goes on, both arrive.
+#[tokio::test]
+async fn sqlite_answers_a_write_only_once_it_is_durable() {
+    let db = TestDb::sqlite();
+    let store = Arc::new(SqliteStore::open(&db.url).await.unwrap());
+    let div = Uuid::new_v4();
+    store.create_division(div, "D", NOW).await.unwrap();
+    let c = code(store.as_ref(), div, "Sale").await;
+    let id = closed_interaction(store.as_ref(), div, 0).await;
+    let mut events = store.subscribe();
+    let mut hold = store.hold_syncs_for_tests();
+    let applying = tokio::spawn({
+        let store = store.clone();
+        async move { store.apply_wrapup(&apply(id, c, 5)).await }
+    });
+    hold.reached().await;
+    // The batch is committed to the WAL, and the syncer is stopped before its fsync.
+    assert!(!applying.is_finished(), "answered before its fsync");
+    assert!(
+        matches!(
+            events.try_recv(),
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty)
+        ),
+        "published before its fsync"
+    );
+    drop(hold);
+    assert!(matches!(
+        applying.await.unwrap().unwrap(),
+        WrapUpApplied::Applied(_)
+    ));
+    let event = events.recv().await.unwrap();
+    assert_eq!((event.kind, event.interaction.id), (EventKind::WrapUp, id));
+}
+
+/// SQLite runs in WAL mode; connections are synchronous=FULL (the writer's is NORMAL, and
+/// its syncer fsyncs each commit before it is answered: the test above).
 #[tokio::test]
 async fn sqlite_is_durable_at_commit() {
     use sqlx::ConnectOptions;
