@@ -6,11 +6,12 @@
 //! served by `wrapup serve` goes through its one writer):
 //! - the writer notes every interaction a batch writes (`SqliteWriteTx::touched`: the only
 //!   statements that write the `interactions` table note their ids), and once the batch
-//!   committed it bumps the commit count, then removes those entries, and only then answers
-//!   the writes. A write acknowledged to anyone is never behind a cached entry.
+//!   committed and is durable, the syncer (`syncer.rs`) bumps the commit count, then removes
+//!   those entries, and only then answers the writes. A write acknowledged to anyone is never
+//!   behind a cached entry.
 //! - a read loads the commit count before it reads, and its entry goes in only if no batch
-//!   committed since (checked under the map's lock, which the writer's removal also takes).
-//!   A read that raced a commit is simply not cached; it never puts back what the writer
+//!   was published since (checked under the map's write lock, which the removal also takes).
+//!   A read that raced a commit is simply not cached; it never puts back what the syncer
 //!   just removed.
 //!
 //! Writes of other processes (a `wrapup seed` into the live database) are not seen: as for
@@ -19,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use uuid::Uuid;
 
@@ -29,7 +30,8 @@ use crate::records::SharedInteraction;
 /// with their JSON); past it the cache starts over empty, so it holds the interactions read
 /// since.
 pub(super) struct ReadCache {
-    entries: Mutex<HashMap<Uuid, Arc<SharedInteraction>>>,
+    /// Read-locked by lookups (GETs on every worker at once), write-locked by the rest.
+    entries: RwLock<HashMap<Uuid, Arc<SharedInteraction>>>,
     /// The writer's count of committed batches (shared with the readers).
     commits: Arc<AtomicU64>,
     capacity: usize,
@@ -38,14 +40,18 @@ pub(super) struct ReadCache {
 impl ReadCache {
     pub(super) fn new(commits: Arc<AtomicU64>, capacity: usize) -> ReadCache {
         ReadCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
             commits,
             capacity,
         }
     }
 
-    fn entries(&self) -> MutexGuard<'_, HashMap<Uuid, Arc<SharedInteraction>>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    fn entries(&self) -> RwLockReadGuard<'_, HashMap<Uuid, Arc<SharedInteraction>>> {
+        self.entries.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn entries_mut(&self) -> RwLockWriteGuard<'_, HashMap<Uuid, Arc<SharedInteraction>>> {
+        self.entries.write().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(super) fn get(&self, id: Uuid) -> Option<Arc<SharedInteraction>> {
@@ -60,7 +66,7 @@ impl ReadCache {
     /// Keeps what a read that began at `read_began` ([`ReadCache::read_begins`]) found,
     /// unless a batch committed since.
     pub(super) fn insert(&self, found: Arc<SharedInteraction>, read_began: u64) {
-        let mut entries = self.entries();
+        let mut entries = self.entries_mut();
         if self.commits.load(Ordering::Acquire) != read_began || self.capacity == 0 {
             return;
         }
@@ -76,7 +82,7 @@ impl ReadCache {
         if written.is_empty() {
             return;
         }
-        let mut entries = self.entries();
+        let mut entries = self.entries_mut();
         for id in written {
             entries.remove(id);
         }
