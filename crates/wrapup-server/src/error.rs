@@ -71,6 +71,21 @@ impl ApiError {
         )
     }
 
+    /// A write committed but not made durable (a failed fsync): it may or may not be there
+    /// after the restart the server now needs.
+    pub fn not_durable(why: &str) -> ApiError {
+        tracing::error!(reason = %why, "a write could not be made durable");
+        ApiError::one(
+            ErrorDetail::new(
+                ErrorCode::ServiceUnavailable,
+                format!(
+                    "The server could not make the change durable: {why}. Whether it was stored is unknown until the server restarts."
+                ),
+            )
+            .hint("Retry after the operator has restarted the server (the server log says what failed); read the object first, the change may be there."),
+        )
+    }
+
     pub fn unavailable(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "store unavailable");
         ApiError::one(
@@ -289,6 +304,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Rejected(details) => ApiError::new(details),
             StoreError::NotWritten(why) => ApiError::not_written(&why),
+            StoreError::NotDurable(why) => ApiError::not_durable(&why),
             StoreError::Database(_) | StoreError::Closed => ApiError::unavailable(e),
             StoreError::NotFound | StoreError::Conflict(_) => {
                 ApiError::internal("a store error without the resource it concerns", e)

@@ -21,6 +21,10 @@ pub enum StoreError {
     /// read-only, an I/O error): nothing of the write was committed. The text says why.
     #[error("the database could not write: {0}")]
     NotWritten(String),
+    /// The write was committed but could not be made durable (SQLite's fsync after the
+    /// commit failed): whether it survives a restart is unknown. The text says why.
+    #[error("the write could not be made durable: {0}")]
+    NotDurable(String),
     /// The store has shut down.
     #[error("the store is closed")]
     Closed,

@@ -20,8 +20,8 @@
 //!   the first frame missing), and none of them was answered.
 //! - A failed fsync is not retried (after one, Linux may have dropped the pages it could
 //!   not write, and a second fsync would report success): the writes waiting are answered
-//!   with the error, and every later write of this store is refused. Restarting the server
-//!   recovers what is on disk.
+//!   [`StoreError::NotDurable`], and every later write of this store is refused. Restarting
+//!   the server recovers what is on disk.
 //! - At most [`IN_FLIGHT`] batches wait here; a writer that gets that far ahead waits.
 
 use std::fs::File;
@@ -126,7 +126,7 @@ impl Syncer {
             // The syncer's thread is gone (it panicked): nothing can be made durable.
             fail(
                 unsent.0.jobs,
-                "internal error: the SQLite syncer stopped; the write may not be durable",
+                StoreError::NotDurable("internal error: the SQLite syncer stopped".into()),
             );
         }
     }
@@ -160,8 +160,9 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
         ready.push(first);
         ready.extend(waiting.try_iter());
         if failed.load(Ordering::Acquire) {
+            let why = "an earlier fsync of the database's WAL failed";
             for batch in ready.drain(..) {
-                fail(batch.jobs, "an earlier fsync of the database failed");
+                fail(batch.jobs, StoreError::NotDurable(why.into()));
             }
             continue;
         }
@@ -188,9 +189,9 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
                 tracing::error!(error = %e, path = %wal.path.display(),
                     "fsync of the SQLite WAL failed; the store refuses writes from now on (restart the server)");
                 failed.store(true, Ordering::Release);
-                let why = format!("the write could not be made durable (fsync failed: {e})");
+                let why = format!("fsync of the database's WAL failed: {e}");
                 for batch in ready.drain(..) {
-                    fail(batch.jobs, &why);
+                    fail(batch.jobs, StoreError::NotDurable(why.clone()));
                 }
             }
         }
@@ -213,8 +214,8 @@ impl Publish {
     }
 }
 
-fn fail(jobs: Vec<Box<dyn Job>>, why: &str) {
+fn fail(jobs: Vec<Box<dyn Job>>, error: StoreError) {
     for job in jobs {
-        job.send_error(StoreError::Database(why.to_string()));
+        job.send_error(error.clone());
     }
 }
