@@ -2,7 +2,9 @@
 //! batch of events, and a replay moves it back; deliveries are claimed in order per
 //! interaction, retried when due, and leased, so a node that dies leaves its deliveries to
 //! another once the lease expires; 410 and a day of failures disable an endpoint; the log
-//! is pruned. And on PostgreSQL: two nodes claiming at once never claim the same delivery.
+//! is pruned; a worker's pass records its attempts, queues events and claims in one
+//! transaction, an interaction's next event claimable as its previous one is recorded. And on
+//! PostgreSQL: two nodes claiming at once never claim the same delivery.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ conformance!(
     endpoints_round_trip,
     the_cursor_moves_once_and_a_replay_moves_it_back,
     deliveries_go_out_in_order_per_interaction,
+    a_pass_records_queues_and_claims_in_one_transaction,
     leases_expire_and_pass_to_another_node,
     gone_and_a_day_of_failures_disable_the_endpoint,
     the_log_is_pruned_and_pending_deliveries_kept,
@@ -443,6 +446,154 @@ async fn deliveries_go_out_in_order_per_interaction(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(older.len(), 1, "three attempts in all");
+}
+
+fn pass_at(
+    w: &WebhookRecord,
+    now_ms: i64,
+    attempts: Vec<RecordAttempt>,
+    enqueue: Option<(i64, Vec<NewDelivery>)>,
+) -> DeliveryPass {
+    DeliveryPass {
+        attempts,
+        enqueue: enqueue.map(|(from, deliveries)| EnqueueDeliveries {
+            webhook_id: w.id,
+            expected_cursor: from,
+            new_cursor: deliveries
+                .iter()
+                .filter_map(|d| d.event_seq)
+                .max()
+                .unwrap_or(from),
+            deliveries,
+            now_ms,
+        }),
+        claim: claim_at(w, now_ms, w.id),
+    }
+}
+
+fn ids(claimed: &[DeliveryRecord]) -> Vec<&str> {
+    let mut ids: Vec<&str> = claimed.iter().map(|d| d.message_id.as_str()).collect();
+    ids.sort();
+    ids
+}
+
+async fn a_pass_records_queues_and_claims_in_one_transaction(db: TestDb) {
+    let store = open(&db.url).await.unwrap();
+    let hooks = store.webhooks();
+    let w = created(store.as_ref()).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    // Queues and claims: one per interaction, as `claim` does.
+    let first = hooks
+        .pass(&pass_at(
+            &w,
+            NOW,
+            vec![],
+            Some((0, vec![event(1, a), event(2, a), event(3, b)])),
+        ))
+        .await
+        .unwrap();
+    assert!(first.enqueued);
+    assert!(first.recorded.is_empty());
+    assert_eq!(ids(&first.claimed), ["msg_1", "msg_3"]);
+    assert_eq!(first.webhook.as_ref().map(|w| w.cursor), Some(3));
+
+    // Records both answers, queues b's next event, and claims a's next one in the same
+    // transaction; b's next waits for its retried head. An attempt of a delivery that does
+    // not exist is not recorded, and the rest goes on.
+    let msg = |m: &str| first.claimed.iter().find(|d| d.message_id == m).unwrap();
+    let mut missing = attempt(msg("msg_1"), AttemptOutcome::Delivered, NOW + 10);
+    missing.message_id = "msg_nope".into();
+    let retry_at = NOW + 5_000;
+    let second = hooks
+        .pass(&pass_at(
+            &w,
+            NOW + 10,
+            vec![
+                attempt(msg("msg_1"), AttemptOutcome::Delivered, NOW + 10),
+                missing,
+                attempt(
+                    msg("msg_3"),
+                    AttemptOutcome::Retry { at_ms: retry_at },
+                    NOW + 10,
+                ),
+            ],
+            Some((3, vec![event(4, b)])),
+        ))
+        .await
+        .unwrap();
+    let results: Vec<Option<AttemptResult>> = second
+        .recorded
+        .iter()
+        .map(|r| r.as_ref().map(|r| r.result))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            Some(AttemptResult::Delivered),
+            None,
+            Some(AttemptResult::Retrying)
+        ]
+    );
+    assert!(second.enqueued);
+    assert_eq!(ids(&second.claimed), ["msg_2"]);
+    assert_eq!(second.webhook.as_ref().map(|w| w.cursor), Some(4));
+    let d1 = hooks.get_delivery(w.id, "msg_1").await.unwrap().unwrap();
+    assert_eq!((d1.status, d1.attempts), (DeliveryStatus::Delivered, 1));
+    let d3 = hooks.get_delivery(w.id, "msg_3").await.unwrap().unwrap();
+    assert_eq!(
+        (d3.status, d3.next_attempt_ms, d3.lease),
+        (DeliveryStatus::Pending, retry_at, None)
+    );
+    assert!(hooks.get_delivery(w.id, "msg_4").await.unwrap().is_some());
+    let log = hooks
+        .list_attempts(AttemptQuery {
+            webhook_id: w.id,
+            event_seq: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "the two attempts of existing deliveries");
+
+    // A pass with events read from a cursor another node has moved queues nothing.
+    let stale = hooks
+        .pass(&pass_at(&w, NOW + 20, vec![], Some((0, vec![event(9, a)]))))
+        .await
+        .unwrap();
+    assert!(!stale.enqueued);
+    assert!(hooks.get_delivery(w.id, "msg_9").await.unwrap().is_none());
+    assert_eq!(stale.webhook.as_ref().map(|w| w.cursor), Some(4));
+
+    // 410 Gone disables the endpoint in the pass that records it: nothing more is claimed,
+    // though b's head is due again.
+    let d2 = &second.claimed[0];
+    let gone = hooks
+        .pass(&pass_at(
+            &w,
+            retry_at,
+            vec![attempt(d2, AttemptOutcome::Gone, retry_at)],
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(gone.recorded[0].as_ref().unwrap().disabled.is_some());
+    assert!(gone.claimed.is_empty());
+    assert!(!gone.webhook.unwrap().enabled);
+
+    // A deleted endpoint: nothing recorded or claimed, no endpoint.
+    hooks.delete_webhook(w.id).await.unwrap();
+    let deleted = hooks
+        .pass(&pass_at(
+            &w,
+            retry_at,
+            vec![attempt(d2, AttemptOutcome::Delivered, retry_at)],
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(deleted.recorded, [None]);
+    assert!(deleted.claimed.is_empty() && deleted.webhook.is_none());
 }
 
 async fn leases_expire_and_pass_to_another_node(db: TestDb) {
