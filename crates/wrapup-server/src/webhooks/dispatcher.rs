@@ -1,18 +1,23 @@
 //! The dispatcher: one task per node that keeps one worker running per enabled endpoint.
 //!
 //! A worker loops. Each pass is one write transaction ([`DeliveryPass`]): it records the
-//! attempts that ended since the last pass, takes the events after its endpoint's cursor
-//! into the delivery queue (the events the endpoint receives; the cursor moves in the same
-//! transaction) and claims the deliveries due (at most `concurrency` in flight). It sends
-//! each in a task of its own, which returns its attempt for the next pass to record, then
-//! waits for whichever comes first: an attempt ending, a new event, the next delivery falling
-//! due (on the server's [`Clock`], so tests drive retries with the manual clock), or a poke
-//! from the API. So a burst costs a write transaction per pass, not several per delivery,
-//! and an interaction's next event is claimed in the transaction that records its previous
-//! one answered. An attempt is recorded only after it ended: a node that dies before
-//! recording it leaves its lease to expire, and the delivery is sent again (at least once). Every node runs workers for every
-//! endpoint; the store's claims (leases, `SKIP LOCKED`) make each delivery go out from one
-//! node at a time, and a lease left by a dead node expires and is claimed by another.
+//! attempts that ended since the last pass (and gives up the leases of deliveries claimed
+//! and not sent), takes the events after its endpoint's cursor into the delivery queue (the
+//! events the endpoint receives; the cursor moves in the same transaction), and claims the
+//! deliveries due, each with the pending events after it of its interaction. It sends each
+//! interaction's claimed events in a task of its own, one after the other, each once the one
+//! before it was delivered or failed for good; a task stops at an attempt to be retried and
+//! hands the rest back unsent. At most `concurrency` attempts are in flight to the endpoint
+//! (a semaphore); the worker holds claims on up to [`CLAIM_AHEAD`] times that, so sending
+//! never waits for a transaction. The worker then waits for whichever comes first: a task
+//! ending, a new event, the next delivery falling due (on the server's [`Clock`], so tests
+//! drive retries with the manual clock), or a poke from the API. So a burst costs a write
+//! transaction per pass, not several per delivery, and an interaction's events need not wait
+//! for a pass each. An attempt is recorded only after it ended: a node that dies before
+//! recording it leaves its lease to expire, and the delivery is sent again (at least once).
+//! Every node runs workers for every endpoint; the store's claims (leases, `SKIP LOCKED`)
+//! make each delivery go out from one node at a time, and a lease left by a dead node
+//! expires and is claimed by another.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,10 +25,11 @@ use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::Semaphore;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::{JoinError, JoinHandle, JoinSet};
 use uuid::Uuid;
 use wrapup_store::webhooks::{
-    ClaimDeliveries, DeliveryPass, DeliveryRecord, EnqueueDeliveries, RecordAttempt, WebhookRecord,
+    AttemptOutcome, ClaimDeliveries, DeliveryPass, DeliveryRecord, EnqueueDeliveries,
+    RecordAttempt, WebhookRecord,
 };
 use wrapup_store::Store;
 
@@ -134,20 +140,21 @@ impl Worker {
 async fn work(s: Shared, id: Uuid) {
     let mut events = s.store.subscribe();
     let mut poked = s.webhooks.subscribe();
-    // Each task is one claimed delivery, sending or waiting for a permit to: its attempt,
-    // to record (`None`: not attempted).
-    let mut in_flight: JoinSet<Option<RecordAttempt>> = JoinSet::new();
+    // Each task is one interaction's claimed deliveries, sent one after the other.
+    let mut in_flight: JoinSet<Chain> = JoinSet::new();
     let capacity = s.webhooks.config.concurrency.max(1) as usize;
     let sending = Arc::new(Semaphore::new(capacity));
     let claimed_most = capacity * CLAIM_AHEAD;
-    // Attempts made and not yet recorded: the next pass records them.
-    let mut answered: Vec<RecordAttempt> = Vec::new();
+    // How many claimed deliveries each task holds.
+    let mut held = Held::default();
+    // What the tasks that ended did, for the next pass to record.
+    let mut ended = Chain::default();
     loop {
-        while let Some(done) = in_flight.try_join_next() {
-            answered.extend(done.ok().flatten());
+        while let Some(done) = in_flight.try_join_next_with_id() {
+            ended.absorb(done, &mut held);
         }
-        let attempts = std::mem::take(&mut answered);
-        let pass = pass(&s, id, attempts, claimed_most - in_flight.len()).await;
+        let done = std::mem::take(&mut ended);
+        let pass = pass(&s, id, done, claimed_most.saturating_sub(held.total)).await;
         let (more_events, next_due, claimed_at) = match pass {
             Ok(Pass::Stop) => {
                 in_flight.shutdown().await;
@@ -161,8 +168,16 @@ async fn work(s: Shared, id: Uuid) {
                 next_due,
                 claimed_at,
             }) => {
-                for d in deliveries {
-                    in_flight.spawn(deliver(s.clone(), sending.clone(), webhook.clone(), d));
+                for chain in chains(deliveries) {
+                    let n = chain.len();
+                    let task = in_flight.spawn(send_chain(
+                        s.clone(),
+                        sending.clone(),
+                        webhook.clone(),
+                        chain,
+                    ));
+                    held.by_task.insert(task.id(), n);
+                    held.total += n;
                 }
                 (more_events, next_due, claimed_at)
             }
@@ -185,10 +200,10 @@ async fn work(s: Shared, id: Uuid) {
         // would wait for the clock to move again, which the manual clock never does by
         // itself (a lost wake-up).
         let wake_at = next_due.map(|due| due.max(claimed_at + 1));
-        let has_room = in_flight.len() < claimed_most;
+        let has_room = held.total < claimed_most;
         tokio::select! {
-            Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
-                answered.extend(done.ok().flatten());
+            Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                ended.absorb(done, &mut held);
             }
             _ = poked.changed() => {}
             received = events.recv() => {
@@ -226,23 +241,21 @@ enum Pass {
     },
 }
 
-/// Records `attempts`, takes new events into the queue and claims what is due (at most
-/// `room`), all in one write transaction ([`DeliveryPass`]); nothing when there is nothing
-/// to record and no room.
-async fn pass(
-    s: &Shared,
-    id: Uuid,
-    attempts: Vec<RecordAttempt>,
-    room: usize,
-) -> wrapup_store::Result<Pass> {
+/// Records what the ended tasks did (`done`), takes new events into the queue and claims
+/// what is due with the events following it (at most `room`), all in one write transaction
+/// ([`DeliveryPass`]); nothing when there is nothing to record and no room.
+async fn pass(s: &Shared, id: Uuid, done: Chain, room: usize) -> wrapup_store::Result<Pass> {
+    let Chain {
+        attempts, unsent, ..
+    } = done;
     let hooks = s.store.webhooks();
-    if attempts.is_empty() && room == 0 {
+    if attempts.is_empty() && unsent.is_empty() && room == 0 {
         // Full: the events are taken into the queue with the next claim, once an attempt
         // ends (the cursor says where they start).
         return Ok(Pass::Full);
     }
     let w = match hooks.get_webhook(id).await? {
-        Some(w) if w.enabled || !attempts.is_empty() => w,
+        Some(w) if w.enabled || !attempts.is_empty() || !unsent.is_empty() => w,
         _ => return Ok(Pass::Stop),
     };
     // A disabled endpoint (disabled since the attempts were made) only has them recorded.
@@ -267,7 +280,9 @@ async fn pass(
     let done = hooks
         .pass(&DeliveryPass {
             attempts,
+            unsent,
             enqueue,
+            follow: true,
             claim: ClaimDeliveries {
                 webhook_id: id,
                 now_ms: claimed_at,
@@ -312,20 +327,97 @@ async fn pass(
     })
 }
 
-/// Sends one claimed delivery to `webhook` (as the pass that claimed it left it), once one of
-/// the endpoint's `sending` permits is free; returns the attempt, for the next pass to record
-/// (`None`: not attempted; the lease expires and it is claimed again).
-async fn deliver(
+/// What a task did with its deliveries: the attempts it made, the deliveries it did not
+/// send.
+#[derive(Default)]
+struct Chain {
+    attempts: Vec<RecordAttempt>,
+    unsent: Vec<DeliveryRecord>,
+}
+
+/// The claimed deliveries a worker's tasks hold, per task and in all.
+#[derive(Default)]
+struct Held {
+    by_task: HashMap<tokio::task::Id, usize>,
+    total: usize,
+}
+
+impl Chain {
+    /// Adds what a task did (a task that panicked hands nothing back: its deliveries'
+    /// leases expire), and counts its deliveries as no longer held.
+    fn absorb(&mut self, task: Result<(tokio::task::Id, Chain), JoinError>, held: &mut Held) {
+        let id = match &task {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        held.total -= held.by_task.remove(&id).unwrap_or(0);
+        if let Ok((_, done)) = task {
+            self.attempts.extend(done.attempts);
+            self.unsent.extend(done.unsent);
+        }
+    }
+}
+
+/// Claimed deliveries as the pass gives them (each first of its interaction, followed by the
+/// events after it), cut into one run per interaction.
+fn chains(deliveries: Vec<DeliveryRecord>) -> Vec<Vec<DeliveryRecord>> {
+    let mut chains: Vec<Vec<DeliveryRecord>> = Vec::new();
+    for d in deliveries {
+        match chains.last_mut() {
+            Some(last)
+                if d.interaction_id.is_some()
+                    && last.last().map(|l| l.interaction_id) == Some(d.interaction_id) =>
+            {
+                last.push(d)
+            }
+            _ => chains.push(vec![d]),
+        }
+    }
+    chains
+}
+
+/// Sends an interaction's claimed deliveries in order, each once the one before it was
+/// delivered or failed for good; the rest, after one that is retried later or was not
+/// attempted, is handed back unsent.
+async fn send_chain(
     s: Shared,
     sending: Arc<Semaphore>,
     webhook: Arc<WebhookRecord>,
-    d: DeliveryRecord,
+    chain: Vec<DeliveryRecord>,
+) -> Chain {
+    let mut done = Chain::default();
+    let mut deliveries = chain.into_iter();
+    for d in deliveries.by_ref() {
+        let Some(attempt) = deliver(&s, &sending, &webhook, &d).await else {
+            done.unsent.push(d);
+            break;
+        };
+        let go_on = matches!(
+            attempt.outcome,
+            AttemptOutcome::Delivered | AttemptOutcome::Failed
+        );
+        done.attempts.push(attempt);
+        if !go_on {
+            break;
+        }
+    }
+    done.unsent.extend(deliveries);
+    done
+}
+
+/// Sends one claimed delivery to `webhook` (as the pass that claimed it left it), once one of
+/// the endpoint's `sending` permits is free; returns the attempt, for the next pass to record
+/// (`None`: not attempted; the next pass gives its lease up and it is claimed again).
+async fn deliver(
+    s: &Shared,
+    sending: &Semaphore,
+    webhook: &WebhookRecord,
+    d: &DeliveryRecord,
 ) -> Option<RecordAttempt> {
-    let _permit = sending.acquire_owned().await.ok()?;
+    let _permit = sending.acquire().await.ok()?;
     let attempted_ms = s.clock.now_ms();
     // Claimed ahead and kept waiting (a slow endpoint): sent only while its lease outlasts
-    // the attempt, so that no other node can claim it meanwhile. Otherwise it is left to
-    // the lease's end and claimed again.
+    // the attempt, so that no other node can claim it meanwhile.
     let lease_left = d
         .lease_expires_ms
         .unwrap_or(i64::MAX)
@@ -335,7 +427,7 @@ async fn deliver(
     }
     let keys = match s
         .webhooks
-        .signing_keys(s.store.as_ref(), &webhook, attempted_ms)
+        .signing_keys(s.store.as_ref(), webhook, attempted_ms)
         .await
     {
         Ok(keys) => keys,
@@ -366,7 +458,7 @@ async fn deliver(
     s.metrics.webhook_attempt(sent.result, sent.latency);
     Some(RecordAttempt {
         webhook_id: d.webhook_id,
-        message_id: d.message_id,
+        message_id: d.message_id.clone(),
         lease: d.lease.unwrap_or(s.node),
         attempt,
         attempted_ms,

@@ -369,14 +369,24 @@ impl RecordAttempt {
 /// its last pass are recorded (each as [`RecordAttempt`] does it), the events it read are
 /// queued (as [`EnqueueDeliveries`], if any), and what is due is claimed (as
 /// [`ClaimDeliveries`]), in that order: an interaction's next event is claimable in the
-/// transaction that recorded its previous one answered. So a burst costs one write
-/// transaction per pass, however many deliveries it records and claims.
+/// transaction that recorded its previous one answered. With `follow`, each delivery
+/// claimed also brings the events after it of its interaction that are pending, due and not
+/// leased (within the claim's limit), for the worker to send one after the other, each once
+/// the one before it was answered; those it did not send are handed back in `unsent`. So a
+/// burst costs one write transaction per pass, however many deliveries it records and
+/// claims, and an interaction's events need not wait for a pass each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryPass {
     /// Attempts to record (of any endpoint; the worker's own).
     pub attempts: Vec<RecordAttempt>,
+    /// Deliveries claimed and not attempted (an earlier event of their interaction was not
+    /// delivered): their leases, if still theirs, are given up, so they can be claimed
+    /// again at once.
+    pub unsent: Vec<DeliveryRecord>,
     pub enqueue: Option<EnqueueDeliveries>,
     pub claim: ClaimDeliveries,
+    /// Claim each claimed delivery's followers too (see above).
+    pub follow: bool,
 }
 
 /// What a [`DeliveryPass`] did.
@@ -387,6 +397,7 @@ pub struct PassDone {
     pub recorded: Vec<Option<AttemptRecorded>>,
     /// Whether the events were queued and the cursor moved (`false` also without events).
     pub enqueued: bool,
+    /// Each claimed delivery followed by its followers (with `follow`), in event order.
     pub claimed: Vec<DeliveryRecord>,
     /// The claiming endpoint as the transaction left it (`None`: it was deleted).
     pub webhook: Option<WebhookRecord>,
@@ -419,11 +430,25 @@ impl WriteOp for DeliveryPass {
         if let Some(webhook) = own.filter(|_| recorded.iter().any(Option::is_some)) {
             tx.save_webhook(&webhook).await?;
         }
+        for d in &self.unsent {
+            let Some(mut now) = tx.delivery_for_update(d.webhook_id, &d.message_id).await? else {
+                continue;
+            };
+            if now.status == DeliveryStatus::Pending && now.lease.is_some() && now.lease == d.lease
+            {
+                now.lease = None;
+                now.lease_expires_ms = None;
+                tx.save_delivery(&now).await?;
+            }
+        }
         let enqueued = match &self.enqueue {
             Some(batch) => batch.run(tx).await?,
             None => false,
         };
-        let claimed = self.claim.run(tx).await?;
+        let mut claimed = self.claim.run(tx).await?;
+        if self.follow && !claimed.is_empty() {
+            claimed = self.followed(tx, claimed).await?;
+        }
         let webhook = tx.webhook_for_update(self.claim.webhook_id).await?;
         Ok(PassDone {
             recorded,
@@ -431,6 +456,49 @@ impl WriteOp for DeliveryPass {
             claimed,
             webhook,
         })
+    }
+}
+
+impl DeliveryPass {
+    /// Each of `heads` (claimed) followed by the pending events after it of its interaction
+    /// that are due and not leased, up to the first that is not, leased like them: at most
+    /// the claim's limit in all.
+    async fn followed<T: WriteTx>(
+        &self,
+        tx: &mut T,
+        heads: Vec<DeliveryRecord>,
+    ) -> Result<Vec<DeliveryRecord>, WriteError> {
+        let c = &self.claim;
+        let expires = c.now_ms + c.lease_ms;
+        let mut room = (c.limit as usize).saturating_sub(heads.len());
+        let mut chained = Vec::with_capacity(heads.len());
+        let mut leased = Vec::new();
+        for head in heads {
+            let after = head.interaction_id.zip(head.event_seq);
+            chained.push(head);
+            let Some((interaction, seq)) = after.filter(|_| room > 0) else {
+                continue;
+            };
+            for mut next in tx
+                .pending_after(c.webhook_id, interaction, seq, room as u32)
+                .await?
+            {
+                let held = matches!(next.lease_expires_ms, Some(e) if e > c.now_ms);
+                if held || next.next_attempt_ms > c.now_ms {
+                    break;
+                }
+                next.lease = Some(c.lease);
+                next.lease_expires_ms = Some(expires);
+                leased.push(next.message_id.clone());
+                chained.push(next);
+                room -= 1;
+            }
+        }
+        if !leased.is_empty() {
+            tx.lease_deliveries(c.webhook_id, &leased, c.lease, expires)
+                .await?;
+        }
+        Ok(chained)
     }
 }
 

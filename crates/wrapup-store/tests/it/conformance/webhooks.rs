@@ -22,6 +22,7 @@ conformance!(
     the_cursor_moves_once_and_a_replay_moves_it_back,
     deliveries_go_out_in_order_per_interaction,
     a_pass_records_queues_and_claims_in_one_transaction,
+    a_pass_claims_the_events_following_each_claimed_one,
     leases_expire_and_pass_to_another_node,
     gone_and_a_day_of_failures_disable_the_endpoint,
     the_log_is_pruned_and_pending_deliveries_kept,
@@ -456,6 +457,8 @@ fn pass_at(
 ) -> DeliveryPass {
     DeliveryPass {
         attempts,
+        unsent: vec![],
+        follow: false,
         enqueue: enqueue.map(|(from, deliveries)| EnqueueDeliveries {
             webhook_id: w.id,
             expected_cursor: from,
@@ -594,6 +597,86 @@ async fn a_pass_records_queues_and_claims_in_one_transaction(db: TestDb) {
         .unwrap();
     assert_eq!(deleted.recorded, [None]);
     assert!(deleted.claimed.is_empty() && deleted.webhook.is_none());
+}
+
+async fn a_pass_claims_the_events_following_each_claimed_one(db: TestDb) {
+    let store = open(&db.url).await.unwrap();
+    let hooks = store.webhooks();
+    let w = created(store.as_ref()).await;
+    let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let events = vec![
+        event(1, a),
+        event(2, b),
+        event(3, a),
+        event(4, a),
+        event(5, b),
+        event(6, c),
+    ];
+    // c's event is already held by another node (a dead one's lease, not expired).
+    let mut claim = pass_at(&w, NOW, vec![], Some((0, events)));
+    claim.claim.limit = 0;
+    hooks.pass(&claim).await.unwrap();
+    let other = hooks
+        .claim(&ClaimDeliveries {
+            limit: 10,
+            ..claim_at(&w, NOW, Uuid::new_v4())
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&other), ["msg_1", "msg_2", "msg_6"]);
+    // Once the other node's leases expired: the first of each interaction is claimed, then
+    // each is followed by its interaction's next events, in order, within the limit (a's
+    // second only).
+    let later = NOW + 30_000;
+    let mut follow = pass_at(&w, later, vec![], None);
+    follow.follow = true;
+    follow.claim.limit = 4;
+    let chained = hooks.pass(&follow).await.unwrap().claimed;
+    let got: Vec<&str> = chained.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(got, ["msg_1", "msg_3", "msg_2", "msg_6"]);
+    assert!(chained
+        .iter()
+        .all(|d| d.lease == Some(w.id) && d.lease_expires_ms == Some(later + 30_000)));
+    // With room, every event that can follow does.
+    follow.claim.limit = 10;
+    follow.claim.lease = Uuid::new_v4();
+    follow.claim.now_ms = later + 30_000;
+    let all = hooks.pass(&follow).await.unwrap().claimed;
+    let got: Vec<&str> = all.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(got, ["msg_1", "msg_3", "msg_4", "msg_2", "msg_5", "msg_6"]);
+
+    // a's first is delivered and its second retried: the third is handed back unsent and is
+    // claimable again at once (behind the second, which waits for its retry).
+    let lease = follow.claim.lease;
+    let at = later + 30_001;
+    let by_id = |m: &str| all.iter().find(|d| d.message_id == m).unwrap().clone();
+    let mut back = pass_at(
+        &w,
+        at,
+        vec![
+            attempt(&by_id("msg_1"), AttemptOutcome::Delivered, at),
+            attempt(
+                &by_id("msg_3"),
+                AttemptOutcome::Retry { at_ms: at + 5_000 },
+                at,
+            ),
+        ],
+        None,
+    );
+    back.unsent = vec![by_id("msg_4")];
+    back.claim.limit = 0;
+    hooks.pass(&back).await.unwrap();
+    let d4 = hooks.get_delivery(w.id, "msg_4").await.unwrap().unwrap();
+    assert_eq!((d4.status, d4.lease), (DeliveryStatus::Pending, None));
+    let d3 = hooks.get_delivery(w.id, "msg_3").await.unwrap().unwrap();
+    assert_eq!(d3.lease, None);
+    assert_eq!(lease, by_id("msg_4").lease.unwrap());
+    // Due again: a's second, then its third after it.
+    follow.claim.now_ms = at + 5_000;
+    follow.claim.lease = Uuid::new_v4();
+    let again = hooks.pass(&follow).await.unwrap().claimed;
+    let got: Vec<&str> = again.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(got, ["msg_3", "msg_4"]);
 }
 
 async fn leases_expire_and_pass_to_another_node(db: TestDb) {
