@@ -874,3 +874,41 @@ async fn rows_naming_their_code_are_read_only_when_the_name_is_not_one_codes() {
         assert_eq!(server.store.wrapup_history(*id).await.unwrap().len(), 1);
     }
 }
+
+/// An offline dry run checks the records without the server, so it needs no credentials
+/// (it asked for them, and the benchmark's dry runs failed for it).
+#[test]
+fn an_offline_dry_run_needs_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.jsonl");
+    let id = Uuid::new_v4();
+    std::fs::write(
+        &rows,
+        format!(
+            "{{\"interactionId\":\"{id}\",\"code\":\"Sale\",\"durationMs\":120000}}\n\
+             {{\"interactionId\":\"{id}\",\"code\":\"Sale\",\"durationMs\":-1}}\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(common::BIN)
+        .args(["batch", "--dry-run", "--offline", "--json"])
+        .arg(&rows)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("WRAPUP_URL", "http://127.0.0.1:9")
+        .env_remove("WRAPUP_CLIENT_ID")
+        .env_remove("WRAPUP_CLIENT_SECRET")
+        .env_remove("WRAPUP_TOKEN")
+        .env_remove("WRAPUP_CONFIG")
+        .env_remove("WRAPUP_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["wouldApply"], 1);
+    assert_eq!(summary["counts"]["failed"], 1);
+}
