@@ -436,15 +436,19 @@ mod tests {
         let entry = |line: u64| JournalEntry {
             line,
             interaction_id: Some(Uuid::from_u128(line.into())),
-            status: if line % 7 == 0 {
+            status: if line.is_multiple_of(7) {
                 RowStatus::Failed
             } else {
                 RowStatus::Applied
             },
             spec: format!("spec {line}"),
-            code_id: (line % 7 != 0).then(|| Uuid::from_u128(7)),
-            error_code: (line % 7 == 0).then(|| "wrapup.code.not.found".to_string()),
-            message: (line % 7 == 0).then(|| format!("line {line} \"quoted\"")),
+            code_id: (!line.is_multiple_of(7)).then(|| Uuid::from_u128(7)),
+            error_code: line
+                .is_multiple_of(7)
+                .then(|| "wrapup.code.not.found".to_string()),
+            message: line
+                .is_multiple_of(7)
+                .then(|| format!("line {line} \"quoted\"")),
         };
         // Written out of order, in two commits.
         let lines: Vec<u64> = (1..=3000).rev().collect();
