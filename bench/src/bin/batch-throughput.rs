@@ -4,10 +4,18 @@
 //! of an offline dry run over 100,000 and 1,000,000 rows, to show memory stays flat. Also the
 //! server's own durable bulk rate (`POST /api/v2/interactions/wrap-ups`, `--bulk-size` per
 //! request, four requests at a time), which the batch is measured against.
+//!
+//! With `--serve`, end to end as a user runs it instead: `wrapup serve` as its own process on
+//! a SQLite file seeded by `wrapup seed`, and `wrapup batch FILE --report REPORT` (default
+//! options, codes named by name) on `--rows` rows of CSV and of JSON Lines, timed from the
+//! process's start to its exit, with its peak RSS and both processes' CPU; the server's bulk
+//! rate measured before and after; `--compare OTHER` runs another build of `wrapup batch`
+//! alternately with it on the same server (before and after a change, in one run).
 //! See docs/benchmarks.md.
 //!
 //!     cargo build --release -p wrapup -p wrapup-bench
 //!     target/release/batch-throughput --wrapup target/release/wrapup --rows 100000
+//!     target/release/batch-throughput --serve --rows 200000 --rounds 3 --compare /tmp/wrapup-before
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +58,16 @@ struct Args {
     /// `wrapup batch --concurrency` (requests in flight; its default).
     #[arg(long, default_value_t = 8)]
     batch_concurrency: usize,
+    /// End to end as a user runs it: a `wrapup serve` process, `wrapup batch` with default
+    /// options and `--report` on CSV and JSON Lines files naming their code.
+    #[arg(long)]
+    serve: bool,
+    /// With --serve: another `wrapup` binary whose `batch` runs alternately with --wrapup's.
+    #[arg(long)]
+    compare: Option<PathBuf>,
+    /// With --serve: how many times each binary runs each input format.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
 }
 
 fn main() -> Result<()> {
@@ -60,10 +78,14 @@ fn main() -> Result<()> {
             args.wrapup.display()
         );
     }
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(run(args))
+        .build()?;
+    if args.serve {
+        runtime.block_on(end_to_end::run(&args))
+    } else {
+        runtime.block_on(run(args))
+    }
 }
 
 /// Creates `n` finalized interactions straight in the store (settle time 0).
@@ -126,6 +148,18 @@ struct Measured {
 fn run_measured(cmd: &mut Command) -> Result<Measured> {
     let started = Instant::now();
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    // A child that fills a pipe nobody reads would stop: read both while it runs.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut text);
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let status_path = format!("/proc/{}/status", child.id());
     let stat_path = format!("/proc/{}/stat", child.id());
     let mut peak_kb = 0;
@@ -158,13 +192,13 @@ fn run_measured(cmd: &mut Command) -> Result<Measured> {
         std::thread::sleep(Duration::from_millis(10));
     }
     let elapsed = started.elapsed();
-    let out = child.wait_with_output()?;
+    let status = child.wait()?;
     let text = format!(
         "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&stdout.join().unwrap_or_default()),
+        String::from_utf8_lossy(&stderr.join().unwrap_or_default())
     );
-    if !out.status.success() {
+    if !status.success() {
         bail!("{cmd:?} failed: {text}");
     }
     // Clock ticks are 1/100 s on Linux.
@@ -394,4 +428,290 @@ async fn run(args: Args) -> Result<()> {
         std::fs::remove_file(&path)?;
     }
     Ok(())
+}
+
+/// `--serve`: `wrapup batch` end to end as a user runs it, against `wrapup serve` as its
+/// own process (docs/benchmarks.md, "Batch throughput and memory").
+mod end_to_end {
+    use super::*;
+
+    /// The id `wrapup seed` gives interaction `i`.
+    fn seed_id(i: u64) -> Uuid {
+        Uuid::from_u128((0x5eed_u128 << 64) | u128::from(i))
+    }
+
+    /// Kills (and reaps) the server when dropped.
+    struct Killing(std::process::Child);
+
+    impl Drop for Killing {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// CPU time (user + system) a process has used so far.
+    fn cpu_of(pid: u32) -> Duration {
+        let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let rest = stat.rsplit_once(')')?.1.to_string();
+                let fields: Vec<u64> = rest
+                    .split_whitespace()
+                    .map(|f| f.parse().unwrap_or(0))
+                    .collect();
+                Some(fields.get(11)? + fields.get(12)?)
+            })
+            .unwrap_or(0);
+        Duration::from_millis(ticks * 10)
+    }
+
+    fn json_of(cmd: &mut Command) -> Result<serde_json::Value> {
+        let out = cmd.output()?;
+        if !out.status.success() {
+            bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(serde_json::from_slice(&out.stdout)?)
+    }
+
+    /// One input format, as users have it: codes by name, durations as people write them.
+    #[derive(Clone, Copy)]
+    enum Input {
+        Csv,
+        JsonLines,
+    }
+
+    impl Input {
+        fn write(self, path: &Path, ids: std::ops::Range<u64>) -> Result<()> {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+            if let Input::Csv = self {
+                writeln!(out, "interactionId,code,duration,notes")?;
+            }
+            for i in ids {
+                let id = seed_id(i);
+                match self {
+                    Input::Csv => writeln!(out, "{id},Sale,2m,")?,
+                    Input::JsonLines => writeln!(
+                        out,
+                        "{{\"interactionId\":\"{id}\",\"code\":\"Sale\",\"durationMs\":120000}}"
+                    )?,
+                }
+            }
+            out.flush()?;
+            Ok(())
+        }
+
+        fn name(self) -> &'static str {
+            match self {
+                Input::Csv => "csv",
+                Input::JsonLines => "jsonl",
+            }
+        }
+    }
+
+    /// One `wrapup batch` run: rows per second from start to exit, peak RSS (MiB), its
+    /// CPU and the server's per row (µs).
+    struct Run {
+        rate: f64,
+        peak_mib: f64,
+        cpu_us: f64,
+        server_us: f64,
+    }
+
+    pub(super) async fn run(args: &Args) -> Result<()> {
+        let dir = tempfile::tempdir()?;
+        let db = format!("sqlite://{}", dir.path().join("wrapup.db").display());
+        let mut binaries = vec![("this build", args.wrapup.clone())];
+        if let Some(other) = &args.compare {
+            binaries.push(("--compare", other.clone()));
+        }
+        let inputs = [Input::Csv, Input::JsonLines];
+        let batches = (args.rounds * binaries.len() * inputs.len()) as u64;
+        let rows = args.rows as u64;
+        let total = batches * rows + args.bulk_rows as u64;
+        let seeded = json_of(Command::new(&args.wrapup).args([
+            "seed",
+            "--json",
+            "--interactions",
+            &total.to_string(),
+            "--db",
+            &db,
+        ]))?;
+        let code: Uuid = seeded["codeId"].as_str().context("codeId")?.parse()?;
+        let creds = json_of(Command::new(&args.wrapup).args([
+            "clients",
+            "create",
+            "--json",
+            "--name",
+            "batch",
+            "--divisions",
+            "all",
+            "--db",
+            &db,
+            "--scopes",
+            "interaction:view interaction:write wrapup-code:view",
+        ]))?;
+        let client_id = creds["clientId"].as_str().context("clientId")?.to_string();
+        let secret = creds["clientSecret"]
+            .as_str()
+            .context("clientSecret")?
+            .to_string();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Killing(
+            Command::new(&args.wrapup)
+                .args([
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--db",
+                    &db,
+                ])
+                .env("WRAPUP_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?,
+        );
+        let client = Arc::new(
+            wrapup_client::Client::new(&base)
+                .with_credentials(&client_id, &secret)
+                .with_retry(wrapup_client::RetryPolicy::none()),
+        );
+        let started = Instant::now();
+        while client.health().await.is_err() {
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("wrapup serve did not answer within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "batch-throughput --serve: `wrapup serve` on SQLite seeded with {total} finalized interactions; `wrapup batch FILE --report REPORT` ({rows} rows, code by name, default options) from start to exit"
+        );
+
+        // The server's own bulk rate, before and after the batches.
+        let bulk = |from: u64, n: u64| {
+            let client = client.clone();
+            let bulk_size = args.bulk_size.max(1) as u64;
+            async move {
+                let started = Instant::now();
+                let permits = Arc::new(tokio::sync::Semaphore::new(4));
+                let mut tasks = tokio::task::JoinSet::new();
+                for start in (from..from + n).step_by(bulk_size as usize) {
+                    let items: Vec<BulkWrapUp> = (start..(start + bulk_size).min(from + n))
+                        .map(|i| BulkWrapUp {
+                            interaction_id: seed_id(i),
+                            code_id: code,
+                            duration_ms: 120_000,
+                            notes: None,
+                        })
+                        .collect();
+                    let client = client.clone();
+                    let permit = permits.clone().acquire_owned().await?;
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        client.apply_wrapups(&items).await
+                    });
+                }
+                while let Some(done) = tasks.join_next().await {
+                    let results = done??;
+                    if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
+                        bail!("a bulk item was not applied: {r:?}");
+                    }
+                }
+                anyhow::Ok(n as f64 / started.elapsed().as_secs_f64())
+            }
+        };
+        let bulk_half = args.bulk_rows as u64 / 2;
+        let bulk_base = batches * rows;
+        let bulk_before = bulk(bulk_base, bulk_half).await?;
+
+        let server_pid = server.0.id();
+        let mut next = 0u64;
+        let mut runs: Vec<(usize, usize, Run)> = Vec::new();
+        for round in 0..args.rounds {
+            for (i, input) in inputs.iter().enumerate() {
+                for (b, (_, binary)) in binaries.iter().enumerate() {
+                    let ids = next..next + rows;
+                    next += rows;
+                    let path = dir
+                        .path()
+                        .join(format!("rows-{round}-{b}.{}", input.name()));
+                    input.write(&path, ids)?;
+                    let report = dir.path().join("report.jsonl");
+                    let server_cpu = cpu_of(server_pid);
+                    let measured = run_measured(
+                        Command::new(binary)
+                            .arg("batch")
+                            .arg(&path)
+                            .arg("--report")
+                            .arg(&report)
+                            .env("WRAPUP_URL", &base)
+                            .env("WRAPUP_CLIENT_ID", &client_id)
+                            .env("WRAPUP_CLIENT_SECRET", &secret)
+                            .env("XDG_CONFIG_HOME", dir.path()),
+                    )?;
+                    let server_cpu = cpu_of(server_pid).saturating_sub(server_cpu);
+                    let text = std::fs::read_to_string(&report)?;
+                    let applied = text.matches("\"status\":\"applied\"").count() as u64;
+                    if applied != rows || text.lines().count() as u64 != rows {
+                        bail!(
+                            "the report has {applied} applied rows of {rows}: {}",
+                            measured.text
+                        );
+                    }
+                    let per_row = |d: Duration| d.as_secs_f64() * 1e6 / rows as f64;
+                    runs.push((
+                        b,
+                        i,
+                        Run {
+                            rate: rows as f64 / measured.elapsed.as_secs_f64(),
+                            peak_mib: measured.peak_kb as f64 / 1024.0,
+                            cpu_us: per_row(measured.cpu),
+                            server_us: per_row(server_cpu),
+                        },
+                    ));
+                    let mut journal = path.into_os_string();
+                    journal.push(".journal.db");
+                    for leftover in [PathBuf::from(journal), report] {
+                        let _ = std::fs::remove_file(leftover);
+                    }
+                }
+            }
+        }
+        let bulk_after = bulk(bulk_base + bulk_half, bulk_half).await?;
+        let bulk_rate = (bulk_before + bulk_after) / 2.0;
+
+        println!("\n`wrapup batch`, {rows} rows, start to exit (median [min..max] of {} runs each, alternating):", args.rounds);
+        for (b, (label, binary)) in binaries.iter().enumerate() {
+            for (i, input) in inputs.iter().enumerate() {
+                let of = |f: fn(&Run) -> f64| {
+                    let mut v: Vec<f64> = runs
+                        .iter()
+                        .filter(|(rb, ri, _)| *rb == b && *ri == i)
+                        .map(|(_, _, r)| f(r))
+                        .collect();
+                    v.sort_by(f64::total_cmp);
+                    (v[v.len() / 2], v[0], v[v.len() - 1])
+                };
+                let (rate, rate_min, rate_max) = of(|r| r.rate);
+                let (peak, peak_min, peak_max) = of(|r| r.peak_mib);
+                let (cpu, ..) = of(|r| r.cpu_us);
+                let (server_cpu, ..) = of(|r| r.server_us);
+                println!(
+                    "  {label:<10} {:<5} {rate:>7.0}/s [{rate_min:.0}..{rate_max:.0}]  peak RSS {peak:>5.1} MiB [{peak_min:.1}..{peak_max:.1}]  CPU per row: batch {cpu:>5.1} µs, server {server_cpu:>5.1} µs  ({})",
+                    input.name(),
+                    binary.display()
+                );
+            }
+        }
+        println!(
+            "  server bulk apply, {} wrap-ups, {} per request, 4 at a time: {bulk_rate:.0}/s (before the batches {bulk_before:.0}/s, after {bulk_after:.0}/s)",
+            bulk_half * 2,
+            args.bulk_size
+        );
+        drop(server);
+        Ok(())
+    }
 }

@@ -86,6 +86,9 @@ pub(crate) struct BatchApi {
     /// How many 429s a request may meet before the batch stops.
     max_rate_limited: u32,
     codes: Mutex<HashMap<(Uuid, String), CodeLookup>>,
+    /// By name (`name_key`): the one current code of that name among the divisions the
+    /// client sees, or `None` when there are none or several ([`BatchApi::guess_code`]).
+    guesses: Mutex<HashMap<String, Option<Uuid>>>,
     /// The most rows a chunk may hold: `--chunk-size`, lowered when the server refuses a
     /// bulk request as too large.
     chunk_limit: AtomicUsize,
@@ -114,6 +117,7 @@ impl BatchApi {
             },
             max_rate_limited: options.max_retries.saturating_mul(10),
             codes: Mutex::new(HashMap::new()),
+            guesses: Mutex::new(HashMap::new()),
             chunk_limit: AtomicUsize::new(options.chunk_size.clamp(1, MAX_CHUNK)),
         }
     }
@@ -298,6 +302,54 @@ impl BatchApi {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, found.clone());
         Ok(found)
+    }
+
+    /// The id a row naming its code is sent with before its interaction is read: the one
+    /// current code of that name (ignoring case) among every division the client sees, or
+    /// `None` when there are none or several (then the row's interaction is read, to know
+    /// which division's code the name means). Looked up once per name.
+    ///
+    /// A guess is only a guess: the server applies a code only to interactions of the
+    /// code's own division (and only a current code), so a guessed row the server applies
+    /// is exactly the row the read would have resolved to the same code; a refused one is
+    /// read and resolved as if nothing had been guessed.
+    pub(crate) async fn guess_code(&self, name: &str) -> Result<Option<Uuid>, BatchError> {
+        let key = name_key(name);
+        if let Some(hit) = self
+            .guesses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(*hit);
+        }
+        let query = CodeQuery {
+            name: Some(name.to_string()),
+            include_archived: Some(false),
+            page_size: Some(500),
+            ..CodeQuery::default()
+        };
+        let guess = match self.retrying(|| self.client.list_codes(&query)).await {
+            Ok(page) => {
+                let mut current = page
+                    .entities
+                    .iter()
+                    .filter(|c| !c.archived && name_key(&c.name) == key);
+                match (current.next(), current.next(), &page.next_cursor) {
+                    (Some(only), None, None) => Some(only.id),
+                    _ => None,
+                }
+            }
+            // Refused (a token without `wrapup-code:view`…): no guess; each row's read and
+            // lookup say what is wrong, as they did before guesses.
+            Err(RequestFailure::Refused(_)) => None,
+            Err(RequestFailure::Stop(e)) => return Err(e),
+        };
+        self.guesses
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, guess);
+        Ok(guess)
     }
 
     /// The reads behind [`BatchApi::resolve_code`]: the division's codes, then, on a miss,

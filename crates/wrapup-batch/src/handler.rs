@@ -1,13 +1,15 @@
 //! The work of a task: a chunk of rows, or the re-read of a waiting row.
 //!
 //! A chunk is handled in three steps: its rows' journal entries are read at once (rows an
-//! earlier run finished are skipped); each row's code is resolved (an id as is; a name in
-//! its interaction's division, which takes a GET of the interaction); then every row to
-//! apply goes out in one bulk request, optimistically: nothing is read first, because the
-//! server answers an identical wrap-up as `unchanged` and changes nothing, so a row whose
-//! outcome was lost (a crash, a reset connection) is simply sent again. The chunk's
-//! outcomes are then committed to the journal in one transaction, before any of its rows
-//! counts as done (and before an interaction's next row may start).
+//! earlier run finished are skipped); each row's code is resolved (an id as is; a name as
+//! the one current code of that name the client sees, when there is one, a guess the server
+//! checks; otherwise in its interaction's division, which takes a GET of the interaction);
+//! then every row to apply goes out in one bulk request, optimistically: nothing is read
+//! first, because the server answers an identical wrap-up as `unchanged` and changes
+//! nothing, so a row whose outcome was lost (a crash, a reset connection) is simply sent
+//! again. Rows whose guessed code the server refused are then read, resolved and sent
+//! again. The chunk's outcomes are committed to the journal in one transaction, before any
+//! of its rows counts as done (and before an interaction's next row may start).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -78,6 +80,9 @@ struct ToSend {
     was_sending: bool,
     /// When it started waiting and when it times out, if it has waited already.
     waited: Option<(Instant, Instant)>,
+    /// It names its code, sent with the id [`BatchApi::guess_code`] guessed without reading
+    /// its interaction: refused, it is read and resolved then sent again.
+    guessed: bool,
 }
 
 impl RowHandler {
@@ -216,6 +221,7 @@ impl RowHandler {
                     wrapup: w.wrapup,
                     was_sending: false,
                     waited: Some((w.since, w.deadline)),
+                    guessed: false,
                 }),
                 ChunkItem::Fresh(row) => {
                     let entry = earlier.get(&row.line);
@@ -241,13 +247,34 @@ impl RowHandler {
                                 send.push(s);
                             }
                         }
-                        CodeRef::Name(_) => named.push((row, was_sending)),
+                        CodeRef::Name(ref name) => match self.api.guess_code(name).await? {
+                            // A record invalid otherwise is read first, as without a guess,
+                            // so that its failure is the same (a wrong code comes first).
+                            Some(code_id) if row.wrapup(code_id).is_ok() => {
+                                if let Some(mut s) =
+                                    self.prepare(settled, row, code_id, was_sending)
+                                {
+                                    s.guessed = true;
+                                    send.push(s);
+                                }
+                            }
+                            _ => named.push((row, was_sending)),
+                        },
                     }
                 }
             }
         }
         self.resolve_named(named, settled, &mut send).await?;
-        self.send(send, settled).await
+        let refused_guesses = self.send(send, settled).await?;
+        if !refused_guesses.is_empty() {
+            // Rows whose guessed code was refused: read, resolved and sent as without one.
+            let mut again = Vec::new();
+            self.resolve_named(refused_guesses, settled, &mut again)
+                .await?;
+            let guessed = self.send(again, settled).await?;
+            debug_assert!(guessed.is_empty(), "the second round guesses nothing");
+        }
+        Ok(())
     }
 
     /// The row's wrap-up with its code known, or the row failed (recorded) if invalid.
@@ -264,6 +291,7 @@ impl RowHandler {
                 wrapup,
                 was_sending,
                 waited: None,
+                guessed: false,
             }),
             Err(e) => {
                 self.fail(settled, &row, Some(code_id), &e.code, &e.message);
@@ -343,10 +371,16 @@ impl RowHandler {
     }
 
     /// Sends the rows in one bulk request (split if the server says it is too large) and
-    /// settles each by its answer.
-    async fn send(&self, send: Vec<ToSend>, settled: &mut Settled) -> Result<(), BatchError> {
+    /// settles each by its answer; returns the rows sent with a guessed code that the
+    /// server refused, unsettled (they are to be read and resolved).
+    async fn send(
+        &self,
+        send: Vec<ToSend>,
+        settled: &mut Settled,
+    ) -> Result<Vec<(Row, bool)>, BatchError> {
+        let mut refused_guesses = Vec::new();
         if send.is_empty() {
-            return Ok(());
+            return Ok(refused_guesses);
         }
         let items: Vec<_> = send
             .iter()
@@ -360,6 +394,9 @@ impl RowHandler {
                 BulkOutcome::Applied => self.applied(settled, &s.row, code_id, true),
                 BulkOutcome::Unchanged => {
                     self.applied(settled, &s.row, code_id, s.was_sending || resent)
+                }
+                BulkOutcome::Refused if s.guessed => {
+                    refused_guesses.push((s.row, s.was_sending));
                 }
                 BulkOutcome::Refused => {
                     let first = result.details.first();
@@ -376,7 +413,7 @@ impl RowHandler {
                 }
             }
         }
-        Ok(())
+        Ok(refused_guesses)
     }
 
     /// Re-reads a waiting row's interaction: hands it back ready, fails it if its time is

@@ -140,19 +140,6 @@ impl Batch {
 
     /// Writes one JSON line per journal entry, in input order.
     pub async fn write_report(&self, out: &mut impl Write) -> Result<u64, BatchError> {
-        let mut after = 0;
-        let mut written = 0;
-        loop {
-            let page = self.handler.journal.page(after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.line;
-            for entry in &page {
-                serde_json::to_writer(&mut *out, entry).map_err(std::io::Error::other)?;
-                out.write_all(b"\n")?;
-                written += 1;
-            }
-        }
-        out.flush()?;
-        Ok(written)
+        Ok(self.handler.journal.write_report(out).await?)
     }
 }

@@ -139,6 +139,36 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Runs this command again in this process (`exec`: the same pid, arguments, standard
+/// streams) with `MIMALLOC_ALLOW_THP=0`, unless the variable is set already. mimalloc
+/// reads it when the process starts, before `main`, and then turns transparent huge pages
+/// off for the process: otherwise it asks for them on its arena, and every 2 MiB region the
+/// allocator touches is resident in full: `wrapup batch`'s 30 MiB became 65 MiB
+/// (docs/benchmarks.md, "Batch throughput and memory"). Only for `batch`: the server's
+/// memory is not bounded this way. When `exec` fails, the command runs as it is.
+#[cfg(target_os = "linux")]
+fn without_huge_pages() {
+    use std::os::unix::process::CommandExt;
+    const ALLOW_THP: &str = "MIMALLOC_ALLOW_THP";
+    if std::env::var_os(ALLOW_THP).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let mut again = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        again.arg0(arg0);
+    }
+    // Returns only if it failed.
+    let _ = again.args(args).env(ALLOW_THP, "0").exec();
+}
+
+/// Transparent huge pages are a Linux matter.
+#[cfg(not(target_os = "linux"))]
+fn without_huge_pages() {}
+
 fn main() -> ExitCode {
     let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
@@ -148,6 +178,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_exit(e),
     };
+    if matches!(cli.command, Command::Batch(_)) {
+        without_huge_pages();
+    }
     let logs = tracing_subscriber::fmt()
         // Colour only for a person at a terminal, not in a log file.
         .with_ansi(std::io::stderr().is_terminal())

@@ -293,8 +293,14 @@ impl Write for FailureSink {
 }
 
 pub async fn run(args: &BatchArgs, global: &Global, sources: &Sources) -> anyhow::Result<u8> {
-    // The batch retries by itself (pausing every row on 429), so the client does not.
-    let client = global.client(sources)?.with_retry(RetryPolicy::none());
+    // The batch retries by itself (pausing every row on 429), so the client does not. An
+    // offline dry run sends nothing: it needs no credentials.
+    let client = if args.dry_run && args.offline {
+        global.client_without_credentials(sources)?
+    } else {
+        global.client(sources)?
+    }
+    .with_retry(RetryPolicy::none());
     let options = Options {
         concurrency: args.concurrency as usize,
         chunk_size: args.chunk_size as usize,

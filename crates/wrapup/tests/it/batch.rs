@@ -768,3 +768,147 @@ async fn rows_go_out_in_bulk_requests_split_to_fit_the_rate_limit() {
     );
     assert!(history_lengths().await.iter().all(|n| *n == 1));
 }
+
+/// How many requests of `method` on `route` the server answered with `status`.
+fn answered(metrics: &str, method: &str, route: &str, status: u16) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("wrapup_http_requests_total")
+                && l.contains(&format!("method=\"{method}\""))
+                && l.contains(&format!("route=\"{route}\""))
+                && l.contains(&format!("status=\"{status}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// A code named by a name that only one division's current codes hold goes out at once
+/// with that code's id, without reading the row's interaction; a name of several divisions'
+/// codes still costs a read, and so does a guess the server refuses (a code of another
+/// division), which then fails with the diagnosis the read gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_naming_their_code_are_read_only_when_the_name_is_not_one_codes() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let (sales, sale) = server.division_with_code(&admin, "Sales", "Sale").await;
+    let support = server.division(&admin, "Support").await;
+    server.code(&admin, support, "Resolved").await;
+    let shared_in_sales = server.code(&admin, sales, "Shared").await;
+    server.code(&admin, support, "Shared").await;
+    let ids = closed_interactions(&server, sales, 60, true).await;
+    server.clock.advance(SETTLE_MS);
+    server.finalize_now().await;
+    let creds = server.credentials(ALL, DivisionGrant::All).await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut rows = std::fs::File::create(dir.path().join("rows.jsonl")).unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            let code = match i {
+                0..40 => "sale",
+                40..50 => "Shared",
+                _ => "Resolved",
+            };
+            let row = serde_json::json!({"interactionId": id, "code": code, "durationMs": 1500});
+            writeln!(rows, "{row}").unwrap();
+        }
+    }
+    let reads = || async {
+        server.clock.advance(1_000);
+        let metrics = admin.metrics().await.unwrap();
+        answered(&metrics, "GET", "/api/v2/interactions/{id}", 200)
+    };
+    let run = || async {
+        let mut child = batch_command(&server.url, &creds, dir.path(), &[])
+            .spawn()
+            .unwrap();
+        let code = wait(&mut child, dir.path(), Duration::from_secs(60)).await;
+        let report = std::fs::read_to_string(dir.path().join("report.jsonl")).unwrap();
+        let lines: Vec<serde_json::Value> = report
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (code, lines)
+    };
+
+    let (code, lines) = run().await;
+    assert_eq!(code, Some(3), "{}", output(dir.path()));
+    assert_eq!(lines.len(), 60);
+    let sale_text = sale.to_string();
+    for line in &lines[..40] {
+        assert_eq!(
+            (line["status"].as_str(), line["codeId"].as_str()),
+            (Some("applied"), Some(sale_text.as_str())),
+            "{line}"
+        );
+    }
+    let shared_text = shared_in_sales.to_string();
+    for line in &lines[40..50] {
+        assert_eq!(
+            (line["status"].as_str(), line["codeId"].as_str()),
+            (Some("applied"), Some(shared_text.as_str())),
+            "{line}"
+        );
+    }
+    for line in &lines[50..] {
+        assert_eq!(line["status"], "failed", "{line}");
+        assert_eq!(line["errorCode"], "wrapup.code.division.mismatch", "{line}");
+    }
+    assert_eq!(
+        reads().await,
+        20,
+        "a read for each row naming Shared (two divisions) or Resolved (refused), none for sale"
+    );
+    for id in &ids[..50] {
+        assert_eq!(server.store.wrapup_history(*id).await.unwrap().len(), 1);
+    }
+
+    // The same rows with a new journal: what is in place is found in place, unchanged.
+    std::fs::remove_file(dir.path().join("journal.db")).unwrap();
+    let (code, lines) = run().await;
+    assert_eq!(code, Some(3), "{}", output(dir.path()));
+    assert!(lines[..50].iter().all(|l| l["status"] == "already-applied"));
+    assert!(lines[50..].iter().all(|l| l["status"] == "failed"));
+    assert_eq!(reads().await, 40);
+    for id in &ids[..50] {
+        assert_eq!(server.store.wrapup_history(*id).await.unwrap().len(), 1);
+    }
+}
+
+/// An offline dry run checks the records without the server, so it needs no credentials
+/// (it asked for them, and the benchmark's dry runs failed for it).
+#[test]
+fn an_offline_dry_run_needs_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = dir.path().join("rows.jsonl");
+    let id = Uuid::new_v4();
+    std::fs::write(
+        &rows,
+        format!(
+            "{{\"interactionId\":\"{id}\",\"code\":\"Sale\",\"durationMs\":120000}}\n\
+             {{\"interactionId\":\"{id}\",\"code\":\"Sale\",\"durationMs\":-1}}\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(common::BIN)
+        .args(["batch", "--dry-run", "--offline", "--json"])
+        .arg(&rows)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("WRAPUP_URL", "http://127.0.0.1:9")
+        .env_remove("WRAPUP_CLIENT_ID")
+        .env_remove("WRAPUP_CLIENT_SECRET")
+        .env_remove("WRAPUP_TOKEN")
+        .env_remove("WRAPUP_CONFIG")
+        .env_remove("WRAPUP_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["wouldApply"], 1);
+    assert_eq!(summary["counts"]["failed"], 1);
+}
