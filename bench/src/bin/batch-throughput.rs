@@ -223,6 +223,44 @@ fn write_rows(path: &Path, ids: impl Iterator<Item = Uuid>, code: &str) -> Resul
     Ok(())
 }
 
+/// The server's own bulk rate: wrap-ups of `ids` with `code` through
+/// `POST /api/v2/interactions/wrap-ups`, `bulk_size` per request, four requests in flight;
+/// fails unless every one is applied.
+async fn bulk_rate(
+    client: Arc<wrapup_client::Client>,
+    ids: Vec<Uuid>,
+    code: Uuid,
+    bulk_size: usize,
+) -> Result<f64> {
+    let started = Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(4));
+    let mut tasks = tokio::task::JoinSet::new();
+    for chunk in ids.chunks(bulk_size.max(1)) {
+        let items: Vec<BulkWrapUp> = chunk
+            .iter()
+            .map(|id| BulkWrapUp {
+                interaction_id: *id,
+                code_id: code,
+                duration_ms: 120_000,
+                notes: None,
+            })
+            .collect();
+        let client = client.clone();
+        let permit = permits.clone().acquire_owned().await?;
+        tasks.spawn(async move {
+            let _permit = permit;
+            client.apply_wrapups(&items).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let results = done??;
+        if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
+            bail!("a bulk item was not applied: {r:?}");
+        }
+    }
+    Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
+}
+
 async fn run(args: Args) -> Result<()> {
     let server = wrapup_bench::Server::start(Config {
         settle_ms: 0,
@@ -289,40 +327,7 @@ async fn run(args: Args) -> Result<()> {
     // The server's own bulk rate: the same wrap-ups, `bulk_size` per request, four requests
     // in flight; half before the batch runs and half after, since every run leaves the
     // database larger for the next (the batch is compared with the mean).
-    let bulk_apply = |ids: &[Uuid]| {
-        let ids = ids.to_vec();
-        let client = client.clone();
-        let bulk_size = args.bulk_size.max(1);
-        async move {
-            let started = Instant::now();
-            let permits = Arc::new(tokio::sync::Semaphore::new(4));
-            let mut tasks = tokio::task::JoinSet::new();
-            for chunk in ids.chunks(bulk_size) {
-                let items: Vec<BulkWrapUp> = chunk
-                    .iter()
-                    .map(|id| BulkWrapUp {
-                        interaction_id: *id,
-                        code_id: code,
-                        duration_ms: 120_000,
-                        notes: None,
-                    })
-                    .collect();
-                let client = client.clone();
-                let permit = permits.clone().acquire_owned().await?;
-                tasks.spawn(async move {
-                    let _permit = permit;
-                    client.apply_wrapups(&items).await
-                });
-            }
-            while let Some(done) = tasks.join_next().await {
-                let results = done??;
-                if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
-                    bail!("a bulk item was not applied: {r:?}");
-                }
-            }
-            anyhow::Ok(ids.len() as f64 / started.elapsed().as_secs_f64())
-        }
-    };
+    let bulk_apply = |ids: &[Uuid]| bulk_rate(client.clone(), ids.to_vec(), code, args.bulk_size);
     let (bulk_before, bulk_after) = bulk.split_at(bulk.len() / 2);
     let bulk_rate_before = bulk_apply(bulk_before).await?;
 
@@ -592,36 +597,12 @@ mod end_to_end {
 
         // The server's own bulk rate, before and after the batches.
         let bulk = |from: u64, n: u64| {
-            let client = client.clone();
-            let bulk_size = args.bulk_size.max(1) as u64;
-            async move {
-                let started = Instant::now();
-                let permits = Arc::new(tokio::sync::Semaphore::new(4));
-                let mut tasks = tokio::task::JoinSet::new();
-                for start in (from..from + n).step_by(bulk_size as usize) {
-                    let items: Vec<BulkWrapUp> = (start..(start + bulk_size).min(from + n))
-                        .map(|i| BulkWrapUp {
-                            interaction_id: seed_id(i),
-                            code_id: code,
-                            duration_ms: 120_000,
-                            notes: None,
-                        })
-                        .collect();
-                    let client = client.clone();
-                    let permit = permits.clone().acquire_owned().await?;
-                    tasks.spawn(async move {
-                        let _permit = permit;
-                        client.apply_wrapups(&items).await
-                    });
-                }
-                while let Some(done) = tasks.join_next().await {
-                    let results = done??;
-                    if let Some(r) = results.iter().find(|r| r.outcome != BulkOutcome::Applied) {
-                        bail!("a bulk item was not applied: {r:?}");
-                    }
-                }
-                anyhow::Ok(n as f64 / started.elapsed().as_secs_f64())
-            }
+            bulk_rate(
+                client.clone(),
+                (from..from + n).map(seed_id).collect(),
+                code,
+                args.bulk_size,
+            )
         };
         let bulk_half = args.bulk_rows as u64 / 2;
         let bulk_base = batches * rows;
