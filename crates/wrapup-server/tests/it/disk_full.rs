@@ -3,6 +3,8 @@
 //! nothing of the request is applied, reads go on, and writes succeed again once there is
 //! room, without a restart. The disk is "full" the way SQLite sees it: the database may not
 //! grow (`max_page_count`), which fails writes with `SQLITE_FULL`, as a full disk does.
+//! And a failed fsync (docs/operations.md#a-full-disk): its writes are answered 503 saying
+//! whether they were stored is unknown, and later writes are refused until a restart.
 
 use std::sync::Arc;
 
@@ -14,9 +16,8 @@ use wrapup_store::testing::TestDb;
 use wrapup_store::{SqliteStore, Store};
 use wrapup_types::{Channel, DivisionGrant, ErrorCode, ScopeSet};
 
-#[tokio::test]
-async fn a_full_disk_answers_503_saying_so_and_recovers() {
-    let db = TestDb::sqlite();
+/// A server on its own SQLite store, and a client with every scope.
+async fn server_on(db: &TestDb) -> (Arc<SqliteStore>, Client) {
     let store = Arc::new(SqliteStore::open(&db.url).await.unwrap());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let app = App::start(store.clone(), clock.clone(), Config::default());
@@ -36,6 +37,13 @@ async fn a_full_disk_answers_503_saying_so_and_recovers() {
     let api = Client::new(&url)
         .with_credentials(&record.id.to_string(), &secret)
         .with_retry(RetryPolicy::none());
+    (store, api)
+}
+
+#[tokio::test]
+async fn a_full_disk_answers_503_saying_so_and_recovers() {
+    let db = TestDb::sqlite();
+    let (store, api) = server_on(&db).await;
     let division = api.create_division("Sales").await.unwrap().id;
     let before = api
         .create_interaction(division, Channel::Voice)
@@ -75,6 +83,55 @@ async fn a_full_disk_answers_503_saying_so_and_recovers() {
 
     // Room again: writes succeed, no restart needed.
     store.cap_pages_for_tests(None).await;
+    api.create_interaction(division, Channel::Voice)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_fsync_answers_503_saying_so_and_refuses_later_writes() {
+    let db = TestDb::sqlite();
+    let (store, api) = server_on(&db).await;
+    let division = api.create_division("Sales").await.unwrap().id;
+    let before = api
+        .create_interaction(division, Channel::Voice)
+        .await
+        .unwrap();
+
+    store.fail_next_sync_for_tests();
+    let error = api
+        .create_interaction(division, Channel::Voice)
+        .await
+        .expect_err("a write whose fsync failed is not acknowledged");
+    let Error::Api { status, body, .. } = &error else {
+        panic!("expected an API error, got {error:?}");
+    };
+    assert_eq!((*status, body.code), (503, ErrorCode::ServiceUnavailable));
+    assert_eq!(
+        body.message,
+        "The server could not make the change durable: fsync of the database's WAL failed: \
+         an fsync failure injected by a test. Whether it was stored is unknown until the server \
+         restarts."
+    );
+    // Reads go on; writes are refused until a restart.
+    assert_eq!(api.get_interaction(before.id).await.unwrap().id, before.id);
+    let Error::Api { status, body, .. } = api
+        .create_interaction(division, Channel::Voice)
+        .await
+        .expect_err("writes after a failed fsync are refused")
+    else {
+        panic!("expected an API error");
+    };
+    assert_eq!((status, body.code), (503, ErrorCode::ServiceUnavailable));
+    assert!(
+        body.message.contains("nothing was changed"),
+        "{}",
+        body.message
+    );
+    store.close().await;
+
+    // After the restart, the database takes writes again.
+    let (_store, api) = server_on(&db).await;
     api.create_interaction(division, Channel::Voice)
         .await
         .unwrap();

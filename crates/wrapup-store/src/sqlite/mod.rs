@@ -77,7 +77,7 @@ pub struct SqliteStore {
     cache: Arc<ReadCache>,
     writer: Writer,
     #[cfg(feature = "testing")]
-    hold: syncer::HoldSlot,
+    hooks: Arc<syncer::TestHooks>,
 }
 
 fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
@@ -179,7 +179,7 @@ impl SqliteStore {
         let cache = Arc::new(ReadCache::new(commits.clone(), read_cache_entries));
         let (handle, queue) = Writer::new(MAX_BATCH * 4, event_buffer);
         #[cfg(feature = "testing")]
-        let hold = syncer::HoldSlot::default();
+        let hooks = Arc::new(syncer::TestHooks::default());
         let syncer = Syncer::start(
             &path,
             Publish {
@@ -187,7 +187,7 @@ impl SqliteStore {
                 commits: commits.clone(),
                 cache: cache.clone(),
                 #[cfg(feature = "testing")]
-                hold: hold.clone(),
+                hooks: hooks.clone(),
             },
         )
         .map_err(|e| StoreError::Database(format!("opening the database's WAL: {e}")))?;
@@ -214,7 +214,7 @@ impl SqliteStore {
             cache,
             writer: handle,
             #[cfg(feature = "testing")]
-            hold,
+            hooks,
         })
     }
 
@@ -222,7 +222,15 @@ impl SqliteStore {
     /// returned hold is dropped (`syncer.rs`).
     #[cfg(feature = "testing")]
     pub fn hold_syncs_for_tests(&self) -> syncer::SyncHold {
-        syncer::hold(&self.hold)
+        self.hooks.hold()
+    }
+
+    /// For tests (feature `testing`): the syncer's next fsync fails, as on a failing disk
+    /// (`syncer.rs`): its writes are answered [`StoreError::NotDurable`], and the store
+    /// refuses every later write.
+    #[cfg(feature = "testing")]
+    pub fn fail_next_sync_for_tests(&self) {
+        self.hooks.fail_next_sync();
     }
 
     /// For tests (feature `testing`): caps the database at `pages` pages, so the next write

@@ -55,9 +55,19 @@ pub(super) struct Publish {
     /// Bumped once per batch: readers then take a new snapshot.
     pub(super) commits: Arc<AtomicU64>,
     pub(super) cache: Arc<ReadCache>,
-    /// For tests: where a [`SyncHold`] waits to stop the syncer before its next fsync.
+    /// For tests: a [`SyncHold`] to stop at, an fsync failure to pretend.
     #[cfg(feature = "testing")]
-    pub(super) hold: HoldSlot,
+    pub(super) hooks: Arc<TestHooks>,
+}
+
+/// For tests (feature `testing`): what the syncer looks for before each fsync.
+#[cfg(feature = "testing")]
+#[derive(Default)]
+pub(super) struct TestHooks {
+    /// A [`SyncHold`] to stop at.
+    hold: std::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, Receiver<()>)>>,
+    /// The next fsync fails (without being made).
+    fail_next: AtomicBool,
 }
 
 /// For tests (feature `testing`): the syncer stops before its next fsync while this is
@@ -77,20 +87,33 @@ impl SyncHold {
     }
 }
 
-/// Where a [`SyncHold`] is installed for the syncer to find.
 #[cfg(feature = "testing")]
-pub(super) type HoldSlot =
-    Arc<std::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, Receiver<()>)>>>;
+impl TestHooks {
+    /// Installs a hold.
+    pub(super) fn hold(&self) -> SyncHold {
+        let (reached_tx, reached) = tokio::sync::oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel();
+        *self.hold.lock().unwrap_or_else(|e| e.into_inner()) = Some((reached_tx, released));
+        SyncHold {
+            reached,
+            _release: release,
+        }
+    }
 
-/// Installs a hold in `slot`.
-#[cfg(feature = "testing")]
-pub(super) fn hold(slot: &HoldSlot) -> SyncHold {
-    let (reached_tx, reached) = tokio::sync::oneshot::channel();
-    let (release, released) = std::sync::mpsc::channel();
-    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some((reached_tx, released));
-    SyncHold {
-        reached,
-        _release: release,
+    /// Makes the next fsync fail, as on a failing disk.
+    pub(super) fn fail_next_sync(&self) {
+        self.fail_next.store(true, Ordering::Release);
+    }
+
+    /// Before an fsync: stops at a hold if one is installed (until it is dropped), then
+    /// says whether to pretend the fsync failed.
+    fn before_sync(&self) -> bool {
+        let held = self.hold.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((reached, released)) = held {
+            let _ = reached.send(());
+            let _ = released.recv();
+        }
+        self.fail_next.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -167,19 +190,14 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
             continue;
         }
         #[cfg(feature = "testing")]
-        {
-            let held = publish
-                .hold
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            if let Some((reached, released)) = held {
-                let _ = reached.send(());
-                // Until the hold is dropped.
-                let _ = released.recv();
-            }
-        }
-        match wal.sync() {
+        let synced = if publish.hooks.before_sync() {
+            Err(std::io::Error::other("an fsync failure injected by a test"))
+        } else {
+            wal.sync()
+        };
+        #[cfg(not(feature = "testing"))]
+        let synced = wal.sync();
+        match synced {
             Ok(()) => {
                 for batch in ready.drain(..) {
                     publish.publish(batch);
