@@ -12,12 +12,14 @@
 //! - A write is answered only once the WAL holding its commit is on disk, exactly as with
 //!   `synchronous=FULL`. One fsync covers every batch committed before it began: the syncer
 //!   takes every batch waiting, syncs once, then answers them all, in commit order.
-//! - Nothing is published before it is durable: readers of this process (their snapshots,
-//!   `readers.rs`; the read cache, `read_cache.rs`) and event subscribers see a batch only
-//!   once its fsync returned, after which they see it before its writes are answered.
-//!   Only the writer's own next batches see a commit earlier; if a crash of the machine
-//!   loses a commit, it loses every later one with it (the WAL is replayed in order, up to
-//!   the first frame missing), and none of them was answered.
+//! - Nothing is published before it is durable: the commit count readers renew their
+//!   snapshots by (`readers.rs`), the read cache (`read_cache.rs`) and event subscribers
+//!   move only once its fsync returned, and before its writes are answered. SQLite itself
+//!   shows a commit at once: the writer's own next batches, and a reader that takes a new
+//!   snapshot in between (another process, or one of ours whose idle snapshot was ended),
+//!   may read it earlier. If a crash of the machine loses a commit, it loses every later one
+//!   with it (the WAL is replayed in order, up to the first frame missing), and none of them
+//!   was answered.
 //! - A failed fsync is not retried (after one, Linux may have dropped the pages it could
 //!   not write, and a second fsync would report success): the writes waiting are answered
 //!   [`StoreError::NotDurable`], and every later write of this store is refused. Restarting
@@ -36,7 +38,7 @@ use uuid::Uuid;
 use super::read_cache::ReadCache;
 use crate::error::StoreError;
 use crate::records::EventRecord;
-use crate::writer::Job;
+use crate::writer::{fail_all, Job};
 
 /// The most committed batches waiting for their fsync before the writer waits too.
 const IN_FLIGHT: usize = 8;
@@ -130,7 +132,9 @@ impl Syncer {
     pub(super) fn start(db: &Path, publish: Publish) -> std::io::Result<Syncer> {
         let (batches, waiting) = sync_channel(IN_FLIGHT);
         let failed = Arc::new(AtomicBool::new(false));
-        let wal = Wal::open(PathBuf::from(format!("{}-wal", db.display())))?;
+        let mut wal = db.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = Wal::open(PathBuf::from(wal))?;
         let failing = failed.clone();
         std::thread::Builder::new()
             .name("wrapup-sqlite-sync".into())
@@ -145,10 +149,10 @@ impl Syncer {
 
     /// Hands over a batch the writer committed; waits while [`IN_FLIGHT`] batches wait.
     pub(super) fn hand_over(&self, batch: Committed) {
-        if let Err(unsent) = self.batches.send(batch) {
+        if let Err(mut unsent) = self.batches.send(batch) {
             // The syncer's thread is gone (it panicked): nothing can be made durable.
-            fail(
-                unsent.0.jobs,
+            fail_all(
+                &mut unsent.0.jobs,
                 StoreError::NotDurable("internal error: the SQLite syncer stopped".into()),
             );
         }
@@ -184,8 +188,8 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
         ready.extend(waiting.try_iter());
         if failed.load(Ordering::Acquire) {
             let why = "an earlier fsync of the database's WAL failed";
-            for batch in ready.drain(..) {
-                fail(batch.jobs, StoreError::NotDurable(why.into()));
+            for mut batch in ready.drain(..) {
+                fail_all(&mut batch.jobs, StoreError::NotDurable(why.into()));
             }
             continue;
         }
@@ -208,8 +212,8 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
                     "fsync of the SQLite WAL failed; the store refuses writes from now on (restart the server)");
                 failed.store(true, Ordering::Release);
                 let why = format!("fsync of the database's WAL failed: {e}");
-                for batch in ready.drain(..) {
-                    fail(batch.jobs, StoreError::NotDurable(why.clone()));
+                for mut batch in ready.drain(..) {
+                    fail_all(&mut batch.jobs, StoreError::NotDurable(why.clone()));
                 }
             }
         }
@@ -229,11 +233,5 @@ impl Publish {
         for job in batch.jobs {
             job.send_answer();
         }
-    }
-}
-
-fn fail(jobs: Vec<Box<dyn Job>>, error: StoreError) {
-    for job in jobs {
-        job.send_error(error.clone());
     }
 }
