@@ -337,6 +337,54 @@ fn row(label: &str, m: &Measured, baseline: Option<&Measured>) {
     );
 }
 
+/// Removes a SQLite database and its WAL files, if there.
+fn remove_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
+/// Starts `baseline-server` with `n` interactions: the in-memory baseline, or with `durable`
+/// the group-commit baseline on that file (seeded first, which takes a while at 10M).
+fn start_baseline(
+    args: &Args,
+    n: u64,
+    code: &str,
+    durable: Option<&Path>,
+) -> Result<(Killing, Target)> {
+    let port = free_port()?;
+    let mut command = Command::new(&args.baseline);
+    command.args([
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--interactions",
+        &n.to_string(),
+    ]);
+    if let Some(file) = durable {
+        command.arg("--durable").arg(file);
+    }
+    let mut server = Killing(
+        command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?,
+    );
+    // The baseline answers 404 to /healthz once it listens (the durable one once seeded).
+    let limit = Duration::from_secs(if durable.is_some() { 600 } else { 300 });
+    wait_ready(port, &mut server.0, limit)?;
+    let target = Target {
+        name: if durable.is_some() {
+            "group-commit baseline"
+        } else {
+            "baseline"
+        },
+        url: format!("http://127.0.0.1:{port}"),
+        token: String::new(),
+        code: code.to_string(),
+    };
+    Ok((server, target))
+}
+
 /// Starts `wrapup serve` on `db_url`; returns it, its port and how long it took to answer.
 fn start_wrapup(args: &Args, db_url: &str) -> Result<(Killing, u16, Duration)> {
     let port = free_port()?;
@@ -509,9 +557,7 @@ fn main() -> Result<()> {
     );
     for &n in &args.scales {
         let db = dir.join(format!("bench-{n}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        remove_database(&db);
         let db_url = format!("sqlite://{}", db.display());
         let started = Instant::now();
         let (seeded, creds) = prepare(&args, &db_url, n)?;
@@ -525,59 +571,15 @@ fn main() -> Result<()> {
         let (server, port, startup) = start_wrapup(&args, &db_url)?;
         let wrapup = target(port, &seeded, &creds)?;
 
-        let base_port = free_port()?;
-        let mut baseline_server = Killing(
-            Command::new(&args.baseline)
-                .args([
-                    "--listen",
-                    &format!("127.0.0.1:{base_port}"),
-                    "--interactions",
-                    &n.to_string(),
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?,
-        );
-        // The baseline answers 404 to /healthz once it listens.
-        wait_ready(base_port, &mut baseline_server.0, Duration::from_secs(300))?;
-        let baseline = Target {
-            name: "baseline",
-            url: format!("http://127.0.0.1:{base_port}"),
-            token: String::new(),
-            code: wrapup.code.clone(),
-        };
-
+        let (baseline_server, baseline) = start_baseline(&args, n, &wrapup.code, None)?;
         println!(
             "\n{n} interactions (seeded in {seed_seconds:.1} s; {:.0} bytes on disk per interaction; wrapup start-up {:.0} ms):",
             db_bytes as f64 / n as f64,
             startup.as_secs_f64() * 1000.0
         );
-        let group_port = free_port()?;
         let group_db = dir.join(format!("group-commit-{n}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", group_db.display()));
-        }
-        let mut group_server = Killing(
-            Command::new(&args.baseline)
-                .args([
-                    "--listen",
-                    &format!("127.0.0.1:{group_port}"),
-                    "--interactions",
-                    &n.to_string(),
-                ])
-                .arg("--durable")
-                .arg(&group_db)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?,
-        );
-        wait_ready(group_port, &mut group_server.0, Duration::from_secs(600))?;
-        let group = Target {
-            name: "group-commit baseline",
-            url: format!("http://127.0.0.1:{group_port}"),
-            token: String::new(),
-            code: wrapup.code.clone(),
-        };
+        remove_database(&group_db);
+        let (group_server, group) = start_baseline(&args, n, &wrapup.code, Some(&group_db))?;
 
         let (base_get, get) = measure_alternately(&args, &script, (&baseline, &wrapup), "GET", n)?;
         let base_put = measure(&args, &script, &baseline, "PUT", n)?;
