@@ -31,6 +31,34 @@ fn config(notifications: NotificationConfig) -> Config {
     }
 }
 
+/// Two nodes on one new PostgreSQL database with one manual clock, each with `config`; `None`
+/// (the test is skipped) without `WRAPUP_TEST_POSTGRES_URL`.
+async fn two_nodes(config: Config) -> Option<(TestServer, TestServer)> {
+    let db = Arc::new(wrapup_store::testing::TestDb::postgres().await?);
+    let clock = Arc::new(wrapup_server::ManualClock::new(START_MS));
+    let a = TestServer::builder()
+        .database(db.clone())
+        .clock(clock.clone())
+        .config(config.clone())
+        .start()
+        .await;
+    let b = TestServer::builder()
+        .database(db)
+        .clock(clock)
+        .config(config)
+        .start()
+        .await;
+    Some((a, b))
+}
+
+/// The socket address of channel `c`, created on node `from`, on node `to` instead.
+fn connect_uri_on(c: &Value, from: &TestServer, to: &TestServer) -> String {
+    c["connectUri"].as_str().unwrap().replace(
+        &from.url.replace("http://", ""),
+        &to.url.replace("http://", ""),
+    )
+}
+
 async fn json_of(raw: &RawResponse) -> Value {
     serde_json::from_slice(&raw.body)
         .unwrap_or_else(|_| panic!("JSON: {}", String::from_utf8_lossy(&raw.body)))
@@ -926,21 +954,9 @@ async fn shutdown_sends_socket_closing_and_exits_within_its_timeout() {
 /// order. (Skipped without `WRAPUP_TEST_POSTGRES_URL`.)
 #[tokio::test]
 async fn a_socket_on_one_node_gets_what_another_node_commits_in_order() {
-    let Some(db) = wrapup_store::testing::TestDb::postgres().await else {
+    let Some((a, b)) = two_nodes(config(NotificationConfig::default())).await else {
         return;
     };
-    let db = Arc::new(db);
-    let clock = Arc::new(wrapup_server::ManualClock::new(START_MS));
-    let a = TestServer::builder()
-        .database(db.clone())
-        .clock(clock.clone())
-        .start()
-        .await;
-    let b = TestServer::builder()
-        .database(db)
-        .clock(clock)
-        .start()
-        .await;
     let admin = b.admin().await;
     let sales = b.division(&admin, "Sales").await;
     let mut ids = Vec::new();
@@ -957,10 +973,7 @@ async fn a_socket_on_one_node_gets_what_another_node_commits_in_order() {
         subscribe(&on_b, &c, Method::POST, &topics, "").await.status,
         200
     );
-    let on_a = c["connectUri"]
-        .as_str()
-        .unwrap()
-        .replace(&b.url.replace("http://", ""), &a.url.replace("http://", ""));
+    let on_a = connect_uri_on(&c, &b, &a);
     let mut socket = Socket::connect(&on_a).await;
     socket.before_pong().await;
     for id in &ids {
@@ -983,37 +996,20 @@ async fn a_socket_on_one_node_gets_what_another_node_commits_in_order() {
 /// `WRAPUP_TEST_POSTGRES_URL`.)
 #[tokio::test]
 async fn a_socket_on_another_node_replaces_the_first() {
-    let Some(db) = wrapup_store::testing::TestDb::postgres().await else {
-        return;
-    };
-    let db = Arc::new(db);
-    let clock = Arc::new(wrapup_server::ManualClock::new(START_MS));
     let fast = config(NotificationConfig {
         heartbeat: Duration::from_millis(100),
         ..NotificationConfig::default()
     });
-    let a = TestServer::builder()
-        .database(db.clone())
-        .clock(clock.clone())
-        .config(fast.clone())
-        .start()
-        .await;
-    let b = TestServer::builder()
-        .database(db)
-        .clock(clock)
-        .config(fast)
-        .start()
-        .await;
+    let Some((a, b)) = two_nodes(fast).await else {
+        return;
+    };
     let admin = b.admin().await;
     let sales = b.division(&admin, "Sales").await;
     let one = b.interaction(&admin, sales, &[TargetState::Active]).await;
     let client = b.client("interaction:view", DivisionGrant::All).await;
     let c = channel(&client).await;
     subscribe(&client, &c, Method::POST, &[acw(one)], "").await;
-    let on_a = c["connectUri"]
-        .as_str()
-        .unwrap()
-        .replace(&b.url.replace("http://", ""), &a.url.replace("http://", ""));
+    let on_a = connect_uri_on(&c, &b, &a);
     let mut first = Socket::connect(&on_a).await;
     first.before_pong().await;
     let mut second = Socket::open(&c).await;

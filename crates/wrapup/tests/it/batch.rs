@@ -729,18 +729,8 @@ async fn rows_go_out_in_bulk_requests_split_to_fit_the_rate_limit() {
     assert!(history_lengths().await.iter().all(|n| *n == 1));
     server.clock.advance(1_000);
     let metrics = admin.metrics().await.unwrap();
-    let requests = |method: &str, route: &str, status: u16| -> u64 {
-        metrics
-            .lines()
-            .filter(|l| {
-                l.starts_with("wrapup_http_requests_total")
-                    && l.contains(&format!("method=\"{method}\""))
-                    && l.contains(&format!("route=\"{route}\""))
-                    && l.contains(&format!("status=\"{status}\""))
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .sum()
-    };
+    let requests =
+        |method: &str, route: &str, status: u16| answered(&metrics, method, route, status);
     let bulk = "/api/v2/interactions/wrap-ups";
     assert!(
         requests("POST", bulk, 400) >= 1,
