@@ -12,6 +12,7 @@
 //!   delays another (nor the API, which only ever queues).
 //! - `sender.rs`: one signed POST; `target.rs`: where webhooks may go (no private
 //!   addresses unless allowed, checked at send time against the resolved address);
+//!   `resolver.rs`: the name lookups of deliveries (bounded, one per name at a time);
 //!   `schedule.rs`: the retry rule; `payload.rs`: the `webhook-id` and the body.
 //! - `routes.rs`: the endpoints (`/api/v2/webhooks`, `…/{webhookId}`, rotating a
 //!   secret); `deliveries.rs`: an endpoint's delivery log, resends, replays, test events.
@@ -19,6 +20,7 @@
 pub mod deliveries;
 pub mod dispatcher;
 pub mod payload;
+pub mod resolver;
 pub mod routes;
 pub mod schedule;
 pub mod sender;

@@ -9,8 +9,9 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use reqwest::Url;
 use wrapup_domain::webhook_signature::{signature_header, SigningKey};
 
+use super::resolver::GuardedResolver;
 use super::schedule::parse_retry_after;
-use super::target::{literal_address, GuardedResolver, TargetPolicy};
+use super::target::{literal_address, TargetPolicy};
 
 /// The most of an answer's body kept in the delivery log.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
@@ -48,7 +49,7 @@ impl Sender {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver(policy)))
+            .dns_resolver(Arc::new(GuardedResolver::new(policy)))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .expect("the webhook HTTP client builds");

@@ -5,12 +5,11 @@
 //! allows them ([`TargetPolicy`]). The check runs twice: when a URL is stored (for hosts
 //! written as addresses, and `localhost`), and at every send, against the addresses the
 //! name resolves to then; the connection goes to those checked addresses only
-//! ([`GuardedResolver`]), so a name that resolves to a public address when stored and to a
+//! (`resolver.rs`), so a name that resolves to a public address when stored and to a
 //! private one later (DNS rebinding) is refused too.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::Url;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
@@ -170,38 +169,6 @@ pub fn literal_address(url: &Url) -> Option<IpAddr> {
     }
 }
 
-/// The DNS resolver of the webhook client: resolves a name, keeps only the addresses the
-/// policy allows, and fails when none is left. The client connects only to what this
-/// returns, so the address checked is the address connected to.
-pub struct GuardedResolver(pub TargetPolicy);
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.0;
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
-            let allowed: Vec<SocketAddr> = found
-                .into_iter()
-                .filter(|a| match policy.check(a.ip()) {
-                    Ok(()) => true,
-                    Err(why) => {
-                        refused.get_or_insert(why);
-                        false
-                    }
-                })
-                .collect();
-            if allowed.is_empty() {
-                let why = refused.unwrap_or_else(|| "it resolves to no address".into());
-                return Err(format!("refused: {host}: {why}").into());
-            }
-            Ok(Box::new(allowed.into_iter()) as Addrs)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,20 +253,5 @@ mod tests {
             ErrorCode::WebhookUrlRefused
         );
         assert!(check_url(TargetPolicy::AllowPrivate, "http://10.0.0.1/").is_ok());
-    }
-
-    #[tokio::test]
-    async fn names_resolving_to_refused_addresses_are_not_connected_to() {
-        let name: Name = "localhost".parse().unwrap();
-        let refused = GuardedResolver(TargetPolicy::PublicOnly)
-            .resolve(name)
-            .await;
-        let message = refused.err().expect("refused").to_string();
-        assert!(message.contains("refused: localhost"), "{message}");
-        let name: Name = "localhost".parse().unwrap();
-        let allowed = GuardedResolver(TargetPolicy::AllowLoopback)
-            .resolve(name)
-            .await;
-        assert!(allowed.unwrap().all(|a| a.ip().is_loopback()));
     }
 }
