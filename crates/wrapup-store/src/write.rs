@@ -267,6 +267,15 @@ pub(crate) trait WebhookTx: Send {
         now_ms: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<DeliveryRecord>, DbFailure>> + Send;
+    /// The pending deliveries of an interaction after event `after_seq`, in event order, at
+    /// most `limit`, locked.
+    fn pending_after(
+        &mut self,
+        webhook_id: Uuid,
+        interaction_id: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, DbFailure>> + Send;
     /// Leases deliveries to `lease` until `expires_ms`.
     fn lease_deliveries(
         &mut self,

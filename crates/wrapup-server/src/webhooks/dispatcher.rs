@@ -1,22 +1,36 @@
 //! The dispatcher: one task per node that keeps one worker running per enabled endpoint.
 //!
-//! A worker loops: it takes the events after its endpoint's cursor into the delivery queue
-//! (the events the endpoint receives; the cursor moves in the same transaction), claims the
-//! deliveries due (at most `concurrency` in flight), sends each in a task of its own and
-//! records the attempt, then waits for whichever comes first: an attempt ending, a new
-//! event, the next delivery falling due (on the server's [`Clock`], so tests drive retries
-//! with the manual clock), or a poke from the API. Every node runs workers for every
-//! endpoint; the store's claims (leases, `SKIP LOCKED`) make each delivery go out from one
-//! node at a time, and a lease left by a dead node expires and is claimed by another.
+//! A worker loops. Each pass is one write transaction ([`DeliveryPass`]): it records the
+//! attempts that ended since the last pass (and gives up the leases of deliveries claimed
+//! and not sent), takes the events after its endpoint's cursor into the delivery queue (the
+//! events the endpoint receives; the cursor moves in the same transaction), and claims the
+//! deliveries due, each with the pending events after it of its interaction. It sends each
+//! interaction's claimed events in a task of its own, one after the other, each once the one
+//! before it was delivered or failed for good; a task stops at an attempt to be retried and
+//! hands the rest back unsent. At most `concurrency` attempts are in flight to the endpoint
+//! (a semaphore); the worker holds claims on up to [`CLAIM_AHEAD`] times that, so sending
+//! never waits for a transaction. The worker then waits for whichever comes first: a task
+//! ending, a new event, the next delivery falling due (on the server's [`Clock`], so tests
+//! drive retries with the manual clock), or a poke from the API. So a burst costs a write
+//! transaction per pass, not several per delivery, and an interaction's events need not wait
+//! for a pass each. An attempt is recorded only after it ended: a node that dies before
+//! recording it leaves its lease to expire, and the delivery is sent again (at least once).
+//! Every node runs workers for every endpoint; the store's claims (leases, `SKIP LOCKED`)
+//! make each delivery go out from one node at a time, and a lease left by a dead node
+//! expires and is claimed by another.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::Semaphore;
+use tokio::task::{JoinError, JoinHandle, JoinSet};
 use uuid::Uuid;
-use wrapup_store::webhooks::{ClaimDeliveries, DeliveryRecord, EnqueueDeliveries, RecordAttempt};
+use wrapup_store::webhooks::{
+    AttemptOutcome, ClaimDeliveries, DeliveryPass, DeliveryRecord, EnqueueDeliveries,
+    RecordAttempt, WebhookRecord,
+};
 use wrapup_store::Store;
 
 use super::payload::event_delivery;
@@ -31,6 +45,13 @@ const LOG_PAGE: u32 = 500;
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
 /// How long a worker waits after a store error before trying again.
 const BACKOFF: Duration = Duration::from_secs(1);
+/// A worker holds claims on up to this many times its endpoint's concurrency: the
+/// deliveries sending and those waiting for a permit to, so a pass claims as many as the
+/// endpoint answered since the last one and sending never waits for a transaction.
+const CLAIM_AHEAD: usize = 4;
+/// A delivery still waiting to be sent is sent only if its lease outlasts the attempt's
+/// time limit by this much.
+const LEASE_MARGIN_MS: i64 = 1000;
 
 /// What a worker needs.
 #[derive(Clone)]
@@ -119,27 +140,50 @@ impl Worker {
 async fn work(s: Shared, id: Uuid) {
     let mut events = s.store.subscribe();
     let mut poked = s.webhooks.subscribe();
-    let mut in_flight: JoinSet<()> = JoinSet::new();
+    // Each task is one interaction's claimed deliveries, sent one after the other.
+    let mut in_flight: JoinSet<Chain> = JoinSet::new();
     let capacity = s.webhooks.config.concurrency.max(1) as usize;
+    let sending = Arc::new(Semaphore::new(capacity));
+    let claimed_most = capacity * CLAIM_AHEAD;
+    // How many claimed deliveries each task holds.
+    let mut held = Held::default();
+    // What the tasks that ended did, for the next pass to record.
+    let mut ended = Chain::default();
     loop {
-        let pass = pass(&s, id, capacity - in_flight.len()).await;
+        while let Some(done) = in_flight.try_join_next_with_id() {
+            ended.absorb(done, &mut held);
+        }
+        let done = std::mem::take(&mut ended);
+        let pass = pass(&s, id, done, claimed_most.saturating_sub(held.total)).await;
         let (more_events, next_due, claimed_at) = match pass {
             Ok(Pass::Stop) => {
                 in_flight.shutdown().await;
                 return;
             }
+            Ok(Pass::Full) => (false, None, 0),
             Ok(Pass::Claimed {
+                webhook,
                 deliveries,
                 more_events,
                 next_due,
                 claimed_at,
             }) => {
-                for d in deliveries {
-                    in_flight.spawn(deliver(s.clone(), d));
+                for chain in chains(deliveries) {
+                    let n = chain.len();
+                    let task = in_flight.spawn(send_chain(
+                        s.clone(),
+                        sending.clone(),
+                        webhook.clone(),
+                        chain,
+                    ));
+                    held.by_task.insert(task.id(), n);
+                    held.total += n;
                 }
                 (more_events, next_due, claimed_at)
             }
             Err(e) => {
+                // The attempts it carried are not recorded: their leases expire and they
+                // are sent again (at least once).
                 tracing::warn!(webhook = %id, error = %e, "a webhook delivery pass failed; retrying in 1 s");
                 tokio::time::sleep(BACKOFF).await;
                 continue;
@@ -156,9 +200,11 @@ async fn work(s: Shared, id: Uuid) {
         // would wait for the clock to move again, which the manual clock never does by
         // itself (a lost wake-up).
         let wake_at = next_due.map(|due| due.max(claimed_at + 1));
-        let has_room = in_flight.len() < capacity;
+        let has_room = held.total < claimed_most;
         tokio::select! {
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            Some(done) = in_flight.join_next_with_id(), if !in_flight.is_empty() => {
+                ended.absorb(done, &mut held);
+            }
             _ = poked.changed() => {}
             received = events.recv() => {
                 if let Err(RecvError::Closed) = received {
@@ -179,7 +225,11 @@ async fn work(s: Shared, id: Uuid) {
 enum Pass {
     /// The endpoint is gone or disabled.
     Stop,
+    /// Nothing to record and no room to claim: nothing done.
+    Full,
     Claimed {
+        /// The endpoint as the pass left it: where its deliveries go.
+        webhook: Arc<WebhookRecord>,
         deliveries: Vec<DeliveryRecord>,
         /// A full page of events was read: more may follow at once.
         more_events: bool,
@@ -191,78 +241,199 @@ enum Pass {
     },
 }
 
-/// Takes new events into the queue, then claims what is due (at most `room`).
-async fn pass(s: &Shared, id: Uuid, room: usize) -> wrapup_store::Result<Pass> {
+/// Records what the ended tasks did (`done`), takes new events into the queue and claims
+/// what is due with the events following it (at most `room`), all in one write transaction
+/// ([`DeliveryPass`]); nothing when there is nothing to record and no room.
+async fn pass(s: &Shared, id: Uuid, done: Chain, room: usize) -> wrapup_store::Result<Pass> {
+    let Chain {
+        attempts, unsent, ..
+    } = done;
     let hooks = s.store.webhooks();
-    let Some(w) = hooks.get_webhook(id).await?.filter(|w| w.enabled) else {
-        return Ok(Pass::Stop);
+    if attempts.is_empty() && unsent.is_empty() && room == 0 {
+        // Full: the events are taken into the queue with the next claim, once an attempt
+        // ends (the cursor says where they start).
+        return Ok(Pass::Full);
+    }
+    let w = match hooks.get_webhook(id).await? {
+        Some(w) if w.enabled || !attempts.is_empty() || !unsent.is_empty() => w,
+        _ => return Ok(Pass::Stop),
     };
-    let page = s.store.events_after(w.cursor, LOG_PAGE).await?;
+    // A disabled endpoint (disabled since the attempts were made) only has them recorded.
+    let (page, room) = if w.enabled {
+        (s.store.events_after(w.cursor, LOG_PAGE).await?, room)
+    } else {
+        (Vec::new(), 0)
+    };
     let more_events = page.len() == LOG_PAGE as usize;
-    if let Some(last) = page.last() {
-        let deliveries = page
+    let enqueue = page.last().map(|last| EnqueueDeliveries {
+        webhook_id: id,
+        expected_cursor: w.cursor,
+        new_cursor: last.seq,
+        deliveries: page
             .iter()
             .filter(|e| w.receives(e.kind, e.division_id))
             .map(|e| event_delivery(id, e))
-            .collect();
-        // `false`: another node (or a replay) moved the cursor first; the next pass reads on
-        // from where it is now.
-        hooks
-            .enqueue(&EnqueueDeliveries {
-                webhook_id: id,
-                expected_cursor: w.cursor,
-                new_cursor: last.seq,
-                deliveries,
-                now_ms: s.clock.now_ms(),
-            })
-            .await?;
-    }
+            .collect(),
+        now_ms: s.clock.now_ms(),
+    });
     let claimed_at = s.clock.now_ms();
-    let deliveries = if room > 0 {
-        hooks
-            .claim(&ClaimDeliveries {
+    let done = hooks
+        .pass(&DeliveryPass {
+            attempts,
+            unsent,
+            enqueue,
+            follow: true,
+            claim: ClaimDeliveries {
                 webhook_id: id,
                 now_ms: claimed_at,
                 limit: room as u32,
                 lease: s.node,
                 lease_ms: s.webhooks.config.lease().as_millis() as i64,
-            })
-            .await?
-    } else {
-        Vec::new()
+            },
+        })
+        .await?;
+    for reason in done
+        .recorded
+        .iter()
+        .flatten()
+        .filter_map(|r| r.disabled.as_ref())
+    {
+        tracing::warn!(webhook = %id, reason, "webhook endpoint disabled");
+        s.webhooks.poke();
+    }
+    let Some(w) = done.webhook.filter(|w| w.enabled) else {
+        return Ok(Pass::Stop);
     };
+    let webhook = Arc::new(w);
+    if done.claimed.len() == room || more_events {
+        // The worker is full, or more events wait: it goes on without sleeping, so the
+        // queue's depth and the next due time are read on a quieter pass.
+        return Ok(Pass::Claimed {
+            webhook,
+            deliveries: done.claimed,
+            more_events,
+            next_due: None,
+            claimed_at,
+        });
+    }
     let pending = hooks.pending_deliveries(id).await?;
     s.metrics.webhook_queue_depth(id, pending);
     Ok(Pass::Claimed {
-        deliveries,
+        webhook,
+        deliveries: done.claimed,
         more_events,
         next_due: hooks.next_delivery_due(id).await?,
         claimed_at,
     })
 }
 
-/// Sends one claimed delivery and records the attempt.
-async fn deliver(s: Shared, d: DeliveryRecord) {
-    let hooks = s.store.webhooks();
-    let webhook = match hooks.get_webhook(d.webhook_id).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return,
-        Err(e) => {
-            // The lease expires and the delivery is claimed again.
-            tracing::warn!(error = %e, "reading a webhook endpoint failed");
-            return;
+/// What a task did with its deliveries: the attempts it made, the deliveries it did not
+/// send.
+#[derive(Default)]
+struct Chain {
+    attempts: Vec<RecordAttempt>,
+    unsent: Vec<DeliveryRecord>,
+}
+
+/// The claimed deliveries a worker's tasks hold, per task and in all.
+#[derive(Default)]
+struct Held {
+    by_task: HashMap<tokio::task::Id, usize>,
+    total: usize,
+}
+
+impl Chain {
+    /// Adds what a task did (a task that panicked hands nothing back: its deliveries'
+    /// leases expire), and counts its deliveries as no longer held.
+    fn absorb(&mut self, task: Result<(tokio::task::Id, Chain), JoinError>, held: &mut Held) {
+        let id = match &task {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        held.total -= held.by_task.remove(&id).unwrap_or(0);
+        if let Ok((_, done)) = task {
+            self.attempts.extend(done.attempts);
+            self.unsent.extend(done.unsent);
         }
-    };
+    }
+}
+
+/// Claimed deliveries as the pass gives them (each first of its interaction, followed by the
+/// events after it), cut into one run per interaction.
+fn chains(deliveries: Vec<DeliveryRecord>) -> Vec<Vec<DeliveryRecord>> {
+    let mut chains: Vec<Vec<DeliveryRecord>> = Vec::new();
+    for d in deliveries {
+        match chains.last_mut() {
+            Some(last)
+                if d.interaction_id.is_some()
+                    && last.last().map(|l| l.interaction_id) == Some(d.interaction_id) =>
+            {
+                last.push(d)
+            }
+            _ => chains.push(vec![d]),
+        }
+    }
+    chains
+}
+
+/// Sends an interaction's claimed deliveries in order, each once the one before it was
+/// delivered or failed for good; the rest, after one that is retried later or was not
+/// attempted, is handed back unsent.
+async fn send_chain(
+    s: Shared,
+    sending: Arc<Semaphore>,
+    webhook: Arc<WebhookRecord>,
+    chain: Vec<DeliveryRecord>,
+) -> Chain {
+    let mut done = Chain::default();
+    let mut deliveries = chain.into_iter();
+    for d in deliveries.by_ref() {
+        let Some(attempt) = deliver(&s, &sending, &webhook, &d).await else {
+            done.unsent.push(d);
+            break;
+        };
+        let go_on = matches!(
+            attempt.outcome,
+            AttemptOutcome::Delivered | AttemptOutcome::Failed
+        );
+        done.attempts.push(attempt);
+        if !go_on {
+            break;
+        }
+    }
+    done.unsent.extend(deliveries);
+    done
+}
+
+/// Sends one claimed delivery to `webhook` (as the pass that claimed it left it), once one of
+/// the endpoint's `sending` permits is free; returns the attempt, for the next pass to record
+/// (`None`: not attempted; the next pass gives its lease up and it is claimed again).
+async fn deliver(
+    s: &Shared,
+    sending: &Semaphore,
+    webhook: &WebhookRecord,
+    d: &DeliveryRecord,
+) -> Option<RecordAttempt> {
+    let _permit = sending.acquire().await.ok()?;
     let attempted_ms = s.clock.now_ms();
+    // Claimed ahead and kept waiting (a slow endpoint): sent only while its lease outlasts
+    // the attempt, so that no other node can claim it meanwhile.
+    let lease_left = d
+        .lease_expires_ms
+        .unwrap_or(i64::MAX)
+        .saturating_sub(attempted_ms);
+    if lease_left < s.webhooks.config.timeout.as_millis() as i64 + LEASE_MARGIN_MS {
+        return None;
+    }
     let keys = match s
         .webhooks
-        .signing_keys(s.store.as_ref(), &webhook, attempted_ms)
+        .signing_keys(s.store.as_ref(), webhook, attempted_ms)
         .await
     {
         Ok(keys) => keys,
         Err(e) => {
             tracing::warn!(error = %e, "deriving a webhook signing key failed");
-            return;
+            return None;
         }
     };
     let keys: Vec<_> = keys.iter().collect();
@@ -285,32 +456,18 @@ async fn deliver(s: Shared, d: DeliveryRecord) {
         .retry
         .outcome(attempt, sent.status, sent.retry_after, now_ms);
     s.metrics.webhook_attempt(sent.result, sent.latency);
-    let recorded = hooks
-        .record_attempt(&RecordAttempt {
-            webhook_id: d.webhook_id,
-            message_id: d.message_id.clone(),
-            lease: d.lease.unwrap_or(s.node),
-            attempt,
-            attempted_ms,
-            response_status: sent.status,
-            response_body: sent.response_body,
-            error: sent.error.clone(),
-            latency_ms: sent.latency.as_millis() as u64,
-            outcome,
-            disable_after_ms: s.webhooks.config.disable_after.as_millis() as i64,
-            now_ms,
-        })
-        .await;
-    match recorded {
-        Ok(r) => {
-            if let Some(reason) = r.disabled {
-                tracing::warn!(webhook = %d.webhook_id, reason, "webhook endpoint disabled");
-                s.webhooks.poke();
-            }
-        }
-        // Not recorded: the lease expires and the delivery is sent again (at least once).
-        Err(e) => {
-            tracing::warn!(webhook = %d.webhook_id, error = %e, "recording a webhook attempt failed")
-        }
-    }
+    Some(RecordAttempt {
+        webhook_id: d.webhook_id,
+        message_id: d.message_id.clone(),
+        lease: d.lease.unwrap_or(s.node),
+        attempt,
+        attempted_ms,
+        response_status: sent.status,
+        response_body: sent.response_body,
+        error: sent.error,
+        latency_ms: sent.latency.as_millis() as u64,
+        outcome,
+        disable_after_ms: s.webhooks.config.disable_after.as_millis() as i64,
+        now_ms,
+    })
 }

@@ -148,6 +148,28 @@ impl WebhookTx for PgWriteTx {
         rows.iter().map(webhook_schema::delivery).collect()
     }
 
+    async fn pending_after(
+        &mut self,
+        webhook_id: Uuid,
+        interaction_id: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, DbFailure> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM webhook_deliveries WHERE webhook_id = $1 AND status = 'pending' \
+             AND interaction_id = $2 AND event_seq > $3 ORDER BY event_seq LIMIT $4 FOR UPDATE"
+        ))
+        .bind(webhook_id)
+        .bind(interaction_id)
+        .bind(after_seq)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.db)
+        .await?;
+        rows.iter().map(webhook_schema::delivery).collect()
+    }
+
     async fn lease_deliveries(
         &mut self,
         webhook_id: Uuid,

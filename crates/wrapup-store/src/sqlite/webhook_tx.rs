@@ -148,6 +148,26 @@ impl WebhookTx for SqliteWriteTx {
         )
     }
 
+    async fn pending_after(
+        &mut self,
+        webhook_id: Uuid,
+        interaction_id: Uuid,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryRecord>, DbFailure> {
+        queries::query_all(
+            &self.conn,
+            concat!(
+                "SELECT ",
+                delivery_columns!(),
+                " FROM webhook_deliveries WHERE webhook_id = ? AND status = 'pending' \
+                 AND interaction_id = ? AND event_seq > ? ORDER BY event_seq LIMIT ?"
+            ),
+            params![webhook_id, interaction_id, after_seq, i64::from(limit)],
+            |r| webhook_schema::delivery(r),
+        )
+    }
+
     async fn lease_deliveries(
         &mut self,
         webhook_id: Uuid,

@@ -10,16 +10,20 @@
 //! PostgreSQL) and rows whose interaction has an earlier event still pending, so an
 //! interaction's events go out in order. [`WebhookStore::record_attempt`] logs the attempt
 //! and moves the row on (delivered, retried later, failed), and the endpoint with it
-//! (disabled after `410 Gone` or a day of failures). A node that dies mid-delivery leaves a
+//! (disabled after `410 Gone` or a day of failures). The server's workers do all three at
+//! once, [`WebhookStore::pass`]: the attempts made since the last pass are recorded, the new
+//! events queued and what is due claimed, in one transaction, so a burst of deliveries costs
+//! a few write transactions rather than several each. A node that dies mid-delivery leaves a
 //! lease that expires; another node then claims the row. Nothing is lost between the event
 //! log and the receiver: an event is in the log, then in the queue, then delivered.
 //!
 //! The parts: `records.rs` (the values), `ops.rs` (the write operations, including the
 //! commands the server builds: [`EnqueueDeliveries`], [`ClaimDeliveries`],
-//! [`RecordAttempt`]), `schema.rs` (rows and columns). As with [`Store`](crate::Store), the
-//! writes of [`WebhookStore`] are provided methods that hand their operation to the store's
-//! writer, and its reads are implemented by each backend, in its `webhooks.rs`; the
-//! primitives the operations run with are in each backend's `webhook_tx.rs`.
+//! [`RecordAttempt`], and [`DeliveryPass`], the three at once), `schema.rs` (rows and
+//! columns). As with [`Store`](crate::Store), the writes of [`WebhookStore`] are provided
+//! methods that hand their operation to the store's writer, and its reads are implemented by
+//! each backend, in its `webhooks.rs`; the primitives the operations run with are in each
+//! backend's `webhook_tx.rs`.
 
 pub(crate) mod ops;
 pub mod records;
@@ -28,7 +32,7 @@ pub(crate) mod schema;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-pub use self::ops::{ClaimDeliveries, EnqueueDeliveries, RecordAttempt};
+pub use self::ops::{ClaimDeliveries, DeliveryPass, EnqueueDeliveries, PassDone, RecordAttempt};
 use self::ops::{
     CreateWebhook, DeleteWebhook, MetaOrInsert, PruneWebhookLog, QueueDelivery, RewindWebhook,
     RotateSecret, UpdateWebhook,
@@ -119,6 +123,11 @@ pub trait WebhookStore: Send + Sync {
     /// the endpoint on.
     async fn record_attempt(&self, attempt: &RecordAttempt) -> Result<AttemptRecorded> {
         self.writer().write(attempt.clone()).await
+    }
+    /// Records attempts, queues events and claims what is due, in one transaction (see
+    /// [`DeliveryPass`]): what the dispatcher's workers do on every pass.
+    async fn pass(&self, pass: &DeliveryPass) -> Result<PassDone> {
+        self.writer().write(pass.clone()).await
     }
     async fn get_delivery(
         &self,

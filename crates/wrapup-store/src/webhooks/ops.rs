@@ -1,9 +1,9 @@
 //! The webhook write operations, each one type, declared here with what it does, once for
 //! both backends (see `write.rs`), over the webhook tables' primitives
 //! ([`WebhookTx`](crate::write::WebhookTx)), which each backend implements in its
-//! `webhook_tx.rs`. The three the server builds itself ([`EnqueueDeliveries`],
-//! [`ClaimDeliveries`], [`RecordAttempt`]) are public, exported by `webhooks`; the others are
-//! built by the provided methods of [`WebhookStore`](super::WebhookStore).
+//! `webhook_tx.rs`. The four the server builds itself ([`EnqueueDeliveries`],
+//! [`ClaimDeliveries`], [`RecordAttempt`], and [`DeliveryPass`], which runs the other three
+//! in one transaction) are public, exported by `webhooks`; the others are built by the provided methods of [`WebhookStore`](super::WebhookStore).
 
 use uuid::Uuid;
 use wrapup_types::timestamp::{format, from_millis};
@@ -269,6 +269,19 @@ impl WriteOp for RecordAttempt {
         // The endpoint first, then the delivery: every operation locks in that order, so
         // two nodes' transactions never wait for each other in a cycle.
         let mut webhook = locked_webhook(tx, self.webhook_id).await?;
+        let recorded = self.record(tx, &mut webhook).await?;
+        tx.save_webhook(&webhook).await?;
+        Ok(recorded)
+    }
+}
+
+impl RecordAttempt {
+    /// Records the attempt on its endpoint `webhook`, locked by the caller, which saves it.
+    async fn record<T: WriteTx>(
+        &self,
+        tx: &mut T,
+        webhook: &mut WebhookRecord,
+    ) -> Result<AttemptRecorded, WriteError> {
         let mut delivery = tx
             .delivery_for_update(self.webhook_id, &self.message_id)
             .await?
@@ -309,13 +322,10 @@ impl WriteOp for RecordAttempt {
             next_attempt_ms,
         })
         .await?;
-        let disabled = self.follow_up(&mut webhook);
-        tx.save_webhook(&webhook).await?;
+        let disabled = self.follow_up(webhook);
         Ok(AttemptRecorded { result, disabled })
     }
-}
 
-impl RecordAttempt {
     /// What the attempt means for its endpoint: a success ends its failure streak; a 410,
     /// or a streak as long as `disable_after_ms`, disables it. Returns why it was disabled,
     /// when this attempt did it.
@@ -352,6 +362,143 @@ impl RecordAttempt {
         w.disabled_ms = Some(self.now_ms);
         w.updated_ms = self.now_ms;
         Some(reason)
+    }
+}
+
+/// One pass of an endpoint's worker, in one write transaction: the attempts it made since
+/// its last pass are recorded (each as [`RecordAttempt`] does it), the events it read are
+/// queued (as [`EnqueueDeliveries`], if any), and what is due is claimed (as
+/// [`ClaimDeliveries`]), in that order: an interaction's next event is claimable in the
+/// transaction that recorded its previous one answered. With `follow`, each delivery
+/// claimed also brings the events after it of its interaction that are pending, due and not
+/// leased (within the claim's limit), for the worker to send one after the other, each once
+/// the one before it was answered; those it did not send are handed back in `unsent`. So a
+/// burst costs one write transaction per pass, however many deliveries it records and
+/// claims, and an interaction's events need not wait for a pass each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryPass {
+    /// Attempts to record (of any endpoint; the worker's own).
+    pub attempts: Vec<RecordAttempt>,
+    /// Deliveries claimed and not attempted (an earlier event of their interaction was not
+    /// delivered): their leases, if still theirs, are given up, so they can be claimed
+    /// again at once.
+    pub unsent: Vec<DeliveryRecord>,
+    pub enqueue: Option<EnqueueDeliveries>,
+    pub claim: ClaimDeliveries,
+    /// Claim each claimed delivery's followers too (see above).
+    pub follow: bool,
+}
+
+/// What a [`DeliveryPass`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassDone {
+    /// Per attempt, in order: what recording it did; `None` when its endpoint or its
+    /// delivery no longer exists (nothing was recorded).
+    pub recorded: Vec<Option<AttemptRecorded>>,
+    /// Whether the events were queued and the cursor moved (`false` also without events).
+    pub enqueued: bool,
+    /// Each claimed delivery followed by its followers (with `follow`), in event order.
+    pub claimed: Vec<DeliveryRecord>,
+    /// The claiming endpoint as the transaction left it (`None`: it was deleted).
+    pub webhook: Option<WebhookRecord>,
+}
+
+impl WriteOp for DeliveryPass {
+    type Output = PassDone;
+
+    async fn run<T: WriteTx>(&self, tx: &mut T) -> Result<PassDone, WriteError> {
+        let id = self.claim.webhook_id;
+        // The endpoint is locked and saved once for all of its attempts.
+        let mut own = match self.attempts.iter().any(|a| a.webhook_id == id) {
+            true => tx.webhook_for_update(id).await?,
+            false => None,
+        };
+        let mut recorded = Vec::with_capacity(self.attempts.len());
+        for attempt in &self.attempts {
+            let done = match own.as_mut() {
+                Some(webhook) if attempt.webhook_id == id => attempt.record(tx, webhook).await,
+                None if attempt.webhook_id == id => Err(StoreError::NotFound.into()),
+                _ => attempt.run(tx).await,
+            };
+            recorded.push(match done {
+                Ok(done) => Some(done),
+                // Checked before it writes anything: the transaction goes on.
+                Err(WriteError::Refused(_)) => None,
+                Err(failed) => return Err(failed),
+            });
+        }
+        if let Some(webhook) = own.filter(|_| recorded.iter().any(Option::is_some)) {
+            tx.save_webhook(&webhook).await?;
+        }
+        for d in &self.unsent {
+            let Some(mut now) = tx.delivery_for_update(d.webhook_id, &d.message_id).await? else {
+                continue;
+            };
+            if now.status == DeliveryStatus::Pending && now.lease.is_some() && now.lease == d.lease
+            {
+                now.lease = None;
+                now.lease_expires_ms = None;
+                tx.save_delivery(&now).await?;
+            }
+        }
+        let enqueued = match &self.enqueue {
+            Some(batch) => batch.run(tx).await?,
+            None => false,
+        };
+        let mut claimed = self.claim.run(tx).await?;
+        if self.follow && !claimed.is_empty() {
+            claimed = self.followed(tx, claimed).await?;
+        }
+        let webhook = tx.webhook_for_update(self.claim.webhook_id).await?;
+        Ok(PassDone {
+            recorded,
+            enqueued,
+            claimed,
+            webhook,
+        })
+    }
+}
+
+impl DeliveryPass {
+    /// Each of `heads` (claimed) followed by the pending events after it of its interaction
+    /// that are due and not leased, up to the first that is not, leased like them: at most
+    /// the claim's limit in all.
+    async fn followed<T: WriteTx>(
+        &self,
+        tx: &mut T,
+        heads: Vec<DeliveryRecord>,
+    ) -> Result<Vec<DeliveryRecord>, WriteError> {
+        let c = &self.claim;
+        let expires = c.now_ms + c.lease_ms;
+        let mut room = (c.limit as usize).saturating_sub(heads.len());
+        let mut chained = Vec::with_capacity(heads.len());
+        let mut leased = Vec::new();
+        for head in heads {
+            let after = head.interaction_id.zip(head.event_seq);
+            chained.push(head);
+            let Some((interaction, seq)) = after.filter(|_| room > 0) else {
+                continue;
+            };
+            for mut next in tx
+                .pending_after(c.webhook_id, interaction, seq, room as u32)
+                .await?
+            {
+                let held = matches!(next.lease_expires_ms, Some(e) if e > c.now_ms);
+                if held || next.next_attempt_ms > c.now_ms {
+                    break;
+                }
+                next.lease = Some(c.lease);
+                next.lease_expires_ms = Some(expires);
+                leased.push(next.message_id.clone());
+                chained.push(next);
+                room -= 1;
+            }
+        }
+        if !leased.is_empty() {
+            tx.lease_deliveries(c.webhook_id, &leased, c.lease, expires)
+                .await?;
+        }
+        Ok(chained)
     }
 }
 

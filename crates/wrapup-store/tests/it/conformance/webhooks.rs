@@ -2,7 +2,9 @@
 //! batch of events, and a replay moves it back; deliveries are claimed in order per
 //! interaction, retried when due, and leased, so a node that dies leaves its deliveries to
 //! another once the lease expires; 410 and a day of failures disable an endpoint; the log
-//! is pruned. And on PostgreSQL: two nodes claiming at once never claim the same delivery.
+//! is pruned; a worker's pass records its attempts, queues events and claims in one
+//! transaction, an interaction's next event claimable as its previous one is recorded. And on
+//! PostgreSQL: two nodes claiming at once never claim the same delivery.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +21,8 @@ conformance!(
     endpoints_round_trip,
     the_cursor_moves_once_and_a_replay_moves_it_back,
     deliveries_go_out_in_order_per_interaction,
+    a_pass_records_queues_and_claims_in_one_transaction,
+    a_pass_claims_the_events_following_each_claimed_one,
     leases_expire_and_pass_to_another_node,
     gone_and_a_day_of_failures_disable_the_endpoint,
     the_log_is_pruned_and_pending_deliveries_kept,
@@ -443,6 +447,236 @@ async fn deliveries_go_out_in_order_per_interaction(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(older.len(), 1, "three attempts in all");
+}
+
+fn pass_at(
+    w: &WebhookRecord,
+    now_ms: i64,
+    attempts: Vec<RecordAttempt>,
+    enqueue: Option<(i64, Vec<NewDelivery>)>,
+) -> DeliveryPass {
+    DeliveryPass {
+        attempts,
+        unsent: vec![],
+        follow: false,
+        enqueue: enqueue.map(|(from, deliveries)| EnqueueDeliveries {
+            webhook_id: w.id,
+            expected_cursor: from,
+            new_cursor: deliveries
+                .iter()
+                .filter_map(|d| d.event_seq)
+                .max()
+                .unwrap_or(from),
+            deliveries,
+            now_ms,
+        }),
+        claim: claim_at(w, now_ms, w.id),
+    }
+}
+
+fn ids(claimed: &[DeliveryRecord]) -> Vec<&str> {
+    let mut ids: Vec<&str> = claimed.iter().map(|d| d.message_id.as_str()).collect();
+    ids.sort();
+    ids
+}
+
+async fn a_pass_records_queues_and_claims_in_one_transaction(db: TestDb) {
+    let store = open(&db.url).await.unwrap();
+    let hooks = store.webhooks();
+    let w = created(store.as_ref()).await;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    // Queues and claims: one per interaction, as `claim` does.
+    let first = hooks
+        .pass(&pass_at(
+            &w,
+            NOW,
+            vec![],
+            Some((0, vec![event(1, a), event(2, a), event(3, b)])),
+        ))
+        .await
+        .unwrap();
+    assert!(first.enqueued);
+    assert!(first.recorded.is_empty());
+    assert_eq!(ids(&first.claimed), ["msg_1", "msg_3"]);
+    assert_eq!(first.webhook.as_ref().map(|w| w.cursor), Some(3));
+
+    // Records both answers, queues b's next event, and claims a's next one in the same
+    // transaction; b's next waits for its retried head. An attempt of a delivery that does
+    // not exist is not recorded, and the rest goes on.
+    let msg = |m: &str| first.claimed.iter().find(|d| d.message_id == m).unwrap();
+    let mut missing = attempt(msg("msg_1"), AttemptOutcome::Delivered, NOW + 10);
+    missing.message_id = "msg_nope".into();
+    let retry_at = NOW + 5_000;
+    let second = hooks
+        .pass(&pass_at(
+            &w,
+            NOW + 10,
+            vec![
+                attempt(msg("msg_1"), AttemptOutcome::Delivered, NOW + 10),
+                missing,
+                attempt(
+                    msg("msg_3"),
+                    AttemptOutcome::Retry { at_ms: retry_at },
+                    NOW + 10,
+                ),
+            ],
+            Some((3, vec![event(4, b)])),
+        ))
+        .await
+        .unwrap();
+    let results: Vec<Option<AttemptResult>> = second
+        .recorded
+        .iter()
+        .map(|r| r.as_ref().map(|r| r.result))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            Some(AttemptResult::Delivered),
+            None,
+            Some(AttemptResult::Retrying)
+        ]
+    );
+    assert!(second.enqueued);
+    assert_eq!(ids(&second.claimed), ["msg_2"]);
+    assert_eq!(second.webhook.as_ref().map(|w| w.cursor), Some(4));
+    let d1 = hooks.get_delivery(w.id, "msg_1").await.unwrap().unwrap();
+    assert_eq!((d1.status, d1.attempts), (DeliveryStatus::Delivered, 1));
+    let d3 = hooks.get_delivery(w.id, "msg_3").await.unwrap().unwrap();
+    assert_eq!(
+        (d3.status, d3.next_attempt_ms, d3.lease),
+        (DeliveryStatus::Pending, retry_at, None)
+    );
+    assert!(hooks.get_delivery(w.id, "msg_4").await.unwrap().is_some());
+    let log = hooks
+        .list_attempts(AttemptQuery {
+            webhook_id: w.id,
+            event_seq: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "the two attempts of existing deliveries");
+
+    // A pass with events read from a cursor another node has moved queues nothing.
+    let stale = hooks
+        .pass(&pass_at(&w, NOW + 20, vec![], Some((0, vec![event(9, a)]))))
+        .await
+        .unwrap();
+    assert!(!stale.enqueued);
+    assert!(hooks.get_delivery(w.id, "msg_9").await.unwrap().is_none());
+    assert_eq!(stale.webhook.as_ref().map(|w| w.cursor), Some(4));
+
+    // 410 Gone disables the endpoint in the pass that records it: nothing more is claimed,
+    // though b's head is due again.
+    let d2 = &second.claimed[0];
+    let gone = hooks
+        .pass(&pass_at(
+            &w,
+            retry_at,
+            vec![attempt(d2, AttemptOutcome::Gone, retry_at)],
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(gone.recorded[0].as_ref().unwrap().disabled.is_some());
+    assert!(gone.claimed.is_empty());
+    assert!(!gone.webhook.unwrap().enabled);
+
+    // A deleted endpoint: nothing recorded or claimed, no endpoint.
+    hooks.delete_webhook(w.id).await.unwrap();
+    let deleted = hooks
+        .pass(&pass_at(
+            &w,
+            retry_at,
+            vec![attempt(d2, AttemptOutcome::Delivered, retry_at)],
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(deleted.recorded, [None]);
+    assert!(deleted.claimed.is_empty() && deleted.webhook.is_none());
+}
+
+async fn a_pass_claims_the_events_following_each_claimed_one(db: TestDb) {
+    let store = open(&db.url).await.unwrap();
+    let hooks = store.webhooks();
+    let w = created(store.as_ref()).await;
+    let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let events = vec![
+        event(1, a),
+        event(2, b),
+        event(3, a),
+        event(4, a),
+        event(5, b),
+        event(6, c),
+    ];
+    // c's event is already held by another node (a dead one's lease, not expired).
+    let mut claim = pass_at(&w, NOW, vec![], Some((0, events)));
+    claim.claim.limit = 0;
+    hooks.pass(&claim).await.unwrap();
+    let other = hooks
+        .claim(&ClaimDeliveries {
+            limit: 10,
+            ..claim_at(&w, NOW, Uuid::new_v4())
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&other), ["msg_1", "msg_2", "msg_6"]);
+    // Once the other node's leases expired: the first of each interaction is claimed, then
+    // each is followed by its interaction's next events, in order, within the limit (a's
+    // second only).
+    let later = NOW + 30_000;
+    let mut follow = pass_at(&w, later, vec![], None);
+    follow.follow = true;
+    follow.claim.limit = 4;
+    let chained = hooks.pass(&follow).await.unwrap().claimed;
+    let got: Vec<&str> = chained.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(got, ["msg_1", "msg_3", "msg_2", "msg_6"]);
+    assert!(chained
+        .iter()
+        .all(|d| d.lease == Some(w.id) && d.lease_expires_ms == Some(later + 30_000)));
+    // With room, every event that can follow does.
+    follow.claim.limit = 10;
+    follow.claim.lease = Uuid::new_v4();
+    follow.claim.now_ms = later + 30_000;
+    let all = hooks.pass(&follow).await.unwrap().claimed;
+    let got: Vec<&str> = all.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(got, ["msg_1", "msg_3", "msg_4", "msg_2", "msg_5", "msg_6"]);
+
+    // a's first is delivered and its second retried: the third is handed back unsent and is
+    // claimable again at once (behind the second, which waits for its retry).
+    let lease = follow.claim.lease;
+    let at = later + 30_001;
+    let by_id = |m: &str| all.iter().find(|d| d.message_id == m).unwrap().clone();
+    let mut back = pass_at(
+        &w,
+        at,
+        vec![
+            attempt(&by_id("msg_1"), AttemptOutcome::Delivered, at),
+            attempt(
+                &by_id("msg_3"),
+                AttemptOutcome::Retry { at_ms: at + 5_000 },
+                at,
+            ),
+        ],
+        None,
+    );
+    back.unsent = vec![by_id("msg_4")];
+    back.claim.limit = 0;
+    hooks.pass(&back).await.unwrap();
+    let d4 = hooks.get_delivery(w.id, "msg_4").await.unwrap().unwrap();
+    assert_eq!((d4.status, d4.lease), (DeliveryStatus::Pending, None));
+    let d3 = hooks.get_delivery(w.id, "msg_3").await.unwrap().unwrap();
+    assert_eq!(d3.lease, None);
+    assert_eq!(lease, by_id("msg_4").lease.unwrap());
+    // Due again: a's second, then its third after it.
+    follow.claim.now_ms = at + 5_000;
+    follow.claim.lease = Uuid::new_v4();
+    let again = hooks.pass(&follow).await.unwrap().claimed;
+    let got: Vec<&str> = again.iter().map(|d| d.message_id.as_str()).collect();
+    assert_eq!(got, ["msg_3", "msg_4"]);
 }
 
 async fn leases_expire_and_pass_to_another_node(db: TestDb) {
