@@ -20,7 +20,7 @@ pub(crate) async fn finalize(
     now_ms: i64,
 ) -> Result<(), DbFailure> {
     rules::mark_finalized(rec, now_ms);
-    tx.save_interaction(rec).await?;
+    tx.save_interaction(rec, None).await?;
     tx.append_event(EventKind::Finalized, rec, now_ms).await
 }
 
@@ -33,10 +33,7 @@ pub(crate) async fn time_out(
     now_ms: i64,
 ) -> Result<(), DbFailure> {
     let (kind, wrap_up) = rules::time_out(rec, now_ms);
-    if let Some(w) = wrap_up {
-        tx.insert_history(rec.interaction.id, w).await?;
-    }
-    tx.save_interaction(rec).await?;
+    tx.save_interaction(rec, wrap_up).await?;
     tx.append_event(kind, rec, now_ms).await
 }
 
@@ -106,7 +103,7 @@ impl WriteOp for SkipWrapUp {
         if !rules::skip(&mut rec, self.now_ms)? {
             return Ok(WrapUpApplied::Unchanged(rec));
         }
-        tx.save_interaction(&rec).await?;
+        tx.save_interaction(&rec, None).await?;
         tx.append_event(EventKind::WrapUpSkipped, &rec, self.now_ms)
             .await?;
         Ok(WrapUpApplied::Applied(rec))

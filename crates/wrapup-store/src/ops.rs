@@ -205,7 +205,7 @@ impl WriteOp for CreateInteraction {
             .ok_or_else(|| StoreError::Conflict(self.conflict()))?;
         if rec.interaction.routing.is_some() {
             // The insert writes the identity and state; the routing is a change's column.
-            tx.save_interaction(&rec).await?;
+            tx.save_interaction(&rec, None).await?;
         }
         tx.append_event(EventKind::Created, &rec, self.0.now_ms)
             .await?;
@@ -243,7 +243,7 @@ impl WriteOp for SetState {
             self.now_ms,
             self.settle_ms,
         )?;
-        tx.save_interaction(&rec).await?;
+        tx.save_interaction(&rec, None).await?;
         tx.append_event(EventKind::State, &rec, self.now_ms).await?;
         if rules::is_due(&rec, self.now_ms) {
             finalize(tx, &mut rec, self.now_ms).await?;
@@ -293,8 +293,7 @@ impl WriteOp for ApplyWrapUp {
         else {
             return Ok(WrapUpApplied::Unchanged(rec));
         };
-        tx.insert_history(self.interaction_id, wrap_up).await?;
-        tx.save_interaction(&rec).await?;
+        tx.save_interaction(&rec, Some(wrap_up)).await?;
         tx.append_event(EventKind::WrapUp, &rec, self.now_ms)
             .await?;
         Ok(WrapUpApplied::Applied(rec))

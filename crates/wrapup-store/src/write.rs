@@ -168,16 +168,12 @@ pub(crate) trait WriteTx: Lookup + WebhookTx + NotificationTx {
         &mut self,
         rec: &InteractionRecord,
     ) -> impl Future<Output = Result<Option<i64>, DbFailure>> + Send;
-    /// Writes a changed interaction back (every column a change can touch).
+    /// Writes a changed interaction back (every column a change can touch), with the entry
+    /// the change added to its wrap-up history, if it applied a wrap-up.
     fn save_interaction(
         &mut self,
         rec: &InteractionRecord,
-    ) -> impl Future<Output = Result<(), DbFailure>> + Send;
-    /// Appends an entry to an interaction's wrap-up history.
-    fn insert_history(
-        &mut self,
-        interaction_id: Uuid,
-        entry: WrapUp,
+        history: Option<WrapUp>,
     ) -> impl Future<Output = Result<(), DbFailure>> + Send;
     /// Appends the event of a change to an interaction (published once the batch commits).
     fn append_event(

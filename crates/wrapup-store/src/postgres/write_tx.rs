@@ -547,21 +547,19 @@ impl WriteTx for PgWriteTx {
 
     /// Records a changed interaction; it is written back when the batch ends (or before a
     /// query that must see it).
-    async fn save_interaction(&mut self, rec: &InteractionRecord) -> Result<(), DbFailure> {
+    async fn save_interaction(
+        &mut self,
+        rec: &InteractionRecord,
+        history: Option<WrapUp>,
+    ) -> Result<(), DbFailure> {
         let id = rec.interaction.id;
         if !self.dirty.contains(&id) {
             self.dirty.push(id);
         }
         self.interactions.insert(id, rec.clone());
-        Ok(())
-    }
-
-    async fn insert_history(
-        &mut self,
-        interaction_id: Uuid,
-        entry: WrapUp,
-    ) -> Result<(), DbFailure> {
-        self.history.push((interaction_id, entry));
+        if let Some(entry) = history {
+            self.history.push((id, entry));
+        }
         Ok(())
     }
 

@@ -49,6 +49,35 @@ pub(crate) fn run_ready<F: Future>(future: F) -> Result<F::Output, DbFailure> {
     }
 }
 
+impl SqliteWriteTx {
+    /// Appends a wrap-up history entry chained to the interaction's latest (its
+    /// `history_seq`, which the caller then moves to the entry); returns the entry's `seq`.
+    fn insert_history(&mut self, interaction_id: Uuid, entry: WrapUp) -> Result<i64, DbFailure> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
+                 applied_by, tags, provisional, prev_seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT history_seq FROM interactions WHERE id = ?1)) \
+                 RETURNING seq",
+            )?
+            .query_row(
+                params![
+                    interaction_id,
+                    entry.code_id,
+                    entry.code_name,
+                    i64::from(entry.duration_ms),
+                    entry.notes,
+                    to_millis(entry.applied_at),
+                    entry.applied_by,
+                    schema::stored_tags(&entry.tags)?,
+                    entry.provisional
+                ],
+                |r| r.get(0),
+            )?)
+    }
+}
+
 impl Lookup for SqliteWriteTx {
     async fn code(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
         queries::code(&self.conn, id)
@@ -322,15 +351,26 @@ impl WriteTx for SqliteWriteTx {
             .optional()?)
     }
 
-    async fn save_interaction(&mut self, rec: &InteractionRecord) -> Result<(), DbFailure> {
+    async fn save_interaction(
+        &mut self,
+        rec: &InteractionRecord,
+        history: Option<WrapUp>,
+    ) -> Result<(), DbFailure> {
         self.touched.push(rec.interaction.id);
+        // A history entry goes at the end of its table, chained to the interaction's previous
+        // one, and the interaction points at it (migration 0007): no page changes but the
+        // table's last and the interaction's own, which this one statement writes.
+        let history_seq = match history {
+            Some(entry) => Some(self.insert_history(rec.interaction.id, entry)?),
+            None => None,
+        };
         let c = StoredChanges::of(rec)?;
         self.conn
             .prepare_cached(
                 "UPDATE interactions SET state = ?, finalized = ?, active_at = ?, closed_at = ?, finalize_due_at = ?, \
                  finalized_at = ?, wrapup_code_id = ?, wrapup_code_name = ?, wrapup_duration_ms = ?, wrapup_notes = ?, \
                  wrapup_applied_at = ?, wrapup_applied_by = ?, wrapup_tags = ?, wrapup_provisional = ?, version = ?, \
-                 routing = ?, acw_due_at = ? WHERE id = ?",
+                 routing = ?, acw_due_at = ?, history_seq = COALESCE(?, history_seq) WHERE id = ?",
             )?
             .execute(params![
                 c.state,
@@ -350,44 +390,9 @@ impl WriteTx for SqliteWriteTx {
                 c.version,
                 c.routing,
                 c.acw_due_at,
+                history_seq,
                 c.id,
             ])?;
-        Ok(())
-    }
-
-    async fn insert_history(
-        &mut self,
-        interaction_id: Uuid,
-        entry: WrapUp,
-    ) -> Result<(), DbFailure> {
-        // The entry goes at the end of the table, chained to the interaction's previous
-        // one, and the interaction points at it (migration 0007): no page but the table's
-        // last and the interaction's own (already written by the wrap-up) changes.
-        let seq: i64 = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
-                 applied_by, tags, provisional, prev_seq) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT history_seq FROM interactions WHERE id = ?1)) \
-                 RETURNING seq",
-            )?
-            .query_row(
-                params![
-                    interaction_id,
-                    entry.code_id,
-                    entry.code_name,
-                    i64::from(entry.duration_ms),
-                    entry.notes,
-                    to_millis(entry.applied_at),
-                    entry.applied_by,
-                    schema::stored_tags(&entry.tags)?,
-                    entry.provisional
-                ],
-                |r| r.get(0),
-            )?;
-        self.conn
-            .prepare_cached("UPDATE interactions SET history_seq = ? WHERE id = ?")?
-            .execute(params![seq, interaction_id])?;
         Ok(())
     }
 
