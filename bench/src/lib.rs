@@ -1,5 +1,8 @@
 //! What the benchmark harnesses share: a wrapup server in the harness's process, on a
-//! temporary SQLite database, with the wall clock, and an all-scopes client for it.
+//! temporary SQLite database, with the wall clock, and an all-scopes client for it; the
+//! processes they run as users do (`process`); latency summaries.
+
+pub mod process;
 
 use std::sync::Arc;
 

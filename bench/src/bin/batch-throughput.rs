@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use uuid::Uuid;
+use wrapup_bench::process::{cpu_time, json_of, status_kib, Serve};
 use wrapup_server::{Clock, Config, SystemClock};
 use wrapup_store::{NewInteraction, Store};
 use wrapup_types::{
@@ -160,32 +161,12 @@ fn run_measured(cmd: &mut Command) -> Result<Measured> {
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let status_path = format!("/proc/{}/status", child.id());
-    let stat_path = format!("/proc/{}/stat", child.id());
+    let pid = child.id();
     let mut peak_kb = 0;
-    let mut cpu_ticks = 0;
+    let mut cpu = Duration::ZERO;
     loop {
-        if let Ok(stat) = std::fs::read_to_string(&stat_path) {
-            // Fields 14 and 15 (utime, stime), counted after the command's name.
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map_or("", |(_, rest)| rest)
-                .split_whitespace()
-                .collect();
-            let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-            if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
-                cpu_ticks = user + system;
-            }
-        }
-        if let Ok(status) = std::fs::read_to_string(&status_path) {
-            if let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                peak_kb = peak_kb.max(kb);
-            }
-        }
+        cpu = cpu_time(pid).unwrap_or(cpu);
+        peak_kb = peak_kb.max(status_kib(pid, "VmHWM").unwrap_or(0));
         if child.try_wait()?.is_some() {
             break;
         }
@@ -201,8 +182,6 @@ fn run_measured(cmd: &mut Command) -> Result<Measured> {
     if !status.success() {
         bail!("{cmd:?} failed: {text}");
     }
-    // Clock ticks are 1/100 s on Linux.
-    let cpu = Duration::from_millis(cpu_ticks * 10);
     Ok(Measured {
         elapsed,
         peak_kb,
@@ -445,40 +424,6 @@ mod end_to_end {
         Uuid::from_u128((0x5eed_u128 << 64) | u128::from(i))
     }
 
-    /// Kills (and reaps) the server when dropped.
-    struct Killing(std::process::Child);
-
-    impl Drop for Killing {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-
-    /// CPU time (user + system) a process has used so far.
-    fn cpu_of(pid: u32) -> Duration {
-        let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|stat| {
-                let rest = stat.rsplit_once(')')?.1.to_string();
-                let fields: Vec<u64> = rest
-                    .split_whitespace()
-                    .map(|f| f.parse().unwrap_or(0))
-                    .collect();
-                Some(fields.get(11)? + fields.get(12)?)
-            })
-            .unwrap_or(0);
-        Duration::from_millis(ticks * 10)
-    }
-
-    fn json_of(cmd: &mut Command) -> Result<serde_json::Value> {
-        let out = cmd.output()?;
-        if !out.status.success() {
-            bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(serde_json::from_slice(&out.stdout)?)
-    }
-
     /// One input format, as users have it: codes by name, durations as people write them.
     #[derive(Clone, Copy)]
     enum Input {
@@ -561,36 +506,13 @@ mod end_to_end {
             .as_str()
             .context("clientSecret")?
             .to_string();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let base = format!("http://127.0.0.1:{port}");
-        let server = Killing(
-            Command::new(&args.wrapup)
-                .args([
-                    "serve",
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--db",
-                    &db,
-                ])
-                .env("WRAPUP_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?,
-        );
+        let server = Serve::start(&args.wrapup, &["--db", &db], Duration::from_secs(60))?;
+        let base = server.url.clone();
         let client = Arc::new(
             wrapup_client::Client::new(&base)
                 .with_credentials(&client_id, &secret)
                 .with_retry(wrapup_client::RetryPolicy::none()),
         );
-        let started = Instant::now();
-        while client.health().await.is_err() {
-            if started.elapsed() > Duration::from_secs(60) {
-                bail!("wrapup serve did not answer within 60 s");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
         println!(
             "batch-throughput --serve: `wrapup serve` on SQLite seeded with {total} finalized interactions; `wrapup batch FILE --report REPORT` ({rows} rows, code by name, default options) from start to exit"
         );
@@ -608,7 +530,7 @@ mod end_to_end {
         let bulk_base = batches * rows;
         let bulk_before = bulk(bulk_base, bulk_half).await?;
 
-        let server_pid = server.0.id();
+        let server_pid = server.process.id();
         let mut next = 0u64;
         let mut runs: Vec<(usize, usize, Run)> = Vec::new();
         for round in 0..args.rounds {
@@ -621,7 +543,7 @@ mod end_to_end {
                         .join(format!("rows-{round}-{b}.{}", input.name()));
                     input.write(&path, ids)?;
                     let report = dir.path().join("report.jsonl");
-                    let server_cpu = cpu_of(server_pid);
+                    let server_cpu = cpu_time(server_pid).unwrap_or_default();
                     let measured = run_measured(
                         Command::new(binary)
                             .arg("batch")
@@ -633,7 +555,9 @@ mod end_to_end {
                             .env("WRAPUP_CLIENT_SECRET", &secret)
                             .env("XDG_CONFIG_HOME", dir.path()),
                     )?;
-                    let server_cpu = cpu_of(server_pid).saturating_sub(server_cpu);
+                    let server_cpu = cpu_time(server_pid)
+                        .unwrap_or_default()
+                        .saturating_sub(server_cpu);
                     let text = std::fs::read_to_string(&report)?;
                     let applied = text.matches("\"status\":\"applied\"").count() as u64;
                     if applied != rows || text.lines().count() as u64 != rows {

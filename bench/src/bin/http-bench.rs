@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use wrapup_bench::process::{json_of, status_kib, Process, Serve};
 
 #[derive(Parser)]
 struct Args {
@@ -284,25 +285,6 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn json_of(cmd: &mut Command) -> Result<serde_json::Value> {
-    let out = cmd.output()?;
-    if !out.status.success() {
-        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(serde_json::from_slice(&out.stdout)?)
-}
-
 fn token(port: u16, id: &str, secret: &str) -> Result<String> {
     let out = Command::new("curl")
         .args([
@@ -351,7 +333,7 @@ fn start_baseline(
     n: u64,
     code: &str,
     durable: Option<&Path>,
-) -> Result<(Killing, Target)> {
+) -> Result<(Process, Target)> {
     let port = free_port()?;
     let mut command = Command::new(&args.baseline);
     command.args([
@@ -363,7 +345,7 @@ fn start_baseline(
     if let Some(file) = durable {
         command.arg("--durable").arg(file);
     }
-    let mut server = Killing(
+    let mut server = Process(
         command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -385,27 +367,13 @@ fn start_baseline(
     Ok((server, target))
 }
 
-/// Starts `wrapup serve` on `db_url`; returns it, its port and how long it took to answer.
-fn start_wrapup(args: &Args, db_url: &str) -> Result<(Killing, u16, Duration)> {
-    let port = free_port()?;
-    let mut server = Killing(
-        Command::new(&args.wrapup)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--db",
-                db_url,
-                "--inspector-capacity",
-                "0",
-            ])
-            .env("WRAPUP_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()?,
-    );
-    let startup = wait_ready(port, &mut server.0, Duration::from_secs(120))?;
-    Ok((server, port, startup))
+/// Starts `wrapup serve` on `db_url` (the inspector off).
+fn start_wrapup(args: &Args, db_url: &str) -> Result<Serve> {
+    Serve::start(
+        &args.wrapup,
+        &["--db", db_url, "--inspector-capacity", "0"],
+        Duration::from_secs(120),
+    )
 }
 
 /// Seeds `n` interactions into `db_url` and creates a client; returns the seed's and the
@@ -473,15 +441,15 @@ fn postgres_puts(
     let started = Instant::now();
     let (seeded, creds) = prepare(args, &db_url, n)?;
     let seed_seconds = started.elapsed().as_secs_f64();
-    let (_one, port_one, startup) = start_wrapup(args, &db_url)?;
-    let one = target(port_one, &seeded, &creds)?;
+    let node_one = start_wrapup(args, &db_url)?;
+    let one = target(node_one.port, &seeded, &creds)?;
     println!(
         "\nPUT wrap-up by storage, {n} interactions (PostgreSQL seeded in {seed_seconds:.1} s; node start-up {:.0} ms):",
-        startup.as_secs_f64() * 1000.0
+        node_one.startup.as_secs_f64() * 1000.0
     );
     let put_one = measure(args, script, &one, "PUT", n)?;
-    let (_two, port_two, _) = start_wrapup(args, &db_url)?;
-    let two = target(port_two, &seeded, &creds)?;
+    let node_two = start_wrapup(args, &db_url)?;
+    let two = target(node_two.port, &seeded, &creds)?;
     let put_two = measure_spread(args, script, &[one, two], "PUT", n)?;
     row("SQLite, 1 node", sqlite_put, None);
     row("PostgreSQL, 1 node", &put_one, Some(sqlite_put));
@@ -528,15 +496,6 @@ fn error_statuses(port: u16) -> String {
         .join(", ")
 }
 
-struct Killing(Child);
-
-impl Drop for Killing {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn main() -> Result<()> {
     let args = Args::parse();
     for binary in [&args.wrapup, &args.baseline] {
@@ -568,14 +527,14 @@ fn main() -> Result<()> {
             .map(|m| m.len())
             .sum();
 
-        let (server, port, startup) = start_wrapup(&args, &db_url)?;
-        let wrapup = target(port, &seeded, &creds)?;
+        let server = start_wrapup(&args, &db_url)?;
+        let wrapup = target(server.port, &seeded, &creds)?;
 
         let (baseline_server, baseline) = start_baseline(&args, n, &wrapup.code, None)?;
         println!(
             "\n{n} interactions (seeded in {seed_seconds:.1} s; {:.0} bytes on disk per interaction; wrapup start-up {:.0} ms):",
             db_bytes as f64 / n as f64,
-            startup.as_secs_f64() * 1000.0
+            server.startup.as_secs_f64() * 1000.0
         );
         let group_db = dir.join(format!("group-commit-{n}.db"));
         remove_database(&group_db);
@@ -594,9 +553,10 @@ fn main() -> Result<()> {
         row(&format!("{} PUT (durable)", group.name), &group_put, None);
         row("wrapup PUT (validated, durable)", &put, Some(&group_put));
         println!("  (wrapup's PUT is compared with the group-commit baseline, its GET with the in-memory one)");
-        println!("  wrapup peak RSS: {:.1} MiB", peak_rss_mib(server.0.id()));
+        let peak_kib = status_kib(server.process.id(), "VmHWM").unwrap_or(0);
+        println!("  wrapup peak RSS: {:.1} MiB", peak_kib as f64 / 1024.0);
         if get.errors + put.errors > 0 {
-            println!("  wrapup error statuses: {}", error_statuses(port));
+            println!("  wrapup error statuses: {}", error_statuses(server.port));
         }
         drop((server, baseline_server, group_server));
         if let (Some(pg), true) = (&args.postgres, n == args.scales[0]) {

@@ -17,8 +17,7 @@
 //! wrapped up once, `--rate` closes per second.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -28,6 +27,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use wrapup_bench::process::{status_kib, Serve};
 use wrapup_bench::{row, summary};
 use wrapup_client::{Channel, Client, RetryPolicy};
 
@@ -68,67 +68,26 @@ fn main() -> Result<()> {
         .block_on(run(args))
 }
 
-/// A `wrapup serve --demo` process, killed when dropped.
-struct Node {
-    child: Child,
-    url: String,
+/// A `wrapup serve --demo` process on `db`, killed when dropped.
+fn start_node(bin: &Path, db: &str, settle_ms: u32) -> Result<Serve> {
+    Serve::start(
+        bin,
+        &[
+            "--demo",
+            "--db",
+            db,
+            "--settle-ms",
+            &settle_ms.to_string(),
+            "--inspector-capacity",
+            "0",
+        ],
+        Duration::from_secs(60),
+    )
 }
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Node {
-    fn start(
-        bin: &PathBuf,
-        db: &str,
-        settle_ms: u32,
-        dir: &std::path::Path,
-        name: &str,
-    ) -> Result<Node> {
-        let ready = dir.join(format!("{name}.url"));
-        let child = Command::new(bin)
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--db", db])
-            .args([
-                "--settle-ms",
-                &settle_ms.to_string(),
-                "--inspector-capacity",
-                "0",
-            ])
-            .arg("--ready-file")
-            .arg(&ready)
-            .env("WRAPUP_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let mut node = Node {
-            child,
-            url: String::new(),
-        };
-        for _ in 0..600 {
-            if let Ok(url) = std::fs::read_to_string(&ready) {
-                node.url = url.trim().to_string();
-                return Ok(node);
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        bail!("{name} did not listen within 60 s")
-    }
-
-    /// The process's resident set, in KiB.
-    fn rss_kib(&self) -> Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .context("VmRSS in /proc/PID/status")
-    }
+/// A node's resident set, in KiB.
+fn rss_kib(node: &Serve) -> Result<u64> {
+    status_kib(node.process.id(), "VmRSS").context("VmRSS in /proc/PID/status")
 }
 
 fn client(url: &str, id: &str, secret: &str) -> Client {
@@ -200,7 +159,7 @@ async fn follow(channel: Channel, arrivals: Arrivals) -> Result<()> {
 }
 
 /// One phase: sockets on `a`, writes on `b` (the same node for the one-node phase).
-async fn phase(title: &str, a: &Node, b: &Node, args: &Args) -> Result<()> {
+async fn phase(title: &str, a: &Serve, b: &Serve, args: &Args) -> Result<()> {
     let admin_a = client(&a.url, DEMO_ID, DEMO_SECRET);
     let admin_b = client(&b.url, DEMO_ID, DEMO_SECRET);
     let n = args.sockets;
@@ -245,7 +204,7 @@ async fn phase(title: &str, a: &Node, b: &Node, args: &Args) -> Result<()> {
         owner.bearer().await?;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = a.rss_kib()?;
+    let rss_before = rss_kib(a)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut tasks = Vec::with_capacity(n);
     for (i, id) in ids.iter().enumerate() {
@@ -268,7 +227,7 @@ async fn phase(title: &str, a: &Node, b: &Node, args: &Args) -> Result<()> {
     drop(tx);
     // Every socket open and idle (an event-free moment), then the memory again.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_after = a.rss_kib()?;
+    let rss_after = rss_kib(a)?;
     let open = tasks.iter().filter(|t| !t.is_finished()).count();
 
     // The steady stream: one close every 1/rate s on node B; each conversation is wrapped up
@@ -388,12 +347,12 @@ async fn run(args: Args) -> Result<()> {
     );
     {
         let db = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let node = Node::start(&args.wrapup, &db, args.settle_ms, dir.path(), "sqlite")?;
+        let node = start_node(&args.wrapup, &db, args.settle_ms)?;
         phase("SQLite, one node", &node, &node, &args).await?;
     }
     if let Some(url) = &args.postgres {
-        let a = Node::start(&args.wrapup, url, args.settle_ms, dir.path(), "pg-a")?;
-        let b = Node::start(&args.wrapup, url, args.settle_ms, dir.path(), "pg-b")?;
+        let a = start_node(&args.wrapup, url, args.settle_ms)?;
+        let b = start_node(&args.wrapup, url, args.settle_ms)?;
         phase(
             "PostgreSQL, two nodes (sockets on A, writes on B)",
             &a,
