@@ -68,6 +68,20 @@ impl Server {
     }
 }
 
+/// Creates a division "Bench" and a code "Sale" in it; returns their ids.
+pub async fn division_with_code(client: &wrapup_client::Client) -> anyhow::Result<(Uuid, Uuid)> {
+    let division = client.create_division("Bench").await?.id;
+    let code = client
+        .create_code(&wrapup_types::CreateWrapUpCode {
+            name: "Sale".into(),
+            division_id: division,
+            description: None,
+        })
+        .await?
+        .id;
+    Ok((division, code))
+}
+
 /// Latencies in milliseconds: their percentiles, maximum and count.
 pub struct Summary {
     pub p50: f64,

@@ -29,9 +29,7 @@ use uuid::Uuid;
 use wrapup_bench::process::{cpu_time, json_of, status_kib, Serve};
 use wrapup_server::{Clock, Config, SystemClock};
 use wrapup_store::{NewInteraction, Store};
-use wrapup_types::{
-    BulkOutcome, BulkWrapUp, Channel, CreateWrapUpCode, InteractionState, WrapUpRequest,
-};
+use wrapup_types::{BulkOutcome, BulkWrapUp, Channel, InteractionState, WrapUpRequest};
 
 #[derive(Parser)]
 struct Args {
@@ -249,15 +247,7 @@ async fn run(args: Args) -> Result<()> {
     let (store, base, dir) = (server.store.clone(), server.base.clone(), &server.dir);
     let (client_id, secret) = (server.client_id, server.secret.clone());
     let client = server.client();
-    let division = client.create_division("Bench").await?.id;
-    let code = client
-        .create_code(&CreateWrapUpCode {
-            name: "Sale".into(),
-            division_id: division,
-            description: None,
-        })
-        .await?
-        .id;
+    let (division, code) = wrapup_bench::division_with_code(&client).await?;
 
     let seeding = Instant::now();
     let ids = seed(

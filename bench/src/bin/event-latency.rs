@@ -33,12 +33,9 @@ struct Args {
     spacing_ms: u64,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(args))
+#[tokio::main]
+async fn main() -> Result<()> {
+    run(Args::parse()).await
 }
 
 fn ratio(name: &str, a: &Summary, b: &Summary) {

@@ -60,12 +60,9 @@ struct Args {
     postgres: Option<String>,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(args))
+#[tokio::main]
+async fn main() -> Result<()> {
+    run(Args::parse()).await
 }
 
 /// A `wrapup serve --demo` process on `db`, killed when dropped.

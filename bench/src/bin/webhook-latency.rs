@@ -40,8 +40,7 @@ use wrapup_bench::{row, summary, Summary};
 use wrapup_client::{Client, EventQuery, StreamEvent};
 use wrapup_server::{Config, TargetPolicy, WebhookConfig};
 use wrapup_types::{
-    Channel, CreateWebhook, CreateWrapUpCode, EventKind, InteractionState, TargetState,
-    WrapUpRequest,
+    Channel, CreateWebhook, EventKind, InteractionState, TargetState, WrapUpRequest,
 };
 
 #[derive(Parser)]
@@ -58,12 +57,9 @@ struct Args {
     endpoints: usize,
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(args))
+#[tokio::main]
+async fn main() -> Result<()> {
+    run(Args::parse()).await
 }
 
 fn wall_ms() -> f64 {
@@ -185,15 +181,7 @@ async fn run(args: Args) -> Result<()> {
     let hook_base = format!("http://{}/hook", listener.local_addr()?);
     tokio::spawn(async move { axum::serve(listener, receiver).await });
 
-    let division = client.create_division("Bench").await?.id;
-    let code = client
-        .create_code(&CreateWrapUpCode {
-            name: "Sale".into(),
-            division_id: division,
-            description: None,
-        })
-        .await?
-        .id;
+    let (division, code) = wrapup_bench::division_with_code(&client).await?;
     for n in 0..args.endpoints {
         client
             .create_webhook(&CreateWebhook {
