@@ -14,7 +14,7 @@ use wrapup_server::new_client;
 use wrapup_server::{App, Clock, Config, SystemClock};
 use wrapup_store::testing::TestDb;
 use wrapup_store::{SqliteStore, Store};
-use wrapup_types::{Channel, DivisionGrant, ErrorCode, ScopeSet};
+use wrapup_types::{Channel, DivisionGrant, ErrorCode, Interaction, ScopeSet};
 
 /// A server on its own SQLite store, and a client with every scope.
 async fn server_on(db: &TestDb) -> (Arc<SqliteStore>, Client) {
@@ -40,15 +40,21 @@ async fn server_on(db: &TestDb) -> (Arc<SqliteStore>, Client) {
     (store, api)
 }
 
+/// A division "Sales" and an interaction in it, stored before the disk fails.
+async fn first_interaction(api: &Client) -> (Uuid, Interaction) {
+    let division = api.create_division("Sales").await.unwrap().id;
+    let interaction = api
+        .create_interaction(division, Channel::Voice)
+        .await
+        .unwrap();
+    (division, interaction)
+}
+
 #[tokio::test]
 async fn a_full_disk_answers_503_saying_so_and_recovers() {
     let db = TestDb::sqlite();
     let (store, api) = server_on(&db).await;
-    let division = api.create_division("Sales").await.unwrap().id;
-    let before = api
-        .create_interaction(division, Channel::Voice)
-        .await
-        .unwrap();
+    let (division, before) = first_interaction(&api).await;
 
     store.cap_pages_for_tests(Some(1)).await;
     let mut refused = None;
@@ -92,11 +98,7 @@ async fn a_full_disk_answers_503_saying_so_and_recovers() {
 async fn a_failed_fsync_answers_503_saying_so_and_refuses_later_writes() {
     let db = TestDb::sqlite();
     let (store, api) = server_on(&db).await;
-    let division = api.create_division("Sales").await.unwrap().id;
-    let before = api
-        .create_interaction(division, Channel::Voice)
-        .await
-        .unwrap();
+    let (division, before) = first_interaction(&api).await;
 
     store.fail_next_sync_for_tests();
     let error = api
