@@ -124,7 +124,8 @@ impl Lookups {
                 lookup(&name)
             })
             .await;
-            // Under the lock that inserted this lookup: it is the one in the map.
+            // The map's entry for `host` is this lookup: another is inserted only after this
+            // removal.
             lookups
                 .running
                 .lock()
