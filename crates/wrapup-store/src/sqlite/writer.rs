@@ -75,11 +75,13 @@ impl Committer for SqliteCommitter {
                 failure.get_or_insert(e);
             }
         }
-        let ended = tx.conn.execute_batch(if failure.is_some() {
-            "ROLLBACK"
-        } else {
-            "COMMIT"
-        });
+        let ended = match failure {
+            // SQLite rolls a transaction back by itself after some errors (a full disk,
+            // an I/O error): then there is nothing left to roll back.
+            Some(_) if tx.conn.is_autocommit() => Ok(()),
+            Some(_) => tx.conn.execute_batch("ROLLBACK"),
+            None => tx.conn.execute_batch("COMMIT"),
+        };
         match (ended, failure) {
             (Ok(()), None) => Ok(()),
             (Ok(()), Some(failure)) => Err(SqliteFailure::RolledBack(failure)),
