@@ -59,7 +59,7 @@ impl Load {
 pub struct Drained {
     /// The requests still running when the shutdown timeout passed, longest-running
     /// first; they were cut short (their clients see the connection close).
-    pub cut_short: Vec<InFlight>,
+    pub cut_short: Vec<Arc<InFlight>>,
 }
 
 impl Drop for App {

@@ -7,7 +7,8 @@
 //! subscribers by the event stream itself; webhook attempts and queue depths by the
 //! webhook dispatcher.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::text::encode;
@@ -86,7 +87,34 @@ pub struct Metrics {
     pub hashing_jobs: Gauge,
     pub hashing_refused: Counter,
     pub requests_in_flight: Gauge,
+    /// The request metrics' handles by route, found without allocating labels.
+    request_handles: RwLock<HashMap<String, RouteHandles, foldhash::fast::RandomState>>,
 }
+
+/// One route's request counters (by method and status) and latency histograms (by
+/// method): clones of the families' own (they share their values), so that recording a
+/// request costs a lookup by the route's `&str` instead of four label `String`s and two
+/// SipHash lookups in the families (about 5% of a cached GET's instructions).
+#[derive(Default)]
+struct RouteHandles {
+    counters: Vec<(String, u16, Counter)>,
+    histograms: Vec<(String, Histogram)>,
+}
+
+impl RouteHandles {
+    fn find(&self, method: &str, status: u16) -> Option<(&Counter, &Histogram)> {
+        let counter = self
+            .counters
+            .iter()
+            .find(|(m, s, _)| m == method && *s == status)?;
+        let histogram = self.histograms.iter().find(|(m, _)| m == method)?;
+        Some((&counter.2, &histogram.1))
+    }
+}
+
+/// The most (route, method, status) handles kept; past it (methods are the client's to
+/// choose) requests are recorded through the families alone.
+const MAX_REQUEST_HANDLES: usize = 4_096;
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -214,6 +242,7 @@ impl Default for Metrics {
             sse_subscribers,
             events_published,
             rate_limited,
+            request_handles: RwLock::default(),
         }
     }
 }
@@ -246,19 +275,52 @@ impl Metrics {
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.requests
+        let seconds = elapsed.as_secs_f64();
+        {
+            let handles = self
+                .request_handles
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if let Some((counter, histogram)) =
+                handles.get(route).and_then(|r| r.find(method, status))
+            {
+                counter.inc();
+                histogram.observe(seconds);
+                return;
+            }
+        }
+        let counter = self
+            .requests
             .get_or_create(&RequestLabels {
                 method: method.to_string(),
                 route: route.to_string(),
                 status,
             })
-            .inc();
-        self.request_seconds
+            .clone();
+        let histogram = self
+            .request_seconds
             .get_or_create(&RouteLabels {
                 method: method.to_string(),
                 route: route.to_string(),
             })
-            .observe(elapsed.as_secs_f64());
+            .clone();
+        counter.inc();
+        histogram.observe(seconds);
+        let mut handles = self
+            .request_handles
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let kept: usize = handles.values().map(|r| r.counters.len()).sum();
+        if kept >= MAX_REQUEST_HANDLES {
+            return;
+        }
+        let route = handles.entry(route.to_string()).or_default();
+        if route.find(method, status).is_none() {
+            route.counters.push((method.to_string(), status, counter));
+            if !route.histograms.iter().any(|(m, _)| m == method) {
+                route.histograms.push((method.to_string(), histogram));
+            }
+        }
     }
 }
 
@@ -298,6 +360,32 @@ pub async fn count_events(store: Arc<dyn Store>, metrics: Arc<Metrics>) {
                     .inc_by(n);
             }
             Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_recorded_through_kept_handles_are_counted_in_the_families() {
+        let metrics = Metrics::default();
+        let ms = Duration::from_millis(1);
+        for _ in 0..3 {
+            metrics.record_request("GET", "/a/{id}", 200, ms);
+        }
+        metrics.record_request("GET", "/a/{id}", 404, ms);
+        metrics.record_request("PUT", "/a/{id}", 204, ms);
+        let text = metrics.render();
+        for line in [
+            r#"wrapup_http_requests_total{method="GET",route="/a/{id}",status="200"} 3"#,
+            r#"wrapup_http_requests_total{method="GET",route="/a/{id}",status="404"} 1"#,
+            r#"wrapup_http_requests_total{method="PUT",route="/a/{id}",status="204"} 1"#,
+            r#"wrapup_http_request_duration_seconds_count{method="GET",route="/a/{id}"} 4"#,
+            r#"wrapup_http_request_duration_seconds_count{method="PUT",route="/a/{id}"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
         }
     }
 }

@@ -8,17 +8,26 @@
 //! (docs/operations.md#shutdown).
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::http::Method;
 use tokio::sync::watch;
+
+/// The registry is split in this many maps, each behind its own lock, so that the workers
+/// registering requests at once rarely wait for each other.
+const SHARDS: usize = 8;
+
+/// One part of the registry: requests by their number (foldhash, not SipHash).
+type Registry = HashMap<u64, Arc<InFlight>, foldhash::fast::RandomState>;
 
 /// The shutdown switch and the registry of requests in flight (one per server).
 #[derive(Debug)]
 pub struct Shutdown {
     begun: watch::Sender<bool>,
-    in_flight: Mutex<HashMap<u64, InFlight>>,
+    in_flight: [Mutex<Registry>; SHARDS],
     next_id: AtomicU64,
 }
 
@@ -26,16 +35,16 @@ impl Default for Shutdown {
     fn default() -> Self {
         Shutdown {
             begun: watch::channel(false).0,
-            in_flight: Mutex::default(),
+            in_flight: std::array::from_fn(|_| Mutex::default()),
             next_id: AtomicU64::new(0),
         }
     }
 }
 
 /// A request being handled.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct InFlight {
-    pub method: String,
+    pub method: Method,
     pub path: String,
     /// Its `X-Request-Id` (the `contextId` of its error body).
     pub request_id: String,
@@ -49,21 +58,32 @@ impl InFlight {
     }
 }
 
-/// Keeps a request in the registry until it is answered (dropped).
+/// Keeps a request in the registry until it is answered (dropped); the request's facts
+/// are read through it.
 pub struct InFlightGuard {
     shutdown: Arc<Shutdown>,
     id: u64,
+    request: Arc<InFlight>,
+}
+
+impl Deref for InFlightGuard {
+    type Target = InFlight;
+    fn deref(&self) -> &InFlight {
+        &self.request
+    }
 }
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        self.shutdown.registry().remove(&self.id);
+        self.shutdown.registry(self.id).remove(&self.id);
     }
 }
 
 impl Shutdown {
-    fn registry(&self) -> std::sync::MutexGuard<'_, HashMap<u64, InFlight>> {
-        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    fn registry(&self, id: u64) -> MutexGuard<'_, Registry> {
+        self.in_flight[id as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Starts the shutdown (idempotent): event streams end once they have sent what was
@@ -88,31 +108,27 @@ impl Shutdown {
     }
 
     /// Registers a request until the guard is dropped.
-    pub fn track(self: &Arc<Self>, method: &str, path: &str, request_id: &str) -> InFlightGuard {
+    pub fn track(self: &Arc<Self>, request: InFlight) -> InFlightGuard {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.registry().insert(
-            id,
-            InFlight {
-                method: method.to_string(),
-                path: path.to_string(),
-                request_id: request_id.to_string(),
-                started: Instant::now(),
-            },
-        );
+        let request = Arc::new(request);
+        self.registry(id).insert(id, request.clone());
         InFlightGuard {
             shutdown: self.clone(),
             id,
+            request,
         }
     }
 
     /// How many requests are in flight now.
     pub fn in_flight_count(&self) -> usize {
-        self.registry().len()
+        (0..SHARDS as u64).map(|i| self.registry(i).len()).sum()
     }
 
     /// The requests in flight now, longest-running first.
-    pub fn in_flight(&self) -> Vec<InFlight> {
-        let mut all: Vec<InFlight> = self.registry().values().cloned().collect();
+    pub fn in_flight(&self) -> Vec<Arc<InFlight>> {
+        let mut all: Vec<Arc<InFlight>> = (0..SHARDS as u64)
+            .flat_map(|i| self.registry(i).values().cloned().collect::<Vec<_>>())
+            .collect();
         all.sort_by_key(|r| r.started);
         all
     }
@@ -125,9 +141,20 @@ mod tests {
     #[tokio::test]
     async fn requests_are_tracked_until_answered_and_the_switch_is_seen() {
         let shutdown = Arc::new(Shutdown::default());
-        let first = shutdown.track("PUT", "/a", "r1");
-        let second = shutdown.track("GET", "/b", "r2");
-        let paths: Vec<String> = shutdown.in_flight().into_iter().map(|r| r.path).collect();
+        let request = |method, path: &str, id: &str| InFlight {
+            method,
+            path: path.into(),
+            request_id: id.into(),
+            started: Instant::now(),
+        };
+        let first = shutdown.track(request(Method::PUT, "/a", "r1"));
+        let second = shutdown.track(request(Method::GET, "/b", "r2"));
+        assert_eq!(second.request_id, "r2");
+        let paths: Vec<String> = shutdown
+            .in_flight()
+            .iter()
+            .map(|r| r.path.clone())
+            .collect();
         assert_eq!(paths, ["/a", "/b"]);
         drop(first);
         assert_eq!(shutdown.in_flight().len(), 1);

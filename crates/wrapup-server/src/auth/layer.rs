@@ -25,9 +25,13 @@ use crate::middleware::context::RequestContext;
 use crate::middleware::{answer, answer_later, pass, PassOrAnswer};
 use crate::state::AppState;
 
-/// Puts [`Authenticate`] in front of a route.
+/// Puts [`Authenticate`] in front of a route. Behind one `Arc`: axum clones a route's
+/// service for every request.
 #[derive(Clone)]
-pub struct AuthenticateLayer {
+pub struct AuthenticateLayer(Arc<Parts>);
+
+/// What [`Authenticate`] needs.
+struct Parts {
     auth: Arc<Authentication>,
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -35,11 +39,11 @@ pub struct AuthenticateLayer {
 
 impl AuthenticateLayer {
     pub fn new(state: &AppState) -> AuthenticateLayer {
-        AuthenticateLayer {
+        AuthenticateLayer(Arc::new(Parts {
             auth: state.auth.clone(),
             store: state.store.clone(),
             clock: state.clock.clone(),
-        }
+        }))
     }
 }
 
@@ -87,8 +91,14 @@ where
             Ok(token) => token_hash(token),
             Err(refusal) => return answer(refusal),
         };
-        let now_ms = self.parts.clock.now_ms();
-        match self.parts.auth.credentials.cached_principal(&hash, now_ms) {
+        let now_ms = self.parts.0.clock.now_ms();
+        match self
+            .parts
+            .0
+            .auth
+            .credentials
+            .cached_principal(&hash, now_ms)
+        {
             Some(Ok(principal)) => {
                 admit(&mut request, principal);
                 pass(self.inner.call(request))
@@ -101,9 +111,10 @@ where
                 let parts = self.parts.clone();
                 answer_later(Box::pin(async move {
                     let stored = parts
+                        .0
                         .auth
                         .credentials
-                        .stored_principal(parts.store.as_ref(), hash, now_ms)
+                        .stored_principal(parts.0.store.as_ref(), hash, now_ms)
                         .await;
                     match stored {
                         Ok(principal) => {

@@ -23,7 +23,7 @@ use super::context::RequestContext;
 use super::request_id;
 use crate::error::ErrorContext;
 use crate::inspector::{body_text, redacted_headers, TeeBody};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{InFlight, Shutdown};
 use crate::state::Observability;
 
 /// The largest error body the inspector keeps (error bodies are small; this bounds it).
@@ -36,21 +36,24 @@ pub async fn observe(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
-    let request_id = request_id::assign(&mut request);
-    let errors = ErrorContext::of(&request, &request_id);
+    // In the registry until answered: a shutdown waits for it, within its bound.
+    let this = shutdown.track(InFlight {
+        method: request.method().clone(),
+        path: request.uri().path().to_string(),
+        request_id: request_id::assign(&mut request),
+        started,
+    });
+    let (method, path, request_id) = (&this.method, &this.path, &this.request_id);
+    let errors = ErrorContext::of(&request, request_id);
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
-    // In the registry until answered: a shutdown waits for it, within its bound.
-    let _in_flight = shutdown.track(method.as_str(), &path, &request_id);
 
-    let inspect = state.inspector.records(&path).then(|| {
+    let inspect = state.inspector.records(path).then(|| {
         // The arrival time is read only for the inspector; nothing else needs it.
         let time = time::OffsetDateTime::now_utc();
         let path_and_query = request
@@ -66,7 +69,7 @@ pub async fn observe(
     });
 
     let mut response = errors.render(next.run(request).await);
-    request_id::echo(&mut response, &request_id);
+    request_id::echo(&mut response, request_id);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     let facts = context.facts();
@@ -110,14 +113,14 @@ pub async fn observe(
         state.inspector.push(InspectedRequest {
             sequence: 0, // numbered by the inspector
             time,
-            request_id,
+            request_id: request_id.clone(),
             method: method.to_string(),
             path: path_and_query,
             status,
             latency_ms,
             client_id: facts.client_id,
             request_headers,
-            request_body: (captured.total > 0).then(|| body_text(&path, &captured.bytes)),
+            request_body: (captured.total > 0).then(|| body_text(path, &captured.bytes)),
             request_body_bytes: captured.total,
             request_body_truncated: captured.total > captured.bytes.len() as u64,
             response_body,

@@ -2,10 +2,14 @@
 //! repeated in error bodies as `contextId`.
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 
 pub const HEADER: &str = "x-request-id";
+
+/// [`HEADER`] as a header name: made once, where `insert(HEADER, …)` would copy the
+/// name into a new allocation on every response.
+const HEADER_NAME: HeaderName = HeaderName::from_static(HEADER);
 
 fn sane(value: &str) -> bool {
     !value.is_empty()
@@ -32,7 +36,7 @@ pub fn assign(request: &mut Request) -> String {
 /// Repeats the id on the response.
 pub fn echo(response: &mut Response, id: &str) {
     if let Ok(value) = HeaderValue::from_str(id) {
-        response.headers_mut().insert(HEADER, value);
+        response.headers_mut().insert(HEADER_NAME, value);
     }
 }
 

@@ -26,36 +26,49 @@ use uuid::Uuid;
 
 use crate::records::SharedInteraction;
 
-/// Holds at most `capacity` interactions (`wrapup serve --read-cache`; about 1 KiB each
-/// with their JSON); past it the cache starts over empty, so it holds the interactions read
-/// since.
+/// The cache is split in this many maps, each behind its own lock, by the last byte of the
+/// id (random in the ids wrapup makes): lookups on every worker at once then rarely touch
+/// the same lock, whose reader count would otherwise bounce between the cores on each GET.
+const SHARDS: usize = 16;
+
+/// One part of the cache: ids hashed with foldhash (seeded per process), not SipHash.
+type Shard = HashMap<Uuid, Arc<SharedInteraction>, foldhash::fast::RandomState>;
+
+/// Holds about `capacity` interactions at most (`wrapup serve --read-cache`; about 1 KiB
+/// each with their JSON): each shard holds its share, and past it starts over empty, so it
+/// holds the interactions read since.
 pub(super) struct ReadCache {
     /// Read-locked by lookups (GETs on every worker at once), write-locked by the rest.
-    entries: RwLock<HashMap<Uuid, Arc<SharedInteraction>>>,
+    shards: [RwLock<Shard>; SHARDS],
     /// The writer's count of committed batches (shared with the readers).
     commits: Arc<AtomicU64>,
-    capacity: usize,
+    /// What one shard holds at most.
+    shard_capacity: usize,
 }
 
 impl ReadCache {
     pub(super) fn new(commits: Arc<AtomicU64>, capacity: usize) -> ReadCache {
         ReadCache {
-            entries: RwLock::new(HashMap::new()),
+            shards: std::array::from_fn(|_| RwLock::new(Shard::default())),
             commits,
-            capacity,
+            shard_capacity: capacity.div_ceil(SHARDS),
         }
     }
 
-    fn entries(&self) -> RwLockReadGuard<'_, HashMap<Uuid, Arc<SharedInteraction>>> {
-        self.entries.read().unwrap_or_else(|e| e.into_inner())
+    fn shard(&self, id: &Uuid) -> &RwLock<Shard> {
+        &self.shards[usize::from(id.as_bytes()[15]) % SHARDS]
     }
 
-    fn entries_mut(&self) -> RwLockWriteGuard<'_, HashMap<Uuid, Arc<SharedInteraction>>> {
-        self.entries.write().unwrap_or_else(|e| e.into_inner())
+    fn entries(&self, id: &Uuid) -> RwLockReadGuard<'_, Shard> {
+        self.shard(id).read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn entries_mut(&self, id: &Uuid) -> RwLockWriteGuard<'_, Shard> {
+        self.shard(id).write().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(super) fn get(&self, id: Uuid) -> Option<Arc<SharedInteraction>> {
-        self.entries().get(&id).cloned()
+        self.entries(&id).get(&id).cloned()
     }
 
     /// The commit count to load before a read whose result may be cached.
@@ -64,33 +77,34 @@ impl ReadCache {
     }
 
     /// Keeps what a read that began at `read_began` ([`ReadCache::read_begins`]) found,
-    /// unless a batch committed since.
+    /// unless a batch committed since. The check is made under the lock of the id's shard,
+    /// which [`ReadCache::invalidate`] takes to remove that id.
     pub(super) fn insert(&self, found: Arc<SharedInteraction>, read_began: u64) {
-        let mut entries = self.entries_mut();
-        if self.commits.load(Ordering::Acquire) != read_began || self.capacity == 0 {
+        let id = found.record.interaction.id;
+        let mut entries = self.entries_mut(&id);
+        if self.commits.load(Ordering::Acquire) != read_began || self.shard_capacity == 0 {
             return;
         }
-        if entries.len() >= self.capacity {
+        if entries.len() >= self.shard_capacity {
             entries.clear();
         }
-        entries.insert(found.record.interaction.id, found);
+        entries.insert(id, found);
     }
 
     /// Forgets the interactions a committed batch wrote; called by the writer after it
     /// bumped the commit count and before it answers the batch's writes.
     pub(super) fn invalidate(&self, written: &[Uuid]) {
-        if written.is_empty() {
-            return;
-        }
-        let mut entries = self.entries_mut();
         for id in written {
-            entries.remove(id);
+            self.entries_mut(id).remove(id);
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries().len()
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 }
 
@@ -132,17 +146,30 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_over_and_capacity_zero_keeps_nothing() {
+    fn a_full_shard_starts_over_and_capacity_zero_keeps_nothing() {
+        // Ids whose last byte is `shard`: they all go to one shard.
+        let in_shard = |shard: u8| {
+            let mut bytes = *Uuid::new_v4().as_bytes();
+            bytes[15] = shard;
+            Uuid::from_bytes(bytes)
+        };
         let commits = Arc::new(AtomicU64::new(0));
-        let cache = ReadCache::new(commits.clone(), 3);
-        for _ in 0..3 {
-            cache.insert(found(Uuid::new_v4()), 0);
+        let cache = ReadCache::new(commits.clone(), 2 * SHARDS);
+        for _ in 0..2 {
+            cache.insert(found(in_shard(0)), 0);
         }
+        let other = in_shard(1);
+        cache.insert(found(other), 0);
         assert_eq!(cache.len(), 3);
-        let last = Uuid::new_v4();
+        let last = in_shard(0);
         cache.insert(found(last), 0);
-        assert_eq!(cache.len(), 1);
+        assert_eq!(
+            cache.len(),
+            2,
+            "the full shard started over; the other kept its own"
+        );
         assert!(cache.get(last).is_some());
+        assert!(cache.get(other).is_some());
         let off = ReadCache::new(commits, 0);
         off.insert(found(last), 0);
         assert_eq!(off.len(), 0);
