@@ -369,18 +369,15 @@ impl IntoResponse for ApiError {
 
 /// What the error renderer needs to know of a request, taken before it is handled.
 pub struct ErrorContext {
-    context_id: String,
     api: bool,
     genesys: bool,
     method: Method,
 }
 
 impl ErrorContext {
-    /// `context_id`: the request's id (see `middleware::request_id`).
-    pub fn of(request: &Request, context_id: &str) -> ErrorContext {
+    pub fn of(request: &Request) -> ErrorContext {
         let path = request.uri().path();
         ErrorContext {
-            context_id: context_id.to_string(),
             api: path.starts_with("/api/"),
             genesys: GENESYS_PATHS.iter().any(|p| path.starts_with(p)),
             method: request.method().clone(),
@@ -388,10 +385,10 @@ impl ErrorContext {
     }
 
     /// Renders the error envelope of an error response (see the module docs); other
-    /// responses pass unchanged. Called by `middleware::observe` on every response.
-    pub fn render(self, mut response: Response) -> Response {
+    /// responses pass unchanged. Called by `middleware::observe` on every response;
+    /// `context_id` is the request's id (see `middleware::request_id`).
+    pub fn render(self, mut response: Response, context_id: &str) -> Response {
         let ErrorContext {
-            context_id,
             api,
             genesys,
             method,
@@ -425,7 +422,7 @@ impl ErrorContext {
             status: status.as_u16(),
             code: first.error_code,
             message: first.message,
-            context_id,
+            context_id: context_id.to_string(),
             details,
             errors: Vec::new(),
         };

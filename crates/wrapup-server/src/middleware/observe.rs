@@ -49,7 +49,7 @@ pub async fn observe(
         started,
     });
     let (method, path, request_id) = (&this.method, &this.path, &this.request_id);
-    let errors = ErrorContext::of(&request, request_id);
+    let errors = ErrorContext::of(&request);
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
 
@@ -68,7 +68,7 @@ pub async fn observe(
         (time, path_and_query, headers, captured)
     });
 
-    let mut response = errors.render(next.run(request).await);
+    let mut response = errors.render(next.run(request).await, request_id);
     request_id::echo(&mut response, request_id);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
