@@ -74,8 +74,9 @@ pub const READ_CACHE_ENTRIES: usize = 100_000;
 /// The writer connection's page cache, in KiB (SQLite's default is 2,000). The writer is
 /// the only connection that writes, so its cache stays valid from one batch to the next;
 /// with the default, a PUT at 100k interactions read 2.8 pages from the OS (`pread`), with
-/// this 1.2, and the writer's CPU per PUT fell ~10% (docs/benchmarks.md). It costs at
-/// most this much memory, once.
+/// this 1.2, and the writer's CPU per PUT fell ~10%. At 10M interactions it does not pay
+/// (fewer reads, but more CPU per PUT managing pages that do not fit): kept for the smaller
+/// databases; docs/benchmarks.md has both. It costs at most this much memory, once.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
 
 /// The SQLite implementation of [`Store`].

@@ -50,16 +50,11 @@ pub(crate) fn run_ready<F: Future>(future: F) -> Result<F::Output, DbFailure> {
 }
 
 impl SqliteWriteTx {
-    /// Appends a wrap-up history entry chained to the latest of the interaction at `rowid`
-    /// (its `history_seq`, which the caller then moves to the entry); returns the entry's
-    /// `seq`. A plain `INSERT` and `last_insert_rowid`, not `RETURNING`, which costs SQLite
-    /// a temporary table per statement (measured on the writer's profile).
-    fn insert_history(
-        &mut self,
-        interaction: (i64, Uuid),
-        entry: WrapUp,
-    ) -> Result<i64, DbFailure> {
-        let (rowid, interaction_id) = interaction;
+    /// Appends a wrap-up history entry of `rec` chained to its latest (found by its rowid,
+    /// `seq`: its `history_seq`, which the caller then moves to the entry); returns the
+    /// entry's `seq`. A plain `INSERT` and `last_insert_rowid`, not `RETURNING`, which costs
+    /// SQLite a temporary table per statement (measured on the writer's profile).
+    fn insert_history(&mut self, rec: &InteractionRecord, entry: WrapUp) -> Result<i64, DbFailure> {
         self.conn
             .prepare_cached(
                 "INSERT INTO wrapup_history (interaction_id, code_id, code_name, duration_ms, notes, applied_at, \
@@ -67,7 +62,7 @@ impl SqliteWriteTx {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, (SELECT history_seq FROM interactions WHERE seq = ?10))",
             )?
             .execute(params![
-                interaction_id,
+                rec.interaction.id,
                 entry.code_id,
                 entry.code_name,
                 i64::from(entry.duration_ms),
@@ -76,7 +71,7 @@ impl SqliteWriteTx {
                 entry.applied_by,
                 schema::stored_tags(&entry.tags)?,
                 entry.provisional,
-                rowid
+                rec.seq
             ])?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -365,7 +360,7 @@ impl WriteTx for SqliteWriteTx {
         // one, and the interaction points at it (migration 0007): no page changes but the
         // table's last and the interaction's own, which this one statement writes.
         let history_seq = match history {
-            Some(entry) => Some(self.insert_history((rec.seq, rec.interaction.id), entry)?),
+            Some(entry) => Some(self.insert_history(rec, entry)?),
             None => None,
         };
         let c = StoredChanges::of(rec)?;
