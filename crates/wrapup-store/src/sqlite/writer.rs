@@ -68,11 +68,15 @@ impl Committer for SqliteCommitter {
             tracing::error!(error = %e, writes, "could not start a write transaction");
             return Err(SqliteFailure::NotBegun(e.into()));
         }
+        // The batch stops at its first failure: it is rolled back and every job of it failed
+        // anyway, and after an error that made SQLite roll back by itself the next jobs
+        // would run outside any transaction, each committing on its own.
         let mut failure = None;
         for job in batch.iter_mut() {
             if let Err(e) = job.run_sqlite(tx) {
                 tracing::error!(error = %e, "a write failed; its batch will be rolled back");
-                failure.get_or_insert(e);
+                failure = Some(e);
+                break;
             }
         }
         let ended = match failure {
