@@ -74,11 +74,11 @@ pub use crate::records::{
     Search, SharedInteraction, SortKey, StateCount, TokenRecord, UserRecord, WrapUpApplied,
 };
 pub use crate::schema::EVENT_BUFFER;
-#[cfg(feature = "testing")]
-pub use crate::sqlite::SyncHold;
 pub use crate::sqlite::{
     connect_options as sqlite_connect_options, SqliteStore, READ_CACHE_ENTRIES,
 };
+#[cfg(feature = "testing")]
+pub use crate::sqlite::{SyncHold, WriterHold};
 pub use crate::store::Store;
 pub use crate::webhooks::WebhookStore;
 pub use crate::writer::{StoreObserver, Writer};

@@ -93,6 +93,12 @@ impl Writer {
         self.jobs.send(job).await.is_ok()
     }
 
+    /// How many jobs wait in the queue (for tests).
+    #[cfg(feature = "testing")]
+    pub(crate) fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
     /// Stops the writer after the writes queued now (see
     /// [`Store::close`](crate::Store::close)); returns once it has.
     pub(crate) async fn close(&self) {

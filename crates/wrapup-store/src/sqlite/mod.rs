@@ -51,6 +51,8 @@ use self::readers::{Readers, READERS};
 pub use self::syncer::SyncHold;
 use self::syncer::{Publish, Syncer};
 use self::write_tx::{run_ready, SqliteWriteTx};
+#[cfg(feature = "testing")]
+pub use self::writer::WriterHold;
 use self::writer::{run_writer, SqliteCommitter, MAX_BATCH};
 use crate::analytics::{started_queries, StartedScan};
 use crate::error::{DbFailure, Result, StoreError};
@@ -240,6 +242,42 @@ impl SqliteStore {
     #[cfg(feature = "testing")]
     pub fn fail_next_sync_for_tests(&self) {
         self.hooks.fail_next_sync();
+    }
+
+    /// For tests (feature `testing`): holds the writer's thread inside a batch of its own
+    /// until the returned hold is dropped; returns once the writer is held. Writes queued
+    /// meanwhile make its next batch together, in the order they were queued
+    /// ([`SqliteStore::queued_writes_for_tests`] counts them).
+    #[cfg(feature = "testing")]
+    pub async fn hold_writer_for_tests(&self) -> writer::WriterHold {
+        let (reached, held) = tokio::sync::oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel();
+        let hold = writer::HoldWriter {
+            reached: Some(reached),
+            released,
+        };
+        if self.writer.queue(Box::new(hold)).await {
+            let _ = held.await;
+        }
+        writer::WriterHold { _release: release }
+    }
+
+    /// For tests (feature `testing`): how many jobs wait in the writer's queue.
+    #[cfg(feature = "testing")]
+    pub fn queued_writes_for_tests(&self) -> usize {
+        self.writer.queued()
+    }
+
+    /// For tests (feature `testing`): queues a write that fails after SQLite rolled its
+    /// transaction back by itself (as after a full disk, `writer.rs`); its answer says
+    /// whether it was acknowledged.
+    #[cfg(feature = "testing")]
+    pub async fn queue_rolled_back_write_for_tests(&self) -> tokio::sync::oneshot::Receiver<bool> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.writer
+            .queue(Box::new(writer::FailRolledBack(answer)))
+            .await;
+        answered
     }
 
     /// For tests (feature `testing`): caps the database at `pages` pages, so the next write

@@ -155,3 +155,75 @@ impl Job for CapPages {
         let _ = self.1.send(());
     }
 }
+
+/// For tests (feature `testing`): a job that holds the writer's thread inside its batch
+/// until the [`WriterHold`] is dropped, so that the writes queued meanwhile form the next
+/// batch together, in the order they were queued.
+#[cfg(feature = "testing")]
+pub(super) struct HoldWriter {
+    pub(super) reached: Option<tokio::sync::oneshot::Sender<()>>,
+    pub(super) released: std::sync::mpsc::Receiver<()>,
+}
+
+/// For tests (feature `testing`): while alive, the writer's thread waits inside a batch of
+/// its own (`SqliteStore::hold_writer_for_tests`); dropping it lets the writer go on.
+#[cfg(feature = "testing")]
+pub struct WriterHold {
+    pub(super) _release: std::sync::mpsc::Sender<()>,
+}
+
+#[cfg(feature = "testing")]
+impl Job for HoldWriter {
+    fn run_sqlite(&mut self, _tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+        if let Some(reached) = self.reached.take() {
+            let _ = reached.send(());
+        }
+        // Err once the hold is dropped.
+        let _ = self.released.recv();
+        Ok(())
+    }
+
+    fn run_postgres<'a>(
+        &'a mut self,
+        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
+    ) -> crate::writer::Running<'a> {
+        // Only ever queued on SQLite.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn send_answer(self: Box<Self>) {}
+
+    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {}
+}
+
+/// For tests (feature `testing`): a write that fails after SQLite rolled its transaction
+/// back by itself, as SQLite does after some errors (a full disk, an I/O error, depending on
+/// where they strike); answered `true` if it was acknowledged.
+#[cfg(feature = "testing")]
+pub(super) struct FailRolledBack(pub(super) tokio::sync::oneshot::Sender<bool>);
+
+#[cfg(feature = "testing")]
+impl Job for FailRolledBack {
+    fn run_sqlite(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+        tx.conn.execute_batch("ROLLBACK")?;
+        Err(DbFailure::Storage(
+            "the disk is full (a failure made by a test)".into(),
+        ))
+    }
+
+    fn run_postgres<'a>(
+        &'a mut self,
+        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
+    ) -> crate::writer::Running<'a> {
+        // Only ever queued on SQLite.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn send_answer(self: Box<Self>) {
+        let _ = self.0.send(true);
+    }
+
+    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {
+        let _ = self.0.send(false);
+    }
+}

@@ -80,6 +80,63 @@ async fn postgres_close_answers_every_queued_write() {
     }
 }
 
+/// A batch stops at its first failed write. After some errors (a full disk) SQLite rolls
+/// the transaction back by itself: a write run after that would commit on its own, outside
+/// the batch's transaction, while its caller hears that it failed. Here a batch of three
+/// (a write, one that fails that way, a write) is formed by holding the writer while they
+/// queue: all three are answered as failed and neither write is stored.
+#[tokio::test]
+async fn sqlite_a_batch_stops_at_a_write_sqlite_rolled_back() {
+    let db = TestDb::sqlite();
+    let store = Arc::new(SqliteStore::open(&db.url).await.unwrap());
+    let division = Uuid::new_v4();
+    store.create_division(division, "D", NOW).await.unwrap();
+
+    let hold = store.hold_writer_for_tests().await;
+    let create = |new: NewInteraction| {
+        let store = store.clone();
+        tokio::spawn(async move { store.create_interaction(&new).await })
+    };
+    let (before, after) = (new_interaction(division), new_interaction(division));
+    let first = create(before.clone());
+    queued(&store, 1).await;
+    let failing = store.queue_rolled_back_write_for_tests().await;
+    let last = create(after.clone());
+    queued(&store, 3).await;
+    drop(hold);
+
+    let first = first.await.unwrap();
+    assert!(matches!(first, Err(StoreError::NotWritten(_))), "{first:?}");
+    assert!(
+        !failing.await.unwrap(),
+        "the failing write was acknowledged"
+    );
+    let last = last.await.unwrap();
+    assert!(matches!(last, Err(StoreError::NotWritten(_))), "{last:?}");
+    for new in [&before, &after] {
+        assert!(store.get_interaction(new.id).await.unwrap().is_none());
+    }
+    // Nothing of it reached the log either, and the writer goes on.
+    let later = new_interaction(division);
+    store.create_interaction(&later).await.unwrap();
+    let events = store.events_after(0, 100).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.interaction.id == later.id),
+        "{events:?}"
+    );
+}
+
+/// Waits until `n` jobs wait in the writer's queue (its thread held).
+async fn queued(store: &SqliteStore, n: usize) {
+    for _ in 0..1_000_000 {
+        if store.queued_writes_for_tests() >= n {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("{n} writes were not queued");
+}
+
 /// A write SQLite cannot store because the database cannot grow (SQLite's own disk-full
 /// path, `SQLITE_FULL`, reached through `max_page_count`) is answered `NotWritten` naming
 /// the full disk, changes nothing, and writes succeed again once the database may grow.
