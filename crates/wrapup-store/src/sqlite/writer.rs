@@ -123,6 +123,36 @@ impl Committer for SqliteCommitter {
     }
 }
 
+/// For tests (feature `testing`): a job only ever queued on SQLite, told whether its batch
+/// committed.
+#[cfg(feature = "testing")]
+pub(super) trait SqliteTestJob: Send {
+    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure>;
+    fn answer(self: Box<Self>, committed: bool);
+}
+
+#[cfg(feature = "testing")]
+impl<T: SqliteTestJob> Job for T {
+    fn run_sqlite(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+        self.run(tx)
+    }
+
+    fn run_postgres<'a>(
+        &'a mut self,
+        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
+    ) -> crate::writer::Running<'a> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn send_answer(self: Box<Self>) {
+        self.answer(true);
+    }
+
+    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {
+        self.answer(false);
+    }
+}
+
 /// For tests (feature `testing`): sets SQLite's `max_page_count` on the writer's
 /// connection, so a write that needs a page beyond it fails with `SQLITE_FULL`, exactly as
 /// on a full disk (a cap below the current size caps it at the current size).
@@ -130,8 +160,8 @@ impl Committer for SqliteCommitter {
 pub(super) struct CapPages(pub(super) u32, pub(super) tokio::sync::oneshot::Sender<()>);
 
 #[cfg(feature = "testing")]
-impl Job for CapPages {
-    fn run_sqlite(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+impl SqliteTestJob for CapPages {
+    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
         tx.conn
             .query_row(&format!("PRAGMA max_page_count = {}", self.0), [], |_| {
                 Ok(())
@@ -139,19 +169,7 @@ impl Job for CapPages {
         Ok(())
     }
 
-    fn run_postgres<'a>(
-        &'a mut self,
-        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
-    ) -> crate::writer::Running<'a> {
-        // Only ever queued on SQLite (`SqliteStore::cap_pages_for_tests`).
-        Box::pin(async { Ok(()) })
-    }
-
-    fn send_answer(self: Box<Self>) {
-        let _ = self.1.send(());
-    }
-
-    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {
+    fn answer(self: Box<Self>, _committed: bool) {
         let _ = self.1.send(());
     }
 }
@@ -173,8 +191,8 @@ pub struct WriterHold {
 }
 
 #[cfg(feature = "testing")]
-impl Job for HoldWriter {
-    fn run_sqlite(&mut self, _tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+impl SqliteTestJob for HoldWriter {
+    fn run(&mut self, _tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
         if let Some(reached) = self.reached.take() {
             let _ = reached.send(());
         }
@@ -183,17 +201,7 @@ impl Job for HoldWriter {
         Ok(())
     }
 
-    fn run_postgres<'a>(
-        &'a mut self,
-        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
-    ) -> crate::writer::Running<'a> {
-        // Only ever queued on SQLite.
-        Box::pin(async { Ok(()) })
-    }
-
-    fn send_answer(self: Box<Self>) {}
-
-    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {}
+    fn answer(self: Box<Self>, _committed: bool) {}
 }
 
 /// For tests (feature `testing`): a write that fails after SQLite rolled its transaction
@@ -203,27 +211,15 @@ impl Job for HoldWriter {
 pub(super) struct FailRolledBack(pub(super) tokio::sync::oneshot::Sender<bool>);
 
 #[cfg(feature = "testing")]
-impl Job for FailRolledBack {
-    fn run_sqlite(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
+impl SqliteTestJob for FailRolledBack {
+    fn run(&mut self, tx: &mut SqliteWriteTx) -> Result<(), DbFailure> {
         tx.conn.execute_batch("ROLLBACK")?;
         Err(DbFailure::Storage(
             "the disk is full (a failure made by a test)".into(),
         ))
     }
 
-    fn run_postgres<'a>(
-        &'a mut self,
-        _tx: &'a mut crate::postgres::write_tx::PgWriteTx,
-    ) -> crate::writer::Running<'a> {
-        // Only ever queued on SQLite.
-        Box::pin(async { Ok(()) })
-    }
-
-    fn send_answer(self: Box<Self>) {
-        let _ = self.0.send(true);
-    }
-
-    fn send_error(self: Box<Self>, _error: crate::error::StoreError) {
-        let _ = self.0.send(false);
+    fn answer(self: Box<Self>, committed: bool) {
+        let _ = self.0.send(committed);
     }
 }
