@@ -75,7 +75,7 @@ pub use crate::records::{
 };
 pub use crate::schema::EVENT_BUFFER;
 pub use crate::sqlite::{
-    connect_options as sqlite_connect_options, SqliteStore, READ_CACHE_ENTRIES,
+    connect_options as sqlite_connect_options, SqliteReads, SqliteStore, READ_CACHE_ENTRIES,
 };
 #[cfg(feature = "testing")]
 pub use crate::sqlite::{SyncHold, WriterHold};
@@ -87,17 +87,16 @@ pub use crate::writer::{StoreObserver, Writer};
 /// `postgres://…` (or `postgresql://…`) for PostgreSQL, `sqlite://path` (or a bare path) for
 /// SQLite.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    open_with_read_cache(url, READ_CACHE_ENTRIES).await
+    open_with_reads(url, SqliteReads::default()).await
 }
 
-/// [`open`], keeping at most `entries` interactions in the read cache on SQLite (0 turns it
-/// off; PostgreSQL has none).
-pub async fn open_with_read_cache(url: &str, entries: usize) -> Result<Arc<dyn Store>> {
+/// [`open`], reading as `reads` says on SQLite (PostgreSQL has no read cache and no map).
+pub async fn open_with_reads(url: &str, reads: SqliteReads) -> Result<Arc<dyn Store>> {
     if is_postgres(url) {
         return Ok(Arc::new(PgStore::open(url).await?));
     }
     Ok(Arc::new(
-        SqliteStore::open_with(url, EVENT_BUFFER, entries).await?,
+        SqliteStore::open_with(url, EVENT_BUFFER, reads).await?,
     ))
 }
 

@@ -73,6 +73,28 @@ use crate::writer::Writer;
 /// each); see `read_cache.rs`.
 pub const READ_CACHE_ENTRIES: usize = 100_000;
 
+/// How a SQLite store reads (`wrapup serve --read-cache`, `--mmap-mib`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteReads {
+    /// Hot interactions kept in the read cache (0 turns it off); see `read_cache.rs`.
+    pub cache_entries: usize,
+    /// Bytes of the database file each read-only connection maps into memory and reads
+    /// there instead of copying pages with `pread` (0, the default: no map). Faster cold
+    /// reads of a large database (docs/benchmarks.md), at the cost of a process RSS that
+    /// counts the mapped pages once per connection, and of a crash (`SIGBUS`) instead of an
+    /// error if the file cannot be read (docs/operations.md#reading-through-a-memory-map).
+    pub mmap_bytes: u64,
+}
+
+impl Default for SqliteReads {
+    fn default() -> SqliteReads {
+        SqliteReads {
+            cache_entries: READ_CACHE_ENTRIES,
+            mmap_bytes: 0,
+        }
+    }
+}
+
 /// The writer connection's page cache, in KiB (SQLite's default is 2,000). The writer is
 /// the only connection that writes, so its cache stays valid from one batch to the next;
 /// with the default, a PUT at 100k interactions read 2.8 pages from the OS (`pread`), with
@@ -106,6 +128,26 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// A read-only connection, reading through a memory map of up to `mmap_bytes` of the
+/// database file when not 0 (SQLite caps it at its build's `SQLITE_MAX_MMAP_SIZE`, 64 GiB
+/// here: `.cargo/config.toml`).
+fn open_reader(path: &Path, mmap_bytes: u64) -> Result<Connection> {
+    let conn = open_connection(path, true)?;
+    if mmap_bytes > 0 {
+        let mapped: u64 = conn.query_row(&format!("PRAGMA mmap_size = {mmap_bytes}"), [], |r| {
+            r.get(0)
+        })?;
+        if mapped < mmap_bytes {
+            tracing::warn!(
+                asked = mmap_bytes,
+                mapped,
+                "SQLite maps less of the database than asked (its build's limit)"
+            );
+        }
+    }
     Ok(conn)
 }
 
@@ -145,15 +187,14 @@ impl SqliteStore {
     /// subscribers (a subscriber that falls further behind re-reads the log). Small values
     /// are for tests of that fallback.
     pub async fn open_with_event_buffer(url: &str, event_buffer: usize) -> Result<SqliteStore> {
-        Self::open_with(url, event_buffer, READ_CACHE_ENTRIES).await
+        Self::open_with(url, event_buffer, SqliteReads::default()).await
     }
 
-    /// Like [`SqliteStore::open_with_event_buffer`], keeping at most `read_cache_entries`
-    /// interactions in the read cache (0 turns it off).
+    /// Like [`SqliteStore::open_with_event_buffer`], reading as `reads` says.
     pub async fn open_with(
         url: &str,
         event_buffer: usize,
-        read_cache_entries: usize,
+        reads: SqliteReads,
     ) -> Result<SqliteStore> {
         let options = connect_options(url)?;
         let path: PathBuf = options.get_filename().to_path_buf();
@@ -178,7 +219,7 @@ impl SqliteStore {
                 writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
                 writer.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
                 let readers = (0..READERS)
-                    .map(|_| open_connection(&path, true))
+                    .map(|_| open_reader(&path, reads.mmap_bytes))
                     .collect::<Result<Vec<_>>>()?;
                 let checkpointer = open_connection(&path, false)?;
                 Ok((writer, readers, checkpointer))
@@ -187,7 +228,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(e.to_string()))??
         };
         let commits = Arc::new(AtomicU64::new(0));
-        let cache = Arc::new(ReadCache::new(commits.clone(), read_cache_entries));
+        let cache = Arc::new(ReadCache::new(commits.clone(), reads.cache_entries));
         let (handle, queue) = Writer::new(MAX_BATCH * 4, event_buffer);
         #[cfg(feature = "testing")]
         let hooks = Arc::new(syncer::TestHooks::default());

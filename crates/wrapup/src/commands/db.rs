@@ -28,13 +28,13 @@ impl DbArg {
             .with_context(|| format!("opening {}", self.shown()))
     }
 
-    /// Opens (and migrates) the database for `wrapup serve`, with a read cache of
-    /// `read_cache` interactions on SQLite.
+    /// Opens (and migrates) the database for `wrapup serve`, reading as `reads` says on
+    /// SQLite.
     pub async fn open_for_serving(
         &self,
-        read_cache: usize,
+        reads: wrapup_store::SqliteReads,
     ) -> anyhow::Result<Arc<dyn wrapup_store::Store>> {
-        wrapup_store::open_with_read_cache(&self.db, read_cache)
+        wrapup_store::open_with_reads(&self.db, reads)
             .await
             .with_context(|| format!("opening {}", self.shown()))
     }

@@ -69,6 +69,12 @@ pub struct ServeArgs {
     /// acknowledged. PostgreSQL reads every time.
     #[arg(long, default_value_t = wrapup_store::READ_CACHE_ENTRIES as u32, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     read_cache: u32,
+    /// SQLite: read the database file through a memory map of up to this many MiB per
+    /// reading connection instead of copying its pages with pread (0, the default: off).
+    /// Faster reads of a database much larger than the read cache; RSS then counts the
+    /// mapped file once per connection (see docs/operations.md).
+    #[arg(long, default_value_t = 0, value_name = "MIB", value_parser = clap::value_parser!(u32).range(0..=65_536))]
+    mmap_mib: u32,
     #[command(flatten)]
     webhooks: WebhookServeArgs,
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish before they are
@@ -122,7 +128,13 @@ pub enum LogFormat {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     let clock: Arc<dyn Clock> = args.tests.clock(&args.db)?;
-    let store = args.db.open_for_serving(args.read_cache as usize).await?;
+    let store = args
+        .db
+        .open_for_serving(wrapup_store::SqliteReads {
+            cache_entries: args.read_cache as usize,
+            mmap_bytes: u64::from(args.mmap_mib) << 20,
+        })
+        .await?;
     if args.demo {
         demo::seed(store.as_ref(), clock.now_ms())
             .await

@@ -1,5 +1,5 @@
-//! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `clients create` on the
-//! database of a running server, usage errors.
+//! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `serve --mmap-mib`, `clients
+//! create` on the database of a running server, usage errors.
 
 use std::process::Command;
 
@@ -114,4 +114,42 @@ fn usage_errors_exit_2_and_help_has_examples() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("root is not a scope"));
+}
+
+/// `--mmap-mib` (SQLite's readers through a memory map): the server reads what it wrote,
+/// with the read cache off so that every GET reads the database; more than SQLite can map is
+/// a usage error.
+#[tokio::test]
+async fn serve_reads_through_a_memory_map_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("mmap.db").display());
+    let server = Server::start(&db, &["--demo", "--mmap-mib", "16", "--read-cache", "0"]);
+    let demo = wrapup_client::Client::new(&server.url).with_credentials(
+        &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
+        wrapup_server::demo::DEMO_CLIENT_SECRET,
+    );
+    let listed = demo.list_interactions(&Default::default()).await.unwrap();
+    assert!(!listed.entities.is_empty());
+    for interaction in &listed.entities {
+        assert_eq!(
+            &demo.get_interaction(interaction.id).await.unwrap(),
+            interaction
+        );
+    }
+    assert!(
+        !server.stderr().contains("maps less"),
+        "{}",
+        server.stderr()
+    );
+
+    let out = Command::new(BIN)
+        .args(["serve", "--mmap-mib", "65537", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--mmap-mib"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
