@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::auth::layer::AuthenticateLayer;
 use crate::auth::{clients, token};
 use crate::error::ApiError;
-use crate::middleware::{observe, timeout};
+use crate::middleware::observe;
 use crate::rate_limit::layer::ChargeLayer;
 use crate::routes::interactions::{self, bulk, wrap_up};
 use crate::routes::{
@@ -136,10 +136,6 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::internal("handler panicked", "panic").into_response()
                 }))
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    timeout::timeout,
-                ))
                 .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES)),
         )
         .with_state(state)

@@ -1,6 +1,6 @@
 //! The layers every request passes, outermost first: `observe` (the request id, the error
-//! renderer of `crate::error`, log line, metrics, rate-limit headers, inspector), panic
-//! catching, `timeout` (with the fault injection of `crate::chaos` inside it); then, on the
+//! renderer of `crate::error`, log line, metrics, rate-limit headers, inspector, and as a step
+//! of it `timeout`, with the fault injection of `crate::chaos` inside), panic catching; then, on the
 //! routes that need a token, `crate::auth::layer` and `crate::rate_limit::layer` (when a
 //! limit is set). `crate::router` puts them in that order. Steps that always run together
 //! are one layer: each `from_fn` layer costs every request a boxed future and a move of the

@@ -1,6 +1,7 @@
 //! The outermost middleware, which watches every request: it assigns the request id
-//! (`request_id`), renders error bodies (`crate::error::ErrorContext`), and writes one
-//! structured log line, the request metrics, the rate-limit headers and the inspector entry.
+//! (`request_id`), runs the rest within the time limit (`timeout`), renders error bodies
+//! (`crate::error::ErrorContext`), and writes one structured log line, the request metrics,
+//! the rate-limit headers and the inspector entry.
 //!
 //! Those are steps of one layer rather than layers of their own: each `from_fn` layer costs
 //! every request a boxed future and a move of the request (docs/benchmarks.md). The order is
@@ -20,7 +21,9 @@ use axum::response::Response;
 use wrapup_types::InspectedRequest;
 
 use super::context::RequestContext;
-use super::request_id;
+use super::{request_id, timeout};
+use crate::chaos::ChaosSwitch;
+use crate::config::Config;
 use crate::error::ErrorContext;
 use crate::inspector::{body_text, redacted_headers, TeeBody};
 use crate::shutdown::{InFlight, Shutdown};
@@ -32,6 +35,8 @@ const ERROR_BODY_LIMIT: usize = 64 * 1024;
 pub async fn observe(
     State(shutdown): State<Arc<Shutdown>>,
     State(state): State<Arc<Observability>>,
+    State(config): State<Arc<Config>>,
+    State(chaos): State<Arc<ChaosSwitch>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -68,7 +73,8 @@ pub async fn observe(
         (time, path_and_query, headers, captured)
     });
 
-    let mut response = errors.render(next.run(request).await, request_id);
+    let handled = timeout::within_limit(&config, &chaos, &state.metrics, request, next).await;
+    let mut response = errors.render(handled, request_id);
     request_id::echo(&mut response, request_id);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
