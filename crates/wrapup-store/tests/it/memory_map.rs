@@ -22,6 +22,8 @@ async fn sqlite_reads_through_a_memory_map_see_every_write() {
         .unwrap();
     let division = Uuid::new_v4();
     store.create_division(division, "D", NOW).await.unwrap();
+    let file = db.sqlite_path().unwrap();
+    let size_at_open = std::fs::metadata(&file).unwrap().len();
     let ids: Vec<Uuid> = (0..20_000).map(|_| Uuid::new_v4()).collect();
     for chunk in ids.chunks(5_000) {
         let seeded = store
@@ -35,6 +37,12 @@ async fn sqlite_reads_through_a_memory_map_see_every_write() {
             assert_eq!(rec.interaction.division_id, division);
         }
     }
+    // The writer's commits past its WAL bound checkpoint: the pages reach the file.
+    let grown = std::fs::metadata(&file).unwrap().len();
+    assert!(
+        grown > 4 * size_at_open,
+        "checkpoints grew the file from {size_at_open} to only {grown} bytes"
+    );
     for id in ids.iter().step_by(997) {
         assert!(store.get_interaction(*id).await.unwrap().is_some());
     }
