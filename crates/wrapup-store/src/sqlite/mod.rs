@@ -228,6 +228,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(e.to_string()))??
         };
         let commits = Arc::new(AtomicU64::new(0));
+        let committed = Arc::new(tokio::sync::Notify::new());
         let cache = Arc::new(ReadCache::new(commits.clone(), reads.cache_entries));
         let (handle, queue) = Writer::new(MAX_BATCH * 4, event_buffer);
         #[cfg(feature = "testing")]
@@ -238,6 +239,7 @@ impl SqliteStore {
                 events: handle.events().clone(),
                 commits: commits.clone(),
                 cache: cache.clone(),
+                committed: committed.clone(),
                 #[cfg(feature = "testing")]
                 hooks: hooks.clone(),
             },
@@ -259,6 +261,7 @@ impl SqliteStore {
         tokio::spawn(run_checkpointer(
             checkpointer,
             readers.clone(),
+            committed,
             handle.downgrade(),
         ));
         Ok(SqliteStore {

@@ -57,6 +57,9 @@ pub(super) struct Publish {
     /// Bumped once per batch: readers then take a new snapshot.
     pub(super) commits: Arc<AtomicU64>,
     pub(super) cache: Arc<ReadCache>,
+    /// Woken once per fsync that made batches durable: the checkpointer
+    /// (`checkpoint.rs`) follows the commits.
+    pub(super) committed: Arc<tokio::sync::Notify>,
     /// For tests: a [`SyncHold`] to stop at, an fsync failure to pretend.
     #[cfg(feature = "testing")]
     pub(super) hooks: Arc<TestHooks>,
@@ -206,6 +209,7 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
                 for batch in ready.drain(..) {
                     publish.publish(batch);
                 }
+                publish.committed.notify_one();
             }
             Err(e) => {
                 tracing::error!(error = %e, path = %wal.path.display(),
@@ -218,6 +222,8 @@ fn run(waiting: Receiver<Committed>, mut wal: Wal, publish: &Publish, failed: &A
             }
         }
     }
+    // The writer is gone (the store was dropped or closed): the checkpointer's last round.
+    publish.committed.notify_one();
 }
 
 impl Publish {
