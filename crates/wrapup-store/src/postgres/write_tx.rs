@@ -465,7 +465,7 @@ impl WriteTx for PgWriteTx {
         c: &WrapUpCode,
         name_key: &str,
     ) -> Result<Option<i64>, DbFailure> {
-        Ok(sqlx::query_scalar(
+        let seq = sqlx::query_scalar(
             "INSERT INTO wrapup_codes (id, division_id, name, name_key, description, archived, \
              date_created, date_modified, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT DO NOTHING RETURNING seq",
@@ -480,7 +480,10 @@ impl WriteTx for PgWriteTx {
         .bind(to_millis(c.date_modified))
         .bind(c.created_by)
         .fetch_optional(&mut *self.db)
-        .await?)
+        .await?;
+        // A code this batch looked for before it existed is no longer `None`.
+        self.codes.remove(&c.id);
+        Ok(seq)
     }
 
     async fn update_code(

@@ -250,6 +250,7 @@ impl SqliteStore {
                 conn: writer,
                 events: Vec::new(),
                 touched: Vec::new(),
+                codes: Default::default(),
             },
             syncer,
         };

@@ -3,6 +3,7 @@
 //! `BEGIN IMMEDIATE` transaction. None of them ever waits, so the writer thread runs an
 //! operation to its end with one poll ([`run_ready`]).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::{Arc, OnceLock};
@@ -29,6 +30,10 @@ pub(crate) struct SqliteWriteTx {
     /// Every statement that writes the `interactions` table notes its ids here
     /// (`read_cache.rs` relies on it).
     pub(super) touched: Vec<Uuid>,
+    /// The codes read in this batch's transaction (`None`: no such code), as PostgreSQL's
+    /// writer keeps them: a batch of wrap-ups names the same few codes again and again.
+    /// Forgotten when a batch begins and by every write of a code.
+    pub(super) codes: HashMap<Uuid, Option<CodeRecord>>,
 }
 
 /// Runs a future that never waits (SQLite's primitives are direct calls) to its end, here,
@@ -78,8 +83,14 @@ impl SqliteWriteTx {
 }
 
 impl Lookup for SqliteWriteTx {
+    /// A code as this transaction sees it (read once per batch).
     async fn code(&mut self, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
-        queries::code(&self.conn, id)
+        if let Some(code) = self.codes.get(&id) {
+            return Ok(code.clone());
+        }
+        let code = queries::code(&self.conn, id)?;
+        self.codes.insert(id, code.clone());
+        Ok(code)
     }
 
     async fn division(&mut self, id: Uuid) -> Result<Option<Division>, DbFailure> {
@@ -275,7 +286,7 @@ impl WriteTx for SqliteWriteTx {
         code: &WrapUpCode,
         name_key: &str,
     ) -> Result<Option<i64>, DbFailure> {
-        Ok(self
+        let seq = self
             .conn
             .prepare_cached(
                 "INSERT INTO wrapup_codes (id, division_id, name, name_key, description, archived, date_created, \
@@ -295,7 +306,9 @@ impl WriteTx for SqliteWriteTx {
                 ],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional();
+        self.codes.remove(&code.id);
+        Ok(seq?)
     }
 
     async fn update_code(
@@ -311,6 +324,7 @@ impl WriteTx for SqliteWriteTx {
                 "UPDATE wrapup_codes SET name = ?, name_key = ?, description = ?, date_modified = ? WHERE id = ?",
             )?
             .execute(params![name, name_key, description, now_ms, id])?;
+        self.codes.remove(&id);
         Ok(())
     }
 
@@ -320,6 +334,7 @@ impl WriteTx for SqliteWriteTx {
                 "UPDATE wrapup_codes SET archived = 1, date_modified = ? WHERE id = ? AND archived = 0",
             )?
             .execute(params![now_ms, id])?;
+        self.codes.remove(&id);
         Ok(())
     }
 

@@ -58,6 +58,7 @@ impl Committer for SqliteCommitter {
         let tx = &mut self.tx;
         tx.events.clear();
         tx.touched.clear();
+        tx.codes.clear();
         if self.syncer.failed() {
             return Err(SqliteFailure::NotBegun(DbFailure::Other(
                 "an earlier fsync of the database failed; restart the server".into(),

@@ -76,7 +76,7 @@ async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }
 
-async fn closed_interaction(store: &dyn Store, division: Uuid, settle: i64) -> Uuid {
+pub(crate) async fn closed_interaction(store: &dyn Store, division: Uuid, settle: i64) -> Uuid {
     let id = Uuid::new_v4();
     store
         .create_interaction(&NewInteraction {
@@ -100,7 +100,7 @@ async fn closed_interaction(store: &dyn Store, division: Uuid, settle: i64) -> U
     id
 }
 
-async fn code(store: &dyn Store, division: Uuid, name: &str) -> Uuid {
+pub(crate) async fn code(store: &dyn Store, division: Uuid, name: &str) -> Uuid {
     code_by(store, division, name, None).await
 }
 
@@ -120,7 +120,7 @@ async fn code_by(store: &dyn Store, division: Uuid, name: &str, by: Option<Uuid>
     store.create_code(&c).await.unwrap().code.id
 }
 
-fn apply(id: Uuid, code_id: Uuid, ms: u32) -> ApplyWrapUp {
+pub(crate) fn apply(id: Uuid, code_id: Uuid, ms: u32) -> ApplyWrapUp {
     ApplyWrapUp {
         interaction_id: id,
         request: WrapUpRequest {

@@ -1,7 +1,9 @@
-//! The store's integration tests, in one binary: `conformance` (every `Store` on both
+//! The store's integration tests, in one binary: `batches` (what a write reads inside a batch
+//! of others), `conformance` (every `Store` on both
 //! backends), `checkpoints` (SQLite's WAL copied back), `memory_map` (SQLite's readers through a memory map), `migrations` (databases of
 //! earlier versions) and `shutdown` (the writer at its limits). Tests run as threads of one process.
 
+mod batches;
 mod checkpoints;
 mod conformance;
 mod memory_map;

@@ -127,7 +127,7 @@ async fn sqlite_a_batch_stops_at_a_write_sqlite_rolled_back() {
 }
 
 /// Waits until `n` jobs wait in the writer's queue (its thread held).
-async fn queued(store: &SqliteStore, n: usize) {
+pub(crate) async fn queued(store: &SqliteStore, n: usize) {
     for _ in 0..1_000_000 {
         if store.queued_writes_for_tests() >= n {
             return;
