@@ -306,9 +306,10 @@ impl WriteTx for SqliteWriteTx {
                 ],
                 |r| r.get(0),
             )
-            .optional();
+            .optional()?;
+        // A code this batch looked for before it existed is no longer `None`.
         self.codes.remove(&code.id);
-        Ok(seq?)
+        Ok(seq)
     }
 
     async fn update_code(

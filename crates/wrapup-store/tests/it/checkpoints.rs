@@ -7,7 +7,7 @@ use uuid::Uuid;
 use wrapup_store::testing::TestDb;
 use wrapup_store::*;
 
-const NOW: i64 = 1_795_000_000_000;
+use super::conformance::NOW;
 
 /// A few writes, far below the WAL size at which a commit checkpoints itself, still reach
 /// the database file: the syncer tells the checkpointer of each durable commit, and the

@@ -1,7 +1,8 @@
 //! The store's integration tests, in one binary: `batches` (what a write reads inside a batch
-//! of others), `conformance` (every `Store` on both
-//! backends), `checkpoints` (SQLite's WAL copied back), `memory_map` (SQLite's readers through a memory map), `migrations` (databases of
-//! earlier versions) and `shutdown` (the writer at its limits). Tests run as threads of one process.
+//! of others), `checkpoints` (SQLite's WAL copied back), `conformance` (every `Store` on both
+//! backends), `memory_map` (SQLite's readers through a memory map), `migrations` (databases of
+//! earlier versions) and `shutdown` (the writer at its limits). Tests run as threads of one
+//! process.
 
 mod batches;
 mod checkpoints;

@@ -5,7 +5,7 @@ use wrapup_store::testing::TestDb;
 use wrapup_store::*;
 use wrapup_types::*;
 
-const NOW: i64 = 1_795_000_000_000;
+use super::conformance::NOW;
 
 /// With `--mmap-mib`, the readers read the database file through a memory map: every read
 /// still sees every acknowledged write, while the file grows past what was mapped when the
