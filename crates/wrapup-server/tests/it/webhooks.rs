@@ -642,16 +642,26 @@ async fn resend_replay_and_test_deliveries() {
     assert!(got.verifies_with(&hook.secret, now_s(&server)));
     assert_eq!(got.payload["data"]["webhookId"], id.to_string());
 
-    let one = admin
-        .webhook_deliveries(
-            id,
-            &DeliveryQuery {
-                sequence: Some(seqs[1]),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    // An attempt is recorded by the worker's pass after it was sent, so the receiver can
+    // hold a delivery whose record is not in the log yet.
+    let one = eventually(
+        "four attempts of the second event in the log",
+        Duration::from_secs(10),
+        || async {
+            let page = admin
+                .webhook_deliveries(
+                    id,
+                    &DeliveryQuery {
+                        sequence: Some(seqs[1]),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            (page.entities.len() >= 4).then_some(page)
+        },
+    )
+    .await;
     assert_eq!(one.entities.len(), 4, "first, resent, replayed twice");
     let Error::Api { body, .. } = admin.resend_webhook_event(id, 999_999).await.unwrap_err() else {
         panic!()
