@@ -134,11 +134,7 @@ impl WebhookStore for SqliteStore {
     }
 
     async fn last_event_before(&self, ms: i64) -> Result<Option<i64>> {
-        self.read_now(move |conn| {
-            Ok(conn
-                .prepare_cached("SELECT MAX(seq) FROM events WHERE created_at < ?")?
-                .query_row([ms], |r| r.get(0))?)
-        })
-        .await
+        self.read_now(move |conn| Ok(queries::last_event_before(conn, ms)?))
+            .await
     }
 }

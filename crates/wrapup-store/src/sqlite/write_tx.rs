@@ -484,10 +484,7 @@ impl WriteTx for SqliteWriteTx {
     }
 
     async fn last_event_before(&mut self, ms: i64) -> Result<Option<i64>, DbFailure> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT MAX(seq) FROM events WHERE created_at < ?")?
-            .query_row([ms], |r| r.get(0))?)
+        queries::last_event_before(&self.conn, ms)
     }
 
     async fn delete_events_through(&mut self, seq: i64) -> Result<u64, DbFailure> {

@@ -72,6 +72,9 @@ mod notifications;
 /// The analytics queries' read.
 mod analytics;
 
+/// The last event before a time.
+mod event_times;
+
 async fn open_db(db: &TestDb) -> Arc<dyn Store> {
     open(&db.url).await.unwrap()
 }

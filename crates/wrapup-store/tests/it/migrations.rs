@@ -129,3 +129,40 @@ async fn sqlite_0007_chains_the_histories_written_before_it() {
     assert_eq!(durations(store.wrapup_history(b).await.unwrap()), [2, 9]);
     assert_eq!(durations(store.wrapup_history(a).await.unwrap()), [1, 3, 4]);
 }
+
+/// Migration 0008 drops the index of events by time: the events written before it are
+/// still found by time (bisected by sequence number) and pruned by it.
+#[tokio::test]
+async fn sqlite_0008_finds_the_events_written_before_it_by_time() {
+    let db = TestDb::sqlite();
+    let mut conn = sqlite_at(&db, 7).await;
+    for at in [0, 10, 10, 20, 30] {
+        sqlx::query(
+            "INSERT INTO events (kind, interaction_id, division_id, data, created_at) \
+             VALUES ('interaction.created', ?, ?, '{}', ?)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(Uuid::new_v4())
+        .bind(NOW + at)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    drop(conn);
+
+    let store = SqliteStore::open(&db.url).await.unwrap();
+    let index: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'events_created_at'",
+    )
+    .fetch_optional(&mut sqlite_at(&db, 8).await)
+    .await
+    .unwrap();
+    assert_eq!(index, None, "the index is dropped");
+    let before = |ms| store.webhooks().last_event_before(ms);
+    assert_eq!(before(NOW).await.unwrap(), None);
+    assert_eq!(before(NOW + 10).await.unwrap(), Some(1));
+    assert_eq!(before(NOW + 11).await.unwrap(), Some(3));
+    assert_eq!(before(NOW + 31).await.unwrap(), Some(5));
+    assert_eq!(store.prune_events(NOW + 20).await.unwrap(), 3);
+    assert_eq!(before(NOW + 25).await.unwrap(), Some(4));
+}
