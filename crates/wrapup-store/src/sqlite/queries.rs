@@ -245,9 +245,10 @@ pub(super) fn event_bounds(conn: &Connection) -> Result<EventBounds, DbFailure> 
 /// issue 29).
 ///
 /// Events are appended with the writer's clock, so their times rise with their sequence
-/// numbers; if the clock ever stepped back, the answer is still an event created before
-/// `ms` with only later events after it as far as the bisection looked, the cut moving by
-/// at most the events written while the clock was behind.
+/// numbers, and the answer is the one a scan would give. If the clock ever stepped back, the
+/// answer is still a cut of the log: an event created before `ms` whose next event was not,
+/// the events created before `ms` after it being those written while the clock was behind
+/// (the property tests below hold it to both).
 pub(super) fn last_event_before(conn: &Connection, ms: i64) -> Result<Option<i64>, DbFailure> {
     let mut at_or_after = conn
         .prepare_cached("SELECT seq, created_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1")?;
@@ -353,5 +354,64 @@ impl Select {
             rusqlite::params_from_iter(self.params.iter()),
             decode,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use rusqlite::Connection;
+
+    /// A log of events with these (time, gap before it) pairs: sequence numbers rising by the
+    /// gaps, as pruning and rolled-back numbers leave them.
+    fn log(events: &[(i64, i64)]) -> (Connection, Vec<(i64, i64)>) {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY, created_at INTEGER NOT NULL)",
+        )
+        .unwrap();
+        let mut seq = 0;
+        let mut rows = Vec::new();
+        for (at, gap) in events {
+            seq += gap;
+            conn.execute("INSERT INTO events VALUES (?, ?)", [seq, *at])
+                .unwrap();
+            rows.push((seq, *at));
+        }
+        (conn, rows)
+    }
+
+    proptest! {
+        /// In time order, as the writer's clock appends them, the bisection finds what a scan
+        /// of the log finds.
+        #[test]
+        fn in_time_order_it_finds_what_a_scan_finds(
+            mut events in vec((0i64..50, 1i64..4), 0..60),
+            ms in -1i64..52,
+        ) {
+            events.sort();
+            let (conn, rows) = log(&events);
+            let scan = rows.iter().filter(|(_, at)| *at < ms).map(|(seq, _)| *seq).max();
+            prop_assert_eq!(super::last_event_before(&conn, ms).unwrap(), scan);
+        }
+
+        /// With the clock stepped back, the answer is still a cut of the log between an event
+        /// created before `ms` and the next, which was not (the doc's promise).
+        #[test]
+        fn in_any_order_it_cuts_between_before_and_not(
+            events in vec((0i64..50, 1i64..4), 0..60),
+            ms in -1i64..52,
+        ) {
+            let (conn, rows) = log(&events);
+            match super::last_event_before(&conn, ms).unwrap() {
+                None => prop_assert!(rows.first().is_none_or(|(_, at)| *at >= ms)),
+                Some(seq) => {
+                    let i = rows.iter().position(|(s, _)| *s == seq).unwrap();
+                    prop_assert!(rows[i].1 < ms);
+                    prop_assert!(rows.get(i + 1).is_none_or(|(_, at)| *at >= ms));
+                }
+            }
+        }
     }
 }
