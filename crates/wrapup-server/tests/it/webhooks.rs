@@ -41,20 +41,27 @@ async fn server(retry: &str) -> TestServer {
 
 /// Waits until the endpoint's log holds `n` attempts; returns them, oldest first.
 async fn attempts(admin: &Client, id: Uuid, n: usize) -> Vec<WebhookAttempt> {
+    let query = DeliveryQuery {
+        page_size: Some(500),
+        ..Default::default()
+    };
+    attempts_listed(admin, id, &query, n).await
+}
+
+/// Waits until `query` lists `n` attempts of the endpoint (an attempt is recorded by the
+/// worker's pass after it was sent, so a receiver can hold a delivery whose record is not in
+/// the log yet); returns them, oldest first.
+async fn attempts_listed(
+    admin: &Client,
+    id: Uuid,
+    query: &DeliveryQuery,
+    n: usize,
+) -> Vec<WebhookAttempt> {
     eventually(
         &format!("{n} attempts in the log"),
         Duration::from_secs(10),
         || async {
-            let page = admin
-                .webhook_deliveries(
-                    id,
-                    &DeliveryQuery {
-                        page_size: Some(500),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
+            let page = admin.webhook_deliveries(id, query).await.unwrap();
             (page.entities.len() >= n).then(|| page.entities.into_iter().rev().collect())
         },
     )
@@ -642,27 +649,12 @@ async fn resend_replay_and_test_deliveries() {
     assert!(got.verifies_with(&hook.secret, now_s(&server)));
     assert_eq!(got.payload["data"]["webhookId"], id.to_string());
 
-    // An attempt is recorded by the worker's pass after it was sent, so the receiver can
-    // hold a delivery whose record is not in the log yet.
-    let one = eventually(
-        "four attempts of the second event in the log",
-        Duration::from_secs(10),
-        || async {
-            let page = admin
-                .webhook_deliveries(
-                    id,
-                    &DeliveryQuery {
-                        sequence: Some(seqs[1]),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .unwrap();
-            (page.entities.len() >= 4).then_some(page)
-        },
-    )
-    .await;
-    assert_eq!(one.entities.len(), 4, "first, resent, replayed twice");
+    let second_event = DeliveryQuery {
+        sequence: Some(seqs[1]),
+        ..Default::default()
+    };
+    let one = attempts_listed(&admin, id, &second_event, 4).await;
+    assert_eq!(one.len(), 4, "first, resent, replayed twice");
     let Error::Api { body, .. } = admin.resend_webhook_event(id, 999_999).await.unwrap_err() else {
         panic!()
     };
