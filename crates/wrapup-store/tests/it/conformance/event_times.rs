@@ -19,13 +19,22 @@ const TIMES: [i64; 23] = [
     0, 0, 1, 5, 5, 5, 6, 10, 11, 11, 12, 40, 41, 41, 41, 41, 42, 90, 91, 100, 100, 101, 250,
 ];
 
-/// The answer of a scan: the highest sequence number of an event before `ms`.
-fn scanned(events: &[(i64, i64)], ms: i64) -> Option<i64> {
-    events
-        .iter()
-        .filter(|(_, at)| *at < ms)
-        .map(|(seq, _)| *seq)
-        .max()
+/// Checks the search for every cutoff around `TIMES` against a scan of `events` (sequence
+/// number, time): the highest sequence number of an event before the cutoff.
+async fn agrees_with_a_scan(store: &dyn Store, events: &[(i64, i64)], label: &str) {
+    for cutoff in -2..=TIMES[TIMES.len() - 1] + 2 {
+        let ms = NOW + cutoff;
+        let scanned = events
+            .iter()
+            .filter(|(_, at)| *at < ms)
+            .map(|(seq, _)| *seq)
+            .max();
+        assert_eq!(
+            store.webhooks().last_event_before(ms).await.unwrap(),
+            scanned,
+            "{label}: the last event before NOW + {cutoff}"
+        );
+    }
 }
 
 async fn the_last_event_before_a_time_is_the_one_a_scan_finds(db: TestDb) {
@@ -64,28 +73,10 @@ async fn the_last_event_before_a_time_is_the_one_a_scan_finds(db: TestDb) {
         .map(|e| (e.seq, e.created_ms))
         .collect();
     assert_eq!(events.len(), TIMES.len());
-    let check = |events: &[(i64, i64)], label: &str| {
-        let events = events.to_vec();
-        let store = store.clone();
-        let label = label.to_string();
-        async move {
-            for cutoff in -2..=TIMES[TIMES.len() - 1] + 2 {
-                assert_eq!(
-                    store
-                        .webhooks()
-                        .last_event_before(NOW + cutoff)
-                        .await
-                        .unwrap(),
-                    scanned(&events, NOW + cutoff),
-                    "{label}: the last event before NOW + {cutoff}"
-                );
-            }
-        }
-    };
-    check(&events, "the whole log").await;
+    agrees_with_a_scan(store.as_ref(), &events, "the whole log").await;
 
     // Pruned through the events before NOW + 11: the search starts at the first one left.
     assert_eq!(store.prune_events(NOW + 11).await.unwrap(), 8);
     events.drain(..8);
-    check(&events, "after pruning").await;
+    agrees_with_a_scan(store.as_ref(), &events, "after pruning").await;
 }
