@@ -4,19 +4,15 @@
 //! it, and one line here.
 
 use axum::extract::DefaultBodyLimit;
-use axum::middleware;
-use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::layer::AuthenticateLayer;
 use crate::auth::{clients, token};
-use crate::error::ApiError;
-use crate::middleware::observe;
+use crate::middleware::observe::ObserveLayer;
 use crate::rate_limit::layer::ChargeLayer;
 use crate::routes::interactions::{self, bulk, wrap_up};
 use crate::routes::{
@@ -129,13 +125,7 @@ pub fn router(state: AppState) -> Router {
         // again at each level below it; one composed layer is one level.
         .layer(
             ServiceBuilder::new()
-                .layer(middleware::from_fn_with_state(
-                    state.clone(),
-                    observe::observe,
-                ))
-                .layer(CatchPanicLayer::custom(|_| {
-                    ApiError::internal("handler panicked", "panic").into_response()
-                }))
+                .layer(ObserveLayer::new(&state))
                 .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES)),
         )
         .with_state(state)

@@ -1,10 +1,11 @@
 //! Injects the faults in force (see [`crate::chaos`]) into API requests: decided before
 //! the request is handled, except `after-commit-reset`. A step of the `timeout` layer.
 
+use std::future::Future;
+
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use wrapup_types::{ErrorCode, ErrorDetail};
@@ -32,15 +33,18 @@ fn applies(path: &str) -> bool {
     path.starts_with("/api/v2/") && path != "/api/v2/admin/chaos" && path != "/api/v2/openapi.json"
 }
 
-pub async fn inject(
+pub async fn inject<F>(
     chaos: &ChaosSwitch,
     metrics: &Metrics,
     request: Request,
-    next: Next,
-) -> Response {
+    handle: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
     let spec = chaos.get();
     if spec.is_off() || !applies(request.uri().path()) {
-        return next.run(request).await;
+        return handle(request).await;
     }
     let count = |fault: &'static str| {
         metrics
@@ -86,7 +90,7 @@ pub async fn inject(
         count("reset");
         return dropped_connection();
     }
-    let response = next.run(request).await;
+    let response = handle(request).await;
     if after < spec.after_commit_reset {
         count("after-commit-reset");
         return dropped_connection();

@@ -1,10 +1,11 @@
 //! The layers every request passes, outermost first: `observe` (the request id, the error
-//! renderer of `crate::error`, log line, metrics, rate-limit headers, inspector, and as a step
-//! of it `timeout`, with the fault injection of `crate::chaos` inside), panic catching; then, on the
-//! routes that need a token, `crate::auth::layer` and `crate::rate_limit::layer` (when a
-//! limit is set). `crate::router` puts them in that order. Steps that always run together
-//! are one layer: each `from_fn` layer costs every request a boxed future and a move of the
-//! request. `context.rs` is what the inner layers tell the outer one about a request.
+//! renderer of `crate::error`, log line, metrics, rate-limit headers, inspector, and as steps
+//! of it `timeout`, with the fault injection of `crate::chaos` inside, and the panic catch);
+//! then, on the routes that need a token, `crate::auth::layer` and `crate::rate_limit::layer`
+//! (when a limit is set). `crate::router` puts them in that order. Steps that always run
+//! together are one layer, written as a `tower::Service`: each layer costs every request a
+//! clone of the services below it, and a `from_fn` layer a boxed future and a boxed `Next` on
+//! top. `context.rs` is what the inner layers tell the outer one about a request.
 
 pub mod context;
 pub mod observe;

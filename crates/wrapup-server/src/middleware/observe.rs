@@ -1,45 +1,137 @@
-//! The outermost middleware, which watches every request: it assigns the request id
-//! (`request_id`), runs the rest within the time limit (`timeout`), renders error bodies
-//! (`crate::error::ErrorContext`), and writes one structured log line, the request metrics,
-//! the rate-limit headers and the inspector entry.
+//! The outermost layer, which watches every request: it assigns the request id
+//! (`request_id`), runs the rest within the time limit (`timeout`), catches a handler's panic
+//! (answered 500 `internal`), renders error bodies (`crate::error::ErrorContext`), and writes
+//! one structured log line, the request metrics, the rate-limit headers and the inspector
+//! entry.
 //!
-//! Those are steps of one layer rather than layers of their own: each `from_fn` layer costs
-//! every request a boxed future and a move of the request (docs/benchmarks.md). The order is
-//! that of the layers they were: the id first; the error body rendered (and the id echoed) before anything below
-//! records the response, so the log, metrics and inspector see the final body. The inner layers report what only they know (the authenticated client, the
-//! rate-limit decision) through the [`RequestContext`] slot it puts in the request's
-//! extensions.
+//! Those are steps of one hand-written service rather than layers of their own: each layer
+//! costs every request a clone of the route's service below it, and `middleware::from_fn` a
+//! boxed `Next` and the extraction of its state on top (docs/benchmarks.md); this one costs
+//! one clone and one boxed future. The order is that of the layers they were: the id first;
+//! the error body rendered (and the id echoed) before anything below records the response, so
+//! the log, metrics and inspector see the final body. The inner layers report what only they
+//! know (the authenticated client, the rate-limit decision) through the [`RequestContext`]
+//! slot it puts in the request's extensions.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use tower::{Layer, Service};
 use wrapup_types::InspectedRequest;
 
 use super::context::RequestContext;
 use super::{request_id, timeout};
 use crate::chaos::ChaosSwitch;
 use crate::config::Config;
-use crate::error::ErrorContext;
+use crate::error::{ApiError, ErrorContext};
 use crate::inspector::{body_text, redacted_headers, TeeBody};
 use crate::shutdown::{InFlight, Shutdown};
-use crate::state::Observability;
+use crate::state::{AppState, Observability};
 
 /// The largest error body the inspector keeps (error bodies are small; this bounds it).
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-pub async fn observe(
-    State(shutdown): State<Arc<Shutdown>>,
-    State(state): State<Arc<Observability>>,
-    State(config): State<Arc<Config>>,
-    State(chaos): State<Arc<ChaosSwitch>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Wraps every route in [`Observe`].
+#[derive(Clone)]
+pub struct ObserveLayer(Arc<Parts>);
+
+struct Parts {
+    shutdown: Arc<Shutdown>,
+    state: Arc<Observability>,
+    config: Arc<Config>,
+    chaos: Arc<ChaosSwitch>,
+}
+
+impl ObserveLayer {
+    pub fn new(state: &AppState) -> ObserveLayer {
+        ObserveLayer(Arc::new(Parts {
+            shutdown: state.shutdown.clone(),
+            state: state.observability.clone(),
+            config: state.config.clone(),
+            chaos: state.chaos.clone(),
+        }))
+    }
+}
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            parts: self.0.clone(),
+            inner,
+        }
+    }
+}
+
+/// A route, observed.
+#[derive(Clone)]
+pub struct Observe<S> {
+    parts: Arc<Parts>,
+    inner: S,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        // The service that was polled ready goes with the request; a clone stays.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let parts = self.parts.clone();
+        Box::pin(async move { Ok(observe(&parts, request, inner).await) })
+    }
+}
+
+/// The route's answer, or 500 `internal` if it panicked (while called or while polled).
+fn caught<S>(mut inner: S, request: Request) -> impl Future<Output = Response>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    let called = std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(request)));
+    async move {
+        let answered = match called {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        match answered {
+            Ok(Ok(response)) => response,
+            Ok(Err(never)) => match never {},
+            Err(_) => ApiError::internal("handler panicked", "panic").into_response(),
+        }
+    }
+}
+
+async fn observe<S>(parts: &Parts, mut request: Request, inner: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    let Parts {
+        shutdown,
+        state,
+        config,
+        chaos,
+    } = parts;
     let started = Instant::now();
     let route = request
         .extensions()
@@ -73,7 +165,10 @@ pub async fn observe(
         (time, path_and_query, headers, captured)
     });
 
-    let handled = timeout::within_limit(&config, &chaos, &state.metrics, request, next).await;
+    let handled = timeout::within_limit(config, chaos, &state.metrics, request, |request| {
+        caught(inner, request)
+    })
+    .await;
     let mut response = errors.render(handled, request_id);
     request_id::echo(&mut response, request_id);
     let elapsed = started.elapsed();

@@ -1,10 +1,11 @@
 //! The time limit of a request: past it, the request is abandoned and answered 503
 //! `request.timeout`. A step of `observe`'s layer, and the fault injection (`chaos`) one of
-//! it, not layers of their own (each `from_fn` layer costs every request a boxed future and
-//! a clone of the routes' services below it), so an injected delay counts against the limit.
+//! it, not layers of their own (each layer costs every request a clone of the routes'
+//! services below it), so an injected delay counts against the limit.
+
+use std::future::Future;
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wrapup_types::ErrorCode;
 
@@ -13,16 +14,19 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
-/// Runs the rest of the request (`next`, the fault injection first) within the time limit;
-/// a step of [`super::observe::observe`].
-pub async fn within_limit(
+/// Runs the rest of the request (`handle`, the fault injection first) within the time limit;
+/// a step of [`super::observe::Observe`].
+pub async fn within_limit<F>(
     config: &Config,
     chaos: &ChaosSwitch,
     metrics: &Metrics,
     request: Request,
-    next: Next,
-) -> Response {
-    let handled = inject(chaos, metrics, request, next);
+    handle: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let handled = inject(chaos, metrics, request, handle);
     match tokio::time::timeout(config.request_timeout, handled).await {
         Ok(response) => response,
         Err(_) => ApiError::code(
