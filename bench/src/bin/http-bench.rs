@@ -41,6 +41,21 @@ struct Args {
     /// database `wrapup_bench` is created there (dropped first if it exists).
     #[arg(long)]
     postgres: Option<String>,
+    /// Also measure wrapup's PUT against the logged baseline (`baseline-server --durable
+    /// --logged`: the group-commit baseline that appends an event and a history row per PUT
+    /// too, as wrapup does), alternately, at every scale.
+    #[arg(long)]
+    logged_baseline: bool,
+}
+
+/// Which baseline `baseline-server` runs.
+#[derive(Clone, Copy)]
+enum Baseline<'a> {
+    InMemory,
+    /// `--durable FILE`.
+    GroupCommit(&'a Path),
+    /// `--durable FILE --logged`.
+    Logged(&'a Path),
 }
 
 /// One wrk run.
@@ -326,13 +341,13 @@ fn remove_database(db: &Path) {
     }
 }
 
-/// Starts `baseline-server` with `n` interactions: the in-memory baseline, or with `durable`
-/// the group-commit baseline on that file (seeded first, which takes a while at 10M).
+/// Starts `baseline-server` with `n` interactions: the in-memory baseline, or a durable one
+/// on a file (seeded first, which takes a while at 10M).
 fn start_baseline(
     args: &Args,
     n: u64,
     code: &str,
-    durable: Option<&Path>,
+    kind: Baseline<'_>,
 ) -> Result<(Process, Target)> {
     let port = free_port()?;
     let mut command = Command::new(&args.baseline);
@@ -342,9 +357,17 @@ fn start_baseline(
         "--interactions",
         &n.to_string(),
     ]);
-    if let Some(file) = durable {
-        command.arg("--durable").arg(file);
-    }
+    let (name, durable) = match kind {
+        Baseline::InMemory => ("baseline", false),
+        Baseline::GroupCommit(file) => {
+            command.arg("--durable").arg(file);
+            ("group-commit baseline", true)
+        }
+        Baseline::Logged(file) => {
+            command.arg("--durable").arg(file).arg("--logged");
+            ("logged baseline", true)
+        }
+    };
     let mut server = Process(
         command
             .stdout(Stdio::null())
@@ -352,14 +375,10 @@ fn start_baseline(
             .spawn()?,
     );
     // The baseline answers 404 to /healthz once it listens (the durable one once seeded).
-    let limit = Duration::from_secs(if durable.is_some() { 600 } else { 300 });
+    let limit = Duration::from_secs(if durable { 600 } else { 300 });
     wait_ready(port, &mut server.0, limit)?;
     let target = Target {
-        name: if durable.is_some() {
-            "group-commit baseline"
-        } else {
-            "baseline"
-        },
+        name,
         url: format!("http://127.0.0.1:{port}"),
         token: String::new(),
         code: code.to_string(),
@@ -530,7 +549,8 @@ fn main() -> Result<()> {
         let server = start_wrapup(&args, &db_url)?;
         let wrapup = target(server.port, &seeded, &creds)?;
 
-        let (baseline_server, baseline) = start_baseline(&args, n, &wrapup.code, None)?;
+        let (baseline_server, baseline) =
+            start_baseline(&args, n, &wrapup.code, Baseline::InMemory)?;
         println!(
             "\n{n} interactions (seeded in {seed_seconds:.1} s; {:.0} bytes on disk per interaction; wrapup start-up {:.0} ms):",
             db_bytes as f64 / n as f64,
@@ -538,7 +558,8 @@ fn main() -> Result<()> {
         );
         let group_db = dir.join(format!("group-commit-{n}.db"));
         remove_database(&group_db);
-        let (group_server, group) = start_baseline(&args, n, &wrapup.code, Some(&group_db))?;
+        let (group_server, group) =
+            start_baseline(&args, n, &wrapup.code, Baseline::GroupCommit(&group_db))?;
 
         let (base_get, get) = measure_alternately(&args, &script, (&baseline, &wrapup), "GET", n)?;
         let base_put = measure(&args, &script, &baseline, "PUT", n)?;
@@ -553,12 +574,29 @@ fn main() -> Result<()> {
         row(&format!("{} PUT (durable)", group.name), &group_put, None);
         row("wrapup PUT (validated, durable)", &put, Some(&group_put));
         println!("  (wrapup's PUT is compared with the group-commit baseline, its GET with the in-memory one)");
+        if args.logged_baseline {
+            drop(group_server);
+            let logged_db = dir.join(format!("logged-{n}.db"));
+            remove_database(&logged_db);
+            let (logged_server, logged) =
+                start_baseline(&args, n, &wrapup.code, Baseline::Logged(&logged_db))?;
+            let (logged_put, put_again) =
+                measure_alternately(&args, &script, (&logged, &wrapup), "PUT", n)?;
+            row(&format!("{} PUT (durable)", logged.name), &logged_put, None);
+            row(
+                "wrapup PUT (validated, durable)",
+                &put_again,
+                Some(&logged_put),
+            );
+            println!("  (the logged baseline appends an event and a history row per PUT too)");
+            drop(logged_server);
+        }
         let peak_kib = status_kib(server.process.id(), "VmHWM").unwrap_or(0);
         println!("  wrapup peak RSS: {:.1} MiB", peak_kib as f64 / 1024.0);
         if get.errors + put.errors > 0 {
             println!("  wrapup error statuses: {}", error_statuses(server.port));
         }
-        drop((server, baseline_server, group_server));
+        drop((server, baseline_server));
         if let (Some(pg), true) = (&args.postgres, n == args.scales[0]) {
             postgres_puts(&args, pg, &script, n, &put)?;
         }
