@@ -225,6 +225,12 @@ impl Hub {
 
     /// Hands an event's messages to the sockets of its topics.
     fn dispatch(&self, event: &EventRecord) {
+        // No socket subscribed to anything (the usual case): nothing to render, as if every
+        // topic were looked up and none found.
+        if self.lock().by_topic.is_empty() {
+            self.processed.store(event.seq, Ordering::Release);
+            return;
+        }
         let topics = topics_of(event.kind, &event.interaction);
         let mut index = self.lock();
         let mut full = Vec::new();
