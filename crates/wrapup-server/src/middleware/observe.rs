@@ -229,3 +229,59 @@ where
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use tower::service_fn;
+
+    use super::*;
+
+    async fn caught_status<S>(inner: S) -> StatusCode
+    where
+        S: Service<Request, Response = Response, Error = Infallible>,
+    {
+        caught(inner, Request::new(Body::empty())).await.status()
+    }
+
+    #[tokio::test]
+    async fn a_route_that_answers_is_passed_through() {
+        let answers = service_fn(|_: Request| async { Ok(StatusCode::NO_CONTENT.into_response()) });
+        assert_eq!(caught_status(answers).await, StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_the_route_is_polled_is_answered_500() {
+        let panics = service_fn(|_: Request| async {
+            if true {
+                panic!("in the handler's future");
+            }
+            Ok(StatusCode::OK.into_response())
+        });
+        assert_eq!(
+            caught_status(panics).await,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_the_route_is_called_is_answered_500() {
+        #[derive(Clone)]
+        struct PanicsWhenCalled;
+        impl Service<Request> for PanicsWhenCalled {
+            type Response = Response;
+            type Error = Infallible;
+            type Future = std::future::Ready<Result<Response, Infallible>>;
+            fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+                Poll::Ready(Ok(()))
+            }
+            fn call(&mut self, _: Request) -> Self::Future {
+                panic!("before any future exists");
+            }
+        }
+        assert_eq!(
+            caught_status(PanicsWhenCalled).await,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
