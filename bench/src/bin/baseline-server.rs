@@ -13,10 +13,10 @@
 //! same disk, so it is what wrapup's durable PUT is compared with.
 //!
 //! With `--logged` too, each PUT also writes what wrapup's durable PUT writes besides the
-//! row: an event appended to a log (the interaction with its wrap-up, about 600 bytes of
-//! JSON) and a history row chained to the interaction's previous one (whose number the same
-//! `UPDATE` stores in the interaction's row), in the same transaction. Still no validation
-//! and no reads: the durable work of a wrap-up, for telling what that work costs from what
+//! row: an event appended to a log (the interaction with its wrap-up, about 550 bytes of
+//! JSON) and a history row chained to the interaction's previous one (whose number, read
+//! from the row first, the same `UPDATE` replaces), in the same transaction. Still no
+//! validation: the durable work of a wrap-up, for telling what that work costs from what
 //! the rest of wrapup's PUT costs.
 
 use std::collections::HashMap;
@@ -51,6 +51,9 @@ struct Args {
 
 type Map = Arc<RwLock<HashMap<Uuid, Bytes>>>;
 
+/// The division of every seeded interaction.
+const DIVISION: Uuid = Uuid::from_u128(0x81c3_0b77_0aaa_493d_a3db_660b_4bf7_b52d);
+
 fn seed_id(i: u64) -> Uuid {
     Uuid::from_u128((0x5eed_u128 << 64) | u128::from(i))
 }
@@ -75,7 +78,7 @@ async fn put_wrapup(State(map): State<Map>, Path(id): Path<Uuid>, body: Bytes) -
 /// The same shape and size as wrapup's answer.
 fn seed_body(id: Uuid) -> String {
     format!(
-        r#"{{"id":"{id}","divisionId":"81c30b77-0aaa-493d-a3db-660b4bf7b52d","channel":"voice","state":"closed","finalized":true,"createdAt":"2026-11-24T23:37:00.000Z","activeAt":"2026-11-24T23:37:00.000Z","closedAt":"2026-11-24T23:37:00.000Z","finalizedAt":"2026-11-24T23:37:00.000Z","wrapUp":null,"version":4}}"#
+        r#"{{"id":"{id}","divisionId":"{DIVISION}","channel":"voice","state":"closed","finalized":true,"createdAt":"2026-11-24T23:37:00.000Z","activeAt":"2026-11-24T23:37:00.000Z","closedAt":"2026-11-24T23:37:00.000Z","finalizedAt":"2026-11-24T23:37:00.000Z","wrapUp":null,"version":4}}"#
     )
 }
 
@@ -130,17 +133,14 @@ fn open_durable(
     Ok(conn)
 }
 
-/// The group-commit writer: every PUT waiting (up to 512) in one transaction, one fsync.
 /// The event of a wrap-up: the interaction with it, as wrapup's event log keeps it (about
 /// the same size: 546 bytes there).
 fn event_data(id: Uuid, wrapup: &[u8]) -> String {
     format!(
-        r#"{{"id":"{id}","divisionId":"81c30b77-0aaa-493d-a3db-660b4bf7b52d","channel":"voice","state":"completed","finalized":true,"createdAt":"2026-11-24T23:37:00.000Z","activeAt":"2026-11-24T23:37:00.000Z","closedAt":"2026-11-24T23:37:00.000Z","finalizesAt":"2026-11-24T23:37:00.000Z","finalizedAt":"2026-11-24T23:37:00.000Z","wrapUp":{{"put":{},"codeName":"Sale","appliedAt":"2026-11-24T23:38:00.000Z","appliedBy":"5eed0000-0000-4000-8000-000000000001"}},"version":5}}"#,
+        r#"{{"id":"{id}","divisionId":"{DIVISION}","channel":"voice","state":"completed","finalized":true,"createdAt":"2026-11-24T23:37:00.000Z","activeAt":"2026-11-24T23:37:00.000Z","closedAt":"2026-11-24T23:37:00.000Z","finalizesAt":"2026-11-24T23:37:00.000Z","finalizedAt":"2026-11-24T23:37:00.000Z","wrapUp":{{"put":{},"codeName":"Sale","appliedAt":"2026-11-24T23:38:00.000Z","appliedBy":"5eed0000-0000-4000-8000-000000000001"}},"version":5}}"#,
         String::from_utf8_lossy(wrapup)
     )
 }
-
-const DIVISION: Uuid = Uuid::from_u128(0x81c3_0b77_0aaa_493d_a3db_660b_4bf7_b52d);
 
 /// `--logged`: the row, an event and a history row chained to the interaction's last.
 fn write_logged(conn: &Connection, id: &Uuid, body: &[u8], now_ms: i64) -> rusqlite::Result<bool> {
@@ -171,6 +171,7 @@ fn write_logged(conn: &Connection, id: &Uuid, body: &[u8], now_ms: i64) -> rusql
     Ok(true)
 }
 
+/// The group-commit writer: every PUT waiting (up to 512) in one transaction, one fsync.
 fn group_commit(
     conn: Connection,
     mut queue: mpsc::Receiver<Pending>,
