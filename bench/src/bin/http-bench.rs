@@ -46,6 +46,10 @@ struct Args {
     /// too, as wrapup does), alternately, at every scale.
     #[arg(long)]
     logged_baseline: bool,
+    /// Serve with a read cache of every interaction, filled before the measurements
+    /// (`wrapup serve --read-cache N --warm-read-cache`, about 1 KiB of memory each).
+    #[arg(long)]
+    warm_read_cache: bool,
 }
 
 /// Which baseline `baseline-server` runs.
@@ -386,13 +390,40 @@ fn start_baseline(
     Ok((server, target))
 }
 
-/// Starts `wrapup serve` on `db_url` (the inspector off).
-fn start_wrapup(args: &Args, db_url: &str) -> Result<Serve> {
-    Serve::start(
-        &args.wrapup,
-        &["--db", db_url, "--inspector-capacity", "0"],
-        Duration::from_secs(120),
-    )
+/// Starts `wrapup serve` on `db_url` (the inspector off). With `warm: Some(n)`, its read
+/// cache holds the `n` interactions, filled before this returns.
+fn start_wrapup(args: &Args, db_url: &str, warm: Option<u64>) -> Result<Serve> {
+    let mut serve = vec!["--db", db_url, "--inspector-capacity", "0"];
+    let entries = warm.map(|n| n.to_string());
+    if let Some(entries) = &entries {
+        serve.extend(["--read-cache", entries, "--warm-read-cache"]);
+    }
+    let server = Serve::start(&args.wrapup, &serve, Duration::from_secs(120))?;
+    if let Some(n) = warm {
+        let started = Instant::now();
+        while metric(server.port, "wrapup_read_cache_entries") < Some(n as f64) {
+            if started.elapsed() > Duration::from_secs(1800) {
+                bail!("the read cache was not warm within 30 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        println!(
+            "  (read cache warmed with {n} interactions in {:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(server)
+}
+
+/// The value of the metric `name` on a wrapup server's `/metrics`.
+fn metric(port: u16, name: &str) -> Option<f64> {
+    let out = Command::new("curl")
+        .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 /// Seeds `n` interactions into `db_url` and creates a client; returns the seed's and the
@@ -460,14 +491,14 @@ fn postgres_puts(
     let started = Instant::now();
     let (seeded, creds) = prepare(args, &db_url, n)?;
     let seed_seconds = started.elapsed().as_secs_f64();
-    let node_one = start_wrapup(args, &db_url)?;
+    let node_one = start_wrapup(args, &db_url, None)?;
     let one = target(node_one.port, &seeded, &creds)?;
     println!(
         "\nPUT wrap-up by storage, {n} interactions (PostgreSQL seeded in {seed_seconds:.1} s; node start-up {:.0} ms):",
         node_one.startup.as_secs_f64() * 1000.0
     );
     let put_one = measure(args, script, &one, "PUT", n)?;
-    let node_two = start_wrapup(args, &db_url)?;
+    let node_two = start_wrapup(args, &db_url, None)?;
     let two = target(node_two.port, &seeded, &creds)?;
     let put_two = measure_spread(args, script, &[one, two], "PUT", n)?;
     row("SQLite, 1 node", sqlite_put, None);
@@ -546,7 +577,7 @@ fn main() -> Result<()> {
             .map(|m| m.len())
             .sum();
 
-        let server = start_wrapup(&args, &db_url)?;
+        let server = start_wrapup(&args, &db_url, args.warm_read_cache.then_some(n))?;
         let wrapup = target(server.port, &seeded, &creds)?;
 
         let (baseline_server, baseline) =
@@ -556,13 +587,15 @@ fn main() -> Result<()> {
             db_bytes as f64 / n as f64,
             server.startup.as_secs_f64() * 1000.0
         );
+        let (base_get, get) = measure_alternately(&args, &script, (&baseline, &wrapup), "GET", n)?;
+        let base_put = measure(&args, &script, &baseline, "PUT", n)?;
+        // One baseline at a time: at 10M each holds gigabytes (as does wrapup with
+        // `--warm-read-cache`).
+        drop(baseline_server);
         let group_db = dir.join(format!("group-commit-{n}.db"));
         remove_database(&group_db);
         let (group_server, group) =
             start_baseline(&args, n, &wrapup.code, Baseline::GroupCommit(&group_db))?;
-
-        let (base_get, get) = measure_alternately(&args, &script, (&baseline, &wrapup), "GET", n)?;
-        let base_put = measure(&args, &script, &baseline, "PUT", n)?;
         let (group_put, put) = measure_alternately(&args, &script, (&group, &wrapup), "PUT", n)?;
         row(
             &format!("{} GET interaction", baseline.name),
@@ -596,7 +629,7 @@ fn main() -> Result<()> {
         if get.errors + put.errors > 0 {
             println!("  wrapup error statuses: {}", error_statuses(server.port));
         }
-        drop((server, baseline_server));
+        drop(server);
         if let (Some(pg), true) = (&args.postgres, n == args.scales[0]) {
             postgres_puts(&args, pg, &script, n, &put)?;
         }

@@ -112,6 +112,9 @@ impl App {
             tokio::spawn(metrics::count_events(store.clone(), metrics.clone())),
             tokio::spawn(state.notifications.hub.clone().run(store.clone())),
         ];
+        if config.warm_read_cache {
+            tasks.push(tokio::spawn(warm_read_cache(store.clone())));
+        }
         if config.webhooks.deliver {
             tasks.push(tokio::spawn(dispatcher::run(
                 store,
@@ -200,5 +203,19 @@ fn api_document() -> ApiDocument {
         json: serde_json::to_vec_pretty(&document)
             .expect("the OpenAPI document serialises")
             .into(),
+    }
+}
+
+/// Fills the store's read cache (`serve --warm-read-cache`), and logs how it went.
+async fn warm_read_cache(store: Arc<dyn Store>) {
+    let began = std::time::Instant::now();
+    match store.warm_read_cache().await {
+        Ok(kept) => tracing::info!(
+            interactions = kept,
+            seconds = began.elapsed().as_secs_f64(),
+            "read cache warmed"
+        ),
+        Err(wrapup_store::StoreError::Closed) => {}
+        Err(e) => tracing::warn!(error = %e, "warming the read cache stopped"),
     }
 }

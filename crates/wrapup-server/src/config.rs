@@ -49,6 +49,9 @@ pub struct Config {
     /// Genesys notifications: heartbeats, closing notice, replay window, limits
     /// (docs/genesys.md#notifications).
     pub notifications: NotificationConfig,
+    /// Fill the store's read cache in the background once started (`serve
+    /// --warm-read-cache`, `Store::warm_read_cache`).
+    pub warm_read_cache: bool,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             hashing: HashingSettings::default(),
             refusal_delay: Duration::from_secs(1),
             notifications: NotificationConfig::default(),
+            warm_read_cache: false,
         }
     }
 }

@@ -87,6 +87,8 @@ pub struct Metrics {
     pub hashing_jobs: Gauge,
     pub hashing_refused: Counter,
     pub requests_in_flight: Gauge,
+    /// Set when scraped, from `Store::read_cache_entries`.
+    pub read_cache_entries: Gauge,
     /// The request metrics' handles by route, found without allocating labels.
     request_handles: RwLock<HashMap<String, RouteHandles, foldhash::fast::RandomState>>,
 }
@@ -223,9 +225,16 @@ impl Default for Metrics {
             "Requests being handled now (an event stream only until its response begins)",
             requests_in_flight.clone(),
         );
+        let read_cache_entries = Gauge::default();
+        registry.register(
+            "read_cache_entries",
+            "Interactions in the read cache (SQLite; 0 on PostgreSQL, which has none)",
+            read_cache_entries.clone(),
+        );
         Metrics {
             registry,
             requests_in_flight,
+            read_cache_entries,
             token_failures,
             token_limited,
             hashing_jobs,

@@ -244,11 +244,15 @@ impl SharedInteraction {
         std::sync::Arc::new(SharedInteraction::new(record))
     }
 
-    /// The record rendered by `render`, which runs only for the first caller.
-    pub fn rendered(
-        &self,
-        render: impl FnOnce(&InteractionRecord) -> bytes::Bytes,
-    ) -> bytes::Bytes {
-        self.rendered.get_or_init(|| render(&self.record)).clone()
+    /// The record's API rendering (the interaction's JSON body), made by the first caller
+    /// and shared by the rest: a GET answered from the read cache costs no serialisation.
+    pub fn json(&self) -> bytes::Bytes {
+        self.rendered
+            .get_or_init(|| {
+                serde_json::to_vec(&self.record.interaction)
+                    .expect("an interaction serializes")
+                    .into()
+            })
+            .clone()
     }
 }

@@ -119,6 +119,18 @@ pub trait Store: Send + Sync + 'static {
             .await?
             .map(SharedInteraction::shared))
     }
+    /// How many interactions the cache of hot interactions holds (`None` without one, as
+    /// on PostgreSQL): the `wrapup_read_cache_entries` metric.
+    fn read_cache_entries(&self) -> Option<usize> {
+        None
+    }
+    /// Fills the cache of hot interactions with the most recent interactions, rendered,
+    /// until it is full, none is left or the store closes; returns how many it kept
+    /// (`wrapup serve --warm-read-cache`). Exact while writes go on (`sqlite/warm.rs`).
+    /// Nothing to do without a cache (PostgreSQL).
+    async fn warm_read_cache(&self) -> Result<usize> {
+        Ok(0)
+    }
     async fn list_interactions(
         &self,
         grant: &DivisionGrant,

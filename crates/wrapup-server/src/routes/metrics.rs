@@ -6,13 +6,15 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
+use wrapup_store::Store;
+
 use crate::shutdown::Shutdown;
 use crate::state::Observability;
 
 /// Prometheus metrics
 ///
 /// Requests by route and status, requests in flight, request latency, store commit latency and batch sizes,
-/// event-stream subscribers and published events, in the OpenMetrics text format
+/// event-stream subscribers and published events, the read cache's size, in the OpenMetrics text format
 /// (which Prometheus scrapes natively). Needs no token: bind the server to a private
 /// address or restrict `/metrics` at the proxy.
 #[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
@@ -24,17 +26,21 @@ use crate::state::Observability;
 pub async fn metrics(
     State(observability): State<Arc<Observability>>,
     State(shutdown): State<Arc<Shutdown>>,
+    State(store): State<Arc<dyn Store>>,
 ) -> Response {
-    observability
-        .metrics
+    let metrics = &observability.metrics;
+    metrics
         .requests_in_flight
         .set(shutdown.in_flight_count() as i64);
+    metrics
+        .read_cache_entries
+        .set(store.read_cache_entries().unwrap_or(0) as i64);
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        observability.metrics.render(),
+        metrics.render(),
     )
         .into_response()
 }

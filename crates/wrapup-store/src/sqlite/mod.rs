@@ -13,7 +13,7 @@
 //!   the writer commits; point reads run inline, longer ones on the blocking thread pool.
 //!   `queries.rs`: the reads, which the [`Store`] implementation below runs.
 //! - `read_cache.rs`: the cache of hot interactions, exact because the writer forgets what
-//!   it wrote before it answers.
+//!   it wrote before it answers; `warm.rs` fills it when the server asks.
 //! - `checkpoint.rs`: the WAL checkpoints, which keep the WAL bounded.
 //! - `webhook_tx.rs` and `webhooks.rs`: the webhook tables' writes and reads.
 //!
@@ -25,6 +25,7 @@ mod queries;
 mod read_cache;
 mod readers;
 mod syncer;
+mod warm;
 mod webhook_tx;
 mod webhooks;
 pub(crate) mod write_tx;
@@ -456,6 +457,14 @@ impl Store for SqliteStore {
 
     async fn get_interaction(&self, id: Uuid) -> Result<Option<InteractionRecord>> {
         self.read_interaction(id).await
+    }
+
+    fn read_cache_entries(&self) -> Option<usize> {
+        Some(self.cache.len())
+    }
+
+    async fn warm_read_cache(&self) -> Result<usize> {
+        warm::warm(&self.readers, &self.cache, || self.writer.is_closed()).await
     }
 
     async fn get_interaction_shared(&self, id: Uuid) -> Result<Option<Arc<SharedInteraction>>> {

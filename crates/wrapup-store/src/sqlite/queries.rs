@@ -89,6 +89,25 @@ pub(super) fn interaction(
     )
 }
 
+/// Up to `limit` interactions created before the one numbered `below`, latest first (the
+/// read cache's warm-up, `warm.rs`).
+pub(super) fn interactions_before(
+    conn: &Connection,
+    below: i64,
+    limit: usize,
+) -> Result<Vec<InteractionRecord>, DbFailure> {
+    query_all(
+        conn,
+        concat!(
+            "SELECT ",
+            interaction_columns!(),
+            " FROM interactions WHERE seq < ? ORDER BY seq DESC LIMIT ?"
+        ),
+        params![below, limit as i64],
+        |r| schema::interaction(r),
+    )
+}
+
 pub(super) fn code(conn: &Connection, id: Uuid) -> Result<Option<CodeRecord>, DbFailure> {
     query_one(
         conn,

@@ -91,6 +91,35 @@ impl ReadCache {
         entries.insert(id, found);
     }
 
+    /// [`ReadCache::insert`] for the warm-up (`warm.rs`): the same check against the
+    /// commits, but a full shard is left as it is (the warm-up must not throw away what it
+    /// put there) and says so.
+    pub(super) fn insert_warm(&self, found: Arc<SharedInteraction>, read_began: u64) -> Warmed {
+        let id = found.record.interaction.id;
+        let mut entries = self.entries_mut(&id);
+        if self.commits.load(Ordering::Acquire) != read_began {
+            return Warmed::Raced;
+        }
+        if entries.len() >= self.shard_capacity {
+            return Warmed::Full;
+        }
+        entries.insert(id, found);
+        Warmed::Kept
+    }
+
+    /// How many interactions the cache holds at most.
+    pub(super) fn capacity(&self) -> usize {
+        self.shard_capacity * SHARDS
+    }
+
+    /// How many interactions the cache holds now.
+    pub(super) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
     /// Forgets the interactions a committed batch wrote; called by the writer after it
     /// bumped the commit count and before it answers the batch's writes.
     pub(super) fn invalidate(&self, written: &[Uuid]) {
@@ -98,14 +127,17 @@ impl ReadCache {
             self.entries_mut(id).remove(id);
         }
     }
+}
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
-    }
+/// What [`ReadCache::insert_warm`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Warmed {
+    /// The entry is in the cache.
+    Kept,
+    /// Its shard is full: not kept.
+    Full,
+    /// A batch committed since the read began: not kept, and nothing read with it may be.
+    Raced,
 }
 
 #[cfg(test)]
@@ -124,6 +156,13 @@ mod tests {
             agent_id: None,
         };
         SharedInteraction::shared(crate::rules::new_interaction(&new, 1, None))
+    }
+
+    /// An id whose last byte is `shard`: all such ids go to one shard.
+    fn in_shard(shard: u8) -> Uuid {
+        let mut bytes = *Uuid::new_v4().as_bytes();
+        bytes[15] = shard;
+        Uuid::from_bytes(bytes)
     }
 
     #[test]
@@ -147,12 +186,6 @@ mod tests {
 
     #[test]
     fn a_full_shard_starts_over_and_capacity_zero_keeps_nothing() {
-        // Ids whose last byte is `shard`: they all go to one shard.
-        let in_shard = |shard: u8| {
-            let mut bytes = *Uuid::new_v4().as_bytes();
-            bytes[15] = shard;
-            Uuid::from_bytes(bytes)
-        };
         let commits = Arc::new(AtomicU64::new(0));
         let cache = ReadCache::new(commits.clone(), 2 * SHARDS);
         for _ in 0..2 {
@@ -173,5 +206,33 @@ mod tests {
         let off = ReadCache::new(commits, 0);
         off.insert(found(last), 0);
         assert_eq!(off.len(), 0);
+    }
+
+    #[test]
+    fn the_warm_up_keeps_a_full_shard_and_nothing_read_before_a_commit() {
+        let commits = Arc::new(AtomicU64::new(3));
+        let cache = ReadCache::new(commits.clone(), 2 * SHARDS);
+        assert_eq!(cache.capacity(), 2 * SHARDS);
+        let began = cache.read_begins();
+        let kept = [in_shard(0), in_shard(0)];
+        for id in kept {
+            assert_eq!(cache.insert_warm(found(id), began), Warmed::Kept);
+        }
+        assert_eq!(
+            cache.insert_warm(found(in_shard(0)), began),
+            Warmed::Full,
+            "a full shard is not started over"
+        );
+        assert!(kept.iter().all(|id| cache.get(*id).is_some()));
+        commits.fetch_add(1, Ordering::AcqRel);
+        let late = in_shard(1);
+        assert_eq!(cache.insert_warm(found(late), began), Warmed::Raced);
+        assert!(cache.get(late).is_none());
+        assert_eq!(cache.len(), 2);
+        let off = ReadCache::new(commits, 0);
+        assert_eq!(
+            off.insert_warm(found(late), off.read_begins()),
+            Warmed::Full
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The store's integration tests, in one binary: `batches` (what a write reads inside a batch
 //! of others), `checkpoints` (SQLite's WAL copied back), `conformance` (every `Store` on both
 //! backends), `memory_map` (SQLite's readers through a memory map), `migrations` (databases of
-//! earlier versions) and `shutdown` (the writer at its limits). Tests run as threads of one
+//! earlier versions), `shutdown` (the writer at its limits) and `warm_cache` (SQLite's read
+//! cache filled at start-up). Tests run as threads of one
 //! process.
 
 mod batches;
@@ -10,3 +11,4 @@ mod conformance;
 mod memory_map;
 mod migrations;
 mod shutdown;
+mod warm_cache;

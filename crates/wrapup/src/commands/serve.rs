@@ -67,8 +67,14 @@ pub struct ServeArgs {
     /// SQLite: how many hot interactions a GET may be answered from memory (about 1 KiB
     /// each; 0 turns the cache off). Exact: a write forgets what it changed before it is
     /// acknowledged. PostgreSQL reads every time.
-    #[arg(long, default_value_t = wrapup_store::READ_CACHE_ENTRIES as u32, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    #[arg(long, default_value_t = wrapup_store::READ_CACHE_ENTRIES as u32, value_parser = clap::value_parser!(u32).range(0..=100_000_000))]
     read_cache: u32,
+    /// SQLite: fill the read cache at start with the most recent interactions, in the
+    /// background, while the server already answers. With --read-cache above the number of
+    /// interactions, every GET is answered from memory (about 1 KiB each; see
+    /// docs/operations.md#the-read-cache).
+    #[arg(long)]
+    warm_read_cache: bool,
     /// SQLite: read the database file through a memory map of up to this many MiB per
     /// reading connection instead of copying its pages with pread (0, the default: off).
     /// Faster reads of a database much larger than the read cache; RSS then counts the
@@ -168,6 +174,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
                 .map_or_else(|| HashingSettings::default().threads, |n| n as usize),
             queue: args.hashing_queue as usize,
         },
+        warm_read_cache: args.warm_read_cache,
         notifications: NotificationConfig {
             heartbeat: args.notification_heartbeat,
             closing_notice: args.notification_closing_notice,

@@ -1,12 +1,12 @@
-//! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `serve --mmap-mib`, `clients
-//! create` on the database of a running server, usage errors.
+//! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `serve --mmap-mib`, `serve
+//! --warm-read-cache`, `clients create` on the database of a running server, usage errors.
 
 use std::process::Command;
 
 use wrapup_store::{InteractionFilter, PageRequest};
 use wrapup_types::DivisionGrant;
 
-use crate::common::{Server, BIN};
+use crate::common::{api_client, create_client, Server, BIN};
 
 #[tokio::test]
 async fn clients_create_works_while_the_server_runs() {
@@ -152,4 +152,47 @@ async fn serve_reads_through_a_memory_map_when_asked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `--warm-read-cache`: the server fills its read cache with the seeded interactions in the
+/// background (the `wrapup_read_cache_entries` metric counts them), and answers from it
+/// what the database holds.
+#[tokio::test]
+async fn serve_warms_its_read_cache_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("warm.db").display());
+    let out = Command::new(BIN)
+        .args(["seed", "--json", "--interactions", "300", "--db", &db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let creds = create_client(&db);
+    let server = Server::start(&db, &["--warm-read-cache", "--read-cache", "1000"]);
+    let metrics = format!("{}/metrics", server.url);
+    let cached = || async {
+        let text = reqwest::get(&metrics).await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("wrapup_read_cache_entries "))
+            .map(str::to_string)
+    };
+    wrapup_server::testkit::eventually(
+        "the 300 interactions cached",
+        std::time::Duration::from_secs(10),
+        || async { cached().await.as_deref() == Some("300") },
+    )
+    .await;
+    let client = api_client(&server.url, &creds);
+    let listed = client.list_interactions(&Default::default()).await.unwrap();
+    assert!(!listed.entities.is_empty());
+    for interaction in &listed.entities {
+        assert_eq!(
+            &client.get_interaction(interaction.id).await.unwrap(),
+            interaction
+        );
+    }
+    assert_eq!(cached().await.as_deref(), Some("300"), "hits add nothing");
 }

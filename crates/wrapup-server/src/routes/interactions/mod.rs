@@ -144,11 +144,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let found = visible::interaction_shared(store.as_ref(), &principal, &id).await?;
-    let body = found.rendered(|rec| {
-        serde_json::to_vec(&rec.interaction)
-            .expect("an interaction serializes")
-            .into()
-    });
+    let body = found.json();
     let json = [(header::CONTENT_TYPE, "application/json")];
     Ok(tagged(
         (json, body).into_response(),
