@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 
-use crate::common::{wrapup_for, Server};
+use crate::common::{succeeded, wrapup_for, Server};
 use rand::Rng;
 use uuid::Uuid;
 use wrapup_client::Client;
@@ -499,12 +499,7 @@ async fn simulate_then_batch_csv_dry_run_report_and_exit_codes() {
         "--close-after",
         "0s..100ms",
     ]);
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(&mut cmd);
     let ids: Vec<Uuid> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.parse().unwrap())

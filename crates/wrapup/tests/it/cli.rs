@@ -6,34 +6,26 @@ use std::process::Command;
 use wrapup_store::{InteractionFilter, PageRequest};
 use wrapup_types::DivisionGrant;
 
-use crate::common::{api_client, create_client, Server, BIN};
+use crate::common::{api_client, create_client, succeeded, Server, BIN};
 
 #[tokio::test]
 async fn clients_create_works_while_the_server_runs() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("w.db").display());
     let server = Server::start(&db, &[]);
-    let out = Command::new(BIN)
-        .args([
-            "clients",
-            "create",
-            "--db",
-            &db,
-            "--name",
-            "crm",
-            "--scopes",
-            "interaction:view interaction:write",
-            "--divisions",
-            "all",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(Command::new(BIN).args([
+        "clients",
+        "create",
+        "--db",
+        &db,
+        "--name",
+        "crm",
+        "--scopes",
+        "interaction:view interaction:write",
+        "--divisions",
+        "all",
+        "--json",
+    ]));
     let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         created["scopes"],
@@ -161,15 +153,7 @@ async fn serve_reads_through_a_memory_map_when_asked() {
 async fn serve_warms_its_read_cache_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("warm.db").display());
-    let out = Command::new(BIN)
-        .args(["seed", "--json", "--interactions", "300", "--db", &db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(Command::new(BIN).args(["seed", "--json", "--interactions", "300", "--db", &db]));
     let creds = create_client(&db);
     let server = Server::start(&db, &["--warm-read-cache", "--read-cache", "1000"]);
     let metrics = format!("{}/metrics", server.url);

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -128,29 +128,32 @@ impl Drop for Server {
     }
 }
 
-/// Creates an OAuth client with every scope and division with `wrapup clients create`.
-pub fn create_client(db_url: &str) -> (Uuid, String) {
-    let out = Command::new(BIN)
-        .args([
-            "clients",
-            "create",
-            "--name",
-            "tests",
-            "--scopes",
-            ALL_SCOPES,
-            "--divisions",
-            "all",
-            "--json",
-            "--db",
-            db_url,
-        ])
-        .output()
-        .unwrap();
+/// Runs `cmd` and returns its output, failing the test with its stderr unless it succeeded.
+pub fn succeeded(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
+}
+
+/// Creates an OAuth client with every scope and division with `wrapup clients create`.
+pub fn create_client(db_url: &str) -> (Uuid, String) {
+    let out = succeeded(Command::new(BIN).args([
+        "clients",
+        "create",
+        "--name",
+        "tests",
+        "--scopes",
+        ALL_SCOPES,
+        "--divisions",
+        "all",
+        "--json",
+        "--db",
+        db_url,
+    ]));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     (
         json["clientId"].as_str().unwrap().parse().unwrap(),
