@@ -77,34 +77,42 @@ impl ReadCache {
     }
 
     /// Keeps what a read that began at `read_began` ([`ReadCache::read_begins`]) found,
-    /// unless a batch committed since. The check is made under the lock of the id's shard,
-    /// which [`ReadCache::invalidate`] takes to remove that id.
+    /// unless a batch committed since; a full shard starts over.
     pub(super) fn insert(&self, found: Arc<SharedInteraction>, read_began: u64) {
-        let id = found.record.interaction.id;
-        let mut entries = self.entries_mut(&id);
-        if self.commits.load(Ordering::Acquire) != read_began || self.shard_capacity == 0 {
-            return;
-        }
-        if entries.len() >= self.shard_capacity {
-            entries.clear();
-        }
-        entries.insert(id, found);
+        self.keep(found, read_began, WhenFull::StartOver);
     }
 
     /// [`ReadCache::insert`] for the warm-up (`warm.rs`): the same check against the
     /// commits, but a full shard is left as it is (the warm-up must not throw away what it
     /// put there) and says so.
-    pub(super) fn insert_warm(&self, found: Arc<SharedInteraction>, read_began: u64) -> Warmed {
+    pub(super) fn insert_warm(&self, found: Arc<SharedInteraction>, read_began: u64) -> Inserted {
+        self.keep(found, read_began, WhenFull::Skip)
+    }
+
+    /// Both inserts: the check against the commits is made under the lock of the id's shard,
+    /// which [`ReadCache::invalidate`] takes to remove that id.
+    fn keep(
+        &self,
+        found: Arc<SharedInteraction>,
+        read_began: u64,
+        when_full: WhenFull,
+    ) -> Inserted {
         let id = found.record.interaction.id;
         let mut entries = self.entries_mut(&id);
         if self.commits.load(Ordering::Acquire) != read_began {
-            return Warmed::Raced;
+            return Inserted::Raced;
+        }
+        if self.shard_capacity == 0 {
+            return Inserted::Full;
         }
         if entries.len() >= self.shard_capacity {
-            return Warmed::Full;
+            match when_full {
+                WhenFull::StartOver => entries.clear(),
+                WhenFull::Skip => return Inserted::Full,
+            }
         }
         entries.insert(id, found);
-        Warmed::Kept
+        Inserted::Kept
     }
 
     /// How many interactions the cache holds at most.
@@ -129,12 +137,21 @@ impl ReadCache {
     }
 }
 
-/// What [`ReadCache::insert_warm`] did.
+/// What an insert does with a full shard.
+#[derive(Clone, Copy)]
+enum WhenFull {
+    /// Empties it first (what GETs do: it then holds what was read since).
+    StartOver,
+    /// Keeps nothing more (the warm-up).
+    Skip,
+}
+
+/// What an insert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Warmed {
+pub(super) enum Inserted {
     /// The entry is in the cache.
     Kept,
-    /// Its shard is full: not kept.
+    /// Its shard is full, or the cache is off: not kept.
     Full,
     /// A batch committed since the read began: not kept, and nothing read with it may be.
     Raced,
@@ -216,23 +233,23 @@ mod tests {
         let began = cache.read_begins();
         let kept = [in_shard(0), in_shard(0)];
         for id in kept {
-            assert_eq!(cache.insert_warm(found(id), began), Warmed::Kept);
+            assert_eq!(cache.insert_warm(found(id), began), Inserted::Kept);
         }
         assert_eq!(
             cache.insert_warm(found(in_shard(0)), began),
-            Warmed::Full,
+            Inserted::Full,
             "a full shard is not started over"
         );
         assert!(kept.iter().all(|id| cache.get(*id).is_some()));
         commits.fetch_add(1, Ordering::AcqRel);
         let late = in_shard(1);
-        assert_eq!(cache.insert_warm(found(late), began), Warmed::Raced);
+        assert_eq!(cache.insert_warm(found(late), began), Inserted::Raced);
         assert!(cache.get(late).is_none());
         assert_eq!(cache.len(), 2);
         let off = ReadCache::new(commits, 0);
         assert_eq!(
             off.insert_warm(found(late), off.read_begins()),
-            Warmed::Full
+            Inserted::Full
         );
     }
 }

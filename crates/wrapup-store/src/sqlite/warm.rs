@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::queries;
-use super::read_cache::{ReadCache, Warmed};
+use super::read_cache::{Inserted, ReadCache};
 use super::readers::Readers;
 use crate::error::{Result, StoreError};
 use crate::records::SharedInteraction;
@@ -49,9 +49,9 @@ pub(super) async fn warm(
         for entry in found {
             let seq = entry.record.seq;
             match cache.insert_warm(entry, read_began) {
-                Warmed::Kept => kept += 1,
-                Warmed::Full => {}
-                Warmed::Raced => {
+                Inserted::Kept => kept += 1,
+                Inserted::Full => {}
+                Inserted::Raced => {
                     raced = true;
                     break;
                 }
