@@ -108,6 +108,18 @@ fn usage_errors_exit_2_and_help_has_examples() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("root is not a scope"));
 }
 
+/// The first page of interactions is not empty, and a GET of each answers what it shows.
+async fn gets_answer_what_the_list_shows(client: &wrapup_client::Client) {
+    let listed = client.list_interactions(&Default::default()).await.unwrap();
+    assert!(!listed.entities.is_empty());
+    for interaction in &listed.entities {
+        assert_eq!(
+            &client.get_interaction(interaction.id).await.unwrap(),
+            interaction
+        );
+    }
+}
+
 /// `--mmap-mib` (SQLite's readers through a memory map): the server reads what it wrote,
 /// with the read cache off so that every GET reads the database; more than SQLite can map is
 /// a usage error.
@@ -120,14 +132,7 @@ async fn serve_reads_through_a_memory_map_when_asked() {
         &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
         wrapup_server::demo::DEMO_CLIENT_SECRET,
     );
-    let listed = demo.list_interactions(&Default::default()).await.unwrap();
-    assert!(!listed.entities.is_empty());
-    for interaction in &listed.entities {
-        assert_eq!(
-            &demo.get_interaction(interaction.id).await.unwrap(),
-            interaction
-        );
-    }
+    gets_answer_what_the_list_shows(&demo).await;
     assert!(
         !server.stderr().contains("maps less"),
         "{}",
@@ -170,13 +175,6 @@ async fn serve_warms_its_read_cache_when_asked() {
     )
     .await;
     let client = api_client(&server.url, &creds);
-    let listed = client.list_interactions(&Default::default()).await.unwrap();
-    assert!(!listed.entities.is_empty());
-    for interaction in &listed.entities {
-        assert_eq!(
-            &client.get_interaction(interaction.id).await.unwrap(),
-            interaction
-        );
-    }
+    gets_answer_what_the_list_shows(&client).await;
     assert_eq!(cached().await.as_deref(), Some("300"), "hits add nothing");
 }
