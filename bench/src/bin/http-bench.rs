@@ -417,13 +417,18 @@ fn start_wrapup(args: &Args, db_url: &str, warm: Option<u64>) -> Result<Serve> {
 
 /// The value of the metric `name` on a wrapup server's `/metrics`.
 fn metric(port: u16, name: &str) -> Option<f64> {
+    metrics_text(port)?
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// A wrapup server's `/metrics`, as text.
+fn metrics_text(port: u16) -> Option<String> {
     let out = Command::new("curl")
         .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
         .output()
         .ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Seeds `n` interactions into `db_url` and creates a client; returns the seed's and the
@@ -516,14 +521,11 @@ fn postgres_puts(
 /// The error statuses a wrapup server answered so far, from its `/metrics`
 /// (`status=count, …`), so that a run with errors says what they were.
 fn error_statuses(port: u16) -> String {
-    let Ok(out) = Command::new("curl")
-        .args(["-s", &format!("http://127.0.0.1:{port}/metrics")])
-        .output()
-    else {
+    let Some(metrics) = metrics_text(port) else {
         return "(metrics unavailable)".into();
     };
     let mut counts = std::collections::BTreeMap::<u16, f64>::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in metrics.lines() {
         if !line.contains("http_requests_total{") {
             continue;
         }
