@@ -176,7 +176,7 @@ impl App {
                 let cut_short = shutdown.in_flight();
                 for request in &cut_short {
                     tracing::warn!(
-                        method = %request.method, path = %request.path, request_id = %request.request_id,
+                        method = %request.method, path = %request.path(), request_id = %request.request_id,
                         running_ms = request.running_for().as_millis() as u64,
                         "shutdown timeout passed: request cut short"
                     );

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use axum::http::Method;
+use axum::http::{Method, Uri};
 use tokio::sync::watch;
 
 /// The registry is split in this many maps, each behind its own lock, so that the workers
@@ -45,13 +45,19 @@ impl Default for Shutdown {
 #[derive(Debug)]
 pub struct InFlight {
     pub method: Method,
-    pub path: String,
+    /// Its URI as received (a clone shares the request's bytes: nothing is copied).
+    pub uri: Uri,
     /// Its `X-Request-Id` (the `contextId` of its error body).
     pub request_id: String,
     pub started: Instant,
 }
 
 impl InFlight {
+    /// Its path.
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
     /// How long it has been running.
     pub fn running_for(&self) -> Duration {
         self.started.elapsed()
@@ -141,9 +147,9 @@ mod tests {
     #[tokio::test]
     async fn requests_are_tracked_until_answered_and_the_switch_is_seen() {
         let shutdown = Arc::new(Shutdown::default());
-        let request = |method, path: &str, id: &str| InFlight {
+        let request = |method, path: &'static str, id: &str| InFlight {
             method,
-            path: path.into(),
+            uri: Uri::from_static(path),
             request_id: id.into(),
             started: Instant::now(),
         };
@@ -153,7 +159,7 @@ mod tests {
         let paths: Vec<String> = shutdown
             .in_flight()
             .iter()
-            .map(|r| r.path.clone())
+            .map(|r| r.path().to_string())
             .collect();
         assert_eq!(paths, ["/a", "/b"]);
         drop(first);

@@ -228,7 +228,9 @@ pub struct QueueSearch {
 #[derive(Debug)]
 pub struct SharedInteraction {
     pub record: InteractionRecord,
-    rendered: std::sync::OnceLock<bytes::Bytes>,
+    /// Exactly the body's bytes: no spare capacity, and no second allocation to count the
+    /// body's owners (the `Arc` around this counts them, [`SharedInteraction::body`]).
+    rendered: std::sync::OnceLock<Box<[u8]>>,
 }
 
 impl SharedInteraction {
@@ -246,15 +248,65 @@ impl SharedInteraction {
 
     /// The record's API rendering (the interaction's JSON body), made by the first caller
     /// and shared by the rest: a GET answered from the read cache costs no serialisation.
-    pub fn json(&self) -> bytes::Bytes {
-        self.rendered
-            .get_or_init(|| {
-                let json = serde_json::to_vec(&self.record.interaction)
-                    .expect("an interaction serializes");
-                // The buffer grew by doubling (a body of 550 bytes in 1,024); a copy of what it
-                // holds is what the cache keeps (docs/benchmarks.md, eighth session).
-                bytes::Bytes::copy_from_slice(&json)
-            })
-            .clone()
+    pub fn json(&self) -> &[u8] {
+        self.rendered.get_or_init(|| {
+            let json =
+                serde_json::to_vec(&self.record.interaction).expect("an interaction serializes");
+            // The buffer grew by doubling (a body of 550 bytes in 1,024); a copy of what it
+            // holds is what the cache keeps (docs/benchmarks.md, eighth session).
+            Box::from(json.as_slice())
+        })
+    }
+
+    /// [`SharedInteraction::json`] as a response body that holds `shared` until it is sent:
+    /// the body's bytes are not copied, and counting its owners touches the `Arc` a GET
+    /// holds already rather than a counter elsewhere in memory.
+    pub fn body(shared: std::sync::Arc<SharedInteraction>) -> bytes::Bytes {
+        bytes::Bytes::from_owner(Rendered(shared))
+    }
+}
+
+/// An interaction's rendering, as the owner of a response body's bytes.
+struct Rendered(std::sync::Arc<SharedInteraction>);
+
+impl AsRef<[u8]> for Rendered {
+    fn as_ref(&self) -> &[u8] {
+        self.0.json()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use uuid::Uuid;
+    use wrapup_types::Channel;
+
+    use super::*;
+
+    #[test]
+    fn the_body_is_the_rendering_and_holds_the_interaction_until_sent() {
+        let new = NewInteraction {
+            id: Uuid::new_v4(),
+            division_id: Uuid::new_v4(),
+            channel: Channel::Voice,
+            now_ms: 1_700_000_000_000,
+            queue_id: None,
+            agent_id: None,
+        };
+        let shared = SharedInteraction::shared(crate::rules::new_interaction(&new, 1, None));
+        let body = SharedInteraction::body(shared.clone());
+        assert_eq!(
+            &body[..],
+            serde_json::to_vec(&shared.record.interaction).unwrap()
+        );
+        // The rendering is made once: the body's bytes are the ones the interaction keeps.
+        assert_eq!(body.as_ptr(), shared.json().as_ptr());
+        assert_eq!(Arc::strong_count(&shared), 2);
+        let copy = body.clone();
+        drop(body);
+        assert_eq!(Arc::strong_count(&shared), 2, "a copy still holds it");
+        drop(copy);
+        assert_eq!(Arc::strong_count(&shared), 1);
     }
 }

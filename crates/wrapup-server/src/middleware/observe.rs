@@ -133,19 +133,18 @@ where
         chaos,
     } = parts;
     let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    // The route's pattern is shared (an `Arc<str>`), as is the URI's text: a GET answered
+    // from the read cache copies neither.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     // In the registry until answered: a shutdown waits for it, within its bound.
     let this = shutdown.track(InFlight {
         method: request.method().clone(),
-        path: request.uri().path().to_string(),
+        uri: request.uri().clone(),
         request_id: request_id::assign(&mut request),
         started,
     });
-    let (method, path, request_id) = (&this.method, &this.path, &this.request_id);
+    let (method, path, request_id) = (&this.method, this.path(), &this.request_id);
     let errors = ErrorContext::of(&request);
     let context = RequestContext::default();
     request.extensions_mut().insert(context.clone());
@@ -157,7 +156,7 @@ where
             .uri()
             .path_and_query()
             .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| path.clone());
+            .unwrap_or_else(|| path.to_string());
         let headers = redacted_headers(request.headers());
         let (parts, body) = std::mem::take(&mut request).into_parts();
         let (body, captured) = TeeBody::wrap(body);
@@ -188,7 +187,7 @@ where
 
     state
         .metrics
-        .record_request(method.as_str(), &route, status, elapsed);
+        .record_request(method.as_str(), route, status, elapsed);
     // Whole microseconds: `latency_ms=0.938`, not `0.9383360000000001`.
     let latency_ms = elapsed.as_micros() as f64 / 1000.0;
     tracing::info!(

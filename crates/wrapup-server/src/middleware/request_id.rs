@@ -29,7 +29,14 @@ pub fn assign(request: &mut Request) -> String {
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        .unwrap_or_else(|| {
+            // Written straight into its buffer, not through `Display`'s formatter.
+            let mut text = uuid::Uuid::encode_buffer();
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut text)
+                .to_string()
+        });
     id
 }
 

@@ -238,7 +238,7 @@ waiting up to {} for {} request(s) in flight",
             eprintln!(
                 "  {} {} (running for {:.1} s, request id {})",
                 r.method,
-                r.path,
+                r.path(),
                 r.running_for().as_secs_f64(),
                 r.request_id
             );

@@ -13,7 +13,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
-use wrapup_store::{InteractionFilter, NewInteraction, Store};
+use wrapup_store::{InteractionFilter, NewInteraction, SharedInteraction, Store};
 use wrapup_types::ErrorCode::*;
 use wrapup_types::{
     Channel, CreateInteraction, Interaction, InteractionState, Page, SetState, SortOrder,
@@ -34,9 +34,13 @@ fn with_etag(interaction: Interaction) -> Response {
     tagged(Json(interaction).into_response(), version)
 }
 
+/// The GET's content type, made once (a `&str` would be copied into each response).
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// `response` with the interaction's `version` as its strong entity tag.
 fn tagged(mut response: Response, version: i64) -> Response {
-    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+    // From the `String` itself: `from_str` would copy it into a second allocation.
+    if let Ok(v) = HeaderValue::try_from(format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, v);
     }
     response
@@ -144,12 +148,10 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let found = visible::interaction_shared(store.as_ref(), &principal, &id).await?;
-    let body = found.json();
-    let json = [(header::CONTENT_TYPE, "application/json")];
-    Ok(tagged(
-        (json, body).into_response(),
-        found.record.interaction.version,
-    ))
+    let version = found.record.interaction.version;
+    let json = [(header::CONTENT_TYPE, APPLICATION_JSON)];
+    let body = SharedInteraction::body(found);
+    Ok(tagged((json, body).into_response(), version))
 }
 
 const LIST_ERRORS: Errors = &[&[RequestQueryInvalid]];
