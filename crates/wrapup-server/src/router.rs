@@ -10,7 +10,7 @@ use tower::ServiceBuilder;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::layer::AuthenticateLayer;
+use crate::auth::layer::{AuthenticateLayer, TokenPaths};
 use crate::auth::{clients, token};
 use crate::middleware::observe::ObserveLayer;
 use crate::rate_limit::layer::ChargeLayer;
@@ -101,12 +101,21 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
     let (public, _) = public().split_for_parts();
-    let (authenticated, _) = authenticated().split_for_parts();
-    // Authenticated (401 otherwise), then counted against the client's rate limit (429),
-    // before the handler runs.
-    let authenticated = authenticated.route_layer(
+    let (authenticated, operations) = authenticated().split_for_parts();
+    // Each group's whole stack is one layer, outermost first: axum wraps each `layer` call
+    // around every route separately, and a request then clones every wrapped level again
+    // at each level below it; one composed layer is one level (docs/benchmarks.md).
+    let observed = || {
         ServiceBuilder::new()
-            .layer(AuthenticateLayer::new(&state))
+            .layer(ObserveLayer::new(&state))
+            .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES))
+    };
+    // Authenticated (401 otherwise), then counted against the client's rate limit (429),
+    // before the handler runs; a method the path does not have is answered 405 without
+    // looking at the token (`TokenPaths`).
+    let authenticated = authenticated.layer(
+        observed()
+            .layer(AuthenticateLayer::new(&state, TokenPaths::of(&operations)))
             .option_layer(ChargeLayer::when_limited(&state)),
     );
     Router::new()
@@ -117,16 +126,9 @@ pub fn router(state: AppState) -> Router {
             post(console::notification_topics),
         )
         .route("/console/{version}/{*path}", get(console::asset))
-        .merge(public)
-        .merge(authenticated)
         .fallback(fallback::unknown_path)
-        // One layer made of the whole stack, outermost first: axum wraps each `layer` call
-        // around every route separately, and a request then clones every wrapped level
-        // again at each level below it; one composed layer is one level.
-        .layer(
-            ServiceBuilder::new()
-                .layer(ObserveLayer::new(&state))
-                .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES)),
-        )
+        .layer(observed())
+        .merge(public.layer(observed()))
+        .merge(authenticated)
         .with_state(state)
 }

@@ -173,6 +173,74 @@ async fn every_endpoint_needs_its_scope() {
     }
 }
 
+/// Read from the OpenAPI document rather than listed: every operation with a security
+/// requirement answers 401 without a token (HEAD too, where the path has GET), and a method
+/// its path does not have answers 405 without looking at the token (docs/api.md): the
+/// authenticating step tells the two apart by the routes' registration (`TokenPaths`).
+#[tokio::test]
+async fn every_documented_operation_needs_a_token_and_a_missing_method_does_not() {
+    let s = TestServer::start().await;
+    let anonymous = Client::new(&s.url);
+    let doc = serde_json::to_value(wrapup_server::openapi_document()).unwrap();
+    let parameter = regex::Regex::new(r"\{[^}]+\}").unwrap();
+    let id = Uuid::new_v4().to_string();
+    let (mut operations, mut paths) = (0, 0);
+    for (pattern, item) in doc["paths"].as_object().unwrap() {
+        let path = parameter.replace_all(pattern, id.as_str()).into_owned();
+        let item = item.as_object().unwrap();
+        let secured: Vec<Method> = item
+            .iter()
+            // `[{}]` (or a `{}` among them) is "no token needed".
+            .filter(|(_, op)| {
+                op["security"].as_array().is_some_and(|requirements| {
+                    !requirements.is_empty()
+                        && requirements
+                            .iter()
+                            .all(|r| r.as_object().is_some_and(|o| !o.is_empty()))
+                })
+            })
+            .map(|(method, _)| Method::from_bytes(method.to_uppercase().as_bytes()).unwrap())
+            .collect();
+        for method in &secured {
+            let r = send(&anonymous, method, &path, &None).await;
+            let expected = if *method == Method::HEAD {
+                (401, vec![]) // no body
+            } else {
+                (401, vec!["authentication.required".to_string()])
+            };
+            let codes = if *method == Method::HEAD {
+                vec![]
+            } else {
+                codes_of(&r)
+            };
+            assert_eq!((r.status.as_u16(), codes), expected, "{method} {pattern}");
+            operations += 1;
+        }
+        if secured.is_empty() {
+            continue;
+        }
+        paths += 1;
+        if item.contains_key("get") && !item.contains_key("head") {
+            let r = send(&anonymous, &Method::HEAD, &path, &None).await;
+            assert_eq!(r.status, 401, "HEAD {pattern}");
+        }
+        let missing = [Method::PATCH, Method::DELETE, Method::PUT, Method::POST]
+            .into_iter()
+            .find(|m| !item.contains_key(&m.as_str().to_lowercase()))
+            .expect("a method the path does not have");
+        let r = send(&anonymous, &missing, &path, &None).await;
+        assert_eq!(
+            (r.status.as_u16(), codes_of(&r)),
+            (405, vec!["request.method.unsupported".to_string()]),
+            "{missing} {pattern}"
+        );
+    }
+    assert!(
+        operations > 50 && paths > 30,
+        "{operations} operations, {paths} paths"
+    );
+}
+
 #[tokio::test]
 async fn authentication_errors() {
     let s = TestServer::start().await;
