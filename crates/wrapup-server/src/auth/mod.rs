@@ -56,7 +56,9 @@ impl<State: Send + Sync> FromRequestParts<State> for Authenticated {
         parts.extensions.remove::<Authenticated>().ok_or_else(|| {
             ApiError::internal(
                 "an authenticated handler without a principal",
-                "the route is not behind the authenticate layer",
+                "the request did not pass the authenticating step: the route is not behind \
+                 it, or its method is served there but missing from the OpenAPI document \
+                 (auth::layer::TokenPaths)",
             )
         })
     }

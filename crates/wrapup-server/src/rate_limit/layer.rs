@@ -1,5 +1,5 @@
-//! The per-client rate limit, for requests `authenticate` let through (it runs just inside
-//! it, and only when a limit is configured): takes one request from the client's bucket,
+//! The per-client rate limit, for requests `authenticate` admitted (it runs just inside it,
+//! and only when a limit is configured): takes one request from the client's bucket,
 //! leaves the decision in the [`RequestContext`] (for the `RateLimit-*` headers every
 //! response then carries) and answers 429 `request.rate.limited` when the bucket is empty,
 //! before the handler looks at anything else of the request.
@@ -73,7 +73,8 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let Some(Authenticated(principal)) = request.extensions().get::<Authenticated>() else {
-            // Not authenticated (not behind `authenticate`): nothing to count against.
+            // Not authenticated: a method its path does not have, which `authenticate` let
+            // through to the router's 405 without a token. Nothing to count against.
             return pass(self.inner.call(request));
         };
         let limiter = &self.parts.limiter;
