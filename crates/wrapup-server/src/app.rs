@@ -1,8 +1,8 @@
 //! [`App`]: the server's parts wired together with its background tasks.
 
-use std::future::{Future, IntoFuture};
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::future::Future;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -17,6 +17,7 @@ use crate::auth::{Authentication, CredentialCache};
 use crate::chaos::ChaosSwitch;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::connections::Workers;
 use crate::inspector::Inspector;
 use crate::metrics::{self, Metrics};
 use crate::notifications::Notifications;
@@ -33,6 +34,10 @@ pub struct App {
     pub(crate) state: AppState,
     tasks: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    http_workers: NonZeroUsize,
+    /// The threads that served the connections, once [`App::serve`] returned: they drive
+    /// the sockets opened on them until [`App::close`] has closed the store.
+    workers: Mutex<Option<Workers>>,
 }
 
 /// The server's open work, for what a shutdown says it waits for (see [`App::load`]).
@@ -127,6 +132,8 @@ impl App {
             state,
             tasks,
             shutdown_timeout: config.shutdown_timeout,
+            http_workers: config.http_workers,
+            workers: Mutex::new(None),
         }
     }
 
@@ -159,19 +166,14 @@ impl App {
                 shutdown.begin();
             }
         };
-        let server = axum::serve(
-            listener,
-            self.router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(begin)
-        .into_future();
+        let mut workers = Workers::start(self.http_workers, &self.router())?;
+        let served = workers.serve(listener, begin);
         let deadline = async {
             shutdown.begun().await;
             tokio::time::sleep(self.shutdown_timeout).await;
         };
-        tokio::select! {
-            served = server => served.map(|()| Drained::default()),
+        let drained = tokio::select! {
+            () = served => Drained::default(),
             () = deadline => {
                 let cut_short = shutdown.in_flight();
                 for request in &cut_short {
@@ -181,9 +183,11 @@ impl App {
                         "shutdown timeout passed: request cut short"
                     );
                 }
-                Ok(Drained { cut_short })
+                Drained { cut_short }
             }
-        }
+        };
+        *self.workers.lock().unwrap_or_else(PoisonError::into_inner) = Some(workers);
+        Ok(drained)
     }
 
     /// The last step of a shutdown: stops the background tasks, then closes the store,
@@ -192,6 +196,13 @@ impl App {
     pub async fn close(&self) {
         self.tasks.iter().for_each(JoinHandle::abort);
         self.state.store.close().await;
+        // Then the connections' threads, and whatever still runs on them.
+        drop(
+            self.workers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
     }
 }
 

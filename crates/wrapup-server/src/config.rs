@@ -1,6 +1,7 @@
 //! The server's settings, [`Config`]: what `wrapup serve`'s options set, kept whole in the
 //! state for the handlers that read one.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use crate::auth::hashing::HashingSettings;
@@ -52,6 +53,9 @@ pub struct Config {
     /// Fill the store's read cache in the background once started (`serve
     /// --warm-read-cache`, `Store::warm_read_cache`).
     pub warm_read_cache: bool,
+    /// The threads serving HTTP connections (`serve --http-workers`), each with a runtime
+    /// of its own (`connections`); by default one per CPU.
+    pub http_workers: NonZeroUsize,
 }
 
 impl Default for Config {
@@ -73,6 +77,7 @@ impl Default for Config {
             refusal_delay: Duration::from_secs(1),
             notifications: NotificationConfig::default(),
             warm_read_cache: false,
+            http_workers: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
         }
     }
 }

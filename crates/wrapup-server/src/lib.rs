@@ -23,6 +23,7 @@ mod auth;
 mod chaos;
 mod clock;
 mod config;
+mod connections;
 pub mod console;
 pub mod demo;
 mod error;

@@ -133,6 +133,17 @@ impl Hub {
         self.processed.load(Ordering::Acquire)
     }
 
+    /// Whether event `seq` is dispatched, for a socket that has received a message of it:
+    /// its dispatch may still be in progress on another thread (queuing the messages of
+    /// another topic, or to another socket). Then this waits for it, which is short: the
+    /// dispatch queues every message of an event, and notes it processed, under the lock.
+    pub fn dispatched(&self, seq: i64) -> bool {
+        self.processed() >= seq || {
+            let _index = self.lock();
+            self.processed() >= seq
+        }
+    }
+
     /// Registers a socket of `channel` with `topics` and a queue of `capacity` messages. A
     /// socket of the same channel already here is kicked (one socket per channel: the new
     /// one replaces it).
@@ -251,14 +262,15 @@ impl Hub {
                 }
             }
         }
+        // Under the lock: a socket that got one of these messages and takes the lock sees
+        // the event processed (`dispatched`).
+        self.processed.store(event.seq, Ordering::Release);
         for id in full {
             if let Some(entry) = index.remove(id) {
                 tracing::info!(channel = %entry.channel, "notification socket too slow: closing it");
                 entry.kick.notify_one();
             }
         }
-        drop(index);
-        self.processed.store(event.seq, Ordering::Release);
     }
 
     /// Follows the committed events in order, from the latest at its start, until aborted:

@@ -7,6 +7,7 @@
 pub mod receiver;
 
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use crate::app::App;
 use crate::auth::new_client;
 use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
+use crate::connections::Workers;
 use reqwest::Method;
 use uuid::Uuid;
 use wrapup_client::{Client, RawResponse};
@@ -91,9 +93,12 @@ impl TestServerBuilder {
         let app = App::start(store.clone(), clock.clone() as Arc<dyn Clock>, self.config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let router = app.router();
+        // Served as `wrapup serve` serves: on worker threads of their own (two, whatever
+        // the machine, so that requests of one test run on more than one).
+        let mut workers =
+            Workers::start(NonZeroUsize::new(2).unwrap(), &app.router()).expect("worker threads");
         let server = tokio::spawn(async move {
-            axum_serve(listener, router).await;
+            workers.serve(listener, std::future::pending()).await;
         });
         TestServer {
             url: format!("http://{addr}"),
@@ -350,11 +355,6 @@ pub fn seeded_rng(test: &str) -> rand::rngs::StdRng {
     };
     eprintln!("{test}: random choices seeded with {SEED_VAR}={seed}");
     rand::rngs::StdRng::seed_from_u64(seed)
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, router: axum::Router) {
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).await.unwrap();
 }
 
 /// A PUT of a raw wrap-up body.

@@ -1,10 +1,10 @@
 //! The request log. The tests of this binary share one process, and tracing caches each
 //! callsite's interest process-wide: a thread-scoped subscriber set while other tests
 //! register the same callsites can miss events. So the capture is one global subscriber,
-//! installed once, that takes every callsite (`Interest::sometimes`) and keeps only events
-//! on a thread that is capturing (the test's; `#[tokio::test]` runs its server there).
+//! installed once, that takes every callsite (`Interest::sometimes`) and keeps the events of
+//! every thread while a test captures: the server logs on its worker threads, not the
+//! test's. Other tests' lines may be captured too; the assertions look for this test's.
 
-use std::cell::RefCell;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -29,34 +29,32 @@ impl Write for Captured {
     }
 }
 
-thread_local! {
-    /// Where this thread's log lines go, while it captures.
-    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
-}
+/// Where log lines go while a test captures.
+static CAPTURE: Mutex<Option<Captured>> = Mutex::new(None);
 
-/// Writes to the current thread's capture (nothing when it has none).
-struct ThisThread;
+/// Writes to the capture (nothing when there is none).
+struct Capturing;
 
-impl Write for ThisThread {
+impl Write for Capturing {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        match CAPTURE.lock().unwrap().as_mut() {
             Some(captured) => captured.write(buf),
             None => Ok(buf.len()),
-        })
+        }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
 
-/// Captures, as JSON lines at every level, what this thread logs until the guard is dropped.
+/// Captures, as JSON lines at every level, what is logged until the guard is dropped.
 fn capture(into: &Captured) -> impl Drop {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        let capturing = dynamic_filter_fn(|_, _| CAPTURE.with(|c| c.borrow().is_some()));
+        let capturing = dynamic_filter_fn(|_, _| CAPTURE.lock().unwrap().is_some());
         let layer = tracing_subscriber::fmt::layer()
             .json()
-            .with_writer(|| ThisThread)
+            .with_writer(|| Capturing)
             .with_filter(capturing);
         tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
             .expect("no other global subscriber in this test binary");
@@ -66,10 +64,10 @@ fn capture(into: &Captured) -> impl Drop {
     struct Release;
     impl Drop for Release {
         fn drop(&mut self) {
-            CAPTURE.with(|c| c.borrow_mut().take());
+            CAPTURE.lock().unwrap().take();
         }
     }
-    CAPTURE.with(|c| *c.borrow_mut() = Some(into.clone()));
+    *CAPTURE.lock().unwrap() = Some(into.clone());
     Release
 }
 

@@ -10,6 +10,7 @@ mod auth_limits;
 mod bulk_wrapups;
 mod chaos;
 mod clock;
+mod connections;
 mod console;
 mod disk_full;
 mod docs_reference;

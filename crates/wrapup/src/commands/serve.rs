@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// Secret hashes that may wait for a thread; more are answered 503 at once.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     hashing_queue: u32,
+    /// Threads that serve HTTP connections, each connection on one of them from its first
+    /// request to its last [default: one per CPU]. See docs/operations.md#http-workers.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    http_workers: Option<u32>,
     /// Log format on stderr: text, or json (one object per line). Filter with WRAPUP_LOG,
     /// e.g. WRAPUP_LOG=debug.
     #[arg(
@@ -175,6 +179,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
             queue: args.hashing_queue as usize,
         },
         warm_read_cache: args.warm_read_cache,
+        http_workers: args
+            .http_workers
+            .and_then(|n| std::num::NonZeroUsize::new(n as usize))
+            .unwrap_or(Config::default().http_workers),
         notifications: NotificationConfig {
             heartbeat: args.notification_heartbeat,
             closing_notice: args.notification_closing_notice,

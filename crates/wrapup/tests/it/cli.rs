@@ -1,5 +1,6 @@
 //! The `wrapup` binary: `serve`, `serve --demo` (idempotent), `serve --mmap-mib`, `serve
-//! --warm-read-cache`, `clients create` on the database of a running server, usage errors.
+//! --warm-read-cache`, `serve --http-workers`, `clients create` on the database of a running
+//! server, usage errors.
 
 use std::process::Command;
 
@@ -118,6 +119,39 @@ async fn gets_answer_what_the_list_shows(client: &wrapup_client::Client) {
             interaction
         );
     }
+}
+
+/// `--http-workers N`: N threads serve the connections (named `wrapup-http-<i>`, as a
+/// profiler or `top -H` shows them), and the API answers on one as on several; 0 is a usage
+/// error.
+#[tokio::test]
+async fn serve_serves_its_connections_on_the_workers_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("workers.db").display());
+    for workers in [1, 3] {
+        let server = Server::start(&db, &["--demo", "--http-workers", &workers.to_string()]);
+        let demo = wrapup_client::Client::new(&server.url).with_credentials(
+            &wrapup_server::demo::DEMO_CLIENT_ID.to_string(),
+            wrapup_server::demo::DEMO_CLIENT_SECRET,
+        );
+        gets_answer_what_the_list_shows(&demo).await;
+        let tasks = format!("/proc/{}/task", server.process.id());
+        let mut names: Vec<String> = std::fs::read_dir(&tasks)
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|name| name.trim().to_string())
+            .filter(|name| name.starts_with("wrapup-http-"))
+            .collect();
+        names.sort();
+        let expected: Vec<String> = (0..workers).map(|i| format!("wrapup-http-{i}")).collect();
+        assert_eq!(names, expected);
+    }
+    let out = Command::new(BIN)
+        .args(["serve", "--http-workers", "0", "--db", &db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--http-workers"));
 }
 
 /// `--mmap-mib` (SQLite's readers through a memory map): the server reads what it wrote,
