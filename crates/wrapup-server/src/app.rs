@@ -166,7 +166,7 @@ impl App {
                 shutdown.begin();
             }
         };
-        let mut workers = Workers::start(self.http_workers, &self.router())?;
+        let mut workers = Workers::start(self.http_workers, || self.router())?;
         let served = workers.serve(listener, begin);
         let deadline = async {
             shutdown.begun().await;

@@ -96,7 +96,7 @@ impl TestServerBuilder {
         // Served as `wrapup serve` serves: on worker threads of their own (two, whatever
         // the machine, so that requests of one test run on more than one).
         let mut workers =
-            Workers::start(NonZeroUsize::new(2).unwrap(), &app.router()).expect("worker threads");
+            Workers::start(NonZeroUsize::new(2).unwrap(), || app.router()).expect("worker threads");
         let server = tokio::spawn(async move {
             workers.serve(listener, std::future::pending()).await;
         });
