@@ -5,7 +5,8 @@
 //! handed, from its first request to its last, on that thread. So a request never wakes
 //! another thread to be scheduled. On tokio's work-stealing runtime, a busy server's
 //! workers park and wake each other around nearly every request; on two cores that cost
-//! about a sixth of a cached GET's CPU (docs/benchmarks.md, issue 29's tenth session).
+//! a cached GET about a tenth more CPU, and 10–18 % of the GETs a second (docs/benchmarks.md,
+//! issue 29's tenth session).
 //!
 //! What the connections share stays shared: the router's state is behind `Arc`s, the store's
 //! writer is a thread of its own, and channels and timers work across runtimes. The
@@ -118,7 +119,11 @@ impl Workers {
     /// `signal` completes. Then stops accepting, asks every connection to close once its
     /// request in flight is answered, and returns when all have closed. Websockets, no
     /// longer HTTP connections once upgraded, end on the app's shutdown signal themselves.
+    /// The workers serve once: called again, this returns at once.
     pub async fn serve(&mut self, mut listener: TcpListener, signal: impl Future<Output = ()>) {
+        if self.queues.is_empty() {
+            return;
+        }
         let mut signal = pin!(signal);
         let mut next = 0;
         loop {
