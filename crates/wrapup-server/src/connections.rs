@@ -168,6 +168,16 @@ impl Worker {
     async fn run(mut self) {
         // Each connection holds a receiver: closed once all have ended.
         let (open, open_rx) = watch::channel(());
+        // The shutdown's start, passed on to this worker's connections by a channel of its
+        // own: a connection polls it each time it is woken, and a channel's waiters are
+        // behind a lock, which one shared by every worker's connections would send from core
+        // to core on every request.
+        let (begin, begin_rx) = watch::channel(());
+        let mut everyone = self.begin.clone();
+        tokio::spawn(async move {
+            let _ = everyone.changed().await;
+            drop(begin);
+        });
         while let Some((stream, addr)) = self.accepted.recv().await {
             match TcpStream::from_std(stream) {
                 Ok(stream) => {
@@ -177,7 +187,7 @@ impl Worker {
                     tokio::spawn(connection(
                         stream,
                         service,
-                        self.begin.clone(),
+                        begin_rx.clone(),
                         open_rx.clone(),
                     ));
                 }
