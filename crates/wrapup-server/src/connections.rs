@@ -77,9 +77,6 @@ impl Workers {
         let mut queues = Vec::with_capacity(count.get());
         for index in 0..count.get() {
             let (queue, accepted) = mpsc::unbounded_channel();
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
             let worker = Worker {
                 router: router(),
                 begin: begin_rx.clone(),
@@ -87,9 +84,25 @@ impl Workers {
             };
             let drained = drained_rx.clone();
             let mut stop = stop_rx.clone();
+            // The runtime is made on its thread: one made here and dropped here (a thread
+            // that failed to start) would panic in the async caller.
+            let (built_tx, built) = std::sync::mpsc::sync_channel(1);
             std::thread::Builder::new()
                 .name(format!("wrapup-http-{index}"))
                 .spawn(move || {
+                    let runtime = match tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        Ok(runtime) => {
+                            let _ = built_tx.send(Ok(()));
+                            runtime
+                        }
+                        Err(e) => {
+                            let _ = built_tx.send(Err(e));
+                            return;
+                        }
+                    };
                     runtime.block_on(async move {
                         let serve = async move {
                             worker.run().await;
@@ -105,6 +118,9 @@ impl Workers {
                     // read in progress.
                     runtime.shutdown_background();
                 })?;
+            built
+                .recv()
+                .map_err(|_| std::io::Error::other("an HTTP worker thread ended at its start"))??;
             queues.push(queue);
         }
         Ok(Workers {
@@ -227,6 +243,8 @@ async fn connection<S>(
                 break;
             }
             // The sender is dropped, never sent on: `changed` then returns an error.
+            // hyper then closes an idle connection at once, and one that has not sent a
+            // byte yet (a browser's spare connection) too.
             _ = begin.changed(), if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();

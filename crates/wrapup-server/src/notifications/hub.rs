@@ -133,14 +133,13 @@ impl Hub {
         self.processed.load(Ordering::Acquire)
     }
 
-    /// Whether event `seq` is dispatched, for a socket that has received a message of it:
-    /// its dispatch may still be in progress on another thread (queuing the messages of
-    /// another topic, or to another socket). Then this waits for it, which is short: the
-    /// dispatch queues every message of an event, and notes it processed, under the lock.
-    pub fn dispatched(&self, seq: i64) -> bool {
-        self.processed() >= seq || {
-            let _index = self.lock();
-            self.processed() >= seq
+    /// Returns once event `seq` is dispatched: every message of it queued. For a socket that
+    /// has received one of its messages: the dispatch is then under way on another thread
+    /// (queuing the messages of another topic, or to another socket) and ends soon. The
+    /// wait yields, so the thread's other connections go on meanwhile.
+    pub async fn dispatched(&self, seq: i64) {
+        while self.processed() < seq {
+            tokio::task::yield_now().await;
         }
     }
 
@@ -262,15 +261,14 @@ impl Hub {
                 }
             }
         }
-        // Under the lock: a socket that got one of these messages and takes the lock sees
-        // the event processed (`dispatched`).
-        self.processed.store(event.seq, Ordering::Release);
         for id in full {
             if let Some(entry) = index.remove(id) {
                 tracing::info!(channel = %entry.channel, "notification socket too slow: closing it");
                 entry.kick.notify_one();
             }
         }
+        drop(index);
+        self.processed.store(event.seq, Ordering::Release);
     }
 
     /// Follows the committed events in order, from the latest at its start, until aborted:

@@ -328,7 +328,8 @@ impl Session {
                     }
                     // Every message of this event was queued (the hub dispatched it whole)
                     // and none is left: it is handled.
-                    if self.notifications.hub.dispatched(d.seq) && reg.queue.is_empty() {
+                    self.notifications.hub.dispatched(d.seq).await;
+                    if reg.queue.is_empty() {
                         conn.partial = None;
                         conn.handled(d.seq);
                     }
@@ -349,7 +350,7 @@ impl Session {
                         return end;
                     }
                     if let Some(seq) = conn.partial {
-                        if self.notifications.hub.dispatched(seq) && reg.queue.is_empty() {
+                        if self.notifications.hub.processed() >= seq && reg.queue.is_empty() {
                             conn.partial = None;
                             conn.handled(seq);
                         }

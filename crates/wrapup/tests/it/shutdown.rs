@@ -2,8 +2,8 @@
 //! gets SIGTERM with five event-stream subscribers connected and wrap-ups in flight; it
 //! ends every stream, exits 0 within 5 s, every wrap-up it acknowledged is there after a
 //! restart, and a subscriber resuming with `Last-Event-ID` continues exactly where its
-//! stream stopped. A second signal stops it at once; `--shutdown-timeout` bounds a request
-//! that will not finish.
+//! stream stopped. Connections that never sent a request do not hold it up. A second signal
+//! stops it at once; `--shutdown-timeout` bounds a request that will not finish.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -198,6 +198,34 @@ async fn in_flight(api: &Client, n: u32) {
         String::from_utf8_lossy(&metrics.body).contains(&want)
     })
     .await;
+}
+
+/// Connections that never sent a byte (a browser's spare ones) are closed at once: the
+/// shutdown does not wait for their first request, however long its timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_never_sent_a_request_do_not_hold_up_the_shutdown() {
+    use tokio::io::AsyncReadExt;
+    let db = TestDb::sqlite();
+    let creds = common::create_client(&db.url);
+    let mut server = Server::start(&db.url, &["--shutdown-timeout", "1h"]);
+    let mut spare = Vec::new();
+    for _ in 0..4 {
+        spare.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    // Answered on a connection accepted after the spare ones: they were accepted too.
+    let api = client(&server, &creds);
+    api.list_divisions().await.unwrap();
+    signal(&server, "TERM");
+    let (code, _) = wait_exit(&mut server, Duration::from_secs(20)).await;
+    assert_eq!(code, Some(0), "{}", server.stderr());
+    for mut socket in spare {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut byte)).await;
+        assert!(
+            matches!(read, Ok(Ok(0) | Err(_))),
+            "a spare connection is closed: {read:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
