@@ -181,7 +181,12 @@ struct Worker {
 impl Worker {
     /// Serves each connection handed over until the queue closes, then waits for them all
     /// to close.
-    async fn run(mut self) {
+    async fn run(self) {
+        let Worker {
+            router,
+            begin: mut everyone,
+            mut accepted,
+        } = self;
         // Each connection holds a receiver: closed once all have ended.
         let (open, open_rx) = watch::channel(());
         // The shutdown's start, passed on to this worker's connections by a channel of its
@@ -189,17 +194,16 @@ impl Worker {
         // behind a lock, which one shared by every worker's connections would send from core
         // to core on every request.
         let (begin, begin_rx) = watch::channel(());
-        let mut everyone = self.begin.clone();
         tokio::spawn(async move {
             let _ = everyone.changed().await;
             drop(begin);
         });
-        while let Some((stream, addr)) = self.accepted.recv().await {
+        while let Some((stream, addr)) = accepted.recv().await {
             match TcpStream::from_std(stream) {
                 Ok(stream) => {
                     // What `into_make_service_with_connect_info` adds: the peer's address.
                     let service =
-                        CloseIfBodyUnread(Extension(ConnectInfo(addr)).layer(self.router.clone()));
+                        CloseIfBodyUnread(Extension(ConnectInfo(addr)).layer(router.clone()));
                     tokio::spawn(connection(
                         stream,
                         service,

@@ -4,14 +4,25 @@
 
 use reqwest::header::CONNECTION;
 use uuid::Uuid;
+use wrapup_client::Client;
 use wrapup_server::testkit::*;
 use wrapup_types::TargetState;
 
-/// A bearer token with every scope, and a plain HTTP client (its own connection pool).
-async fn token_and_http(server: &TestServer) -> (String, reqwest::Client) {
+/// A client with every scope, its bearer token, and a plain HTTP client (a connection pool
+/// of its own).
+async fn token_and_http(server: &TestServer) -> (Client, String, reqwest::Client) {
     let admin = server.admin().await;
     let token = admin.bearer().await.unwrap().expect("a token");
-    (token, reqwest::Client::new())
+    (admin, token, reqwest::Client::new())
+}
+
+/// The wrap-up URL of a new active interaction.
+async fn active_wrap_up_url(server: &TestServer, admin: &Client) -> String {
+    let division = server.division(admin, "Sales").await;
+    let active = server
+        .interaction(admin, division, &[TargetState::Active])
+        .await;
+    format!("{}/api/v2/interactions/{active}/wrap-up", server.url)
 }
 
 /// A body far over the limit, refused on its declared length before a byte of it is read:
@@ -19,13 +30,8 @@ async fn token_and_http(server: &TestServer) -> (String, reqwest::Client) {
 #[tokio::test]
 async fn a_body_refused_before_it_is_read_still_gets_its_answer() {
     let server = TestServer::start().await;
-    let admin = server.admin().await;
-    let (token, http) = token_and_http(&server).await;
-    let division = server.division(&admin, "Sales").await;
-    let active = server
-        .interaction(&admin, division, &[TargetState::Active])
-        .await;
-    let url = format!("{}/api/v2/interactions/{active}/wrap-up", server.url);
+    let (admin, token, http) = token_and_http(&server).await;
+    let url = active_wrap_up_url(&server, &admin).await;
     for round in 0..5 {
         let response = http
             .put(&url)
@@ -47,7 +53,7 @@ async fn a_body_refused_before_it_is_read_still_gets_its_answer() {
 #[tokio::test]
 async fn a_refusal_that_left_the_body_unread_closes_the_connection() {
     let server = TestServer::start().await;
-    let (token, http) = token_and_http(&server).await;
+    let (_, token, http) = token_and_http(&server).await;
     let url = format!(
         "{}/api/v2/interactions/{}/wrap-up",
         server.url,
@@ -84,13 +90,8 @@ async fn a_refusal_that_left_the_body_unread_closes_the_connection() {
 #[tokio::test]
 async fn a_body_read_to_its_end_keeps_the_connection() {
     let server = TestServer::start().await;
-    let admin = server.admin().await;
-    let (token, http) = token_and_http(&server).await;
-    let division = server.division(&admin, "Sales").await;
-    let active = server
-        .interaction(&admin, division, &[TargetState::Active])
-        .await;
-    let url = format!("{}/api/v2/interactions/{active}/wrap-up", server.url);
+    let (admin, token, http) = token_and_http(&server).await;
+    let url = active_wrap_up_url(&server, &admin).await;
     for body in [r#"{"codeId": 5}"#, "{ not json"] {
         let response = http
             .put(&url)
