@@ -145,8 +145,9 @@ impl App {
         }
     }
 
+    /// The routes, with a state handle of their own (built once per HTTP worker).
     pub fn router(&self) -> Router {
-        router(self.state.clone())
+        router(self.state.for_worker())
     }
 
     /// Serves until `signal` completes, then shuts down gracefully: stops accepting

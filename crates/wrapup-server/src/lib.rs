@@ -39,6 +39,7 @@ mod rate_limit;
 mod retention;
 mod router;
 mod routes;
+mod sharded;
 mod shutdown;
 mod state;
 #[cfg(feature = "testkit")]

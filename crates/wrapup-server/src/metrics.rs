@@ -22,6 +22,7 @@ use tokio::sync::broadcast::error::RecvError;
 use wrapup_store::{Store, StoreObserver};
 
 use crate::chaos::FaultLabels;
+use crate::sharded::{self, LatencyHistogram, Padded, ShardedCounter, SHARDS};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -60,8 +61,6 @@ pub struct WebhookLabels {
     pub webhook: String,
 }
 
-type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
-
 fn latency_histogram() -> Histogram {
     // 0.1 ms … ~3.3 s
     Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
@@ -70,8 +69,10 @@ fn latency_histogram() -> Histogram {
 /// Every metric the server exports.
 pub struct Metrics {
     registry: Registry,
-    pub requests: Family<RequestLabels, Counter>,
-    pub request_seconds: HistogramFamily<RouteLabels>,
+    /// Counted per thread (`sharded`), as every request counts itself here.
+    pub requests: Family<RequestLabels, ShardedCounter>,
+    /// Observed per thread (`sharded`), as every request observes itself here.
+    pub request_seconds: Family<RouteLabels, LatencyHistogram>,
     pub commit_seconds: Histogram,
     pub commit_jobs: Histogram,
     pub commit_failures: Counter,
@@ -89,9 +90,12 @@ pub struct Metrics {
     pub requests_in_flight: Gauge,
     /// Set when scraped, from `Store::read_cache_entries`.
     pub read_cache_entries: Gauge,
-    /// The request metrics' handles by route, found without allocating labels.
-    request_handles: RwLock<HashMap<String, RouteHandles, foldhash::fast::RandomState>>,
+    /// The request metrics' handles by route, found without allocating labels: a map per
+    /// thread (`sharded`), filled by its thread's requests, so the workers share no lock.
+    request_handles: [Padded<RwLock<HandlesByRoute>>; SHARDS],
 }
+
+type HandlesByRoute = HashMap<String, RouteHandles, foldhash::fast::RandomState>;
 
 /// One route's request counters (by method and status) and latency histograms (by
 /// method): clones of the families' own (they share their values), so that recording a
@@ -99,12 +103,12 @@ pub struct Metrics {
 /// SipHash lookups in the families (about 5% of a cached GET's instructions).
 #[derive(Default)]
 struct RouteHandles {
-    counters: Vec<(String, u16, Counter)>,
-    histograms: Vec<(String, Histogram)>,
+    counters: Vec<(String, u16, ShardedCounter)>,
+    histograms: Vec<(String, LatencyHistogram)>,
 }
 
 impl RouteHandles {
-    fn find(&self, method: &str, status: u16) -> Option<(&Counter, &Histogram)> {
+    fn find(&self, method: &str, status: u16) -> Option<(&ShardedCounter, &LatencyHistogram)> {
         let counter = self
             .counters
             .iter()
@@ -114,21 +118,20 @@ impl RouteHandles {
     }
 }
 
-/// The most (route, method, status) handles kept; past it (methods are the client's to
-/// choose) requests are recorded through the families alone.
+/// The most (route, method, status) handles a thread keeps; past it (methods are the
+/// client's to choose) requests are recorded through the families alone.
 const MAX_REQUEST_HANDLES: usize = 4_096;
 
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("wrapup");
-        let requests = Family::<RequestLabels, Counter>::default();
+        let requests = Family::<RequestLabels, ShardedCounter>::default();
         registry.register(
             "http_requests",
             "HTTP requests answered, by method, route and status",
             requests.clone(),
         );
-        let request_seconds =
-            HistogramFamily::<RouteLabels>::new_with_constructor(latency_histogram as fn() -> _);
+        let request_seconds = Family::<RouteLabels, LatencyHistogram>::default();
         registry.register(
             "http_request_duration_seconds",
             "Time from receiving a request to sending its response head",
@@ -251,7 +254,7 @@ impl Default for Metrics {
             sse_subscribers,
             events_published,
             rate_limited,
-            request_handles: RwLock::default(),
+            request_handles: Default::default(),
         }
     }
 }
@@ -285,11 +288,9 @@ impl Metrics {
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let seconds = elapsed.as_secs_f64();
+        let handles = &self.request_handles[sharded::this_thread()].0;
         {
-            let handles = self
-                .request_handles
-                .read()
-                .unwrap_or_else(|e| e.into_inner());
+            let handles = handles.read().unwrap_or_else(|e| e.into_inner());
             if let Some((counter, histogram)) =
                 handles.get(route).and_then(|r| r.find(method, status))
             {
@@ -315,10 +316,7 @@ impl Metrics {
             .clone();
         counter.inc();
         histogram.observe(seconds);
-        let mut handles = self
-            .request_handles
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut handles = handles.write().unwrap_or_else(|e| e.into_inner());
         let kept: usize = handles.values().map(|r| r.counters.len()).sum();
         if kept >= MAX_REQUEST_HANDLES {
             return;

@@ -9,36 +9,45 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, Uri};
 use tokio::sync::watch;
 
-/// The registry is split in this many maps, each behind its own lock, so that the workers
-/// registering requests at once rarely wait for each other.
-const SHARDS: usize = 8;
+use crate::sharded::{self, Padded, SHARDS};
 
-/// One part of the registry: requests by their number (foldhash, not SipHash).
-type Registry = HashMap<u64, Arc<InFlight>, foldhash::fast::RandomState>;
+/// One thread's part of the registry (`sharded`: each HTTP worker registers its requests in
+/// its own, so no lock or count is shared between them): its requests by number (foldhash,
+/// not SipHash), and the next number.
+#[derive(Debug, Default)]
+struct Registry {
+    requests: HashMap<u64, Arc<InFlight>, foldhash::fast::RandomState>,
+    next_id: u64,
+}
+
+/// A part of the registry, shared with the guards of its requests (a guard holds its own
+/// part rather than the whole [`Shutdown`], whose count every worker would write).
+type Part = Arc<Padded<Mutex<Registry>>>;
 
 /// The shutdown switch and the registry of requests in flight (one per server).
 #[derive(Debug)]
 pub struct Shutdown {
     begun: watch::Sender<bool>,
-    in_flight: [Mutex<Registry>; SHARDS],
-    next_id: AtomicU64,
+    in_flight: [Part; SHARDS],
 }
 
 impl Default for Shutdown {
     fn default() -> Self {
         Shutdown {
             begun: watch::channel(false).0,
-            in_flight: std::array::from_fn(|_| Mutex::default()),
-            next_id: AtomicU64::new(0),
+            in_flight: Default::default(),
         }
     }
+}
+
+fn lock(part: &Part) -> MutexGuard<'_, Registry> {
+    part.0.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A request being handled.
@@ -67,7 +76,7 @@ impl InFlight {
 /// Keeps a request in the registry until it is answered (dropped); the request's facts
 /// are read through it.
 pub struct InFlightGuard {
-    shutdown: Arc<Shutdown>,
+    part: Part,
     id: u64,
     request: Arc<InFlight>,
 }
@@ -81,17 +90,11 @@ impl Deref for InFlightGuard {
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {
-        self.shutdown.registry(self.id).remove(&self.id);
+        lock(&self.part).requests.remove(&self.id);
     }
 }
 
 impl Shutdown {
-    fn registry(&self, id: u64) -> MutexGuard<'_, Registry> {
-        self.in_flight[id as usize % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Starts the shutdown (idempotent): event streams end once they have sent what was
     /// committed.
     pub fn begin(&self) {
@@ -113,13 +116,18 @@ impl Shutdown {
         self.begun.subscribe()
     }
 
-    /// Registers a request until the guard is dropped.
-    pub fn track(self: &Arc<Self>, request: InFlight) -> InFlightGuard {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+    /// Registers a request, in this thread's part of the registry, until the guard is
+    /// dropped.
+    pub fn track(&self, request: InFlight) -> InFlightGuard {
+        let part = &self.in_flight[sharded::this_thread()];
         let request = Arc::new(request);
-        self.registry(id).insert(id, request.clone());
+        let mut registry = lock(part);
+        let id = registry.next_id;
+        registry.next_id += 1;
+        registry.requests.insert(id, request.clone());
+        drop(registry);
         InFlightGuard {
-            shutdown: self.clone(),
+            part: part.clone(),
             id,
             request,
         }
@@ -127,13 +135,18 @@ impl Shutdown {
 
     /// How many requests are in flight now.
     pub fn in_flight_count(&self) -> usize {
-        (0..SHARDS as u64).map(|i| self.registry(i).len()).sum()
+        self.in_flight
+            .iter()
+            .map(|part| lock(part).requests.len())
+            .sum()
     }
 
     /// The requests in flight now, longest-running first.
     pub fn in_flight(&self) -> Vec<Arc<InFlight>> {
-        let mut all: Vec<Arc<InFlight>> = (0..SHARDS as u64)
-            .flat_map(|i| self.registry(i).values().cloned().collect::<Vec<_>>())
+        let mut all: Vec<Arc<InFlight>> = self
+            .in_flight
+            .iter()
+            .flat_map(|part| lock(part).requests.values().cloned().collect::<Vec<_>>())
             .collect();
         all.sort_by_key(|r| r.started);
         all

@@ -1,6 +1,6 @@
 //! What handlers and layers share: [`AppState`], the server's long-lived parts grouped by
 //! concern. A handler or layer takes only the parts it uses, each as its own `State<…>`
-//! (axum's `FromRef` substates): `State<Arc<dyn Store>>`, `State<Arc<Config>>`,
+//! (axum's `FromRef` substates): `State<StoreRef>`, `State<Arc<Config>>`,
 //! `State<Arc<Authentication>>`… Cloning the whole state is one `Arc`; a part is one more.
 
 use std::ops::Deref;
@@ -22,7 +22,9 @@ use crate::rate_limit::RateLimiter;
 use crate::shutdown::Shutdown;
 use crate::webhooks::Webhooks;
 
-/// The server's long-lived parts, built once by `App::start`.
+/// The server's long-lived parts, built once by `App::start`. A clone shares them (each is
+/// an `Arc`): [`AppState::for_worker`].
+#[derive(Clone)]
 pub struct Parts {
     /// The settings the server was started with, whole.
     pub config: Arc<Config>,
@@ -57,6 +59,15 @@ pub struct Observability {
 /// The handle the router holds (cheap to clone).
 #[derive(Clone)]
 pub struct AppState(pub Arc<Parts>);
+
+impl AppState {
+    /// A handle of its own for an HTTP worker's router (`connections.rs`), sharing the
+    /// same parts: the router clones its handle for every request, and a handle shared by
+    /// all the workers would move its count from core to core each time.
+    pub fn for_worker(&self) -> AppState {
+        AppState(Arc::new(Parts::clone(&self.0)))
+    }
+}
 
 impl Deref for AppState {
     type Target = Parts;

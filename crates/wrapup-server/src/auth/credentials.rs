@@ -18,10 +18,12 @@ use wrapup_types::{DivisionGrant, ErrorCode, ErrorDetail, ScopeSet};
 
 use super::hashing::{HashingPool, PoolBusy};
 use crate::error::ApiError;
+use crate::sharded::{self, Padded, SHARDS};
 
 /// How long an access token lives.
 pub const TOKEN_LIFETIME_SECS: u64 = 86_400;
 const TOKEN_PREFIX: &str = "wu_";
+/// The most tokens (over all the threads' maps) and accepted secrets the caches keep.
 const CACHE_LIMIT: usize = 100_000;
 
 /// A new random secret or token body: 32 bytes, base64url.
@@ -117,14 +119,24 @@ impl CachedToken {
 /// on the path of every request. Tokens never change once issued.
 #[derive(Default)]
 pub struct CredentialCache {
-    tokens: RwLock<HashMap<[u8; 32], CachedToken>>,
+    /// Who each token belongs to, a map per thread (`sharded`): every request reads one,
+    /// and a lock shared by the HTTP workers would move from core to core each time. A
+    /// worker looks a token up in the store once, the first time it sees it.
+    tokens: [Padded<RwLock<Cached<CachedToken>>>; SHARDS],
     /// SHA-256 of (client id, secret) pairs argon2 already accepted.
-    verified: RwLock<HashMap<[u8; 32], ()>>,
+    verified: RwLock<Cached<()>>,
 }
 
-fn insert_bounded<V>(map: &RwLock<HashMap<[u8; 32], V>>, key: [u8; 32], value: V) {
+/// A cache by SHA-256 hash.
+type Cached<V> = HashMap<[u8; 32], V, Hashes>;
+
+/// The keys are SHA-256 hashes already: foldhash (seeded per process) rather than SipHash.
+type Hashes = foldhash::fast::RandomState;
+
+/// Inserts, first emptying the map if it holds `limit` entries.
+fn insert_bounded<V>(map: &RwLock<Cached<V>>, limit: usize, key: [u8; 32], value: V) {
     let mut map = map.write().unwrap_or_else(|e| e.into_inner());
-    if map.len() >= CACHE_LIMIT {
+    if map.len() >= limit {
         map.clear();
     }
     map.insert(key, value);
@@ -138,7 +150,10 @@ impl CredentialCache {
         token_hash: &[u8; 32],
         now_ms: i64,
     ) -> Option<Result<Principal, ApiError>> {
-        let tokens = self.tokens.read().unwrap_or_else(|e| e.into_inner());
+        let tokens = self.tokens[sharded::this_thread()]
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
         tokens
             .get(token_hash)
             .map(|entry| entry.principal_at(now_ms))
@@ -174,7 +189,8 @@ impl CredentialCache {
             },
             expires_ms: record.expires_ms,
         };
-        insert_bounded(&self.tokens, token_hash, entry.clone());
+        let tokens = &self.tokens[sharded::this_thread()].0;
+        insert_bounded(tokens, CACHE_LIMIT / SHARDS, token_hash, entry.clone());
         entry.principal_at(now_ms)
     }
 
@@ -202,7 +218,7 @@ impl CredentialCache {
         let (secret, phc) = (secret.to_string(), client.secret_hash.clone());
         let ok = hashing.run(move || verify_secret(&secret, &phc)).await?;
         if ok {
-            insert_bounded(&self.verified, key, ());
+            insert_bounded(&self.verified, CACHE_LIMIT, key, ());
         }
         Ok(ok)
     }

@@ -18,6 +18,7 @@ pub mod routes;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -146,19 +147,32 @@ impl fmt::Display for ChaosSpec {
 
 /// The faults in force (changed at runtime by the admin endpoint).
 #[derive(Debug, Default)]
-pub struct ChaosSwitch(RwLock<ChaosSpec>);
+pub struct ChaosSwitch {
+    /// Whether any fault is in force: what every request reads. Reading the lock instead
+    /// would write its reader count, a cache line every HTTP worker would then pass around.
+    on: AtomicBool,
+    spec: RwLock<ChaosSpec>,
+}
 
 impl ChaosSwitch {
     pub fn new(spec: ChaosSpec) -> ChaosSwitch {
-        ChaosSwitch(RwLock::new(spec))
+        ChaosSwitch {
+            on: AtomicBool::new(!spec.is_off()),
+            spec: RwLock::new(spec),
+        }
     }
 
     pub fn get(&self) -> ChaosSpec {
-        *self.0.read().unwrap_or_else(|e| e.into_inner())
+        if !self.on.load(Ordering::Acquire) {
+            return ChaosSpec::default();
+        }
+        *self.spec.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn set(&self, spec: ChaosSpec) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = spec;
+        let mut current = self.spec.write().unwrap_or_else(|e| e.into_inner());
+        *current = spec;
+        self.on.store(!spec.is_off(), Ordering::Release);
     }
 }
 
@@ -170,6 +184,19 @@ pub struct FaultLabels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_switch_gives_what_was_set_last() {
+        let on: ChaosSpec = "503=10%".parse().unwrap();
+        let switch = ChaosSwitch::new(on);
+        assert_eq!(switch.get(), on);
+        switch.set(ChaosSpec::default());
+        assert!(switch.get().is_off());
+        let other: ChaosSpec = "delay=5ms..10ms".parse().unwrap();
+        switch.set(other);
+        assert_eq!(switch.get(), other);
+        assert!(ChaosSwitch::default().get().is_off());
+    }
 
     #[test]
     fn specs_parse_and_print() {
