@@ -225,12 +225,16 @@ pub struct QueueSearch {
 /// An interaction as a point read returns it, shared: the record, and its rendering by the
 /// API (its JSON body), made at most once per version. On SQLite it may come from the store's
 /// cache of hot interactions ([`crate::Store::get_interaction_shared`]).
+///
+/// The rendering comes first (`repr(C)`): a GET from the cache reads it right after it
+/// counts itself in the `Arc`, and so finds it in the cache line of that count.
 #[derive(Debug)]
+#[repr(C)]
 pub struct SharedInteraction {
-    pub record: InteractionRecord,
     /// Exactly the body's bytes: no spare capacity, and no second allocation to count the
     /// body's owners (the `Arc` around this counts them, [`SharedInteraction::body`]).
     rendered: std::sync::OnceLock<Box<[u8]>>,
+    pub record: InteractionRecord,
 }
 
 impl SharedInteraction {
