@@ -1,8 +1,9 @@
 //! What every request updates, split per thread: each HTTP worker (`connections.rs`, one
 //! thread each) writes cache lines of its own. One value written by all the workers would
-//! move its cache line from core to core on every request; the registry of requests in
-//! flight (`shutdown.rs`) and the request metrics (`metrics.rs`) shared that way cost a
-//! cached GET about 4 % of its rate (docs/benchmarks.md, issue 29, eleventh session).
+//! move its cache line from core to core on every request. Shared that way, the registry of
+//! requests in flight (`shutdown.rs`), the request metrics (`metrics.rs`) and the token
+//! cache (`auth::credentials`) cost a cached GET 3–9 % of its rate (docs/benchmarks.md,
+//! issue 29, eleventh session).
 //!
 //! Readers (a scrape, a shutdown's list of what is still running) add the shards up; they
 //! are rare, and see each shard's own order of updates.
