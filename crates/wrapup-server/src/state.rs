@@ -1,6 +1,6 @@
 //! What handlers and layers share: [`AppState`], the server's long-lived parts grouped by
 //! concern. A handler or layer takes only the parts it uses, each as its own `State<…>`
-//! (axum's `FromRef` substates): `State<StoreRef>`, `State<Arc<Config>>`,
+//! (axum's `FromRef` substates): `State<Arc<dyn Store>>`, `State<Arc<Config>>`,
 //! `State<Arc<Authentication>>`… Cloning the whole state is one `Arc`; a part is one more.
 
 use std::ops::Deref;
