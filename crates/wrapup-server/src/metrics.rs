@@ -62,8 +62,7 @@ pub struct WebhookLabels {
 }
 
 fn latency_histogram() -> Histogram {
-    // 0.1 ms … ~3.3 s
-    Histogram::new(exponential_buckets(0.000_1, 2.0, 16))
+    Histogram::new(sharded::latency_bounds())
 }
 
 /// Every metric the server exports.

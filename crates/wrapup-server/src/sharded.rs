@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::histogram::exponential_buckets;
 use prometheus_client::metrics::{MetricType, TypedMetric};
 
 /// How many shards: more than the HTTP workers of a usual machine, so that each has its
@@ -62,8 +63,14 @@ impl EncodeMetric for ShardedCounter {
     }
 }
 
-/// The upper bounds of the latency buckets (0.1 ms … ~3.3 s), then `+Inf`.
+/// How many latency buckets have a bound (then `+Inf`).
 const LATENCY_BOUNDS: usize = 16;
+
+/// The upper bounds of the latency buckets, 0.1 ms … ~3.3 s: this histogram's, and those of
+/// the other latency histograms (`metrics`).
+pub fn latency_bounds() -> impl Iterator<Item = f64> {
+    exponential_buckets(0.000_1, 2.0, LATENCY_BOUNDS as u16)
+}
 
 /// One thread's part of a histogram.
 #[derive(Debug, Default)]
@@ -90,10 +97,8 @@ pub struct LatencyHistogram(Arc<HistogramParts>);
 impl Default for LatencyHistogram {
     fn default() -> Self {
         let mut bounds = [0.0; LATENCY_BOUNDS];
-        let mut bound = 0.000_1;
-        for b in &mut bounds {
+        for (b, bound) in bounds.iter_mut().zip(latency_bounds()) {
             *b = bound;
-            bound *= 2.0;
         }
         LatencyHistogram(Arc::new(HistogramParts {
             bounds,
@@ -164,7 +169,7 @@ impl EncodeMetric for LatencyHistogram {
 #[cfg(test)]
 mod tests {
     use prometheus_client::encoding::text::encode;
-    use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+    use prometheus_client::metrics::histogram::Histogram;
     use prometheus_client::registry::Registry;
 
     use super::*;
@@ -179,17 +184,22 @@ mod tests {
         assert!(theirs.iter().all(|s| *s < SHARDS));
     }
 
+    /// More threads than shards: runs `work` on each and waits for them all.
+    const THREADS: usize = SHARDS + 3;
+
+    fn on_every_thread(work: impl Fn() + Clone + Send + 'static) {
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| std::thread::spawn(work.clone()))
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+    }
+
     #[test]
     fn counts_from_every_thread_add_up() {
         let counter = ShardedCounter::default();
-        let threads: Vec<_> = (0..SHARDS + 3)
-            .map(|_| {
-                let counter = counter.clone();
-                std::thread::spawn(move || (0..1000).for_each(|_| counter.inc()))
-            })
-            .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
-        assert_eq!(counter.get(), (SHARDS as u64 + 3) * 1000);
+        let each = counter.clone();
+        on_every_thread(move || (0..1000).for_each(|_| each.inc()));
+        assert_eq!(counter.get(), THREADS as u64 * 1000);
     }
 
     /// The sharded histogram is encoded exactly as prometheus-client's own with the same
@@ -228,15 +238,10 @@ mod tests {
     #[test]
     fn observations_from_every_thread_add_up() {
         let histogram = LatencyHistogram::default();
-        let threads: Vec<_> = (0..SHARDS + 3)
-            .map(|_| {
-                let histogram = histogram.clone();
-                std::thread::spawn(move || (0..100).for_each(|_| histogram.observe(0.5)))
-            })
-            .collect();
-        threads.into_iter().for_each(|t| t.join().unwrap());
+        let each = histogram.clone();
+        on_every_thread(move || (0..100).for_each(|_| each.observe(0.5)));
         let (sum, count, buckets) = histogram.totals();
-        let all = (SHARDS as u64 + 3) * 100;
+        let all = THREADS as u64 * 100;
         assert_eq!((sum, count), (all as f64 * 0.5, all));
         assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), all);
     }
