@@ -26,7 +26,11 @@ pub struct SystemClock;
 #[async_trait]
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
-        wrapup_types::timestamp::to_millis(time::OffsetDateTime::now_utc())
+        // Read on every authenticated request: the count itself, without the calendar
+        // date `OffsetDateTime::now_utc` works out.
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as i64)
     }
 
     async fn sleep_until(&self, deadline_ms: i64) {

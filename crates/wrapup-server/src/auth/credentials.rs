@@ -240,6 +240,16 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
         required("This operation needs an Authorization header with a bearer token; none was sent.")
     })?;
+    // The header every request of a working client sends, `Bearer wu_…` with nothing
+    // around the token, taken as it is; anything else goes through the reading below,
+    // which gives the same token for this form (a test checks it).
+    if let Some(token) = value.as_bytes().strip_prefix(b"Bearer ") {
+        if token.starts_with(TOKEN_PREFIX.as_bytes()) && token.iter().all(u8::is_ascii_graphic) {
+            if let Ok(token) = std::str::from_utf8(token) {
+                return Ok(token);
+            }
+        }
+    }
     let value = value
         .to_str()
         .map_err(|_| required("The Authorization header is not readable text."))?
@@ -312,4 +322,46 @@ fn not_a_token(token: &str) -> ApiError {
         )
     };
     ApiError::one(ErrorDetail::new(ErrorCode::AuthenticationInvalid, message).hint(hint))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue};
+
+    use super::bearer;
+
+    fn read(value: &'static str) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static(value));
+        bearer(&headers).ok().map(str::to_string)
+    }
+
+    #[test]
+    fn the_usual_header_and_its_variants_give_the_same_token() {
+        let token = Some("wu_abc-DEF_123".to_string());
+        for value in [
+            "Bearer wu_abc-DEF_123",
+            "bearer wu_abc-DEF_123",
+            "BEARER wu_abc-DEF_123",
+            "Bearer  wu_abc-DEF_123",
+            " Bearer wu_abc-DEF_123 ",
+            "Bearer wu_abc-DEF_123\t",
+        ] {
+            assert_eq!(read(value), token, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_bearer_token_is_refused() {
+        for value in [
+            "Bearer",
+            "Bearer ",
+            "Basic wu_abc",
+            "Bearer abc",
+            "Bearerwu_abc",
+            "wu_abc",
+        ] {
+            assert_eq!(read(value), None, "{value:?}");
+        }
+    }
 }

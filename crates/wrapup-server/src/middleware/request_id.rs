@@ -30,12 +30,13 @@ pub fn assign(request: &mut Request) -> String {
         .filter(|v| sane(v))
         .map(str::to_string)
         .unwrap_or_else(|| {
-            // Written straight into its buffer, not through `Display`'s formatter.
+            // Written straight into its buffer, then copied: not through `Display`'s
+            // formatter (which `to_string` on the `&mut str` it returns would go through).
             let mut text = uuid::Uuid::encode_buffer();
             uuid::Uuid::new_v4()
                 .hyphenated()
                 .encode_lower(&mut text)
-                .to_string()
+                .to_owned()
         });
     id
 }

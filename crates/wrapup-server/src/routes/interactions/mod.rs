@@ -39,8 +39,13 @@ const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json
 
 /// `response` with the interaction's `version` as its strong entity tag.
 fn tagged(mut response: Response, version: i64) -> Response {
-    // From the `String` itself: `from_str` would copy it into a second allocation.
-    if let Ok(v) = HeaderValue::try_from(format!("\"{version}\"")) {
+    // Written on the stack and copied once into the header's bytes: `format!` would go
+    // through the formatter and its `String` through a second allocation.
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(version).as_bytes();
+    let mut quoted = [b'"'; 22];
+    quoted[1..=digits.len()].copy_from_slice(digits);
+    if let Ok(v) = HeaderValue::from_bytes(&quoted[..digits.len() + 2]) {
         response.headers_mut().insert(header::ETAG, v);
     }
     response
