@@ -33,11 +33,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Request};
 use axum::response::Response;
 use axum::serve::Listener;
-use axum::{Extension, Router};
+use axum::Router;
 use bytes::Bytes;
 use futures::future::{BoxFuture, Either};
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -47,7 +46,9 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tower::{Layer, Service};
+use tower::Service;
+
+use crate::middleware::context::WithContext;
 
 /// A connection accepted, on its way to a worker.
 type Accepted = (std::net::TcpStream, SocketAddr);
@@ -201,9 +202,7 @@ impl Worker {
         while let Some((stream, addr)) = accepted.recv().await {
             match TcpStream::from_std(stream) {
                 Ok(stream) => {
-                    // What `into_make_service_with_connect_info` adds: the peer's address.
-                    let service =
-                        CloseIfBodyUnread(Extension(ConnectInfo(addr)).layer(router.clone()));
+                    let service = CloseIfBodyUnread(WithContext::new(addr, router.clone()));
                     tokio::spawn(connection(
                         stream,
                         service,

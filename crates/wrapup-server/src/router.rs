@@ -105,11 +105,12 @@ pub fn router(state: AppState) -> Router {
     // Each group's whole stack is one layer, outermost first: axum wraps each `layer` call
     // around every route separately, and a request then clones every wrapped level again
     // at each level below it; one composed layer is one level (docs/benchmarks.md).
-    let observed = || {
-        ServiceBuilder::new()
-            .layer(ObserveLayer::new(&state))
-            .layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES))
-    };
+    let observed = || ServiceBuilder::new().layer(ObserveLayer::new(&state));
+    // The limit of axum's own body extractors (`Bytes`, `Json`, `Form`), which only the
+    // operations without a token use (the token endpoint's form). The others read their
+    // bodies through `crate::extract` with limits of their own, so they go without it: it
+    // would cost each request a layer and an extension.
+    let limited = || observed().layer(DefaultBodyLimit::max(wrapup_domain::MAX_BODY_BYTES));
     // Authenticated (401 otherwise), then counted against the client's rate limit (429),
     // before the handler runs; a method the path does not have is answered 405 without
     // looking at the token (`TokenPaths`).
@@ -127,8 +128,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/console/{version}/{*path}", get(console::asset))
         .fallback(fallback::unknown_path)
-        .layer(observed())
-        .merge(public.layer(observed()))
+        .layer(limited())
+        .merge(public.layer(limited()))
         .merge(authenticated)
         .with_state(state)
 }

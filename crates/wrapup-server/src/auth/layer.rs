@@ -1,7 +1,8 @@
 //! Authenticates the bearer token of a request to an operation that needs one, before any
 //! of the request is looked at: a 401 stops it here; otherwise the caller is left in the
-//! request's extensions for the `Authenticated`/`Authorized` extractors (and the rate
-//! limit), and its client id in the [`RequestContext`] for the log line and the inspector.
+//! request's [`RequestContext`](context::RequestContext), for the `Authenticated` and
+//! `Authorized` extractors, and its client id for the rate limit, the log line and the
+//! inspector.
 //!
 //! A hand-written service rather than `middleware::from_fn`: a known token is answered from
 //! the cache without an await, so the common path allocates nothing; only a token not seen
@@ -29,9 +30,9 @@ use wrapup_domain::Principal;
 
 use wrapup_store::Store;
 
-use super::{bearer, token_hash, Authenticated, Authentication};
+use super::{bearer, token_hash, Authentication};
 use crate::clock::Clock;
-use crate::middleware::context::RequestContext;
+use crate::middleware::context;
 use crate::middleware::{answer, answer_later, pass, PassOrAnswer};
 use crate::state::AppState;
 
@@ -126,10 +127,7 @@ pub struct Authenticate<S> {
 
 /// Leaves the caller where the extractors and the log line find it.
 fn admit(request: &mut Request, principal: Principal) {
-    if let Some(context) = request.extensions().get::<RequestContext>() {
-        context.update(|facts| facts.client_id = Some(principal.client_id));
-    }
-    request.extensions_mut().insert(Authenticated(principal));
+    context::of(request).admit(principal);
 }
 
 impl<S> Service<Request> for Authenticate<S>

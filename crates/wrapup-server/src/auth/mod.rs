@@ -29,6 +29,7 @@ pub use self::credentials::{
 use self::hashing::HashingPool;
 use self::limits::FailedAuthLimits;
 use crate::error::ApiError;
+use crate::middleware::context::RequestContext;
 
 /// The server's authentication part (a substate): what token requests and the
 /// authenticating layer need.
@@ -43,8 +44,9 @@ pub struct Authentication {
     pub refusal_delay: Duration,
 }
 
-/// An authenticated caller, whatever its scopes: what `middleware::authenticate` leaves in
-/// the request's extensions, taken from there by the handler.
+/// An authenticated caller, whatever its scopes: what the authenticating layer
+/// (`auth::layer`) leaves in the request's [`RequestContext`], taken from there by the
+/// handler.
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Principal);
 
@@ -52,15 +54,18 @@ impl<State: Send + Sync> FromRequestParts<State> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &State) -> Result<Self, ApiError> {
-        // Taken rather than cloned: a handler has one caller, and nothing after it needs it.
-        parts.extensions.remove::<Authenticated>().ok_or_else(|| {
-            ApiError::internal(
-                "an authenticated handler without a principal",
-                "the request did not pass the authenticating step: the route is not behind \
+        let context = parts.extensions.get::<RequestContext>();
+        context
+            .and_then(RequestContext::take_caller)
+            .map(Authenticated)
+            .ok_or_else(|| {
+                ApiError::internal(
+                    "an authenticated handler without a principal",
+                    "the request did not pass the authenticating step: the route is not behind \
                  it, or its method is served there but missing from the OpenAPI document \
                  (auth::layer::TokenPaths)",
-            )
-        })
+                )
+            })
     }
 }
 

@@ -2,11 +2,10 @@
 //! error format rather than the API's envelope.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRef, State};
+use axum::extract::{FromRef, State};
 use axum::http::{header, Extensions, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -21,6 +20,7 @@ use super::limits::{Limited, LimitedBy};
 use super::{new_token, Authentication, TOKEN_LIFETIME_SECS};
 use crate::clock::Clock;
 use crate::metrics::{LimitLabels, Metrics};
+use crate::middleware::context::RequestContext;
 use crate::state::AppState;
 
 /// What a token request needs of the server.
@@ -203,8 +203,9 @@ pub async fn issue_token(
     let form = parse_form(&headers, &body)?;
     let (client_id, secret) = credentials(&headers, &form)?;
     let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .get::<RequestContext>()
+        .and_then(RequestContext::peer)
+        .map(|peer| peer.ip());
     let client = authenticate(&state, &client_id, &secret, peer).await?;
     let scopes = match form
         .scope

@@ -10,8 +10,8 @@
 //! one clone and one boxed future. The order is that of the layers they were: the id first;
 //! the error body rendered (and the id echoed) before anything below records the response, so
 //! the log, metrics and inspector see the final body. The inner layers report what only they
-//! know (the authenticated client, the rate-limit decision) through the [`RequestContext`]
-//! slot it puts in the request's extensions.
+//! know (the authenticated client, the rate-limit decision) through the request's
+//! [`RequestContext`](context::RequestContext) slot.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -29,7 +29,7 @@ use futures::FutureExt;
 use tower::{Layer, Service};
 use wrapup_types::InspectedRequest;
 
-use super::context::RequestContext;
+use super::context;
 use super::{request_id, timeout};
 use crate::chaos::ChaosSwitch;
 use crate::config::Config;
@@ -146,8 +146,7 @@ where
     });
     let (method, path, request_id) = (&this.method, this.path(), &this.request_id);
     let errors = ErrorContext::of(&request);
-    let context = RequestContext::default();
-    request.extensions_mut().insert(context.clone());
+    let context = context::of(&mut request);
 
     let inspect = state.inspector.records(path).then(|| {
         // The arrival time is read only for the inspector; nothing else needs it.

@@ -14,7 +14,6 @@ use tower::{Layer, Service};
 use wrapup_types::{ErrorCode, ErrorDetail};
 
 use super::{RateLimitDecision, RateLimiter};
-use crate::auth::Authenticated;
 use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -72,18 +71,18 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let Some(Authenticated(principal)) = request.extensions().get::<Authenticated>() else {
+        let context = request.extensions().get::<RequestContext>();
+        let Some((context, client_id)) = context.and_then(|c| Some((c, c.facts().client_id?)))
+        else {
             // Not authenticated: a method its path does not have, which `authenticate` let
             // through to the router's 405 without a token. Nothing to count against.
             return pass(self.inner.call(request));
         };
         let limiter = &self.parts.limiter;
-        let Some(decision) = limiter.take(principal.client_id, self.parts.clock.now_ms()) else {
+        let Some(decision) = limiter.take(client_id, self.parts.clock.now_ms()) else {
             return pass(self.inner.call(request));
         };
-        if let Some(context) = request.extensions().get::<RequestContext>() {
-            context.update(|facts| facts.rate = Some(decision));
-        }
+        context.update(|facts| facts.rate = Some(decision));
         if decision.allowed {
             return pass(self.inner.call(request));
         }
