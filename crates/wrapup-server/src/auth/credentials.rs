@@ -244,7 +244,9 @@ pub fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     // around the token, taken as it is; anything else goes through the reading below,
     // which gives the same token for this form (a test checks it).
     if let Some(token) = value.as_bytes().strip_prefix(b"Bearer ") {
-        if token.starts_with(TOKEN_PREFIX.as_bytes()) && token.iter().all(u8::is_ascii_graphic) {
+        // `fold` rather than `all`: without the early exit, the check is vectorised.
+        let graphic = token.iter().fold(true, |all, b| all & b.is_ascii_graphic());
+        if token.starts_with(TOKEN_PREFIX.as_bytes()) && graphic {
             if let Ok(token) = std::str::from_utf8(token) {
                 return Ok(token);
             }
