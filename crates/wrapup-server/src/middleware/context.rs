@@ -134,3 +134,47 @@ pub fn of(request: &mut Request) -> RequestContext {
     request.extensions_mut().insert(context.clone());
     context
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use wrapup_types::{DivisionGrant, ScopeSet};
+
+    use super::*;
+
+    #[test]
+    fn a_request_keeps_the_context_its_connection_gave_it() {
+        let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let mut request = Request::new(Body::empty());
+        request
+            .extensions_mut()
+            .insert(RequestContext::from_peer(peer));
+        let context = of(&mut request);
+        assert_eq!(context.peer(), Some(peer));
+        context.update(|facts| facts.client_id = Some(Uuid::nil()));
+        assert_eq!(of(&mut request).facts().client_id, Some(Uuid::nil()));
+    }
+
+    #[test]
+    fn a_request_without_a_connection_gets_a_context_of_its_own() {
+        let mut request = Request::new(Body::empty());
+        let context = of(&mut request);
+        assert_eq!(context.peer(), None);
+        context.update(|facts| facts.client_id = Some(Uuid::nil()));
+        assert_eq!(of(&mut request).facts().client_id, Some(Uuid::nil()));
+    }
+
+    #[test]
+    fn the_caller_admitted_is_taken_once_and_its_client_id_stays() {
+        let context = RequestContext::default();
+        let caller = Principal {
+            client_id: Uuid::from_u128(7),
+            scopes: ScopeSet::default(),
+            divisions: DivisionGrant::All,
+        };
+        context.admit(caller.clone());
+        assert_eq!(context.take_caller(), Some(caller));
+        assert_eq!(context.take_caller(), None);
+        assert_eq!(context.facts().client_id, Some(Uuid::from_u128(7)));
+    }
+}
