@@ -2,11 +2,13 @@
 //! the request is handled, except `after-commit-reset`. A step of the `timeout` layer.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use futures::future::Either;
 use rand::Rng;
 use wrapup_types::{ErrorCode, ErrorDetail};
 
@@ -33,27 +35,29 @@ fn applies(path: &str) -> bool {
     path.starts_with("/api/v2/") && path != "/api/v2/admin/chaos" && path != "/api/v2/openapi.json"
 }
 
-pub async fn inject<F>(
+/// The request's handling with the faults in force: `handle(request)` itself when none is
+/// (every request but in a chaos session). What only an injected request holds (the spec,
+/// the delay's timer) is in a boxed future of its own, so that it does not make every
+/// request's future larger, and so slower to move.
+pub fn inject<F>(
     chaos: &ChaosSwitch,
-    metrics: &Metrics,
+    metrics: &Arc<Metrics>,
     request: Request,
     handle: impl FnOnce(Request) -> F,
-) -> Response
+) -> impl Future<Output = Response>
 where
     F: Future<Output = Response>,
 {
     let spec = chaos.get();
     if spec.is_off() || !applies(request.uri().path()) {
-        return handle(request).await;
+        return Either::Left(handle(request));
     }
-    // Boxed: what only a request with faults in force holds (the spec, a timer) would
-    // otherwise make every request's future larger, and so slower to move.
-    Box::pin(injected(spec, metrics, request, handle)).await
+    Either::Right(Box::pin(injected(spec, metrics.clone(), request, handle)))
 }
 
 async fn injected<F>(
     spec: ChaosSpec,
-    metrics: &Metrics,
+    metrics: Arc<Metrics>,
     request: Request,
     handle: impl FnOnce(Request) -> F,
 ) -> Response

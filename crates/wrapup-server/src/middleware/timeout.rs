@@ -4,9 +4,11 @@
 //! services below it), so an injected delay counts against the limit.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use wrapup_types::ErrorCode;
 
 use crate::chaos::{inject::inject, ChaosSwitch};
@@ -14,28 +16,30 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 
-/// Runs the rest of the request (`handle`, the fault injection first) within the time limit;
-/// a step of [`super::observe::Observe`].
-pub async fn within_limit<F>(
+/// The rest of the request (`handle`, the fault injection first) within the time limit; a
+/// step of [`super::observe::Observe`]. A future built of the handling's own, not an `async`
+/// function: one would hold the request and `handle` beside the future it awaits.
+pub fn within_limit<F>(
     config: &Config,
     chaos: &ChaosSwitch,
-    metrics: &Metrics,
+    metrics: &Arc<Metrics>,
     request: Request,
     handle: impl FnOnce(Request) -> F,
-) -> Response
+) -> impl Future<Output = Response>
 where
     F: Future<Output = Response>,
 {
-    let handled = inject(chaos, metrics, request, handle);
-    match tokio::time::timeout(config.request_timeout, handled).await {
-        Ok(response) => response,
-        Err(_) => ApiError::code(
-            ErrorCode::RequestTimeout,
-            format!(
-                "The request took longer than {} s and was abandoned.",
-                config.request_timeout.as_secs()
-            ),
-        )
-        .into_response(),
-    }
+    let limit = config.request_timeout;
+    tokio::time::timeout(limit, inject(chaos, metrics, request, handle)).map(move |handled| {
+        handled.unwrap_or_else(|_| {
+            ApiError::code(
+                ErrorCode::RequestTimeout,
+                format!(
+                    "The request took longer than {} s and was abandoned.",
+                    limit.as_secs()
+                ),
+            )
+            .into_response()
+        })
+    })
 }
