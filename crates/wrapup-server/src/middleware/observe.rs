@@ -138,7 +138,8 @@ where
     }
 }
 
-/// What `observe` notes of a request before it is handled, for what follows.
+/// What the observing layer notes of a request before it is handled ([`begin`]), for what
+/// follows ([`finish`]).
 struct Begun {
     started: Instant,
     /// The route's pattern (shared, as is the URI's text: a GET answered from the read cache
@@ -203,22 +204,18 @@ async fn finish(
     begun: Begun,
     handled: Response,
 ) -> Result<Response, Infallible> {
-    let Begun {
-        started,
-        matched,
-        this,
-        errors,
-        context,
-        inspect,
-    } = begun;
     let state = &parts.state;
-    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let route = begun
+        .matched
+        .as_ref()
+        .map_or("unmatched", MatchedPath::as_str);
+    let this = &begun.this;
     let (method, path, request_id) = (&this.method, this.path(), &this.request_id);
-    let mut response = errors.render(handled, request_id);
+    let mut response = begun.errors.render(handled, request_id);
     request_id::echo(&mut response, request_id);
-    let elapsed = started.elapsed();
+    let elapsed = begun.started.elapsed();
     let status = response.status().as_u16();
-    let facts = context.facts();
+    let facts = begun.context.facts();
 
     if let Some(rate) = facts.rate {
         let headers = response.headers_mut();
@@ -247,7 +244,7 @@ async fn finish(
         "request"
     );
 
-    if let Some((time, path_and_query, request_headers, captured)) = inspect {
+    if let Some((time, path_and_query, request_headers, captured)) = begun.inspect {
         let mut response_body = None;
         if status >= 400 {
             let (head, body) = response.into_parts();
